@@ -1,0 +1,16 @@
+"""Exit statuses, documented in the README; CI systems depend on them."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What ``promptcache`` returns."""
+
+    CLEAN = 0
+    """No finding at or above the failing severity."""
+    FINDINGS = 1
+    """At least one finding at or above the failing severity."""
+    USAGE = 2
+    """The command could not run: bad arguments, a missing or unreadable path, bad config."""
+    INTERNAL = 3
+    """A bug in promptcache; the message asks for a report."""

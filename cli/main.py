@@ -1,0 +1,122 @@
+"""``promptcache``: the console script."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from promptcache import __version__
+from promptcache.cli.exit_codes import ExitCode
+from promptcache.cli.messages import say, silence_closed_stdout
+from promptcache.findings import Severity
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Audit LLM request logs for prompt-cache misses.",
+)
+
+
+class OutputFormat(StrEnum):
+    """Report formats ``--format`` accepts."""
+
+    RICH = "rich"
+    JSON = "json"
+
+
+class FailOn(StrEnum):
+    """Severities ``--fail-on`` accepts."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class UsageError(Exception):
+    """The command cannot run as asked (exit 2)."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"promptcache {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Audit LLM request logs for prompt-cache misses."""
+
+
+@app.command()
+def audit(
+    paths: Annotated[list[str], typer.Argument(
+        help="Log files (.json, .jsonl, optionally .gz), directories, or - for stdin.",
+        show_default=False)],
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Report format.", case_sensitive=False)] = OutputFormat.RICH,
+    fail_on: Annotated[FailOn, typer.Option(
+        help="Exit 1 when a finding is at least this severe.",
+        case_sensitive=False)] = FailOn.WARNING,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file instead of stdout.",
+        dir_okay=False)] = None,
+) -> None:
+    """Audit request logs: count tokens, find what breaks the cache, report it."""
+    from promptcache.cli.audit_command import audit_command
+
+    code = audit_command(paths, output_format.value, Severity(fail_on.value), output)
+    raise typer.Exit(int(code))
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List every rule: code, name, default severity, summary."""
+    from promptcache.cli.rules_command import print_rule_list
+
+    print_rule_list(Console())
+
+
+@app.command("rule")
+def show_rule(
+    code_or_name: Annotated[str, typer.Argument(help="A rule code (PC101) or name.")],
+) -> None:
+    """Print a rule's documentation."""
+    from promptcache.cli.rules_command import print_rule_doc
+
+    if not print_rule_doc(code_or_name, Console()):
+        raise UsageError(f"no rule {code_or_name!r}; `promptcache rules` lists them")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` and return the exit status; never raises."""
+    try:
+        # Standalone mode lets typer report bad arguments itself (usage line, exit 2).
+        app(args=list(argv) if argv is not None else None, prog_name="promptcache")
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else ExitCode.USAGE
+    except UsageError as error:
+        say(f"promptcache: {error}")
+        return ExitCode.USAGE
+    except BrokenPipeError:
+        return silence_closed_stdout(ExitCode.CLEAN)
+    except Exception as error:  # the last line of defence against tracebacks
+        say(f"promptcache: internal error: {type(error).__name__}: {error}")
+        say("This is a bug in promptcache; please report it with the command you ran.")
+        return ExitCode.INTERNAL
+    return ExitCode.CLEAN
+
+
+def run() -> None:
+    """Entry point of the ``promptcache`` console script."""
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""tool-order (PC201): the same tools arrive in a different order.
+
+## What it detects
+A request whose tool definitions are exactly those of an earlier request in the same stream
+(same names, same definitions) but in another order. The finding shows both orders up to
+the first difference and how many tokens the reordering kept out of the cache.
+
+## Why it breaks the cache
+Tool definitions are rendered at the very start of the prompt, in the order they are sent.
+A different order is a different prefix: the tools and everything after them (system prompt,
+history) miss the cache. Sets and dicts iterated in hash order, tools gathered from several
+plugins concurrently, and registries keyed by insertion time all produce this.
+
+## Example
+Request 1 sends `[search, get_weather, book_flight]`, request 2 sends
+`[get_weather, search, book_flight]`: nothing after the first tool name can be served from
+the cache.
+
+## Use instead
+Send tools in one fixed order, for example sorted by name, built once at start-up.
+
+## Will not fire on
+- Requests whose tool sets differ (a tool added, removed or edited): that is a different
+  problem with its own rule.
+- A single tool, or requests without tools.
+
+## Options
+None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from promptcache.counting import CountedRequest
+from promptcache.findings import Hit, Severity
+from promptcache.model import Segment, SegmentKind
+from promptcache.rule_api import Context, Group, Rule
+from promptcache.snippets import excerpt
+
+_SHOWN_NAMES = 4
+
+
+def _tools(request: CountedRequest) -> list[Segment]:
+    return [segment for segment in request.request.segments if segment.kind is SegmentKind.TOOL]
+
+
+def _signature(tools: Sequence[Segment]) -> list[tuple[str, str]]:
+    return sorted((tool.key, tool.text) for tool in tools)
+
+
+def check(context: Context) -> Iterator[Hit]:
+    """A hit when an earlier request had the same tool definitions in another order."""
+    current_tools = _tools(context.current)
+    if len(current_tools) < 2:
+        return
+    signature = _signature(current_tools)
+    for earlier in reversed(context.history):
+        earlier_tools = _tools(earlier)
+        if len(earlier_tools) != len(current_tools) or _signature(earlier_tools) != signature:
+            continue
+        if [tool.text for tool in earlier_tools] == [tool.text for tool in current_tools]:
+            return  # the most recent request with these tools used the same order
+        yield _hit(context, earlier, earlier_tools, current_tools)
+        return
+
+
+def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment],
+         current_tools: list[Segment]) -> Hit:
+    current = context.current
+    moved = next(index for index, (left, right) in enumerate(zip(earlier_tools, current_tools,
+                                                                 strict=True))
+                 if left.text != right.text)
+    at_risk = _tokens_lost(context, earlier, earlier_tools)
+    return Hit(
+        location=current.request.location,
+        path=current_tools[moved].path,
+        group="tools",
+        message=(f"the same {len(current_tools)} tools arrive in a different order (first "
+                 f"difference at tool {moved}: {current_tools[moved].key!r} where the earlier "
+                 f"request had {earlier_tools[moved].key!r}); {at_risk} tokens miss the cache"),
+        fix="Send tools in one fixed order (for example sorted by name), built once.",
+        tokens_at_risk=at_risk,
+        snippet=f"{_names(earlier_tools)} -> {_names(current_tools)}",
+        compared_with=earlier.request.location,
+    )
+
+
+def _tokens_lost(context: Context, earlier: CountedRequest, order: list[Segment]) -> int:
+    """Shared tokens if the current tools followed the earlier order, minus those shared now."""
+    current = context.current
+    segments, tokens = current.request.segments, current.segment_tokens
+    slots = [index for index, segment in enumerate(segments) if segment.kind is SegmentKind.TOOL]
+    by_text = {segments[index].text: (segments[index], tokens[index]) for index in slots}
+    return context.tokens_gained(
+        earlier, {slot: by_text[wanted.text] for slot, wanted in zip(slots, order, strict=True)})
+
+
+def _names(tools: Sequence[Segment]) -> str:
+    names = [tool.key for tool in tools[:_SHOWN_NAMES]]
+    more = ", …" if len(tools) > _SHOWN_NAMES else ""
+    return excerpt("[" + ", ".join(names) + more + "]", 80)
+
+
+def summarize(group: Group) -> str:
+    """How often the order changed."""
+    if group.occurrences == 1:
+        return group.first.message
+    return f"{group.first.message}; the order changed in {group.occurrences} requests"
+
+
+RULE = Rule(
+    code="PC201",
+    name="tool-order",
+    severity=Severity.WARNING,
+    summary="The same tool definitions arrive in different orders across requests.",
+    check=check,
+    summarize=summarize,
+)

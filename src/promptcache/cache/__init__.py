@@ -1,0 +1,1 @@
+"""A model of the provider's prompt cache, replayed over the log."""

@@ -1,0 +1,125 @@
+"""Per-model facts as one dated data table: encodings, image token schemes, cache rules.
+
+Providers change these rules. A new model or provider is a new row here, never a constant in
+a rule. Model names are matched by the longest table prefix (``gpt-4o-mini-2024-07-18`` takes
+the ``gpt-4o-mini`` row), so dated snapshots need no rows of their own.
+
+Sources (checked 2026-11): OpenAI platform guides "Prompt caching" and "Images and vision",
+OpenAI cookbook "How to count tokens with tiktoken" and "Prompt Caching 201"; see
+shared/domain.md sections 1 and 4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATALOG_DATE = "2026-11-01"
+"""When the facts below were last checked against the providers' documentation."""
+
+
+@dataclass(frozen=True, slots=True)
+class TileScheme:
+    """Images cost ``base + tiles * per_tile``, tiles being 512-px squares after scaling."""
+
+    base: int
+    """Tokens for any image (all of a ``detail: low`` image)."""
+    per_tile: int
+    """Tokens per 512x512 tile at ``detail: high``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatchScheme:
+    """Images cost ``ceil(w/32) * ceil(h/32)`` patches (capped) times a multiplier."""
+
+    multiplier: float
+    """Tokens per patch for this model."""
+    max_patches: int = 1536
+    """The image is scaled down until it fits within this many patches."""
+
+
+ImageScheme = TileScheme | PatchScheme
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRules:
+    """How the provider caches prompt prefixes for a model family."""
+
+    family: str
+    """Name of the cache model (``openai-implicit``, ``openai-explicit``...)."""
+    min_tokens: int
+    """Prompts shorter than this are never cached."""
+    step_tokens: int
+    """Cached token counts come in multiples of this beyond the minimum (1 = no rounding)."""
+    lifetime_seconds: int
+    """Idle time after which a cached prefix is assumed evicted."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFacts:
+    """Everything promptcache knows about one model family."""
+
+    prefix: str
+    """Model names starting with this (longest match wins) use this row."""
+    provider: str
+    """``openai``, ``anthropic``..."""
+    encoding: str
+    """The tiktoken encoding the model's tokenizer matches."""
+    image: ImageScheme
+    """How the model counts image tokens."""
+    cache: CacheRules
+    """How the provider caches this model's prompts."""
+    known: bool = True
+    """False for the fallback row used for models missing from the table."""
+
+
+# OpenAI keeps prefixes 5-10 minutes of inactivity; we assume the short end (5 minutes) so a
+# predicted hit is one the provider really promises.
+_OPENAI_IMPLICIT = CacheRules("openai-implicit", min_tokens=1024, step_tokens=128,
+                              lifetime_seconds=300)
+# gpt-5.6 and later: explicit breakpoints, 30-minute minimum ttl, no 128-token rounding.
+_OPENAI_EXPLICIT = CacheRules("openai-explicit", min_tokens=1024, step_tokens=1,
+                              lifetime_seconds=1800)
+
+_TILE_4O = TileScheme(base=85, per_tile=170)
+
+
+def _openai(prefix: str, encoding: str, image: ImageScheme,
+            cache: CacheRules = _OPENAI_IMPLICIT) -> ModelFacts:
+    return ModelFacts(prefix, "openai", encoding, image, cache)
+
+
+MODELS: tuple[ModelFacts, ...] = (
+    _openai("gpt-3.5", "cl100k_base", _TILE_4O),
+    _openai("gpt-4", "cl100k_base", _TILE_4O),
+    _openai("gpt-4o", "o200k_base", _TILE_4O),
+    _openai("chatgpt-4o", "o200k_base", _TILE_4O),
+    _openai("gpt-4o-mini", "o200k_base", TileScheme(base=2833, per_tile=5667)),
+    _openai("gpt-4.1", "o200k_base", _TILE_4O),
+    _openai("gpt-4.1-mini", "o200k_base", PatchScheme(multiplier=1.62)),
+    _openai("gpt-4.1-nano", "o200k_base", PatchScheme(multiplier=2.46)),
+    _openai("gpt-4.5", "o200k_base", _TILE_4O),
+    _openai("o1", "o200k_base", TileScheme(base=75, per_tile=150)),
+    _openai("o3", "o200k_base", TileScheme(base=75, per_tile=150)),
+    _openai("o4-mini", "o200k_base", PatchScheme(multiplier=1.72)),
+    _openai("gpt-5", "o200k_base", TileScheme(base=70, per_tile=140)),
+    # OpenAI's guide says 1.62; five recorded gpt-5-mini image requests (shared/data,
+    # openai-cassettes) only match 1.2 per patch, as do developer-forum measurements.
+    _openai("gpt-5-mini", "o200k_base", PatchScheme(multiplier=1.2)),
+    _openai("gpt-5-nano", "o200k_base", PatchScheme(multiplier=2.46)),
+    _openai("gpt-5.6", "o200k_base", TileScheme(base=70, per_tile=140), _OPENAI_EXPLICIT),
+)
+
+FALLBACK = ModelFacts("", "openai", "o200k_base", _TILE_4O, _OPENAI_IMPLICIT, known=False)
+"""Used for a model the table does not know: current OpenAI defaults, flagged as unknown."""
+
+
+def facts_for(model: str) -> ModelFacts:
+    """The row for ``model`` by longest prefix, or :data:`FALLBACK`."""
+    name = model.strip().lower()
+    # Some gateways prefix the provider: "openai/gpt-4o".
+    name = name.rsplit("/", 1)[-1]
+    best: ModelFacts | None = None
+    for row in MODELS:
+        if name.startswith(row.prefix) and (best is None or len(row.prefix) > len(best.prefix)):
+            best = row
+    return best or FALLBACK

@@ -1,0 +1,128 @@
+"""Run the rules over a stream of counted requests and fold their hits into findings.
+
+Requests are grouped into streams: requests that can share a cache (same model, and the same
+``prompt_cache_key``, session id or user when the log has them). Each rule sees the current
+request and the last few requests of its stream, so memory stays bounded however long the
+log is.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptcache.counting import CountedRequest, PromptCounter
+from promptcache.findings import Finding, Hit, Severity
+from promptcache.model import Location
+from promptcache.rule_api import Context, Group, Rule
+
+HISTORY_SIZE = 8
+"""Earlier requests of a stream a rule can compare against."""
+MAX_STREAMS = 10_000
+"""Streams kept at once; the least recently active is dropped beyond this."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveRule:
+    """A rule as this run uses it: its severity and options after configuration."""
+
+    rule: Rule
+    severity: Severity
+    options: Mapping[str, Any]
+
+
+def default_rules(rules: Sequence[Rule]) -> list[ActiveRule]:
+    """Every rule at its default severity and options."""
+    return [ActiveRule(rule, rule.severity, dict(rule.options)) for rule in rules]
+
+
+def stream_key(counted: CountedRequest) -> tuple[str, str]:
+    """Which requests can share a cache with this one."""
+    request = counted.request
+    scope = request.cache_key or request.session or request.user or ""
+    return (request.model, scope)
+
+
+@dataclass(slots=True)
+class _Accumulator:
+    first: Hit
+    occurrences: int = 1
+    tokens_at_risk: int = 0
+    last: Location | None = None
+    measure_min: int = 0
+    measure_max: int = 0
+
+    def add(self, hit: Hit) -> None:
+        self.occurrences += 1
+        self.tokens_at_risk += hit.tokens_at_risk
+        self.last = hit.location
+        self.measure_min = min(self.measure_min, hit.measure)
+        self.measure_max = max(self.measure_max, hit.measure)
+
+
+@dataclass(slots=True)
+class RuleEngine:
+    """Feeds requests to rules and keeps the findings."""
+
+    rules: Sequence[ActiveRule]
+    counter: PromptCounter
+    _streams: OrderedDict[tuple[str, str], deque[CountedRequest]] = field(
+        default_factory=OrderedDict)
+    _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
+
+    def feed(self, counted: CountedRequest) -> None:
+        """Check one request against its stream's recent history, then remember it."""
+        key = stream_key(counted)
+        history = self._streams.get(key)
+        if history is None:
+            history = self._streams[key] = deque(maxlen=HISTORY_SIZE)
+            if len(self._streams) > MAX_STREAMS:
+                self._streams.popitem(last=False)
+        else:
+            self._streams.move_to_end(key)
+        encode = self.counter.counter_for(counted.facts.encoding).encode
+        for active in self.rules:
+            context = Context(counted, tuple(history), active.options, encode)
+            for hit in active.rule.check(context):
+                self._record(active.rule.code, hit)
+        history.append(counted)
+
+    def _record(self, code: str, hit: Hit) -> None:
+        key = (code, hit.group)
+        accumulator = self._groups.get(key)
+        if accumulator is None:
+            self._groups[key] = _Accumulator(hit, 1, hit.tokens_at_risk, hit.location,
+                                             hit.measure, hit.measure)
+        else:
+            accumulator.add(hit)
+
+    def findings(self) -> list[Finding]:
+        """The findings so far, ordered by rule code, then where they first show."""
+        by_code = {active.rule.code: active for active in self.rules}
+        findings = []
+        for (code, _group), accumulator in self._groups.items():
+            active = by_code[code]
+            first = accumulator.first
+            message = first.message
+            if accumulator.occurrences > 1 and active.rule.summarize is not None:
+                message = active.rule.summarize(Group(first, accumulator.occurrences,
+                                                      accumulator.measure_min,
+                                                      accumulator.measure_max))
+            findings.append(Finding(
+                code=code,
+                name=active.rule.name,
+                severity=active.severity,
+                location=first.location,
+                path=first.path,
+                message=message,
+                fix=first.fix,
+                snippet=first.snippet,
+                tokens_at_risk=accumulator.tokens_at_risk,
+                occurrences=accumulator.occurrences,
+                compared_with=first.compared_with,
+                last_location=accumulator.last or first.location,
+            ))
+        findings.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
+        return findings

@@ -1,0 +1,1 @@
+"""Reading logs: files and streams into records, records into normalized requests."""

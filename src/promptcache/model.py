@@ -1,0 +1,130 @@
+"""The provider-neutral request model every stage after loading works on.
+
+A loader turns one record of a log into a :class:`Request`: an ordered tuple of
+:class:`Segment` objects in the order the provider renders them into the prompt (tools, then
+the response format, then the messages with their content parts). Rules compare segments
+across requests; the counter tokenizes each segment's text; the cache model hashes the
+resulting token stream. Nothing after the loader looks at the raw JSON again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a record came from."""
+
+    file: str
+    """The path as the user gave it (``-`` for standard input)."""
+    line: int
+    """1-based line of the record (for a JSON file holding one document, the line it starts on)."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class SegmentKind(StrEnum):
+    """What part of the prompt a segment is."""
+
+    TOOL = "tool"
+    """One tool (function) definition."""
+    TOOLS_FRAME = "tools_frame"
+    """The fixed text the provider wraps around the tool definitions."""
+    RESPONSE_FORMAT = "response_format"
+    """A structured-output schema."""
+    MESSAGE_FRAME = "message_frame"
+    """The framing of one message: its role marker, name and separators."""
+    TEXT = "text"
+    """Text content of a message."""
+    IMAGE = "image"
+    """An image content part."""
+    TOOL_CALL = "tool_call"
+    """A tool call an assistant message made (name and arguments)."""
+    OTHER = "other"
+    """A content part the counter cannot render exactly (files, audio, refusals)."""
+    REPLY_PRIMING = "reply_priming"
+    """The tokens the provider appends to start the reply."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """What a rule needs to know about one image content part."""
+
+    identity: str
+    """A stable digest of the image source (URL or data), equal for the same image."""
+    detail: str
+    """The detail setting as the provider applies it: ``low``, ``high`` or ``auto``."""
+    detail_explicit: bool
+    """False when the request left ``detail`` out (the provider then uses ``auto``)."""
+    width: int | None
+    """Pixel width when known (read from a ``data:`` URL header), else None."""
+    height: int | None
+    """Pixel height when known, else None."""
+    source_hint: str
+    """A short, safe description of the source for reports (host of a URL, or media type)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of a rendered prompt, in provider order."""
+
+    kind: SegmentKind
+    """What part of the prompt this is."""
+    path: str
+    """JSON path of the source value inside the record, e.g. ``$.messages[0].content``."""
+    text: str
+    """The text the provider's tokenizer sees for this piece ('' when it has none)."""
+    fixed_tokens: int = 0
+    """Tokens this piece costs beyond ``text``: framing tokens, image tokens."""
+    role: str | None = None
+    """The role of the message the segment belongs to, if any."""
+    key: str = ""
+    """A name that identifies the slot across requests (tool name, image identity)."""
+    image: ImageRef | None = None
+    """Set for image segments."""
+    estimated: bool = False
+    """True when ``fixed_tokens`` is an estimate (remote image of unknown size, files, audio)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedUsage:
+    """Token usage the provider reported for the request, when the log carries it."""
+
+    prompt_tokens: int
+    """Total input tokens as the provider counted them."""
+    cached_tokens: int
+    """Input tokens served from the cache (a subset of ``prompt_tokens``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request, normalized and ready to count."""
+
+    location: Location
+    """Where the record is."""
+    api: str
+    """The API the body was written for, e.g. ``openai.chat``."""
+    model: str
+    """The model named in the request ('' when absent)."""
+    segments: tuple[Segment, ...]
+    """The prompt, in the order the provider renders it."""
+    timestamp: float | None = None
+    """Seconds since the epoch when the record says when it was sent."""
+    cache_key: str | None = None
+    """``prompt_cache_key`` when the request sets it."""
+    user: str | None = None
+    """The ``user`` / ``safety_identifier`` field when present."""
+    session: str | None = None
+    """A session or conversation id from the record's metadata, when present."""
+    observed: ObservedUsage | None = None
+    """The provider's usage for this request, when the log recorded the response."""
+    settings: dict[str, str] = field(default_factory=dict)
+    """Request settings that affect caching (tool_choice, reasoning effort...), as JSON text."""
+
+    @property
+    def estimated(self) -> bool:
+        """True when any segment's token count is an estimate."""
+        return any(segment.estimated for segment in self.segments)

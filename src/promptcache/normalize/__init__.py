@@ -1,0 +1,1 @@
+"""Request bodies into provider-ordered segments: one module per provider API."""

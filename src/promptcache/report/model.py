@@ -1,0 +1,85 @@
+"""The report every output format renders: plain frozen data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promptcache.findings import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """One audited request."""
+
+    file: str
+    """The log file."""
+    line: int
+    """The record's line."""
+    model: str
+    """The model the request names."""
+    prompt_tokens: int
+    """Prompt tokens as promptcache counts them."""
+    observed_prompt_tokens: int | None
+    """Prompt tokens the provider reported, when the log has the response."""
+    observed_cached_tokens: int | None
+    """Cached tokens the provider reported, when the log has the response."""
+    estimated: bool
+    """True when part of the count is an estimate (a remote image, a file, audio)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    """A record, or a file, that could not be audited."""
+
+    file: str
+    """The log file."""
+    line: int
+    """The record's line (0 for a problem with the whole file)."""
+    message: str
+    """What is wrong, starting with the JSON path when there is one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The figures at the top of every report."""
+
+    records_read: int
+    """Records found in the input: audited plus invalid."""
+    requests_audited: int
+    """Records that became requests and were checked."""
+    invalid_records: int
+    """Records reported in ``errors``."""
+    prompt_tokens: int
+    """Sum of prompt tokens over the audited requests."""
+    requests_cacheable: int
+    """Requests at or above their model's minimum cacheable length."""
+    estimated_requests: int
+    """Requests whose count includes an estimate."""
+    unknown_models: tuple[str, ...]
+    """Models missing from the catalogue (counted with OpenAI defaults)."""
+    observed_requests: int
+    """Requests whose log carries the provider's usage."""
+    observed_exact: int
+    """Of those, requests whose count equals the provider's ``prompt_tokens``."""
+    findings_by_rule: tuple[tuple[str, int], ...]
+    """(rule name, findings) for every rule with findings, in code order."""
+    findings_by_severity: tuple[tuple[str, int], ...]
+    """(severity, findings) for every severity, most severe first."""
+    catalog_date: str
+    """When the model facts were last checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a run found."""
+
+    version: str
+    """The promptcache version that wrote the report."""
+    summary: Summary
+    """Totals."""
+    requests: tuple[RequestRow, ...]
+    """One row per audited request, in input order."""
+    findings: tuple[Finding, ...]
+    """The findings, in rule-code order."""
+    errors: tuple[ErrorRow, ...]
+    """Records and files that could not be audited."""

@@ -1,0 +1,113 @@
+"""The terminal report: a summary table, then the findings grouped by rule, then errors."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from promptcache.findings import Finding, Severity
+from promptcache.report.model import Report
+
+MAX_ERRORS_SHOWN = 20
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def render_rich(report: Report, console: Console) -> None:
+    """Print ``report`` to ``console``."""
+    _summary(report, console)
+    for code, group in groupby(report.findings, key=lambda finding: finding.code):
+        _rule_section(code, list(group), console)
+    _errors(report, console)
+
+
+def _summary(report: Report, console: Console) -> None:
+    summary = report.summary
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    records = f"{summary.records_read:,}"
+    if summary.invalid_records:
+        records += f" ({summary.invalid_records:,} invalid, listed below)"
+    table.add_row("Records read", records)
+    table.add_row("Requests audited", f"{summary.requests_audited:,}")
+    table.add_row("Prompt tokens", f"{summary.prompt_tokens:,}")
+    audited = summary.requests_audited
+    share = f" ({summary.requests_cacheable / audited:.1%})" if audited else ""
+    table.add_row("Over the cache minimum",
+                  f"{summary.requests_cacheable:,} of {audited:,} requests{share}")
+    if summary.estimated_requests:
+        table.add_row("Estimated counts",
+                      f"{summary.estimated_requests:,} requests include a part counted by "
+                      "estimate (remote image, file or audio)")
+    if summary.unknown_models:
+        table.add_row("Unknown models", escape(", ".join(summary.unknown_models))
+                      + " (counted with OpenAI defaults)")
+    if summary.observed_requests:
+        table.add_row("Observed usage",
+                      f"{summary.observed_exact:,} of {summary.observed_requests:,} requests "
+                      "counted exactly as the provider reported")
+    table.add_row("Findings", _severity_line(report))
+    console.print(Text(f"promptcache {report.version}", style="bold"))
+    console.print(table)
+
+
+def _severity_line(report: Report) -> Text:
+    counts = dict(report.summary.findings_by_severity)
+    if not any(counts.values()):
+        return Text("none", style="green")
+    line = Text()
+    for severity in sorted(Severity, reverse=True):
+        count = counts.get(severity.value, 0)
+        if count:
+            if line:
+                line.append(" · ")
+            plural = "" if count == 1 else "s"
+            line.append(f"{count} {severity.value}{plural}", style=_STYLE[severity])
+    return line
+
+
+def _rule_section(code: str, findings: list[Finding], console: Console) -> None:
+    first = findings[0]
+    console.print()
+    heading = Text()
+    heading.append(f"{code} {first.name}", style="bold")
+    heading.append(f"  {len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    console.print(heading)
+    for finding in findings:
+        _finding(finding, console)
+
+
+def _finding(finding: Finding, console: Console) -> None:
+    head = Text("  ")
+    head.append(f"{finding.location}", style="bold")
+    head.append(f"  {finding.path}  ")
+    head.append(finding.severity.value, style=_STYLE[finding.severity])
+    console.print(head)
+    console.print(Text(f"    {finding.message}"))
+    if finding.snippet:
+        console.print(Text(f"    evidence: {finding.snippet}", style="dim"))
+    details = [f"{finding.tokens_at_risk:,} tokens at risk"]
+    if finding.occurrences > 1:
+        details.append(f"{finding.occurrences:,} requests, last at {finding.last_location}")
+    if finding.compared_with is not None:
+        details.append(f"compared with {finding.compared_with}")
+    console.print(Text("    " + " · ".join(details), style="dim"))
+    console.print(Text(f"    fix: {finding.fix}", style="green"))
+
+
+def _errors(report: Report, console: Console) -> None:
+    if not report.errors:
+        return
+    console.print()
+    console.print(Text(f"Could not audit ({len(report.errors):,})", style="bold red"))
+    for error in report.errors[:MAX_ERRORS_SHOWN]:
+        line = f":{error.line}" if error.line else ""
+        console.print(Text(f"  {error.file}{line}: {error.message}"))
+    hidden = len(report.errors) - MAX_ERRORS_SHOWN
+    if hidden > 0:
+        console.print(Text(f"  … and {hidden:,} more (all are in --format json)", style="dim"))

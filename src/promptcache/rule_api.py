@@ -1,0 +1,98 @@
+"""The contract between the engine and a rule.
+
+A rule is a module under ``rules/`` holding one :class:`Rule` named ``RULE`` and its
+documentation as the module docstring. ``check`` is a pure function: it reads the current
+request, the earlier requests of the same stream and its options, and yields hits. It never
+prints, reads files or knows about the command line; the engine stamps code and severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptcache.counting import CountedRequest
+from promptcache.findings import Hit, Severity
+from promptcache.model import Segment
+from promptcache.prefix import Encode, SharedPrefix, shared_prefix
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule may look at for one request."""
+
+    current: CountedRequest
+    """The request being checked."""
+    history: Sequence[CountedRequest]
+    """Earlier requests of the same stream (requests that can share a cache), oldest first,
+    bounded to the most recent few."""
+    options: Mapping[str, Any]
+    """The rule's options, defaults merged with the user's configuration."""
+    encode: Encode
+    """Token ids of a text in the current request's encoding (memoized)."""
+
+    def shared_with(self, earlier: CountedRequest) -> SharedPrefix:
+        """The prefix the current request shares with ``earlier``."""
+        current = self.current
+        return shared_prefix(earlier.request.segments, current.request.segments,
+                             current.segment_tokens, self.encode)
+
+    def tokens_gained(self, earlier: CountedRequest,
+                      replacements: Mapping[int, tuple[Segment, int]]) -> int:
+        """Extra tokens shared with ``earlier`` if segments of the current request were
+        replaced (index -> (segment, its tokens)): what a fix would win against that request."""
+        current = self.current
+        segments = list(current.request.segments)
+        tokens = list(current.segment_tokens)
+        for index, (segment, count) in replacements.items():
+            segments[index], tokens[index] = segment, count
+        fixed = shared_prefix(earlier.request.segments, segments, tokens, self.encode)
+        return max(0, fixed.tokens - self.shared_with(earlier).tokens)
+
+    def best_match(self) -> tuple[CountedRequest, SharedPrefix] | None:
+        """The earlier request sharing the longest prefix with this one (latest on ties)."""
+        best: tuple[CountedRequest, SharedPrefix] | None = None
+        for earlier in reversed(self.history):
+            shared = self.shared_with(earlier)
+            if best is None or shared.tokens > best[1].tokens:
+                best = (earlier, shared)
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The hits of one finding, as the engine hands them to a rule's ``summarize``."""
+
+    first: Hit
+    """The first hit."""
+    occurrences: int
+    """How many hits."""
+    measure_min: int
+    """Smallest ``measure`` among the hits."""
+    measure_max: int
+    """Largest ``measure`` among the hits."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule's metadata and check, as its module declares them."""
+
+    code: str
+    """Stable identifier, e.g. ``PC101``."""
+    name: str
+    """Readable identifier, e.g. ``dynamic-prefix``."""
+    severity: Severity
+    """Default severity; configuration may override it."""
+    summary: str
+    """One line: what the rule detects."""
+    check: Callable[[Context], Iterable[Hit]]
+    """The check itself."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Default option values."""
+    options_schema: Mapping[str, Any] = field(default_factory=dict)
+    """JSON Schema properties for the options (used to validate configuration)."""
+    summarize: Callable[[Group], str] | None = None
+    """Builds the message of a finding with several hits; None for the engine's default."""
+    doc: str = ""
+    """The module docstring (What it detects / Why it breaks the cache / ...)."""

@@ -1,0 +1,1 @@
+"""Token counting: vocabularies, the memoized counter, and per-part renderers."""

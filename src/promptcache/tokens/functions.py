@@ -1,0 +1,339 @@
+"""Render tool definitions and ``response_format`` schemas the way OpenAI puts them in the prompt.
+
+Pure functions of JSON-like data to text. The provider turns a request's ``tools`` into a
+TypeScript-like block inside a system message, and a ``json_schema`` response format into a
+"Response Formats" section; the text here reproduces their *token counts* under ``o200k_base``
+on the recorded requests (shared/data/openai-cassettes.jsonl, pydantic-ai cassettes with the
+API's own ``usage.prompt_tokens``: every tools and schema record but one, see
+tests/test_openai_chat_tokens.py), which is the standard it is held to.
+The exact bytes the provider uses are not public: where two renderings tokenize alike, the one
+closest to OpenAI's ``openai-harmony`` renderer (the published reference for the shape) wins.
+Every departure from that reference below names the recorded evidence that forced it.
+
+Shape of the tools block (``harmony`` renders the same, except where noted)::
+
+    # Tools
+
+    ## functions
+
+    namespace functions {
+
+    // Tool description, one comment line per non-blank line
+    type get_weather = (_:{
+    // Property description
+    city: string,
+    unit?: "c" | "f", // default: "c"
+    address:{
+      street: string,
+    },
+    tags: string[],
+    }) => any;
+
+    type ping = () => any;
+
+    } // namespace functions
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, NamedTuple
+
+__all__ = [
+    "TOOLS_FOOTER",
+    "TOOLS_HEADER",
+    "BlockPart",
+    "comment_lines",
+    "render_function",
+    "render_response_format",
+    "schema_type",
+    "tool_block_parts",
+]
+
+TOOLS_HEADER: Final = "# Tools\n\n## functions\n\nnamespace functions {\n\n"
+"""Text before the first tool (harmony's ``template_tools_section`` for one namespace)."""
+TOOLS_FOOTER: Final = "} // namespace functions"
+"""Text after the last tool's separator."""
+RESPONSE_FORMATS_HEADER: Final = "# Response Formats\n\n## "
+"""Start of the structured-output section; the format's name and a blank line follow."""
+
+_MAX_DEPTH: Final = 24
+"""Nesting (and ``$ref`` hops) beyond this renders as ``any``: guards cycles and bombs."""
+_INDENT: Final = "  "
+"""Indent of each nested object level (harmony's four spaces tokenize the same here). The
+closing brace goes at the parent's indent, not at the members' as in harmony: with harmony's
+"    }" the recorded request with a ``$ref``'d array of objects (19 tools, 364 tokens) is one
+token over."""
+# Keys the provider drops from a response-format schema before printing it as JSON. Evidence:
+# the two json_schema records cost 29 and 118 tokens; the section header plus compact JSON of
+# the schema without these keys gives exactly 29 and 118 (with them: 36 and 166).
+_RESPONSE_FORMAT_DROPPED: Final = frozenset({"additionalProperties", "required"})
+# Schema keywords whose value is a mapping of names to sub-schemas (names are not keywords).
+_SCHEMA_MAPS: Final = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+# Keywords whose value is a list of sub-schemas, or one sub-schema.
+_SCHEMA_LISTS: Final = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
+_SCHEMA_VALUES: Final = frozenset({"items", "not", "contains", "if", "then", "else",
+                                   "additionalItems", "propertyNames", "unevaluatedItems"})
+
+
+def comment_lines(text: object, indent: str = "") -> str:
+    """``// line`` for each non-blank line of ``text``, stripped, each ending in a newline.
+
+    Stripping and dropping blank lines is not what harmony does (it prefixes every line as is),
+    but it is what the counts require: docstring-style descriptions ("Args:\\n    x: ...",
+    blank lines, trailing indentation) cost exactly this on the recorded MCP tools (3 tools,
+    212 tokens) and on the 19-tool request; prefixing every raw line is 10 and 33 tokens over.
+    """
+    if not isinstance(text, str) or not text:
+        return ""
+    out = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            out.append(f"{indent}// {stripped}\n")
+    return "".join(out)
+
+
+def render_function(function: Mapping[str, Any]) -> str:
+    """One tool of the ``functions`` namespace: its comment lines and ``type`` line, ending "\\n".
+
+    ``function`` is the ``function`` object of a ``{"type": "function"}`` tool (or a legacy
+    ``functions`` entry): ``name``, optional ``description`` and ``parameters``.
+    """
+    name = function.get("name")
+    name = name if isinstance(name, str) else ""
+    out = comment_lines(function.get("description"))
+    parameters = function.get("parameters")
+    if isinstance(parameters, Mapping) and _has_properties(parameters):
+        # "(_:{" with no space: harmony writes "(_: {". The recorded counts are one token lower
+        # per tool whose first parameter line is not a comment (get_weather alone: 48 tokens,
+        # harmony's text gives 49) and unchanged when it is one (get_capital with a described
+        # parameter, 104): o200k has a ":{\n" token, and " {\n//" is one token either way.
+        return f"{out}type {name} = (_:{_object_body(parameters, '', parameters, 0)}) => any;\n"
+    if isinstance(parameters, Mapping) and not _is_object_schema(parameters):
+        # A non-object parameter schema (not allowed by the API today): best effort.
+        typ = schema_type(parameters, "", parameters, 0)
+        return f"{out}type {name} = (_: {typ}) => any;\n"
+    # No parameters, or an object without properties: harmony's form for a tool without
+    # parameters. Recorded: get_model_name alone, 38 tokens, exact.
+    return f"{out}type {name} = () => any;\n"
+
+
+def schema_type(schema: object, indent: str, root: object, depth: int) -> str:
+    """The TypeScript-like type of a JSON Schema, as it appears after ``name: ``.
+
+    ``indent`` is the indent of the line the type starts on (nested object members go one
+    level deeper); ``root`` is the schema ``$ref`` pointers resolve against.
+    """
+    if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
+        return "any"
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        # Inlined: the 19-tool request's final_result(answers: Answer[] via $defs) is exact
+        # with the referenced object written out, and 11 tokens short as "any[]".
+        return schema_type(_resolve(ref, root), indent, root, depth + 1)
+    typ = _schema_type_core(schema, indent, root, depth)
+    if schema.get("nullable") is True and typ != "null" and not typ.endswith(" | null"):
+        typ += " | null"
+    return typ
+
+
+def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, depth: int) -> str:
+    if "const" in schema:
+        return _literal(schema["const"])
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return " | ".join(_literal(value) for value in enum)
+    for key in ("anyOf", "oneOf"):
+        variants = schema.get(key)
+        if isinstance(variants, list) and variants:
+            # Unions as "A | B": the recorded anyOf[string, string[]] parameter costs exactly
+            # "string | string[]" (MCP tools request, 212 tokens).
+            return " | ".join(schema_type(v, indent, root, depth + 1) for v in variants)
+    all_of = schema.get("allOf")
+    if isinstance(all_of, list) and len(all_of) == 1:
+        return schema_type(all_of[0], indent, root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        names = [
+            _object_body(schema, indent, root, depth)
+            if k == "object" and _has_properties(schema) else _scalar_type(k)
+            for k in kind if isinstance(k, str)
+        ]
+        return " | ".join(names) if names else "any"
+    if kind == "object" or (kind is None and _has_properties(schema)):
+        if _has_properties(schema):
+            return _object_body(schema, indent, root, depth)
+        return "object"
+    if kind == "array" or (kind is None and "items" in schema):
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            return schema_type(items, indent, root, depth + 1) + "[]"
+        return "any[]"
+    if isinstance(kind, str):
+        return _scalar_type(kind)
+    return "any"
+
+
+def _scalar_type(kind: str) -> str:
+    if kind in ("integer", "number"):
+        return "number"
+    if kind in ("string", "boolean", "null", "object"):
+        return kind
+    if kind == "array":
+        return "any[]"
+    return "any"
+
+
+def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: int) -> str:
+    """``{\\n`` + one line per property + ``}``; members one level deeper than ``indent``.
+
+    The top level (the tool's parameters) is special: its members are not indented at all.
+    """
+    inner = indent + _INDENT if depth > 0 else ""
+    required = schema.get("required")
+    required_names = set(required) if isinstance(required, list) else set()
+    properties = schema.get("properties")
+    lines = ["{\n"]
+    if isinstance(properties, Mapping):
+        for name, sub in properties.items():
+            lines.append(_property_line(str(name), sub, name in required_names, inner, root,
+                                        depth + 1))
+    lines.append(f"{indent if depth > 0 else ''}}}")
+    return "".join(lines)
+
+
+def _property_line(name: str, sub: object, required: bool, indent: str, root: object,
+                   depth: int) -> str:
+    text = comment_lines(sub.get("description"), indent) if isinstance(sub, Mapping) else ""
+    typ = schema_type(sub, indent, root, depth)
+    # Object types are glued to the colon like the top level's "(_:{" (see render_function):
+    # the 19-tool request's "answers:{...}[]" member is exact only so.
+    separator = ":" if typ.startswith("{") else ": "
+    line = f"{indent}{name}{'' if required else '?'}{separator}{typ},"
+    if isinstance(sub, Mapping) and sub.get("default") is not None:
+        # Harmony's trailing comment. Evidence: get_error(value?: boolean = false) in the
+        # 19-tool request is exact with " // default: false". A null default is left out:
+        # the one recorded case (gpt-4o-mini) is then 1 token under; printed, 3 over.
+        line += f" // default: {_literal(sub['default'])}"
+    return f"{text}{line}\n"
+
+
+def _literal(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return "any"
+
+
+def _has_properties(schema: Mapping[str, Any]) -> bool:
+    properties = schema.get("properties")
+    return isinstance(properties, Mapping) and len(properties) > 0
+
+
+def _is_object_schema(schema: Mapping[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind is None or kind == "object" or (isinstance(kind, list) and "object" in kind)
+
+
+def _resolve(ref: str, root: object) -> object:
+    """The sub-schema a local JSON pointer (``#/$defs/Name``) points at, or None."""
+    if not ref.startswith("#"):
+        return None
+    node: object = root
+    for raw in ref[1:].split("/"):
+        if not raw:
+            continue
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+class BlockPart(NamedTuple):
+    """One piece of the tools block: text to tokenize alone, plus a token correction."""
+
+    text: str
+    correction: int
+    """Add to the text's own token count (the block's merges across the cut, see below)."""
+
+
+# Token corrections where a tools-block header ending in " {" + N newlines meets the first tool
+# (o200k_base): keyed by (N, first tool has a description). With two newlines the header is
+# "{" and the tool's own correction covers the join; harmony's three newlines tokenize as
+# " {\n\n" + "\n//" (2 tokens) before a description, one more than "{\n\n//" (1).
+_HEADER_JOIN: Final = {(2, False): 0, (2, True): 0, (3, False): 0, (3, True): 1}
+
+
+def tool_block_parts(header: str, tools: Sequence[str],
+                     footer: str = TOOLS_FOOTER) -> tuple[BlockPart, tuple[BlockPart, ...],
+                                                          BlockPart]:
+    """Split ``header + "\n".join(tools) + "\n" + footer`` into parts that count alone.
+
+    ``tools`` are :func:`render_function` outputs; ``header`` ends in " {" and two or three
+    newlines (:data:`TOOLS_HEADER`, or harmony's with one more). Returns (header part, one
+    part per tool, footer part) such that, under ``o200k_base``, the sum over parts of
+    ``count(text) + correction`` equals the block's count.
+
+    Each tool's text is its own rendering without the final newline, so it does not depend on
+    its neighbours: a rule can compare a tool's (name, text) across requests whatever its
+    position. The blank lines between parts are in no text; they cost nothing extra, because
+    o200k fuses them with the ";" or " {" before them (";\n\n" is one token, like ";"). It
+    also fuses them with a following "//": ";\n\n//" and " {\n\n//" are single tokens, one
+    fewer than ";" + "//" counted apart, hence the -1 correction of a described tool. A tool
+    without description starts with "type", where the pre-tokenizer always splits.
+    """
+    newlines = len(header) - len(header.rstrip("\n"))
+    first_described = bool(tools) and tools[0].startswith("//")
+    head = BlockPart(header.rstrip("\n"), _HEADER_JOIN.get((newlines, first_described), 0))
+    parts = tuple(BlockPart(text.removesuffix("\n"), -1 if text.startswith("//") else 0)
+                  for text in tools)
+    return head, parts, BlockPart(footer, 0)
+
+
+def render_response_format(response_format: object) -> str | None:
+    """The structured-output section for a ``json_schema`` response format, else None.
+
+    ``json_object`` and ``text`` add nothing (recorded: 4 json_object requests, exact without
+    any addition). The schema is printed as compact JSON, not TypeScript, under harmony's
+    "# Response Formats" header with the description as a comment; see
+    :data:`_RESPONSE_FORMAT_DROPPED` for the keys left out.
+    """
+    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+        return None
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, Mapping):
+        return None
+    name = spec.get("name")
+    schema = spec.get("schema")
+    body = _literal(_strip_keywords(schema if isinstance(schema, Mapping) else {}, 0))
+    return (f"{RESPONSE_FORMATS_HEADER}{name if isinstance(name, str) else ''}\n\n"
+            f"{comment_lines(spec.get('description'))}{body}")
+
+
+def _strip_keywords(schema: object, depth: int) -> object:
+    """A copy of ``schema`` without :data:`_RESPONSE_FORMAT_DROPPED` keywords, at every level.
+
+    Only sub-schemas are walked: names under ``properties`` (and ``$defs``...) and values such
+    as ``default`` or ``enum`` are data, not keywords, and are kept as they are.
+    """
+    if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
+        return schema
+    out: dict[str, object] = {}
+    for key, value in schema.items():
+        if key in _RESPONSE_FORMAT_DROPPED:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, Mapping):
+            out[key] = {name: _strip_keywords(sub, depth + 1) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [_strip_keywords(sub, depth + 1) for sub in value]
+        elif key in _SCHEMA_VALUES:
+            out[key] = _strip_keywords(value, depth + 1)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,35 @@
+"""Shared fixtures, and a guard that fails the run when no test passed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLES = REPO / "samples"
+
+
+def shared_data(name: str) -> Path:
+    """A file of ../shared/data, or skip the test saying why."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the shared reference data is not beside this clone")
+    return path
+
+
+_passed = 0
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _passed
+    if report.when == "call" and report.passed:
+        _passed += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A run in which nothing passed (everything skipped or deselected) proves nothing: fail it
+    # loudly rather than let CI go green. Partial runs (-k, a single file) are still fine.
+    if exitstatus == 0 and _passed == 0:
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED

@@ -1,0 +1,25 @@
+"""The wheel installs one top-level package, promptcache, with its schemas."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from .conftest import REPO
+
+
+def test_wheel_holds_only_the_promptcache_package(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(REPO)],
+        check=True, capture_output=True, timeout=300,
+    )
+    [wheel] = tmp_path.glob("promptcache-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/", 1)[0] for name in names}
+    assert {name for name in top_level if not name.endswith(".dist-info")} == {"promptcache"}
+    for expected in ("promptcache/cli/main.py", "promptcache/rules/dynamic_prefix.py",
+                     "promptcache/schemas/report.schema.json", "promptcache/py.typed"):
+        assert expected in names

@@ -1,0 +1,23 @@
+"""The quality bar, checked with the tests: ruff clean, mypy strict clean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *command], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, check=False)
+
+
+def test_ruff() -> None:
+    result = _run("ruff", "check", "src", "cli", "rules", "tests", "samples")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict() -> None:
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
