@@ -84,7 +84,7 @@ def check(context: Context) -> Iterator[Hit]:
         path=new.path,
         group=f"{new.path}",
         message=(f"a {kind} changes inside {where} ({new.path}, character {start}); the "
-                 f"{shared_after} tokens after it are the same but cannot be cached"),
+                 f"{shared_after:,} tokens after it are the same but cannot be cached"),
         fix=f"Move the {kind} after the shared part of the prompt (or into metadata) so the "
             "prefix stays byte-identical.",
         tokens_at_risk=shared_after,

@@ -70,7 +70,7 @@ def check(context: Context) -> Iterator[Hit]:
             group=image.identity,
             message=(f"an image ({image.source_hint}) is sent with detail {_label(image)} "
                      f"here and {_label(before)} in {where.request.location}; "
-                     f"{at_risk} tokens from it on miss the cache"),
+                     f"{at_risk:,} tokens from it on miss the cache"),
             fix="Set `detail` explicitly, to the same value, wherever this image is sent.",
             tokens_at_risk=at_risk,
             snippet=f"detail {_label(before)} -> {_label(image)}",

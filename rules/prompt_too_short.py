@@ -44,6 +44,8 @@ def check(context: Context) -> Iterator[Hit]:
         return
     short_by = minimum - current.prompt_tokens
     model = current.request.model or "an unnamed model"
+    if not current.facts.known:
+        model += " (not in the catalogue: OpenAI's default minimum)"
     match = context.best_match()
     # What an earlier request already shares with this one is what a cache would have served.
     repeated = match[1].tokens if match else 0
@@ -56,6 +58,7 @@ def check(context: Context) -> Iterator[Hit]:
         fix="Put stable content (instructions, examples, tools) first until the shared prefix "
             f"reaches {minimum} tokens, or accept that these requests are not cacheable.",
         tokens_at_risk=repeated,
+        snippet=f"{current.prompt_tokens} < {minimum} tokens",
         measure=short_by,
     )
 
