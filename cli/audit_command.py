@@ -22,14 +22,14 @@ from promptcache.rules import ALL_RULES
 
 
 def audit_command(paths: Sequence[str], output_format: str, fail_on: Severity,
-                  output: Path | None) -> ExitCode:
+                  output: Path | None, cache_lifetime: float | None = None) -> ExitCode:
     """Audit ``paths`` and write the report; return the exit status."""
     try:
         files = expand_paths(paths)
     except InputError as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
-    report = run_audit(files, default_rules(ALL_RULES))
+    report = run_audit(files, default_rules(ALL_RULES), lifetime_seconds=cache_lifetime)
     if output_format != "rich":
         # Machine-readable output goes to stdout; say what could not be read on stderr too.
         for error in report.errors:

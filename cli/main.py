@@ -71,11 +71,15 @@ def audit(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the report to this file instead of stdout.",
         dir_okay=False)] = None,
+    cache_lifetime: Annotated[float | None, typer.Option(
+        help="Seconds a cached prefix survives without use (default: the provider's "
+             "documented lifetime, 300 for OpenAI).", min=1, show_default=False)] = None,
 ) -> None:
-    """Audit request logs: count tokens, find what breaks the cache, report it."""
+    """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
     from promptcache.cli.audit_command import audit_command
 
-    code = audit_command(paths, output_format.value, Severity(fail_on.value), output)
+    code = audit_command(paths, output_format.value, Severity(fail_on.value), output,
+                         cache_lifetime)
     raise typer.Exit(int(code))
 
 

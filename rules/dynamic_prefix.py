@@ -36,8 +36,9 @@ Round times to the day if the model only needs the date, and put even that at th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from promptcache.findings import Hit, Severity
+from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars, common_suffix_chars, same_content
 from promptcache.rule_api import Context, Group, Rule
@@ -75,8 +76,9 @@ def check(context: Context) -> Iterator[Hit]:
     shared_after = len(following) + _equal_tokens_after(context, old_segments, index)
     if shared_after < int(context.options["min-shared-tokens"]):
         return
-    old_value, new_value = _whole_words(old.text, start, len(old.text) - end_offset), \
-        _whole_words(new.text, start, len(new.text) - end_offset)
+    old_start, old_end = _whole_words(old.text, start, len(old.text) - end_offset)
+    new_start, new_end = _whole_words(new.text, start, len(new.text) - end_offset)
+    old_value, new_value = old.text[old_start:old_end], new.text[new_start:new_end]
     kind = classify(old_value, new_value)
     where = _slot_name(new)
     yield Hit(
@@ -90,6 +92,10 @@ def check(context: Context) -> Iterator[Hit]:
         tokens_at_risk=shared_after,
         snippet=f"{excerpt(old_value, 40)} -> {excerpt(new_value, 40)}",
         compared_with=earlier.request.location,
+        repair=Repair(
+            replace=((index, replace(new, text=new.text[:new_start] + new.text[new_end:])),),
+            append=(Segment(SegmentKind.TEXT, new.path, new_value, role=new.role),),
+        ),
     )
 
 
@@ -104,13 +110,14 @@ def _equal_tokens_after(context: Context, old_segments: tuple[Segment, ...], ind
     return total
 
 
-def _whole_words(text: str, start: int, end: int) -> str:
-    """Widen ``text[start:end]`` to whole words, so '2025-03-01T10:00:0' '3' reads as a time."""
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``text[start:end]`` to whole words, so '2025-03-01T10:00:0' '3' reads as a time
+    (and the fix moves the whole value, not the digits that happened to differ)."""
     while start > 0 and not text[start - 1].isspace() and start > end - 64:
         start -= 1
     while end < len(text) and not text[end].isspace() and end < start + 96:
         end += 1
-    return text[start:end]
+    return start, end
 
 
 def _slot_name(segment: Segment) -> str:

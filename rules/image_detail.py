@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import ImageRef, SegmentKind
 from promptcache.rule_api import Context, Group, Rule
 
@@ -51,7 +51,8 @@ def check(context: Context) -> Iterator[Hit]:
     seen: dict[str, tuple[int, ImageRef, CountedRequest]] = {}
     for earlier in context.history:
         for position, image in _images(earlier):
-            seen[image.identity] = (position, image, earlier)
+            # The first time the stream sent the image sets the detail the fix converges on.
+            seen.setdefault(image.identity, (position, image, earlier))
     for index, image in _images(current):
         previous = seen.get(image.identity)
         if previous is None or image.identity in reported:
@@ -62,8 +63,9 @@ def check(context: Context) -> Iterator[Hit]:
         reported.add(image.identity)
         segment = current.request.segments[index]
         # What sending the image as the earlier request did would have shared with it.
+        as_before = where.request.segments[position]
         at_risk = context.tokens_gained(
-            where, {index: (where.request.segments[position], where.segment_tokens[position])})
+            where, {index: (as_before, where.segment_tokens[position])})
         yield Hit(
             location=current.request.location,
             path=segment.path,
@@ -75,6 +77,7 @@ def check(context: Context) -> Iterator[Hit]:
             tokens_at_risk=at_risk,
             snippet=f"detail {_label(before)} -> {_label(image)}",
             compared_with=where.request.location,
+            repair=Repair(replace=((index, as_before),)),
         )
 
 

@@ -2,7 +2,9 @@
 
 ## What it detects
 A request whose tool definitions are exactly those of an earlier request in the same stream
-(same names, same definitions) but in another order. The finding shows both orders up to
+(same names, same definitions) but in another order. The earliest such request sets the order
+compared against, so a log that switches order once reports every request after the switch,
+with the tokens lost where the switch happened. The finding shows both orders up to
 the first difference and how many tokens the reordering kept out of the cache.
 
 ## Why it breaks the cache
@@ -33,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.rule_api import Context, Group, Rule
 from promptcache.snippets import excerpt
@@ -55,13 +57,13 @@ def check(context: Context) -> Iterator[Hit]:
     if len(current_tools) < 2:
         return
     signature = _signature(current_tools)
-    for earlier in reversed(context.history):
+    # The earliest request with these tools sets the order a fix converges on.
+    for earlier in context.history:
         earlier_tools = _tools(earlier)
         if len(earlier_tools) != len(current_tools) or _signature(earlier_tools) != signature:
             continue
-        if [tool.text for tool in earlier_tools] == [tool.text for tool in current_tools]:
-            return  # the most recent request with these tools used the same order
-        yield _hit(context, earlier, earlier_tools, current_tools)
+        if [tool.text for tool in earlier_tools] != [tool.text for tool in current_tools]:
+            yield _hit(context, earlier, earlier_tools, current_tools)
         return
 
 
@@ -71,7 +73,8 @@ def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment]
     moved = next(index for index, (left, right) in enumerate(zip(earlier_tools, current_tools,
                                                                  strict=True))
                  if left.text != right.text)
-    at_risk = _tokens_lost(context, earlier, earlier_tools)
+    fixed_order = _in_order(context, earlier_tools)
+    at_risk = context.tokens_gained(earlier, fixed_order)
     return Hit(
         location=current.request.location,
         path=current_tools[moved].path,
@@ -83,17 +86,17 @@ def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment]
         tokens_at_risk=at_risk,
         snippet=f"{_names(earlier_tools)} -> {_names(current_tools)}",
         compared_with=earlier.request.location,
+        repair=Repair(replace=tuple((slot, tool) for slot, (tool, _) in fixed_order.items())),
     )
 
 
-def _tokens_lost(context: Context, earlier: CountedRequest, order: list[Segment]) -> int:
-    """Shared tokens if the current tools followed the earlier order, minus those shared now."""
+def _in_order(context: Context, order: list[Segment]) -> dict[int, tuple[Segment, int]]:
+    """The current request's tools moved into ``order``: slot index -> (tool, its tokens)."""
     current = context.current
     segments, tokens = current.request.segments, current.segment_tokens
     slots = [index for index, segment in enumerate(segments) if segment.kind is SegmentKind.TOOL]
     by_text = {segments[index].text: (segments[index], tokens[index]) for index in slots}
-    return context.tokens_gained(
-        earlier, {slot: by_text[wanted.text] for slot, wanted in zip(slots, order, strict=True)})
+    return {slot: by_text[wanted.text] for slot, wanted in zip(slots, order, strict=True)}
 
 
 def _names(tools: Sequence[Segment]) -> str:
@@ -106,7 +109,8 @@ def summarize(group: Group) -> str:
     """How often the order changed."""
     if group.occurrences == 1:
         return group.first.message
-    return f"{group.first.message}; the order changed in {group.occurrences} requests"
+    return (f"{group.first.message}; {group.occurrences} requests send them in another order "
+            "than the stream's first")
 
 
 RULE = Rule(

@@ -1,97 +1,133 @@
-"""The pipeline: read records -> normalize -> count -> rules -> report, one request at a time."""
+"""The pipeline: read records -> normalize -> count -> rules -> replay -> savings -> report.
+
+One request at a time: nothing holds the log. What is kept grows with the number of requests
+only as one small row each (for the report's request list) and with the cache entries still
+within their lifetime.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 
 from promptcache import __version__
+from promptcache.cache.replay import Replayed, Replayer
 from promptcache.catalog import CATALOG_DATE
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine import ActiveRule, RuleEngine
 from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, read_records
+from promptcache.pricing import Pricer
 from promptcache.report.model import ErrorRow, Report, RequestRow, Summary
+from promptcache.savings import RowFacts, Savings, SavingsTally
 
 
-def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule]) -> Report:
+def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
+              lifetime_seconds: float | None = None) -> Report:
     """Audit the logs at ``paths`` (already expanded) with ``rules``."""
     counter = PromptCounter()
     engine = RuleEngine(rules, counter)
-    tally = _Tally()
+    replayer = Replayer(counter, lifetime_seconds)
+    lifetime = ("documented idle lifetime (300 s for OpenAI)" if lifetime_seconds is None
+                else f"{lifetime_seconds:g} s idle lifetime")
+    savings = SavingsTally(Pricer(), lifetime)
+    tally = _Tally(savings)
     for item in normalize_records(read_records(paths)):
         if isinstance(item, LoadError):
             tally.errors.append(ErrorRow(item.location.file, item.location.line, item.message))
             continue
         counted = counter.count(item)
-        engine.feed(counted)
-        tally.add(counted)
-    return tally.report(engine.findings())
+        hits = engine.feed(counted)
+        row = tally.add(counted)
+        tally.replayed(replayer.add(row, counted, hits))
+    tally.replayed(replayer.finish())
+    return tally.report(engine.findings(), savings.result())
 
 
 class _Tally:
     """Running totals for the summary."""
 
-    def __init__(self) -> None:
-        self.rows: list[RequestRow] = []
+    def __init__(self, savings: SavingsTally) -> None:
+        self.savings = savings
+        self.counted: list[tuple[int, bool, bool]] = []
         self.errors: list[ErrorRow] = []
         self.prompt_tokens = 0
-        self.cacheable = 0
-        self.estimated = 0
         self.unknown_models: set[str] = set()
-        self.observed = 0
-        self.observed_exact = 0
 
-    def add(self, counted: CountedRequest) -> None:
+    def add(self, counted: CountedRequest) -> int:
         request = counted.request
-        observed = request.observed
-        estimated = request.estimated
-        self.rows.append(RequestRow(
-            file=request.location.file,
-            line=request.location.line,
-            model=request.model,
-            prompt_tokens=counted.prompt_tokens,
-            observed_prompt_tokens=observed.prompt_tokens if observed else None,
-            observed_cached_tokens=observed.cached_tokens if observed else None,
-            estimated=estimated,
-        ))
+        self.savings.facts.append(RowFacts(request.location, counted.facts.provider,
+                                           request.model, request.observed))
+        cacheable = counted.prompt_tokens >= counted.facts.cache.min_tokens
+        self.counted.append((counted.prompt_tokens, request.estimated, cacheable))
         self.prompt_tokens += counted.prompt_tokens
-        self.cacheable += counted.prompt_tokens >= counted.facts.cache.min_tokens
-        self.estimated += estimated
         if not counted.facts.known:
             self.unknown_models.add(request.model or "(none)")
-        if observed is not None:
-            self.observed += 1
-            self.observed_exact += observed.prompt_tokens == counted.prompt_tokens
+        return len(self.counted) - 1
 
-    def report(self, findings: Iterable[Finding]) -> Report:
-        findings = tuple(findings)
-        by_rule = Counter(finding.name for finding in findings)
-        by_severity = Counter(finding.severity for finding in findings)
+    def replayed(self, verdicts: list[Replayed]) -> None:
+        for verdict in verdicts:
+            self.savings.add(verdict)
+
+    def rows(self) -> tuple[RequestRow, ...]:
+        rows = []
+        for index, (prompt_tokens, estimated, _) in enumerate(self.counted):
+            facts = self.savings.facts[index]
+            observed = facts.observed
+            rows.append(RequestRow(
+                file=facts.location.file,
+                line=facts.location.line,
+                model=facts.model,
+                prompt_tokens=prompt_tokens,
+                observed_prompt_tokens=observed.prompt_tokens if observed else None,
+                observed_cached_tokens=observed.cached_tokens if observed else None,
+                predicted_cached_tokens=self.savings.predicted.get(index, 0),
+                cost_usd=self.savings.costs.get(index),
+                estimated=estimated,
+            ))
+        return tuple(rows)
+
+    def report(self, findings: list[Finding], savings: Savings) -> Report:
+        priced = _with_savings(findings, savings)
+        by_rule: dict[str, int] = {}
+        for finding in priced:
+            by_rule[finding.name] = by_rule.get(finding.name, 0) + 1
+        invalid = sum(1 for error in self.errors if error.line > 0)
+        observed = [facts for facts in self.savings.facts if facts.observed is not None]
+        rows = self.rows()
         summary = Summary(
-            records_read=len(self.rows) + sum(1 for error in self.errors if error.line > 0),
-            requests_audited=len(self.rows),
-            invalid_records=sum(1 for error in self.errors if error.line > 0),
+            records_read=len(rows) + invalid,
+            requests_audited=len(rows),
+            invalid_records=invalid,
             prompt_tokens=self.prompt_tokens,
-            requests_cacheable=self.cacheable,
-            estimated_requests=self.estimated,
+            requests_cacheable=sum(1 for *_, cacheable in self.counted if cacheable),
+            estimated_requests=sum(1 for _, estimated, _ in self.counted if estimated),
             unknown_models=tuple(sorted(self.unknown_models)),
-            observed_requests=self.observed,
-            observed_exact=self.observed_exact,
-            findings_by_rule=tuple(
-                (finding.name, by_rule[finding.name])
-                for finding in _first_per_rule(findings)),
+            observed_requests=len(observed),
+            observed_exact=sum(1 for row in rows
+                               if row.observed_prompt_tokens == row.prompt_tokens),
+            findings_by_rule=tuple(by_rule.items()),
             findings_by_severity=tuple(
-                (severity.value, by_severity[severity])
+                (severity.value, sum(1 for finding in priced if finding.severity is severity))
                 for severity in sorted(Severity, reverse=True)),
             catalog_date=CATALOG_DATE,
+            savings=savings,
         )
-        return Report(__version__, summary, tuple(self.rows), findings, tuple(self.errors))
+        return Report(__version__, summary, rows, tuple(priced), tuple(self.errors))
 
 
-def _first_per_rule(findings: tuple[Finding, ...]) -> list[Finding]:
-    seen: dict[str, Finding] = {}
+def _with_savings(findings: list[Finding], savings: Savings) -> list[Finding]:
+    """Share each rule's replayed saving among its findings by their tokens at risk."""
+    by_rule = {code: (usd, tokens) for code, usd, tokens in savings.savings_by_rule}
+    at_risk: dict[str, int] = {}
     for finding in findings:
-        seen.setdefault(finding.code, finding)
-    return list(seen.values())
+        at_risk[finding.code] = at_risk.get(finding.code, 0) + finding.tokens_at_risk
+    priced = []
+    for finding in findings:
+        usd, tokens = by_rule.get(finding.code, (0.0, 0))
+        total = at_risk[finding.code]
+        share = finding.tokens_at_risk / total if total else 0.0
+        priced.append(replace(finding, estimated_savings_usd=usd * share,
+                              estimated_savings_tokens=round(tokens * share)))
+    return priced

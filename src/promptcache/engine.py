@@ -19,7 +19,8 @@ from promptcache.model import Location
 from promptcache.rule_api import Context, Group, Rule
 
 HISTORY_SIZE = 8
-"""Earlier requests of a stream a rule can compare against."""
+"""Earlier requests of a stream a rule can compare against: the stream's first request,
+which sets the canonical form a fix converges on, and the most recent ones."""
 MAX_STREAMS = 10_000
 """Streams kept at once; the least recently active is dropped beyond this."""
 
@@ -45,6 +46,26 @@ def stream_key(counted: CountedRequest) -> tuple[str, str]:
     return (request.model, scope)
 
 
+class _Stream:
+    """The requests of one stream a rule may look back at: the first, and the latest few."""
+
+    __slots__ = ("first", "recent")
+
+    def __init__(self) -> None:
+        self.first: CountedRequest | None = None
+        self.recent: deque[CountedRequest] = deque(maxlen=HISTORY_SIZE - 1)
+
+    def history(self) -> tuple[CountedRequest, ...]:
+        if self.first is None or (self.recent and self.recent[0] is self.first):
+            return tuple(self.recent)
+        return (self.first, *self.recent)
+
+    def remember(self, counted: CountedRequest) -> None:
+        if self.first is None:
+            self.first = counted
+        self.recent.append(counted)
+
+
 @dataclass(slots=True)
 class _Accumulator:
     first: Hit
@@ -68,26 +89,30 @@ class RuleEngine:
 
     rules: Sequence[ActiveRule]
     counter: PromptCounter
-    _streams: OrderedDict[tuple[str, str], deque[CountedRequest]] = field(
-        default_factory=OrderedDict)
+    _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
     _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
 
-    def feed(self, counted: CountedRequest) -> None:
-        """Check one request against its stream's recent history, then remember it."""
+    def feed(self, counted: CountedRequest) -> list[tuple[str, Hit]]:
+        """Check one request against its stream's recent history, then remember it; return
+        the (rule code, hit) pairs found on it."""
         key = stream_key(counted)
-        history = self._streams.get(key)
-        if history is None:
-            history = self._streams[key] = deque(maxlen=HISTORY_SIZE)
+        stream = self._streams.get(key)
+        if stream is None:
+            stream = self._streams[key] = _Stream()
             if len(self._streams) > MAX_STREAMS:
                 self._streams.popitem(last=False)
         else:
             self._streams.move_to_end(key)
         encode = self.counter.counter_for(counted.facts.encoding).encode
+        found: list[tuple[str, Hit]] = []
+        earlier = stream.history()
         for active in self.rules:
-            context = Context(counted, tuple(history), active.options, encode)
+            context = Context(counted, earlier, active.options, encode)
             for hit in active.rule.check(context):
                 self._record(active.rule.code, hit)
-        history.append(counted)
+                found.append((active.rule.code, hit))
+        stream.remember(counted)
+        return found
 
     def _record(self, code: str, hit: Hit) -> None:
         key = (code, hit.group)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import total_ordering
 
-from promptcache.model import Location
+from promptcache.model import Location, Segment
 
 
 @total_ordering
@@ -39,6 +39,20 @@ _RANKS = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
 @dataclass(frozen=True, slots=True)
+class Repair:
+    """The rule's canonical fix, applied to one request, as segment edits.
+
+    The savings stage applies it and replays the log: what the prompt would be if this
+    finding were fixed. It is a model of the fix, not a patch for the user's code.
+    """
+
+    replace: tuple[tuple[int, Segment], ...] = ()
+    """(segment index, the segment to put there)."""
+    append: tuple[Segment, ...] = ()
+    """Segments moved to the end of the prompt (before the reply priming)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One piece of evidence a rule found at one request."""
 
@@ -60,6 +74,8 @@ class Hit:
     """The earlier request the evidence was found against, for cross-request rules."""
     measure: int = 0
     """A rule-specific figure the engine keeps the range of (e.g. tokens short)."""
+    repair: Repair | None = None
+    """The canonical fix for this request, for the savings replay; None when there is none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +106,7 @@ class Finding:
     """The earlier request the first hit was compared with, if any."""
     last_location: Location
     """The last request where the problem shows (equal to ``location`` when it shows once)."""
+    estimated_savings_usd: float | None = None
+    """Input dollars fixing it would save on this log, from the replay; None if unpriced."""
+    estimated_savings_tokens: int = 0
+    """Prompt tokens fixing it would move into the cache on this log, from the replay."""

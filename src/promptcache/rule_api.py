@@ -31,6 +31,7 @@ class Context:
     """The rule's options, defaults merged with the user's configuration."""
     encode: Encode
     """Token ids of a text in the current request's encoding (memoized)."""
+    _best: list[tuple[CountedRequest, SharedPrefix] | None] = field(default_factory=list)
 
     def shared_with(self, earlier: CountedRequest) -> SharedPrefix:
         """The prefix the current request shares with ``earlier``."""
@@ -40,23 +41,28 @@ class Context:
 
     def tokens_gained(self, earlier: CountedRequest,
                       replacements: Mapping[int, tuple[Segment, int]]) -> int:
-        """Extra tokens shared with ``earlier`` if segments of the current request were
-        replaced (index -> (segment, its tokens)): what a fix would win against that request."""
+        """What a fix would win: tokens shared with ``earlier`` if segments of the current
+        request were replaced (index -> (segment, its tokens)), beyond the longest prefix the
+        request already shares with any earlier request."""
         current = self.current
         segments = list(current.request.segments)
         tokens = list(current.segment_tokens)
         for index, (segment, count) in replacements.items():
             segments[index], tokens[index] = segment, count
         fixed = shared_prefix(earlier.request.segments, segments, tokens, self.encode)
-        return max(0, fixed.tokens - self.shared_with(earlier).tokens)
+        best = self.best_match()
+        return max(0, fixed.tokens - (best[1].tokens if best else 0))
 
     def best_match(self) -> tuple[CountedRequest, SharedPrefix] | None:
         """The earlier request sharing the longest prefix with this one (latest on ties)."""
+        if self._best:
+            return self._best[0]
         best: tuple[CountedRequest, SharedPrefix] | None = None
         for earlier in reversed(self.history):
             shared = self.shared_with(earlier)
             if best is None or shared.tokens > best[1].tokens:
                 best = (earlier, shared)
+        self._best.append(best)
         return best
 
 

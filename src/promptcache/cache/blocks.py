@@ -13,13 +13,15 @@ detail), so the stream is equal exactly where the provider's would be.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Sequence
 
 from promptcache.model import Segment
 
 Encode = Callable[[str], tuple[int, ...]]
 
-# Stand-in ids live above any real vocabulary (o200k has about 200k ids).
+# Stand-in ids live above any real vocabulary (o200k has about 200k ids) and below 2**63,
+# so a block packs into signed 64-bit integers.
 _STAND_IN_BASE = 1 << 40
 
 
@@ -30,7 +32,7 @@ def _stand_ins(segment: Segment) -> tuple[int, ...]:
     identity = f"{segment.kind}|{segment.role}|{segment.key if image is None else ''}|" + (
         f"{image.identity}|{image.detail}" if image is not None else "")
     seed = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=5).digest(), "big")
-    base = _STAND_IN_BASE + (seed << 12)
+    base = _STAND_IN_BASE + (seed << 20)  # room for a million framing or image tokens
     return tuple(base + position for position in range(segment.fixed_tokens))
 
 
@@ -56,7 +58,7 @@ def block_hashes(stream: Sequence[int], block_size: int) -> list[bytes]:
     for start in range(0, full, block_size):
         block = stream[start:start + block_size]
         digest = hashlib.blake2b(previous, digest_size=16)
-        digest.update(b"".join(token.to_bytes(6, "little") for token in block))
+        digest.update(array("q", block).tobytes())
         previous = digest.digest()
         hashes.append(previous)
     return hashes

@@ -80,5 +80,11 @@ class PrefixCache:
                 break
             del entries[key]
 
+    def copy(self) -> PrefixCache:
+        """An independent cache with the same entries."""
+        twin = PrefixCache(self.rules, self.lifetime)
+        twin._entries = self._entries.copy()
+        return twin
+
     def __len__(self) -> int:
         return len(self._entries)

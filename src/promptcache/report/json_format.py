@@ -9,6 +9,7 @@ import orjson
 from promptcache.findings import Finding
 from promptcache.model import Location
 from promptcache.report.model import Report
+from promptcache.savings import Savings
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -31,6 +32,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "findings_by_rule": dict(summary.findings_by_rule),
             "findings_by_severity": dict(summary.findings_by_severity),
             "catalog_date": summary.catalog_date,
+            **_savings(summary.savings),
         },
         "requests": [
             {
@@ -40,6 +42,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "prompt_tokens": row.prompt_tokens,
                 "observed_prompt_tokens": row.observed_prompt_tokens,
                 "observed_cached_tokens": row.observed_cached_tokens,
+                "predicted_cached_tokens": row.predicted_cached_tokens,
+                "cost_usd": _usd(row.cost_usd),
                 "estimated": row.estimated,
             }
             for row in report.requests
@@ -67,7 +71,48 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "occurrences": finding.occurrences,
         "compared_with": _location(finding.compared_with),
         "last": _location(finding.last_location),
+        "estimated_savings_usd": _usd(finding.estimated_savings_usd),
+        "estimated_savings_tokens": finding.estimated_savings_tokens,
     }
+
+
+def _savings(savings: Savings) -> dict[str, Any]:
+    calibration = savings.calibration
+    return {
+        "cost": {
+            "price_data": savings.price_data,
+            "current_usd": _usd(savings.cost_usd),
+            "after_fixes_usd": _usd(savings.cost_after_fixes_usd),
+            "savings_usd": _usd(savings.savings_usd),
+            "unpriced_requests": savings.unpriced_requests,
+            "unpriced_models": list(savings.unpriced_models),
+        },
+        "hit_rate": {
+            "predicted": savings.hit_rate_predicted,
+            "after_fixes": savings.hit_rate_after_fixes,
+            "observed": savings.hit_rate_observed,
+        },
+        "cache_model": {"lifetime": savings.lifetime_note},
+        "calibration": None if calibration is None else {
+            "requests": calibration.requests,
+            "exact": calibration.exact,
+            "mean_error": calibration.mean_error,
+            "mean_absolute_error": calibration.mean_absolute_error,
+            "by_reason": dict(calibration.by_reason),
+            "disagreements": [
+                {"file": item.location.file, "line": item.location.line,
+                 "observed_cached_tokens": item.observed_cached_tokens,
+                 "predicted_cached_tokens": item.predicted_cached_tokens,
+                 "reason": item.reason, "explanation": item.explanation}
+                for item in calibration.disagreements
+            ],
+        },
+    }
+
+
+def _usd(value: float | None) -> float | None:
+    # Micro-dollars: enough for one request's cost, and stable text for byte-identical reports.
+    return None if value is None else round(value, 6)
 
 
 def _location(location: Location | None) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promptcache.findings import Finding
+from promptcache.savings import Savings
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,10 @@ class RequestRow:
     """Prompt tokens the provider reported, when the log has the response."""
     observed_cached_tokens: int | None
     """Cached tokens the provider reported, when the log has the response."""
+    predicted_cached_tokens: int
+    """Cached tokens the cache model predicts for the request as logged."""
+    cost_usd: float | None
+    """Input cost (observed usage where present, predicted otherwise); None if unpriced."""
     estimated: bool
     """True when part of the count is an estimate (a remote image, a file, audio)."""
 
@@ -67,6 +72,8 @@ class Summary:
     """(severity, findings) for every severity, most severe first."""
     catalog_date: str
     """When the model facts were last checked."""
+    savings: Savings
+    """Costs, savings, hit rates and calibration from the replay."""
 
 
 @dataclass(frozen=True, slots=True)

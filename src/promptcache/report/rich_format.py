@@ -21,7 +21,9 @@ def render_rich(report: Report, console: Console) -> None:
     """Print ``report`` to ``console``."""
     _summary(report, console)
     for code, group in groupby(report.findings, key=lambda finding: finding.code):
-        _rule_section(code, list(group), console)
+        # Within a rule, the costliest finding first.
+        ordered = sorted(group, key=lambda finding: -(finding.estimated_savings_usd or 0.0))
+        _rule_section(code, ordered, console)
     _errors(report, console)
 
 
@@ -51,9 +53,42 @@ def _summary(report: Report, console: Console) -> None:
         table.add_row("Observed usage",
                       f"{summary.observed_exact:,} of {summary.observed_requests:,} requests "
                       "counted exactly as the provider reported")
+    _money_rows(report, table)
     table.add_row("Findings", _severity_line(report))
     console.print(Text(f"promptcache {report.version}", style="bold"))
     console.print(table)
+
+
+def _money_rows(report: Report, table: Table) -> None:
+    savings = report.summary.savings
+    rates = f"{savings.hit_rate_predicted:.1%} predicted"
+    if savings.hit_rate_observed is not None:
+        rates += f", {savings.hit_rate_observed:.1%} observed"
+    rates += f"; {savings.hit_rate_after_fixes:.1%} with every fix"
+    table.add_row("Cache hit rate", rates + " (share of prompt tokens)")
+    cost = f"{_usd(savings.cost_usd)} as logged"
+    if savings.savings_usd > 0:
+        cost += (f", {_usd(savings.cost_after_fixes_usd)} with every fix "
+                 f"(saves {_usd(savings.savings_usd)})")
+    table.add_row("Input cost", cost)
+    if savings.unpriced_requests:
+        table.add_row("Unpriced", f"{savings.unpriced_requests:,} requests to models the price "
+                      f"data does not know: {', '.join(savings.unpriced_models)}")
+    table.add_row("Cache model", f"prefix replay, {savings.lifetime_note}; providers' caches are "
+                  "best-effort, so hits are predictions")
+    table.add_row("Prices", savings.price_data)
+    calibration = savings.calibration
+    if calibration is not None:
+        line = (f"{calibration.exact:,} of {calibration.requests:,} requests predicted exactly "
+                f"(mean error {calibration.mean_error:+,.1f} tokens)")
+        if calibration.by_reason:
+            line += "; misses: " + ", ".join(f"{reason} {count:,}"
+                                             for reason, count in calibration.by_reason)
+        table.add_row("Calibration", line)
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.4f}"
 
 
 def _severity_line(report: Report) -> Text:
@@ -92,6 +127,9 @@ def _finding(finding: Finding, console: Console) -> None:
     if finding.snippet:
         console.print(Text(f"    evidence: {finding.snippet}", style="dim"))
     details = [f"{finding.tokens_at_risk:,} tokens at risk"]
+    if finding.estimated_savings_usd:
+        details.append(f"fixing it saves {_usd(finding.estimated_savings_usd)} "
+                       f"({finding.estimated_savings_tokens:,} tokens cached)")
     if finding.occurrences > 1:
         details.append(f"{finding.occurrences:,} requests, last at {finding.last_location}")
     if finding.compared_with is not None:

@@ -1,0 +1,200 @@
+"""Replay the log through the cache model: as it is, with every fix, and with each rule's fix.
+
+Requests arrive in file order (the rules need that) and are replayed in time order through a
+bounded reordering window, so a log whose lines are slightly out of order still replays
+correctly. Each request is replayed in several variants at once:
+
+- ``base``: the prompt as logged; its prediction is ``predicted_cached_tokens``;
+- ``fixed``: the prompt with every finding's canonical fix applied;
+- one variant per rule: only that rule's fixes. A rule's variant starts as a copy of the base
+  cache at the first request it changes, so each rule's saving is measured against the same
+  history.
+
+The fixed variants apply a fix from the request where a rule first sees the problem on: the
+first request of a problem is replayed as logged, as it would be on the day a fix ships.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from promptcache.cache.blocks import block_hashes, token_stream
+from promptcache.cache.simulator import Prediction, PrefixCache
+from promptcache.catalog import CacheRules
+from promptcache.counting import CountedRequest, PromptCounter
+from promptcache.findings import Hit, Repair
+from promptcache.model import Segment, SegmentKind
+
+REORDER_WINDOW = 4096
+"""Requests held back to replay in time order; a log more out of order than this is replayed
+as if the late requests came at the latest time seen."""
+
+BASE = "base"
+FIXED = "fixed"
+_FIRST_SEEN_ENTRIES = 100_000
+
+
+@dataclass(slots=True)
+class _Variant:
+    hashes: list[bytes]
+    prompt_tokens: int
+
+
+@dataclass(slots=True)
+class Replayed:
+    """The replay's verdict on one request, in every variant."""
+
+    row: int
+    """Index of the request in the report's request rows."""
+    time: float | None
+    """The request's time, when the log has one."""
+    prompt_tokens: int
+    """Prompt tokens as logged."""
+    predictions: dict[str, tuple[int, Prediction]] = field(default_factory=dict)
+    """variant -> (prompt tokens in that variant, prediction)."""
+    prefix_seen_before: bool = False
+    """An earlier request in the log began with the same cacheable prefix."""
+    prefix_expired: bool = False
+    """That earlier prefix had expired under the model's lifetime when this request came."""
+
+
+@dataclass(order=True, slots=True)
+class _Queued:
+    time: float
+    sequence: int
+    scope: str = field(compare=False)
+    rules: CacheRules = field(compare=False)
+    variants: dict[str, _Variant] = field(compare=False)
+    replayed: Replayed = field(compare=False)
+
+
+class Replayer:
+    """Feeds requests to the cache models and hands back verdicts in time order."""
+
+    def __init__(self, counter: PromptCounter, lifetime_seconds: float | None = None) -> None:
+        self._counter = counter
+        self._lifetime = lifetime_seconds
+        self._queue: list[_Queued] = []
+        self._sequence = 0
+        self._clock = 0.0
+        self._timed = False
+        self._caches: dict[str, dict[str, PrefixCache]] = {BASE: {}}
+        self._first_seen: OrderedDict[tuple[str, bytes], float] = OrderedDict()
+
+    def lifetime_for(self, rules: CacheRules) -> float:
+        """The idle lifetime this run assumes for a cache family."""
+        return float(self._lifetime if self._lifetime is not None else rules.lifetime_seconds)
+
+    def add(self, row: int, counted: CountedRequest,
+            hits: Iterable[tuple[str, Hit]]) -> list[Replayed]:
+        """Queue one request with the hits the rules found on it; return the verdicts that
+        are now final (possibly none, possibly several)."""
+        rules = counted.facts.cache
+        encode = self._counter.counter_for(counted.facts.encoding).encode
+        block = max(1, rules.step_tokens)
+        segments = counted.request.segments
+        base = _Variant(block_hashes(token_stream(segments, encode), block), counted.prompt_tokens)
+        variants = {BASE: base}
+        repairs: dict[str, list[Repair]] = {}
+        for code, hit in hits:
+            if hit.repair is not None:
+                repairs.setdefault(code, []).append(hit.repair)
+        if repairs:
+            every = [repair for found in repairs.values() for repair in found]
+            variants[FIXED] = self._variant(counted, every, block)
+            for code, found in repairs.items():
+                variants[code] = self._variant(counted, found, block)
+        request = counted.request
+        time = request.timestamp
+        if time is not None:
+            self._timed = True
+            self._clock = max(self._clock, time)
+        queued = _Queued(
+            time=time if time is not None else self._clock,
+            sequence=self._sequence,
+            scope=f"{request.model}\x00{request.cache_key or ''}",
+            rules=rules,
+            variants=variants,
+            replayed=Replayed(row, time, counted.prompt_tokens),
+        )
+        self._sequence += 1
+        heapq.heappush(self._queue, queued)
+        done = []
+        while len(self._queue) > REORDER_WINDOW:
+            done.append(self._replay(heapq.heappop(self._queue)))
+        return done
+
+    def finish(self) -> list[Replayed]:
+        """Replay what is still queued."""
+        done = []
+        while self._queue:
+            done.append(self._replay(heapq.heappop(self._queue)))
+        return done
+
+    def _variant(self, counted: CountedRequest, repairs: list[Repair], block: int) -> _Variant:
+        segments = list(counted.request.segments)
+        tokens = list(counted.segment_tokens)
+        counter = self._counter.counter_for(counted.facts.encoding)
+        appended: list[Segment] = []
+        for repair in repairs:
+            for index, segment in repair.replace:
+                segments[index] = segment
+                tokens[index] = segment.fixed_tokens + counter.count(segment.text)
+            appended.extend(repair.append)
+        if appended:
+            at = len(segments)
+            if segments and segments[-1].kind is SegmentKind.REPLY_PRIMING:
+                at -= 1
+            segments[at:at] = appended
+            tokens[at:at] = [segment.fixed_tokens + counter.count(segment.text)
+                             for segment in appended]
+        stream = token_stream(segments, counter.encode)
+        return _Variant(block_hashes(stream, block), sum(tokens))
+
+    def _cache(self, variant: str, rules: CacheRules) -> PrefixCache:
+        caches = self._caches.get(variant)
+        if caches is None:
+            # A rule's variant begins as a copy of the history every variant shares.
+            caches = self._caches[variant] = {
+                family: cache.copy() for family, cache in self._caches[BASE].items()}
+        cache = caches.get(rules.family)
+        if cache is None:
+            cache = caches[rules.family] = PrefixCache(rules, self._lifetime)
+        return cache
+
+    def _replay(self, queued: _Queued) -> Replayed:
+        replayed = queued.replayed
+        # A log without any timestamps has no clock: nothing expires.
+        now = queued.time if self._timed else None
+        self._note_first_seen(queued, now)
+        for variant in queued.variants:
+            self._cache(variant, queued.rules)  # a new variant copies the base before this
+        # Variants that exist for this request are replayed with their own prompt; every
+        # other variant sees the logged prompt, so their histories stay aligned.
+        for variant in self._caches:
+            prompt = queued.variants.get(variant, queued.variants[BASE])
+            cache = self._cache(variant, queued.rules)
+            prediction = cache.replay(queued.scope, prompt.hashes, prompt.prompt_tokens, now)
+            replayed.predictions[variant] = (prompt.prompt_tokens, prediction)
+        return replayed
+
+    def _note_first_seen(self, queued: _Queued, now: float | None) -> None:
+        rules = queued.rules
+        needed = max(1, rules.min_tokens // max(1, rules.step_tokens))
+        hashes = queued.variants[BASE].hashes
+        if len(hashes) < needed:
+            return
+        key = (queued.scope, hashes[needed - 1])
+        last = self._first_seen.get(key)
+        replayed = queued.replayed
+        if last is not None:
+            replayed.prefix_seen_before = True
+            if now is not None and now - last > self.lifetime_for(rules):
+                replayed.prefix_expired = True
+            self._first_seen.move_to_end(key)
+        self._first_seen[key] = now if now is not None else 0.0
+        if len(self._first_seen) > _FIRST_SEEN_ENTRIES:
+            self._first_seen.popitem(last=False)
