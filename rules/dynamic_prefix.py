@@ -92,6 +92,7 @@ def check(context: Context) -> Iterator[Hit]:
         tokens_at_risk=shared_after,
         snippet=f"{excerpt(old_value, 40)} -> {excerpt(new_value, 40)}",
         compared_with=earlier.request.location,
+        against=earlier,
         repair=Repair(
             replace=((index, replace(new, text=new.text[:new_start] + new.text[new_end:])),),
             append=(Segment(SegmentKind.TEXT, new.path, new_value, role=new.role),),

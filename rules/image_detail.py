@@ -77,6 +77,7 @@ def check(context: Context) -> Iterator[Hit]:
             tokens_at_risk=at_risk,
             snippet=f"detail {_label(before)} -> {_label(image)}",
             compared_with=where.request.location,
+            against=where,
             repair=Repair(replace=((index, as_before),)),
         )
 

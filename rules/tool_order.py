@@ -86,6 +86,7 @@ def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment]
         tokens_at_risk=at_risk,
         snippet=f"{_names(earlier_tools)} -> {_names(current_tools)}",
         compared_with=earlier.request.location,
+        against=earlier,
         repair=Repair(replace=tuple((slot, tool) for slot, (tool, _) in fixed_order.items())),
     )
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from promptcache.counting import CountedRequest, PromptCounter
+from promptcache.divergence import Divergence, first_divergence
 from promptcache.findings import Finding, Hit, Severity
 from promptcache.model import Location
+from promptcache.prefix import Encode, SharedPrefix
 from promptcache.rule_api import Context, Group, Rule
 
 HISTORY_SIZE = 8
@@ -40,10 +42,16 @@ def default_rules(rules: Sequence[Rule]) -> list[ActiveRule]:
 
 
 def stream_key(counted: CountedRequest) -> tuple[str, str]:
-    """Which requests can share a cache with this one."""
+    """Which requests a rule compares this one with: its session when the log says (cache
+    key, session id or user, across models, so a model switch shows), else its model."""
     request = counted.request
-    scope = request.cache_key or request.session or request.user or ""
-    return (request.model, scope)
+    if request.cache_key:
+        return ("key", request.cache_key)
+    if request.session:
+        return ("session", request.session)
+    if request.user:
+        return ("user", request.user)
+    return ("model", request.model)
 
 
 class _Stream:
@@ -74,6 +82,7 @@ class _Accumulator:
     last: Location | None = None
     measure_min: int = 0
     measure_max: int = 0
+    divergence: Divergence | None = None
 
     def add(self, hit: Hit) -> None:
         self.occurrences += 1
@@ -89,8 +98,10 @@ class RuleEngine:
 
     rules: Sequence[ActiveRule]
     counter: PromptCounter
+    lifetime_seconds: float | None = None
     _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
     _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
+    _neighbors: dict[str, deque[CountedRequest]] = field(default_factory=dict)
 
     def feed(self, counted: CountedRequest) -> list[tuple[str, Hit]]:
         """Check one request against its stream's recent history, then remember it; return
@@ -106,20 +117,32 @@ class RuleEngine:
         encode = self.counter.counter_for(counted.facts.encoding).encode
         found: list[tuple[str, Hit]] = []
         earlier = stream.history()
+        neighbors = self._neighbors.setdefault(counted.request.model,
+                                               deque(maxlen=HISTORY_SIZE))
+        lifetime = (self.lifetime_seconds if self.lifetime_seconds is not None
+                    else float(counted.facts.cache.lifetime_seconds))
+        best_match: list[tuple[CountedRequest, SharedPrefix] | None] = []
         for active in self.rules:
-            context = Context(counted, earlier, active.options, encode)
+            context = Context(counted, earlier, active.options, encode, tuple(neighbors),
+                              lifetime, best_match)
             for hit in active.rule.check(context):
-                self._record(active.rule.code, hit)
+                self._record(active.rule.code, hit, counted, encode)
                 found.append((active.rule.code, hit))
         stream.remember(counted)
+        neighbors.append(counted)
         return found
 
-    def _record(self, code: str, hit: Hit) -> None:
+    def _record(self, code: str, hit: Hit, current: CountedRequest, encode: Encode) -> None:
         key = (code, hit.group)
         accumulator = self._groups.get(key)
         if accumulator is None:
-            self._groups[key] = _Accumulator(hit, 1, hit.tokens_at_risk, hit.location,
-                                             hit.measure, hit.measure)
+            divergence = None
+            if hit.against is not None:
+                divergence = first_divergence(hit.against, current, encode)
+            # Keep the evidence, not the requests: a finding outlives the stream's history.
+            first = replace(hit, against=None, repair=None)
+            self._groups[key] = _Accumulator(first, 1, hit.tokens_at_risk, hit.location,
+                                             hit.measure, hit.measure, divergence)
         else:
             accumulator.add(hit)
 
@@ -148,6 +171,7 @@ class RuleEngine:
                 occurrences=accumulator.occurrences,
                 compared_with=first.compared_with,
                 last_location=accumulator.last or first.location,
+                divergence=accumulator.divergence,
             ))
         findings.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
         return findings

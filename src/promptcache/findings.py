@@ -12,8 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from functools import total_ordering
+from typing import TYPE_CHECKING
 
 from promptcache.model import Location, Segment
+
+if TYPE_CHECKING:
+    from promptcache.counting import CountedRequest
+    from promptcache.divergence import Divergence
 
 
 @total_ordering
@@ -76,6 +81,9 @@ class Hit:
     """A rule-specific figure the engine keeps the range of (e.g. tokens short)."""
     repair: Repair | None = None
     """The canonical fix for this request, for the savings replay; None when there is none."""
+    against: CountedRequest | None = None
+    """The earlier request itself (``compared_with``), so the engine can explain the first
+    divergence; not kept in the report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,8 @@ class Finding:
     """The earlier request the first hit was compared with, if any."""
     last_location: Location
     """The last request where the problem shows (equal to ``location`` when it shows once)."""
+    divergence: Divergence | None = None
+    """Where the first hit's prompt stopped sharing the compared request's prefix."""
     estimated_savings_usd: float | None = None
     """Input dollars fixing it would save on this log, from the replay; None if unpriced."""
     estimated_savings_tokens: int = 0

@@ -87,6 +87,10 @@ class Segment:
     """Set for image segments."""
     estimated: bool = False
     """True when ``fixed_tokens`` is an estimate (remote image of unknown size, files, audio)."""
+    canonical: str = ""
+    """For values rendered from JSON (a tool's definition, a call's arguments, a response
+    format): a digest of that JSON with its keys sorted, so two segments whose texts differ
+    only in key order have equal ``canonical``. '' for other segments."""
 
 
 @dataclass(frozen=True, slots=True)

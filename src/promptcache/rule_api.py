@@ -31,7 +31,12 @@ class Context:
     """The rule's options, defaults merged with the user's configuration."""
     encode: Encode
     """Token ids of a text in the current request's encoding (memoized)."""
+    neighbors: Sequence[CountedRequest] = ()
+    """The most recent earlier requests to the same model, from any stream, oldest first."""
+    lifetime_seconds: float = 300.0
+    """How long the provider keeps an unused prefix, as this run assumes."""
     _best: list[tuple[CountedRequest, SharedPrefix] | None] = field(default_factory=list)
+    """Shared between the rules checking one request, so the best match is found once."""
 
     def shared_with(self, earlier: CountedRequest) -> SharedPrefix:
         """The prefix the current request shares with ``earlier``."""

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from promptcache.divergence import Divergence
 from promptcache.findings import Finding
 from promptcache.model import Location
 from promptcache.report.model import Report
@@ -71,8 +72,22 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "occurrences": finding.occurrences,
         "compared_with": _location(finding.compared_with),
         "last": _location(finding.last_location),
+        "divergence": _divergence(finding.divergence),
         "estimated_savings_usd": _usd(finding.estimated_savings_usd),
         "estimated_savings_tokens": finding.estimated_savings_tokens,
+    }
+
+
+def _divergence(divergence: Divergence | None) -> dict[str, Any] | None:
+    if divergence is None:
+        return None
+    return {
+        "compared_with": _location(divergence.compared_with),
+        "path": divergence.path,
+        "token_offset": divergence.token_offset,
+        "tokens_after": divergence.tokens_after,
+        "before": divergence.before,
+        "after": divergence.after,
     }
 
 

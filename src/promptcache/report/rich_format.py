@@ -132,9 +132,17 @@ def _finding(finding: Finding, console: Console) -> None:
                        f"({finding.estimated_savings_tokens:,} tokens cached)")
     if finding.occurrences > 1:
         details.append(f"{finding.occurrences:,} requests, last at {finding.last_location}")
-    if finding.compared_with is not None:
-        details.append(f"compared with {finding.compared_with}")
     console.print(Text("    " + " · ".join(details), style="dim"))
+    divergence = finding.divergence
+    if divergence is not None:
+        console.print(Text(
+            f"    prefix breaks at {divergence.path or 'the end'}, token "
+            f"{divergence.token_offset:,} (vs {divergence.compared_with}; "
+            f"{divergence.tokens_after:,} tokens after it are paid in full)", style="dim"))
+        console.print(Text(f"      before: {divergence.before}", style="dim"))
+        console.print(Text(f"      after:  {divergence.after}", style="dim"))
+    elif finding.compared_with is not None:
+        console.print(Text(f"    compared with {finding.compared_with}", style="dim"))
     console.print(Text(f"    fix: {finding.fix}", style="green"))
 
 

@@ -1,0 +1,63 @@
+"""Where two prompts stop sharing a prefix, explained for a person.
+
+Every cross-request finding carries one of these, and ``promptcache diff`` prints one for any
+two requests: which request was compared, the JSON path and token offset of the first
+difference, and the two values there, trimmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promptcache.counting import CountedRequest
+from promptcache.model import Location, Segment, SegmentKind
+from promptcache.prefix import Encode, common_prefix_chars, shared_prefix
+from promptcache.snippets import around
+
+SNIPPET_CHARS = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """The first difference between an earlier request and a later one."""
+
+    compared_with: Location
+    """The earlier request."""
+    path: str
+    """JSON path, in the later request, of the first value that differs ('' if none does)."""
+    token_offset: int
+    """Prompt tokens the two share before the difference: what the later one can reuse."""
+    tokens_after: int
+    """Prompt tokens of the later request from the difference on: what it must pay in full."""
+    before: str
+    """The earlier value at the difference, trimmed and redacted."""
+    after: str
+    """The later value at the difference, trimmed and redacted."""
+
+
+def first_divergence(earlier: CountedRequest, later: CountedRequest,
+                     encode: Encode) -> Divergence:
+    """Explain where ``later`` stops sharing ``earlier``'s prefix."""
+    old, new = earlier.request.segments, later.request.segments
+    shared = shared_prefix(old, new, later.segment_tokens, encode)
+    index = shared.segments
+    tokens_after = later.prompt_tokens - shared.tokens
+    if index >= len(new):
+        return Divergence(earlier.request.location, "", shared.tokens, tokens_after, "", "")
+    if index >= len(old):
+        return Divergence(earlier.request.location, new[index].path, shared.tokens,
+                          tokens_after, "(nothing: the earlier prompt ends here)",
+                          _describe(new[index], 0))
+    start = common_prefix_chars(old[index].text, new[index].text)
+    return Divergence(earlier.request.location, new[index].path, shared.tokens, tokens_after,
+                      _describe(old[index], start), _describe(new[index], start))
+
+
+def _describe(segment: Segment, start: int) -> str:
+    if segment.kind is SegmentKind.IMAGE and segment.image is not None:
+        image = segment.image
+        detail = image.detail if image.detail_explicit else f"{image.detail} (not set)"
+        return f"image {image.source_hint} #{image.identity[:8]}, detail {detail}"
+    if not segment.text:
+        return f"{segment.kind.value} ({segment.role or 'no role'})"
+    return around(segment.text, start, min(len(segment.text), start + 12), SNIPPET_CHARS)
