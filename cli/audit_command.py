@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +13,14 @@ from rich.console import Console
 from promptcache.audit import run_audit
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
-from promptcache.engine import default_rules
+from promptcache.config import (
+    Config,
+    ConfigError,
+    RunSettings,
+    find_config,
+    load_config,
+    settings_from,
+)
 from promptcache.findings import Severity
 from promptcache.load.sources import InputError, expand_paths
 from promptcache.report.json_format import render_json
@@ -21,15 +29,45 @@ from promptcache.report.rich_format import render_rich
 from promptcache.rules import ALL_RULES
 
 
-def audit_command(paths: Sequence[str], output_format: str, fail_on: Severity,
-                  output: Path | None, cache_lifetime: float | None = None) -> ExitCode:
-    """Audit ``paths`` and write the report; return the exit status."""
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """What the user asked ``promptcache audit`` for."""
+
+    paths: Sequence[str]
+    output_format: str = "rich"
+    output: Path | None = None
+    fail_on: str | None = None
+    cache_lifetime: float | None = None
+    config: Path | None = None
+    isolated: bool = False
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+
+
+def resolve_settings(options: AuditOptions) -> RunSettings:
+    """The configuration file (found or named) combined with the command line."""
+    config = Config()
+    if options.config is not None:
+        config = load_config(options.config, ALL_RULES)
+    elif not options.isolated:
+        found = find_config(Path.cwd())
+        if found is not None:
+            config = load_config(found, ALL_RULES)
+    return settings_from(config, ALL_RULES, select=options.select, ignore=options.ignore,
+                         fail_on=options.fail_on, cache_lifetime=options.cache_lifetime)
+
+
+def audit_command(options: AuditOptions) -> ExitCode:
+    """Audit the paths and write the report; return the exit status."""
     try:
-        files = expand_paths(paths)
-    except InputError as problem:
+        settings = resolve_settings(options)
+        files = expand_paths(options.paths)
+    except (ConfigError, InputError) as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
-    report = run_audit(files, default_rules(ALL_RULES), lifetime_seconds=cache_lifetime)
+    report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
+                       ignored=settings.ignored)
+    output_format, output, fail_on = options.output_format, options.output, settings.fail_on
     if output_format != "rich":
         # Machine-readable output goes to stdout; say what could not be read on stderr too.
         for error in report.errors:

@@ -14,7 +14,6 @@ from rich.console import Console
 from promptcache import __version__
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
-from promptcache.findings import Severity
 
 app = typer.Typer(
     add_completion=False,
@@ -65,22 +64,58 @@ def audit(
         show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", "-f", help="Report format.", case_sensitive=False)] = OutputFormat.RICH,
-    fail_on: Annotated[FailOn, typer.Option(
-        help="Exit 1 when a finding is at least this severe.",
-        case_sensitive=False)] = FailOn.WARNING,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        help="Exit 1 when a finding is at least this severe [default: warning].",
+        case_sensitive=False, show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the report to this file instead of stdout.",
         dir_okay=False)] = None,
     cache_lifetime: Annotated[float | None, typer.Option(
         help="Seconds a cached prefix survives without use (default: the provider's "
              "documented lifetime, 300 for OpenAI).", min=1, show_default=False)] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        help="Only these rules (code, code prefix or name; repeat or comma-separate).",
+        show_default=False)] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        help="Not these rules (code, code prefix or name; repeat or comma-separate).",
+        show_default=False)] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="Read this configuration file instead of looking for one.",
+        dir_okay=False, show_default=False)] = None,
+    isolated: Annotated[bool, typer.Option(
+        help="Ignore configuration files.")] = False,
 ) -> None:
     """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
-    from promptcache.cli.audit_command import audit_command
+    from promptcache.cli.audit_command import AuditOptions, audit_command
 
-    code = audit_command(paths, output_format.value, Severity(fail_on.value), output,
-                         cache_lifetime)
+    code = audit_command(AuditOptions(
+        paths=paths,
+        output_format=output_format.value,
+        output=output,
+        fail_on=fail_on.value if fail_on is not None else None,
+        cache_lifetime=cache_lifetime,
+        config=config,
+        isolated=isolated,
+        select=_split(select),
+        ignore=_split(ignore),
+    ))
     raise typer.Exit(int(code))
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values or () for part in value.split(",")
+                 if part.strip())
+
+
+@app.command("diff")
+def diff(
+    earlier: Annotated[str, typer.Argument(help="The earlier request, as FILE:LINE.")],
+    later: Annotated[str, typer.Argument(help="The later request, as FILE:LINE.")],
+) -> None:
+    """Explain where the later request stops sharing the earlier one's cached prefix."""
+    from promptcache.cli.diff_command import diff_command
+
+    raise typer.Exit(int(diff_command(earlier, later)))
 
 
 @app.command("rules")

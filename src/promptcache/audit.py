@@ -7,7 +7,7 @@ within their lifetime.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from promptcache import __version__
@@ -24,10 +24,12 @@ from promptcache.savings import RowFacts, Savings, SavingsTally
 
 
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
-              lifetime_seconds: float | None = None) -> Report:
-    """Audit the logs at ``paths`` (already expanded) with ``rules``."""
+              lifetime_seconds: float | None = None,
+              ignored: Callable[[str, str], bool] | None = None) -> Report:
+    """Audit the logs at ``paths`` (already expanded) with ``rules``; ``ignored(code, file)``
+    drops a rule's hits in a file (per-file ignores)."""
     counter = PromptCounter()
-    engine = RuleEngine(rules, counter)
+    engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
     replayer = Replayer(counter, lifetime_seconds)
     lifetime = ("documented idle lifetime (300 s for OpenAI)" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")

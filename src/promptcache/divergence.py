@@ -26,7 +26,9 @@ class Divergence:
     path: str
     """JSON path, in the later request, of the first value that differs ('' if none does)."""
     token_offset: int
-    """Prompt tokens the two share before the difference: what the later one can reuse."""
+    """Prompt tokens the two share before the difference."""
+    cacheable_tokens: int
+    """Of those, what the provider could serve from its cache (its minimum and step)."""
     tokens_after: int
     """Prompt tokens of the later request from the difference on: what it must pay in full."""
     before: str
@@ -42,15 +44,24 @@ def first_divergence(earlier: CountedRequest, later: CountedRequest,
     shared = shared_prefix(old, new, later.segment_tokens, encode)
     index = shared.segments
     tokens_after = later.prompt_tokens - shared.tokens
+    rules = later.facts.cache
+    cacheable = shared.tokens - shared.tokens % max(1, rules.step_tokens)
+    cacheable = cacheable if cacheable >= rules.min_tokens else 0
+
+    def explain(path: str, before: str, after: str) -> Divergence:
+        return Divergence(earlier.request.location, path, shared.tokens, cacheable,
+                          tokens_after, before, after)
+
     if index >= len(new):
-        return Divergence(earlier.request.location, "", shared.tokens, tokens_after, "", "")
-    if index >= len(old):
-        return Divergence(earlier.request.location, new[index].path, shared.tokens,
-                          tokens_after, "(nothing: the earlier prompt ends here)",
-                          _describe(new[index], 0))
+        return explain("", "", "")
+    ends_earlier = index >= len(old) or (
+        index == len(old) - 1 and old[index].kind is SegmentKind.REPLY_PRIMING)
+    if ends_earlier:
+        # An append-only conversation: the earlier prompt ends where the new turn begins.
+        return explain(new[index].path, "(the earlier prompt ends here)",
+                       _describe(new[index], 0))
     start = common_prefix_chars(old[index].text, new[index].text)
-    return Divergence(earlier.request.location, new[index].path, shared.tokens, tokens_after,
-                      _describe(old[index], start), _describe(new[index], start))
+    return explain(new[index].path, _describe(old[index], start), _describe(new[index], start))
 
 
 def _describe(segment: Segment, start: int) -> str:

@@ -9,7 +9,7 @@ log is.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -99,6 +99,7 @@ class RuleEngine:
     rules: Sequence[ActiveRule]
     counter: PromptCounter
     lifetime_seconds: float | None = None
+    ignored: Callable[[str, str], bool] | None = None
     _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
     _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
     _neighbors: dict[str, deque[CountedRequest]] = field(default_factory=dict)
@@ -126,6 +127,9 @@ class RuleEngine:
             context = Context(counted, earlier, active.options, encode, tuple(neighbors),
                               lifetime, best_match)
             for hit in active.rule.check(context):
+                if self.ignored is not None and self.ignored(active.rule.code,
+                                                             hit.location.file):
+                    continue
                 self._record(active.rule.code, hit, counted, encode)
                 found.append((active.rule.code, hit))
         stream.remember(counted)

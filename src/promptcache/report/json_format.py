@@ -85,6 +85,7 @@ def _divergence(divergence: Divergence | None) -> dict[str, Any] | None:
         "compared_with": _location(divergence.compared_with),
         "path": divergence.path,
         "token_offset": divergence.token_offset,
+        "cacheable_tokens": divergence.cacheable_tokens,
         "tokens_after": divergence.tokens_after,
         "before": divergence.before,
         "after": divergence.after,

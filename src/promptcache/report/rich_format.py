@@ -138,7 +138,8 @@ def _finding(finding: Finding, console: Console) -> None:
         console.print(Text(
             f"    prefix breaks at {divergence.path or 'the end'}, token "
             f"{divergence.token_offset:,} (vs {divergence.compared_with}; "
-            f"{divergence.tokens_after:,} tokens after it are paid in full)", style="dim"))
+            f"{divergence.cacheable_tokens:,} cacheable before it, "
+            f"{divergence.tokens_after:,} paid in full after it)", style="dim"))
         console.print(Text(f"      before: {divergence.before}", style="dim"))
         console.print(Text(f"      after:  {divergence.after}", style="dim"))
     elif finding.compared_with is not None:

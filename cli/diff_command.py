@@ -1,0 +1,79 @@
+"""``promptcache diff FILE:LINE FILE:LINE``: where the second request stops sharing the first's
+prefix, explained the same way cross-request findings are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from promptcache.catalog import facts_for
+from promptcache.cli.exit_codes import ExitCode
+from promptcache.cli.messages import say
+from promptcache.counting import CountedRequest, PromptCounter
+from promptcache.divergence import first_divergence
+from promptcache.load.records import normalize_record
+from promptcache.load.sources import LoadError, RawRecord, read_records
+
+
+class _SpecError(Exception):
+    pass
+
+
+def _parse(spec: str) -> tuple[str, int]:
+    path, separator, line = spec.rpartition(":")
+    if not separator or not line.isdigit() or int(line) < 1:
+        raise _SpecError(f"{spec}: expected FILE:LINE, e.g. requests.jsonl:12")
+    if not Path(path).is_file():
+        raise _SpecError(f"{path}: no such file")
+    return path, int(line)
+
+
+def _load(spec: str, counter: PromptCounter) -> CountedRequest:
+    path, line = _parse(spec)
+    for item in read_records([path]):
+        if item.location.line < line:
+            continue
+        if item.location.line > line or isinstance(item, LoadError):
+            break
+        request = normalize_record(RawRecord(item.location, item.value))
+        if isinstance(request, LoadError):
+            raise _SpecError(f"{spec}: {request.message}")
+        return counter.count(request)
+    raise _SpecError(f"{spec}: no record starts on that line")
+
+
+def diff_command(earlier_spec: str, later_spec: str) -> ExitCode:
+    """Print the first divergence between two requests."""
+    counter = PromptCounter()
+    try:
+        earlier = _load(earlier_spec, counter)
+        later = _load(later_spec, counter)
+    except _SpecError as problem:
+        say(f"promptcache: {problem}")
+        return ExitCode.USAGE
+    encode = counter.counter_for(facts_for(later.request.model).encoding).encode
+    divergence = first_divergence(earlier, later, encode)
+    lines = [
+        f"earlier: {earlier.request.location} ({earlier.request.model or 'no model'}, "
+        f"{earlier.prompt_tokens:,} prompt tokens)",
+        f"later:   {later.request.location} ({later.request.model or 'no model'}, "
+        f"{later.prompt_tokens:,} prompt tokens)",
+    ]
+    if earlier.request.model != later.request.model:
+        lines.append("note: different models never share a cache")
+    if not divergence.path:
+        lines.append(f"the later prompt repeats the earlier one for all its "
+                     f"{divergence.token_offset:,} tokens")
+    else:
+        minimum = later.facts.cache.min_tokens
+        reuse = (f"{divergence.cacheable_tokens:,} of the {divergence.token_offset:,} shared "
+                 "tokens can come from the cache" if divergence.cacheable_tokens else
+                 f"the {divergence.token_offset:,} shared tokens are below the {minimum:,}-token "
+                 "minimum, so none can come from the cache")
+        lines += [
+            f"the prefix breaks at {divergence.path}, token {divergence.token_offset:,}: "
+            f"{reuse}; {divergence.tokens_after:,} are paid in full",
+            f"  before: {divergence.before}",
+            f"  after:  {divergence.after}",
+        ]
+    print("\n".join(lines))
+    return ExitCode.CLEAN
