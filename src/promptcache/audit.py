@@ -8,7 +8,7 @@ within their lifetime.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from promptcache import __version__
 from promptcache.cache.replay import Replayed, Replayer
@@ -18,9 +18,11 @@ from promptcache.engine import ActiveRule, RuleEngine
 from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, read_records
+from promptcache.model import Location
 from promptcache.pricing import Pricer
-from promptcache.report.model import ErrorRow, Report, RequestRow, Summary
+from promptcache.report.model import ErrorRow, Report, RequestRow, SessionRow, Summary
 from promptcache.savings import RowFacts, Savings, SavingsTally
+from promptcache.sessions import SessionTracker
 
 
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
@@ -34,14 +36,14 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
     lifetime = ("documented idle lifetime (300 s for OpenAI)" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")
     savings = SavingsTally(Pricer(), lifetime)
-    tally = _Tally(savings)
+    tally = _Tally(savings, SessionTracker(lifetime_seconds))
     for item in normalize_records(read_records(paths)):
         if isinstance(item, LoadError):
             tally.errors.append(ErrorRow(item.location.file, item.location.line, item.message))
             continue
         counted = counter.count(item)
         hits = engine.feed(counted)
-        row = tally.add(counted)
+        row = tally.add(counted, len(hits))
         tally.replayed(replayer.add(row, counted, hits))
     tally.replayed(replayer.finish())
     return tally.report(engine.findings(), savings.result())
@@ -50,15 +52,27 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
 class _Tally:
     """Running totals for the summary."""
 
-    def __init__(self, savings: SavingsTally) -> None:
+    def __init__(self, savings: SavingsTally, sessions: SessionTracker) -> None:
         self.savings = savings
+        self.sessions = sessions
+        self.session_stats: dict[str, _SessionStats] = {}
+        self.session_of: list[_SessionStats] = []
         self.counted: list[tuple[int, bool, bool]] = []
         self.errors: list[ErrorRow] = []
         self.prompt_tokens = 0
         self.unknown_models: set[str] = set()
 
-    def add(self, counted: CountedRequest) -> int:
+    def add(self, counted: CountedRequest, hits: int) -> int:
         request = counted.request
+        session = self.sessions.assign(counted)
+        stats = self.session_stats.get(session.label)
+        if stats is None:
+            stats = self.session_stats[session.label] = _SessionStats(
+                session.label, session.inferred, request.location)
+        stats.requests += 1
+        stats.prompt_tokens += counted.prompt_tokens
+        stats.hits += hits
+        self.session_of.append(stats)
         self.savings.facts.append(RowFacts(request.location, counted.facts.provider,
                                            request.model, request.observed))
         cacheable = counted.prompt_tokens >= counted.facts.cache.min_tokens
@@ -71,6 +85,13 @@ class _Tally:
     def replayed(self, verdicts: list[Replayed]) -> None:
         for verdict in verdicts:
             self.savings.add(verdict)
+            stats = self.session_of[verdict.row]
+            stats.cached_tokens += self.savings.predicted[verdict.row]
+            cost = self.savings.costs[verdict.row]
+            if cost is None:
+                stats.unpriced = True
+            else:
+                stats.cost_usd += cost
 
     def rows(self) -> tuple[RequestRow, ...]:
         rows = []
@@ -116,7 +137,35 @@ class _Tally:
             catalog_date=CATALOG_DATE,
             savings=savings,
         )
-        return Report(__version__, summary, rows, tuple(priced), tuple(self.errors))
+        sessions = tuple(stats.row() for stats in self.session_stats.values())
+        return Report(__version__, summary, rows, tuple(priced), tuple(self.errors), sessions)
+
+
+@dataclass(slots=True)
+class _SessionStats:
+    label: str
+    inferred: bool
+    first: Location
+    requests: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced: bool = False
+    hits: int = 0
+
+    def row(self) -> SessionRow:
+        return SessionRow(
+            session=self.label,
+            inferred=self.inferred,
+            first=self.first,
+            requests=self.requests,
+            prompt_tokens=self.prompt_tokens,
+            predicted_cached_tokens=self.cached_tokens,
+            hit_rate=round(self.cached_tokens / self.prompt_tokens, 4) if self.prompt_tokens
+            else 0.0,
+            cost_usd=None if self.unpriced else self.cost_usd,
+            hits=self.hits,
+        )
 
 
 def _with_savings(findings: list[Finding], savings: Savings) -> list[Finding]:

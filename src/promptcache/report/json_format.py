@@ -33,6 +33,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "findings_by_rule": dict(summary.findings_by_rule),
             "findings_by_severity": dict(summary.findings_by_severity),
             "catalog_date": summary.catalog_date,
+            "sessions": len(report.sessions),
             **_savings(summary.savings),
         },
         "requests": [
@@ -48,6 +49,20 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "estimated": row.estimated,
             }
             for row in report.requests
+        ],
+        "sessions": [
+            {
+                "session": row.session,
+                "inferred": row.inferred,
+                "first": _location(row.first),
+                "requests": row.requests,
+                "prompt_tokens": row.prompt_tokens,
+                "predicted_cached_tokens": row.predicted_cached_tokens,
+                "hit_rate": row.hit_rate,
+                "cost_usd": _usd(row.cost_usd),
+                "hits": row.hits,
+            }
+            for row in report.sessions
         ],
         "findings": [_finding(finding) for finding in report.findings],
         "errors": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promptcache.findings import Finding
+from promptcache.model import Location
 from promptcache.savings import Savings
 
 
@@ -77,6 +78,31 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionRow:
+    """Figures for one session: requests that share a cache."""
+
+    session: str
+    """``key:…`` (prompt_cache_key), ``session:…`` (metadata), ``user:…``, or ``auto:N`` for a
+    conversation promptcache recognized by its prompts extending one another."""
+    inferred: bool
+    """True for ``auto:`` sessions."""
+    first: Location
+    """The session's first request."""
+    requests: int
+    """Requests in the session."""
+    prompt_tokens: int
+    """Their prompt tokens."""
+    predicted_cached_tokens: int
+    """Of those, predicted to come from the cache."""
+    hit_rate: float
+    """The cached share."""
+    cost_usd: float | None
+    """Input cost; None when a request in it is unpriced."""
+    hits: int
+    """Rule hits on its requests (occurrences, across findings)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything a run found."""
 
@@ -90,3 +116,5 @@ class Report:
     """The findings, in rule-code order."""
     errors: tuple[ErrorRow, ...]
     """Records and files that could not be audited."""
+    sessions: tuple[SessionRow, ...] = ()
+    """Per-session figures, in order of each session's first request."""

@@ -20,6 +20,7 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 def render_rich(report: Report, console: Console) -> None:
     """Print ``report`` to ``console``."""
     _summary(report, console)
+    _sessions(report, console)
     for code, group in groupby(report.findings, key=lambda finding: finding.code):
         # Within a rule, the costliest finding first.
         ordered = sorted(group, key=lambda finding: -(finding.estimated_savings_usd or 0.0))
@@ -104,6 +105,31 @@ def _severity_line(report: Report) -> Text:
             plural = "" if count == 1 else "s"
             line.append(f"{count} {severity.value}{plural}", style=_STYLE[severity])
     return line
+
+
+MAX_SESSIONS_SHOWN = 10
+
+
+def _sessions(report: Report, console: Console) -> None:
+    sessions = report.sessions
+    if len(sessions) < 2:
+        return
+    console.print()
+    shown = sorted(sessions, key=lambda row: (-(row.cost_usd or 0.0), -row.prompt_tokens))
+    title = f"Sessions ({len(sessions):,}"
+    title += f", the {MAX_SESSIONS_SHOWN} costliest)" if len(sessions) > MAX_SESSIONS_SHOWN \
+        else ")"
+    console.print(Text(title, style="bold"))
+    table = Table(box=None, header_style="bold", padding=(0, 1))
+    table.add_column("session", min_width=24, overflow="fold")
+    for column in ("requests", "tokens", "hit rate", "input cost", "hits"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in shown[:MAX_SESSIONS_SHOWN]:
+        table.add_row(escape(row.session), f"{row.requests:,}", f"{row.prompt_tokens:,}",
+                      f"{row.hit_rate:.1%}",
+                      "unpriced" if row.cost_usd is None else _usd(row.cost_usd),
+                      f"{row.hits:,}")
+    console.print(table)
 
 
 def _rule_section(code: str, findings: list[Finding], console: Console) -> None:
