@@ -1,9 +1,10 @@
-"""``promptcache audit``: run the pipeline and render the report."""
+"""``promptcache audit``: resolve settings, run the pipeline, render, decide the exit status."""
 
 from __future__ import annotations
 
-import io
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,13 @@ from promptcache.config import (
 )
 from promptcache.findings import Severity
 from promptcache.load.sources import InputError, expand_paths
-from promptcache.report.json_format import render_json
+from promptcache.report.baseline import (
+    BaselineError,
+    baseline_text,
+    read_baseline,
+    without_baseline,
+)
+from promptcache.report.formats import RENDERERS, OutputFormat, resolve
 from promptcache.report.model import Report
 from promptcache.report.rich_format import render_rich
 from promptcache.rules import ALL_RULES
@@ -34,14 +41,17 @@ class AuditOptions:
     """What the user asked ``promptcache audit`` for."""
 
     paths: Sequence[str]
-    output_format: str = "rich"
+    output_format: OutputFormat = OutputFormat.AUTO
     output: Path | None = None
     fail_on: str | None = None
+    exit_zero: bool = False
     cache_lifetime: float | None = None
     config: Path | None = None
     isolated: bool = False
     select: Sequence[str] = ()
     ignore: Sequence[str] = ()
+    baseline: Path | None = None
+    write_baseline: Path | None = None
 
 
 def resolve_settings(options: AuditOptions) -> RunSettings:
@@ -62,43 +72,49 @@ def audit_command(options: AuditOptions) -> ExitCode:
     try:
         settings = resolve_settings(options)
         files = expand_paths(options.paths)
-    except (ConfigError, InputError) as problem:
+        known = read_baseline(options.baseline) if options.baseline else frozenset[str]()
+    except (ConfigError, InputError, BaselineError) as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
     report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                        ignored=settings.ignored)
-    output_format, output, fail_on = options.output_format, options.output, settings.fail_on
-    if output_format != "rich":
-        # Machine-readable output goes to stdout; say what could not be read on stderr too.
+    if options.write_baseline is not None and not _write(options.write_baseline,
+                                                         baseline_text(report)):
+        return ExitCode.USAGE
+    if known:
+        report = without_baseline(report, known)
+    chosen = resolve(options.output_format, os.environ,
+                     options.output is None and sys.stdout.isatty())
+    if chosen is not OutputFormat.RICH or options.output is not None:
+        # The report itself may be machine-readable: say what could not be read on stderr.
         for error in report.errors:
             say(f"{error.file}:{error.line}: {error.message}")
-    status = exit_code(report, fail_on)
-    if output is None:
-        try:
-            text = _render(report, output_format, to_terminal=True)
-            if text:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-        except BrokenPipeError:
-            return ExitCode(silence_closed_stdout(status))
-        return status
+    status = ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on)
+    if options.output is not None:
+        return status if _write(options.output, RENDERERS[chosen](report)) else ExitCode.USAGE
     try:
-        output.write_text(_render(report, output_format, to_terminal=False), encoding="utf-8")
-    except OSError as problem:
-        say(f"promptcache: cannot write {output}: {problem.strerror}")
-        return ExitCode.USAGE
+        if chosen is OutputFormat.RICH and sys.stdout.isatty():
+            render_rich(report, Console(highlight=False))
+        else:
+            sys.stdout.write(RENDERERS[chosen](report))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return ExitCode(silence_closed_stdout(status))
     return status
 
 
-def _render(report: Report, output_format: str, *, to_terminal: bool) -> str:
-    if output_format == "json":
-        return render_json(report)
-    if to_terminal:
-        render_rich(report, Console(highlight=False))
-        return ""
-    buffer = io.StringIO()
-    render_rich(report, Console(file=buffer, highlight=False, no_color=True, width=100))
-    return buffer.getvalue()
+def _write(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` whole or not at all (a reader never sees half a report)."""
+    try:
+        folder = path.parent if str(path.parent) else Path(".")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
+                                         prefix=f".{path.name}.", suffix=".tmp") as handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except OSError as problem:
+        say(f"promptcache: cannot write {path}: {problem.strerror or problem}")
+        return False
+    return True
 
 
 def exit_code(report: Report, fail_on: Severity) -> ExitCode:

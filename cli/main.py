@@ -14,6 +14,7 @@ from rich.console import Console
 from promptcache import __version__
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
+from promptcache.report.formats import OutputFormat
 
 app = typer.Typer(
     add_completion=False,
@@ -22,13 +23,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Audit LLM request logs for prompt-cache misses.",
 )
-
-
-class OutputFormat(StrEnum):
-    """Report formats ``--format`` accepts."""
-
-    RICH = "rich"
-    JSON = "json"
 
 
 class FailOn(StrEnum):
@@ -63,7 +57,9 @@ def audit(
         help="Log files (.json, .jsonl, optionally .gz), directories, or - for stdin.",
         show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="Report format.", case_sensitive=False)] = OutputFormat.RICH,
+        "--format", "-f", case_sensitive=False,
+        help="Report format; auto: github in GitHub Actions, rich on a terminal, concise "
+             "otherwise.")] = OutputFormat.AUTO,
     fail_on: Annotated[FailOn | None, typer.Option(
         help="Exit 1 when a finding is at least this severe [default: warning].",
         case_sensitive=False, show_default=False)] = None,
@@ -84,13 +80,21 @@ def audit(
         dir_okay=False, show_default=False)] = None,
     isolated: Annotated[bool, typer.Option(
         help="Ignore configuration files.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        help="Exit 0 even when findings reach --fail-on.")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        help="Report only findings not recorded in this baseline file.", dir_okay=False,
+        show_default=False)] = None,
+    write_baseline: Annotated[Path | None, typer.Option(
+        help="Record this run's findings as a baseline file.", dir_okay=False,
+        show_default=False)] = None,
 ) -> None:
     """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
     from promptcache.cli.audit_command import AuditOptions, audit_command
 
     code = audit_command(AuditOptions(
         paths=paths,
-        output_format=output_format.value,
+        output_format=output_format,
         output=output,
         fail_on=fail_on.value if fail_on is not None else None,
         cache_lifetime=cache_lifetime,
@@ -98,6 +102,9 @@ def audit(
         isolated=isolated,
         select=_split(select),
         ignore=_split(ignore),
+        exit_zero=exit_zero,
+        baseline=baseline,
+        write_baseline=write_baseline,
     ))
     raise typer.Exit(int(code))
 

@@ -20,7 +20,14 @@ from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, read_records
 from promptcache.model import Location
 from promptcache.pricing import Pricer
-from promptcache.report.model import ErrorRow, Report, RequestRow, SessionRow, Summary
+from promptcache.report.model import (
+    ErrorRow,
+    Report,
+    RequestRow,
+    RuleInfo,
+    SessionRow,
+    Summary,
+)
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionTracker
 
@@ -46,7 +53,9 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
         row = tally.add(counted, len(hits))
         tally.replayed(replayer.add(row, counted, hits))
     tally.replayed(replayer.finish())
-    return tally.report(engine.findings(), savings.result())
+    used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
+                          active.rule.summary, active.rule.doc) for active in rules)
+    return replace(tally.report(engine.findings(), savings.result()), rules=used)
 
 
 class _Tally:

@@ -8,6 +8,7 @@ log is.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,11 @@ class _Stream:
         if self.first is None:
             self.first = counted
         self.recent.append(counted)
+
+
+def fingerprint(code: str, group: str, file: str) -> str:
+    """A finding's identity across runs: its rule, its group and its file."""
+    return hashlib.sha256(f"{code}\0{group}\0{file}".encode()).hexdigest()[:32]
 
 
 @dataclass(slots=True)
@@ -154,7 +160,7 @@ class RuleEngine:
         """The findings so far, ordered by rule code, then where they first show."""
         by_code = {active.rule.code: active for active in self.rules}
         findings = []
-        for (code, _group), accumulator in self._groups.items():
+        for (code, group), accumulator in self._groups.items():
             active = by_code[code]
             first = accumulator.first
             message = first.message
@@ -176,6 +182,7 @@ class RuleEngine:
                 compared_with=first.compared_with,
                 last_location=accumulator.last or first.location,
                 divergence=accumulator.divergence,
+                fingerprint=fingerprint(code, group, first.location.file),
             ))
         findings.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
         return findings

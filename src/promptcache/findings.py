@@ -116,6 +116,9 @@ class Finding:
     """The last request where the problem shows (equal to ``location`` when it shows once)."""
     divergence: Divergence | None = None
     """Where the first hit's prompt stopped sharing the compared request's prefix."""
+    fingerprint: str = ""
+    """Stable identity across runs (rule, what the problem is about, file), for baselines and
+    code-scanning alerts; independent of line numbers and wording."""
     estimated_savings_usd: float | None = None
     """Input dollars fixing it would save on this log, from the replay; None if unpriced."""
     estimated_savings_tokens: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from promptcache.findings import Finding
+from promptcache.findings import Finding, Severity
 from promptcache.model import Location
 from promptcache.savings import Savings
 
@@ -78,6 +78,22 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule as this run used it (for formats that describe their rules, such as SARIF)."""
+
+    code: str
+    """e.g. ``PC101``."""
+    name: str
+    """e.g. ``dynamic-prefix``."""
+    severity: Severity
+    """As configured for the run."""
+    summary: str
+    """One line."""
+    doc: str
+    """The full documentation (Markdown)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRow:
     """Figures for one session: requests that share a cache."""
 
@@ -118,3 +134,5 @@ class Report:
     """Records and files that could not be audited."""
     sessions: tuple[SessionRow, ...] = ()
     """Per-session figures, in order of each session's first request."""
+    rules: tuple[RuleInfo, ...] = ()
+    """The rules the run used, in code order."""

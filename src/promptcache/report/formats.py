@@ -1,0 +1,58 @@
+"""Every output format, chosen by one enum; each is a pure function of the report."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+
+from rich.console import Console
+
+from promptcache.report.concise_format import render_concise
+from promptcache.report.github_format import render_github
+from promptcache.report.json_format import render_json
+from promptcache.report.markdown_format import render_markdown
+from promptcache.report.model import Report
+from promptcache.report.rich_format import render_rich
+from promptcache.report.sarif_format import render_sarif
+
+
+class OutputFormat(StrEnum):
+    """What ``--format`` accepts."""
+
+    AUTO = "auto"
+    RICH = "rich"
+    CONCISE = "concise"
+    JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
+    MARKDOWN = "markdown"
+
+
+def render_rich_text(report: Report, width: int = 100) -> str:
+    """The terminal report as plain text (no colour), for files and pipes."""
+    buffer = io.StringIO()
+    render_rich(report, Console(file=buffer, highlight=False, no_color=True, width=width,
+                                color_system=None, emoji=False))
+    return buffer.getvalue()
+
+
+RENDERERS: Mapping[OutputFormat, Callable[[Report], str]] = {
+    OutputFormat.RICH: render_rich_text,
+    OutputFormat.CONCISE: render_concise,
+    OutputFormat.JSON: render_json,
+    OutputFormat.SARIF: render_sarif,
+    OutputFormat.GITHUB: render_github,
+    OutputFormat.MARKDOWN: render_markdown,
+}
+"""Every concrete format (all but AUTO) and its renderer."""
+
+
+def resolve(chosen: OutputFormat, environ: Mapping[str, str], stdout_is_terminal: bool) -> \
+        OutputFormat:
+    """AUTO becomes github inside GitHub Actions, rich on a terminal, concise otherwise."""
+    if chosen is not OutputFormat.AUTO:
+        return chosen
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return OutputFormat.GITHUB
+    return OutputFormat.RICH if stdout_is_terminal else OutputFormat.CONCISE
