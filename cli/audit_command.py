@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
 from promptcache.audit import run_audit
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
@@ -32,7 +30,6 @@ from promptcache.report.baseline import (
 )
 from promptcache.report.formats import RENDERERS, OutputFormat, resolve
 from promptcache.report.model import Report
-from promptcache.report.rich_format import render_rich
 from promptcache.rules import ALL_RULES
 
 
@@ -94,6 +91,10 @@ def audit_command(options: AuditOptions) -> ExitCode:
         return status if _write(options.output, RENDERERS[chosen](report)) else ExitCode.USAGE
     try:
         if chosen is OutputFormat.RICH and sys.stdout.isatty():
+            from rich.console import Console
+
+            from promptcache.report.rich_format import render_rich
+
             render_rich(report, Console(highlight=False))
         else:
             sys.stdout.write(RENDERERS[chosen](report))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from promptcache import __version__
 from promptcache.cli.exit_codes import ExitCode
@@ -128,6 +127,8 @@ def diff(
 @app.command("rules")
 def list_rules() -> None:
     """List every rule: code, name, default severity, summary."""
+    from rich.console import Console
+
     from promptcache.cli.rules_command import print_rule_list
 
     print_rule_list(Console())
@@ -138,6 +139,8 @@ def show_rule(
     code_or_name: Annotated[str, typer.Argument(help="A rule code (PC101) or name.")],
 ) -> None:
     """Print a rule's documentation."""
+    from rich.console import Console
+
     from promptcache.cli.rules_command import print_rule_doc
 
     if not print_rule_doc(code_or_name, Console()):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Tests never touch the user's cache folder: one throwaway folder for the whole run.
+os.environ["PROMPTCACHE_CACHE_DIR"] = tempfile.mkdtemp(prefix="promptcache-test-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

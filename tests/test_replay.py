@@ -90,7 +90,7 @@ def test_a_changing_timestamp_predicts_nothing_and_its_fix_saves(tmp_path: Path)
     assert savings.savings_usd > 0
     assert savings.hit_rate_after_fixes > 0.5
     [finding] = report.findings
-    assert finding.name == "dynamic-prefix"
+    assert finding.name == "timestamp-in-prefix"
     assert finding.estimated_savings_usd == pytest.approx(savings.savings_usd)
     assert savings.cost_after_fixes_usd == pytest.approx(savings.cost_usd - savings.savings_usd)
 
@@ -122,8 +122,9 @@ def test_prices_and_unknown_models(tmp_path: Path) -> None:
     rows = report.requests
     rates = Pricer().rates("openai", "gpt-4o")
     assert rates is not None
-    per_token = float(rates.input) / 1e6
-    cached_rate = float(rates.cache_read) / 1e6
+    assert rates.cache_read is not None
+    per_token = rates.input[0] / 1e6
+    cached_rate = rates.cache_read[0] / 1e6
     assert rows[0].cost_usd == pytest.approx(rows[0].prompt_tokens * per_token)
     assert rows[1].cost_usd == pytest.approx((rows[1].prompt_tokens - 1024) * per_token
                                              + 1024 * cached_rate)

@@ -19,7 +19,7 @@ from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, read_records
 from promptcache.model import Location
-from promptcache.pricing import Pricer
+from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
     ErrorRow,
     Report,
@@ -53,6 +53,7 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
         row = tally.add(counted, len(hits))
         tally.replayed(replayer.add(row, counted, hits))
     tally.replayed(replayer.finish())
+    save_price_cache()
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
     return replace(tally.report(engine.findings(), savings.result()), rules=used)

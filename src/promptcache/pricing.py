@@ -2,11 +2,14 @@
 
 Only input is priced: promptcache sees requests, and caching changes nothing about output.
 An unknown model is priced as unknown (None), never as $0. Prices are looked up once per model
-and date and kept as floats per token, so pricing millions of requests costs arithmetic only.
+and date and kept as floats per token, so pricing millions of requests costs arithmetic only;
+lookups are also kept in the cache folder per genai-prices version, so a later run on a small
+file need not import the price data at all.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,33 +18,39 @@ from functools import cache
 from importlib.metadata import version
 from typing import Any
 
+from promptcache.cachedir import cache_dir, write_atomically
+
+
+Price = tuple[float, tuple[tuple[int, float], ...]]
+"""USD per million tokens: the base rate, and (threshold, rate) tiers that apply to a whole
+request once its input exceeds the threshold (genai-prices' "cliff" tiers)."""
+
 
 @dataclass(frozen=True, slots=True)
 class InputRates:
-    """USD per million input tokens for one model, at one date."""
+    """Input prices for one model, at one date."""
 
     model: str
     """The model id genai-prices matched."""
-    input: Any
-    """Uncached input (a Decimal, or genai-prices' TieredPrices)."""
-    cache_read: Any
+    input: Price
+    """Uncached input."""
+    cache_read: Price | None
     """Cached input; None when the provider gives no discount (then ``input`` applies)."""
-    cache_write: Any
+    cache_write: Price | None
     """Writing to the cache, where the provider charges for it; None when writes are free."""
 
 
-def _per_token(price: Any, total_input: int) -> float:
-    """One token's price in USD at a tier chosen by the request's total input."""
+def _per_token(price: Price | None, total_input: int) -> float:
+    """One token's price in USD at the tier the request's total input selects."""
     if price is None:
         return 0.0
-    if isinstance(price, Decimal):
-        return float(price) / 1_000_000
-    applicable = price.base
-    for tier in reversed(price.tiers):  # genai-prices' "cliff" tiers: the whole request moves
-        if total_input > tier.start:
-            applicable = tier.price
+    base, tiers = price
+    applicable = base
+    for start, rate in reversed(tiers):
+        if total_input > start:
+            applicable = rate
             break
-    return float(applicable) / 1_000_000
+    return applicable / 1_000_000
 
 
 class Pricer:
@@ -79,30 +88,100 @@ class Pricer:
         return cost
 
 
-@cache
 def _rates(provider: str, model: str, on_date: str) -> InputRates | None:
+    key = f"{provider}|{model}|{on_date}"
+    store = _store()
+    if key not in store.rates:
+        store.rates[key] = _lookup(provider, model, on_date)
+        store.dirty = True
+    entry = store.rates[key]
+    base = None if entry is None else _price(entry["input"])
+    if entry is None or base is None:
+        return None
+    return InputRates(entry["model"], base, _price(entry["cache_read"]),
+                      _price(entry["cache_write"]))
+
+
+def _price(value: Any) -> Price | None:
+    if value is None:
+        return None
+    base, tiers = value
+    return float(base), tuple((int(start), float(rate)) for start, rate in tiers)
+
+
+def _lookup(provider: str, model: str, on_date: str) -> dict[str, Any] | None:
+    """Ask genai-prices (a third of a second to import: only on a cache miss)."""
     from genai_prices.data_snapshot import get_snapshot
 
-    snapshot = get_snapshot()
     try:
-        _, info = snapshot.find_provider_model(model, None, provider, None)
+        _, info = get_snapshot().find_provider_model(model, None, provider, None)
     except LookupError:
         return None
     prices = info.get_prices(datetime.fromisoformat(on_date).replace(tzinfo=UTC))
     if getattr(prices, "input_mtok", None) is None:
         return None
-    return InputRates(
-        model=info.id,
-        input=prices.input_mtok,
-        cache_read=getattr(prices, "cache_read_mtok", None),
-        cache_write=getattr(prices, "cache_write_mtok", None),
-    )
+    return {
+        "model": info.id,
+        "input": _plain(prices.input_mtok),
+        "cache_read": _plain(getattr(prices, "cache_read_mtok", None)),
+        "cache_write": _plain(getattr(prices, "cache_write_mtok", None)),
+    }
+
+
+def _plain(price: Any) -> list[Any] | None:
+    if price is None:
+        return None
+    if isinstance(price, Decimal):
+        return [str(price), []]
+    return [str(price.base), [[tier.start, str(tier.price)] for tier in price.tiers]]
+
+
+class _Store:
+    """Price lookups remembered across runs, per genai-prices version."""
+
+    def __init__(self) -> None:
+        self.version = version("genai-prices")
+        folder = cache_dir()
+        self.path = None if folder is None else folder / f"prices-genai-{self.version}.json"
+        self.rates: dict[str, dict[str, Any] | None] = {}
+        self.latest: str | None = None
+        self.dirty = False
+        if self.path is not None:
+            try:
+                saved = json.loads(self.path.read_text("utf-8"))
+                self.rates = dict(saved["rates"])
+                self.latest = saved.get("latest")
+            except (OSError, ValueError, KeyError, TypeError):
+                self.rates, self.latest = {}, None
+
+    def save(self) -> None:
+        if self.dirty and self.path is not None:
+            text = json.dumps({"rates": self.rates, "latest": self.latest}, sort_keys=True)
+            write_atomically(self.path, text.encode())
+            self.dirty = False
 
 
 @cache
+def _store() -> _Store:
+    return _Store()
+
+
+def save_price_cache() -> None:
+    """Keep this run's lookups for the next run."""
+    _store().save()
+
+
 def latest_price_date() -> str:
     """The newest price change in the bundled data that is already in effect (the data also
     carries announced future changes)."""
+    store = _store()
+    if store.latest is None:
+        store.latest = _latest_price_date()
+        store.dirty = True
+    return store.latest
+
+
+def _latest_price_date() -> str:
     from genai_prices import data
 
     source = open(data.__file__, encoding="utf-8").read()  # noqa: SIM115 - read once

@@ -6,14 +6,11 @@ import io
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
-from rich.console import Console
-
 from promptcache.report.concise_format import render_concise
 from promptcache.report.github_format import render_github
 from promptcache.report.json_format import render_json
 from promptcache.report.markdown_format import render_markdown
 from promptcache.report.model import Report
-from promptcache.report.rich_format import render_rich
 from promptcache.report.sarif_format import render_sarif
 
 
@@ -31,6 +28,10 @@ class OutputFormat(StrEnum):
 
 def render_rich_text(report: Report, width: int = 100) -> str:
     """The terminal report as plain text (no colour), for files and pipes."""
+    from rich.console import Console  # only this format needs rich: keep it off the start path
+
+    from promptcache.report.rich_format import render_rich
+
     buffer = io.StringIO()
     render_rich(report, Console(file=buffer, highlight=False, no_color=True, width=width,
                                 color_system=None, emoji=False))

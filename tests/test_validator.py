@@ -1,0 +1,111 @@
+"""The compiled validator agrees with the jsonschema package on our schemas."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from promptcache.load.validator import compiled, format_path
+
+VALID_BODY: dict[str, Any] = {
+    "model": "gpt-4o",
+    "messages": [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "name": "ann", "content": [
+            {"type": "text", "text": "Look"},
+            {"type": "image_url", "image_url": {"url": "https://x.invalid/a.png",
+                                                "detail": "low"}}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function",
+             "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+    ],
+    "tools": [{"type": "function", "function": {"name": "f", "description": "d",
+                                                "parameters": {"type": "object"}}}],
+    "response_format": {"type": "json_object"},
+    "prompt_cache_key": "k",
+}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, width=16)
+    | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = json.loads(json.dumps(value))
+    target = copy
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = new
+    return copy
+
+
+@st.composite
+def mutated_bodies(draw: st.DrawFn) -> Any:
+    paths = _paths(VALID_BODY)
+    body: Any = VALID_BODY
+    for _ in range(draw(st.integers(0, 2))):
+        paths = _paths(body)
+        body = _replace(body, draw(st.sampled_from(paths)), draw(json_values))
+    return body
+
+
+def _schema() -> dict[str, Any]:
+    text = files("promptcache").joinpath("schemas", "chat_request.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@settings(max_examples=400, deadline=None)
+@given(mutated_bodies())
+def test_agrees_with_jsonschema_on_mutated_requests(body: Any) -> None:
+    reference = jsonschema.Draft202012Validator(_schema())
+    problem = compiled("chat_request.schema.json")(body, ())
+    assert (problem is None) == reference.is_valid(body), problem
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "message"),
+    [
+        pytest.param({"messages": "x"}, "$.messages", "expected array, found string",
+                     id="type"),
+        pytest.param({"messages": [{"content": "x"}]}, "$.messages[0]",
+                     "missing required field 'role'", id="required"),
+        pytest.param({"messages": [{"role": "user", "content": 3}]}, "$.messages[0].content",
+                     "expected string or null or array, found number", id="any-of"),
+        pytest.param({"messages": [{"role": "user", "content": [{"type": 1}]}]},
+                     "$.messages[0].content[0].type", "expected string, found number",
+                     id="any-of-takes-the-matching-branch"),
+    ],
+)
+def test_messages(body: Any, where: str, message: str) -> None:
+    problem = compiled("chat_request.schema.json")(body, ())
+    assert problem is not None
+    assert (format_path("$", problem.path), problem.message) == (where, message)
+
+
+def test_valid_body() -> None:
+    assert compiled("chat_request.schema.json")(VALID_BODY, ()) is None
