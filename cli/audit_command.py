@@ -28,8 +28,9 @@ from promptcache.report.baseline import (
     read_baseline,
     without_baseline,
 )
-from promptcache.report.formats import RENDERERS, OutputFormat, resolve
+from promptcache.report.formats import RENDERERS, resolve
 from promptcache.report.model import Report
+from promptcache.report.output_format import OutputFormat
 from promptcache.rules import ALL_RULES
 
 

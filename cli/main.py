@@ -13,7 +13,7 @@ import typer
 from promptcache import __version__
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
-from promptcache.report.formats import OutputFormat
+from promptcache.report.output_format import OutputFormat
 
 app = typer.Typer(
     add_completion=False,

@@ -11,13 +11,62 @@ from dataclasses import replace
 from types import ModuleType
 
 from promptcache.rule_api import Rule
-from promptcache.rules import dynamic_prefix, image_detail, prompt_too_short, tool_order
+from promptcache.rules import (
+    cache_key_hot,
+    cache_key_missing,
+    cache_key_random,
+    dynamic_prefix,
+    examples_reshuffled,
+    history_rewritten,
+    id_in_prefix,
+    idle_gap,
+    image_detail,
+    images_changed,
+    model_changed,
+    parallel_burst,
+    prefix_near_minimum,
+    prompt_too_short,
+    reasoning_effort_changed,
+    response_format_changed,
+    system_prompt_changed,
+    timestamp_in_prefix,
+    tool_args_key_order,
+    tool_choice_changed,
+    tool_order,
+    tool_schema_key_order,
+    tools_changed,
+    user_data_in_prefix,
+    volatile_before_stable,
+    whitespace_drift,
+)
 
 _MODULES: tuple[ModuleType, ...] = (
     prompt_too_short,
+    prefix_near_minimum,
     dynamic_prefix,
+    timestamp_in_prefix,
+    id_in_prefix,
+    user_data_in_prefix,
+    whitespace_drift,
+    volatile_before_stable,
+    examples_reshuffled,
+    system_prompt_changed,
+    history_rewritten,
     tool_order,
+    tools_changed,
+    tool_schema_key_order,
+    tool_args_key_order,
+    tool_choice_changed,
+    response_format_changed,
+    model_changed,
+    reasoning_effort_changed,
     image_detail,
+    images_changed,
+    idle_gap,
+    parallel_burst,
+    cache_key_missing,
+    cache_key_random,
+    cache_key_hot,
 )
 
 

@@ -8,8 +8,8 @@ without responses. The script uses the standard library only and nothing random,
 again reproduces the committed files byte for byte (tests/test_samples.py checks this).
 
 - ``clean-agent-session.jsonl``: an airline support agent, one append-only session. No findings.
-- ``dynamic-prefix.jsonl``: a retail support bot whose system prompt opens with the current
-  time, ahead of a long shared policy. dynamic-prefix (PC101).
+- ``timestamp-in-prefix.jsonl``: a retail support bot whose system prompt opens with the current
+  time, ahead of a long shared policy. timestamp-in-prefix (PC102).
 - ``tool-order.jsonl``: a coding agent whose tools arrive in a different order in some
   requests. tool-order (PC201).
 - ``image-detail.jsonl``: a product photo sent with ``detail: "high"``, then resent without
@@ -479,7 +479,7 @@ def clean_agent_session() -> list[JSON]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Alder & Pine Outfitters: a retail support bot (dynamic-prefix, image-detail)
+# Alder & Pine Outfitters: a retail support bot (timestamp-in-prefix, image-detail)
 # ---------------------------------------------------------------------------------------------
 
 RETAIL_POLICY = """\
@@ -694,7 +694,7 @@ _QUESTIONS = [
 ]
 
 
-def dynamic_prefix() -> list[JSON]:
+def timestamp_in_prefix() -> list[JSON]:
     """Six customers, one shared policy, each system prompt opening with the current time."""
     start = datetime(2025, 3, 1, 10, 0, 3, tzinfo=UTC)
     records = []
@@ -1143,7 +1143,7 @@ def prompt_too_short() -> list[JSON]:
 
 SAMPLES = {
     "clean-agent-session.jsonl": clean_agent_session,
-    "dynamic-prefix.jsonl": dynamic_prefix,
+    "timestamp-in-prefix.jsonl": timestamp_in_prefix,
     "tool-order.jsonl": tool_order,
     "image-detail.jsonl": image_detail,
     "prompt-too-short.jsonl": prompt_too_short,

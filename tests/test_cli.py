@@ -59,7 +59,7 @@ def test_finding_at_warning_exits_one(tmp_path: Path,
     code, report = _json_report(capsys, str(log))
     assert code == 1
     [finding] = report["findings"]
-    assert finding["name"] == "dynamic-prefix"
+    assert finding["name"] == "timestamp-in-prefix"
     assert (finding["file"], finding["line"]) == (str(log), 2)
     assert finding["path"] == "$.request.messages[0].content"
     assert finding["occurrences"] == 2
@@ -128,13 +128,13 @@ def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_rich_report_on_a_sample(capsys: pytest.CaptureFixture[str]) -> None:
-    sample = SAMPLES / "dynamic-prefix.jsonl"
+    sample = SAMPLES / "timestamp-in-prefix.jsonl"
     if not sample.exists():
-        pytest.fail("samples/dynamic-prefix.jsonl is missing")
+        pytest.fail("samples/timestamp-in-prefix.jsonl is missing")
     code = main(["audit", "--format", "rich", str(sample)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "PC101 dynamic-prefix" in out
+    assert "PC102 timestamp-in-prefix" in out
     assert "fix:" in out
     assert "Records read" in out
 

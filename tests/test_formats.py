@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.report.formats import RENDERERS, OutputFormat, resolve
+from promptcache.report.formats import RENDERERS, resolve
+from promptcache.report.output_format import OutputFormat
 
 from .conftest import REPO, SAMPLES
 

@@ -14,7 +14,7 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff() -> None:
-    result = _run("ruff", "check", "src", "cli", "rules", "tests", "samples")
+    result = _run("ruff", "check", "src", "cli", "rules", "tests", "samples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

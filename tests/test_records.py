@@ -69,7 +69,19 @@ def test_batch_line() -> None:
         pytest.param({"request": BODY, "response": {"usage": {"prompt_tokens": -1}}},
                      "$.response.usage.prompt_tokens: must be at least 0, found -1",
                      id="negative-usage"),
-        pytest.param({"input": "hi", "model": "gpt-4o"}, "Responses API", id="responses-api"),
+        pytest.param({"input": 5, "model": "gpt-4o"},
+                     "$.input: expected string or array, found number",
+                     id="responses-input-number"),
+        pytest.param({"request": {"input": "hi", "tools": [{"type": "function"}]}},
+                     "$.request.tools[0]: missing required field 'name'",
+                     id="responses-tool-without-name"),
+        pytest.param({"custom_id": "x", "url": "/v1/responses",
+                      "body": {"input": [{"type": "function_call", "arguments": {}}]}},
+                     "$.body.input[0].arguments: expected string, found object",
+                     id="responses-batch-arguments-object"),
+        pytest.param({"request": {"input": "hi"}, "response": {"usage": {"input_tokens": -1}}},
+                     "$.response.usage.input_tokens: must be at least 0, found -1",
+                     id="responses-negative-usage"),
         pytest.param({"custom_id": "x", "url": "/v1/embeddings", "body": {"input": "x"}},
                      "$.url: batch line for /v1/embeddings", id="batch-embeddings"),
         pytest.param({"hello": 1}, "$: not a request", id="unrelated-object"),
@@ -80,6 +92,62 @@ def test_invalid_records_say_where_and_what(value: Any, message: str) -> None:
     assert isinstance(result, LoadError)
     assert result.location == Location("log.jsonl", 7)
     assert message in result.message
+
+
+RESPONSES_BODY = {"model": "gpt-4o", "instructions": "Be brief.",
+                  "input": [{"role": "user", "content": "Hello"}]}
+
+
+def test_responses_bare_body() -> None:
+    request = _normalize(RESPONSES_BODY)
+    assert isinstance(request, Request)
+    assert (request.api, request.model, request.observed) == ("openai.responses", "gpt-4o", None)
+    assert [s.path for s in request.segments if s.text] == ["$.instructions",
+                                                             "$.input[0].content"]
+
+
+def test_responses_instructions_alone_and_string_input() -> None:
+    only = _normalize({"model": "gpt-5", "instructions": "Say hi."})
+    assert isinstance(only, Request)
+    assert only.api == "openai.responses"
+    text = _normalize({"model": "gpt-5", "input": "Hello"})
+    assert isinstance(text, Request)
+    assert text.segments[1].path == "$.input"
+
+
+def test_responses_pair_keeps_input_usage_key_user_and_settings() -> None:
+    record = {
+        "request": {**RESPONSES_BODY, "model": "gpt-5", "prompt_cache_key": "tenant-7",
+                    "safety_identifier": "u2", "tool_choice": "auto",
+                    "parallel_tool_calls": False, "reasoning": {"effort": "low"}},
+        "response": {"usage": {"input_tokens": 1300,
+                               "input_tokens_details": {"cached_tokens": 1152},
+                               "prompt_tokens": 1}},
+    }
+    request = _normalize(record)
+    assert isinstance(request, Request)
+    assert request.api == "openai.responses"
+    assert request.observed is not None
+    assert (request.observed.prompt_tokens, request.observed.cached_tokens) == (1300, 1152)
+    assert (request.cache_key, request.user) == ("tenant-7", "u2")
+    assert request.settings == {"tool_choice": '"auto"', "reasoning_effort": '"low"',
+                                "parallel_tool_calls": "false"}
+    assert request.segments[-2].path == "$.request.input[0].content"
+
+
+def test_chat_pair_ignores_responses_usage_fields() -> None:
+    request = _normalize({"request": BODY, "response": {"usage": {"input_tokens": 8}}})
+    assert isinstance(request, Request)
+    assert request.observed is None
+
+
+def test_responses_batch_line() -> None:
+    record = {"custom_id": "r1", "method": "POST", "url": "/v1/responses",
+              "body": RESPONSES_BODY}
+    request = _normalize(record)
+    assert isinstance(request, Request)
+    assert request.api == "openai.responses"
+    assert request.segments[-2].path == "$.body.input[0].content"
 
 
 def test_unknown_fields_and_models_are_tolerated() -> None:

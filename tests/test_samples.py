@@ -18,7 +18,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 GENERATOR = SAMPLES / "generate.py"
 
 BAD_SAMPLES = {
-    "dynamic-prefix.jsonl": "dynamic-prefix",
+    "timestamp-in-prefix.jsonl": "timestamp-in-prefix",
     "tool-order.jsonl": "tool-order",
     "image-detail.jsonl": "image-detail",
     "prompt-too-short.jsonl": "prompt-too-short",

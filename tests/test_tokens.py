@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from promptcache import cachedir
 from promptcache.tokens import encodings
 from promptcache.tokens.counter import TokenCounter
 
@@ -38,3 +41,39 @@ def test_a_tampered_vocabulary_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unknown_encoding() -> None:
     with pytest.raises(ValueError, match="unsupported encoding"):
         encodings.load_encoding("p50k_base")
+
+
+def test_a_later_run_is_served_from_the_disk_memo(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTCACHE_CACHE_DIR", str(tmp_path))
+    cachedir.cache_dir.cache_clear()
+    try:
+        first = TokenCounter("o200k_base")
+        assert first.encode("Hello, world!") == (13225, 11, 2375, 0)
+        first.flush()
+
+        def no_tokenizer(name: str) -> None:
+            raise AssertionError("the tokenizer should not be built")
+
+        monkeypatch.setattr(encodings, "load_encoding", no_tokenizer)
+        second = TokenCounter("o200k_base")
+        assert second.encode("Hello, world!") == (13225, 11, 2375, 0)
+    finally:
+        cachedir.cache_dir.cache_clear()
+
+
+def test_the_cached_vocabulary_is_rebuilt_when_corrupt(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTCACHE_CACHE_DIR", str(tmp_path))
+    cachedir.cache_dir.cache_clear()
+    try:
+        expected = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+        loader = encodings._offline_loader("o200k_base")
+        ranks = loader("", expected_hash=expected)
+        [cached] = tmp_path.glob("vocab-o200k_base-*.pickle")
+        cached.write_bytes(cached.read_bytes()[:1000])
+        assert encodings._cached_ranks("o200k_base", expected) is None
+        assert loader("", expected_hash=expected) == ranks
+        assert encodings._cached_ranks("o200k_base", expected) == ranks
+    finally:
+        cachedir.cache_dir.cache_clear()

@@ -32,6 +32,18 @@ VALID_BODY: dict[str, Any] = {
     "prompt_cache_key": "k",
 }
 
+VALID_RESPONSES: dict[str, Any] = {
+    "model": "gpt-5",
+    "instructions": "Be kind.",
+    "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "ok"},
+    ],
+    "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}],
+    "text": {"format": {"type": "json_schema", "name": "r", "schema": {"type": "object"}}},
+}
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, width=16)
     | st.text(max_size=3),
@@ -64,27 +76,38 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 
 
 @st.composite
-def mutated_bodies(draw: st.DrawFn) -> Any:
-    paths = _paths(VALID_BODY)
-    body: Any = VALID_BODY
+def mutated_bodies(draw: st.DrawFn, start: dict[str, Any] = VALID_BODY) -> Any:
+    body: Any = start
     for _ in range(draw(st.integers(0, 2))):
         paths = _paths(body)
         body = _replace(body, draw(st.sampled_from(paths)), draw(json_values))
     return body
 
 
-def _schema() -> dict[str, Any]:
-    text = files("promptcache").joinpath("schemas", "chat_request.schema.json").read_text()
+def _schema(name: str) -> dict[str, Any]:
+    text = files("promptcache").joinpath("schemas", name).read_text()
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
 @settings(max_examples=400, deadline=None)
 @given(mutated_bodies())
-def test_agrees_with_jsonschema_on_mutated_requests(body: Any) -> None:
-    reference = jsonschema.Draft202012Validator(_schema())
+def test_agrees_with_jsonschema_on_mutated_chat_requests(body: Any) -> None:
+    reference = jsonschema.Draft202012Validator(_schema("chat_request.schema.json"))
     problem = compiled("chat_request.schema.json")(body, ())
     assert (problem is None) == reference.is_valid(body), problem
+
+
+@settings(max_examples=400, deadline=None)
+@given(mutated_bodies(VALID_RESPONSES))
+def test_agrees_with_jsonschema_on_mutated_responses_requests(body: Any) -> None:
+    reference = jsonschema.Draft202012Validator(_schema("responses_request.schema.json"))
+    problem = compiled("responses_request.schema.json")(body, ())
+    assert (problem is None) == reference.is_valid(body), problem
+
+
+def test_the_responses_example_is_valid() -> None:
+    assert compiled("responses_request.schema.json")(VALID_RESPONSES, ()) is None
 
 
 @pytest.mark.parametrize(
@@ -105,6 +128,13 @@ def test_messages(body: Any, where: str, message: str) -> None:
     problem = compiled("chat_request.schema.json")(body, ())
     assert problem is not None
     assert (format_path("$", problem.path), problem.message) == (where, message)
+
+
+@pytest.mark.parametrize("schema_file", ["chat_request.schema.json",
+                                         "responses_request.schema.json",
+                                         "envelope.schema.json", "config.schema.json"])
+def test_every_shipped_schema_compiles(schema_file: str) -> None:
+    assert callable(compiled(schema_file))
 
 
 def test_valid_body() -> None:

@@ -53,10 +53,12 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
         row = tally.add(counted, len(hits))
         tally.replayed(replayer.add(row, counted, hits))
     tally.replayed(replayer.finish())
-    save_price_cache()
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
-    return replace(tally.report(engine.findings(), savings.result()), rules=used)
+    report = replace(tally.report(engine.findings(), savings.result()), rules=used)
+    save_price_cache()  # after the report: it looks up the price data's date too
+    counter.flush()
+    return report
 
 
 class _Tally:

@@ -35,11 +35,9 @@ from importlib.resources import files
 from pathlib import Path, PurePath
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-
 from promptcache.engine import ActiveRule
 from promptcache.findings import Severity
+from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
 from promptcache.rule_api import Rule
 
 CONFIG_FILE = "promptcache.toml"
@@ -120,15 +118,12 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
                  prefix: str = "") -> Config:
     """Validate configuration data (as read from TOML) against the schema and the rules."""
     where = f"{source}: " if source else ""
-    error = best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(data))
-    if error is not None:
-        path = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = sorted(error.schema.get("properties", {}))
-            unknown = sorted(set(error.instance) - set(known))[0]
-            raise ConfigError(f"{where}{_key_path(prefix, [*path, unknown])}: unknown key "
-                              f"(known: {', '.join(known)})")
-        raise ConfigError(f"{where}{_key_path(prefix, path)}: {_describe(error)}")
+    problem = compiled("config.schema.json")(data, ())
+    if problem is not None:
+        message = problem.message
+        if message == UNKNOWN_FIELD:
+            message = f"unknown key (known: {', '.join(sorted(_schema()['properties']))})"
+        raise ConfigError(f"{where}{_key_path(prefix, problem.path)}: {message}")
 
     def check_selectors(key: str, selectors: Sequence[str]) -> tuple[str, ...]:
         for index, selector in enumerate(selectors):
@@ -169,15 +164,14 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
 def _check_options(rule: Rule, values: Mapping[str, Any], where: str, path: str) -> None:
     schema = {"type": "object", "additionalProperties": False,
               "properties": dict(rule.options_schema)}
-    error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(values))
-    if error is None:
+    problem = compile_schema(schema)(values, ())
+    if problem is None:
         return
-    if error.validator == "additionalProperties":
-        unknown = sorted(set(values) - set(rule.options_schema))
+    if problem.message == UNKNOWN_FIELD:
         known = ", ".join(sorted(rule.options_schema)) or "none"
-        raise ConfigError(f"{where}{path}.{unknown[0]}: unknown option for {rule.name} "
-                          f"(options: {known})")
-    raise ConfigError(f"{where}{_key_path(path, error.absolute_path)}: {_describe(error)}")
+        raise ConfigError(f"{where}{_key_path(path, problem.path)}: unknown option for "
+                          f"{rule.name} (options: {known})")
+    raise ConfigError(f"{where}{_key_path(path, problem.path)}: {problem.message}")
 
 
 def _matching(selector: str, rules: Sequence[Rule]) -> list[Rule]:
@@ -207,15 +201,6 @@ def _key_path(prefix: str, parts: Any) -> str:
             piece = text if bare else json.dumps(text)
             path = f"{path}.{piece}" if path else piece
     return path or "(top level)"
-
-
-def _describe(error: ValidationError) -> str:
-    if error.validator == "enum" and isinstance(error.validator_value, list):
-        allowed = ", ".join(map(str, error.validator_value))
-        return f"{error.instance!r} is not one of {allowed}"
-    if error.validator == "type":
-        return f"expected {error.validator_value}, found {type(error.instance).__name__}"
-    return str(error.message)
 
 
 @dataclass(frozen=True, slots=True)

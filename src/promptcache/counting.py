@@ -40,6 +40,11 @@ class PromptCounter:
             counter = self._counters[encoding] = TokenCounter(encoding)
         return counter
 
+    def flush(self) -> None:
+        """Keep the tokenizations of this run for later runs (see tokens.disk_memo)."""
+        for counter in self._counters.values():
+            counter.flush()
+
     def count(self, request: Request) -> CountedRequest:
         """Count ``request``."""
         facts = facts_for(request.model)

@@ -20,7 +20,6 @@ from typing import Any
 
 from promptcache.cachedir import cache_dir, write_atomically
 
-
 Price = tuple[float, tuple[tuple[int, float], ...]]
 """USD per million tokens: the base rate, and (threshold, rate) tiers that apply to a whole
 request once its input exceeds the threshold (genai-prices' "cliff" tiers)."""

@@ -2,10 +2,12 @@
 
 Envelopes understood:
 
-- a bare Chat Completions request body (``{"model", "messages", ...}``);
+- a bare Chat Completions request body (``{"model", "messages", ...}``) or Responses API
+  request body (``{"model", "input", "instructions", ...}``, no ``messages``);
 - a request/response pair (``{"request": {...}, "response": {...}, "timestamp", "meta"}``),
   whose ``response.usage`` is kept as the observed ground truth;
-- an OpenAI Batch API input line (``{"custom_id", "method", "url", "body"}``).
+- an OpenAI Batch API input line (``{"custom_id", "method", "url", "body"}``) for
+  ``/v1/chat/completions`` or ``/v1/responses``.
 
 Validation uses the JSON Schemas shipped in ``promptcache/schemas``; a record that fails
 becomes one :class:`~promptcache.load.sources.LoadError` naming the JSON path and the problem.
@@ -14,34 +16,51 @@ becomes one :class:`~promptcache.load.sources.LoadError` naming the JSON path an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-
-from promptcache.catalog import facts_for
+from promptcache.catalog import ModelFacts, facts_for
 from promptcache.load.sources import LoadError, RawRecord
-from promptcache.model import Location, ObservedUsage, Request
+from promptcache.load.validator import compiled, format_path, json_type
+from promptcache.model import Location, ObservedUsage, Request, Segment
 from promptcache.normalize.openai_chat import chat_segments
+from promptcache.normalize.openai_responses import responses_segments
 
 CHAT_API = "openai.chat"
+RESPONSES_API = "openai.responses"
 
 # Request settings that change what the provider caches; rules compare them across requests.
 _CACHE_RELEVANT_SETTINGS = ("tool_choice", "reasoning_effort", "parallel_tool_calls")
 
 
-@cache
-def _validator(name: str, definition: str | None = None) -> jsonschema.protocols.Validator:
-    schema = json.loads(files("promptcache").joinpath("schemas", name).read_text("utf-8"))
-    if definition is not None:
-        schema = {**schema["$defs"][definition], "$defs": schema["$defs"]}
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator: jsonschema.protocols.Validator = validator_class(schema)
-    return validator
+@dataclass(frozen=True, slots=True)
+class _Api:
+    """What differs between the request APIs read here."""
+
+    name: str
+    schema: str
+    segments: Callable[[Mapping[str, Any], str, ModelFacts], tuple[Segment, ...]]
+    usage_total: str
+    """The usage field holding the prompt's token count."""
+    usage_details: str
+    """The usage object holding ``cached_tokens``."""
+
+
+_CHAT = _Api(CHAT_API, "chat_request.schema.json", chat_segments, "prompt_tokens",
+             "prompt_tokens_details")
+_RESPONSES = _Api(RESPONSES_API, "responses_request.schema.json", responses_segments,
+                  "input_tokens", "input_tokens_details")
+
+
+def _api_of(body: Mapping[str, Any]) -> _Api | None:
+    """The API a request body is written for, from its fields; None when it is neither."""
+    if "messages" in body:
+        return _CHAT
+    if "input" in body or "instructions" in body:
+        return _RESPONSES
+    return None
 
 
 def normalize_records(records: Iterable[RawRecord | LoadError]) -> Iterator[Request | LoadError]:
@@ -57,23 +76,24 @@ def normalize_record(record: RawRecord) -> Request | LoadError:
     """One record into a :class:`Request`, or the reason it cannot be one."""
     value, location = record.value, record.location
     if not isinstance(value, dict):
-        return LoadError(location, f"$: expected a JSON object, found {_json_type(value)}")
+        return LoadError(location, f"$: expected a JSON object, found {json_type(value)}")
     if "request" in value:
         return _from_pair(value, location)
     if "custom_id" in value or ("body" in value and "url" in value):
         return _from_batch(value, location)
-    if "messages" in value:
-        return _from_body(value, "$", location, observed=None, timestamp=None, session=None)
+    api = _api_of(value)
+    if api is not None:
+        return _from_body(value, "$", location, api=api, observed=None, timestamp=None,
+                          session=None)
     return LoadError(location, _unrecognized(value))
 
 
 def _unrecognized(value: Mapping[str, Any]) -> str:
-    if "input" in value or "instructions" in value:
-        return "$: an OpenAI Responses API request; this version reads Chat Completions only"
     if "system" in value and "max_tokens" in value:
         return "$: looks like an Anthropic Messages request; this version reads OpenAI only"
     keys = ", ".join(sorted(value)[:5]) or "none"
-    return f"$: not a request: expected 'messages', 'request' or 'body' (keys: {keys})"
+    return ("$: not a request: expected 'messages' (Chat Completions), 'input' (Responses), "
+            f"'request' or 'body' (keys: {keys})")
 
 
 def _from_pair(value: Mapping[str, Any], location: Location) -> Request | LoadError:
@@ -81,7 +101,8 @@ def _from_pair(value: Mapping[str, Any], location: Location) -> Request | LoadEr
     if problem:
         return LoadError(location, problem)
     body = value["request"]
-    if "messages" not in body:
+    api = _api_of(body)
+    if api is None:
         return LoadError(location, "$.request: " + _unrecognized(body).removeprefix("$: "))
     response = value.get("response") or {}
     meta = value.get("meta") or {}
@@ -89,7 +110,8 @@ def _from_pair(value: Mapping[str, Any], location: Location) -> Request | LoadEr
     if isinstance(timestamp, str):
         return LoadError(location, f"$.timestamp: {timestamp}")
     session = meta.get("session") or meta.get("session_id") or meta.get("conversation_id")
-    return _from_body(body, "$.request", location, observed=_observed(response.get("usage")),
+    return _from_body(body, "$.request", location, api=api,
+                      observed=_observed(response.get("usage"), api),
                       timestamp=timestamp, session=str(session) if session else None)
 
 
@@ -97,96 +119,64 @@ def _from_batch(value: Mapping[str, Any], location: Location) -> Request | LoadE
     problem = _first_error("envelope.schema.json", "batch", value, "$")
     if problem:
         return LoadError(location, problem)
-    url = str(value.get("url", "/v1/chat/completions"))
-    if not url.rstrip("/").endswith("chat/completions"):
+    url = str(value.get("url", "/v1/chat/completions")).rstrip("/")
+    if url.endswith("chat/completions"):
+        api = _CHAT
+    elif url.endswith("/responses"):
+        api = _RESPONSES
+    else:
         return LoadError(location, f"$.url: batch line for {url}; this version reads "
-                                   "/v1/chat/completions only")
-    return _from_body(value["body"], "$.body", location, observed=None, timestamp=None,
-                      session=None)
+                                   "/v1/chat/completions and /v1/responses only")
+    return _from_body(value["body"], "$.body", location, api=api, observed=None,
+                      timestamp=None, session=None)
 
 
-def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *,
+def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, api: _Api,
                observed: ObservedUsage | None, timestamp: float | None,
                session: str | None) -> Request | LoadError:
-    problem = _first_error("chat_request.schema.json", None, body, base_path)
+    problem = _first_error(api.schema, None, body, base_path)
     if problem:
         return LoadError(location, problem)
     model = str(body.get("model") or "")
     facts = facts_for(model)
-    settings = {
-        name: json.dumps(body[name], sort_keys=True)
-        for name in _CACHE_RELEVANT_SETTINGS if body.get(name) is not None
-    }
     return Request(
         location=location,
-        api=CHAT_API,
+        api=api.name,
         model=model,
-        segments=chat_segments(body, base_path, facts),
+        segments=api.segments(body, base_path, facts),
         timestamp=timestamp,
         cache_key=_optional_str(body.get("prompt_cache_key")),
         user=_optional_str(body.get("user") or body.get("safety_identifier")),
         session=session,
         observed=observed,
-        settings=settings,
+        settings=_settings(body),
     )
 
 
+def _settings(body: Mapping[str, Any]) -> dict[str, str]:
+    """Cache-relevant settings as JSON text; Responses' ``reasoning.effort`` is kept under
+    Chat Completions' name, ``reasoning_effort``."""
+    values = {name: body.get(name) for name in _CACHE_RELEVANT_SETTINGS}
+    reasoning = body.get("reasoning")
+    if values["reasoning_effort"] is None and isinstance(reasoning, Mapping):
+        values["reasoning_effort"] = reasoning.get("effort")
+    return {name: json.dumps(value, sort_keys=True) for name, value in values.items()
+            if value is not None}
+
+
 def _first_error(schema: str, definition: str | None, value: Any, base_path: str) -> str | None:
-    error = best_match(_validator(schema, definition).iter_errors(value))
-    if error is None:
+    problem = compiled(schema, definition)(value, ())
+    if problem is None:
         return None
-    return f"{_json_path(base_path, error)}: {_describe(error)}"
+    return f"{format_path(base_path, problem.path)}: {problem.message}"
 
 
-def _json_path(base_path: str, error: ValidationError) -> str:
-    path = base_path
-    for part in error.absolute_path:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-def _describe(error: ValidationError) -> str:
-    if error.validator == "type":
-        expected = error.validator_value
-        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return f"expected {wanted}, found {_json_type(error.instance)}"
-    if error.validator == "required" and isinstance(error.validator_value, list):
-        present = error.instance if isinstance(error.instance, dict) else {}
-        missing = [name for name in error.validator_value if name not in present]
-        if missing:
-            return f"missing required field {missing[0]!r}"
-    if error.validator == "anyOf" and error.context:
-        return f"expected {_alternatives(error)}, found {_json_type(error.instance)}"
-    if error.validator == "minimum":
-        return f"must be at least {error.validator_value}, found {error.instance!r}"
-    return str(error.message)[:200]
-
-
-def _alternatives(error: ValidationError) -> str:
-    kinds = [str(sub.validator_value) for sub in error.context or () if sub.validator == "type"]
-    return " or ".join(dict.fromkeys(kinds)) or "another shape"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def _observed(usage: Any) -> ObservedUsage | None:
-    if not isinstance(usage, Mapping) or not isinstance(usage.get("prompt_tokens"), int):
+def _observed(usage: Any, api: _Api) -> ObservedUsage | None:
+    if not isinstance(usage, Mapping) or not isinstance(usage.get(api.usage_total), int):
         return None
-    details = usage.get("prompt_tokens_details") or {}
+    details = usage.get(api.usage_details) or {}
     cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
-    return ObservedUsage(prompt_tokens=usage["prompt_tokens"],
+    return ObservedUsage(prompt_tokens=usage[api.usage_total],
                          cached_tokens=cached if isinstance(cached, int) else 0)
 
 
@@ -206,7 +196,7 @@ def _parse_timestamp(value: Any) -> float | str | None:
             # Logs often omit the zone; only differences between times matter here.
             moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
-    return f"expected a string or number, found {_json_type(value)}"
+    return f"expected a string or number, found {json_type(value)}"
 
 
 def _optional_str(value: Any) -> str | None:

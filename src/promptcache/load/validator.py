@@ -19,6 +19,9 @@ from typing import Any
 
 PathPart = str | int
 
+UNKNOWN_FIELD = "unknown field"
+"""The message for a key that ``additionalProperties: false`` forbids."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -41,6 +44,16 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
 }
+
+
+_KNOWN_KEYWORDS = frozenset({
+    "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "format",
+    "examples", "default", "type", "enum", "const", "required", "properties",
+    "additionalProperties", "items", "anyOf", "oneOf", "allOf", "if", "then", "else",
+    "minimum", "exclusiveMinimum", "minLength", "maxLength",
+})
+"""What the compiler understands; ``format`` and the annotations assert nothing, as in
+jsonschema's default behaviour."""
 
 
 def json_type(value: Any) -> str:
@@ -69,6 +82,10 @@ class _Compiler:
         if schema is False:
             return lambda value, path: Problem(path, "not allowed here")
         assert isinstance(schema, Mapping)
+        unknown = set(schema) - _KNOWN_KEYWORDS
+        if unknown:
+            # Refuse rather than silently accept what the schema forbids.
+            raise ValueError(f"unsupported JSON Schema keywords: {sorted(unknown)}")
         checks: list[Check] = []
         if "$ref" in schema:
             checks.append(self._ref(schema["$ref"]))
@@ -76,6 +93,8 @@ class _Compiler:
             checks.append(_type_check(schema["type"]))
         if "enum" in schema:
             checks.append(_enum_check(schema["enum"]))
+        if "const" in schema:
+            checks.append(_enum_check([schema["const"]]))
         for keyword in ("minimum", "exclusiveMinimum", "minLength", "maxLength"):
             if keyword in schema:
                 checks.append(_bound_check(keyword, schema[keyword]))
@@ -88,6 +107,9 @@ class _Compiler:
         for keyword in ("anyOf", "oneOf"):
             if keyword in schema:
                 checks.append(self._alternatives(schema[keyword]))
+        checks.extend(self.compile(sub) for sub in schema.get("allOf", ()))
+        if "if" in schema:
+            checks.append(self._conditional(schema))
         if len(checks) == 1:
             return checks[0]
 
@@ -99,6 +121,17 @@ class _Compiler:
             return None
 
         return all_of
+
+    def _conditional(self, schema: Mapping[str, Any]) -> Check:
+        condition = self.compile(schema["if"])
+        then = self.compile(schema.get("then", True))
+        otherwise = self.compile(schema.get("else", True))
+
+        def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+            branch = then if condition(value, path) is None else otherwise
+            return branch(value, path)
+
+        return check
 
     def _ref(self, reference: str) -> Check:
         if not reference.startswith("#/$defs/"):
@@ -128,7 +161,7 @@ class _Compiler:
                     problem = sub(item, (*path, key))
                 elif extra_check is not None:
                     if extra is False:
-                        return Problem((*path, key), "unknown field")
+                        return Problem((*path, key), UNKNOWN_FIELD)
                     problem = extra_check(item, (*path, key))
                 else:
                     continue
@@ -233,6 +266,11 @@ def _required_check(names: tuple[str, ...]) -> Check:
         return None
 
     return check
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Check:
+    """The check for a schema given as data (e.g. a rule's options)."""
+    return _Compiler(schema).compile(schema)
 
 
 @cache

@@ -29,6 +29,12 @@ few tokens the BPE merges across tool boundaries are corrections in ``fixed_toke
 system message, the separator "\\n\\n" is kept at the end of that message's text, because
 o200k fuses it with the text's last punctuation (".\\n\\n" is one token).
 
+Segments rendered from JSON carry ``canonical``, a digest of that JSON with its keys sorted, so
+rules can tell a key-order (or spacing) difference from a change of value: a tool's whole entry
+in ``tools``, a call's parsed ``arguments`` (the raw string when it is not JSON; for parallel
+calls, the wrapper), and the whole ``response_format`` object (not the schema alone: its name
+and description are rendered too, and a renamed format is a change of value).
+
 Unverified choices (no recorded case; modelled, not flagged as estimates): an assistant message
 with both text and tool calls is rendered as a text message followed by the call message;
 ``name`` costs one token plus its own in every format; harmony models keep a leading system
@@ -44,6 +50,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -59,7 +66,7 @@ from promptcache.tokens.functions import (
 )
 from promptcache.tokens.images import data_url_dimensions, image_tokens
 
-__all__ = ["chat_segments"]
+__all__ = ["canonical_arguments", "canonical_json", "chat_segments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +143,17 @@ _AUDIO_BYTES_PER_SECOND_GUESS: Final = 16_000
 """128 kbit/s, assumed for compressed audio whose duration is not read."""
 
 
+_CANONICAL_MEMO_SIZE: Final = 8192
+"""Distinct call-argument strings whose canonical digest is remembered: agents re-send the same
+calls on every turn."""
+
+
 @dataclass(frozen=True, slots=True)
 class _RenderedTool:
     name: str
     text: str
     estimated: bool
+    canonical: str = ""
 
 
 # Finished tools-block segments (immutable, so shared between requests), keyed by the tools
@@ -163,13 +176,15 @@ def chat_segments(body: Mapping[str, Any], base_path: str,
     messages = body.get("messages")
     message_list: Sequence[Any] = messages if isinstance(messages, list) else ()
     tools_key, tools = _tool_entries(body)
-    schema_text = render_response_format(body.get("response_format"))
+    response_format = body.get("response_format")
+    schema_text = render_response_format(response_format)
     merged = (builder.fmt.merges_system and (bool(tools) or schema_text is not None)
               and _mergeable(message_list))
     if tools:
         builder.out.extend(_tools_segments(tools_key, tools, builder, merged))
     if schema_text is not None:
-        builder.response_format(schema_text, after_tools=bool(tools), merged=merged)
+        builder.response_format(schema_text, canonical_json(response_format),
+                                after_tools=bool(tools), merged=merged)
     builder.messages(message_list, merged)
     builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, "",
                                fixed_tokens=builder.fmt.priming,
@@ -233,18 +248,49 @@ def _tools_segments(key: str, tools: list[Any], builder: _Builder,
 
 
 def _render_tool(tool: object) -> _RenderedTool:
+    # Runs only when the tools memo misses, so the digest costs nothing on repeated tools.
+    canonical = canonical_json(tool)
     if not isinstance(tool, Mapping):
-        return _RenderedTool("", "", estimated=True)
+        return _RenderedTool("", "", estimated=True, canonical=canonical)
     function = tool.get("function")
     if isinstance(function, Mapping) and tool.get("type", "function") == "function":
-        return _RenderedTool(_name(function), render_function(function), estimated=False)
+        return _RenderedTool(_name(function), render_function(function), estimated=False,
+                             canonical=canonical)
     if "name" in tool and "type" not in tool:  # a legacy `functions` entry
-        return _RenderedTool(_name(tool), render_function(tool), estimated=False)
+        return _RenderedTool(_name(tool), render_function(tool), estimated=False,
+                             canonical=canonical)
     custom = tool.get("custom")
     if isinstance(custom, Mapping):  # custom (grammar/free-text) tools: rendering unknown
-        return _RenderedTool(_name(custom), render_function(custom), estimated=True)
+        return _RenderedTool(_name(custom), render_function(custom), estimated=True,
+                             canonical=canonical)
     kind = tool.get("type")
-    return _RenderedTool(kind if isinstance(kind, str) else "", "", estimated=True)
+    return _RenderedTool(kind if isinstance(kind, str) else "", "", estimated=True,
+                         canonical=canonical)
+
+
+def canonical_json(value: object) -> str:
+    """A digest of ``value`` as JSON with its keys sorted: equal for two values that differ
+    only in key order. Shared with the Responses normalizer."""
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers beyond 64 bits, keys that are not strings...
+        try:
+            data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr,
+                              ensure_ascii=False).encode("utf-8", "replace")
+        except (TypeError, ValueError, RecursionError):  # not JSON data at all
+            data = repr(value).encode("utf-8", "replace")
+    return "json:" + hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+@lru_cache(maxsize=_CANONICAL_MEMO_SIZE)
+def canonical_arguments(arguments: str) -> str:
+    """:func:`canonical_json` of a call's parsed arguments; for a string that is not JSON, a
+    digest of the string itself (marked apart, so it never equals a parsed value's)."""
+    try:
+        return canonical_json(json.loads(arguments))
+    except (ValueError, RecursionError):
+        raw = arguments.encode("utf-8", "replace")
+        return "raw:" + hashlib.blake2b(raw, digest_size=12).hexdigest()
 
 
 def _name(value: Mapping[str, Any]) -> str:
@@ -285,12 +331,14 @@ class _Builder:
             Segment(SegmentKind.TOOLS_FRAME, path, header.text,
                     fixed_tokens=fixed + header.correction, estimated=self.fmt.tools_estimated),
             *(Segment(SegmentKind.TOOL, f"{path}[{index}]", part.text,
-                      fixed_tokens=part.correction, key=tool.name, estimated=tool.estimated)
+                      fixed_tokens=part.correction, key=tool.name, estimated=tool.estimated,
+                      canonical=tool.canonical)
               for index, (tool, part) in enumerate(zip(tools, parts, strict=True))),
             Segment(SegmentKind.TOOLS_FRAME, path, footer.text, fixed_tokens=footer.correction),
         )
 
-    def response_format(self, text: str, *, after_tools: bool, merged: bool) -> None:
+    def response_format(self, text: str, canonical: str, *, after_tools: bool,
+                        merged: bool) -> None:
         fixed, estimated = 0, False
         if after_tools:
             text = "\n\n" + text
@@ -299,7 +347,8 @@ class _Builder:
             # system message of its own (no recorded case).
             fixed, estimated = self.fmt.frame, True
         self.out.append(Segment(SegmentKind.RESPONSE_FORMAT, f"{self.base}.response_format",
-                                text, fixed_tokens=fixed, estimated=estimated))
+                                text, fixed_tokens=fixed, estimated=estimated,
+                                canonical=canonical))
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -352,7 +401,7 @@ class _Builder:
         self._frame(path, role, f" to=functions.{name}", self.fmt.frame + self.fmt.header_extra,
                     estimated=False)
         self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls[0]", arguments,
-                                role=role, key=name))
+                                role=role, key=name, canonical=canonical_arguments(arguments)))
 
     def _tool_result(self, message: Mapping[str, Any], path: str, role: str) -> None:
         call_id = message.get("tool_call_id")
@@ -403,8 +452,11 @@ class _Builder:
         wrapper = json.dumps({"tool_uses": uses}, separators=(",", ":"))
         self._frame(path, "assistant", f" to={_PARALLEL}", self.fmt.frame + self.fmt.header_extra,
                     estimated=estimated)
+        # The wrapper is already re-serialized from the parsed arguments; its canonical form
+        # is that of the parsed wrapper (memoized on the text, which repeats every turn).
         self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls", wrapper,
-                                role="assistant", key=_PARALLEL))
+                                role="assistant", key=_PARALLEL,
+                                canonical=canonical_arguments(wrapper)))
         end = index + 1
         while end < len(messages) and _answers(messages[end], ids):
             end += 1

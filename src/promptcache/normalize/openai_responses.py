@@ -10,44 +10,63 @@ Order (the provider's caching order): the tool definitions (one ``TOOL`` segment
 ``key`` = its name), the structured-output schema (``text.format``), ``instructions``, the
 ``input`` items, the reply priming.
 
-Underneath, a Responses request is rendered into the same chat format as a Chat Completions
-request, so the pieces are shared: tool definitions (:func:`render_function`,
-:func:`tool_block_parts`), the schema section (:func:`render_response_format`), images
-(:func:`image_tokens`), and the model families (``chatml``/``harmony``) of the chat module.
-What differs was fitted on shared/data/openai-responses-cassettes.jsonl (286 requests with
-the API's ``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all):
+Segments rendered from JSON carry ``canonical`` as in the chat normalizer (same digest
+functions): a tool's whole entry, a call's parsed ``arguments``, the whole ``text.format``.
 
-* harmony models (o-series, gpt-5*) do not bill the 84-token hidden preamble that Chat
-  Completions bills with tools: the tools block costs its text plus 2 (every gpt-5* request
-  with function tools). Chatml models (gpt-4o, gpt-4.1) always give the tools a system
-  message of their own, never merged into the caller's, 6 tokens cheaper than the chat
-  standalone block (14 records; with a system message in ``input``, 4 records).
-* a function call and its output cost one token less each on chatml than in Chat
-  Completions (``header_extra`` 0).
-* on harmony, an assistant text message costs 2 more than other messages (its
-  ``<|channel|>final`` marker); reasoning items before the last user message are dropped by
-  the API (they cost nothing); later ones are billed in full, but their text is encrypted:
-  their cost is estimated from the ciphertext's length.
-* a tool's ``parameters.description`` is rendered as harmony does, a comment between
-  ``(_: `` and the object's ``{`` (6 records, 13 tokens each for a 13-token comment).
-* an ``additional_tools`` input item (tools announced mid-conversation) costs exactly a
-  Chat Completions harmony tools block, preamble included.
+Underneath, a Responses request is rendered into the same two prompt formats as a Chat
+Completions request (``chatml`` for gpt-4o/gpt-4.1, ``harmony`` for o-series/gpt-5*, chosen by
+the chat module), so the pieces are shared: message framing (4 tokens a message; reply
+priming 3 and 2), the tools block (:func:`render_function`, :func:`tool_block_parts`), the
+schema section (:func:`render_response_format`), the image costs (:func:`image_tokens`). What
+differs was fitted on shared/data/openai-responses-cassettes.jsonl (286 recorded requests
+with the API's ``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all
+and prints every miss):
 
-Not renderable offline, so marked ``estimated`` (the record's count is then unsupported):
-built-in tools (web search, file search, code interpreter, image generation, MCP, tool
-search...) whose hidden prompts and server-side results are billed as input; their call and
-output items; ``previous_response_id``, ``conversation`` and ``prompt`` (earlier context
-stored server-side); files; compaction items; reasoning items kept in the current turn.
+* Tools block. Harmony models do not bill the 84-token hidden preamble Chat Completions bills
+  with tools: the block costs its text plus 2 (50 exact harmony requests with function
+  tools, with and without instructions). Chatml models give the block a system message of
+  its own, never merged into the caller's system message, 6 tokens below the Chat
+  Completions standalone block: -3 beyond its text (17 exact records, 4 of them with a
+  system message in ``input``).
+* A function call and its output each cost one token less on chatml than in Chat
+  Completions (``header_extra`` 0; 8 exact records with calls). Harmony keeps the chat cost
+  (16 + names): exact on 4 records (3 of them with other, estimated, parts); 4 others miss by
+  1 to 4 tokens, unexplained (see the tests).
+* Several consecutive calls are separate call messages, not the Chat Completions parallel
+  wrapper (``multi_tool_use.parallel``): the one recorded case (gpt-4o) is exact that way,
+  given the constant its era shows on two other records; the wrapper gives 17 more.
+* Harmony assistant text messages cost 2 more than other messages (their channel marker):
+  4 records, exact.
+* Reasoning items before the last user message are dropped by the API: they cost nothing
+  (1 exact record; 2 more within 4 tokens, where keeping the item would add ~40). Later ones
+  (the current turn) are billed, but their text is encrypted: their cost is an estimate from
+  the ciphertext's length (a fit on 8 records, within ~20 tokens).
+* A tool's ``parameters.description`` is printed as harmony does, a comment between ``(_: ``
+  and the object's ``{`` (5 exact records; 13 tokens each, any other placement is 12).
+* A function call carrying a ``namespace`` (tools announced mid-conversation) names that
+  namespace in its recipient and in its output's author instead of ``functions`` (+7 a pair,
+  on the 4 records where it is the only change).
+* Structured output (``text.format`` ``json_schema``) is the chat schema section: after the
+  tools, in their message (4 exact records), or alone without a frame on harmony (1).
+
+Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
+search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
+server-side results are billed as input, and their call/output items;
+``previous_response_id``, ``conversation`` and ``prompt`` (context stored server-side);
+files; compaction and item-reference items; current-turn reasoning; ``additional_tools``
+items (costed as a Chat Completions harmony tools block: exact on 4 records, while the API
+bills 2 to 6 more on 9 others, 4 more on 6 of the 8 gpt-5.4 ones); calls to functions the
+request does not declare (1 record: the API bills 4 more); ``reasoning.mode`` "pro" (a
+hidden prompt of ~1500 tokens); models the catalog does not know.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import orjson
@@ -55,11 +74,14 @@ import orjson
 from promptcache.catalog import ModelFacts
 from promptcache.model import ImageRef, Segment, SegmentKind
 
-# Private helpers of the chat normalizer, shared on purpose: the model-family choice and the
-# short description of an image source must agree between the two APIs.
+# The chat normalizer's helpers: the digests of rendered JSON, and (private, imported on
+# purpose) the model-family choice and the short description of an image source, which must
+# be the same for both APIs.
 from promptcache.normalize.openai_chat import (
     _format_for,
     _source_hint,
+    canonical_arguments,
+    canonical_json,
 )
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
@@ -98,31 +120,34 @@ class _Format:
 
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER, image_extra=0)
+# The chat harmony constants, but for the tools block's overhead and the assistant channel.
+# Images: Chat Completions' +2 (gpt-5-mini); the two Responses records with images are 3 and
+# 4 over (see the tests), unexplained.
 _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
                           assistant_extra=2, tools_overhead=2,
                           tools_header=TOOLS_HEADER + "\n", image_extra=2)
-# gpt-4 / gpt-3.5-turbo: Chat Completions' cookbook figures; no recorded Responses request.
+# gpt-4 / gpt-3.5-turbo: the cookbook's figures; no recorded Responses request.
 _CL100K: Final = _Format(name="cl100k", frame=3, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER, image_extra=0,
                          estimated=True)
 _FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "cl100k": _CL100K}
 
 _ADDITIONAL_TOOLS_OVERHEAD: Final = 84
-"""An ``additional_tools`` item on harmony: the chat harmony tools block's hidden preamble."""
-_PARALLEL: Final = "multi_tool_use.parallel"
+"""An ``additional_tools`` item: the Chat Completions harmony tools block's hidden preamble."""
 _FILE_GUESS_TOKENS: Final = 512
 """Best-effort cost of a file part (as the chat normalizer guesses it)."""
-_REASONING_CHARS_PER_TOKEN: Final = 4.0
-"""Encrypted reasoning: ciphertext characters per billed token, a rough fit (estimate only)."""
+_REASONING_BASE_CHARS: Final = 830
+_REASONING_CHARS_PER_TOKEN: Final = 6.7
+"""Encrypted reasoning of the current turn: tokens ~ (length - 830) / 6.7, a least-squares
+fit of the billed tokens on the ciphertext's length (8 records, 1080-2916 characters)."""
 _TOOL_MEMO_SIZE: Final = 256
-_FUNCTION_TYPES: Final = frozenset({"function"})
-_TEXT_PARTS: Final = frozenset({"input_text", "output_text", "text", "summary_text"})
-_MESSAGE_ROLES: Final = frozenset({"system", "developer", "user", "assistant"})
+_TEXT_PARTS: Final = ("input_text", "output_text", "text")
+_MESSAGE_ROLES: Final = ("system", "developer", "user", "assistant")
 _SERVER_CONTEXT: Final = ("previous_response_id", "conversation", "prompt")
-"""Top-level fields that pull earlier context, stored server-side, into the prompt."""
+"""Top-level fields that pull context stored server-side into the prompt."""
 
 _ToolsKey = tuple[bytes, str, str]
-_tools_memo: OrderedDict[_ToolsKey, tuple[Segment, ...]] = OrderedDict()
+_tools_memo: OrderedDict[_ToolsKey, tuple[tuple[Segment, ...], frozenset[str]]] = OrderedDict()
 
 
 def responses_segments(body: Mapping[str, Any], base_path: str,
@@ -137,28 +162,35 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     fmt = _FORMATS.get(_format_for(model_name, facts).name, _CHATML)
     builder = _Builder(base_path, facts, fmt)
     tools = body.get("tools")
-    has_functions = False
     if isinstance(tools, list) and tools:
-        segments, has_functions = _top_tools(tools, builder)
+        segments, names = _top_tools(tools, builder)
         builder.out.extend(segments)
-    builder.response_format(body.get("text"), after_tools=has_functions)
+        builder.declared |= names
+    value = body.get("input")
+    items: Sequence[Any] = value if isinstance(value, list) else ()
+    for item in items:  # tools announced mid-conversation are declared too
+        if isinstance(item, Mapping) and item.get("type") == "additional_tools":
+            builder.declared |= _function_names(item.get("tools"))
+    builder.response_format(body.get("text"))
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
-        builder.message_text("system" if fmt is not _HARMONY else "developer",
+        builder.message_text("developer" if fmt is _HARMONY else "system",
                              f"{base_path}.instructions", instructions)
-    elif isinstance(instructions, list):  # a reusable prompt's instructions: input-like items
+    elif isinstance(instructions, list):  # a stored prompt's instructions, as input items
         builder.items(instructions, f"{base_path}.instructions")
-    for field in _SERVER_CONTEXT:
-        if body.get(field):
-            builder.out.append(Segment(SegmentKind.OTHER, f"{base_path}.{field}", "",
-                                       key=field, estimated=True))
-    value = body.get("input")
+    for name in _SERVER_CONTEXT:
+        if body.get(name):
+            builder.out.append(Segment(SegmentKind.OTHER, f"{base_path}.{name}", "",
+                                       key=name, estimated=True))
     if isinstance(value, str):
         builder.message_text("user", f"{base_path}.input", value)
-    elif isinstance(value, list):
-        builder.items(value, f"{base_path}.input")
+    else:
+        builder.items(items, f"{base_path}.input")
+    reasoning = body.get("reasoning")
+    pro = isinstance(reasoning, Mapping) and reasoning.get("mode") == "pro"
     builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, "",
-                               fixed_tokens=fmt.priming, estimated=fmt.estimated))
+                               fixed_tokens=fmt.priming,
+                               estimated=fmt.estimated or pro or not facts.known))
     return tuple(builder.out)
 
 
@@ -171,13 +203,18 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
 class _Tool:
     name: str
     text: str
-    """The rendered function ('' for a tool that is not a function)."""
+    """The rendered function ('' for a built-in tool)."""
     function: bool
+    """Part of the ``functions`` namespace (function and custom tools)."""
     estimated: bool
+    canonical: str
+    """:func:`canonical_json` of the tool's entry."""
 
 
-def _top_tools(tools: list[Any], builder: _Builder) -> tuple[tuple[Segment, ...], bool]:
-    """The top-level tools' segments (memoized on their JSON), and whether any is a function."""
+def _top_tools(tools: list[Any],
+               builder: _Builder) -> tuple[tuple[Segment, ...], frozenset[str]]:
+    """The top-level tools' segments and function names, memoized on the tools' JSON:
+    agents resend the same tools on every turn, so most requests skip rendering."""
     path = f"{builder.base}.tools"
     try:
         memo_key: _ToolsKey | None = (orjson.dumps(tools), builder.fmt.name, path)
@@ -187,36 +224,41 @@ def _top_tools(tools: list[Any], builder: _Builder) -> tuple[tuple[Segment, ...]
         cached = _tools_memo.get(memo_key)
         if cached is not None:
             _tools_memo.move_to_end(memo_key)
-            return cached, any(s.kind is SegmentKind.TOOLS_FRAME for s in cached)
+            return cached
     rendered = [_render_tool(tool) for tool in tools]
-    segments = builder.tools_block(path, rendered, builder.fmt.tools_overhead)
+    result = (builder.tools_block(path, rendered, builder.fmt.tools_overhead),
+              frozenset(tool.name for tool in rendered if tool.function))
     if memo_key is not None:
-        _tools_memo[memo_key] = segments
+        _tools_memo[memo_key] = result
         if len(_tools_memo) > _TOOL_MEMO_SIZE:
             _tools_memo.popitem(last=False)
-    return segments, any(tool.function for tool in rendered)
+    return result
 
 
 def _render_tool(tool: object) -> _Tool:
+    # Runs only when the tools memo misses, so the digest costs nothing on repeated tools.
+    canonical = canonical_json(tool)
     if not isinstance(tool, Mapping):
-        return _Tool("", "", function=False, estimated=True)
+        return _Tool("", "", function=False, estimated=True, canonical=canonical)
     kind = tool.get("type")
     name = tool.get("name")
-    if kind in _FUNCTION_TYPES:
-        return _Tool(name if isinstance(name, str) else "", _render_function(tool),
-                     function=True, estimated=False)
+    label = name if isinstance(name, str) else ""
+    if kind == "function":
+        return _Tool(label, _render_function(tool), function=True, estimated=False,
+                     canonical=canonical)
     if kind == "custom":  # grammar / free-text tools: rendering unknown
-        return _Tool(name if isinstance(name, str) else "custom", render_function(tool),
-                     function=True, estimated=True)
+        return _Tool(label, render_function(tool), function=True, estimated=True,
+                     canonical=canonical)
     # Built-in tools (web_search, file_search, code_interpreter, image_generation, mcp,
     # tool_search, namespace...): hidden prompts of unknown length.
-    label = name if isinstance(name, str) and name else kind
-    return _Tool(label if isinstance(label, str) else "", "", function=False, estimated=True)
+    if not label:
+        label = kind if isinstance(kind, str) else ""
+    return _Tool(label, "", function=False, estimated=True, canonical=canonical)
 
 
 def _render_function(tool: Mapping[str, Any]) -> str:
-    """:func:`render_function`, plus the parameters object's own description as harmony
-    renders it: ``(_: // description`` on the type line, then ``{`` on the next."""
+    """:func:`render_function`, plus the parameters object's own description where harmony
+    prints it: ``type name = (_: // description`` then ``{`` on the next line."""
     text = render_function(tool)
     parameters = tool.get("parameters")
     if not isinstance(parameters, Mapping):
@@ -226,7 +268,15 @@ def _render_function(tool: Mapping[str, Any]) -> str:
     opening = f"type {name if isinstance(name, str) else ''} = (_:{{"
     if not description or opening not in text:
         return text
-    return text.replace(opening, opening[:-1] + " " + description + "{", 1)
+    return text.replace(opening, f"{opening[:-1]} {description}{{", 1)
+
+
+def _function_names(tools: object) -> frozenset[str]:
+    if not isinstance(tools, list):
+        return frozenset()
+    return frozenset(tool["name"] for tool in tools if isinstance(tool, Mapping)
+                     and tool.get("type") in ("function", "custom")
+                     and isinstance(tool.get("name"), str))
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,40 +292,39 @@ class _Builder:
         self.facts = facts
         self.fmt = fmt
         self.out: list[Segment] = []
-        self.call_names: dict[str, str] = {}
+        self.declared: frozenset[str] = frozenset()
+        """Function names the request declares (top-level and ``additional_tools``)."""
+        self.authors: dict[str, str] = {}
+        """call_id -> the name the output message is authored by."""
 
     # -- tools and schema ---------------------------------------------------------------------
 
     def tools_block(self, path: str, tools: list[_Tool], overhead: int) -> tuple[Segment, ...]:
         """Header frame, one segment per tool, footer frame; built-in tools (no text) keep
         their place in the list but are no part of the ``functions`` namespace."""
-        functions = [tool for tool in tools if tool.function]
+        functions = [tool.text for tool in tools if tool.function]
         if not functions:
             return tuple(Segment(SegmentKind.TOOL, f"{path}[{index}]", "", key=tool.name,
-                                 estimated=True) for index, tool in enumerate(tools))
-        header, parts, footer = tool_block_parts(self.fmt.tools_header,
-                                                 [tool.text for tool in functions])
+                                 estimated=True, canonical=tool.canonical)
+                         for index, tool in enumerate(tools))
+        header, parts, footer = tool_block_parts(self.fmt.tools_header, functions)
         pieces = iter(parts)
         out = [Segment(SegmentKind.TOOLS_FRAME, path, header.text,
                        fixed_tokens=overhead + header.correction, estimated=self.fmt.estimated)]
         for index, tool in enumerate(tools):
-            if tool.function:
-                part = next(pieces)
-                out.append(Segment(SegmentKind.TOOL, f"{path}[{index}]", part.text,
-                                   fixed_tokens=part.correction, key=tool.name,
-                                   estimated=tool.estimated))
-            else:
-                out.append(Segment(SegmentKind.TOOL, f"{path}[{index}]", "", key=tool.name,
-                                   estimated=True))
+            text, correction = next(pieces) if tool.function else ("", 0)
+            out.append(Segment(SegmentKind.TOOL, f"{path}[{index}]", text,
+                               fixed_tokens=correction, key=tool.name,
+                               estimated=tool.estimated, canonical=tool.canonical))
         out.append(Segment(SegmentKind.TOOLS_FRAME, path, footer.text,
                            fixed_tokens=footer.correction))
         return tuple(out)
 
-    def response_format(self, text_options: object, *, after_tools: bool) -> None:
-        """``text.format`` of type ``json_schema``: the chat schema section, same placement."""
-        if not isinstance(text_options, Mapping):
+    def response_format(self, options: object) -> None:
+        """``text.format`` of type ``json_schema``: the chat schema section."""
+        if not isinstance(options, Mapping):
             return
-        spec = text_options.get("format")
+        spec = options.get("format")
         if not isinstance(spec, Mapping) or spec.get("type") != "json_schema":
             return
         # Responses puts name/schema/description at the format's top level, where Chat
@@ -284,14 +333,16 @@ class _Builder:
         if text is None:
             return
         fixed, estimated = 0, False
-        if after_tools:
+        if any(segment.kind is SegmentKind.TOOLS_FRAME for segment in self.out):
             text = "\n\n" + text
         elif self.fmt is not _HARMONY:
-            # Chatml without tools: assumed to get a system message of its own, as in the
-            # chat normalizer (no recorded case). Harmony: no frame (1 record, gpt-5.4-mini).
+            # Chatml without tools: assumed to get a system message of its own, as the chat
+            # normalizer assumes (no recorded case).
             fixed, estimated = self.fmt.frame, True
+        # The whole format object: its name and description are rendered too.
         self.out.append(Segment(SegmentKind.RESPONSE_FORMAT, f"{self.base}.text.format", text,
-                                fixed_tokens=fixed, estimated=estimated))
+                                fixed_tokens=fixed, estimated=estimated,
+                                canonical=canonical_json(spec)))
 
     # -- input items --------------------------------------------------------------------------
 
@@ -303,37 +354,27 @@ class _Builder:
         last_user = max((index for index, item in enumerate(items)
                          if isinstance(item, Mapping) and item.get("role") == "user"
                          and item.get("type", "message") == "message"), default=-1)
-        index = 0
-        while index < len(items):
-            item = items[index]
+        for index, item in enumerate(items):
             item_path = f"{path}[{index}]"
             if not isinstance(item, Mapping):
                 self.out.append(Segment(SegmentKind.OTHER, item_path, "", estimated=True))
-                index += 1
                 continue
             kind = item.get("type")
-            if kind == "function_call":
-                end = index + 1
-                while end < len(items) and _is_call(items[end]):
-                    end += 1
-                if end - index > 1:
-                    index = self._parallel_calls(items, index, end, path)
-                    continue
-                self._call(item, item_path)
-            elif kind == "function_call_output":
-                self._output(item, item_path)
+            if kind in ("function_call", "custom_tool_call"):
+                self._call(item, item_path, custom=kind == "custom_tool_call")
+            elif kind in ("function_call_output", "custom_tool_call_output"):
+                self._output(item, item_path, custom=kind == "custom_tool_call_output")
             elif kind == "reasoning":
-                if index > last_user:
+                if index > last_user:  # earlier turns' reasoning is dropped by the API
                     self._reasoning(item, item_path)
             elif kind == "additional_tools":
                 self._additional_tools(item, item_path)
             elif kind in (None, "message") and "role" in item:
                 self._message(item, item_path)
-            else:
+            else:  # built-in tool calls and outputs, compaction, item_reference...
                 self.out.append(Segment(SegmentKind.OTHER, item_path, "",
                                         key=kind if isinstance(kind, str) else "",
                                         estimated=True))
-            index += 1
 
     def _message_frame(self, role: str) -> int:
         return self.fmt.frame + (self.fmt.assistant_extra if role == "assistant" else 0)
@@ -345,67 +386,43 @@ class _Builder:
                     estimated=role_name not in _MESSAGE_ROLES)
         self._content(item.get("content"), f"{path}.content", role_name)
 
-    def _call(self, item: Mapping[str, Any], path: str) -> None:
-        name, arguments = _call_parts(item)
+    def _call(self, item: Mapping[str, Any], path: str, *, custom: bool) -> None:
+        name = _string(item.get("name"))
+        field = "input" if custom else "arguments"
+        arguments = item.get(field)
+        namespace = item.get("namespace")
+        if isinstance(namespace, str) and namespace:
+            recipient = author = f"{namespace}.{name}"
+        else:
+            recipient, author = f"functions.{name}", name
         call_id = item.get("call_id")
         if isinstance(call_id, str):
-            self.call_names[call_id] = name
-        self._frame(path, "assistant", f" to=functions.{name}",
-                    self.fmt.frame + self.fmt.header_extra, estimated=False)
-        self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.arguments", arguments,
-                                role="assistant", key=name))
-
-    def _output(self, item: Mapping[str, Any], path: str) -> None:
-        call_id = item.get("call_id")
-        name = self.call_names.get(call_id) if isinstance(call_id, str) else None
-        self._frame(path, "tool", name or "", self.fmt.frame + self.fmt.header_extra,
-                    estimated=name is None)
-        self._content(item.get("output"), f"{path}.output", "tool")
-
-    def _parallel_calls(self, items: Sequence[Any], start: int, end: int, path: str) -> int:
-        """Several consecutive calls: one call of OpenAI's parallel wrapper, and the outputs
-        that answer them (consecutive) as one message, as the chat normalizer renders them."""
-        uses: list[dict[str, Any]] = []
-        ids: set[str] = set()
-        estimated = False
-        for index in range(start, end):
-            name, arguments = _call_parts(items[index])
-            call_id = items[index].get("call_id")
-            if isinstance(call_id, str):
-                ids.add(call_id)
-                self.call_names[call_id] = name
-            try:
-                parameters = json.loads(arguments) if arguments else {}
-            except (ValueError, RecursionError):
-                parameters, estimated = arguments, True
-            uses.append({"recipient_name": f"functions.{name}", "parameters": parameters})
-        wrapper = json.dumps({"tool_uses": uses}, separators=(",", ":"))
-        self._frame(f"{path}[{start}]", "assistant", f" to={_PARALLEL}",
+            self.authors[call_id] = author
+        # A call to a function the request does not declare: its rendering is not known.
+        estimated = custom or name not in self.declared
+        self._frame(path, "assistant", f" to={recipient}",
                     self.fmt.frame + self.fmt.header_extra, estimated=estimated)
-        self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}[{start}]", wrapper,
-                                role="assistant", key=_PARALLEL))
-        first = end
-        while end < len(items) and _answers(items[end], ids):
-            end += 1
-        if end > first:
-            self._frame(f"{path}[{first}]", "tool", _PARALLEL,
-                        self.fmt.frame + self.fmt.header_extra, estimated=False)
-            for index in range(first, end):
-                output = items[index].get("output")
-                exact = isinstance(output, str)
-                text = output if isinstance(output, str) else ""
-                piece = ("[" if index == first else " ") + json.dumps(text)
-                piece += "]" if index == end - 1 else ","
-                self.out.append(Segment(SegmentKind.TEXT, f"{path}[{index}].output", piece,
-                                        role="tool", estimated=not exact))
-        return end
+        self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.{field}", _string(arguments),
+                                role="assistant", key=name,
+                                estimated=not isinstance(arguments, str),
+                                canonical=canonical_arguments(arguments)
+                                if isinstance(arguments, str) else ""))
+
+    def _output(self, item: Mapping[str, Any], path: str, *, custom: bool) -> None:
+        call_id = item.get("call_id")
+        author = self.authors.get(call_id) if isinstance(call_id, str) else None
+        self._frame(path, "tool", author or "", self.fmt.frame + self.fmt.header_extra,
+                    estimated=author is None or custom)
+        self._content(item.get("output"), f"{path}.output", "tool")
 
     def _reasoning(self, item: Mapping[str, Any], path: str) -> None:
         """A reasoning item of the current turn: billed, but its text is not in the request
-        (encrypted, or only summarized). Estimated from the ciphertext's length."""
+        (encrypted, or only summarized), so its cost is estimated."""
         encrypted = item.get("encrypted_content")
-        guess = (math.ceil(len(encrypted) / _REASONING_CHARS_PER_TOKEN)
-                 if isinstance(encrypted, str) else 0)
+        guess = 0
+        if isinstance(encrypted, str):
+            guess = max(0, math.ceil((len(encrypted) - _REASONING_BASE_CHARS)
+                                     / _REASONING_CHARS_PER_TOKEN))
         self.out.append(Segment(SegmentKind.OTHER, path, "", fixed_tokens=guess,
                                 role="assistant", key="reasoning", estimated=True))
 
@@ -413,11 +430,8 @@ class _Builder:
         tools = item.get("tools")
         rendered = [_render_tool(tool) for tool in tools] if isinstance(tools, list) else []
         overhead = _ADDITIONAL_TOOLS_OVERHEAD if self.fmt is _HARMONY else self.fmt.frame
-        segments = self.tools_block(f"{path}.tools", rendered, overhead)
-        if self.fmt is not _HARMONY:  # not recorded on chatml models
-            segments = tuple(Segment(s.kind, s.path, s.text, s.fixed_tokens, s.role, s.key,
-                                     s.image, estimated=True) for s in segments)
-        self.out.extend(segments)
+        self.out.extend(replace(segment, estimated=True) for segment in
+                        self.tools_block(f"{path}.tools", rendered, overhead))
 
     def _frame(self, path: str, role: str | None, text: str, fixed: int, *,
                estimated: bool) -> None:
@@ -429,14 +443,12 @@ class _Builder:
     def _content(self, content: object, path: str, role: str) -> None:
         if isinstance(content, str):
             self.out.append(Segment(SegmentKind.TEXT, path, content, role=role or None))
-            return
-        if not isinstance(content, list):
-            if content is not None:
-                self.out.append(Segment(SegmentKind.OTHER, path, "", role=role or None,
-                                        estimated=True))
-            return
-        for index, part in enumerate(content):
-            self.out.append(self._part(part, f"{path}[{index}]", role))
+        elif isinstance(content, list):
+            for index, part in enumerate(content):
+                self.out.append(self._part(part, f"{path}[{index}]", role))
+        elif content is not None:
+            self.out.append(Segment(SegmentKind.OTHER, path, "", role=role or None,
+                                    estimated=True))
 
     def _part(self, part: object, path: str, role: str) -> Segment:
         if not isinstance(part, Mapping):
@@ -444,17 +456,16 @@ class _Builder:
         kind = part.get("type")
         if kind in _TEXT_PARTS:
             text = part.get("text")
-            return Segment(SegmentKind.TEXT, path, text if isinstance(text, str) else "",
-                           role=role or None, estimated=not isinstance(text, str))
+            return Segment(SegmentKind.TEXT, path, _string(text), role=role or None,
+                           estimated=not isinstance(text, str))
         if kind == "input_image":
             return self._image(part, path, role)
         if kind == "input_file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
                            role=role or None, key="input_file", estimated=True)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
-        return Segment(SegmentKind.OTHER, path, text if isinstance(text, str) else "",
-                       role=role or None, key=kind if isinstance(kind, str) else "",
-                       estimated=True)
+        return Segment(SegmentKind.OTHER, path, _string(text), role=role or None,
+                       key=_string(kind), estimated=True)
 
     def _image(self, part: Mapping[str, Any], path: str, role: str) -> Segment:
         url = part.get("image_url")
@@ -468,33 +479,14 @@ class _Builder:
         width, height = size if size is not None else (None, None)
         cost = image_tokens(self.facts.image, width, height, str(detail))
         identity = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
-        hint = _source_hint(source) if isinstance(url, str) else "file_id"
         image = ImageRef(identity=identity, detail=str(detail),
                          detail_explicit=detail_value is not None, width=cost.width,
-                         height=cost.height, source_hint=hint)
+                         height=cost.height,
+                         source_hint=_source_hint(source) if isinstance(url, str) else "file_id")
         return Segment(SegmentKind.IMAGE, path, "",
                        fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
                        key=identity, image=image, estimated=cost.estimated)
 
 
-# --------------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _is_call(item: object) -> bool:
-    return isinstance(item, Mapping) and item.get("type") == "function_call"
-
-
-def _answers(item: object, ids: set[str]) -> bool:
-    return (isinstance(item, Mapping) and item.get("type") == "function_call_output"
-            and item.get("call_id") in ids)
-
-
-def _call_parts(item: Mapping[str, Any]) -> tuple[str, str]:
-    name = item.get("name")
-    arguments = item.get("arguments")
-    return (name if isinstance(name, str) else "",
-            arguments if isinstance(arguments, str) else "")
-
-
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 
 from promptcache.report.concise_format import render_concise
 from promptcache.report.github_format import render_github
 from promptcache.report.json_format import render_json
 from promptcache.report.markdown_format import render_markdown
 from promptcache.report.model import Report
+from promptcache.report.output_format import OutputFormat
 from promptcache.report.sarif_format import render_sarif
-
-
-class OutputFormat(StrEnum):
-    """What ``--format`` accepts."""
-
-    AUTO = "auto"
-    RICH = "rich"
-    CONCISE = "concise"
-    JSON = "json"
-    SARIF = "sarif"
-    GITHUB = "github"
-    MARKDOWN = "markdown"
 
 
 def render_rich_text(report: Report, width: int = 100) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-import tiktoken
+from promptcache.tokens.disk_memo import DiskMemo
 
-from promptcache.tokens.encodings import load_encoding
+if TYPE_CHECKING:
+    import tiktoken
 
 DEFAULT_MEMO_ENTRIES = 65_536
 
@@ -14,9 +16,11 @@ DEFAULT_MEMO_ENTRIES = 65_536
 class TokenCounter:
     """Encodes text with one encoding, remembering the most recently used results."""
 
-    def __init__(self, encoding_name: str, memo_entries: int = DEFAULT_MEMO_ENTRIES) -> None:
+    def __init__(self, encoding_name: str, memo_entries: int = DEFAULT_MEMO_ENTRIES,
+                 *, persistent: bool = True) -> None:
         self.encoding_name = encoding_name
-        self._encoding: tiktoken.Encoding = load_encoding(encoding_name)
+        self._encoding: tiktoken.Encoding | None = None
+        self._disk = DiskMemo(encoding_name) if persistent else None
         self._memo: OrderedDict[str, tuple[int, ...]] = OrderedDict()
         self._memo_entries = memo_entries
         self.hits = 0
@@ -33,7 +37,14 @@ class TokenCounter:
             self.hits += 1
             return tokens
         self.misses += 1
-        tokens = tuple(self._encoding.encode_ordinary(text))
+        disk = self._disk
+        remembered = disk.get(text) if disk is not None else None
+        if remembered is not None:
+            tokens = remembered
+        else:
+            tokens = tuple(self.encoding.encode_ordinary(text))
+            if disk is not None:
+                disk.put(text, tokens)
         memo[text] = tokens
         if len(memo) > self._memo_entries:
             memo.popitem(last=False)
@@ -42,3 +53,17 @@ class TokenCounter:
     def count(self, text: str) -> int:
         """Number of tokens in ``text``."""
         return len(self.encode(text))
+
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        """The tokenizer, built on first need (a run served from the disk memo never is)."""
+        if self._encoding is None:
+            from promptcache.tokens.encodings import load_encoding
+
+            self._encoding = load_encoding(self.encoding_name)
+        return self._encoding
+
+    def flush(self) -> None:
+        """Keep what this run tokenized for later runs."""
+        if self._disk is not None:
+            self._disk.flush()

@@ -94,7 +94,7 @@ def _cached_ranks(name: str, expected_hash: str | None) -> dict[bytes, int] | No
     if hashlib.sha256(payload).digest() != digest:
         return None
     try:
-        ranks = pickle.loads(payload)  # noqa: S301 - our own file, integrity-checked above
+        ranks = pickle.loads(payload)  # our own file, integrity-checked above
     except Exception:  # a cache from another Python that unpickles badly is only rebuilt
         return None
     return ranks if isinstance(ranks, dict) else None

@@ -1,0 +1,91 @@
+"""Start-up benchmark: how long `promptcache audit` takes on one small file, against
+`python -c pass` measured in the same run (the floor any Python tool pays).
+
+    python bench/startup.py [--runs 15]
+
+Prints a table of median wall times and their ratio to the floor, for a cold start (empty
+cache folder: the vocabulary is parsed and the price data imported) and a warm one (what a
+pre-commit hook sees from its second run on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL_LOG = ROOT / "samples" / "tool-order.jsonl"
+
+
+def _time(command: list[str], env: dict[str, str], runs: int,
+          before_each: list[str] | None = None) -> float:
+    samples = []
+    for _ in range(runs):
+        if before_each is not None:
+            shutil.rmtree(before_each[0], ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _time_edited(env: dict[str, str], runs: int) -> float:
+    """A warm run on a fixture that gained a request with text no run has seen (what a
+    pre-commit hook meets after an edit: the tokenizer must be built)."""
+    folder = Path(tempfile.mkdtemp(prefix="promptcache-bench-edit-"))
+    samples = []
+    lines = SMALL_LOG.read_text("utf-8").splitlines()
+    for run in range(runs):
+        record = json.loads(lines[-1])
+        edit = {"role": "user", "content": f"edit {run} {time.time()}"}
+        record["request"]["messages"].append(edit)
+        log = folder / "edited.jsonl"
+        log.write_text("\n".join([*lines, json.dumps(record)]) + "\n", "utf-8")
+        command = [sys.executable, "-m", "promptcache.cli", "audit", "--isolated", "-f",
+                   "concise", str(log)]
+        start = time.perf_counter()
+        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+        samples.append(time.perf_counter() - start)
+    shutil.rmtree(folder, ignore_errors=True)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    cache = tempfile.mkdtemp(prefix="promptcache-bench-cache-")
+    env = {**os.environ, "PROMPTCACHE_CACHE_DIR": cache, "GITHUB_ACTIONS": "false"}
+    audit = [sys.executable, "-m", "promptcache.cli", "audit", "--isolated", "-f", "concise",
+             str(SMALL_LOG)]
+    floor = _time([sys.executable, "-c", "pass"], env, args.runs)
+    version = _time([sys.executable, "-m", "promptcache.cli", "--version"], env, args.runs)
+    cold = _time(audit, env, max(3, args.runs // 3), before_each=[cache])
+    subprocess.run(audit, env=env, capture_output=True, check=False)  # fill the cache
+    warm = _time(audit, env, args.runs)
+    edited = _time_edited(env, args.runs)
+    size = SMALL_LOG.stat().st_size
+    print(f"promptcache start-up, {args.runs} runs each, median wall time "
+          f"({SMALL_LOG.name}: {size:,} bytes, {sum(1 for _ in SMALL_LOG.open())} requests)")
+    print(f"{'command':<42}{'seconds':>9}{'x floor':>9}")
+    for label, seconds in (("python -c pass (floor)", floor),
+                           ("promptcache --version", version),
+                           ("promptcache audit, cold cache", cold),
+                           ("promptcache audit, warm cache", warm),
+                           ("promptcache audit, warm, file edited", edited)):
+        print(f"{label:<42}{seconds:>9.3f}{seconds / floor:>9.1f}")
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
