@@ -43,7 +43,7 @@ class Disagreement:
     """What the model predicted."""
     reason: str
     """Short code: warm-start, outlived-lifetime, longer-match, best-effort-miss,
-    shorter-match."""
+    shorter-match, explicit-breakpoints."""
     explanation: str
     """The likely cause, in a sentence."""
 
@@ -219,6 +219,11 @@ def _explain(replayed: Replayed, observed: ObservedUsage, predicted: int,
     if observed.prompt_tokens != replayed.prompt_tokens:
         counted = (f" (promptcache counts {replayed.prompt_tokens} prompt tokens, the provider "
                    f"{observed.prompt_tokens})")
+    if replayed.family == "openai-explicit":
+        return "explicit-breakpoints", (
+            "this model caches explicitly, up to the request's prompt_cache_breakpoint "
+            "markers; promptcache's model of it treats the whole prompt as cacheable (it does "
+            "not read breakpoints yet)" + counted)
     if observed.cached_tokens > predicted:
         if not replayed.prefix_seen_before:
             return "warm-start", (

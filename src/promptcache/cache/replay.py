@@ -59,6 +59,8 @@ class Replayed:
     """An earlier request in the log began with the same cacheable prefix."""
     prefix_expired: bool = False
     """That earlier prefix had expired under the model's lifetime when this request came."""
+    family: str = ""
+    """The cache model the request was replayed with (``openai-implicit``...)."""
 
 
 @dataclass(order=True, slots=True)
@@ -118,7 +120,7 @@ class Replayer:
             scope=f"{request.model}\x00{request.cache_key or ''}",
             rules=rules,
             variants=variants,
-            replayed=Replayed(row, time, counted.prompt_tokens),
+            replayed=Replayed(row, time, counted.prompt_tokens, family=rules.family),
         )
         self._sequence += 1
         heapq.heappush(self._queue, queued)

@@ -54,10 +54,24 @@ _RESPONSES = _Api(RESPONSES_API, "responses_request.schema.json", responses_segm
                   "input_tokens", "input_tokens_details")
 
 
+def _looks_anthropic(body: Mapping[str, Any]) -> bool:
+    """An Anthropic Messages body: a top-level ``system`` (Chat Completions has none), a
+    ``claude`` model, or ``cache_control`` breakpoints."""
+    model = body.get("model")
+    if "system" in body or (isinstance(model, str) and "claude" in model.lower()):
+        return True
+    messages = body.get("messages")
+    return isinstance(messages, list) and any(
+        isinstance(message, dict) and isinstance(message.get("content"), list)
+        and any(isinstance(part, dict) and "cache_control" in part
+                for part in message["content"])
+        for message in messages)
+
+
 def _api_of(body: Mapping[str, Any]) -> _Api | None:
     """The API a request body is written for, from its fields; None when it is neither."""
     if "messages" in body:
-        return _CHAT
+        return None if _looks_anthropic(body) else _CHAT
     if "input" in body or "instructions" in body:
         return _RESPONSES
     return None
@@ -89,8 +103,9 @@ def normalize_record(record: RawRecord) -> Request | LoadError:
 
 
 def _unrecognized(value: Mapping[str, Any]) -> str:
-    if "system" in value and "max_tokens" in value:
-        return "$: looks like an Anthropic Messages request; this version reads OpenAI only"
+    if "messages" in value and _looks_anthropic(value):
+        return ("$: an Anthropic Messages request; this version reads OpenAI Chat Completions "
+                "and Responses requests only")
     keys = ", ".join(sorted(value)[:5]) or "none"
     return ("$: not a request: expected 'messages' (Chat Completions), 'input' (Responses), "
             f"'request' or 'body' (keys: {keys})")
