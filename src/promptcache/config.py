@@ -118,7 +118,7 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
                  prefix: str = "") -> Config:
     """Validate configuration data (as read from TOML) against the schema and the rules."""
     where = f"{source}: " if source else ""
-    problem = compiled("config.schema.json")(data, ())
+    problem = compiled("config.schema.json")(data)
     if problem is not None:
         message = problem.message
         if message == UNKNOWN_FIELD:
@@ -164,7 +164,7 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
 def _check_options(rule: Rule, values: Mapping[str, Any], where: str, path: str) -> None:
     schema = {"type": "object", "additionalProperties": False,
               "properties": dict(rule.options_schema)}
-    problem = compile_schema(schema)(values, ())
+    problem = compile_schema(schema)(values)
     if problem is None:
         return
     if problem.message == UNKNOWN_FIELD:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from promptcache.catalog import ModelFacts, facts_for
-from promptcache.model import Request
+from promptcache.model import Request, Segment
 from promptcache.tokens.counter import TokenCounter
+
+INTERNED_SEGMENTS = 262_144
+"""Distinct segments kept for interning; the least recently seen is forgotten first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,7 @@ class PromptCounter:
 
     def __init__(self) -> None:
         self._counters: dict[str, TokenCounter] = {}
+        self._segments: OrderedDict[Segment, tuple[Segment, int]] = OrderedDict()
 
     def counter_for(self, encoding: str) -> TokenCounter:
         """The shared counter for ``encoding``."""
@@ -46,10 +51,24 @@ class PromptCounter:
             counter.flush()
 
     def count(self, request: Request) -> CountedRequest:
-        """Count ``request``."""
+        """Count ``request``, with its segments interned: a segment equal to one seen before
+        (the system prompt, the tools, the history an agent resends every turn) becomes that
+        same object, so later comparisons between requests are identity checks."""
         facts = facts_for(request.model)
         counter = self.counter_for(facts.encoding)
-        per_segment = tuple(
-            segment.fixed_tokens + counter.count(segment.text) for segment in request.segments
-        )
-        return CountedRequest(request, facts, per_segment, sum(per_segment))
+        seen = self._segments
+        segments = []
+        per_segment = []
+        for segment in request.segments:
+            known = seen.get(segment)
+            if known is None:
+                known = (segment, segment.fixed_tokens + counter.count(segment.text))
+                seen[segment] = known
+                if len(seen) > INTERNED_SEGMENTS:
+                    seen.popitem(last=False)
+            else:
+                seen.move_to_end(segment)
+            segments.append(known[0])
+            per_segment.append(known[1])
+        interned = replace(request, segments=tuple(segments))
+        return CountedRequest(interned, facts, tuple(per_segment), sum(per_segment))

@@ -25,10 +25,26 @@ def same_content(a: Segment, b: Segment) -> bool:
 
 def first_divergence(a: Sequence[Segment], b: Sequence[Segment]) -> int | None:
     """Index of the first segment that differs, or None when one is a prefix of the other."""
-    for index, (left, right) in enumerate(zip(a, b, strict=False)):
-        if not same_content(left, right):
+    # Counted requests share interned segment objects, so the common run is found by comparing
+    # tuple slices (identity checks in C); the Python comparison starts where identity ends.
+    start = _identical_prefix(tuple(a), tuple(b))
+    for index in range(start, min(len(a), len(b))):
+        if not same_content(a[index], b[index]):
             return index
     return None
+
+
+def _identical_prefix(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> int:
+    low, high = 0, min(len(a), len(b))
+    if a[:high] == b[:high]:
+        return high
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @dataclass(frozen=True, slots=True)

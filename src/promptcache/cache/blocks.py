@@ -13,6 +13,7 @@ detail), so the stream is equal exactly where the provider's would be.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from array import array
 from collections.abc import Callable, Sequence
 
@@ -25,6 +26,7 @@ Encode = Callable[[str], tuple[int, ...]]
 _STAND_IN_BASE = 1 << 40
 
 
+@lru_cache(maxsize=65_536)
 def _stand_ins(segment: Segment) -> tuple[int, ...]:
     if segment.fixed_tokens <= 0:
         return ()

@@ -180,7 +180,7 @@ def _settings(body: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _first_error(schema: str, definition: str | None, value: Any, base_path: str) -> str | None:
-    problem = compiled(schema, definition)(value, ())
+    problem = compiled(schema, definition)(value)
     if problem is None:
         return None
     return f"{format_path(base_path, problem.path)}: {problem.message}"

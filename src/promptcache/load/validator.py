@@ -33,7 +33,13 @@ class Problem:
     """What, e.g. ``expected array, found string``."""
 
 
-Check = Callable[[Any, tuple[PathPart, ...]], Problem | None]
+Check = Callable[[Any], Problem | None]
+"""A compiled schema: the first problem of a value, its path relative to that value. Paths are
+built only on the way out of a failure, so a valid record allocates nothing."""
+
+
+def _under(part: PathPart, problem: Problem) -> Problem:
+    return Problem((part, *problem.path), problem.message)
 
 _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "object": lambda value: isinstance(value, dict),
@@ -80,7 +86,7 @@ class _Compiler:
         if schema is True or schema == {}:
             return _accept
         if schema is False:
-            return lambda value, path: Problem(path, "not allowed here")
+            return lambda value: Problem((), "not allowed here")
         assert isinstance(schema, Mapping)
         unknown = set(schema) - _KNOWN_KEYWORDS
         if unknown:
@@ -113,9 +119,9 @@ class _Compiler:
         if len(checks) == 1:
             return checks[0]
 
-        def all_of(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+        def all_of(value: Any) -> Problem | None:
             for check in checks:
-                problem = check(value, path)
+                problem = check(value)
                 if problem is not None:
                     return problem
             return None
@@ -127,9 +133,9 @@ class _Compiler:
         then = self.compile(schema.get("then", True))
         otherwise = self.compile(schema.get("else", True))
 
-        def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
-            branch = then if condition(value, path) is None else otherwise
-            return branch(value, path)
+        def check(value: Any) -> Problem | None:
+            branch = then if condition(value) is None else otherwise
+            return branch(value)
 
         return check
 
@@ -138,8 +144,8 @@ class _Compiler:
             raise ValueError(f"unsupported $ref {reference!r}")
         name = reference.removeprefix("#/$defs/")
 
-        def by_reference(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
-            return self.refs[name](value, path)
+        def by_reference(value: Any) -> Problem | None:
+            return self.refs[name](value)
 
         if name not in self.refs:
             self.refs[name] = _accept  # recursion guard while compiling
@@ -152,21 +158,21 @@ class _Compiler:
         extra = schema.get("additionalProperties", True)
         extra_check = None if extra is True else self.compile(extra)
 
-        def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+        def check(value: Any) -> Problem | None:
             if not isinstance(value, dict):
                 return None
             for key, item in value.items():
                 sub = properties.get(key)
                 if sub is not None:
-                    problem = sub(item, (*path, key))
+                    problem = sub(item)
                 elif extra_check is not None:
                     if extra is False:
-                        return Problem((*path, key), UNKNOWN_FIELD)
-                    problem = extra_check(item, (*path, key))
+                        return Problem((key,), UNKNOWN_FIELD)
+                    problem = extra_check(item)
                 else:
                     continue
                 if problem is not None:
-                    return problem
+                    return _under(key, problem)
             return None
 
         return check
@@ -174,13 +180,13 @@ class _Compiler:
     def _items(self, schema: Mapping[str, Any]) -> Check:
         item_check = self.compile(schema)
 
-        def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+        def check(value: Any) -> Problem | None:
             if not isinstance(value, list):
                 return None
             for index, item in enumerate(value):
-                problem = item_check(item, (*path, index))
+                problem = item_check(item)
                 if problem is not None:
-                    return problem
+                    return _under(index, problem)
             return None
 
         return check
@@ -189,80 +195,95 @@ class _Compiler:
         options = [self.compile(schema) for schema in schemas]
         kinds = [schema.get("type") for schema in schemas]
 
-        def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+        def check(value: Any) -> Problem | None:
             problems = []
             for option in options:
-                problem = option(value, path)
+                problem = option(value)
                 if problem is None:
                     return None
                 problems.append(problem)
             # When exactly one alternative has the value's type, its problem is the useful one.
             matching = [problem for kind, problem in zip(kinds, problems, strict=True)
-                        if kind is not None and _type_check(kind)(value, path) is None]
+                        if kind is not None and _type_check(kind)(value) is None]
             if len(matching) == 1:
                 return matching[0]
             names = " or ".join(dict.fromkeys(str(kind) for kind in kinds if kind))
-            return Problem(path, f"expected {names or 'another shape'}, "
+            return Problem((), f"expected {names or 'another shape'}, "
                                  f"found {json_type(value)}")
 
         return check
 
 
-def _accept(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+def _accept(value: Any) -> Problem | None:
     return None
+
+
+_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {
+    "object": dict, "array": list, "string": str, "null": type(None), "boolean": bool}
 
 
 def _type_check(kind: str | list[str]) -> Check:
     kinds = [kind] if isinstance(kind, str) else list(kind)
-    tests = [_TYPE_TESTS[name] for name in kinds]
     wanted = " or ".join(kinds)
+    if all(name in _PLAIN_TYPES for name in kinds):
+        # The common case, one isinstance call: bool needs no care when numbers are not wanted.
+        plain = tuple(_PLAIN_TYPES[name] for name in kinds)
 
-    def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
-        if any(test(value) for test in tests):
-            return None
-        return Problem(path, f"expected {wanted}, found {json_type(value)}")
+        def plain_check(value: Any) -> Problem | None:
+            if isinstance(value, plain):
+                return None
+            return Problem((), f"expected {wanted}, found {json_type(value)}")
+
+        return plain_check
+    tests = [_TYPE_TESTS[name] for name in kinds]
+
+    def check(value: Any) -> Problem | None:
+        for test in tests:
+            if test(value):
+                return None
+        return Problem((), f"expected {wanted}, found {json_type(value)}")
 
     return check
 
 
 def _enum_check(allowed: list[Any]) -> Check:
-    def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+    def check(value: Any) -> Problem | None:
         if value in allowed:
             return None
-        return Problem(path, f"{value!r} is not one of {', '.join(map(str, allowed))}")
+        return Problem((), f"{value!r} is not one of {', '.join(map(str, allowed))}")
 
     return check
 
 
 def _bound_check(keyword: str, bound: int | float) -> Check:
-    def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+    def check(value: Any) -> Problem | None:
         if keyword in ("minLength", "maxLength"):
             if not isinstance(value, str):
                 return None
             size = len(value)
             if keyword == "minLength" and size < bound:
-                return Problem(path, f"must be at least {bound} characters long")
+                return Problem((), f"must be at least {bound} characters long")
             if keyword == "maxLength" and size > bound:
-                return Problem(path, f"must be at most {bound} characters long")
+                return Problem((), f"must be at most {bound} characters long")
             return None
         if not _TYPE_TESTS["number"](value):
             return None
         if keyword == "minimum" and value < bound:
-            return Problem(path, f"must be at least {bound}, found {value!r}")
+            return Problem((), f"must be at least {bound}, found {value!r}")
         if keyword == "exclusiveMinimum" and value <= bound:
-            return Problem(path, f"must be more than {bound}, found {value!r}")
+            return Problem((), f"must be more than {bound}, found {value!r}")
         return None
 
     return check
 
 
 def _required_check(names: tuple[str, ...]) -> Check:
-    def check(value: Any, path: tuple[PathPart, ...]) -> Problem | None:
+    def check(value: Any) -> Problem | None:
         if not isinstance(value, dict):
             return None
         for name in names:
             if name not in value:
-                return Problem(path, f"missing required field {name!r}")
+                return Problem((), f"missing required field {name!r}")
         return None
 
     return check
