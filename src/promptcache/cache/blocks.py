@@ -13,9 +13,9 @@ detail), so the stream is equal exactly where the provider's would be.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from array import array
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from promptcache.model import Segment
 
