@@ -12,6 +12,7 @@ from pathlib import Path
 from promptcache.audit import run_audit
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
+from promptcache.cli.progress import progress_bar
 from promptcache.config import (
     Config,
     ConfigError,
@@ -50,6 +51,7 @@ class AuditOptions:
     ignore: Sequence[str] = ()
     baseline: Path | None = None
     write_baseline: Path | None = None
+    quiet: bool = False
 
 
 def resolve_settings(options: AuditOptions) -> RunSettings:
@@ -74,8 +76,9 @@ def audit_command(options: AuditOptions) -> ExitCode:
     except (ConfigError, InputError, BaselineError) as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
-    report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
-                       ignored=settings.ignored)
+    with progress_bar(files, quiet=options.quiet) as on_position:
+        report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
+                           ignored=settings.ignored, on_position=on_position)
     if options.write_baseline is not None and not _write(options.write_baseline,
                                                          baseline_text(report)):
         return ExitCode.USAGE
@@ -83,7 +86,7 @@ def audit_command(options: AuditOptions) -> ExitCode:
         report = without_baseline(report, known)
     chosen = resolve(options.output_format, os.environ,
                      options.output is None and sys.stdout.isatty())
-    if chosen is not OutputFormat.RICH or options.output is not None:
+    if not options.quiet and (chosen is not OutputFormat.RICH or options.output is not None):
         # The report itself may be machine-readable: say what could not be read on stderr.
         for error in report.errors:
             say(f"{error.file}:{error.line}: {error.message}")

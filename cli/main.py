@@ -87,6 +87,9 @@ def audit(
     write_baseline: Annotated[Path | None, typer.Option(
         help="Record this run's findings as a baseline file.", dir_okay=False,
         show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress bar, and no echo of unreadable records on stderr "
+        "(they stay in the report).")] = False,
 ) -> None:
     """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
     from promptcache.cli.audit_command import AuditOptions, audit_command
@@ -104,6 +107,7 @@ def audit(
         exit_zero=exit_zero,
         baseline=baseline,
         write_baseline=write_baseline,
+        quiet=quiet,
     ))
     raise typer.Exit(int(code))
 

@@ -17,7 +17,7 @@ from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine import ActiveRule, RuleEngine
 from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
-from promptcache.load.sources import LoadError, read_records
+from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import Location
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
@@ -34,9 +34,11 @@ from promptcache.sessions import SessionTracker
 
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
               lifetime_seconds: float | None = None,
-              ignored: Callable[[str, str], bool] | None = None) -> Report:
+              ignored: Callable[[str, str], bool] | None = None,
+              on_position: Position | None = None) -> Report:
     """Audit the logs at ``paths`` (already expanded) with ``rules``; ``ignored(code, file)``
-    drops a rule's hits in a file (per-file ignores)."""
+    drops a rule's hits in a file (per-file ignores); ``on_position`` hears how far each file
+    has been read (for a progress bar)."""
     counter = PromptCounter()
     engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
     replayer = Replayer(counter, lifetime_seconds)
@@ -44,7 +46,7 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
                 else f"{lifetime_seconds:g} s idle lifetime")
     savings = SavingsTally(Pricer(), lifetime)
     tally = _Tally(savings, SessionTracker(lifetime_seconds))
-    for item in normalize_records(read_records(paths)):
+    for item in normalize_records(read_records(paths, on_position)):
         if isinstance(item, LoadError):
             tally.errors.append(ErrorRow(item.location.file, item.location.line, item.message))
             continue

@@ -12,7 +12,7 @@ import io
 import json
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -70,10 +70,16 @@ def expand_paths(arguments: Iterable[str]) -> list[str]:
     return expanded
 
 
-def read_records(paths: Iterable[str]) -> Iterator[RawRecord | LoadError]:
+Position = Callable[[str, int], None]
+"""Told, after each record, how many bytes of a file have been read (compressed bytes for a
+gzip file, so the figure compares with the file's size)."""
+
+
+def read_records(paths: Iterable[str],
+                 on_position: Position | None = None) -> Iterator[RawRecord | LoadError]:
     """Every record of every path in order; unreadable parts become :class:`LoadError`."""
     for path in paths:
-        yield from _read_one(path)
+        yield from _read_one(path, on_position)
 
 
 def _open_binary(path: str) -> IO[bytes]:
@@ -82,7 +88,7 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _read_one(path: str) -> Iterator[RawRecord | LoadError]:
+def _read_one(path: str, on_position: Position | None) -> Iterator[RawRecord | LoadError]:
     try:
         raw = _open_binary(path)
     except OSError as error:
@@ -90,7 +96,12 @@ def _read_one(path: str) -> Iterator[RawRecord | LoadError]:
         return
     try:
         with _maybe_gunzip(raw) as stream:
-            yield from _decode(path, stream)
+            if on_position is None or path == "-":
+                yield from _decode(path, stream)
+            else:
+                for item in _decode(path, stream):
+                    yield item
+                    on_position(path, raw.tell())
     except (OSError, EOFError, zlib.error) as error:
         # A truncated or corrupt gzip stream surfaces while reading; records before it stand.
         yield LoadError(Location(path, 0), f"cannot read: {error}")
