@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from promptcache.audit import run_audit
 from promptcache.cli.exit_codes import ExitCode
@@ -30,6 +32,7 @@ from promptcache.report.baseline import (
     without_baseline,
 )
 from promptcache.report.formats import RENDERERS, resolve
+from promptcache.report.json_format import write_json
 from promptcache.report.model import Report
 from promptcache.report.output_format import OutputFormat
 from promptcache.rules import ALL_RULES
@@ -79,9 +82,10 @@ def audit_command(options: AuditOptions) -> ExitCode:
     with progress_bar(files, quiet=options.quiet) as on_position:
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                            ignored=settings.ignored, on_position=on_position)
-    if options.write_baseline is not None and not _write(options.write_baseline,
-                                                         baseline_text(report)):
-        return ExitCode.USAGE
+    if options.write_baseline is not None:
+        text = baseline_text(report)
+        if not _write(options.write_baseline, lambda out: out.write(text)):
+            return ExitCode.USAGE
     if known:
         report = without_baseline(report, known)
     chosen = resolve(options.output_format, os.environ,
@@ -92,7 +96,8 @@ def audit_command(options: AuditOptions) -> ExitCode:
             say(f"{error.file}:{error.line}: {error.message}")
     status = ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on)
     if options.output is not None:
-        return status if _write(options.output, RENDERERS[chosen](report)) else ExitCode.USAGE
+        written = _write(options.output, lambda out: emit(report, chosen, out))
+        return status if written else ExitCode.USAGE
     try:
         if chosen is OutputFormat.RICH and sys.stdout.isatty():
             from rich.console import Console
@@ -101,22 +106,35 @@ def audit_command(options: AuditOptions) -> ExitCode:
 
             render_rich(report, Console(highlight=False))
         else:
-            sys.stdout.write(RENDERERS[chosen](report))
+            emit(report, chosen, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:
         return ExitCode(silence_closed_stdout(status))
     return status
 
 
-def _write(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` whole or not at all (a reader never sees half a report)."""
+def emit(report: Report, chosen: OutputFormat, out: TextIO) -> None:
+    """Render ``report`` to ``out``; JSON streams its request rows instead of building the
+    whole text first."""
+    if chosen is OutputFormat.JSON:
+        write_json(report, out)
+    else:
+        out.write(RENDERERS[chosen](report))
+
+
+def _write(path: Path, writer: Callable[[TextIO], object]) -> bool:
+    """Write to ``path`` whole or not at all (a reader never sees half a report)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    name = None
     try:
-        folder = path.parent if str(path.parent) else Path(".")
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
-                                         prefix=f".{path.name}.", suffix=".tmp") as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
+        descriptor, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            writer(handle)
+        os.replace(name, path)
     except OSError as problem:
+        if name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
         say(f"promptcache: cannot write {path}: {problem.strerror or problem}")
         return False
     return True

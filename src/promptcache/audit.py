@@ -28,6 +28,7 @@ from promptcache.report.model import (
     SessionRow,
     Summary,
 )
+from promptcache.report.rows import RequestRows
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionTracker
 
@@ -63,17 +64,38 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
     return report
 
 
+@dataclass(slots=True)
+class _Pending:
+    """What a request's row needs until its replay verdict arrives."""
+
+    facts: RowFacts
+    prompt_tokens: int
+    estimated: bool
+    session: _SessionStats
+
+
 class _Tally:
-    """Running totals for the summary."""
+    """Running totals for the summary, and the rows, finished in input order.
+
+    A request waits in ``pending`` only until the replay (which runs in time order, a bounded
+    window behind) hands back its verdict; finished rows go to :class:`RequestRows`, which
+    spills to disk for large logs. Memory holds the sessions and that window, not the log.
+    """
 
     def __init__(self, savings: SavingsTally, sessions: SessionTracker) -> None:
         self.savings = savings
         self.sessions = sessions
         self.session_stats: dict[str, _SessionStats] = {}
-        self.session_of: list[_SessionStats] = []
-        self.counted: list[tuple[int, bool, bool]] = []
+        self.pending: dict[int, _Pending] = {}
+        self.finished: dict[int, RequestRow] = {}
+        self.rows = RequestRows()
         self.errors: list[ErrorRow] = []
+        self.requests = 0
         self.prompt_tokens = 0
+        self.cacheable = 0
+        self.estimated = 0
+        self.observed = 0
+        self.observed_exact = 0
         self.unknown_models: set[str] = set()
 
     def add(self, counted: CountedRequest, hits: int) -> int:
@@ -86,44 +108,47 @@ class _Tally:
         stats.requests += 1
         stats.prompt_tokens += counted.prompt_tokens
         stats.hits += hits
-        self.session_of.append(stats)
-        self.savings.facts.append(RowFacts(request.location, counted.facts.provider,
-                                           request.model, request.observed))
-        cacheable = counted.prompt_tokens >= counted.facts.cache.min_tokens
-        self.counted.append((counted.prompt_tokens, request.estimated, cacheable))
+        row = self.requests
+        self.requests += 1
+        self.pending[row] = _Pending(
+            RowFacts(request.location, counted.facts.provider, request.model,
+                     request.observed),
+            counted.prompt_tokens, request.estimated, stats)
         self.prompt_tokens += counted.prompt_tokens
+        self.cacheable += counted.prompt_tokens >= counted.facts.cache.min_tokens
+        self.estimated += request.estimated
+        if request.observed is not None:
+            self.observed += 1
+            self.observed_exact += request.observed.prompt_tokens == counted.prompt_tokens
         if not counted.facts.known:
             self.unknown_models.add(request.model or "(none)")
-        return len(self.counted) - 1
+        return row
 
     def replayed(self, verdicts: list[Replayed]) -> None:
         for verdict in verdicts:
-            self.savings.add(verdict)
-            stats = self.session_of[verdict.row]
-            stats.cached_tokens += self.savings.predicted[verdict.row]
-            cost = self.savings.costs[verdict.row]
+            pending = self.pending.pop(verdict.row)
+            predicted, cost = self.savings.add(verdict, pending.facts)
+            stats = pending.session
+            stats.cached_tokens += predicted
             if cost is None:
                 stats.unpriced = True
             else:
                 stats.cost_usd += cost
-
-    def rows(self) -> tuple[RequestRow, ...]:
-        rows = []
-        for index, (prompt_tokens, estimated, _) in enumerate(self.counted):
-            facts = self.savings.facts[index]
-            observed = facts.observed
-            rows.append(RequestRow(
+            facts, observed = pending.facts, pending.facts.observed
+            self.finished[verdict.row] = RequestRow(
                 file=facts.location.file,
                 line=facts.location.line,
                 model=facts.model,
-                prompt_tokens=prompt_tokens,
+                prompt_tokens=pending.prompt_tokens,
                 observed_prompt_tokens=observed.prompt_tokens if observed else None,
                 observed_cached_tokens=observed.cached_tokens if observed else None,
-                predicted_cached_tokens=self.savings.predicted.get(index, 0),
-                cost_usd=self.savings.costs.get(index),
-                estimated=estimated,
-            ))
-        return tuple(rows)
+                predicted_cached_tokens=predicted,
+                cost_usd=cost,
+                estimated=pending.estimated,
+            )
+        # Verdicts come in time order; rows are reported in input order.
+        while len(self.rows) in self.finished:
+            self.rows.append(self.finished.pop(len(self.rows)))
 
     def report(self, findings: list[Finding], savings: Savings) -> Report:
         priced = _with_savings(findings, savings)
@@ -131,19 +156,16 @@ class _Tally:
         for finding in priced:
             by_rule[finding.name] = by_rule.get(finding.name, 0) + 1
         invalid = sum(1 for error in self.errors if error.line > 0)
-        observed = [facts for facts in self.savings.facts if facts.observed is not None]
-        rows = self.rows()
         summary = Summary(
-            records_read=len(rows) + invalid,
-            requests_audited=len(rows),
+            records_read=self.requests + invalid,
+            requests_audited=self.requests,
             invalid_records=invalid,
             prompt_tokens=self.prompt_tokens,
-            requests_cacheable=sum(1 for *_, cacheable in self.counted if cacheable),
-            estimated_requests=sum(1 for _, estimated, _ in self.counted if estimated),
+            requests_cacheable=self.cacheable,
+            estimated_requests=self.estimated,
             unknown_models=tuple(sorted(self.unknown_models)),
-            observed_requests=len(observed),
-            observed_exact=sum(1 for row in rows
-                               if row.observed_prompt_tokens == row.prompt_tokens),
+            observed_requests=self.observed,
+            observed_exact=self.observed_exact,
             findings_by_rule=tuple(by_rule.items()),
             findings_by_severity=tuple(
                 (severity.value, sum(1 for finding in priced if finding.severity is severity))
@@ -152,7 +174,8 @@ class _Tally:
             savings=savings,
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())
-        return Report(__version__, summary, rows, tuple(priced), tuple(self.errors), sessions)
+        return Report(__version__, summary, self.rows, tuple(priced), tuple(self.errors),
+                      sessions)
 
 
 @dataclass(slots=True)

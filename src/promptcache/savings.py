@@ -102,9 +102,6 @@ class SavingsTally:
 
     pricer: Pricer
     lifetime_note: str
-    facts: list[RowFacts] = field(default_factory=list)
-    predicted: dict[int, int] = field(default_factory=dict)
-    costs: dict[int, float | None] = field(default_factory=dict)
     _cost: float = 0.0
     _cost_predicted: float = 0.0
     _cost_fixed: float = 0.0
@@ -123,12 +120,11 @@ class SavingsTally:
     _reasons: Counter[str] = field(default_factory=Counter)
     _disagreements: list[Disagreement] = field(default_factory=list)
 
-    def add(self, replayed: Replayed) -> None:
-        """Price and calibrate one replayed request."""
-        facts = self.facts[replayed.row]
+    def add(self, replayed: Replayed, facts: RowFacts) -> tuple[int, float | None]:
+        """Price and calibrate one replayed request; return its predicted cached tokens and
+        its cost (None when unpriced)."""
         base_prompt, base = replayed.predictions[BASE]
         fixed_prompt, fixed = replayed.predictions.get(FIXED, (base_prompt, base))
-        self.predicted[replayed.row] = base.cached_tokens
         self._prompt += base_prompt
         self._cached += base.cached_tokens
         self._fixed_prompt += fixed_prompt
@@ -143,11 +139,9 @@ class SavingsTally:
         predicted_cost = price(base_prompt, base.cached_tokens, base.written_tokens)
         if predicted_cost is None:
             self._unpriced[facts.model or "(none)"] += 1
-            self.costs[replayed.row] = None
-            return
+            return base.cached_tokens, None
         actual = (price(observed.prompt_tokens, observed.cached_tokens, base.written_tokens)
                   if observed is not None else predicted_cost)
-        self.costs[replayed.row] = actual
         self._cost += actual or 0.0
         self._cost_predicted += predicted_cost
         self._cost_fixed += price(fixed_prompt, fixed.cached_tokens, fixed.written_tokens) or 0.0
@@ -158,6 +152,7 @@ class SavingsTally:
             totals = self._by_rule.setdefault(variant, [0.0, 0.0])
             totals[0] += predicted_cost - cost
             totals[1] += prediction.cached_tokens - base.cached_tokens
+        return base.cached_tokens, actual
 
     def _calibrate(self, replayed: Replayed, facts: RowFacts, observed: ObservedUsage,
                    predicted: int) -> None:

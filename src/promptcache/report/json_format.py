@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from dataclasses import replace
+from typing import Any, TextIO
 
 import orjson
 
 from promptcache.divergence import Divergence
 from promptcache.findings import Finding
 from promptcache.model import Location
-from promptcache.report.model import Report
+from promptcache.report.model import Report, RequestRow
 from promptcache.savings import Savings
+
+
+def _row(row: RequestRow) -> dict[str, Any]:
+    return {
+        "file": row.file,
+        "line": row.line,
+        "model": row.model,
+        "prompt_tokens": row.prompt_tokens,
+        "observed_prompt_tokens": row.observed_prompt_tokens,
+        "observed_cached_tokens": row.observed_cached_tokens,
+        "predicted_cached_tokens": row.predicted_cached_tokens,
+        "cost_usd": _usd(row.cost_usd),
+        "estimated": row.estimated,
+    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -36,20 +52,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "sessions": len(report.sessions),
             **_savings(summary.savings),
         },
-        "requests": [
-            {
-                "file": row.file,
-                "line": row.line,
-                "model": row.model,
-                "prompt_tokens": row.prompt_tokens,
-                "observed_prompt_tokens": row.observed_prompt_tokens,
-                "observed_cached_tokens": row.observed_cached_tokens,
-                "predicted_cached_tokens": row.predicted_cached_tokens,
-                "cost_usd": _usd(row.cost_usd),
-                "estimated": row.estimated,
-            }
-            for row in report.requests
-        ],
+        "requests": [_row(row) for row in report.requests],
         "sessions": [
             {
                 "session": row.session,
@@ -156,4 +159,29 @@ def _share(part: int, whole: int) -> float:
 
 def render_json(report: Report) -> str:
     """The report as indented JSON text ending in a newline."""
-    return orjson.dumps(report_to_dict(report), option=orjson.OPT_INDENT_2).decode() + "\n"
+    buffer = io.StringIO()
+    write_json(report, buffer)
+    return buffer.getvalue()
+
+
+_REQUESTS_SLOT = r'"requests": "\u0000requests"'  # how orjson writes the NUL
+
+
+def write_json(report: Report, out: TextIO) -> None:
+    """Write the report to ``out`` one request row at a time, so a log of millions of
+    requests never has its whole report in memory. The text equals one ``orjson`` dump with
+    two-space indentation."""
+    skeleton = replace(report, requests=())
+    document = report_to_dict(skeleton)
+    document["requests"] = "\x00requests"
+    text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    head, tail = text.split(_REQUESTS_SLOT, 1)
+    out.write(head)
+    out.write('"requests": [')
+    first = True
+    for row in report.requests:
+        entry = orjson.dumps(_row(row), option=orjson.OPT_INDENT_2).decode()
+        out.write(("\n    " if first else ",\n    ") + entry.replace("\n", "\n    "))
+        first = False
+    out.write("]" if first else "\n  ]")
+    out.write(tail + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from promptcache.findings import Finding, Severity
@@ -126,8 +127,9 @@ class Report:
     """The promptcache version that wrote the report."""
     summary: Summary
     """Totals."""
-    requests: tuple[RequestRow, ...]
-    """One row per audited request, in input order."""
+    requests: Iterable[RequestRow]
+    """One row per audited request, in input order (re-iterable; large logs' rows are read
+    back from a temporary file)."""
     findings: tuple[Finding, ...]
     """The findings, in rule-code order."""
     errors: tuple[ErrorRow, ...]

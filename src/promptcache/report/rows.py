@@ -1,0 +1,67 @@
+"""The report's request rows, kept in input order without holding a huge log's rows in memory.
+
+Rows stay in memory up to ``MEMORY_ROWS``; beyond that they are appended to a temporary file
+(one JSON array per line) and read back, in order, each time the rows are iterated.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+import orjson
+
+from promptcache.report.model import RequestRow
+
+MEMORY_ROWS = 65_536
+
+
+class RequestRows:
+    """An append-only, re-iterable sequence of :class:`RequestRow`."""
+
+    def __init__(self, memory_rows: int = MEMORY_ROWS) -> None:
+        self._memory: list[RequestRow] = []
+        self._memory_rows = memory_rows
+        self._spill: IO[bytes] | None = None
+        self._spilled = 0
+
+    def append(self, row: RequestRow) -> None:
+        """Add the next row."""
+        self._memory.append(row)
+        if len(self._memory) >= self._memory_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the rows
+        self._spill.seek(0, 2)
+        self._spill.write(b"".join(orjson.dumps(_fields(row)) + b"\n" for row in self._memory))
+        self._spilled += len(self._memory)
+        self._memory.clear()
+
+    def __len__(self) -> int:
+        return self._spilled + len(self._memory)
+
+    def __iter__(self) -> Iterator[RequestRow]:
+        if self._spill is not None:
+            self._spill.flush()
+            with open(self._spill.fileno(), "rb", closefd=False) as reader:
+                reader.seek(0)
+                for line in reader:
+                    yield RequestRow(*orjson.loads(line))
+        yield from list(self._memory)
+
+    def __getitem__(self, index: int) -> RequestRow:
+        if index < 0:
+            index += len(self)
+        for position, row in enumerate(self):
+            if position == index:
+                return row
+        raise IndexError(index)
+
+
+def _fields(row: RequestRow) -> list[object]:
+    return [row.file, row.line, row.model, row.prompt_tokens, row.observed_prompt_tokens,
+            row.observed_cached_tokens, row.predicted_cached_tokens, row.cost_usd,
+            row.estimated]
