@@ -54,7 +54,8 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
         counted = counter.count(item)
         hits = engine.feed(counted)
         row = tally.add(counted, len(hits))
-        tally.replayed(replayer.add(row, counted, hits))
+        lane = tally.pending[row].session.label
+        tally.replayed(replayer.add(row, counted, hits, lane))
     tally.replayed(replayer.finish())
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)

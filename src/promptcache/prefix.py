@@ -27,14 +27,15 @@ def first_divergence(a: Sequence[Segment], b: Sequence[Segment]) -> int | None:
     """Index of the first segment that differs, or None when one is a prefix of the other."""
     # Counted requests share interned segment objects, so the common run is found by comparing
     # tuple slices (identity checks in C); the Python comparison starts where identity ends.
-    start = _identical_prefix(tuple(a), tuple(b))
+    start = identical_prefix(tuple(a), tuple(b))
     for index in range(start, min(len(a), len(b))):
         if not same_content(a[index], b[index]):
             return index
     return None
 
 
-def _identical_prefix(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> int:
+def identical_prefix(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> int:
+    """How many leading segments two prompts share as equal objects."""
     low, high = 0, min(len(a), len(b))
     if a[:high] == b[:high]:
         return high

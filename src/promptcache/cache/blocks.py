@@ -13,11 +13,15 @@ detail), so the stream is equal exactly where the provider's would be.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
+from collections import OrderedDict
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from promptcache.model import Segment
+from promptcache.prefix import identical_prefix
 
 Encode = Callable[[str], tuple[int, ...]]
 
@@ -38,24 +42,28 @@ def _stand_ins(segment: Segment) -> tuple[int, ...]:
     return tuple(base + position for position in range(segment.fixed_tokens))
 
 
+def _extend(stream: list[int], segment: Segment, encode: Encode) -> None:
+    stream.extend(_stand_ins(segment))
+    tokens = encode(segment.text)
+    if segment.fixed_tokens < 0:
+        # The renderer corrects for a token that fuses with its neighbour; keep the stream
+        # exactly as long as the count.
+        tokens = tokens[:segment.fixed_tokens]
+    stream.extend(tokens)
+
+
 def token_stream(segments: Sequence[Segment], encode: Encode) -> list[int]:
     """The prompt's tokens in provider order (stand-ins for framing and images first)."""
     stream: list[int] = []
     for segment in segments:
-        stream.extend(_stand_ins(segment))
-        tokens = encode(segment.text)
-        if segment.fixed_tokens < 0:
-            # The renderer corrects for a token that fuses with its neighbour; keep the
-            # stream exactly as long as the count.
-            tokens = tokens[:segment.fixed_tokens]
-        stream.extend(tokens)
+        _extend(stream, segment, encode)
     return stream
 
 
-def block_hashes(stream: Sequence[int], block_size: int) -> list[bytes]:
-    """Chained hashes of the full blocks of ``stream`` (a trailing partial block is left out)."""
+def block_hashes(stream: Sequence[int], block_size: int, previous: bytes = b"") -> list[bytes]:
+    """Chained hashes of the full blocks of ``stream`` (a trailing partial block is left out),
+    continuing the chain from ``previous``."""
     hashes: list[bytes] = []
-    previous = b""
     full = len(stream) - len(stream) % block_size
     for start in range(0, full, block_size):
         block = stream[start:start + block_size]
@@ -64,3 +72,49 @@ def block_hashes(stream: Sequence[int], block_size: int) -> list[bytes]:
         previous = digest.digest()
         hashes.append(previous)
     return hashes
+
+
+@dataclass(slots=True)
+class _Lane:
+    segments: tuple[Segment, ...]
+    ends: list[int]
+    hashes: list[bytes]
+
+
+class PromptHasher:
+    """Block hashes of successive prompts, redoing only what changed since the last prompt of
+    the same lane (a conversation resends its history: only the new turn is hashed)."""
+
+    def __init__(self, block_size: int, lanes: int = 1024) -> None:
+        self.block_size = block_size
+        self._lanes: OrderedDict[str, _Lane] = OrderedDict()
+        self._limit = lanes
+
+    def hashes(self, lane: str, segments: tuple[Segment, ...], encode: Encode) -> list[bytes]:
+        """The chained block hashes of the prompt ``segments``."""
+        block = self.block_size
+        state = self._lanes.get(lane)
+        kept = identical_prefix(state.segments, segments) if state is not None else 0
+        if state is None or kept == 0:
+            first, start, previous, reused, ends = 0, 0, b"", [], []
+        else:
+            shared_end = state.ends[kept - 1]
+            blocks = shared_end // block
+            block_start = blocks * block
+            # The first segment reaching past the last whole shared block.
+            first = bisect_right(state.ends, block_start, 0, kept)
+            start = state.ends[first - 1] if first else 0
+            previous = state.hashes[blocks - 1] if blocks else b""
+            reused = state.hashes[:blocks]
+            ends = state.ends[:first]
+        stream: list[int] = []
+        for segment in segments[first:]:
+            _extend(stream, segment, encode)
+            ends.append(start + len(stream))
+        skip = (len(reused) * block) - start
+        hashes = reused + block_hashes(stream[skip:], block, previous)
+        self._lanes[lane] = _Lane(segments, ends, hashes)
+        self._lanes.move_to_end(lane)
+        if len(self._lanes) > self._limit:
+            self._lanes.popitem(last=False)
+        return hashes

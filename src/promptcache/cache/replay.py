@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from promptcache.cache.blocks import block_hashes, token_stream
+from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
 from promptcache.cache.simulator import Prediction, PrefixCache
 from promptcache.catalog import CacheRules
 from promptcache.counting import CountedRequest, PromptCounter
@@ -85,20 +85,26 @@ class Replayer:
         self._timed = False
         self._caches: dict[str, dict[str, PrefixCache]] = {BASE: {}}
         self._first_seen: OrderedDict[tuple[str, bytes], float] = OrderedDict()
+        self._hashers: dict[int, PromptHasher] = {}
 
     def lifetime_for(self, rules: CacheRules) -> float:
         """The idle lifetime this run assumes for a cache family."""
         return float(self._lifetime if self._lifetime is not None else rules.lifetime_seconds)
 
-    def add(self, row: int, counted: CountedRequest,
-            hits: Iterable[tuple[str, Hit]]) -> list[Replayed]:
+    def add(self, row: int, counted: CountedRequest, hits: Iterable[tuple[str, Hit]],
+            lane: str = "") -> list[Replayed]:
         """Queue one request with the hits the rules found on it; return the verdicts that
-        are now final (possibly none, possibly several)."""
+        are now final (possibly none, possibly several). Requests of one ``lane`` (a session)
+        are hashed incrementally, each from where it stops repeating the one before."""
         rules = counted.facts.cache
         encode = self._counter.counter_for(counted.facts.encoding).encode
         block = max(1, rules.step_tokens)
+        hasher = self._hashers.get(block)
+        if hasher is None:
+            hasher = self._hashers[block] = PromptHasher(block)
         segments = counted.request.segments
-        base = _Variant(block_hashes(token_stream(segments, encode), block), counted.prompt_tokens)
+        base = _Variant(hasher.hashes(f"{counted.facts.encoding}\x00{lane}", segments, encode),
+                        counted.prompt_tokens)
         variants = {BASE: base}
         repairs: dict[str, list[Repair]] = {}
         for code, hit in hits:
