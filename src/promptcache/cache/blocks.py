@@ -13,9 +13,9 @@ detail), so the stream is equal exactly where the provider's would be.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
