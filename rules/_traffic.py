@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from promptcache.catalog import CacheRules
 from promptcache.counting import CountedRequest
-from promptcache.model import Request, SegmentKind
+from promptcache.model import SegmentKind
 from promptcache.prefix import SharedPrefix
+from promptcache.rules._compare import body_path as body_path  # shared with the rules
 
 RATE_SAMPLE = 8
 """Requests a rate is measured over: the current one and the seven before it (the engine
@@ -48,13 +49,6 @@ def timestamp(counted: CountedRequest) -> float | None:
     """When the request was sent, if the log says."""
     return counted.request.timestamp
 
-
-def body_path(request: Request) -> str:
-    """JSON path of the request body inside its record (``$.request`` for a logged pair)."""
-    segments = request.segments
-    if segments and segments[-1].kind is SegmentKind.REPLY_PRIMING:
-        return segments[-1].path
-    return "$"
 
 
 def per_minute(requests: int, span_seconds: float) -> float:

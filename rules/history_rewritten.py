@@ -63,7 +63,7 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import same_content
-from promptcache.rule_api import Context, Group, Rule
+from promptcache.rule_api import Context, Rule
 from promptcache.rules._conversation import (
     Layout,
     Message,
@@ -282,12 +282,6 @@ def _first_text(segments: Sequence[Segment], message: Message) -> str:
     return segments[message.start].text or segments[message.start].role or ""
 
 
-def summarize(group: Group) -> str:
-    """The first hit's message, with how many requests rewrite their history that way."""
-    if group.occurrences == 1:
-        return group.first.message
-    return f"{group.first.message} (in {group.occurrences} requests)"
-
 
 RULE = Rule(
     code="PC109",
@@ -295,5 +289,4 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="A session's next request rewrites earlier messages instead of appending to them.",
     check=check,
-    summarize=summarize,
 )

@@ -61,7 +61,7 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment
 from promptcache.prefix import same_content
-from promptcache.rule_api import Context, Group, Rule
+from promptcache.rule_api import Context, Rule
 from promptcache.rules._conversation import (
     Layout,
     differing_span,
@@ -203,12 +203,6 @@ def _snippet(old: str, new: str) -> str:
     return f"{excerpt(left, 28) or '(nothing)'} -> {excerpt(right, 28) or '(nothing)'}"
 
 
-def summarize(group: Group) -> str:
-    """The first hit's message, with how many requests repeat it."""
-    if group.occurrences == 1:
-        return group.first.message
-    return f"{group.first.message} (in {group.occurrences} requests)"
-
 
 RULE = Rule(
     code="PC108",
@@ -218,5 +212,4 @@ RULE = Rule(
     check=check,
     options={"report-single-change": False},
     options_schema={"report-single-change": {"type": "boolean"}},
-    summarize=summarize,
 )

@@ -56,7 +56,7 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import first_divergence, same_content
-from promptcache.rule_api import Context, Group, Rule
+from promptcache.rule_api import Context, Rule
 from promptcache.rules._conversation import (
     SHORT_SPAN_CHARS,
     SegmentKey,
@@ -254,12 +254,6 @@ def _hit(context: Context, earlier: CountedRequest, found: _Found) -> Hit:
     )
 
 
-def summarize(group: Group) -> str:
-    """The first hit's message, with how many requests repeat it."""
-    if group.occurrences == 1:
-        return group.first.message
-    return f"{group.first.message} (in {group.occurrences} requests)"
-
 
 RULE = Rule(
     code="PC106",
@@ -270,5 +264,4 @@ RULE = Rule(
     check=check,
     options={"min-shared-tokens": 256},
     options_schema={"min-shared-tokens": {"type": "integer", "minimum": 1}},
-    summarize=summarize,
 )

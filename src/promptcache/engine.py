@@ -75,6 +75,11 @@ class _Stream:
         self.recent.append(counted)
 
 
+def default_summary(group: Group) -> str:
+    """The first hit's message and how many requests show the problem."""
+    return f"{group.first.message} (in {group.occurrences} requests)"
+
+
 def fingerprint(code: str, group: str, file: str) -> str:
     """A finding's identity across runs: its rule, its group and its file."""
     return hashlib.sha256(f"{code}\0{group}\0{file}".encode()).hexdigest()[:32]
@@ -164,10 +169,10 @@ class RuleEngine:
             active = by_code[code]
             first = accumulator.first
             message = first.message
-            if accumulator.occurrences > 1 and active.rule.summarize is not None:
-                message = active.rule.summarize(Group(first, accumulator.occurrences,
-                                                      accumulator.measure_min,
-                                                      accumulator.measure_max))
+            if accumulator.occurrences > 1:
+                message = (active.rule.summarize or default_summary)(Group(
+                    first, accumulator.occurrences, accumulator.measure_min,
+                    accumulator.measure_max))
             findings.append(Finding(
                 code=code,
                 name=active.rule.name,
