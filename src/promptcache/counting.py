@@ -11,6 +11,9 @@ from promptcache.tokens.counter import TokenCounter
 
 INTERNED_SEGMENTS = 262_144
 """Distinct segments kept for interning; the least recently seen is forgotten first."""
+INTERNED_CHARS = 32_000_000
+"""...and at most this much text among them, so memory stays flat on logs of huge tool
+results (the history window holds the segments it needs on its own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class PromptCounter:
     def __init__(self) -> None:
         self._counters: dict[str, TokenCounter] = {}
         self._segments: OrderedDict[Segment, tuple[Segment, int]] = OrderedDict()
+        self._interned_chars = 0
 
     def counter_for(self, encoding: str) -> TokenCounter:
         """The shared counter for ``encoding``."""
@@ -64,8 +68,10 @@ class PromptCounter:
             if known is None:
                 known = (segment, segment.fixed_tokens + counter.count(segment.text))
                 seen[segment] = known
-                if len(seen) > INTERNED_SEGMENTS:
-                    seen.popitem(last=False)
+                self._interned_chars += len(segment.text)
+                while seen and (len(seen) > INTERNED_SEGMENTS
+                                or self._interned_chars > INTERNED_CHARS):
+                    self._interned_chars -= len(seen.popitem(last=False)[0].text)
             else:
                 seen.move_to_end(segment)
             segments.append(known[0])

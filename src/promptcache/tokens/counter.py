@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     import tiktoken
 
 DEFAULT_MEMO_ENTRIES = 65_536
+DEFAULT_MEMO_TOKENS = 2_000_000
+"""The memo is bounded by entries and by the tokens it holds (about 36 bytes each): a log of
+huge tool results must not grow it past a few tens of megabytes."""
 
 
 class TokenCounter:
@@ -23,6 +26,7 @@ class TokenCounter:
         self._disk = DiskMemo(encoding_name) if persistent else None
         self._memo: OrderedDict[str, tuple[int, ...]] = OrderedDict()
         self._memo_entries = memo_entries
+        self._memo_tokens = 0
         self.hits = 0
         self.misses = 0
 
@@ -46,8 +50,10 @@ class TokenCounter:
             if disk is not None:
                 disk.put(text, tokens)
         memo[text] = tokens
-        if len(memo) > self._memo_entries:
-            memo.popitem(last=False)
+        self._memo_tokens += len(tokens)
+        while memo and (len(memo) > self._memo_entries
+                        or self._memo_tokens > DEFAULT_MEMO_TOKENS):
+            self._memo_tokens -= len(memo.popitem(last=False)[1])
         return tokens
 
     def count(self, text: str) -> int:
