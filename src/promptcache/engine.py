@@ -26,6 +26,10 @@ HISTORY_SIZE = 8
 which sets the canonical form a fix converges on, and the most recent ones."""
 MAX_STREAMS = 10_000
 """Streams kept at once; the least recently active is dropped beyond this."""
+STREAM_IDLE_SECONDS = 6 * 3600
+"""A stream unused this long (in the log's own time) is forgotten, so memory follows the
+traffic of the last hours rather than the length of the log. Its next request, if any, starts
+a new history: gaps longer than this are not compared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,9 @@ class _Stream:
         if self.first is None or (self.recent and self.recent[0] is self.first):
             return tuple(self.recent)
         return (self.first, *self.recent)
+
+    def last_time(self) -> float | None:
+        return self.recent[-1].request.timestamp if self.recent else None
 
     def remember(self, counted: CountedRequest) -> None:
         if self.first is None:
@@ -119,6 +126,7 @@ class RuleEngine:
         """Check one request against its stream's recent history, then remember it; return
         the (rule code, hit) pairs found on it."""
         key = stream_key(counted)
+        self._forget_idle(counted.request.timestamp)
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = _Stream()
@@ -146,6 +154,17 @@ class RuleEngine:
         stream.remember(counted)
         neighbors.append(counted)
         return found
+
+    def _forget_idle(self, now: float | None) -> None:
+        if now is None:
+            return
+        streams = self._streams
+        while streams:
+            oldest = next(iter(streams.values()))
+            last = oldest.last_time()
+            if last is None or now - last <= STREAM_IDLE_SECONDS:
+                break
+            streams.popitem(last=False)
 
     def _record(self, code: str, hit: Hit, current: CountedRequest, encode: Encode) -> None:
         key = (code, hit.group)

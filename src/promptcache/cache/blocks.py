@@ -85,7 +85,7 @@ class PromptHasher:
     """Block hashes of successive prompts, redoing only what changed since the last prompt of
     the same lane (a conversation resends its history: only the new turn is hashed)."""
 
-    def __init__(self, block_size: int, lanes: int = 1024) -> None:
+    def __init__(self, block_size: int, lanes: int = 128) -> None:
         self.block_size = block_size
         self._lanes: OrderedDict[str, _Lane] = OrderedDict()
         self._limit = lanes
