@@ -66,8 +66,8 @@ def audit(
         "--output", "-o", help="Write the report to this file instead of stdout.",
         dir_okay=False)] = None,
     cache_lifetime: Annotated[float | None, typer.Option(
-        help="Seconds a cached prefix survives without use (default: the provider's "
-             "documented lifetime, 300 for OpenAI).", min=1, show_default=False)] = None,
+        help="Seconds a cached prefix survives without use (default: each model family's "
+             "documented lifetime, from the model table).", min=1, show_default=False)] = None,
     select: Annotated[list[str] | None, typer.Option(
         help="Only these rules (code, code prefix or name; repeat or comma-separate).",
         show_default=False)] = None,

@@ -34,14 +34,16 @@ from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
-from promptcache.model import ImageRef, SegmentKind
+from promptcache.model import ImageRef
 from promptcache.rule_api import Context, Group, Rule
 
 
 def _images(request: CountedRequest) -> Iterator[tuple[int, ImageRef]]:
-    for index, segment in enumerate(request.request.segments):
-        if segment.kind is SegmentKind.IMAGE and segment.image is not None:
-            yield index, segment.image
+    segments = request.request.segments
+    for index in request.image_indexes:
+        image = segments[index].image
+        if image is not None:
+            yield index, image
 
 
 def check(context: Context) -> Iterator[Hit]:

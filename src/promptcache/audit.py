@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from promptcache import __version__
 from promptcache.cache.replay import Replayed, Replayer
-from promptcache.catalog import CATALOG_DATE
+from promptcache.catalog import CATALOG_DATE, lifetimes_note
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine import ActiveRule, RuleEngine
 from promptcache.findings import Finding, Severity
@@ -43,7 +43,7 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
     counter = PromptCounter()
     engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
     replayer = Replayer(counter, lifetime_seconds)
-    lifetime = ("documented idle lifetime (300 s for OpenAI)" if lifetime_seconds is None
+    lifetime = (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")
     savings = SavingsTally(Pricer(), lifetime)
     tally = _Tally(savings, SessionTracker(lifetime_seconds))

@@ -113,6 +113,12 @@ FALLBACK = ModelFacts("", "openai", "o200k_base", _TILE_4O, _OPENAI_IMPLICIT, kn
 """Used for a model the table does not know: current OpenAI defaults, flagged as unknown."""
 
 
+def lifetimes_note() -> str:
+    """The documented idle lifetimes this table assumes, per cache family, for reports."""
+    families = {row.cache.family: row.cache.lifetime_seconds for row in (*MODELS, FALLBACK)}
+    return ", ".join(f"{family} {seconds:g} s" for family, seconds in sorted(families.items()))
+
+
 def facts_for(model: str) -> ModelFacts:
     """The row for ``model`` by longest prefix, or :data:`FALLBACK`."""
     name = model.strip().lower()

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from promptcache.catalog import ModelFacts, facts_for
-from promptcache.model import Request, Segment
+from promptcache.model import Request, Segment, SegmentKind
 from promptcache.tokens.counter import TokenCounter
 
 INTERNED_SEGMENTS = 262_144
@@ -28,6 +28,8 @@ class CountedRequest:
     """Tokens of each segment, parallel to ``request.segments``."""
     prompt_tokens: int
     """Total prompt tokens, what the provider reports as ``prompt_tokens``."""
+    image_indexes: tuple[int, ...] = ()
+    """Indexes of the image segments (found once here, not by every rule on every look back)."""
 
     def tokens_from(self, index: int) -> int:
         """Tokens of segments ``index`` and after."""
@@ -63,7 +65,10 @@ class PromptCounter:
         seen = self._segments
         segments = []
         per_segment = []
-        for segment in request.segments:
+        images = []
+        for index, segment in enumerate(request.segments):
+            if segment.kind is SegmentKind.IMAGE:
+                images.append(index)
             known = seen.get(segment)
             if known is None:
                 known = (segment, segment.fixed_tokens + counter.count(segment.text))
@@ -77,4 +82,5 @@ class PromptCounter:
             segments.append(known[0])
             per_segment.append(known[1])
         interned = replace(request, segments=tuple(segments))
-        return CountedRequest(interned, facts, tuple(per_segment), sum(per_segment))
+        return CountedRequest(interned, facts, tuple(per_segment), sum(per_segment),
+                              tuple(images))

@@ -47,7 +47,6 @@ import base64
 import hashlib
 import json
 import math
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,6 +56,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from promptcache.catalog import ModelFacts
+from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
@@ -160,7 +160,7 @@ class _RenderedTool:
 # list's JSON and everything else the segments depend on: agents resend the same tools on
 # every turn, so most requests skip rendering altogether.
 _ToolsKey = tuple[bytes, str, str, bool]
-_tools_memo: OrderedDict[_ToolsKey, tuple[Segment, ...]] = OrderedDict()
+_tools_memo: BoundedMemo[_ToolsKey, tuple[Segment, ...]] = BoundedMemo(_TOOL_MEMO_SIZE)
 
 
 def chat_segments(body: Mapping[str, Any], base_path: str,
@@ -234,17 +234,8 @@ def _tools_segments(key: str, tools: list[Any], builder: _Builder,
                                       f"{builder.base}.{key}", merged)
     except TypeError:  # not JSON data (keys that are not strings...): build uncached
         memo_key = None
-    if memo_key is not None:
-        cached = _tools_memo.get(memo_key)
-        if cached is not None:
-            _tools_memo.move_to_end(memo_key)
-            return cached
-    segments = builder.tools_block(key, [_render_tool(tool) for tool in tools], merged)
-    if memo_key is not None:
-        _tools_memo[memo_key] = segments
-        if len(_tools_memo) > _TOOL_MEMO_SIZE:
-            _tools_memo.popitem(last=False)
-    return segments
+    return _tools_memo.get_or_make(memo_key, lambda: builder.tools_block(
+        key, [_render_tool(tool) for tool in tools], merged))
 
 
 def _render_tool(tool: object) -> _RenderedTool:

@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -72,6 +71,7 @@ from typing import Any, Final
 import orjson
 
 from promptcache.catalog import ModelFacts
+from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
 
 # The chat normalizer's helpers: the digests of rendered JSON, and (private, imported on
@@ -147,7 +147,8 @@ _SERVER_CONTEXT: Final = ("previous_response_id", "conversation", "prompt")
 """Top-level fields that pull context stored server-side into the prompt."""
 
 _ToolsKey = tuple[bytes, str, str]
-_tools_memo: OrderedDict[_ToolsKey, tuple[tuple[Segment, ...], frozenset[str]]] = OrderedDict()
+_tools_memo: BoundedMemo[_ToolsKey, tuple[tuple[Segment, ...], frozenset[str]]] = \
+    BoundedMemo(_TOOL_MEMO_SIZE)
 
 
 def responses_segments(body: Mapping[str, Any], base_path: str,
@@ -220,19 +221,12 @@ def _top_tools(tools: list[Any],
         memo_key: _ToolsKey | None = (orjson.dumps(tools), builder.fmt.name, path)
     except TypeError:  # not JSON data: build uncached
         memo_key = None
-    if memo_key is not None:
-        cached = _tools_memo.get(memo_key)
-        if cached is not None:
-            _tools_memo.move_to_end(memo_key)
-            return cached
-    rendered = [_render_tool(tool) for tool in tools]
-    result = (builder.tools_block(path, rendered, builder.fmt.tools_overhead),
-              frozenset(tool.name for tool in rendered if tool.function))
-    if memo_key is not None:
-        _tools_memo[memo_key] = result
-        if len(_tools_memo) > _TOOL_MEMO_SIZE:
-            _tools_memo.popitem(last=False)
-    return result
+    def render() -> tuple[tuple[Segment, ...], frozenset[str]]:
+        rendered = [_render_tool(tool) for tool in tools]
+        return (builder.tools_block(path, rendered, builder.fmt.tools_overhead),
+                frozenset(tool.name for tool in rendered if tool.function))
+
+    return _tools_memo.get_or_make(memo_key, render)
 
 
 def _render_tool(tool: object) -> _Tool:
