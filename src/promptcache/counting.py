@@ -41,7 +41,12 @@ class PromptCounter:
 
     def __init__(self) -> None:
         self._counters: dict[str, TokenCounter] = {}
-        self._segments: OrderedDict[Segment, tuple[Segment, int]] = OrderedDict()
+        # The interned segments by content, and the same entries by the interned object's id
+        # in least-recently-seen order. Reused segments (see normalize.reuse) are the interned
+        # objects themselves: found by id, with no hashing of their fields. An id here always
+        # belongs to a live object, held by ``_segments``.
+        self._segments: dict[Segment, tuple[Segment, int]] = {}
+        self._recent: OrderedDict[int, tuple[Segment, int]] = OrderedDict()
         self._interned_chars = 0
 
     def counter_for(self, encoding: str) -> TokenCounter:
@@ -62,23 +67,27 @@ class PromptCounter:
         same object, so later comparisons between requests are identity checks."""
         facts = facts_for(request.model)
         counter = self.counter_for(facts.encoding)
-        seen = self._segments
+        seen, recent = self._segments, self._recent
         segments = []
         per_segment = []
         images = []
         for index, segment in enumerate(request.segments):
             if segment.kind is SegmentKind.IMAGE:
                 images.append(index)
-            known = seen.get(segment)
+            known = recent.get(id(segment))
+            if known is None:
+                known = seen.get(segment)
             if known is None:
                 known = (segment, segment.fixed_tokens + counter.count(segment.text))
-                seen[segment] = known
+                seen[segment] = recent[id(segment)] = known
                 self._interned_chars += len(segment.text)
-                while seen and (len(seen) > INTERNED_SEGMENTS
-                                or self._interned_chars > INTERNED_CHARS):
-                    self._interned_chars -= len(seen.popitem(last=False)[0].text)
+                while recent and (len(recent) > INTERNED_SEGMENTS
+                                  or self._interned_chars > INTERNED_CHARS):
+                    forgotten = recent.popitem(last=False)[1][0]
+                    del seen[forgotten]
+                    self._interned_chars -= len(forgotten.text)
             else:
-                seen.move_to_end(segment)
+                recent.move_to_end(id(known[0]))
             segments.append(known[0])
             per_segment.append(known[1])
         interned = replace(request, segments=tuple(segments))

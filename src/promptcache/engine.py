@@ -142,9 +142,11 @@ class RuleEngine:
         lifetime = (self.lifetime_seconds if self.lifetime_seconds is not None
                     else float(counted.facts.cache.lifetime_seconds))
         best_match: list[tuple[CountedRequest, SharedPrefix] | None] = []
+        shared: dict[int, tuple[CountedRequest, SharedPrefix]] = {}
+        nearby = tuple(neighbors)
         for active in self.rules:
-            context = Context(counted, earlier, active.options, encode, tuple(neighbors),
-                              lifetime, best_match)
+            context = Context(counted, earlier, active.options, encode, nearby,
+                              lifetime, best_match, shared)
             for hit in active.rule.check(context):
                 if self.ignored is not None and self.ignored(active.rule.code,
                                                              hit.location.file):

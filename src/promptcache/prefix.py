@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import is_not
 
 from promptcache.model import Segment
 
@@ -27,25 +29,17 @@ def first_divergence(a: Sequence[Segment], b: Sequence[Segment]) -> int | None:
     """Index of the first segment that differs, or None when one is a prefix of the other."""
     # Counted requests share interned segment objects, so the common run is found by comparing
     # tuple slices (identity checks in C); the Python comparison starts where identity ends.
-    start = identical_prefix(tuple(a), tuple(b))
+    start = identical_prefix(a, b)
     for index in range(start, min(len(a), len(b))):
         if not same_content(a[index], b[index]):
             return index
     return None
 
 
-def identical_prefix(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> int:
-    """How many leading segments two prompts share as equal objects."""
-    low, high = 0, min(len(a), len(b))
-    if a[:high] == b[:high]:
-        return high
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+def identical_prefix(a: Sequence[Segment], b: Sequence[Segment]) -> int:
+    """How many leading segments two prompts share as the same objects."""
+    # One pass in C: the index of the first pair that are not the same object.
+    return next(compress(count(), map(is_not, a, b)), min(len(a), len(b)))
 
 
 @dataclass(frozen=True, slots=True)

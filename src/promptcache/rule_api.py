@@ -37,12 +37,20 @@ class Context:
     """How long the provider keeps an unused prefix, as this run assumes."""
     _best: list[tuple[CountedRequest, SharedPrefix] | None] = field(default_factory=list)
     """Shared between the rules checking one request, so the best match is found once."""
+    _shared: dict[int, tuple[CountedRequest, SharedPrefix]] = field(default_factory=dict)
+    """Likewise each prefix shared with an earlier request, by the earlier request's id (it
+    is held alongside, so the id cannot be reused while the entry lives)."""
 
     def shared_with(self, earlier: CountedRequest) -> SharedPrefix:
         """The prefix the current request shares with ``earlier``."""
+        known = self._shared.get(id(earlier))
+        if known is not None:
+            return known[1]
         current = self.current
-        return shared_prefix(earlier.request.segments, current.request.segments,
-                             current.segment_tokens, self.encode)
+        shared = shared_prefix(earlier.request.segments, current.request.segments,
+                               current.segment_tokens, self.encode)
+        self._shared[id(earlier)] = (earlier, shared)
+        return shared
 
     def tokens_gained(self, earlier: CountedRequest,
                       replacements: Mapping[int, tuple[Segment, int]]) -> int:

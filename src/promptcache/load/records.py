@@ -27,6 +27,7 @@ from promptcache.load.validator import compiled, format_path, json_type
 from promptcache.model import Location, ObservedUsage, Request, Segment
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
+from promptcache.normalize.reuse import TurnMemory
 
 CHAT_API = "openai.chat"
 RESPONSES_API = "openai.responses"
@@ -78,27 +79,31 @@ def _api_of(body: Mapping[str, Any]) -> _Api | None:
 
 
 def normalize_records(records: Iterable[RawRecord | LoadError]) -> Iterator[Request | LoadError]:
-    """Normalize each record; pass load errors through so every record is accounted for."""
+    """Normalize each record; pass load errors through so every record is accounted for.
+
+    Each conversation's latest turn is remembered, so the history the next turn resends is
+    neither validated nor rendered again (see :mod:`promptcache.normalize.reuse`)."""
+    turns = TurnMemory()
     for record in records:
         if isinstance(record, LoadError):
             yield record
         else:
-            yield normalize_record(record)
+            yield normalize_record(record, turns)
 
 
-def normalize_record(record: RawRecord) -> Request | LoadError:
+def normalize_record(record: RawRecord, turns: TurnMemory | None = None) -> Request | LoadError:
     """One record into a :class:`Request`, or the reason it cannot be one."""
     value, location = record.value, record.location
     if not isinstance(value, dict):
         return LoadError(location, f"$: expected a JSON object, found {json_type(value)}")
     if "request" in value:
-        return _from_pair(value, location)
+        return _from_pair(value, location, turns)
     if "custom_id" in value or ("body" in value and "url" in value):
-        return _from_batch(value, location)
+        return _from_batch(value, location, turns)
     api = _api_of(value)
     if api is not None:
         return _from_body(value, "$", location, api=api, observed=None, timestamp=None,
-                          session=None)
+                          session=None, turns=turns)
     return LoadError(location, _unrecognized(value))
 
 
@@ -111,7 +116,8 @@ def _unrecognized(value: Mapping[str, Any]) -> str:
             f"'request' or 'body' (keys: {keys})")
 
 
-def _from_pair(value: Mapping[str, Any], location: Location) -> Request | LoadError:
+def _from_pair(value: Mapping[str, Any], location: Location,
+               turns: TurnMemory | None) -> Request | LoadError:
     problem = _first_error("envelope.schema.json", "pair", value, "$")
     if problem:
         return LoadError(location, problem)
@@ -127,10 +133,12 @@ def _from_pair(value: Mapping[str, Any], location: Location) -> Request | LoadEr
     session = meta.get("session") or meta.get("session_id") or meta.get("conversation_id")
     return _from_body(body, "$.request", location, api=api,
                       observed=_observed(response.get("usage"), api),
-                      timestamp=timestamp, session=str(session) if session else None)
+                      timestamp=timestamp, session=str(session) if session else None,
+                      turns=turns)
 
 
-def _from_batch(value: Mapping[str, Any], location: Location) -> Request | LoadError:
+def _from_batch(value: Mapping[str, Any], location: Location,
+                turns: TurnMemory | None) -> Request | LoadError:
     problem = _first_error("envelope.schema.json", "batch", value, "$")
     if problem:
         return LoadError(location, problem)
@@ -143,22 +151,31 @@ def _from_batch(value: Mapping[str, Any], location: Location) -> Request | LoadE
         return LoadError(location, f"$.url: batch line for {url}; this version reads "
                                    "/v1/chat/completions and /v1/responses only")
     return _from_body(value["body"], "$.body", location, api=api, observed=None,
-                      timestamp=None, session=None)
+                      timestamp=None, session=None, turns=turns)
 
 
 def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, api: _Api,
                observed: ObservedUsage | None, timestamp: float | None,
-               session: str | None) -> Request | LoadError:
-    problem = _first_error(api.schema, None, body, base_path)
+               session: str | None, turns: TurnMemory | None) -> Request | LoadError:
+    match, tools_valid = None, False
+    if turns is not None and api is _CHAT:
+        match = turns.match(base_path, body.get("model"), body.get("messages"))
+        tools_valid = turns.tools_known_valid(body.get("tools")) is not None
+    problem = _first_error_of_new(api.schema, body, base_path, match.equal if match else 0,
+                                  tools_valid)
     if problem:
         return LoadError(location, problem)
+    if turns is not None and not tools_valid:
+        turns.tools_passed()
     model = str(body.get("model") or "")
     facts = facts_for(model)
+    segments = (chat_segments(body, base_path, facts, turns, match) if match is not None
+                else api.segments(body, base_path, facts))
     return Request(
         location=location,
         api=api.name,
         model=model,
-        segments=api.segments(body, base_path, facts),
+        segments=segments,
         timestamp=timestamp,
         cache_key=_optional_str(body.get("prompt_cache_key")),
         user=_optional_str(body.get("user") or body.get("safety_identifier")),
@@ -177,6 +194,27 @@ def _settings(body: Mapping[str, Any]) -> dict[str, str]:
         values["reasoning_effort"] = reasoning.get("effort")
     return {name: json.dumps(value, sort_keys=True) for name, value in values.items()
             if value is not None}
+
+
+def _first_error_of_new(schema: str, body: Mapping[str, Any], base_path: str,
+                       known_valid: int, tools_valid: bool) -> str | None:
+    """:func:`_first_error` of a request body whose first ``known_valid`` messages (and, when
+    ``tools_valid``, its tools) are equal to ones that passed before: only the rest is checked
+    (messages and tools are checked each on its own, so this finds the same first problem)."""
+    if not known_valid and not tools_valid:
+        return _first_error(schema, None, body, base_path)
+    rest = dict(body)
+    if known_valid:
+        rest["messages"] = body["messages"][known_valid:]
+    if tools_valid:
+        rest["tools"] = None
+    problem = compiled(schema, None)(rest)
+    if problem is None:
+        return None
+    path = problem.path
+    if len(path) > 1 and path[0] == "messages" and isinstance(path[1], int):
+        path = ("messages", path[1] + known_valid, *path[2:])
+    return f"{format_path(base_path, path)}: {problem.message}"
 
 
 def _first_error(schema: str, definition: str | None, value: Any, base_path: str) -> str | None:

@@ -58,13 +58,14 @@ import orjson
 from promptcache.catalog import ModelFacts
 from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
+from promptcache.normalize.reuse import Boundary, Match, Turn, TurnMemory, weigh
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
     render_function,
     render_response_format,
     tool_block_parts,
 )
-from promptcache.tokens.images import data_url_dimensions, image_tokens
+from promptcache.tokens.images import image_dimensions, image_tokens
 
 __all__ = ["canonical_arguments", "canonical_json", "chat_segments"]
 
@@ -163,12 +164,17 @@ _ToolsKey = tuple[bytes, str, str, bool]
 _tools_memo: BoundedMemo[_ToolsKey, tuple[Segment, ...]] = BoundedMemo(_TOOL_MEMO_SIZE)
 
 
-def chat_segments(body: Mapping[str, Any], base_path: str,
-                  facts: ModelFacts) -> tuple[Segment, ...]:
+def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
+                  turns: TurnMemory | None = None,
+                  match: Match | None = None) -> tuple[Segment, ...]:
     """The prompt of a Chat Completions request body as ordered segments (see module doc).
 
     Never raises on odd input: unknown roles, part types or missing fields are rendered as
     well as possible and the segments concerned are marked ``estimated``.
+
+    With ``turns``, the request is remembered as the latest turn of its conversation, and the
+    messages ``match`` found equal to the previous turn's keep that turn's segments (see
+    :mod:`promptcache.normalize.reuse`); the body must then have passed validation.
     """
     model = body.get("model")
     model_name = model.strip().lower().rsplit("/", 1)[-1] if isinstance(model, str) else ""
@@ -185,11 +191,39 @@ def chat_segments(body: Mapping[str, Any], base_path: str,
     if schema_text is not None:
         builder.response_format(schema_text, canonical_json(response_format),
                                 after_tools=bool(tools), merged=merged)
-    builder.messages(message_list, merged)
+    first_message = builder.message_start = len(builder.out)
+    context = (base_path, model if isinstance(model, str) else "", merged)
+    resume = match.resume_point(context) if match is not None else None
+    if resume is None or match is None or match.turn is None:
+        builder.messages(message_list, merged)
+    else:
+        builder.out.extend(match.turn.segments[:resume.segments])
+        builder.boundaries.extend(boundary for boundary in match.turn.boundaries
+                                  if boundary.message < resume.message)
+        builder.resume(message_list, merged, resume, match.turn.calls)
+    if turns is not None and match is not None:
+        turns.remember(match, _turn(context, message_list, match,
+                                    tuple(builder.out[first_message:]), builder))
     builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, "",
                                fixed_tokens=builder.fmt.priming,
                                estimated=any(tag in model_name for tag in _UNMODELLED)))
     return tuple(builder.out)
+
+
+def _turn(context: tuple[str, str, bool], messages: Sequence[Any], match: Match,
+          segments: tuple[Segment, ...], builder: _Builder) -> Turn:
+    """This request as the latest turn of its conversation: what the next turn may reuse."""
+    plain: list[bool] = []
+    weights: list[int] = []
+    if match.turn is not None:
+        plain.extend(match.turn.plain[:match.equal])
+        weights.extend(match.turn.weights[:match.equal])
+    for message in messages[len(plain):]:
+        weight, is_plain = weigh(message)
+        plain.append(is_plain)
+        weights.append(weight)
+    return Turn(context, messages, tuple(plain), tuple(weights), segments,
+                tuple(builder.boundaries), tuple(builder.calls))
 
 
 def _format_for(model_name: str, facts: ModelFacts) -> _Format:
@@ -303,6 +337,15 @@ class _Builder:
         self.fmt = fmt
         self.out: list[Segment] = []
         self.call_names: dict[str, str] = {}
+        self.calls: list[tuple[int, str, str]] = []
+        """(message index, call id, function name) of every call, in order: what resuming
+        after a message must recall."""
+        self.boundaries: list[Boundary] = []
+        """Where rendering of the messages could resume (see reuse.Boundary)."""
+        self.message_start = 0
+        """Index in ``out`` of the first message segment."""
+        self.message_index = 0
+        """The message being rendered."""
 
     # -- tools and schema ---------------------------------------------------------------------
 
@@ -343,11 +386,18 @@ class _Builder:
 
     # -- messages -----------------------------------------------------------------------------
 
-    def messages(self, messages: Sequence[Any], merged: bool) -> None:
-        index = 0
-        while index < len(messages):
+    def messages(self, messages: Sequence[Any], merged: bool, start: int = 0,
+                 after_group: bool = False) -> None:
+        index = start
+        while True:
+            self.boundaries.append(Boundary(index, len(self.out) - self.message_start,
+                                            after_group))
+            if index >= len(messages):
+                return
             message = messages[index]
             path = f"{self.base}.messages[{index}]"
+            self.message_index = index
+            after_group = False
             if not isinstance(message, Mapping):
                 self._frame(path, None, "", self.fmt.frame, estimated=True)
                 index += 1
@@ -355,10 +405,27 @@ class _Builder:
             calls = _tool_calls(message)
             if len(calls) > 1:
                 index = self._parallel_calls(messages, index, calls)
+                after_group = True
                 continue
             self._message(message, path, calls[0] if calls else None,
                           merged=merged and index == 0)
             index += 1
+
+    def resume(self, messages: Sequence[Any], merged: bool, boundary: Boundary,
+               calls: Sequence[tuple[int, str, str]]) -> None:
+        """Render the messages from ``boundary`` on, the segments before it already in
+        ``out``: first recall the tool calls made before it (results are named after them)."""
+        for index, call_id, name in calls:
+            if index >= boundary.message:
+                break
+            self.call_names[call_id] = name
+            self.calls.append((index, call_id, name))
+        self.messages(messages, merged, boundary.message, boundary.after_group)
+
+    def _name_call(self, call_id: object, name: str) -> None:
+        if isinstance(call_id, str):
+            self.call_names[call_id] = name
+            self.calls.append((self.message_index, call_id, name))
 
     def _message(self, message: Mapping[str, Any], path: str, call: Mapping[str, Any] | None,
                  *, merged: bool) -> None:
@@ -386,9 +453,7 @@ class _Builder:
             self._frame(path, role, "", self.fmt.frame, estimated=False)
             self._content(content, path, role)
         name, arguments = _call_parts(call)
-        call_id = call.get("id")
-        if isinstance(call_id, str):
-            self.call_names[call_id] = name
+        self._name_call(call.get("id"), name)
         self._frame(path, role, f" to=functions.{name}", self.fmt.frame + self.fmt.header_extra,
                     estimated=False)
         self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls[0]", arguments,
@@ -432,7 +497,7 @@ class _Builder:
             call_id = call.get("id")
             if isinstance(call_id, str):
                 ids.add(call_id)
-                self.call_names[call_id] = name
+            self._name_call(call_id, name)
             try:
                 parameters = json.loads(arguments) if arguments else {}
             except (ValueError, RecursionError):  # not JSON: kept as a string, estimated
@@ -517,7 +582,7 @@ class _Builder:
                            estimated=True)
         detail_value = spec.get("detail") if isinstance(spec, Mapping) else None
         detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
-        size = data_url_dimensions(url) if url[:5].lower() == "data:" else None
+        size = image_dimensions(url)
         width, height = size if size is not None else (None, None)
         cost = image_tokens(self.facts.image, width, height, str(detail))
         identity = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:16]

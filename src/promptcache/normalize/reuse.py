@@ -1,0 +1,191 @@
+"""Reuse of the previous turn: an agent resends its whole history on every request.
+
+Turn N+1 of a conversation starts with the messages of turn N, parsed anew by the reader into
+new objects. Validating and rendering them again is most of the per-request work on an agent
+log, so the normalizer remembers, per conversation, the last request's parsed messages and the
+segments rendered from them. A new request whose leading messages are equal to those (compared
+in C with ``==``) takes their segments as they are and validates and renders only the rest.
+
+Exactness: ``==`` between parsed JSON values ignores object key order (which neither the
+schema nor the rendering of a message depends on) but equates ``1``, ``1.0`` and ``true``,
+which render differently. So a message is reused only when it is *plain*: made of strings,
+nulls, objects and arrays alone (the usual case); any number or boolean in a message stops the
+reuse there and the rest is checked and rendered the slow way.
+
+Memory: bounded by conversation count and by the characters of the strings held.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from promptcache.model import Segment
+
+CONVERSATIONS = 512
+"""Conversations remembered; the least recently continued is forgotten first."""
+HELD_CHARS = 48_000_000
+"""...and at most this many characters of message strings among them."""
+TOOL_LISTS = 64
+"""Distinct tool lists remembered as valid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """A point between messages where rendering can resume with nothing carried over."""
+
+    message: int
+    """Index of the first message after the point."""
+    segments: int
+    """Message segments rendered before it."""
+    after_group: bool
+    """True when the messages just before are a parallel-call group, which would take in a
+    following tool result that answers it: resuming here needs that message to be unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What the last request of a conversation left for the next."""
+
+    context: tuple[str, str, bool]
+    """(base path, model, whether the first message absorbed the tools): rendering depends
+    on them, so a turn is reused only under the same."""
+    messages: Sequence[Any]
+    """The parsed messages, all valid."""
+    plain: tuple[bool, ...]
+    """Per message: equality with ``==`` is exact for it (see the module doc)."""
+    weights: tuple[int, ...]
+    """Per message: characters of its strings (what holding it costs)."""
+    segments: tuple[Segment, ...]
+    """The message segments rendered from ``messages``."""
+    boundaries: tuple[Boundary, ...]
+    """Resumable points, in message order."""
+    calls: tuple[tuple[int, str, str], ...]
+    """(message index, call id, function name) of the tool calls, in order: tool results
+    are rendered with the name of the call they answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A request matched with the last turn of its conversation."""
+
+    key: bytes
+    turn: Turn | None
+    equal: int
+    """Leading messages equal (and plain) in both: already valid."""
+
+    def resume_point(self, context: tuple[str, str, bool]) -> Boundary | None:
+        """The furthest boundary rendering can resume from, None to start afresh."""
+        turn = self.turn
+        if turn is None or turn.context != context:
+            return None
+        best = None
+        for boundary in turn.boundaries:
+            if boundary.message > self.equal:
+                break
+            if boundary.message < self.equal or not boundary.after_group:
+                best = boundary
+        return best
+
+
+class TurnMemory:
+    """The last turn of recent conversations, keyed by their opening messages."""
+
+    def __init__(self, conversations: int = CONVERSATIONS, chars: int = HELD_CHARS) -> None:
+        self._limit = conversations
+        self._char_limit = chars
+        self._turns: OrderedDict[bytes, Turn] = OrderedDict()
+        self._chars = 0
+        self._valid_tools: OrderedDict[bytes, None] = OrderedDict()
+        self._unchecked_tools: bytes | None = None
+
+    def match(self, base_path: str, model: object, messages: object) -> Match | None:
+        """Find the conversation of a request by its opening messages (system prompt and
+        first user message) and count how many leading messages it repeats."""
+        if not isinstance(messages, list) or not messages:
+            return None
+        try:
+            key = orjson.dumps([base_path, model, messages[:2]])
+        except TypeError:  # not JSON data; the validator will say why
+            return None
+        turn = self._turns.get(key)
+        if turn is None:
+            return Match(key, None, 0)
+        old, plain = turn.messages, turn.plain
+        equal = 0
+        for index in range(min(len(old), len(messages))):
+            if not plain[index] or old[index] != messages[index]:
+                break
+            equal = index + 1
+        return Match(key, turn, equal)
+
+    def tools_known_valid(self, tools: object) -> bytes | None:
+        """The JSON of a tools list when an equal one passed validation before (agents send
+        the same tools on every turn), else None."""
+        self._unchecked_tools = None
+        if not isinstance(tools, list) or not tools:
+            return None
+        try:
+            key = orjson.dumps(tools)
+        except TypeError:
+            return None
+        if key in self._valid_tools:
+            self._valid_tools.move_to_end(key)
+            return key
+        self._unchecked_tools = key
+        return None
+
+    def tools_passed(self) -> None:
+        """The tools list last reported unknown passed validation."""
+        key, self._unchecked_tools = self._unchecked_tools, None
+        if key is not None:
+            self._valid_tools[key] = None
+            if len(self._valid_tools) > TOOL_LISTS:
+                self._valid_tools.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+    def remember(self, match: Match, turn: Turn) -> None:
+        turns = self._turns
+        previous = turns.pop(match.key, None)
+        if previous is not None:
+            self._chars -= sum(previous.weights)
+        turns[match.key] = turn
+        self._chars += sum(turn.weights)
+        while turns and (len(turns) > self._limit or self._chars > self._char_limit):
+            self._chars -= sum(turns.popitem(last=False)[1].weights)
+
+
+def weigh(value: object) -> tuple[int, bool]:
+    """(characters held by ``value``, whether it is plain: no number or boolean inside)."""
+    try:
+        return _weigh(value)
+    except RecursionError:  # absurdly deep: hold it, but never trust ``==`` on it
+        return 0, False
+
+
+def _weigh(value: object) -> tuple[int, bool]:
+    if isinstance(value, str):
+        return len(value), True
+    if value is None:
+        return 0, True
+    if isinstance(value, dict):
+        total, plain = 0, True
+        for key, item in value.items():
+            weight, item_plain = _weigh(item)
+            total += len(key) + weight
+            plain = plain and item_plain
+        return total, plain
+    if isinstance(value, list):
+        total, plain = 0, True
+        for item in value:
+            weight, item_plain = _weigh(item)
+            total += weight
+            plain = plain and item_plain
+        return total, plain
+    return 8, False
