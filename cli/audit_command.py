@@ -35,7 +35,10 @@ from promptcache.report.formats import RENDERERS, resolve
 from promptcache.report.json_format import write_json
 from promptcache.report.model import Report
 from promptcache.report.output_format import OutputFormat
+from promptcache.report.phrases import error_location, printable_errors
+from promptcache.report.privacy import private_report
 from promptcache.rules import ALL_RULES
+from promptcache.snippets import prompt_text_hidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,11 @@ class AuditOptions:
     baseline: Path | None = None
     write_baseline: Path | None = None
     quiet: bool = False
+    snippets: bool | None = None
+    jobs: int | None = None
+    fetch_images: bool | None = None
+    fetch_timeout: float | None = None
+    fetch_max_images: int | None = None
 
 
 def resolve_settings(options: AuditOptions) -> RunSettings:
@@ -67,7 +75,10 @@ def resolve_settings(options: AuditOptions) -> RunSettings:
         if found is not None:
             config = load_config(found, ALL_RULES)
     return settings_from(config, ALL_RULES, select=options.select, ignore=options.ignore,
-                         fail_on=options.fail_on, cache_lifetime=options.cache_lifetime)
+                         fail_on=options.fail_on, cache_lifetime=options.cache_lifetime,
+                         fetch_images=options.fetch_images, fetch_timeout=options.fetch_timeout,
+                         fetch_max_images=options.fetch_max_images,
+                         snippets=options.snippets)
 
 
 def audit_command(options: AuditOptions) -> ExitCode:
@@ -79,9 +90,18 @@ def audit_command(options: AuditOptions) -> ExitCode:
     except (ConfigError, InputError, BaselineError) as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
-    with progress_bar(files, quiet=options.quiet) as on_position:
+    if options.output is None and sys.stdout is None:  # started with stdout closed (`>&-`)
+        say("promptcache: cannot write the report: standard output is closed")
+        return ExitCode.USAGE
+    with progress_bar(files, quiet=options.quiet) as on_position, \
+            _image_fetching(settings, quiet=options.quiet), \
+            prompt_text_hidden(not settings.snippets):
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
-                           ignored=settings.ignored, on_position=on_position)
+                           ignored=settings.ignored, on_position=on_position,
+                           # Fetched image sizes live in this process: one process fetches.
+                           jobs=1 if settings.image_fetch is not None else options.jobs)
+    # Every output below (baseline, stderr, each format) reads this one, private, report.
+    report = printable_errors(private_report(report, snippets=settings.snippets))
     if options.write_baseline is not None:
         text = baseline_text(report)
         if not _write(options.write_baseline, lambda out: out.write(text)):
@@ -89,11 +109,11 @@ def audit_command(options: AuditOptions) -> ExitCode:
     if known:
         report = without_baseline(report, known)
     chosen = resolve(options.output_format, os.environ,
-                     options.output is None and sys.stdout.isatty())
+                     options.output is None and sys.stdout is not None and sys.stdout.isatty())
     if not options.quiet and (chosen is not OutputFormat.RICH or options.output is not None):
         # The report itself may be machine-readable: say what could not be read on stderr.
         for error in report.errors:
-            say(f"{error.file}:{error.line}: {error.message}")
+            say(f"{error_location(error)}: {error.message}")
     status = ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on)
     if options.output is not None:
         written = _write(options.output, lambda out: emit(report, chosen, out))
@@ -110,7 +130,21 @@ def audit_command(options: AuditOptions) -> ExitCode:
         sys.stdout.flush()
     except BrokenPipeError:
         return ExitCode(silence_closed_stdout(status))
+    except OSError as problem:  # a full disk under a redirection, an I/O error
+        say(f"promptcache: cannot write the report: {problem.strerror or problem}")
+        return ExitCode(silence_closed_stdout(ExitCode.USAGE))
     return status
+
+
+def _image_fetching(settings: RunSettings, *, quiet: bool) -> contextlib.AbstractContextManager[
+        object]:
+    """Remote images' sizes fetched for the run when asked (``--fetch-images``); otherwise
+    nothing, and urllib (the network code) is never imported."""
+    if settings.image_fetch is None:
+        return contextlib.nullcontext()
+    from promptcache.tokens.remote_images import fetching_images
+
+    return fetching_images(settings.image_fetch, None if quiet else say)
 
 
 def emit(report: Report, chosen: OutputFormat, out: TextIO) -> None:

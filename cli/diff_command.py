@@ -10,8 +10,11 @@ from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import first_divergence
+from promptcache.evidence import request_secrets, scrub_divergence
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.redaction import redact
+from promptcache.report.privacy import load_error_text
 
 
 class _SpecError(Exception):
@@ -27,7 +30,7 @@ def _parse(spec: str) -> tuple[str, int]:
     return path, int(line)
 
 
-def _load(spec: str, counter: PromptCounter) -> CountedRequest:
+def _load(spec: str, counter: PromptCounter, snippets: bool) -> CountedRequest:
     path, line = _parse(spec)
     for item in read_records([path]):
         if item.location.line < line:
@@ -36,26 +39,28 @@ def _load(spec: str, counter: PromptCounter) -> CountedRequest:
             break
         request = normalize_record(RawRecord(item.location, item.value))
         if isinstance(request, LoadError):
-            raise _SpecError(f"{spec}: {request.message}")
+            raise _SpecError(f"{spec}: {load_error_text(request.message, snippets=snippets)}")
         return counter.count(request)
     raise _SpecError(f"{spec}: no record starts on that line")
 
 
-def diff_command(earlier_spec: str, later_spec: str) -> ExitCode:
-    """Print the first divergence between two requests."""
+def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -> ExitCode:
+    """Print the first divergence between two requests; with ``snippets`` False, where it is
+    but not the values there."""
     counter = PromptCounter()
     try:
-        earlier = _load(earlier_spec, counter)
-        later = _load(later_spec, counter)
+        earlier = _load(earlier_spec, counter, snippets)
+        later = _load(later_spec, counter, snippets)
     except _SpecError as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
     encode = counter.counter_for(facts_for(later.request.model).encoding).encode
     divergence = first_divergence(earlier, later, encode)
+    divergence = scrub_divergence(divergence, request_secrets((earlier, later)))
     lines = [
-        f"earlier: {earlier.request.location} ({earlier.request.model or 'no model'}, "
+        f"earlier: {earlier.request.location} ({redact(earlier.request.model) or 'no model'}, "
         f"{earlier.prompt_tokens:,} prompt tokens)",
-        f"later:   {later.request.location} ({later.request.model or 'no model'}, "
+        f"later:   {later.request.location} ({redact(later.request.model) or 'no model'}, "
         f"{later.prompt_tokens:,} prompt tokens)",
     ]
     if earlier.request.model != later.request.model:
@@ -72,8 +77,8 @@ def diff_command(earlier_spec: str, later_spec: str) -> ExitCode:
         lines += [
             f"the prefix breaks at {divergence.path}, token {divergence.token_offset:,}: "
             f"{reuse}; {divergence.tokens_after:,} are paid in full",
-            f"  before: {divergence.before}",
-            f"  after:  {divergence.after}",
         ]
+        if snippets:
+            lines += [f"  before: {divergence.before}", f"  after:  {divergence.after}"]
     print("\n".join(lines))
     return ExitCode.CLEAN

@@ -90,6 +90,29 @@ def audit(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress bar, and no echo of unreadable records on stderr "
         "(they stay in the report).")] = False,
+    snippets: Annotated[bool | None, typer.Option(
+        "--snippets/--no-snippets",
+        help="Quote short excerpts of prompt text, with secrets, email addresses and phone "
+             "numbers redacted (the default), or no prompt text at all: no snippets, no "
+             "values at divergences, names in messages shown as [omitted], session labels as "
+             "digests. For reports that leave your machine, such as SARIF for code scanning "
+             "[default: config 'snippets', else on].", show_default=False)] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1,
+        help="Processes sharing the work; 1 runs in one process. The report is the same "
+             "either way [default: all cores, for logs of 16 MB or more].",
+        show_default=False)] = None,
+    fetch_images: Annotated[bool | None, typer.Option(
+        "--fetch-images/--no-fetch-images",
+        help="Read remote (http/https) images' sizes from their first 64 KiB over the network, "
+             "each URL once, instead of counting them as 1024x1024 estimates [default: off, "
+             "no network].", show_default=False)] = None,
+    fetch_timeout: Annotated[float | None, typer.Option(
+        help="Seconds allowed per image URL with --fetch-images [default: 5].", min=0.001,
+        show_default=False)] = None,
+    fetch_max_images: Annotated[int | None, typer.Option(
+        help="Distinct image URLs fetched per run at most with --fetch-images "
+             "[default: 100].", min=1, show_default=False)] = None,
 ) -> None:
     """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
     from promptcache.cli.audit_command import AuditOptions, audit_command
@@ -108,6 +131,11 @@ def audit(
         baseline=baseline,
         write_baseline=write_baseline,
         quiet=quiet,
+        snippets=snippets,
+        jobs=jobs,
+        fetch_images=fetch_images,
+        fetch_timeout=fetch_timeout,
+        fetch_max_images=fetch_max_images,
     ))
     raise typer.Exit(int(code))
 
@@ -121,11 +149,15 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 def diff(
     earlier: Annotated[str, typer.Argument(help="The earlier request, as FILE:LINE.")],
     later: Annotated[str, typer.Argument(help="The later request, as FILE:LINE.")],
+    snippets: Annotated[bool, typer.Option(
+        "--snippets/--no-snippets",
+        help="Show the two values where the prefix breaks (redacted), or only where it "
+             "breaks.")] = True,
 ) -> None:
     """Explain where the later request stops sharing the earlier one's cached prefix."""
     from promptcache.cli.diff_command import diff_command
 
-    raise typer.Exit(int(diff_command(earlier, later)))
+    raise typer.Exit(int(diff_command(earlier, later, snippets=snippets)))
 
 
 @app.command("rules")
@@ -164,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return silence_closed_stdout(ExitCode.CLEAN)
     except Exception as error:  # the last line of defence against tracebacks
-        say(f"promptcache: internal error: {type(error).__name__}: {error}")
+        from promptcache.redaction import redact  # an exception may quote the log
+
+        say(f"promptcache: internal error: {type(error).__name__}: {redact(str(error))}")
         say("This is a bug in promptcache; please report it with the command you ran.")
         return ExitCode.INTERNAL
     return ExitCode.CLEAN

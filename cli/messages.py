@@ -7,12 +7,18 @@ import sys
 
 
 def say(line: str) -> None:
-    """Write ``line`` to stderr as it is (a log line must stay one line for grep and CI)."""
+    """Write ``line`` to stderr as one printable line (for grep and CI; text quoted from a log
+    may hold newlines or terminal escapes)."""
+    stream = sys.stderr
+    if stream is None:  # started with stderr closed (`2>&-`)
+        return
+    from promptcache.report.phrases import one_line
+
     try:
-        sys.stderr.write(line.replace("\n", " ") + "\n")
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
-        pass  # nobody is listening; the exit status still tells
+        stream.write(one_line(line, limit=None) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass  # nobody is listening (a closed pipe, a full disk); the exit status still tells
 
 
 def silence_closed_stdout(code: int) -> int:
@@ -20,4 +26,5 @@ def silence_closed_stdout(code: int) -> int:
     as Unix tools do, and keep Python from complaining when it flushes stdout at exit."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
     return code

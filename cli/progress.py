@@ -25,7 +25,7 @@ def progress_bar(files: Sequence[str], *, quiet: bool) -> Iterator[Position | No
             except OSError:
                 sizes[name] = 0
     total = sum(sizes.values())
-    if quiet or not sys.stderr.isatty() or total < MIN_BYTES:
+    if quiet or sys.stderr is None or not sys.stderr.isatty() or total < MIN_BYTES:
         yield None
         return
     from rich.console import Console

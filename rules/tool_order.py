@@ -80,8 +80,9 @@ def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment]
         path=current_tools[moved].path,
         group="tools",
         message=(f"the same {len(current_tools)} tools arrive in a different order (first "
-                 f"difference at tool {moved}: {current_tools[moved].key!r} where the earlier "
-                 f"request had {earlier_tools[moved].key!r}); {at_risk:,} tokens miss the cache"),
+                 f"difference at tool {moved}: {excerpt(current_tools[moved].key, 60)!r} where "
+                 f"the earlier request had {excerpt(earlier_tools[moved].key, 60)!r}); "
+                 f"{at_risk:,} tokens miss the cache"),
         fix="Send tools in one fixed order (for example sorted by name), built once.",
         tokens_at_risk=at_risk,
         snippet=f"{_names(earlier_tools)} -> {_names(current_tools)}",

@@ -92,6 +92,7 @@ def test_configuration_matrix(project: Path, capsys: pytest.CaptureFixture[str],
                      id="options-need-an-exact-rule"),
         pytest.param("cache-lifetime = -5", "cache-lifetime: ", id="bad-lifetime"),
         pytest.param("select = [", "invalid TOML", id="invalid-toml"),
+        pytest.param('snippets = "no"', "snippets: expected boolean", id="bad-snippets"),
     ],
 )
 def test_invalid_configuration_exits_two_naming_the_path(
@@ -138,6 +139,19 @@ def test_explicit_config_file(project: Path, capsys: pytest.CaptureFixture[str])
     code, findings = _findings(capsys, "--config", str(other))
     assert ("dynamic-prefix", "error") in findings
     assert code == 1
+
+
+def test_snippets_key_and_flag(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def snippets(*args: str) -> list[str]:
+        main(["audit", "--format", "json", *args, "logs/app.jsonl"])
+        report = json.loads(capsys.readouterr().out)
+        return sorted(finding["snippet"] for finding in report["findings"])
+
+    assert snippets() == ["0 -> 1", "19 < 1024 tokens"]
+    (project / "promptcache.toml").write_text("snippets = false\n", "utf-8")
+    assert snippets() == ["", ""]
+    assert snippets("--snippets") == ["0 -> 1", "19 < 1024 tokens"]  # the command line wins
+    assert snippets("--isolated", "--no-snippets") == ["", ""]
 
 
 def test_settings_from_defaults() -> None:

@@ -63,7 +63,7 @@ def test_concise_lines(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0].startswith("prompt-too-short.jsonl:1: PC001 prompt-too-short [info] ")
     assert any(line.startswith("tool-order.jsonl:4: PC201 tool-order [warning] ")
                for line in lines)
-    assert lines[-1].endswith("requests (0 invalid)")
+    assert lines[-1].endswith(" records read (0 invalid)")
 
 
 def test_github_annotations(logs: Path, capsys: pytest.CaptureFixture[str],

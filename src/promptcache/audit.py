@@ -19,6 +19,7 @@ from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import Location
+from promptcache.parallel import RuleWorkers, worker_count
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
     ErrorRow,
@@ -36,10 +37,24 @@ from promptcache.sessions import SessionTracker
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
               lifetime_seconds: float | None = None,
               ignored: Callable[[str, str], bool] | None = None,
-              on_position: Position | None = None) -> Report:
+              on_position: Position | None = None, jobs: int | None = 1) -> Report:
     """Audit the logs at ``paths`` (already expanded) with ``rules``; ``ignored(code, file)``
     drops a rule's hits in a file (per-file ignores); ``on_position`` hears how far each file
-    has been read (for a progress bar)."""
+    has been read (for a progress bar); ``jobs`` is how many processes may share the work
+    (None: as many as there are cores, for a log big enough to gain from them; see
+    :mod:`promptcache.parallel`). The report is the same whatever ``jobs`` is."""
+    workers = worker_count(paths, jobs, len(rules))
+    crew = RuleWorkers(paths, rules, workers, lifetime_seconds, ignored) if workers else None
+    try:
+        return _audit(paths, rules, lifetime_seconds, ignored, on_position, crew)
+    finally:
+        if crew is not None:
+            crew.close()
+
+
+def _audit(paths: Sequence[str], rules: Sequence[ActiveRule], lifetime_seconds: float | None,
+           ignored: Callable[[str, str], bool] | None, on_position: Position | None,
+           crew: RuleWorkers | None) -> Report:
     counter = PromptCounter()
     engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
     replayer = Replayer(counter, lifetime_seconds)
@@ -47,19 +62,25 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
                 else f"{lifetime_seconds:g} s idle lifetime")
     savings = SavingsTally(Pricer(), lifetime)
     tally = _Tally(savings, SessionTracker(lifetime_seconds))
-    for item in normalize_records(read_records(paths, on_position)):
+    for item in normalize_records(read_records(paths, on_position), counter.intern):
         if isinstance(item, LoadError):
             tally.errors.append(ErrorRow(item.location.file, item.location.line, item.message))
             continue
         counted = counter.count(item)
-        hits = engine.feed(counted)
-        row = tally.add(counted, len(hits))
+        if crew is None:
+            hits = engine.feed(counted)
+            found = len(hits)
+            fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
+        else:
+            found, fixes = crew.verdict(counted)
+        row = tally.add(counted, found)
         lane = tally.pending[row].session.label
-        tally.replayed(replayer.add(row, counted, hits, lane))
+        tally.replayed(replayer.add(row, counted, fixes, lane))
     tally.replayed(replayer.finish())
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
-    report = replace(tally.report(engine.findings(), savings.result()), rules=used)
+    findings = engine.findings() if crew is None else crew.findings()
+    report = replace(tally.report(findings, savings.result()), rules=used)
     save_price_cache()  # after the report: it looks up the price data's date too
     counter.flush()
     return report

@@ -10,6 +10,10 @@ select = ["PC1", "tool-order"]   # codes, code prefixes or names; default: every
 ignore = ["prompt-too-short"]
 fail-on = "warning"               # info | warning | error
 cache-lifetime = 600              # seconds a cached prefix survives unused
+fetch-images = false              # read remote images' sizes over the network (opt-in)
+fetch-timeout = 5                 # seconds per image URL, when fetching
+fetch-max-images = 100            # distinct image URLs fetched per run, at most
+snippets = false                  # reports quote no prompt text (for code-scanning uploads)
 
 [tool.promptcache.severity]
 tool-order = "error"
@@ -39,6 +43,7 @@ from promptcache.engine import ActiveRule
 from promptcache.findings import Severity
 from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
 from promptcache.rule_api import Rule
+from promptcache.tokens.remote_images import FetchLimits
 
 CONFIG_FILE = "promptcache.toml"
 PYPROJECT = "pyproject.toml"
@@ -68,6 +73,14 @@ class Config:
     """Seconds a cached prefix survives unused, if set."""
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Glob (relative to the config file's folder) -> rule selectors ignored there."""
+    snippets: bool | None = None
+    """Whether reports quote (redacted) prompt text, if set."""
+    fetch_images: bool | None = None
+    """Fetch remote images' headers to read their sizes, if set."""
+    fetch_timeout: float | None = None
+    """Seconds allowed per image URL when fetching, if set."""
+    fetch_max_images: int | None = None
+    """Distinct image URLs fetched per run at most, if set."""
 
 
 @cache
@@ -149,6 +162,7 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         for pattern, selectors in dict(data.get("per-file-ignores", {})).items()
     }
     lifetime = data.get("cache-lifetime")
+    fetch_timeout = data.get("fetch-timeout")
     return Config(
         source=source,
         select=check_selectors("select", data.get("select", [])),
@@ -158,6 +172,10 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         fail_on=data.get("fail-on"),
         cache_lifetime=float(lifetime) if lifetime is not None else None,
         per_file_ignores=ignores,
+        snippets=data.get("snippets"),
+        fetch_images=data.get("fetch-images"),
+        fetch_timeout=float(fetch_timeout) if fetch_timeout is not None else None,
+        fetch_max_images=data.get("fetch-max-images"),
     )
 
 
@@ -212,6 +230,10 @@ class RunSettings:
     cache_lifetime: float | None
     per_file_ignores: Mapping[str, frozenset[str]]
     base: Path | None
+    snippets: bool = True
+    """Reports quote (redacted) prompt text; False: no prompt text at all (``--no-snippets``)."""
+    image_fetch: FetchLimits | None = None
+    """How to fetch remote images' sizes; None (the default): never, the run stays offline."""
 
     def ignored(self, code: str, file: str) -> bool:
         """True when ``code`` is ignored for ``file`` by a per-file ignore."""
@@ -227,7 +249,10 @@ class RunSettings:
 
 def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str] = (),
                   ignore: Sequence[str] = (), fail_on: str | None = None,
-                  cache_lifetime: float | None = None) -> RunSettings:
+                  cache_lifetime: float | None = None, fetch_images: bool | None = None,
+                  fetch_timeout: float | None = None,
+                  fetch_max_images: int | None = None,
+                  snippets: bool | None = None) -> RunSettings:
     """Combine the configuration with command-line choices (which win)."""
     for selector in (*select, *ignore):
         if not _matching(selector, rules):
@@ -259,4 +284,22 @@ def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str
         cache_lifetime=cache_lifetime if cache_lifetime is not None else config.cache_lifetime,
         per_file_ignores=per_file,
         base=config.source.parent.resolve() if config.source else None,
+        snippets=next((wanted for wanted in (snippets, config.snippets) if wanted is not None),
+                      True),
+        image_fetch=_image_fetch(config, fetch_images, fetch_timeout, fetch_max_images),
+    )
+
+
+def _image_fetch(config: Config, fetch_images: bool | None, timeout: float | None,
+                 max_images: int | None) -> FetchLimits | None:
+    """The fetch limits when fetching is on (command line first, then the file)."""
+    wanted = fetch_images if fetch_images is not None else config.fetch_images
+    if not wanted:
+        return None
+    defaults = FetchLimits()
+    return FetchLimits(
+        timeout=next((t for t in (timeout, config.fetch_timeout) if t is not None),
+                     defaults.timeout),
+        max_images=next((n for n in (max_images, config.fetch_max_images) if n is not None),
+                        defaults.max_images),
     )

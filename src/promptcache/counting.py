@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from operator import attrgetter, is_, itemgetter
+from typing import cast
 
 from promptcache.catalog import ModelFacts, facts_for
 from promptcache.model import Request, Segment, SegmentKind
 from promptcache.tokens.counter import TokenCounter
 
-INTERNED_SEGMENTS = 262_144
+INTERNED_SEGMENTS = 16_384
 """Distinct segments kept for interning; the least recently seen is forgotten first."""
-INTERNED_CHARS = 32_000_000
+INTERNED_CHARS = 16_000_000
 """...and at most this much text among them, so memory stays flat on logs of huge tool
 results (the history window holds the segments it needs on its own)."""
 
@@ -36,18 +38,62 @@ class CountedRequest:
         return sum(self.segment_tokens[index:])
 
 
+class SegmentTable:
+    """Interned segments of one encoding with their tokens.
+
+    Segments are kept by content, oldest first, and the same entries by the interned object's
+    id: a segment reused from the previous turn (see normalize.reuse) is the interned object
+    itself and is found by id, without hashing its fields. An id here always belongs to a live
+    object, held by ``_by_content``. The oldest are forgotten first, even if still in use: a
+    forgotten segment is interned anew and compared by value meanwhile.
+    """
+
+    def __init__(self, counter: TokenCounter) -> None:
+        self.counter = counter
+        self._by_content: OrderedDict[Segment, tuple[Segment, int]] = OrderedDict()
+        self._by_id: dict[int, tuple[Segment, int]] = {}
+        self._chars = 0
+
+    def entries(self, segments: tuple[Segment, ...]) -> list[tuple[Segment, int]]:
+        """(interned segment, its tokens) for each of ``segments``."""
+        # A pass in C first: most segments of an agent's request are interned already.
+        found = list(map(self._by_id.get, map(id, segments)))
+        if None in found:
+            for index, entry in enumerate(found):
+                if entry is None:
+                    found[index] = self.entry(segments[index])
+        return cast("list[tuple[Segment, int]]", found)
+
+    def entry(self, segment: Segment) -> tuple[Segment, int]:
+        """(the interned segment equal to ``segment``, its tokens)."""
+        known = self._by_id.get(id(segment))
+        if known is not None:
+            return known
+        table = self._by_content
+        known = table.get(segment)
+        if known is not None:
+            return known
+        tokens = segment.fixed_tokens + self.counter.count(segment.text)
+        known = table[segment] = self._by_id[id(segment)] = (segment, tokens)
+        self._chars += len(segment.text)
+        while table and (len(table) > INTERNED_SEGMENTS or self._chars > INTERNED_CHARS):
+            forgotten = table.popitem(last=False)[0]
+            del self._by_id[id(forgotten)]
+            self._chars -= len(forgotten.text)
+        return known
+
+    def intern(self, segment: Segment) -> Segment:
+        """The interned segment equal to ``segment`` (counted on the way)."""
+        return self.entry(segment)[0]
+
+
 class PromptCounter:
-    """Counts requests, keeping one memoized :class:`TokenCounter` per encoding."""
+    """Counts requests, keeping one memoized :class:`TokenCounter` and one
+    :class:`SegmentTable` per encoding (the same text has other tokens in another)."""
 
     def __init__(self) -> None:
         self._counters: dict[str, TokenCounter] = {}
-        # The interned segments by content, and the same entries by the interned object's id
-        # in least-recently-seen order. Reused segments (see normalize.reuse) are the interned
-        # objects themselves: found by id, with no hashing of their fields. An id here always
-        # belongs to a live object, held by ``_segments``.
-        self._segments: dict[Segment, tuple[Segment, int]] = {}
-        self._recent: OrderedDict[int, tuple[Segment, int]] = OrderedDict()
-        self._interned_chars = 0
+        self._tables: dict[str, SegmentTable] = {}
 
     def counter_for(self, encoding: str) -> TokenCounter:
         """The shared counter for ``encoding``."""
@@ -55,6 +101,18 @@ class PromptCounter:
         if counter is None:
             counter = self._counters[encoding] = TokenCounter(encoding)
         return counter
+
+    def table_for(self, encoding: str) -> SegmentTable:
+        """The interned segments of ``encoding``."""
+        table = self._tables.get(encoding)
+        if table is None:
+            table = self._tables[encoding] = SegmentTable(self.counter_for(encoding))
+        return table
+
+    def intern(self, encoding: str, segment: Segment) -> Segment:
+        """The interned segment equal to ``segment`` in ``encoding``: lets the normalizer
+        keep interned objects for the next turn to reuse."""
+        return self.table_for(encoding).intern(segment)
 
     def flush(self) -> None:
         """Keep the tokenizations of this run for later runs (see tokens.disk_memo)."""
@@ -66,30 +124,20 @@ class PromptCounter:
         (the system prompt, the tools, the history an agent resends every turn) becomes that
         same object, so later comparisons between requests are identity checks."""
         facts = facts_for(request.model)
-        counter = self.counter_for(facts.encoding)
-        seen, recent = self._segments, self._recent
-        segments = []
-        per_segment = []
-        images = []
-        for index, segment in enumerate(request.segments):
-            if segment.kind is SegmentKind.IMAGE:
-                images.append(index)
-            known = recent.get(id(segment))
-            if known is None:
-                known = seen.get(segment)
-            if known is None:
-                known = (segment, segment.fixed_tokens + counter.count(segment.text))
-                seen[segment] = recent[id(segment)] = known
-                self._interned_chars += len(segment.text)
-                while recent and (len(recent) > INTERNED_SEGMENTS
-                                  or self._interned_chars > INTERNED_CHARS):
-                    forgotten = recent.popitem(last=False)[1][0]
-                    del seen[forgotten]
-                    self._interned_chars -= len(forgotten.text)
-            else:
-                recent.move_to_end(id(known[0]))
-            segments.append(known[0])
-            per_segment.append(known[1])
-        interned = replace(request, segments=tuple(segments))
-        return CountedRequest(interned, facts, tuple(per_segment), sum(per_segment),
-                              tuple(images))
+        segments = request.segments
+        known = self.table_for(facts.encoding).entries(segments)
+        interned_segments: tuple[Segment, ...] = tuple(map(_first, known))
+        tokens: tuple[int, ...] = tuple(map(_second, known))
+        images: tuple[int, ...] = ()
+        if SegmentKind.IMAGE in map(_kind, interned_segments):
+            images = tuple(index for index, segment in enumerate(interned_segments)
+                           if segment.kind is SegmentKind.IMAGE)
+        # Identity first: when every segment is interned already, no field is compared.
+        same = all(map(is_, interned_segments, segments))
+        interned = request if same else replace(request, segments=interned_segments)
+        return CountedRequest(interned, facts, tokens, sum(tokens), images)
+
+
+_first = itemgetter(0)
+_second = itemgetter(1)
+_kind = attrgetter("kind")

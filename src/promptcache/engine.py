@@ -16,6 +16,7 @@ from typing import Any
 
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
+from promptcache.evidence import request_secrets, scrub_divergence, scrub_hit
 from promptcache.findings import Finding, Hit, Severity
 from promptcache.model import Location
 from promptcache.prefix import Encode, SharedPrefix
@@ -176,7 +177,11 @@ class RuleEngine:
             if hit.against is not None:
                 divergence = first_divergence(hit.against, current, encode)
             # Keep the evidence, not the requests: a finding outlives the stream's history.
-            first = replace(hit, against=None, repair=None)
+            # Rules cut evidence anywhere, even through a key: remove any piece of the
+            # requests' secrets while their whole texts are still at hand.
+            secrets = request_secrets((current, hit.against))
+            first = scrub_hit(replace(hit, against=None, repair=None), secrets)
+            divergence = scrub_divergence(divergence, secrets)
             self._groups[key] = _Accumulator(first, 1, hit.tokens_at_risk, hit.location,
                                              hit.measure, hit.measure, divergence)
         else:

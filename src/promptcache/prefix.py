@@ -14,7 +14,7 @@ from operator import is_not
 
 from promptcache.model import Segment
 
-Encode = Callable[[str], tuple[int, ...]]
+Encode = Callable[[str], Sequence[int]]
 
 
 def same_content(a: Segment, b: Segment) -> bool:

@@ -1,82 +1,97 @@
 """Short, trimmed, redacted excerpts of prompt text for reports.
 
-Reports quote prompt text only as short snippets, and never echo secrets: API keys, bearer
-tokens and card numbers are replaced before a snippet is cut.
+Reports quote prompt text only as short snippets, and never echo secrets or personal data:
+:mod:`promptcache.redaction` replaces them before a snippet is cut.
+
+Within :func:`prompt_text_hidden` (``--no-snippets``) excerpts are made exactly as usual, so
+rules compare and group the same values, but each one is noted; :func:`omit_quoted` then
+takes them out of a finding's message ("the model changes from '[omitted]' to '[omitted]'").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from promptcache.redaction import REDACTED, redact, redact_slice
+
+__all__ = ["MAX_SNIPPET_CHARS", "OMITTED", "REDACTED", "around", "excerpt", "omit_quoted",
+           "prompt_text_hidden", "quoting_prompt_text", "redact", "redact_slice"]
 
 MAX_SNIPPET_CHARS = 60
+OMITTED = "[omitted]"
+"""What replaces a quoted excerpt while prompt text is hidden."""
 
-_SECRET_PATTERNS = (
-    # OpenAI, Anthropic and similar "sk-" keys; project keys carry dashes and underscores.
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),
-    # Google API keys, GitHub tokens, AWS access key ids, Slack tokens.
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{30,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"),
-    # Authorization headers and bearer tokens.
-    re.compile(r"(?i)\b(?:bearer|basic)\s+[A-Za-z0-9._~+/\-]{12,}=*"),
-    re.compile(r"(?i)\b(?:api[_-]?key|authorization|x-api-key)\b\s*[:=]\s*\S{8,}"),
-)
-_CARD_CANDIDATE = re.compile(r"\b(?:\d[ \-]?){12,18}\d\b")
-REDACTED = "[redacted]"
+_RECENT_EXCERPTS = 4096
+"""Excerpts remembered while prompt text is hidden: far more than one request's hits make,
+and a finding's message is checked when its first hit is recorded, right after it was made."""
+_BARE_MIN_CHARS = 8
+"""An excerpt this long is omitted wherever it stands in a message; a shorter one ("1",
+"auto") only where it is quoted, so a message's own numbers and words stay."""
 
 
-def redact(text: str) -> str:
-    """``text`` with secrets replaced by ``[redacted]``."""
-    return redact_slice(text, 0, len(text))
+class _Excerpts:
+    """The latest excerpts handed out, oldest first."""
+
+    def __init__(self) -> None:
+        self._recent: dict[str, None] = {}
+
+    def note(self, text: str) -> None:
+        recent = self._recent
+        if text and text not in recent:
+            recent[text] = None
+            if len(recent) > _RECENT_EXCERPTS:
+                del recent[next(iter(recent))]
+
+    def omit(self, text: str) -> str:
+        found = sorted((quoted for quoted in self._recent if quoted in text), key=len,
+                       reverse=True)
+        for quoted in found:
+            text = text.replace(repr(quoted), f"'{OMITTED}'")
+            for mark in ("'", '"', "`"):
+                text = text.replace(f"{mark}{quoted}{mark}", f"{mark}{OMITTED}{mark}")
+            if len(quoted) >= _BARE_MIN_CHARS:
+                text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(quoted)}(?![A-Za-z0-9])",
+                              OMITTED, text)
+        return text
 
 
-def redact_slice(text: str, start: int, end: int) -> str:
-    """``text[start:end]`` with every secret that overlaps it replaced, even one cut in half."""
-    # Look a little beyond the slice so a key straddling its edge is still recognized.
-    margin = 256
-    window_start = max(0, start - margin)
-    window = text[window_start:end + margin]
-    spans = sorted(
-        (window_start + found.start(), window_start + found.end())
-        for found in _secret_matches(window)
-    )
-    pieces: list[str] = []
-    position = start
-    for span_start, span_end in spans:
-        if span_end <= position or span_start >= end:
-            continue
-        pieces.append(text[position:max(position, span_start)])
-        pieces.append(REDACTED)
-        position = min(end, span_end)
-    pieces.append(text[position:end])
-    return "".join(pieces)
+_HIDDEN: ContextVar[_Excerpts | None] = ContextVar("promptcache_hidden_excerpts", default=None)
 
 
-def _secret_matches(text: str) -> list[re.Match[str]]:
-    matches = [found for pattern in _SECRET_PATTERNS for found in pattern.finditer(text)]
-    matches.extend(found for found in _CARD_CANDIDATE.finditer(text) if _is_card(found))
-    return matches
+@contextmanager
+def prompt_text_hidden(hidden: bool = True) -> Iterator[None]:
+    """Within this block (when ``hidden``), note every excerpt so :func:`omit_quoted` can take
+    it out of messages. A context variable, because rules are pure functions of requests and
+    must not learn about command-line flags."""
+    token = _HIDDEN.set(_Excerpts() if hidden else None)
+    try:
+        yield
+    finally:
+        _HIDDEN.reset(token)
 
 
-def _is_card(match: re.Match[str]) -> bool:
-    digits = re.sub(r"\D", "", match.group())
-    return 13 <= len(digits) <= 19 and _luhn_valid(digits)
+def quoting_prompt_text() -> bool:
+    """False inside :func:`prompt_text_hidden`."""
+    return _HIDDEN.get() is None
 
 
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+def omit_quoted(text: str) -> str:
+    """``text`` with the excerpts made while prompt text is hidden replaced by ``[omitted]``;
+    ``text`` itself otherwise."""
+    hidden = _HIDDEN.get()
+    return text if hidden is None or not text else hidden.omit(text)
 
 
 def excerpt(text: str, limit: int = MAX_SNIPPET_CHARS) -> str:
     """``text`` redacted, whitespace shown visibly, cut to ``limit`` characters."""
-    return _visible(redact_slice(text, 0, min(len(text), limit * 2)), limit)
+    shown = _visible(redact_slice(text, 0, min(len(text), limit * 2)), limit)
+    hidden = _HIDDEN.get()
+    if hidden is not None:
+        hidden.note(shown)
+    return shown
 
 
 def _visible(text: str, limit: int) -> str:
@@ -93,4 +108,8 @@ def around(text: str, start: int, end: int, limit: int = MAX_SNIPPET_CHARS) -> s
     body = _visible(redact_slice(text, left, right), limit)
     prefix = "…" if left > 0 else ""
     suffix = "…" if right < len(text) and not body.endswith("…") else ""
-    return prefix + body + suffix
+    shown = prefix + body + suffix
+    hidden = _HIDDEN.get()
+    if hidden is not None:
+        hidden.note(shown)
+    return shown

@@ -23,23 +23,29 @@ from functools import lru_cache
 from promptcache.model import Segment
 from promptcache.prefix import identical_prefix
 
-Encode = Callable[[str], tuple[int, ...]]
+Encode = Callable[[str], Sequence[int]]
 
 # Stand-in ids live above any real vocabulary (o200k has about 200k ids) and below 2**63,
 # so a block packs into signed 64-bit integers.
 _STAND_IN_BASE = 1 << 40
 
 
-@lru_cache(maxsize=65_536)
-def _stand_ins(segment: Segment) -> tuple[int, ...]:
+def _stand_ins(segment: Segment) -> Sequence[int]:
     if segment.fixed_tokens <= 0:
         return ()
     image = segment.image
     identity = f"{segment.kind}|{segment.role}|{segment.key if image is None else ''}|" + (
         f"{image.identity}|{image.detail}" if image is not None else "")
+    return _stand_in_ids(identity, segment.fixed_tokens)
+
+
+# Keyed by the identity text, not the segment: a cache holding segments would keep their
+# texts alive, and memory would grow with the log.
+@lru_cache(maxsize=4_096)
+def _stand_in_ids(identity: str, count: int) -> array[int]:
     seed = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=5).digest(), "big")
     base = _STAND_IN_BASE + (seed << 20)  # room for a million framing or image tokens
-    return tuple(base + position for position in range(segment.fixed_tokens))
+    return array("q", range(base, base + count))
 
 
 def _extend(stream: list[int], segment: Segment, encode: Encode) -> None:

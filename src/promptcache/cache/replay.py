@@ -25,7 +25,7 @@ from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
 from promptcache.cache.simulator import Prediction, PrefixCache
 from promptcache.catalog import CacheRules
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.findings import Hit, Repair
+from promptcache.findings import Repair
 from promptcache.model import Segment, SegmentKind
 
 REORDER_WINDOW = 4096
@@ -91,11 +91,12 @@ class Replayer:
         """The idle lifetime this run assumes for a cache family."""
         return float(self._lifetime if self._lifetime is not None else rules.lifetime_seconds)
 
-    def add(self, row: int, counted: CountedRequest, hits: Iterable[tuple[str, Hit]],
+    def add(self, row: int, counted: CountedRequest, fixes: Iterable[tuple[str, Repair]],
             lane: str = "") -> list[Replayed]:
-        """Queue one request with the hits the rules found on it; return the verdicts that
-        are now final (possibly none, possibly several). Requests of one ``lane`` (a session)
-        are hashed incrementally, each from where it stops repeating the one before."""
+        """Queue one request with the (rule code, repair) of each hit the rules found on it
+        that has a fix; return the verdicts that are now final (possibly none, possibly
+        several). Requests of one ``lane`` (a session) are hashed incrementally, each from
+        where it stops repeating the one before."""
         rules = counted.facts.cache
         encode = self._counter.counter_for(counted.facts.encoding).encode
         block = max(1, rules.step_tokens)
@@ -107,9 +108,8 @@ class Replayer:
                         counted.prompt_tokens)
         variants = {BASE: base}
         repairs: dict[str, list[Repair]] = {}
-        for code, hit in hits:
-            if hit.repair is not None:
-                repairs.setdefault(code, []).append(hit.repair)
+        for code, repair in fixes:
+            repairs.setdefault(code, []).append(repair)
         if repairs:
             every = [repair for found in repairs.values() for repair in found]
             variants[FIXED] = self._variant(counted, every, block)

@@ -27,7 +27,7 @@ from promptcache.load.validator import compiled, format_path, json_type
 from promptcache.model import Location, ObservedUsage, Request, Segment
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
-from promptcache.normalize.reuse import TurnMemory
+from promptcache.normalize.reuse import Intern, TurnMemory
 
 CHAT_API = "openai.chat"
 RESPONSES_API = "openai.responses"
@@ -78,12 +78,14 @@ def _api_of(body: Mapping[str, Any]) -> _Api | None:
     return None
 
 
-def normalize_records(records: Iterable[RawRecord | LoadError]) -> Iterator[Request | LoadError]:
+def normalize_records(records: Iterable[RawRecord | LoadError],
+                      intern: Intern | None = None) -> Iterator[Request | LoadError]:
     """Normalize each record; pass load errors through so every record is accounted for.
 
     Each conversation's latest turn is remembered, so the history the next turn resends is
-    neither validated nor rendered again (see :mod:`promptcache.normalize.reuse`)."""
-    turns = TurnMemory()
+    neither validated nor rendered again (see :mod:`promptcache.normalize.reuse`); ``intern``
+    (the counter's) makes the segments it keeps the counter's own objects."""
+    turns = TurnMemory(intern=intern)
     for record in records:
         if isinstance(record, LoadError):
             yield record
@@ -93,6 +95,15 @@ def normalize_records(records: Iterable[RawRecord | LoadError]) -> Iterator[Requ
 
 def normalize_record(record: RawRecord, turns: TurnMemory | None = None) -> Request | LoadError:
     """One record into a :class:`Request`, or the reason it cannot be one."""
+    try:
+        return _normalize_record(record, turns)
+    except RecursionError:
+        # orjson decodes 1024 levels, deeper than rendering can recurse: this record alone
+        # is reported, and the run goes on.
+        return LoadError(record.location, "$: nested too deeply to audit")
+
+
+def _normalize_record(record: RawRecord, turns: TurnMemory | None) -> Request | LoadError:
     value, location = record.value, record.location
     if not isinstance(value, dict):
         return LoadError(location, f"$: expected a JSON object, found {json_type(value)}")

@@ -49,7 +49,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -201,6 +201,10 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
         builder.boundaries.extend(boundary for boundary in match.turn.boundaries
                                   if boundary.message < resume.message)
         builder.resume(message_list, merged, resume, match.turn.calls)
+    if turns is not None and turns.intern is not None:
+        # New segments become the counter's own objects before the next turn can reuse them.
+        fresh = first_message + (resume.segments if resume is not None else 0)
+        builder.out[fresh:] = map(partial(turns.intern, facts.encoding), builder.out[fresh:])
     if turns is not None and match is not None:
         turns.remember(match, _turn(context, message_list, match,
                                     tuple(builder.out[first_message:]), builder))

@@ -90,7 +90,7 @@ from promptcache.tokens.functions import (
     render_response_format,
     tool_block_parts,
 )
-from promptcache.tokens.images import data_url_dimensions, image_tokens
+from promptcache.tokens.images import image_dimensions, image_tokens
 
 __all__ = ["responses_segments"]
 
@@ -469,7 +469,7 @@ class _Builder:
                            estimated=True)
         detail_value = part.get("detail")
         detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
-        size = data_url_dimensions(source) if source[:5].lower() == "data:" else None
+        size = image_dimensions(source)
         width, height = size if size is not None else (None, None)
         cost = image_tokens(self.facts.image, width, height, str(detail))
         identity = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]

@@ -18,7 +18,7 @@ Memory: bounded by conversation count and by the characters of the strings held.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +26,11 @@ import orjson
 
 from promptcache.model import Segment
 
-CONVERSATIONS = 512
+CONVERSATIONS = 128
 """Conversations remembered; the least recently continued is forgotten first."""
-HELD_CHARS = 48_000_000
+HELD_CHARS = 16_000_000
 """...and at most this many characters of message strings among them."""
+Intern = Callable[[str, Segment], Segment]
 TOOL_LISTS = 64
 """Distinct tool lists remembered as valid."""
 
@@ -95,7 +96,11 @@ class Match:
 class TurnMemory:
     """The last turn of recent conversations, keyed by their opening messages."""
 
-    def __init__(self, conversations: int = CONVERSATIONS, chars: int = HELD_CHARS) -> None:
+    def __init__(self, conversations: int = CONVERSATIONS, chars: int = HELD_CHARS,
+                 intern: Intern | None = None) -> None:
+        self.intern = intern
+        """Swaps a new segment for the equal one the counter keeps (by encoding), so the
+        segments a turn leaves to the next are the very objects the counter knows."""
         self._limit = conversations
         self._char_limit = chars
         self._turns: OrderedDict[bytes, Turn] = OrderedDict()

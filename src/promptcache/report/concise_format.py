@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from promptcache.report.model import Report
+from promptcache.report.phrases import accounting, error_location, one_line
 
 
 def render_concise(report: Report) -> str:
@@ -12,13 +13,12 @@ def render_concise(report: Report) -> str:
         f"[{finding.severity.value}] {_one_line(finding.message)}"
         for finding in report.findings
     ]
-    lines += [f"{error.file}:{error.line}: error: {_one_line(error.message)}"
+    lines += [f"{error_location(error)}: error: {_one_line(error.message)}"
               for error in report.errors]
-    summary = report.summary
-    lines.append(f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} in "
-                 f"{summary.requests_audited} requests ({summary.invalid_records} invalid)")
+    count = len(report.findings)
+    lines.append(f"{count} finding{'s' if count != 1 else ''} in {accounting(report.summary)}")
     return "\n".join(lines) + "\n"
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(text, limit=None)

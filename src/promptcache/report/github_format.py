@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from promptcache.findings import Severity
 from promptcache.report.model import Report
+from promptcache.report.phrases import accounting
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -18,7 +19,8 @@ def _property(text: str) -> str:
 
 
 def render_github(report: Report) -> str:
-    """``::warning file=…,line=…,title=…::message`` lines, then the unreadable records."""
+    """``::warning file=…,line=…,title=…::message`` lines, then the unreadable records, then
+    a plain summary line (shown in the log, not as an annotation)."""
     lines = []
     for finding in report.findings:
         title = _property(f"{finding.code} {finding.name}")
@@ -32,4 +34,7 @@ def render_github(report: Report) -> str:
         if error.line:
             location += f",line={error.line}"
         lines.append(f"::error {location},title=promptcache::{_data(error.message)}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    count = len(report.findings)
+    lines.append(f"promptcache: {count} finding{'s' if count != 1 else ''} in "
+                 f"{accounting(report.summary)}")
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from promptcache.report.model import Report
+from promptcache.report.phrases import accounting, error_location
 
 MAX_ROWS = 50
 
@@ -21,9 +22,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"**{len(report.findings)} findings** ({counts.get('error', 0)} errors, "
         f"{counts.get('warning', 0)} warnings, {counts.get('info', 0)} info) in "
-        f"{summary.requests_audited:,} requests"
-        + (f", {summary.invalid_records:,} invalid records" if summary.invalid_records else "")
-        + ".",
+        f"{accounting(summary, grouped=True)}.",
         "",
         "| | |",
         "| --- | --- |",
@@ -49,7 +48,7 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     if report.errors:
         lines.append(f"{len(report.errors)} records could not be read; the first: "
-                     f"`{_cell(report.errors[0].file)}:{report.errors[0].line}` "
+                     f"`{_cell(error_location(report.errors[0]))}` "
                      f"{_cell(report.errors[0].message)}")
         lines.append("")
     lines.append(f"<sub>{savings.price_data}. Cache hits are predictions: provider caches are "

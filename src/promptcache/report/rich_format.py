@@ -33,11 +33,11 @@ def _summary(report: Report, console: Console) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    records = f"{summary.records_read:,}"
-    if summary.invalid_records:
-        records += f" ({summary.invalid_records:,} invalid, listed below)"
-    table.add_row("Records read", records)
+    # Every record read is either audited or invalid: all three figures, always.
+    table.add_row("Records read", f"{summary.records_read:,}")
     table.add_row("Requests audited", f"{summary.requests_audited:,}")
+    table.add_row("Invalid records", f"{summary.invalid_records:,}"
+                  + (" (listed below)" if summary.invalid_records else ""))
     table.add_row("Prompt tokens", f"{summary.prompt_tokens:,}")
     audited = summary.requests_audited
     share = f" ({summary.requests_cacheable / audited:.1%})" if audited else ""
@@ -166,8 +166,9 @@ def _finding(finding: Finding, console: Console) -> None:
             f"{divergence.token_offset:,} (vs {divergence.compared_with}; "
             f"{divergence.cacheable_tokens:,} cacheable before it, "
             f"{divergence.tokens_after:,} paid in full after it)", style="dim"))
-        console.print(Text(f"      before: {divergence.before}", style="dim"))
-        console.print(Text(f"      after:  {divergence.after}", style="dim"))
+        if divergence.before or divergence.after:  # both empty without snippets
+            console.print(Text(f"      before: {divergence.before}", style="dim"))
+            console.print(Text(f"      after:  {divergence.after}", style="dim"))
     elif finding.compared_with is not None:
         console.print(Text(f"    compared with {finding.compared_with}", style="dim"))
     console.print(Text(f"    fix: {finding.fix}", style="green"))

@@ -14,7 +14,9 @@ import orjson
 
 from promptcache.report.model import RequestRow
 
-MEMORY_ROWS = 65_536
+MEMORY_ROWS = 4_096
+"""Rows held before they go to disk, in batches of this many: memory stays flat however many
+requests the log has, and a log of a few thousand requests never touches the disk."""
 
 
 class RequestRows:

@@ -91,6 +91,13 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
                 ],
             }],
             "columnKind": "unicodeCodePoints",
+            # Every record is accounted for: read = audited + invalid (the invalid ones are
+            # the notifications above that have a line).
+            "properties": {
+                "recordsRead": report.summary.records_read,
+                "requestsAudited": report.summary.requests_audited,
+                "invalidRecords": report.summary.invalid_records,
+            },
         }],
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,13 @@ from promptcache.tokens.disk_memo import DiskMemo
 if TYPE_CHECKING:
     import tiktoken
 
-DEFAULT_MEMO_ENTRIES = 65_536
+DEFAULT_MEMO_ENTRIES = 16_384
 DEFAULT_MEMO_TOKENS = 2_000_000
-"""The memo is bounded by entries and by the tokens it holds (about 36 bytes each): a log of
-huge tool results must not grow it past a few tens of megabytes."""
+"""The memo is bounded by entries and by the tokens it holds (4 bytes each, as an array of
+unsigned ints rather than a tuple of int objects at 36): a log of huge tool results must not
+grow it past a few megabytes."""
+
+_NO_TOKENS: array[int] = array("I")
 
 
 class TokenCounter:
@@ -24,16 +28,17 @@ class TokenCounter:
         self.encoding_name = encoding_name
         self._encoding: tiktoken.Encoding | None = None
         self._disk = DiskMemo(encoding_name) if persistent else None
-        self._memo: OrderedDict[str, tuple[int, ...]] = OrderedDict()
+        self._memo: OrderedDict[str, array[int]] = OrderedDict()
         self._memo_entries = memo_entries
         self._memo_tokens = 0
         self.hits = 0
         self.misses = 0
 
-    def encode(self, text: str) -> tuple[int, ...]:
-        """Token ids of ``text`` as plain text (special-token strings count as ordinary text)."""
+    def encode(self, text: str) -> array[int]:
+        """Token ids of ``text`` as plain text (special-token strings count as ordinary text),
+        as ``array("I")``: shared with the memo, so never to be changed."""
         if not text:
-            return ()
+            return _NO_TOKENS
         memo = self._memo
         tokens = memo.get(text)
         if tokens is not None:
@@ -46,7 +51,7 @@ class TokenCounter:
         if remembered is not None:
             tokens = remembered
         else:
-            tokens = tuple(self.encoding.encode_ordinary(text))
+            tokens = array("I", self.encoding.encode_ordinary(text))
             if disk is not None:
                 disk.put(text, tokens)
         memo[text] = tokens

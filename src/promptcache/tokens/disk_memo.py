@@ -50,7 +50,7 @@ class DiskMemo:
         """True while this run still consults the file."""
         return self._connection is not None and self._lookups < MAX_TEXTS_PER_RUN
 
-    def get(self, text: str) -> tuple[int, ...] | None:
+    def get(self, text: str) -> array[int] | None:
         """The remembered ids of ``text``, or None."""
         if not self.active or self._connection is None:
             return None
@@ -65,12 +65,12 @@ class DiskMemo:
             return None
         ids = array("I")
         ids.frombytes(row[0])
-        return tuple(ids)
+        return ids
 
-    def put(self, text: str, tokens: tuple[int, ...]) -> None:
-        """Remember ``tokens`` for ``text`` (written when the run ends)."""
+    def put(self, text: str, tokens: array[int]) -> None:
+        """Remember ``tokens`` (``array("I")``) for ``text`` (written when the run ends)."""
         if self.active:
-            self._pending.append((_key(text), array("I", tokens).tobytes()))
+            self._pending.append((_key(text), tokens.tobytes()))
 
     def flush(self) -> None:
         """Write what this run learned and trim the file."""

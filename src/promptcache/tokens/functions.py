@@ -193,7 +193,8 @@ def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: in
     """
     inner = indent + _INDENT if depth > 0 else ""
     required = schema.get("required")
-    required_names = set(required) if isinstance(required, list) else set()
+    required_names = ({name for name in required if isinstance(name, str)}
+                      if isinstance(required, list) else set())
     properties = schema.get("properties")
     lines = ["{\n"]
     if isinstance(properties, Mapping):

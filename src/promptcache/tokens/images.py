@@ -1,4 +1,5 @@
-"""Image tokens: what a provider charges for one image, and image sizes read from ``data:`` URLs.
+"""Image tokens: what a provider charges for one image, and image sizes read from ``data:`` URLs
+(or, on request, from the first bytes of a remote image: see :func:`remote_image_sizes`).
 
 The cost rules follow OpenAI's platform guide "Images and vision", section "Calculating costs"
 (https://platform.openai.com/docs/guides/images-vision#calculating-costs; the search copy read
@@ -34,13 +35,25 @@ from __future__ import annotations
 
 import binascii
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, TypeAlias
 
 from promptcache.catalog import ImageScheme, PatchScheme, TileScheme
 
-__all__ = ["ImageCost", "data_url_dimensions", "image_tokens"]
+__all__ = [
+    "ImageCost",
+    "RemoteSizer",
+    "data_url_dimensions",
+    "header_dimensions",
+    "header_incomplete",
+    "image_dimensions",
+    "image_tokens",
+    "remote_image_sizes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +169,65 @@ def _patch_tokens(scheme: PatchScheme, width: int, height: int) -> int:
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+# --------------------------------------------------------------------------------------------
+# Sizes by source: data: URLs here, remote URLs only through an installed sizer
+# --------------------------------------------------------------------------------------------
+
+RemoteSizer: TypeAlias = Callable[[str], tuple[int, int] | None]
+"""Reads the size of the image at a URL that is not a ``data:`` URL; None when it cannot."""
+
+# A context variable rather than a parameter threaded through every normalizer: the default
+# (None) keeps every run offline, and only `promptcache audit --fetch-images` installs one,
+# for the duration of its run (see promptcache.tokens.remote_images).
+_remote_sizer: ContextVar[RemoteSizer | None] = ContextVar("promptcache_remote_sizer",
+                                                           default=None)
+
+
+def image_dimensions(url: str) -> tuple[int, int] | None:
+    """``(width, height)`` of the image at ``url``: read from a ``data:`` URL's header, or
+    asked of the remote sizer installed by :func:`remote_image_sizes` (none by default, so
+    a remote image's size is unknown). Never raises."""
+    if url[:5].lower() == "data:":
+        return data_url_dimensions(url)
+    sizer = _remote_sizer.get()
+    if sizer is None:
+        return None
+    try:
+        return sizer(url)
+    except Exception:  # a sizer that fails leaves the image estimated, as offline
+        return None
+
+
+@contextmanager
+def remote_image_sizes(sizer: RemoteSizer) -> Iterator[None]:
+    """Within the block, :func:`image_dimensions` asks ``sizer`` for remote images' sizes."""
+    token = _remote_sizer.set(sizer)
+    try:
+        yield
+    finally:
+        _remote_sizer.reset(token)
+
+
+def header_dimensions(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from the first bytes of a PNG, GIF, JPEG or WEBP file; None when
+    ``data`` is not such a header or stops before the size (see :func:`header_incomplete`).
+    Never raises."""
+    try:
+        parsed = _sniff(data)
+    except Exception:  # last-resort guard, as for data: URLs
+        return None
+    return None if isinstance(parsed, _NeedMore) else parsed
+
+
+def header_incomplete(data: bytes) -> bool:
+    """True when ``data`` starts like a known image format whose size comes later in the
+    file: reading more bytes may still find it."""
+    try:
+        return isinstance(_sniff(data), _NeedMore)
+    except Exception:
+        return False
 
 
 # --------------------------------------------------------------------------------------------

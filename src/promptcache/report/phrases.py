@@ -1,0 +1,50 @@
+"""Wording the text formats share, so they state the same figures the same way, and the one
+rule for text that comes from a log: it shows as one printable line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from promptcache.report.model import ErrorRow, Report, Summary
+
+MAX_MESSAGE_CHARS = 300
+"""An error message is cut after this many characters (a record's keys, or a value quoted in
+a message, can be any length)."""
+
+_SPACE = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def accounting(summary: Summary, *, grouped: bool = False) -> str:
+    """``2 requests audited of 3 records read (1 invalid)``: every record is either audited or
+    invalid. ``grouped`` writes thousands separators (for people, not for grep)."""
+    def number(value: int) -> str:
+        return f"{value:,}" if grouped else str(value)
+
+    return (f"{number(summary.requests_audited)} requests audited of "
+            f"{number(summary.records_read)} records read "
+            f"({number(summary.invalid_records)} invalid)")
+
+
+def error_location(error: ErrorRow) -> str:
+    """``file:line``, or the file alone for a problem with the whole file (line 0)."""
+    return f"{error.file}:{error.line}" if error.line else error.file
+
+
+def one_line(text: str, limit: int | None = MAX_MESSAGE_CHARS) -> str:
+    """``text`` as one printable line: runs of whitespace (newlines too) become one space,
+    other control characters (escape sequences that would recolour a terminal or move its
+    cursor) are shown as ``\\x1b``, and text past ``limit`` characters is cut, saying how
+    much."""
+    text = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}",
+                        _SPACE.sub(" ", text).strip())
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+    return text
+
+
+def printable_errors(report: Report) -> Report:
+    """``report`` with every error message made :func:`one_line`, for every format alike."""
+    return replace(report, errors=tuple(replace(error, message=one_line(error.message))
+                                        for error in report.errors))
