@@ -81,27 +81,14 @@ class _Change:
     new_images: tuple[tuple[int, Segment], ...]
 
 
-def _image_positions(segments: Sequence[Segment]) -> list[int]:
-    """Indices of the image segments (list.index searches in native code: this runs on every
-    request, so no Python loop over the segments)."""
-    kinds = list(map(_KIND, segments))
-    positions: list[int] = []
-    while True:
-        try:
-            positions.append(kinds.index(SegmentKind.IMAGE,
-                                         positions[-1] + 1 if positions else 0))
-        except ValueError:
-            return positions
-
-
 def _image_divergence(old: Sequence[Segment], new: Sequence[Segment],
-                      new_positions: list[int]) -> int | None:
+                      positions: set[int]) -> int | None:
     """Index of the first difference between the two prompts when it is at an image (on
-    either side), else None. Only image positions are compared first, so prompts that agree
-    on their images (append-only sessions) cost no walk over their text."""
+    either side, ``positions`` holds both sides' image indexes), else None. Only image
+    positions are compared first, so prompts that agree on their images (append-only
+    sessions) cost no walk over their text."""
     limit = min(len(old), len(new))
-    candidates = sorted({*new_positions, *_image_positions(old)})
-    for position in candidates:
+    for position in sorted(positions):
         if position >= limit:
             break
         if not same_content(old[position], new[position]):
@@ -141,11 +128,14 @@ def check(context: Context) -> Iterator[Hit]:
     segments = context.current.request.segments
     if not context.history:
         return
-    positions = _image_positions(segments)
+    # Image indexes were found once, when each request was counted.
+    positions = context.current.image_indexes
     # The earliest request that sent the message sets the form a fix converges on.
     for earlier in context.history:
+        if not positions and not earlier.image_indexes:
+            continue
         old = earlier.request.segments
-        index = _image_divergence(old, segments, positions)
+        index = _image_divergence(old, segments, {*positions, *earlier.image_indexes})
         if index is None:
             continue
         change = _change(old, segments, index)

@@ -335,14 +335,15 @@ _other_values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(all
                           st.dictionaries(names, st.integers(), max_size=2))
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def value_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON value (keys and indexes), the value's own () first."""
     found = [prefix]
     if isinstance(value, dict):
         for key, item in value.items():
-            found += _paths(item, (*prefix, key))
+            found += value_paths(item, (*prefix, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
+            found += value_paths(item, (*prefix, index))
     return found
 
 
@@ -372,7 +373,7 @@ _NEST_MARK = "\ue000nest-here\ue000"
 def corrupted_values(draw: st.DrawFn, value: JSON) -> bytes:
     """``value`` as a JSONL line with one field dropped, given a value of another type, or
     nested deeply (written by hand: the json module will not write thousands of levels)."""
-    path = draw(st.sampled_from(_paths(value)))
+    path = draw(st.sampled_from(value_paths(value)))
     how = draw(st.sampled_from(("drop", "retype", "nest")))
     if not path:
         if how == "nest":

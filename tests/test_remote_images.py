@@ -17,6 +17,12 @@ from typing import Any
 import pytest
 
 from promptcache.cli.main import main
+from promptcache.tokens.images import (
+    header_dimensions,
+    header_incomplete,
+    image_dimensions,
+    remote_image_sizes,
+)
 from promptcache.tokens.remote_images import FetchLimits, display_url, read_remote_size
 
 PNG_SIZE = (3000, 2000)
@@ -351,3 +357,44 @@ def test_help_documents_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for flag in ("--fetch-images", "--no-fetch-images", "--fetch-timeout", "--fetch-max-images"):
         assert flag in out
+
+
+def test_a_remote_sizer_is_asked_only_within_its_block() -> None:
+    asked: list[str] = []
+
+    def sizer(url: str) -> tuple[int, int] | None:
+        asked.append(url)
+        return (10, 20)
+
+    remote, inline_png = "https://cdn.example.com/a.png", inline(png_header(3, 4), "image/png")
+    assert image_dimensions(remote) is None
+    with remote_image_sizes(sizer):
+        assert image_dimensions(remote) == (10, 20)
+        assert image_dimensions(inline_png) == (3, 4)  # data: URLs never reach the sizer
+    assert image_dimensions(remote) is None
+    assert asked == [remote]
+
+
+def test_a_failing_sizer_leaves_the_size_unknown() -> None:
+    def sizer(url: str) -> tuple[int, int] | None:
+        raise RuntimeError("boom")
+
+    with remote_image_sizes(sizer):
+        assert image_dimensions("https://cdn.example.com/a.png") is None
+
+
+@pytest.mark.parametrize(
+    ("data", "size", "incomplete"),
+    [
+        pytest.param(PNG[:24], PNG_SIZE, False, id="png-header"),
+        pytest.param(PNG[:20], None, True, id="png-cut-before-height"),
+        pytest.param(JPEG, JPEG_SIZE, False, id="jpeg"),
+        pytest.param(jpeg(*JPEG_SIZE, metadata=180_000)[:65_536], None, True,
+                     id="jpeg-frame-past-the-bytes-read"),
+        pytest.param(b"<html>", None, False, id="html"),
+        pytest.param(b"", None, True, id="nothing-yet"),
+    ],
+)
+def test_header_reading(data: bytes, size: tuple[int, int] | None, incomplete: bool) -> None:
+    assert header_dimensions(data) == size
+    assert header_incomplete(data) is incomplete

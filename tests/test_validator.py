@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from promptcache.load.validator import compiled, format_path
 
+from .strategies import value_paths
+
 VALID_BODY: dict[str, Any] = {
     "model": "gpt-4o",
     "messages": [
@@ -53,17 +55,6 @@ json_values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     if not path:
         return new
@@ -79,7 +70,7 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 def mutated_bodies(draw: st.DrawFn, start: dict[str, Any] = VALID_BODY) -> Any:
     body: Any = start
     for _ in range(draw(st.integers(0, 2))):
-        paths = _paths(body)
+        paths = value_paths(body)
         body = _replace(body, draw(st.sampled_from(paths)), draw(json_values))
     return body
 

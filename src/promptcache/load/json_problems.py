@@ -24,6 +24,9 @@ Where = Callable[[int], str]
 def describe(message: str, text: str, position: int, where: Where, start: int = 0) -> str:
     """What is wrong, given a decoder's ``message`` and ``position`` in ``text`` (decoded with
     surrogateescape); ``start`` is where the value being decoded begins."""
+    # Python's json messages end in " at" ("Invalid control character at"): the location
+    # is added below.
+    message = message.removesuffix(" at")
     bad_byte = _first_escaped_byte(text, position, start, message)
     if bad_byte is not None:
         byte = ord(text[bad_byte]) - 0xDC00

@@ -76,11 +76,6 @@ class RemoteImageSizer:
         self.limit_reached = False
         """True once a URL was left unfetched because ``max_images`` were fetched."""
 
-    @property
-    def fetched(self) -> int:
-        """Distinct URLs fetched (or tried) so far."""
-        return len(self._sizes)
-
     def __call__(self, url: str) -> tuple[int, int] | None:
         if url in self._sizes:
             return self._sizes[url]
@@ -129,7 +124,8 @@ def read_remote_size(url: str, limits: FetchLimits = FetchLimits()) -> tuple[int
 
     # A thread, so that the time limit holds for what socket timeouts do not cover: a slow
     # name lookup, a chain of redirects, a server trickling bytes. A fetch still running at
-    # the limit is abandoned; its own socket timeout ends it soon after.
+    # the limit is abandoned: it ends at its socket timeout or its byte cap, and as a daemon
+    # thread it never holds the process open.
     worker = threading.Thread(target=fetch, name="promptcache-image-fetch", daemon=True)
     worker.start()
     worker.join(limits.timeout)
