@@ -59,7 +59,8 @@ class AuditOptions:
     write_baseline: Path | None = None
     quiet: bool = False
     snippets: bool | None = None
-    jobs: int | None = None
+    jobs: int = 1
+    """Processes to use; 0 for one per core (see promptcache.parallel)."""
     fetch_images: bool | None = None
     fetch_timeout: float | None = None
     fetch_max_images: int | None = None
@@ -99,7 +100,8 @@ def audit_command(options: AuditOptions) -> ExitCode:
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                            ignored=settings.ignored, on_position=on_position,
                            # Fetched image sizes live in this process: one process fetches.
-                           jobs=1 if settings.image_fetch is not None else options.jobs)
+                           jobs=1 if settings.image_fetch is not None
+                           else options.jobs or None)
     # Every output below (baseline, stderr, each format) reads this one, private, report.
     report = printable_errors(private_report(report, snippets=settings.snippets))
     if options.write_baseline is not None:

@@ -97,11 +97,10 @@ def audit(
              "values at divergences, names in messages shown as [omitted], session labels as "
              "digests. For reports that leave your machine, such as SARIF for code scanning "
              "[default: config 'snippets', else on].", show_default=False)] = None,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1,
-        help="Processes sharing the work; 1 runs in one process. The report is the same "
-             "either way [default: all cores, for logs of 16 MB or more].",
-        show_default=False)] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=0,
+        help="Processes sharing the work: the rules run in the extra ones. 0: one per core, "
+             "for logs of 16 MB or more. The report is the same either way.")] = 1,
     fetch_images: Annotated[bool | None, typer.Option(
         "--fetch-images/--no-fetch-images",
         help="Read remote (http/https) images' sizes from their first 64 KiB over the network, "
