@@ -17,12 +17,10 @@ audit runs in one process.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine import ActiveRule, RuleEngine
@@ -31,6 +29,12 @@ from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, read_records
 from promptcache.model import Location
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# multiprocessing is imported where workers start: it costs 30 ms of every run's start-up,
+# and one process is the default.
+
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 """With one process per core asked for (``--jobs 0``), inputs smaller than this are still
 audited in one process: a worker's start and its second reading of the log cost more than the
@@ -38,9 +42,10 @@ rules it takes off the main process.
 
 Why one process is the default: every worker reads, validates and counts the whole log again,
 and on an agent log that is about half the work (more on a cold run, which tokenizes every new
-text), so on two cores the rules worker finishes no sooner than the main process would alone
-(bench/RESULTS.md: 12.8 s against 13.0 s on 250 MB) and the two hold about 1.7 times the
-memory. More cores split the rules further; the reading stays."""
+text), so on two cores the rules worker finishes little sooner than the main process would
+alone (250 MB: 11.4 s and 12.8 s against 13.1 s and 13.0 s in two runs of bench/throughput.py)
+and the two hold about 1.7 times the memory. More cores split the rules further; the reading
+stays."""
 _BATCH = 256
 """Requests' verdicts sent per message: fewer, larger messages through the pipe."""
 
@@ -72,12 +77,14 @@ def usable_cores() -> int:
 def worker_count(paths: Sequence[str], jobs: int | None, rules: int) -> int:
     """Rule workers to start: none for one job, stdin, small logs, no rules or no ``fork``;
     with ``jobs`` None (automatic) one less than the usable cores."""
-    if "fork" not in multiprocessing.get_all_start_methods() or rules == 0:
+    wanted = usable_cores() if jobs is None else jobs
+    if wanted <= 1 or rules == 0:
         return 0
     if any(path == "-" for path in paths):
         return 0  # stdin can be read once only
-    wanted = usable_cores() if jobs is None else jobs
-    if wanted <= 1:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 0
     if jobs is None:
         try:
@@ -94,6 +101,8 @@ class RuleWorkers:
 
     def __init__(self, paths: Sequence[str], rules: Sequence[ActiveRule], workers: int,
                  lifetime_seconds: float | None, ignored: Any) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         self._links: list[Connection] = []
         self._processes: list[Any] = []
