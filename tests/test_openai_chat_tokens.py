@@ -11,7 +11,6 @@ import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +29,9 @@ from promptcache.tokens.functions import (
     tool_block_parts,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openai-cassettes.jsonl"
+from .conftest import shared_data
+
+DATA = "openai-cassettes.jsonl"
 REQUIRED_RATE = 0.95
 
 _counter = TokenCounter("o200k_base")
@@ -365,9 +366,7 @@ class Outcome:
 
 
 def _records() -> Iterator[tuple[int, Mapping[str, Any]]]:
-    if not DATA.is_file():
-        pytest.skip(f"{DATA} is absent: the shared reference data is not beside this clone")
-    with DATA.open(encoding="utf-8") as lines:
+    with shared_data(DATA).open(encoding="utf-8") as lines:
         for index, line in enumerate(lines):
             yield index, json.loads(line)
 

@@ -14,7 +14,6 @@ import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,9 @@ from promptcache.model import Segment, SegmentKind
 from promptcache.normalize.openai_responses import responses_segments
 from promptcache.tokens.counter import TokenCounter
 
-DATA = (Path(__file__).resolve().parents[2] / "shared" / "data"
-        / "openai-responses-cassettes.jsonl")
+from .conftest import shared_data
+
+DATA = "openai-responses-cassettes.jsonl"
 REQUIRED_RATE = 0.95
 
 _counter = TokenCounter("o200k_base")
@@ -465,9 +465,7 @@ class Outcome:
 
 
 def _records() -> Iterator[tuple[int, Mapping[str, Any]]]:
-    if not DATA.is_file():
-        pytest.skip(f"{DATA} is absent: the shared reference data is not beside this clone")
-    with DATA.open(encoding="utf-8") as lines:
+    with shared_data(DATA).open(encoding="utf-8") as lines:
         for index, line in enumerate(lines):
             yield index, json.loads(line)
 

@@ -107,7 +107,6 @@ class RuleWorkers:
         self._links: list[Connection] = []
         self._processes: list[Any] = []
         self._pending: list[Iterator[RequestHits]] = []
-        self._findings: list[list[Finding]] = []
         for share in range(workers):
             positions = list(range(share, len(rules), workers))
             receiver, sender = context.Pipe(duplex=False)

@@ -27,7 +27,7 @@ from promptcache.load.validator import compiled, format_path, json_type
 from promptcache.model import Location, ObservedUsage, Request, Segment
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
-from promptcache.normalize.reuse import Intern, TurnMemory
+from promptcache.normalize.reuse import Intern, TurnMemory, serialized_tools
 
 CHAT_API = "openai.chat"
 RESPONSES_API = "openai.responses"
@@ -168,20 +168,21 @@ def _from_batch(value: Mapping[str, Any], location: Location,
 def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, api: _Api,
                observed: ObservedUsage | None, timestamp: float | None,
                session: str | None, turns: TurnMemory | None) -> Request | LoadError:
-    match, tools_valid = None, False
+    match, tools, tools_valid = None, None, False
     if turns is not None and api is _CHAT:
         match = turns.match(base_path, body.get("model"), body.get("messages"))
-        tools_valid = turns.tools_known_valid(body.get("tools")) is not None
+        tools = serialized_tools(body.get("tools"))
+        tools_valid = turns.tools_valid(tools)
     problem = _first_error_of_new(api.schema, body, base_path, match.equal if match else 0,
                                   tools_valid)
     if problem:
         return LoadError(location, problem)
-    if turns is not None and not tools_valid:
-        turns.tools_passed()
+    if turns is not None and tools is not None and not tools_valid:
+        turns.remember_valid_tools(tools)
     model = str(body.get("model") or "")
     facts = facts_for(model)
-    segments = (chat_segments(body, base_path, facts, turns, match) if match is not None
-                else api.segments(body, base_path, facts))
+    segments = (chat_segments(body, base_path, facts, turns, match, tools)
+                if match is not None else api.segments(body, base_path, facts))
     return Request(
         location=location,
         api=api.name,

@@ -58,7 +58,14 @@ import orjson
 from promptcache.catalog import ModelFacts
 from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
-from promptcache.normalize.reuse import Boundary, Match, Turn, TurnMemory, weigh
+from promptcache.normalize.reuse import (
+    Boundary,
+    Match,
+    Turn,
+    TurnMemory,
+    serialized_tools,
+    weigh,
+)
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
     render_function,
@@ -165,8 +172,8 @@ _tools_memo: BoundedMemo[_ToolsKey, tuple[Segment, ...]] = BoundedMemo(_TOOL_MEM
 
 
 def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
-                  turns: TurnMemory | None = None,
-                  match: Match | None = None) -> tuple[Segment, ...]:
+                  turns: TurnMemory | None = None, match: Match | None = None,
+                  tools_json: bytes | None = None) -> tuple[Segment, ...]:
     """The prompt of a Chat Completions request body as ordered segments (see module doc).
 
     Never raises on odd input: unknown roles, part types or missing fields are rendered as
@@ -175,6 +182,7 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     With ``turns``, the request is remembered as the latest turn of its conversation, and the
     messages ``match`` found equal to the previous turn's keep that turn's segments (see
     :mod:`promptcache.normalize.reuse`); the body must then have passed validation.
+    ``tools_json`` is the JSON of ``body["tools"]`` when the caller has it already.
     """
     model = body.get("model")
     model_name = model.strip().lower().rsplit("/", 1)[-1] if isinstance(model, str) else ""
@@ -187,23 +195,25 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     merged = (builder.fmt.merges_system and (bool(tools) or schema_text is not None)
               and _mergeable(message_list))
     if tools:
-        builder.out.extend(_tools_segments(tools_key, tools, builder, merged))
+        known = tools_json if tools_key == "tools" else None
+        builder.out.extend(_tools_segments(tools_key, tools, builder, merged, known))
     if schema_text is not None:
         builder.response_format(schema_text, canonical_json(response_format),
                                 after_tools=bool(tools), merged=merged)
     first_message = builder.message_start = len(builder.out)
     context = (base_path, model if isinstance(model, str) else "", merged)
-    resume = match.resume_point(context) if match is not None else None
-    if resume is None or match is None or match.turn is None:
+    previous = match.resume_point(context) if match is not None else None
+    if previous is None:
         builder.messages(message_list, merged)
     else:
-        builder.out.extend(match.turn.segments[:resume.segments])
-        builder.boundaries.extend(boundary for boundary in match.turn.boundaries
+        turn, resume = previous
+        builder.out.extend(turn.segments[:resume.segments])
+        builder.boundaries.extend(boundary for boundary in turn.boundaries
                                   if boundary.message < resume.message)
-        builder.resume(message_list, merged, resume, match.turn.calls)
+        builder.resume(message_list, merged, resume, turn.calls)
     if turns is not None and turns.intern is not None:
         # New segments become the counter's own objects before the next turn can reuse them.
-        fresh = first_message + (resume.segments if resume is not None else 0)
+        fresh = first_message + (previous[1].segments if previous is not None else 0)
         builder.out[fresh:] = map(partial(turns.intern, facts.encoding), builder.out[fresh:])
     if turns is not None and match is not None:
         turns.remember(match, _turn(context, message_list, match,
@@ -264,14 +274,14 @@ def _tool_entries(body: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return "tools", []
 
 
-def _tools_segments(key: str, tools: list[Any], builder: _Builder,
-                    merged: bool) -> tuple[Segment, ...]:
-    """The tools block's segments, memoized on the tools' JSON (see ``_tools_memo``)."""
-    try:
-        memo_key: _ToolsKey | None = (orjson.dumps(tools), builder.fmt.name,
-                                      f"{builder.base}.{key}", merged)
-    except TypeError:  # not JSON data (keys that are not strings...): build uncached
-        memo_key = None
+def _tools_segments(key: str, tools: list[Any], builder: _Builder, merged: bool,
+                    known_json: bytes | None = None) -> tuple[Segment, ...]:
+    """The tools block's segments, memoized on the tools' JSON (see ``_tools_memo``;
+    ``known_json`` when the caller serialized the list already)."""
+    data = known_json if known_json is not None else serialized_tools(tools)
+    # Not JSON data (keys that are not strings...): built uncached.
+    memo_key: _ToolsKey | None = (None if data is None
+                                  else (data, builder.fmt.name, f"{builder.base}.{key}", merged))
     return _tools_memo.get_or_make(memo_key, lambda: builder.tools_block(
         key, [_render_tool(tool) for tool in tools], merged))
 

@@ -79,8 +79,9 @@ class Match:
     equal: int
     """Leading messages equal (and plain) in both: already valid."""
 
-    def resume_point(self, context: tuple[str, str, bool]) -> Boundary | None:
-        """The furthest boundary rendering can resume from, None to start afresh."""
+    def resume_point(self, context: tuple[str, str, bool]) -> tuple[Turn, Boundary] | None:
+        """The previous turn and the furthest boundary of it rendering can resume from; None
+        to start afresh."""
         turn = self.turn
         if turn is None or turn.context != context:
             return None
@@ -90,7 +91,7 @@ class Match:
                 break
             if boundary.message < self.equal or not boundary.after_group:
                 best = boundary
-        return best
+        return None if best is None else (turn, best)
 
 
 class TurnMemory:
@@ -106,7 +107,6 @@ class TurnMemory:
         self._turns: OrderedDict[bytes, Turn] = OrderedDict()
         self._chars = 0
         self._valid_tools: OrderedDict[bytes, None] = OrderedDict()
-        self._unchecked_tools: bytes | None = None
 
     def match(self, base_path: str, model: object, messages: object) -> Match | None:
         """Find the conversation of a request by its opening messages (system prompt and
@@ -128,29 +128,19 @@ class TurnMemory:
             equal = index + 1
         return Match(key, turn, equal)
 
-    def tools_known_valid(self, tools: object) -> bytes | None:
-        """The JSON of a tools list when an equal one passed validation before (agents send
-        the same tools on every turn), else None."""
-        self._unchecked_tools = None
-        if not isinstance(tools, list) or not tools:
-            return None
-        try:
-            key = orjson.dumps(tools)
-        except TypeError:
-            return None
-        if key in self._valid_tools:
-            self._valid_tools.move_to_end(key)
-            return key
-        self._unchecked_tools = key
-        return None
+    def tools_valid(self, tools_json: bytes | None) -> bool:
+        """True when a tools list with this JSON (see :func:`serialized_tools`) passed validation
+        before: agents send the same tools on every turn."""
+        if tools_json is None or tools_json not in self._valid_tools:
+            return False
+        self._valid_tools.move_to_end(tools_json)
+        return True
 
-    def tools_passed(self) -> None:
-        """The tools list last reported unknown passed validation."""
-        key, self._unchecked_tools = self._unchecked_tools, None
-        if key is not None:
-            self._valid_tools[key] = None
-            if len(self._valid_tools) > TOOL_LISTS:
-                self._valid_tools.popitem(last=False)
+    def remember_valid_tools(self, tools_json: bytes) -> None:
+        """A tools list with this JSON passed validation."""
+        self._valid_tools[tools_json] = None
+        if len(self._valid_tools) > TOOL_LISTS:
+            self._valid_tools.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._turns)
@@ -194,3 +184,14 @@ def _weigh(value: object) -> tuple[int, bool]:
             plain = plain and item_plain
         return total, plain
     return 8, False
+
+
+def serialized_tools(tools: object) -> bytes | None:
+    """The JSON of a request's ``tools`` list, the key both to the tools already validated and
+    to the rendered tools block; None for no list, an empty one, or one that is not JSON data."""
+    if not isinstance(tools, list) or not tools:
+        return None
+    try:
+        return orjson.dumps(tools)
+    except TypeError:  # keys that are not strings, integers beyond 64 bits...
+        return None
