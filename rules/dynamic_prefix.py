@@ -34,6 +34,11 @@ user message, or the end of the prompt), or into request metadata the model does
   tool definition: user-data-in-prefix (PC104). The same data in a conversation message
   (a user's first message, say) is reported here.
 - Text that differs only in whitespace: whitespace-drift (PC105).
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI), and a changing
+  value where, even with it moved, the requests would share less than that minimum (what
+  precedes the value plus the equal tokens after it): the fix would not make anything
+  cacheable. Nor when the earlier request that shares the most with this one is itself below
+  the minimum: it never left a cache entry.
 
 ## Options
 - `max-span-chars` (default 64): the longest differing span that still counts as one value.

@@ -4,9 +4,9 @@
 A request of a stream whose messages (or content blocks of a message), from the first
 difference with an earlier request on, are exactly that request's in another order: the same
 few-shot examples, retrieved documents or reference snippets, shuffled, with more of the
-prompt after them. The earliest such request sets the order compared against (the order a fix
-converges on). The finding names where the orders first differ and how many tokens the
-reshuffle keeps out of the cache.
+prompt after them. The earliest such request (of those long enough to be cached) sets the
+order compared against (the order a fix converges on). The finding names where the orders
+first differ and how many tokens the reshuffle keeps out of the cache.
 
 ## Why it breaks the cache
 The cache holds an exact prefix. Swapping two examples makes the prompt differ from the first
@@ -37,6 +37,10 @@ put the varying part after it.
 - A later turn of a session's conversation that reorders its history: history-rewritten
   (PC109) reports that.
 - The same order every time.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): in the earlier
+  order the request still could not be served from the cache, so the order costs nothing
+  yet. An earlier request below the minimum never left a cache entry, so it does not set the
+  order either; the earliest one at or above the minimum does.
 
 ## Options
 None.
@@ -52,6 +56,7 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import first_divergence, same_content
 from promptcache.rule_api import Context, Group, Rule
+from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.rules._conversation import (
     SegmentKey,
     continues_conversation,
@@ -70,9 +75,15 @@ def check(context: Context) -> Iterator[Hit]:
     """A hit when, from the first difference with an earlier request on, the current request
     holds that request's segments in another order, with more of the prompt after them."""
     current = context.current
+    # Reordering keeps the prompt's length: below the minimum, no order could be cached.
+    if current.prompt_tokens < current.facts.cache.min_tokens:
+        return
     new = current.request.segments
-    # The earliest request with these segments sets the order a fix converges on.
+    # The earliest request with these segments that was long enough to leave a cache entry
+    # sets the order a fix converges on.
     for earlier in context.history:
+        if not cached_before(earlier):
+            continue
         old = earlier.request.segments
         start = first_divergence(old, new)
         if start is None or old[start].kind in _OUTSIDE or new[start].kind in _OUTSIDE:
@@ -82,7 +93,9 @@ def check(context: Context) -> Iterator[Hit]:
             continue
         if in_session(current.request) and continues_conversation(earlier, current):
             continue  # a later turn that reorders its history: history-rewritten's
-        yield _hit(context, earlier, start, end)
+        hit = _hit(context, earlier, start, end)
+        if hit is not None:
+            yield hit
         return
 
 
@@ -118,7 +131,7 @@ def _occurs(segment: Segment, segments: Sequence[Segment], start: int) -> bool:
     return False
 
 
-def _hit(context: Context, earlier: CountedRequest, start: int, end: int) -> Hit:
+def _hit(context: Context, earlier: CountedRequest, start: int, end: int) -> Hit | None:
     current = context.current
     old, new = earlier.request.segments, current.request.segments
     tokens = current.segment_tokens
@@ -131,7 +144,9 @@ def _hit(context: Context, earlier: CountedRequest, start: int, end: int) -> Hit
         source = spare[segment_key(old[index])].popleft()
         if source != index:
             in_order[index] = (new[source], tokens[source])
-    at_risk = context.tokens_gained(earlier, in_order)
+    at_risk = fix_gain(context, earlier, in_order)
+    if at_risk is None:
+        return None  # in the earlier order it would still share less than the minimum
     # Messages the window touches: the one it starts in, and each one it opens.
     messages = sum(1 for segment in new[start + 1:end]
                    if segment.kind is SegmentKind.MESSAGE_FRAME) + 1

@@ -47,6 +47,10 @@ rather than editing old ones.
   those) or only in whitespace (whitespace-drift) or only in an image's settings (the image
   rules).
 - A changed system prompt or tool list: system-prompt-changed (PC108) and the tool rules.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): when the
+  earlier request's prompt is shorter than that, nothing of it was cached, so appending to
+  its history instead would have saved nothing. (A history cut to stay short is still
+  reported when the earlier, uncut prompt reached the minimum.)
 
 ## Options
 None.
@@ -64,6 +68,7 @@ from promptcache.findings import Hit, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Rule
+from promptcache.rules._compare import cached_before
 from promptcache.rules._conversation import (
     Layout,
     Message,
@@ -136,12 +141,21 @@ def check(context: Context) -> Iterator[Hit]:
         if position is None:
             continue
         # The latest request of this conversation: compare with it, or with nothing.
+        if not _cached(earlier, before):
+            return  # never cached: appending instead would have saved nothing
         if not _same_instructions(earlier, before, current, now):
             return  # tools or system prompt changed: other rules report that
         rewrite = _classify(earlier, before, current, now, position)
         if rewrite is not None:
             yield _hit(context, earlier, now, position, rewrite)
         return
+
+
+def _cached(earlier: CountedRequest, before: Layout) -> bool:
+    """True when ``earlier``'s prompt, up to its reply priming (what an append-only next turn
+    would share with it), reaches the minimum cacheable length."""
+    return cached_before(earlier) and (sum(earlier.segment_tokens[:before.messages[-1].end])
+                                       >= earlier.facts.cache.min_tokens)
 
 
 def _same_instructions(earlier: CountedRequest, before: Layout, current: CountedRequest,

@@ -29,6 +29,11 @@ very end, after everything shared.
 - An id at the end of the prompt, where nothing shared follows it.
 - Requests that differ in large parts, or only in what they append.
 - Fewer than `min-shared-tokens` equal tokens after the id.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI), and an id
+  where, even with it moved, the requests would share less than that minimum (what precedes
+  the id plus the equal tokens after it): the fix would not make anything cacheable. Nor when
+  the earlier request that shares the most with this one is itself below the minimum: it never
+  left a cache entry.
 - Other changing values: times (PC102), per-user data (PC104), counters and random tokens
   with no id label (PC101).
 

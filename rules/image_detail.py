@@ -23,6 +23,11 @@ function that builds image parts.
 ## Will not fire on
 - Different images with different settings.
 - The same image always sent with the same setting, explicit or not.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): with the
+  earlier `detail` the request still could not be served from the cache, so the setting
+  costs no cached tokens yet. An earlier request below the minimum never left a cache entry,
+  so it does not set the `detail` compared against either; the first one at or above the
+  minimum that sent the image does.
 
 ## Options
 None.
@@ -36,6 +41,7 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import ImageRef
 from promptcache.rule_api import Context, Group, Rule
+from promptcache.rules._compare import cached_before, fix_gain
 
 
 def _images(request: CountedRequest) -> Iterator[tuple[int, ImageRef]]:
@@ -49,9 +55,13 @@ def _images(request: CountedRequest) -> Iterator[tuple[int, ImageRef]]:
 def check(context: Context) -> Iterator[Hit]:
     """A hit for each image this request sends with another detail than before."""
     current = context.current
+    if not current.image_indexes:
+        return  # the common case: no image to compare
     reported: set[str] = set()
     seen: dict[str, tuple[int, ImageRef, CountedRequest]] = {}
     for earlier in context.history:
+        if not earlier.image_indexes or not cached_before(earlier):
+            continue  # no image, or too short to have left a cache entry
         for position, image in _images(earlier):
             # The first time the stream sent the image sets the detail the fix converges on.
             seen.setdefault(image.identity, (position, image, earlier))
@@ -62,12 +72,13 @@ def check(context: Context) -> Iterator[Hit]:
         position, before, where = previous
         if before.detail == image.detail:
             continue
-        reported.add(image.identity)
-        segment = current.request.segments[index]
         # What sending the image as the earlier request did would have shared with it.
         as_before = where.request.segments[position]
-        at_risk = context.tokens_gained(
-            where, {index: (as_before, where.segment_tokens[position])})
+        at_risk = fix_gain(context, where, {index: (as_before, where.segment_tokens[position])})
+        if at_risk is None:
+            continue  # as before it would still share less than the minimum
+        reported.add(image.identity)
+        segment = current.request.segments[index]
         yield Hit(
             location=current.request.location,
             path=segment.path,

@@ -7,7 +7,8 @@ replaced by another image (another URL or other data), the images in another ord
 image added. The rule looks at the first place where the two prompts differ, and only where
 this request continues the earlier conversation: it also re-sends the message that followed
 (for example the assistant's answer about the image), so the two are demonstrably the same
-conversation. The first request that sent the message sets the form compared against.
+conversation. The first request that sent the message (of those long enough to be cached) sets
+the form compared against.
 
 ## Why it breaks the cache
 Images are part of the cached prefix, identified by their URL or data. Changing one in the
@@ -37,6 +38,10 @@ summarizing), not a little more each turn.
 - A history message whose text changed too (a rewrite, not an image change).
 - A request that does not re-send what followed the image in an earlier request (another
   conversation that happens to start alike).
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): with the
+  images as first sent the request still could not be served from the cache, so the change
+  costs nothing yet. An earlier request below the minimum never left a cache entry, so it is
+  not compared against either.
 
 ## Options
 None.
@@ -55,6 +60,7 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import first_divergence, same_content
 from promptcache.rule_api import Context, Group, Rule
+from promptcache.rules._compare import cached_before, gain_beyond_best
 
 _KIND = attrgetter("kind")
 _MESSAGE = re.compile(r"\.(?:messages|input)\[\d+\]")
@@ -134,13 +140,17 @@ def check(context: Context) -> Iterator[Hit]:
     for earlier in context.history:
         if not positions and not earlier.image_indexes:
             continue
+        if not cached_before(earlier):
+            continue  # too short to have left a cache entry: nothing to lose against it
         old = earlier.request.segments
         index = _image_divergence(old, segments, {*positions, *earlier.image_indexes})
         if index is None:
             continue
         change = _change(old, segments, index)
         if change is not None and _continues(context, change):
-            yield _hit(context, earlier, change)
+            hit = _hit(context, earlier, change)
+            if hit is not None:
+                yield hit
             return
 
 
@@ -198,11 +208,13 @@ def _continues(context: Context, change: _Change) -> bool:
     return False
 
 
-def _hit(context: Context, earlier: CountedRequest, change: _Change) -> Hit:
+def _hit(context: Context, earlier: CountedRequest, change: _Change) -> Hit | None:
+    at_risk = _gain(context, change)
+    if at_risk is None:
+        return None  # with the images as before it would still share less than the minimum
     request = context.current.request
     new = request.segments
     repair: Repair | None = None
-    at_risk = _gain(context, change)
     if change.kind in ("replaced", "reordered"):
         replacements = {
             index: replace(before, path=after.path)
@@ -279,10 +291,11 @@ def _surplus(more: Sequence[tuple[int, Segment]],
     return surplus
 
 
-def _gain(context: Context, change: _Change) -> int:
+def _gain(context: Context, change: _Change) -> int | None:
     """What the current request would share with the best earlier request of the stream had
     the images of the changed message been as before, beyond what it already shares with any
-    earlier request. Every earlier request counts (one that re-sent the message with other
+    earlier request; None when that is below the minimum cacheable length. Every earlier
+    request long enough to have been cached counts (one that re-sent the message with other
     images still shows what the fixed prompt would share): replaced or reordered images are
     taken as equal, removed ones as still there, added ones as moved out of the message."""
     current = context.current
@@ -293,6 +306,8 @@ def _gain(context: Context, change: _Change) -> int:
             if _image_in(segment, message)]
     most = 0
     for earlier in context.history:
+        if not cached_before(earlier):
+            continue
         theirs = [(index, segment) for index, segment in enumerate(earlier.request.segments)
                   if _image_in(segment, message)]
         if in_place:
@@ -314,8 +329,7 @@ def _gain(context: Context, change: _Change) -> int:
             # Past the message: its images would have been shared too.
             shared += sum(current.segment_tokens[i] for i, _ in mine)
         most = max(most, shared)
-    best = context.best_match()
-    return max(0, most - (best[1].tokens if best else 0))
+    return gain_beyond_best(context, most)
 
 
 def _image_in(segment: Segment, message: str) -> bool:

@@ -27,7 +27,10 @@ Pick the model once per session. If some turns need a stronger model, route whol
 - Requests without a session (no cache key, session id or user): consecutive requests of a
   plain log are unrelated.
 - A switch where the second request re-sends less of the first than the model's minimum
-  cacheable length (nothing was cached to lose).
+  cacheable length, or where the first request was itself below its model's minimum (1,024
+  tokens for OpenAI): nothing was cached to lose. Tokenizers differ between model families,
+  so the re-sent part may reach the minimum in the new model's tokens while the first
+  request, in its own, did not.
 - Requests that do not name a model.
 
 ## Options

@@ -26,7 +26,8 @@ conversation.
 ## Will not fire on
 - Requests without a session (no cache key, session id or user).
 - A change where the second request re-sends less of the first than the model's minimum
-  cacheable length (nothing was cached to lose).
+  cacheable length, or where the first request was itself below it (1,024 tokens for
+  OpenAI): nothing was cached to lose.
 - An effort left out on one request and set to `medium` or `none` on the other: those are the
   models' defaults (`medium` for o-series and gpt-5, `none` for gpt-5.1 and later), so the two
   may well be the same setting.

@@ -31,7 +31,8 @@ a separate request with a short prompt of its own.
 - Switching between no response format, `text` and `json_object`: they add nothing to the
   prompt.
 - A change where the second request re-sends less of the first than the model's minimum
-  cacheable length (nothing was cached to lose).
+  cacheable length, or where the first request was itself below it (1,024 tokens for
+  OpenAI): nothing was cached to lose.
 
 ## Options
 None.
@@ -69,7 +70,12 @@ def _body(segment: Segment) -> str:
 
 
 def _label(request: CountedRequest) -> str:
-    """The schema's name and a short digest of its rendering (equal renderings, equal labels)."""
+    """The schema's name and a short digest of its rendering (equal renderings, equal labels),
+    worked out once per request (each is compared again with the next)."""
+    return request.derived(_make_label)
+
+
+def _make_label(request: CountedRequest) -> str:
     segment = _format_segment(request)
     if segment is None:
         return _NONE

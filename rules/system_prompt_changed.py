@@ -45,6 +45,9 @@ whole conversation; change it between sessions. If part of it must follow the co
   rules report those) or only in whitespace (whitespace-drift).
 - A changed system prompt whose conversation does not continue (parallel requests from one
   template: volatile-before-stable, PC106, reports volatile content there).
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): when the
+  previous turn's prompt, up to the end of its conversation, is shorter than that, nothing of
+  it was cached, so keeping its system prompt would have saved nothing.
 
 ## Options
 - `report-single-change` (default false): also report a session's first rewrite of its
@@ -62,6 +65,7 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment
 from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Rule
+from promptcache.rules._compare import cached_before
 from promptcache.rules._conversation import (
     Layout,
     differing_span,
@@ -100,7 +104,12 @@ def check(context: Context) -> Iterator[Hit]:
             chain.append((earlier, before, _system_text(old, before)))
     if not chain:
         return
-    _, before, previous_text = chain[-1]
+    previous, before, previous_text = chain[-1]
+    # What keeping the previous turn's system prompt would have shared with it: its prompt up
+    # to the end of its conversation. Below the minimum it was never cached: nothing to lose.
+    if not cached_before(previous) or (sum(previous.segment_tokens[:before.conversation[-1].end])
+                                       < current.facts.cache.min_tokens):
+        return
     text = _system_text(new, now)
     if not substantially_different(previous_text, text):
         return

@@ -31,6 +31,11 @@ but even then put it last, after everything shared.
 - A time that changes together with large parts of the prompt (different conversations), or
   requests that differ only in what they append.
 - Fewer than `min-shared-tokens` equal tokens after the time.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI), and a time
+  where, even with it moved, the requests would share less than that minimum (what precedes
+  the time plus the equal tokens after it): the fix would not make anything cacheable. Nor
+  when the earlier request that shares the most with this one is itself below the minimum: it
+  never left a cache entry.
 - Other changing values: identifiers (PC103), per-user data (PC104), counters and anything
   else (PC101).
 

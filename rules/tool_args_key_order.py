@@ -6,8 +6,8 @@ and that this request re-sends at the same place with the same arguments, but wr
 differently: keys in another order, or other JSON formatting (non-ASCII characters escaped
 on one side only), with or without spacing changes besides. The earlier request must share
 everything before the call with this one, so the two are demonstrably the same conversation.
-The first request that sent the call sets the form compared against, so every later request
-that re-sends it otherwise is reported.
+The first request that sent the call (of those long enough to be cached) sets the form
+compared against, so every later request that re-sends it otherwise is reported.
 
 ## Why it breaks the cache
 The provider caches the prompt text, not the meaning of the JSON: `{"city":"Oslo","unit":"c"}`
@@ -33,6 +33,11 @@ back unchanged on every later turn; never parse and re-serialize it.
 - The newest turn's calls, before they were ever re-sent.
 - Requests that do not share everything before the call (another conversation that happens
   to make the same call at the same place).
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): with the call
+  in the earlier form the request would still share less than that minimum with the earlier
+  one, so the re-serialization costs nothing yet. An earlier request below the minimum never
+  left a cache entry, so it does not set the form either; the first one at or above the
+  minimum does.
 
 ## Options
 None.
@@ -41,7 +46,7 @@ None.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 
 from promptcache.counting import CountedRequest
@@ -49,6 +54,7 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars
 from promptcache.rule_api import Context, Group, Rule
+from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.snippets import around, excerpt
 
 _LEADING = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT})
@@ -57,14 +63,15 @@ _PARALLEL = "multi_tool_use.parallel"
 """The key the normalizer gives an assistant message with several calls (one wrapper call)."""
 
 
-def _calls(segments: Sequence[Segment]) -> list[tuple[int, Segment]]:
-    return [(index, segment) for index, segment in enumerate(segments)
-            if segment.kind is SegmentKind.TOOL_CALL and segment.canonical]
+def _calls(counted: CountedRequest) -> tuple[tuple[int, Segment], ...]:
+    return tuple((index, segment) for index, segment in enumerate(counted.request.segments)
+                 if segment.kind is SegmentKind.TOOL_CALL and segment.canonical)
 
 
-def _messages_start(segments: Sequence[Segment]) -> int:
+def _messages_start(counted: CountedRequest) -> int:
     """Index of the first segment after the tools and schema: history indices align from here
     even when the tools differ."""
+    segments = counted.request.segments
     for index, segment in enumerate(segments):
         if segment.kind not in _LEADING:
             return index
@@ -74,16 +81,17 @@ def _messages_start(segments: Sequence[Segment]) -> int:
 def check(context: Context) -> Iterator[Hit]:
     """A hit when a re-sent tool call is written otherwise than when the stream first sent it."""
     current = context.current
-    segments = current.request.segments
-    calls = _calls(segments)
+    calls = current.derived(_calls)
     if not calls or not context.history:
         return
-    start = _messages_start(segments)
+    start = current.derived(_messages_start)
     # path -> (the stream's first form of the call, the request that sent it)
     forms: dict[str, tuple[Segment, CountedRequest]] = {}
     for earlier in context.history:
+        if not cached_before(earlier):
+            continue  # never cached: its form of the call is not what a fix converges on
         old_segments = earlier.request.segments
-        shift = _messages_start(old_segments) - start
+        shift = earlier.derived(_messages_start) - start
         for index, call in calls:
             if call.path in forms:
                 continue
@@ -109,7 +117,9 @@ def check(context: Context) -> Iterator[Hit]:
         where: (replace(segment, text=forms[segment.path][0].text),
                 segment.fixed_tokens + len(context.encode(forms[segment.path][0].text)))
         for where, segment in changed}
-    at_risk = context.tokens_gained(earlier, replacements)
+    at_risk = fix_gain(context, earlier, replacements)
+    if at_risk is None:
+        return  # in the earlier form it would still share less than the minimum
     more = f" (and {len(changed) - 1} later calls likewise)" if len(changed) > 1 else ""
     yield Hit(
         location=current.request.location,

@@ -31,7 +31,8 @@ keep the tool list and the setting fixed and say so in the newest message, or us
 - Two `allowed_tools` choices with different lists: OpenAI offers `allowed_tools` precisely so
   that the tools, and the cached prefix, stay the same while the callable subset changes.
 - A change where the second request re-sends less of the first than the model's minimum
-  cacheable length (nothing was cached to lose).
+  cacheable length, or where the first request was itself below it (1,024 tokens for
+  OpenAI): nothing was cached to lose.
 
 ## Options
 None.

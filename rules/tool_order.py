@@ -2,10 +2,11 @@
 
 ## What it detects
 A request whose tool definitions are exactly those of an earlier request in the same stream
-(same names, same definitions) but in another order. The earliest such request sets the order
-compared against, so a log that switches order once reports every request after the switch,
-with the tokens lost where the switch happened. The finding shows both orders up to
-the first difference and how many tokens the reordering kept out of the cache.
+(same names, same definitions) but in another order. The earliest such request (of those
+long enough to be cached) sets the order compared against, so a log that switches order once
+reports every request after the switch, with the tokens lost where the switch happened. The
+finding shows both orders up to the first difference and how many tokens the reordering kept
+out of the cache.
 
 ## Why it breaks the cache
 Tool definitions are rendered at the very start of the prompt, in the order they are sent.
@@ -25,6 +26,10 @@ Send tools in one fixed order, for example sorted by name, built once at start-u
 - Requests whose tool sets differ (a tool added, removed or edited): that is a different
   problem with its own rule.
 - A single tool, or requests without tools.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): with the tools
+  in the earlier order the request still could not be served from the cache, so the order
+  costs nothing yet. An earlier request below the minimum never left a cache entry, so it
+  does not set the order either; the earliest one at or above the minimum does.
 
 ## Options
 None.
@@ -38,43 +43,58 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.rule_api import Context, Group, Rule
+from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.snippets import excerpt
 
 _SHOWN_NAMES = 4
 
 
-def _tools(request: CountedRequest) -> list[Segment]:
-    return [segment for segment in request.request.segments if segment.kind is SegmentKind.TOOL]
+def _tools(request: CountedRequest) -> tuple[Segment, ...]:
+    return tuple(segment for segment in request.request.segments
+                 if segment.kind is SegmentKind.TOOL)
 
 
-def _signature(tools: Sequence[Segment]) -> list[tuple[str, str]]:
-    return sorted((tool.key, tool.text) for tool in tools)
+def _signature(request: CountedRequest) -> list[tuple[str, str]]:
+    """The tools regardless of order (worked out once per request: see ``derived``)."""
+    return sorted((tool.key, tool.text) for tool in request.derived(_tools))
 
 
 def check(context: Context) -> Iterator[Hit]:
     """A hit when an earlier request had the same tool definitions in another order."""
-    current_tools = _tools(context.current)
+    current = context.current
+    # Reordering keeps the prompt's length: below the minimum, no order could be cached.
+    if current.prompt_tokens < current.facts.cache.min_tokens:
+        return
+    current_tools = current.derived(_tools)
     if len(current_tools) < 2:
         return
-    signature = _signature(current_tools)
-    # The earliest request with these tools sets the order a fix converges on.
+    signature = current.derived(_signature)
+    # The earliest request with these tools that was long enough to leave a cache entry sets
+    # the order a fix converges on.
     for earlier in context.history:
-        earlier_tools = _tools(earlier)
-        if len(earlier_tools) != len(current_tools) or _signature(earlier_tools) != signature:
+        if not cached_before(earlier):
+            continue
+        earlier_tools = earlier.derived(_tools)
+        if (len(earlier_tools) != len(current_tools)
+                or earlier.derived(_signature) != signature):
             continue
         if [tool.text for tool in earlier_tools] != [tool.text for tool in current_tools]:
-            yield _hit(context, earlier, earlier_tools, current_tools)
+            hit = _hit(context, earlier, earlier_tools, current_tools)
+            if hit is not None:
+                yield hit
         return
 
 
-def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment],
-         current_tools: list[Segment]) -> Hit:
+def _hit(context: Context, earlier: CountedRequest, earlier_tools: Sequence[Segment],
+         current_tools: Sequence[Segment]) -> Hit | None:
     current = context.current
+    fixed_order = _in_order(context, earlier_tools)
+    at_risk = fix_gain(context, earlier, fixed_order)
+    if at_risk is None:
+        return None  # in the earlier order it would still share less than the minimum
     moved = next(index for index, (left, right) in enumerate(zip(earlier_tools, current_tools,
                                                                  strict=True))
                  if left.text != right.text)
-    fixed_order = _in_order(context, earlier_tools)
-    at_risk = context.tokens_gained(earlier, fixed_order)
     return Hit(
         location=current.request.location,
         path=current_tools[moved].path,
@@ -92,7 +112,8 @@ def _hit(context: Context, earlier: CountedRequest, earlier_tools: list[Segment]
     )
 
 
-def _in_order(context: Context, order: list[Segment]) -> dict[int, tuple[Segment, int]]:
+def _in_order(context: Context,
+              order: Sequence[Segment]) -> dict[int, tuple[Segment, int]]:
     """The current request's tools moved into ``order``: slot index -> (tool, its tokens)."""
     current = context.current
     segments, tokens = current.request.segments, current.segment_tokens

@@ -4,9 +4,9 @@
 A tool definition (the same name) or a structured-output schema whose JSON value is the same
 as in an earlier request of the stream, but whose keys come in another order (the order of
 its properties, or of the keys inside `parameters`), so that it renders to different prompt
-text. The first request of the stream that sent the same value sets the form compared
-against, so a log that switches order once reports every request after the switch, with the
-tokens lost where the switch happened.
+text. The first request of the stream that sent the same value (of those long enough to be
+cached) sets the form compared against, so a log that switches order once reports every
+request after the switch, with the tokens lost where the switch happened.
 
 ## Why it breaks the cache
 The provider renders a tool's parameters, and a schema, in the order their keys arrive:
@@ -33,6 +33,10 @@ sorted keys) before sending.
 - Key-order differences the provider does not render (keys of the tool object itself, such as
   `name` before `description`).
 - Tools reordered as a whole (tool-order reports that).
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): with the keys
+  in the earlier order the request still could not be served from the cache, so the order
+  costs nothing yet. An earlier request below the minimum never left a cache entry, so it
+  does not set the form either; the first one at or above the minimum does.
 
 ## Options
 None.
@@ -48,6 +52,7 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars
 from promptcache.rule_api import Context, Group, Rule
+from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.snippets import around, excerpt
 
 _LEADING = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT})
@@ -97,9 +102,12 @@ def check(context: Context) -> Iterator[Hit]:
         wanted.setdefault(_slot(segment), (index, segment))
     if not wanted:
         return
-    # The earliest request that sent the same value sets the form a fix converges on.
+    # The earliest request that sent the same value, and was long enough to leave a cache
+    # entry, sets the form a fix converges on.
     forms: dict[str, tuple[Segment, CountedRequest]] = {}
     for earlier in context.history:
+        if not cached_before(earlier):
+            continue
         for _, segment in _leading(earlier.request.segments):
             slot = _slot(segment)
             entry = wanted.get(slot)
@@ -113,11 +121,13 @@ def check(context: Context) -> Iterator[Hit]:
         and _split(forms[slot][0])[1] != _split(segment)[1])
     if not changed:
         return
-    yield _hit(context, changed, forms)
+    hit = _hit(context, changed, forms)
+    if hit is not None:
+        yield hit
 
 
 def _hit(context: Context, changed: list[tuple[int, str]],
-         forms: dict[str, tuple[Segment, CountedRequest]]) -> Hit:
+         forms: dict[str, tuple[Segment, CountedRequest]]) -> Hit | None:
     request = context.current.request
     replacements: dict[int, tuple[Segment, int]] = {}
     for index, slot in changed:
@@ -128,8 +138,10 @@ def _hit(context: Context, changed: list[tuple[int, str]],
                                segment.fixed_tokens + len(context.encode(text)))
     index, slot = changed[0]
     form, earlier = forms[slot]
+    at_risk = fix_gain(context, earlier, replacements)
+    if at_risk is None:
+        return None  # in the earlier form it would still share less than the minimum
     old_line, new_line = _first_different_line(_split(form)[1], _split(request.segments[index])[1])
-    at_risk = context.tokens_gained(earlier, replacements)
     others = [_slot_name(name) for _, name in changed[1:]]
     more = ""
     if others:

@@ -34,7 +34,8 @@ message). If the set must change, change it once, not back and forth.
 - The same tools in another order (tool-order reports that) or with their JSON keys in
   another order (tool-schema-key-order).
 - A change where the tools and what the request re-sends after them stay below the model's
-  minimum cacheable length (nothing cacheable was lost).
+  minimum cacheable length (nothing cacheable was lost), or where the previous request was
+  below it (it left no cache entry): a tool added to a prompt just under the minimum, say.
 - Unrelated requests (two applications on one model, without sessions) that share nothing
   after the tools.
 - Requests that send no tools, like the previous one (a missing and an empty list alike).
@@ -51,7 +52,7 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import body_path, carried_tokens
+from promptcache.rules._compare import body_path, cached_before, carried_tokens
 from promptcache.snippets import excerpt
 
 _TOOL_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME})
@@ -75,6 +76,7 @@ def _same_definition(old: Segment, new: Segment) -> bool:
 
 
 def _signature(request: CountedRequest) -> list[tuple[str, str]]:
+    """The tools regardless of order (worked out once per request: see ``derived``)."""
     return sorted((tool.key, tool.text) for _, tool in _tools(request.request.segments))
 
 
@@ -83,6 +85,8 @@ def check(context: Context) -> Iterator[Hit]:
     if not context.history:
         return
     current, previous = context.current, context.history[-1]
+    if not cached_before(previous):
+        return  # too short to have left a cache entry: the change lost nothing
     new_tools = _tools(current.request.segments)
     old_tools = _tools(previous.request.segments)
     if len(new_tools) == len(old_tools) and all(
@@ -102,7 +106,10 @@ def check(context: Context) -> Iterator[Hit]:
     # the best prefix any earlier request shares. The difference is what the change costs.
     block = sum(current.segment_tokens[:_end(new_tools)])
     after = carried_tokens(current, previous, _TOOL_KINDS)
-    if block + after < current.facts.cache.min_tokens:
+    # Both the re-sent prompt and the one kept in the cache (the previous tools block before
+    # it) must reach the minimum: below it nothing was cached, or nothing could be served.
+    old_block = sum(previous.segment_tokens[:_end(old_tools)])
+    if min(block, old_block) + after < current.facts.cache.min_tokens:
         return
     best = context.best_match()
     at_risk = max(0, block + after - (best[1].tokens if best else 0))
@@ -152,9 +159,9 @@ def _describe(added: list[str], removed: list[str], edited: list[str]) -> str:
 
 def _back_to(context: Context, current: CountedRequest) -> CountedRequest | None:
     """An earlier request (before the previous one) with exactly the current tools."""
-    signature = _signature(current)
+    signature = current.derived(_signature)
     for earlier in reversed(context.history[:-1]):
-        if _signature(earlier) == signature:
+        if earlier.derived(_signature) == signature:
             return earlier
     return None
 

@@ -33,6 +33,11 @@ through a tool the model calls when it needs the details.
 - A single capitalized word with no cue before it ("Plan: Basic" / "Plan: Premium"): not
   taken for a name (dynamic-prefix reports it).
 - Fewer than `min-shared-tokens` equal tokens after the data.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI), and user data
+  where, even with it moved, the requests would share less than that minimum (what precedes
+  the data plus the equal tokens after it): the fix would not make anything cacheable. Nor
+  when the earlier request that shares the most with this one is itself below the minimum: it
+  never left a cache entry.
 
 ## Options
 - `max-span-chars` (default 64): the longest differing span that still counts as one value.

@@ -41,6 +41,11 @@ message of instructions, followed by a user message holding the context and the 
 - A later turn of a session's conversation: if its system prompt or history changed,
   system-prompt-changed (PC108) or history-rewritten (PC109) report it.
 - Changing images, tools or response format (their own rules).
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI), and changes
+  where, with the stable part moved first, the requests would still share less than that
+  minimum (what precedes the change plus the identical run): the fix would not make anything
+  cacheable. An earlier request below the minimum never left a cache entry, so it is not
+  compared with.
 
 ## Options
 - `min-shared-tokens` (default 256): how many identical tokens must follow the changing part.
@@ -55,8 +60,9 @@ from dataclasses import dataclass, replace
 from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
-from promptcache.prefix import first_divergence, same_content
+from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Rule
+from promptcache.rules._compare import cached_before
 from promptcache.rules._conversation import (
     SHORT_SPAN_CHARS,
     SegmentKey,
@@ -100,17 +106,25 @@ def check(context: Context) -> Iterator[Hit]:
     by a long identical run."""
     current = context.current
     minimum = int(context.options["min-shared-tokens"])
-    if current.prompt_tokens < minimum:
+    cacheable = current.facts.cache.min_tokens
+    # Moving content keeps the prompt's length: below the minimum, no order could be cached.
+    if current.prompt_tokens < max(minimum, cacheable):
         return
     new = current.request.segments
     for earlier in reversed(context.history):
+        if not cached_before(earlier):
+            continue  # too short to have left a cache entry: nothing after the change was lost
         old = earlier.request.segments
-        start = first_divergence(old, new)
+        start = context.divergence(earlier)
         if start is None or not _movable(old[start]) or not _movable(new[start]):
             continue  # one extends the other, or the difference is not in message text
         found = (_segment_run(current, old, new, start, minimum)
                  or _inside_segment(context, old, new, start, minimum))
         if found is None:
+            continue
+        # With the stable part first in both, they would share what precedes the change and
+        # the identical run: below the minimum, that could not be cached either.
+        if context.shared_with(earlier).tokens + found.tokens < cacheable:
             continue
         if in_session(current.request) and continues_conversation(earlier, current):
             continue  # a later turn: system-prompt-changed or history-rewritten report it

@@ -5,8 +5,9 @@ A segment (the same message, tool definition or tool call, at the same JSON path
 differs from the earlier request's only in whitespace: `\\r\\n` instead of `\\n`, trailing
 spaces, runs of spaces or blank lines, a leading or trailing newline, re-serialized JSON
 spacing. The stream's first request sets the form compared against (so a log that changes
-form once reports every request after the change); when its text differs for real, the
-earlier request sharing the longest prefix is compared instead. The finding says which kind
+form once reports every request after the change); when its text differs for real, or it
+is too short to have been cached, the earlier request sharing the longest prefix is
+compared instead. The finding says which kind
 of whitespace changed and how many tokens follow the change.
 
 ## Why it breaks the cache
@@ -34,6 +35,10 @@ serialize JSON with fixed separators.
 - A change with fewer than `min-shared-tokens` equal tokens after it (a trailing newline on
   the last message).
 - Requests that differ only in what they append.
+- Prompts below the model's minimum cacheable length (1,024 tokens for OpenAI): with the
+  whitespace as before the request still could not be served from the cache, so the drift
+  costs nothing yet. An earlier request below the minimum never left a cache entry, so it is
+  not compared against either.
 
 ## Options
 - `min-shared-tokens` (default 32): how many tokens from the first whitespace change on must
@@ -56,6 +61,7 @@ from promptcache.detect.dynamic_span import (
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.prefix import common_prefix_chars, first_divergence, shared_prefix
 from promptcache.rule_api import Context, Rule
+from promptcache.rules._compare import cached_before, gain_beyond_best
 from promptcache.snippets import around
 
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
@@ -79,6 +85,8 @@ def check(context: Context) -> Iterator[Hit]:
 
 
 def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
+    if not cached_before(earlier):
+        return None  # too short to have left a cache entry: nothing to lose against it
     current = context.current
     old_segments, new_segments = earlier.request.segments, current.request.segments
     index = first_divergence(old_segments, new_segments)
@@ -96,10 +104,13 @@ def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
     segments = (*new_segments[:index], fixed, *new_segments[index + 1:])
     tokens = (*current.segment_tokens[:index], fixed_tokens,
               *current.segment_tokens[index + 1:])
-    equal_after = (shared_prefix(old_segments, segments, tokens, context.encode).tokens
-                   - context.shared_with(earlier).tokens)
+    shared_fixed = shared_prefix(old_segments, segments, tokens, context.encode).tokens
+    equal_after = shared_fixed - context.shared_with(earlier).tokens
     if equal_after < int(context.options["min-shared-tokens"]):
         return None
+    at_risk = gain_beyond_best(context, shared_fixed)
+    if at_risk is None:
+        return None  # as before it would still share less than the minimum
     start = common_prefix_chars(old.text, new.text)
     where = slot_name(new)
     return Hit(
@@ -112,7 +123,7 @@ def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
                  "cached"),
         fix=("Render this text the same way every time: normalize line endings and "
              "trailing whitespace in one place, and send history exactly as first sent."),
-        tokens_at_risk=context.tokens_gained(earlier, {index: (fixed, fixed_tokens)}),
+        tokens_at_risk=at_risk,
         snippet=(f"{around(old.text, start, start + 1, 28)} -> "
                  f"{around(new.text, start, start + 1, 28)}"),
         compared_with=earlier.request.location,

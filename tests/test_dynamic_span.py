@@ -17,7 +17,7 @@ from promptcache.model import Segment, SegmentKind
 from promptcache.rules import ALL_RULES
 from promptcache.values import ID_KINDS, TIME_KINDS, USER_DATA_KINDS, classify, with_article
 
-from .test_rule_cases import POLICY
+from .test_rule_cases import LEAK_REPORT, POLICY
 
 
 @pytest.mark.parametrize(("old", "new", "before", "label"), [
@@ -92,7 +92,7 @@ SPAN_RULES = {"PC101", "PC102", "PC103", "PC104", "PC105"}
 
 def _record(first_line: str, role: str = "system") -> dict[str, Any]:
     return {"request": {"model": "gpt-4o", "prompt_cache_key": "bot", "messages": [
-        {"role": role, "content": f"{first_line}\n\n{POLICY}"},
+        {"role": role, "content": f"{first_line}\n\n{POLICY}\n{LEAK_REPORT}"},
         {"role": "user", "content": "Is storm damage to a fence covered?"}]}}
 
 

@@ -23,8 +23,8 @@ def test_mypy_strict() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_on_the_fuzz_harness() -> None:
-    # Not part of the package, so not in [tool.mypy] packages; the strategies it shares
-    # with the property tests come along through its import.
-    result = _run("mypy", "fuzz/fuzz_audit.py")
+def test_mypy_strict_on_the_fuzz_harness_and_benchmarks() -> None:
+    # Not part of the package, so not in [tool.mypy] packages; the strategies the harness
+    # shares with the property tests come along through its import.
+    result = _run("mypy", "fuzz/fuzz_audit.py", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -221,7 +221,7 @@ def test_hidden_prompt_text_is_omitted_from_messages() -> None:
 # --- every output path ----------------------------------------------------------------------
 
 SHARED = ("Answer questions about orders, refunds and deliveries for the ZEPHYRQUILL store, "
-          "politely and briefly. " * 40).strip()
+          "politely and briefly. " * 60).strip()
 SENTINELS = ("MARBLEFINCH", "WOMBATCREST", "ZEPHYRQUILL", "PELICANMOSS", "QUOKKAVALE")
 """Words of the prompts (and of the user ids, keys and a bad value) that --no-snippets must
 keep out of every output; MARBLEFINCH and WOMBATCREST sit next to the changing values."""

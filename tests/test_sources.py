@@ -58,6 +58,38 @@ def test_pretty_printed_single_object(tmp_path: Path) -> None:
     assert _lines(items) == [("RawRecord", 2)]
 
 
+@pytest.mark.parametrize(("name", "text"), [
+    ("array.json", '[\n  {"a": 1},\n  {"a": 2}\n]\n'),
+    ("pretty.json", '\n\n{\n  "messages": [],\n  "padding": "xxxxxxxxxxxxxxxxxxxxxxxx"\n}\n'),
+])
+def test_a_json_document_over_the_limit_is_refused_unread_and_the_next_file_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    # A document is held whole to be decoded: past the limit it is one error, not gigabytes.
+    monkeypatch.setattr("promptcache.load.sources.MAX_DOCUMENT_BYTES", 24)
+    big = tmp_path / name
+    big.write_text(text, encoding="utf-8")
+    small = tmp_path / "small.json"
+    small.write_text('[{"a": 1}]\n', encoding="utf-8")
+    items = list(read_records([str(big), str(small)]))
+    start = next(number for number, line in enumerate(text.splitlines(), 1) if line.strip())
+    assert _lines(items) == [("LoadError", start), ("RawRecord", 1)]
+    error = items[0]
+    assert isinstance(error, LoadError)
+    assert error.location.file == str(big)
+    assert error.message == ("JSON document over 0 MiB, too large to read whole: not audited; "
+                             "write big logs as JSONL, one record per line (for an array: "
+                             "jq -c '.[]')")
+
+
+def test_a_json_document_at_the_limit_is_read(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    text = '[{"a": 1}, {"a": 2}]'
+    monkeypatch.setattr("promptcache.load.sources.MAX_DOCUMENT_BYTES", len(text))
+    log = tmp_path / "log.json"
+    log.write_text(text, encoding="utf-8")
+    assert _lines(_read(log)) == [("RawRecord", 1), ("RawRecord", 1)]
+
+
 def test_broken_json_document_names_the_line(tmp_path: Path) -> None:
     log = tmp_path / "bad.json"
     log.write_text('[\n {"a": 1},\n {"a": }\n]\n', encoding="utf-8")

@@ -12,6 +12,7 @@ shared/domain.md sections 1 and 4.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 CATALOG_DATE = "2026-11-01"
 """When the facts below were last checked against the providers' documentation."""
@@ -119,6 +120,7 @@ def lifetimes_note() -> str:
     return ", ".join(f"{family} {seconds:g} s" for family, seconds in sorted(families.items()))
 
 
+@lru_cache(maxsize=1024)  # asked for every request; a log names few models
 def facts_for(model: str) -> ModelFacts:
     """The row for ``model`` by longest prefix, or :data:`FALLBACK`."""
     name = model.strip().lower()

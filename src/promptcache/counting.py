@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from operator import attrgetter, is_, itemgetter
-from typing import cast
+from typing import TypeVar, cast
 
 from promptcache.catalog import ModelFacts, facts_for
 from promptcache.model import Request, Segment, SegmentKind
 from promptcache.tokens.counter import TokenCounter
+
+_T = TypeVar("_T")
 
 INTERNED_SEGMENTS = 16_384
 """Distinct segments kept for interning; the least recently seen is forgotten first."""
@@ -32,6 +35,18 @@ class CountedRequest:
     """Total prompt tokens, what the provider reports as ``prompt_tokens``."""
     image_indexes: tuple[int, ...] = ()
     """Indexes of the image segments (found once here, not by every rule on every look back)."""
+    _derived: dict[Callable[[CountedRequest], object], object] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def derived(self, make: Callable[[CountedRequest], _T]) -> _T:
+        """``make(self)``, worked out once for this request: a rule looks at each request
+        again from every later request of its stream, and ``make`` is a pure function of
+        the request, so its result is kept with it (and goes when the request does)."""
+        known = self._derived
+        if make in known:
+            return cast("_T", known[make])
+        value = known[make] = make(self)
+        return value
 
     def tokens_from(self, index: int) -> int:
         """Tokens of segments ``index`` and after."""

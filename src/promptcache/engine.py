@@ -19,7 +19,7 @@ from promptcache.divergence import Divergence, first_divergence
 from promptcache.evidence import request_secrets, scrub_divergence, scrub_hit
 from promptcache.findings import Finding, Hit, Severity
 from promptcache.model import Location
-from promptcache.prefix import Encode, SharedPrefix
+from promptcache.prefix import Encode
 from promptcache.rule_api import Context, Group, Rule
 
 HISTORY_SIZE = 8
@@ -142,12 +142,9 @@ class RuleEngine:
                                                deque(maxlen=HISTORY_SIZE))
         lifetime = (self.lifetime_seconds if self.lifetime_seconds is not None
                     else float(counted.facts.cache.lifetime_seconds))
-        best_match: list[tuple[CountedRequest, SharedPrefix] | None] = []
-        shared: dict[int, tuple[CountedRequest, SharedPrefix]] = {}
-        nearby = tuple(neighbors)
+        context = Context(counted, earlier, {}, encode, tuple(neighbors), lifetime)
         for active in self.rules:
-            context = Context(counted, earlier, active.options, encode, nearby,
-                              lifetime, best_match, shared)
+            context.options = active.options
             for hit in active.rule.check(context):
                 if self.ignored is not None and self.ignored(active.rule.code,
                                                              hit.location.file):

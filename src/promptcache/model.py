@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,4 +132,7 @@ class Request:
     @property
     def estimated(self) -> bool:
         """True when any segment's token count is an estimate."""
-        return any(segment.estimated for segment in self.segments)
+        return any(map(_ESTIMATED, self.segments))
+
+
+_ESTIMATED = attrgetter("estimated")

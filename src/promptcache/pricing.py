@@ -59,6 +59,7 @@ class Pricer:
         # Prices as of the log's time would need per-request lookups; one date per run keeps
         # the figures comparable. Default: today.
         self._when = when or datetime.now(tz=UTC)
+        self._known: dict[tuple[str, str], InputRates | None] = {}
 
     @staticmethod
     def data_label() -> str:
@@ -68,7 +69,12 @@ class Pricer:
 
     def rates(self, provider: str, model: str) -> InputRates | None:
         """The rates for ``model``, or None when the price data does not know it."""
-        return _rates(provider, model.strip().lower(), self._when.date().isoformat())
+        # Asked for every request and variant of the replay: looked up once per model.
+        key = (provider, model)
+        if key not in self._known:
+            self._known[key] = _rates(provider, model.strip().lower(),
+                                      self._when.date().isoformat())
+        return self._known[key]
 
     def input_cost(self, provider: str, model: str, prompt_tokens: int, cached_tokens: int,
                    written_tokens: int = 0) -> float | None:

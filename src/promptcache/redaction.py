@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 REDACTED = "[redacted]"
 """What a secret is replaced with."""
@@ -79,68 +80,73 @@ def _phone_digits(text: str) -> bool:
     return 8 <= digits <= 15 if text.startswith("+") else 7 <= digits <= 15
 
 
-_PATTERNS: tuple[_Pattern, ...] = (
-    # Private key blocks, to their END line (or as far as the text goes, when it is cut).
-    _Pattern("private key", re.compile(
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
-        r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.DOTALL)),
-    # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-api03-) keys. Random
-    # base62 always holds a digit; hyphenated words after "sk-" (sk-learn-...) do not.
-    _Pattern("API key", re.compile(r"sk-[A-Za-z0-9_\-]{20,}"), _has_digit, token_start=True),
-    _Pattern("API key", re.compile(r"sk-ant-[a-z]+\d\d-[A-Za-z0-9_\-]{8,}")),
-    # Stripe secret and restricted keys, webhook secrets.
-    _Pattern("API key", re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}")),
-    _Pattern("API key", re.compile(r"whsec_[A-Za-z0-9+/=]{20,}")),
-    # Google API keys.
-    _Pattern("API key", re.compile(r"AIza[0-9A-Za-z_\-]{30,}")),
-    # GitHub classic and fine-grained tokens.
-    _Pattern("token", re.compile(r"gh[pousr]_[A-Za-z0-9]{30,}")),
-    _Pattern("token", re.compile(r"github_pat_[A-Za-z0-9_]{30,}")),
-    # AWS access key ids (the secret key has no shape of its own: see the assignments below).
-    _Pattern("access key id", re.compile(
-        r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-        token_start=True),
-    # Slack tokens and webhook URLs.
-    _Pattern("token", re.compile(r"xox[abeoprs]-[A-Za-z0-9\-]{10,}")),
-    _Pattern("token", re.compile(r"xapp-\d-[A-Za-z0-9\-]{10,}")),
-    _Pattern("webhook", re.compile(
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+")),
-    # Hugging Face tokens (hf_ and 34 letters; "hf_hub_download" has underscores).
-    _Pattern("token", re.compile(r"hf_[A-Za-z0-9]{30,}"), token_start=True),
-    # JSON Web Tokens: two base64url JSON objects ('{"' encodes as "eyJ") and a signature.
-    _Pattern("token", re.compile(
-        r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"), token_start=True),
-    # Headers: the value is replaced, the header's name stays readable. An Authorization
-    # value is a scheme and a token; a cookie header runs to the end of its line.
-    _Pattern("header", re.compile(
-        r"(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
-        r"(?P<secret>(?:[a-z][a-z0-9\-]*[ \t]+)?[^\s\"',;]{4,})"),
-        token_start=True, lowered=True, hints=("authorization",)),
-    _Pattern("header", re.compile(
-        r"(?:x-(?:goog-)?)?api[-_ ]?key[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\s\"',;]{4,})"),
-        token_start=True, lowered=True, hints=("api",)),
-    _Pattern("header", re.compile(
-        r"(?:set-)?cookie[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\r\n\"']{4,})"),
-        token_start=True, lowered=True, hints=("cookie",)),
-    # Credentials assigned in config, code or prose: "password: ...", "client_secret=...".
-    _Pattern("credential", re.compile(
-        r"(?:password|passwd|passphrase|secret|client[-_]?secret|"
-        r"(?:access|refresh|auth|session|id)[-_]?token|aws[-_]?secret[-_]?access[-_]?key|"
-        r"private[-_]?key)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\s\"',;]{6,})"),
-        token_start=True, lowered=True, hints=("passw", "passphrase", "secret", "token", "key")),
-    # Bearer and Basic credentials anywhere.
-    _Pattern("token", re.compile(r"(?:bearer|basic)[ \t]+(?P<secret>[a-z0-9._~+/\-]{12,}=*)"),
-             _token_like, token_start=True, lowered=True),
-    # Personal data: email addresses (found from the '@', see _email_spans) and phone numbers
-    # (a finding names the kind instead).
-    _Pattern("phone number", re.compile(
-        r"(?:"
-        r"\+\d[\d .\-()]{5,20}\d"                        # +44 20 7946 0958, +14155550123
-        r"|\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}"              # (415) 555-0123
-        r"|\d{3}[.\-]\d{3}[.\-]\d{4}"                      # 415-555-0123
-        r"|0\d{2,4}[ \-]\d{3,4}[ \-]?\d{3,4}"              # 020 7946 0958
-        r")(?![\w\-]|[.:/]\d)"), _phone_digits, token_start=True),
-)
+@cache
+def _patterns() -> tuple[_Pattern, ...]:
+    """The secret patterns, compiled on first use: most runs have nothing to redact, and
+    compiling them all would add about 7 ms to every start-up (a pre-commit hook's run)."""
+    return (
+        # Private key blocks, to their END line (or as far as the text goes, when it is cut).
+        _Pattern("private key", re.compile(
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+            r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.DOTALL)),
+        # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-api03-) keys. Random
+        # base62 always holds a digit; hyphenated words after "sk-" (sk-learn-...) do not.
+        _Pattern("API key", re.compile(r"sk-[A-Za-z0-9_\-]{20,}"), _has_digit, token_start=True),
+        _Pattern("API key", re.compile(r"sk-ant-[a-z]+\d\d-[A-Za-z0-9_\-]{8,}")),
+        # Stripe secret and restricted keys, webhook secrets.
+        _Pattern("API key", re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}")),
+        _Pattern("API key", re.compile(r"whsec_[A-Za-z0-9+/=]{20,}")),
+        # Google API keys.
+        _Pattern("API key", re.compile(r"AIza[0-9A-Za-z_\-]{30,}")),
+        # GitHub classic and fine-grained tokens.
+        _Pattern("token", re.compile(r"gh[pousr]_[A-Za-z0-9]{30,}")),
+        _Pattern("token", re.compile(r"github_pat_[A-Za-z0-9_]{30,}")),
+        # AWS access key ids (the secret key has no shape of its own: see the assignments below).
+        _Pattern("access key id", re.compile(
+            r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+            token_start=True),
+        # Slack tokens and webhook URLs.
+        _Pattern("token", re.compile(r"xox[abeoprs]-[A-Za-z0-9\-]{10,}")),
+        _Pattern("token", re.compile(r"xapp-\d-[A-Za-z0-9\-]{10,}")),
+        _Pattern("webhook", re.compile(
+            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+")),
+        # Hugging Face tokens (hf_ and 34 letters; "hf_hub_download" has underscores).
+        _Pattern("token", re.compile(r"hf_[A-Za-z0-9]{30,}"), token_start=True),
+        # JSON Web Tokens: two base64url JSON objects ('{"' encodes as "eyJ") and a signature.
+        _Pattern("token", re.compile(
+            r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"), token_start=True),
+        # Headers: the value is replaced, the header's name stays readable. An Authorization
+        # value is a scheme and a token; a cookie header runs to the end of its line.
+        _Pattern("header", re.compile(
+            r"(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
+            r"(?P<secret>(?:[a-z][a-z0-9\-]*[ \t]+)?[^\s\"',;]{4,})"),
+            token_start=True, lowered=True, hints=("authorization",)),
+        _Pattern("header", re.compile(
+            r"(?:x-(?:goog-)?)?api[-_ ]?key[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\s\"',;]{4,})"),
+            token_start=True, lowered=True, hints=("api",)),
+        _Pattern("header", re.compile(
+            r"(?:set-)?cookie[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\r\n\"']{4,})"),
+            token_start=True, lowered=True, hints=("cookie",)),
+        # Credentials assigned in config, code or prose: "password: ...", "client_secret=...".
+        _Pattern("credential", re.compile(
+            r"(?:password|passwd|passphrase|secret|client[-_]?secret|"
+            r"(?:access|refresh|auth|session|id)[-_]?token|aws[-_]?secret[-_]?access[-_]?key|"
+            r"private[-_]?key)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\s\"',;]{6,})"),
+            token_start=True, lowered=True,
+            hints=("passw", "passphrase", "secret", "token", "key")),
+        # Bearer and Basic credentials anywhere.
+        _Pattern("token", re.compile(r"(?:bearer|basic)[ \t]+(?P<secret>[a-z0-9._~+/\-]{12,}=*)"),
+                 _token_like, token_start=True, lowered=True),
+        # Personal data: email addresses (found from the '@', see _email_spans) and phone numbers
+        # (a finding names the kind instead).
+        _Pattern("phone number", re.compile(
+            r"(?:"
+            r"\+\d[\d .\-()]{5,20}\d"                        # +44 20 7946 0958, +14155550123
+            r"|\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}"              # (415) 555-0123
+            r"|\d{3}[.\-]\d{3}[.\-]\d{4}"                      # 415-555-0123
+            r"|0\d{2,4}[ \-]\d{3,4}[ \-]?\d{3,4}"              # 020 7946 0958
+            r")(?![\w\-]|[.:/]\d)"), _phone_digits, token_start=True),
+    )
 
 _EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9\-])")
 _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
@@ -157,7 +163,7 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     if len(lowered) != len(text):  # a few non-ASCII letters lower-case to two characters
         lowered = "".join(char.lower() if char.isascii() else char for char in text)
     spans: list[tuple[int, int]] = []
-    for pattern in _PATTERNS:
+    for pattern in _patterns():
         if pattern.hints and not any(hint in lowered for hint in pattern.hints):
             continue
         group = "secret" if "secret" in pattern.regex.groupindex else 0

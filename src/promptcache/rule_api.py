@@ -18,9 +18,15 @@ from promptcache.model import Segment
 from promptcache.prefix import Encode, SharedPrefix, shared_prefix
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
-    """What a rule may look at for one request."""
+    """What a rule may look at for one request.
+
+    The engine makes one context per request and hands it to every rule in turn, setting
+    ``options`` to each rule's own before its check: what one rule works out about the
+    request (the prefix it shares with an earlier one, the best match) is then found once
+    for all of them. Rules only read it.
+    """
 
     current: CountedRequest
     """The request being checked."""
@@ -35,11 +41,11 @@ class Context:
     """The most recent earlier requests to the same model, from any stream, oldest first."""
     lifetime_seconds: float = 300.0
     """How long the provider keeps an unused prefix, as this run assumes."""
-    _best: list[tuple[CountedRequest, SharedPrefix] | None] = field(default_factory=list)
-    """Shared between the rules checking one request, so the best match is found once."""
+    _best: tuple[CountedRequest, SharedPrefix] | None = None
+    _best_known: bool = False
     _shared: dict[int, tuple[CountedRequest, SharedPrefix]] = field(default_factory=dict)
-    """Likewise each prefix shared with an earlier request, by the earlier request's id (it
-    is held alongside, so the id cannot be reused while the entry lives)."""
+    """Each prefix shared with an earlier request, by the earlier request's id (it is held
+    alongside, so the id cannot be reused while the entry lives)."""
 
     def shared_with(self, earlier: CountedRequest) -> SharedPrefix:
         """The prefix the current request shares with ``earlier``."""
@@ -51,6 +57,13 @@ class Context:
                                current.segment_tokens, self.encode)
         self._shared[id(earlier)] = (earlier, shared)
         return shared
+
+    def divergence(self, earlier: CountedRequest) -> int | None:
+        """Index of the first segment where the current request and ``earlier`` differ; None
+        when one is a prefix of the other (found with :meth:`shared_with`, so once)."""
+        shared = self.shared_with(earlier)
+        shortest = min(len(earlier.request.segments), len(self.current.request.segments))
+        return None if shared.segments >= shortest else shared.segments
 
     def tokens_gained(self, earlier: CountedRequest,
                       replacements: Mapping[int, tuple[Segment, int]]) -> int:
@@ -68,14 +81,14 @@ class Context:
 
     def best_match(self) -> tuple[CountedRequest, SharedPrefix] | None:
         """The earlier request sharing the longest prefix with this one (latest on ties)."""
-        if self._best:
-            return self._best[0]
+        if self._best_known:
+            return self._best
         best: tuple[CountedRequest, SharedPrefix] | None = None
         for earlier in reversed(self.history):
             shared = self.shared_with(earlier)
             if best is None or shared.tokens > best[1].tokens:
                 best = (earlier, shared)
-        self._best.append(best)
+        self._best, self._best_known = best, True
         return best
 
 

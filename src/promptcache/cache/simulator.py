@@ -69,7 +69,7 @@ class PrefixCache:
             _expire(entries, now - self.lifetime)
         # The leading run of blocks already cached; the loops below run in C (map, takewhile)
         # because every request is replayed once per savings variant.
-        matched = sum(1 for _ in takewhile(entries.__contains__, hashes))
+        matched = len(list(takewhile(entries.__contains__, hashes)))
         min_tokens = self.rules.min_tokens
         cached = matched * self.block_size
         if cached < min_tokens or prompt_tokens < min_tokens:

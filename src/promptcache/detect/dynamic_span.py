@@ -104,6 +104,8 @@ def find_dynamic_span(context: Context) -> DynamicSpan | None:
     if match is None:
         return None
     earlier, shared = match
+    if earlier.prompt_tokens < earlier.facts.cache.min_tokens:
+        return None  # below the minimum nothing of it was cached: the span cost nothing
     index = shared.segments
     old_segments, new_segments = earlier.request.segments, context.current.request.segments
     if index >= len(old_segments) or index >= len(new_segments):
@@ -125,6 +127,8 @@ def find_dynamic_span(context: Context) -> DynamicSpan | None:
     tokens_after = len(following) + _equal_tokens_after(context, old_segments, index)
     if tokens_after < int(context.options["min-shared-tokens"]):
         return None
+    if shared.tokens + tokens_after < context.current.facts.cache.min_tokens:
+        return None  # even without the span the shared prefix stays below the minimum
     old_start, old_stop = _whole_words(old.text, start, old_end)
     new_start, new_stop = _whole_words(new.text, start, new_end)
     old_value, new_value = old.text[old_start:old_stop], new.text[new_start:new_stop]

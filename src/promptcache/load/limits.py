@@ -4,6 +4,8 @@ Two bounds, both far beyond any request a provider accepts, so that a damaged or
 cannot make a run take minutes or gigabytes:
 
 - a JSONL line over :data:`MAX_LINE_BYTES` is skipped without being held in memory;
+- a JSON document (not JSONL) over :data:`MAX_DOCUMENT_BYTES` is refused, since it would be
+  held whole;
 - a record with more than :data:`MAX_TEXT_BYTES` of text, not counting inline base64 data
   (images, files and audio, which are read from their headers, not tokenized), is reported
   instead of decoded and tokenized.
@@ -16,6 +18,11 @@ import re
 MAX_LINE_BYTES = 128 * 1024 * 1024
 """A JSONL line longer than this is one invalid record, skipped unread: a damaged file (a
 binary blob, a log that lost its newlines) cannot exhaust memory."""
+
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+"""A JSON document (an array of records, or one object over several lines) is read whole to be
+decoded, so one larger than this is refused unread: a log that big belongs in JSONL, which is
+read one record at a time however large the file is."""
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 """A record with more text than this is one invalid record. The largest context windows

@@ -31,7 +31,12 @@ import orjson
 
 from promptcache.load.documents import Decoded, Undecodable, decode_document
 from promptcache.load.json_problems import describe_line
-from promptcache.load.limits import MAX_LINE_BYTES, MAX_TEXT_BYTES, too_much_text
+from promptcache.load.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_LINE_BYTES,
+    MAX_TEXT_BYTES,
+    too_much_text,
+)
 from promptcache.model import Location
 
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
@@ -226,7 +231,10 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
         if head[:1] == b"[":
             # An array: a document, perhaps minified onto one long line. Only leading space
             # is dropped, so the line goes on in the rest.
-            data = start.removeprefix(_BOM).lstrip() + stream.read()
+            data = _document(start.removeprefix(_BOM).lstrip(), stream)
+            if data is None:
+                yield _document_too_large(path, line_number)
+                return
             yield from _document_records(path, line_number, data)
             return
         line = _complete(start, readline)
@@ -239,7 +247,10 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
                 ahead = _lines_to_next_record(readline)
             if not (ahead and _is_record_line(ahead[-1])):
                 rest = b"".join(part for part in ahead if isinstance(part, bytes))
-                data = line.removeprefix(_BOM).lstrip() + rest + stream.read()
+                data = _document(line.removeprefix(_BOM).lstrip() + rest, stream)
+                if data is None:
+                    yield _document_too_large(path, line_number)
+                    return
                 yield from _document_records(path, line_number, data)
                 return
         if record is not None:
@@ -258,6 +269,22 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
                 yield record
     except _DAMAGE as error:
         yield LoadError(Location(path, 0), _damage(error, line_number))
+
+
+def _document(head: bytes, stream: io.BufferedIOBase) -> bytes | None:
+    """``head`` and the rest of the stream, or None when together they are over
+    :data:`MAX_DOCUMENT_BYTES` (the rest is then left unread)."""
+    room = MAX_DOCUMENT_BYTES - len(head)
+    rest = stream.read(room + 1) if room >= 0 else b"x"
+    if len(rest) > room:
+        return None
+    return head + rest
+
+
+def _document_too_large(path: str, line: int) -> LoadError:
+    return LoadError(Location(path, line), (
+        f"JSON document over {MAX_DOCUMENT_BYTES >> 20} MiB, too large to read whole: not "
+        "audited; write big logs as JSONL, one record per line (for an array: jq -c '.[]')"))
 
 
 def _complete(start: bytes, readline: Readline) -> bytes | int:
