@@ -8,6 +8,10 @@ linear in the tokens of the log.
 Tokens that come from text are the tokenizer's ids. Tokens with no text (message framing,
 images) get stand-in ids derived from what determines them (the role, the image and its
 detail), so the stream is equal exactly where the provider's would be.
+
+The stream is an ``array("I")``, the type the token memo keeps ids in: a segment's ids are
+appended and a block's bytes taken with copies in C, never as Python ints (which cost more
+than the hashing itself).
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from promptcache.prefix import identical_prefix
 
 Encode = Callable[[str], Sequence[int]]
 
-# Stand-in ids live above any real vocabulary (o200k has about 200k ids) and below 2**63,
-# so a block packs into signed 64-bit integers.
-_STAND_IN_BASE = 1 << 40
+# Stand-in ids have the top bit of a 32-bit id set, far above any real vocabulary (o200k
+# has about 200k ids). Each identity starts its run at a 31-bit digest of itself: two
+# identities give equal runs at the same place only when their digests are equal (one chance
+# in two billion), and even then only if everything before them in the prompt is equal too.
+_STAND_IN_BIT = 1 << 31
+_STAND_IN_MASK = _STAND_IN_BIT - 1
 
 
 def _stand_ins(segment: Segment) -> Sequence[int]:
@@ -43,12 +50,12 @@ def _stand_ins(segment: Segment) -> Sequence[int]:
 # texts alive, and memory would grow with the log.
 @lru_cache(maxsize=4_096)
 def _stand_in_ids(identity: str, count: int) -> array[int]:
-    seed = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=5).digest(), "big")
-    base = _STAND_IN_BASE + (seed << 20)  # room for a million framing or image tokens
-    return array("q", range(base, base + count))
+    seed = int.from_bytes(hashlib.blake2b(identity.encode(), digest_size=4).digest(), "big")
+    return array("I", (_STAND_IN_BIT | ((seed + offset) & _STAND_IN_MASK)
+                       for offset in range(count)))
 
 
-def _extend(stream: list[int], segment: Segment, encode: Encode) -> None:
+def _extend(stream: array[int], segment: Segment, encode: Encode) -> None:
     stream.extend(_stand_ins(segment))
     tokens = encode(segment.text)
     if segment.fixed_tokens < 0:
@@ -58,9 +65,9 @@ def _extend(stream: list[int], segment: Segment, encode: Encode) -> None:
     stream.extend(tokens)
 
 
-def token_stream(segments: Sequence[Segment], encode: Encode) -> list[int]:
+def token_stream(segments: Sequence[Segment], encode: Encode) -> array[int]:
     """The prompt's tokens in provider order (stand-ins for framing and images first)."""
-    stream: list[int] = []
+    stream: array[int] = array("I")
     for segment in segments:
         _extend(stream, segment, encode)
     return stream
@@ -70,11 +77,13 @@ def block_hashes(stream: Sequence[int], block_size: int, previous: bytes = b"") 
     """Chained hashes of the full blocks of ``stream`` (a trailing partial block is left out),
     continuing the chain from ``previous``."""
     hashes: list[bytes] = []
-    full = len(stream) - len(stream) % block_size
-    for start in range(0, full, block_size):
-        block = stream[start:start + block_size]
+    data = (stream if isinstance(stream, array) and stream.typecode == "I"
+            else array("I", stream)).tobytes()
+    width = block_size * array("I").itemsize
+    full = len(data) - len(data) % width
+    for start in range(0, full, width):
         digest = hashlib.blake2b(previous, digest_size=16)
-        digest.update(array("q", block).tobytes())
+        digest.update(data[start:start + width])
         previous = digest.digest()
         hashes.append(previous)
     return hashes
@@ -113,7 +122,7 @@ class PromptHasher:
             previous = state.hashes[blocks - 1] if blocks else b""
             reused = state.hashes[:blocks]
             ends = state.ends[:first]
-        stream: list[int] = []
+        stream: array[int] = array("I")
         for segment in segments[first:]:
             _extend(stream, segment, encode)
             ends.append(start + len(stream))
