@@ -131,13 +131,17 @@ def _unshare_prefix() -> list[str]:
 
 
 UNSHARE: list[str] = []
-SINGLE_PROCESS = "promptcache audit --format json (default: one process)"
-ALL_CORES = "promptcache audit --format json --jobs 0 (rules on the other cores)"
+DEFAULT_RUN = ("promptcache audit --format json (default: on 2+ cores, a reader process "
+               "from 16 MB)")
+ONE_PROCESS = "promptcache audit --format json --jobs 1 (one process)"
 
 
-def _group_rss(pgid: int) -> int:
-    """Bytes resident in the processes of process group ``pgid``."""
-    total = 0
+def _group_memory(pgid: int) -> tuple[int, int]:
+    """Bytes resident in the processes of process group ``pgid``: (RSS, PSS) summed. A page
+    two processes share (promptcache's reader is forked from the main process, and they
+    share the vocabulary) is in the RSS of both; PSS counts half of it in each, so its sum
+    is what the machine holds. PSS falls back to RSS where /proc has no smaps_rollup."""
+    rss = pss = 0
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -149,8 +153,19 @@ def _group_rss(pgid: int) -> int:
             continue
         fields = stat[stat.rfind(b")") + 2:].split()
         if len(fields) > 21 and int(fields[2]) == pgid:
-            total += int(fields[21]) * page
-    return total
+            resident = int(fields[21]) * page
+            rss += resident
+            pss += _proportional(entry.name) or resident
+    return rss, pss
+
+
+def _proportional(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            found = re.search(rb"^Pss:\s+(\d+) kB", handle.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(found.group(1)) * 1024 if found else None
 
 
 def measure(command: Sequence[str], *, env: dict[str, str], timeout: float,
@@ -187,8 +202,8 @@ def measure(command: Sequence[str], *, env: dict[str, str], timeout: float,
             if not waiter.is_alive():
                 break
             elapsed = time.perf_counter() - started
-            resident = _group_rss(process.pid)
-            sampled = max(sampled, resident)
+            resident, proportional = _group_memory(process.pid)
+            sampled = max(sampled, proportional)
             if elapsed > timeout:
                 stopped = f"stopped after {timeout:.0f} s"
             elif max_rss and resident > max_rss:
@@ -220,8 +235,8 @@ def measure(command: Sequence[str], *, env: dict[str, str], timeout: float,
         # The kill took /usr/bin/time with it: the peak is what the polls saw.
         peak_kb = sampled / 1024 if sampled else None
     elif sampled and (peak_kb is None or sampled / 1024 > peak_kb):
-        # Several processes (promptcache's rule workers): rusage gives the largest one, the
-        # polls the sum of the group, which is what the machine must hold.
+        # Several processes (promptcache's reader): rusage gives the largest one, the polls
+        # the sum of the group, which is what the machine must hold.
         peak_kb = sampled / 1024
     stderr = Path(err_name).read_text("utf-8", "replace")
     Path(err_name).unlink(missing_ok=True)
@@ -546,14 +561,14 @@ def bench_size(megabytes: float, log: Path, stats: dict[str, Any], obtained: str
     rows.append(Row(label, "tiktoken o200k loop over message text (by hand)", naive, note))
     print(f"   naive tiktoken {naive.wall:.2f} s", file=sys.stderr)
 
-    # The default (one process), the reference for the ratios; then --jobs 0, one process
-    # per core. Both reports must be the same bytes.
-    single_report = out_dir / f"{log.stem}.promptcache.json"
-    report = out_dir / f"{log.stem}.promptcache-jobs0.json"
+    # The default, the reference for the ratios; then --jobs 1, one process. Both reports
+    # must be the same bytes.
+    default_report = out_dir / f"{log.stem}.promptcache.json"
+    report = out_dir / f"{log.stem}.promptcache-jobs1.json"
     ours: Run | None = None
     reference: Run | None = None
-    for tool, target, extra in ((SINGLE_PROCESS, single_report, []),
-                                (ALL_CORES, report, ["--jobs", "0"])):
+    for tool, target, extra in ((DEFAULT_RUN, default_report, []),
+                                (ONE_PROCESS, report, ["--jobs", "1"])):
         target.unlink(missing_ok=True)
         command = [str(Path(sys.executable).with_name("promptcache")), "audit", str(log),
                    "--isolated", "--format", "json", "-o", str(target), *extra]
@@ -562,10 +577,10 @@ def bench_size(megabytes: float, log: Path, stats: dict[str, Any], obtained: str
             note = promptcache_summary(target)
         else:
             note = f"failed: {ours.stopped or f'exit {ours.returncode}: {last_line(ours.stderr)}'}"
-        if tool == ALL_CORES and ours.ok and single_report.exists() and report.exists():
-            same = single_report.read_bytes() == report.read_bytes()
-            note = ("report identical to one process's" if same
-                    else "REPORT DIFFERS FROM ONE PROCESS'S")
+        if tool == ONE_PROCESS and ours.ok and default_report.exists() and report.exists():
+            same = default_report.read_bytes() == report.read_bytes()
+            note = ("report identical to the default's" if same
+                    else "REPORT DIFFERS FROM THE DEFAULT'S")
         rows.append(Row(label, tool, ours, note))
         print(f"   {tool}: {ours.wall:.2f} s ({note})", file=sys.stderr)
         reference = reference or ours
@@ -633,7 +648,7 @@ def fill_ratios(rows: list[Row]) -> None:
             continue
         if row.tool.startswith("orjson"):
             floors[row.size] = row.run.wall
-        elif row.tool == SINGLE_PROCESS and row.run.ok:
+        elif row.tool == DEFAULT_RUN and row.run.ok:
             ours[row.size] = row.run.wall
     for row in rows:
         if row.run is not None:
@@ -721,8 +736,10 @@ def write_results(rows: list[Row], peers: list[Peer], args: argparse.Namespace,
         f"- network: {'none for the measured commands (unshare -n)' if UNSHARE else 'not cut'}",
         f"- peak memory: {'/usr/bin/time -v' if os.path.exists(TIME_BIN) else 'wait4 rusage'}"
         " (maximum resident set size of the measured process), or the most its process group"
-        f" held at one of the polls every {POLL_S} s when that is more (promptcache's rule "
-        "workers are processes of their own: the sum is what the machine must hold)",
+        f" held at one of the polls every {POLL_S} s when that is more, as the sum of the "
+        "processes' proportional set sizes (promptcache's reader is a process of its own, "
+        "forked from the main one: a page they share counts half in each, so the sum is what "
+        "the machine holds)",
         *(f"- log {entry}" for entry in logs),
         *(f"- {entry}" for entry in setup),
         "",

@@ -59,8 +59,8 @@ class AuditOptions:
     write_baseline: Path | None = None
     quiet: bool = False
     snippets: bool | None = None
-    jobs: int = 1
-    """Processes to use; 0 for one per core (see promptcache.parallel)."""
+    jobs: int = 0
+    """Processes to use; 0 to decide by cores and input size (see promptcache.parallel)."""
     fetch_images: bool | None = None
     fetch_timeout: float | None = None
     fetch_max_images: int | None = None
@@ -99,7 +99,8 @@ def audit_command(options: AuditOptions) -> ExitCode:
             prompt_text_hidden(not settings.snippets):
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                            ignored=settings.ignored, on_position=on_position,
-                           # Fetched image sizes live in this process: one process fetches.
+                           # Images are sized where requests are read: in this process, which
+                           # keeps the per-run fetch limits and warnings.
                            jobs=1 if settings.image_fetch is not None
                            else options.jobs or None)
     # Every output below (baseline, stderr, each format) reads this one, private, report.

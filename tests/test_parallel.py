@@ -1,25 +1,29 @@
-"""Rules on other cores: the report is byte for byte the one a single process writes."""
+"""The log read and counted in a second process: the report is byte for byte the one a single
+process writes."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from promptcache import parallel
+from promptcache.audit import run_audit
 from promptcache.cli.main import app, main
-from promptcache.config import RunSettings
-from promptcache.parallel import PARALLEL_MIN_BYTES, usable_cores, worker_count
-from promptcache.rule_api import Context
+from promptcache.counting import PromptCounter
+from promptcache.engine import default_rules
+from promptcache.load import records
+from promptcache.load.sources import LoadError, read_records
+from promptcache.parallel import PARALLEL_MIN_BYTES, usable_cores, use_reader
+from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(
-    worker_count(["x"], 2, 1) == 0, reason="this platform cannot fork: audits run in one process")
+    not use_reader(["x"], 2), reason="this platform cannot fork: audits run in one process")
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +35,19 @@ def agent_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _same_report(left: Report, right: Report) -> bool:
+    return (left.summary, list(left.requests), left.findings, left.errors, left.sessions) == (
+        right.summary, list(right.requests), right.findings, right.errors, right.sessions)
+
+
 def _audit(*arguments: str) -> tuple[int, bytes]:
     result = CliRunner().invoke(app, ["audit", "-q", "--isolated", *arguments])
     return result.exit_code, result.stdout_bytes
 
 
 @pytest.mark.parametrize("output_format", ["json", "sarif"])
-def test_reports_are_identical_on_one_two_and_three_processes(agent_log: Path,
-                                                              output_format: str) -> None:
+def test_reports_are_identical_on_one_and_two_processes(agent_log: Path,
+                                                        output_format: str) -> None:
     runs = {jobs: _audit("-f", output_format, "--jobs", jobs, str(agent_log))
             for jobs in ("1", "2", "3")}
     code, single = runs["1"]
@@ -46,11 +55,11 @@ def test_reports_are_identical_on_one_two_and_three_processes(agent_log: Path,
     assert b"PC201" in single  # tools reordered
     assert b"PC102" in single  # a timestamp on top of the system prompt
     assert runs["2"] == (code, single)
-    assert runs["3"] == (code, single)
+    assert runs["3"] == (code, single)  # more processes than two: the same two
 
 
-def test_several_files_and_per_file_ignores_are_split_alike(agent_log: Path,
-                                                           tmp_path: Path) -> None:
+def test_several_files_errors_and_per_file_ignores_come_through(agent_log: Path,
+                                                                tmp_path: Path) -> None:
     second = tmp_path / "second.jsonl"
     second.write_bytes(agent_log.read_bytes()[:400_000].rsplit(b"\n", 1)[0] + b"\n{oops\n")
     config = tmp_path / "promptcache.toml"
@@ -63,59 +72,72 @@ def test_several_files_and_per_file_ignores_are_split_alike(agent_log: Path,
     assert double.stdout_bytes == single.stdout_bytes
 
 
-def _exploding(context: Context) -> Iterator[object]:
-    if context.current.request.location.line == 5:
-        raise ZeroDivisionError("a bug in a rule")
-    return iter(())
+def test_segments_the_reader_forgets_are_shipped_again(agent_log: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Few numbers kept: the reader forgets segments the log uses again, so they cross the
+    # pipe again under new numbers, and the main process forgets the old ones.
+    monkeypatch.setattr(parallel, "SHIPPED_SEGMENTS", 300)
+    monkeypatch.setattr(parallel, "SHIPPED_CHARS", 200_000)
+    rules = default_rules(ALL_RULES)
+    single = run_audit([str(agent_log)], rules, jobs=1)
+    split = run_audit([str(agent_log)], rules, jobs=2)
+    assert _same_report(split, single)
+    # The forgetting happens in the reader; show, in this process, that these limits forget.
+    numbering = parallel._Numbering()
+    counter = PromptCounter()
+    for item in records.normalize_records(read_records([str(agent_log)]), counter.intern):
+        if not isinstance(item, LoadError):
+            numbering.ship(counter.count(item))
+    assert len(numbering.forgotten) > 200
 
 
-def test_a_failing_worker_is_an_internal_error(agent_log: Path,
+def test_the_progress_bar_hears_the_reader(agent_log: Path) -> None:
+    seen: list[tuple[str, int]] = []
+    run_audit([str(agent_log)], default_rules(ALL_RULES), jobs=2,
+              on_position=lambda path, position: seen.append((path, position)))
+    positions = [position for _, position in seen]
+    assert positions == sorted(positions)
+    assert seen[-1] == (str(agent_log), agent_log.stat().st_size)
+
+
+def test_a_failing_reader_is_an_internal_error(agent_log: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from promptcache.cli import audit_command
+    original = records._from_pair
 
-    original = audit_command.resolve_settings
+    def exploding(*arguments: object, **options: object) -> object:
+        raise ZeroDivisionError("a bug in the normalizer")
 
-    def with_broken_rule(options: audit_command.AuditOptions) -> RunSettings:
-        settings = original(options)
-        first = settings.rules[0]
-        broken = replace(first, rule=replace(first.rule, check=_exploding))
-        return replace(settings, rules=(broken, *settings.rules[1:]))
-
-    monkeypatch.setattr(audit_command, "resolve_settings", with_broken_rule)
+    monkeypatch.setattr(records, "_from_pair", exploding)
     code = main(["audit", "-q", "--isolated", "--jobs", "2", "-f", "json", str(agent_log)])
     captured = capsys.readouterr()
     assert code == 3
     assert captured.err.splitlines()[0] == (
-        "promptcache: internal error: WorkerFailed: a rules worker failed: "
-        "ZeroDivisionError: a bug in a rule")
+        "promptcache: internal error: WorkerFailed: the reader process failed: "
+        "ZeroDivisionError: a bug in the normalizer")
     assert "Traceback" not in captured.err + captured.out
+    monkeypatch.setattr(records, "_from_pair", original)
 
 
-def test_when_workers_are_started(tmp_path: Path) -> None:
+def test_when_the_reader_is_used(tmp_path: Path) -> None:
     small = tmp_path / "small.jsonl"
     small.write_bytes(b"{}\n")
     big = tmp_path / "big.jsonl"
     with big.open("wb") as out:
         out.truncate(PARALLEL_MIN_BYTES)
-    rules = len(ALL_RULES)
-    assert worker_count([str(small)], 1, rules) == 0
-    assert worker_count([str(small)], 2, rules) == 1  # asked for: even a small log
-    assert worker_count([str(small)], 4, rules) == 3
-    assert worker_count([str(small)], 4, 2) == 2  # no more workers than rules
-    assert worker_count([str(small)], 4, 0) == 0
-    assert worker_count(["-"], 4, rules) == 0  # stdin is read once
-    assert worker_count([str(small)], None, rules) == 0  # automatic: too small to gain
-    assert worker_count([str(big)], None, rules) == usable_cores() - 1
+    assert not use_reader([str(small)], 1)
+    assert use_reader([str(small)], 2)  # asked for: even a small log
+    assert use_reader([str(small)], 8)
+    assert not use_reader(["-"], 4)  # stdin is read once, here
+    assert not use_reader([str(small)], None)  # automatic: too small to gain
+    assert use_reader([str(big)], None) == (usable_cores() > 1)
+    assert not use_reader([str(tmp_path / "missing.jsonl")], None)  # reported by the reader
 
 
 def test_findings_come_in_the_single_process_order(agent_log: Path) -> None:
-    from promptcache.audit import run_audit
-    from promptcache.engine import default_rules
-
     rules = default_rules(ALL_RULES)
     single = run_audit([str(agent_log)], rules, jobs=1)
-    split = run_audit([str(agent_log)], rules, jobs=3)
+    split = run_audit([str(agent_log)], rules, jobs=2)
     assert len({finding.code for finding in single.findings}) >= 3
     assert split.findings == single.findings
-    assert split.summary == single.summary
+    assert _same_report(split, single)

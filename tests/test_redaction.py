@@ -480,7 +480,7 @@ def test_diff_redacts_and_can_drop_the_values(log: Log,
 @pytest.mark.parametrize("snippets", ["--snippets", "--no-snippets"])
 def test_worker_processes_keep_the_same_privacy(log: Log, capsys: pytest.CaptureFixture[str],
                                                 snippets: str) -> None:
-    """Rules running in forked workers (--jobs) redact and omit exactly as one process does."""
+    """A second process reading the log (--jobs) changes nothing of what the report shows."""
     _, alone, _ = _audit(capsys, log, "--format", "json", snippets, "--jobs", "1")
     _, shared, _ = _audit(capsys, log, "--format", "json", snippets, "--jobs", "3")
     assert shared == alone

@@ -7,7 +7,7 @@ within their lifetime.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from promptcache import __version__
@@ -19,7 +19,7 @@ from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import Location
-from promptcache.parallel import RuleWorkers, worker_count
+from promptcache.parallel import Reader, use_reader
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
     ErrorRow,
@@ -43,43 +43,47 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
     has been read (for a progress bar); ``jobs`` is how many processes may share the work
     (None: as many as there are cores, for a log big enough to gain from them; see
     :mod:`promptcache.parallel`). The report is the same whatever ``jobs`` is."""
-    workers = worker_count(paths, jobs, len(rules))
-    crew = RuleWorkers(paths, rules, workers, lifetime_seconds, ignored) if workers else None
-    try:
-        return _audit(paths, rules, lifetime_seconds, ignored, on_position, crew)
-    finally:
-        if crew is not None:
-            crew.close()
-
-
-def _audit(paths: Sequence[str], rules: Sequence[ActiveRule], lifetime_seconds: float | None,
-           ignored: Callable[[str, str], bool] | None, on_position: Position | None,
-           crew: RuleWorkers | None) -> Report:
     counter = PromptCounter()
+    reader = Reader(paths, counter, on_position) if use_reader(paths, jobs) else None
+    try:
+        counted = reader if reader is not None else _counted(paths, counter, on_position)
+        return _audit(counted, rules, lifetime_seconds, ignored, counter)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _counted(paths: Sequence[str], counter: PromptCounter,
+             on_position: Position | None) -> Iterator[CountedRequest | LoadError]:
+    """The log's records read, normalized and counted, in order: the first half of the
+    pipeline (which :class:`promptcache.parallel.Reader` runs in a process of its own)."""
+    for item in normalize_records(read_records(paths, on_position), counter.intern):
+        yield item if isinstance(item, LoadError) else counter.count(item)
+
+
+def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[ActiveRule],
+           lifetime_seconds: float | None, ignored: Callable[[str, str], bool] | None,
+           counter: PromptCounter) -> Report:
     engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
     replayer = Replayer(counter, lifetime_seconds)
     lifetime = (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")
     savings = SavingsTally(Pricer(), lifetime)
     tally = _Tally(savings, SessionTracker(lifetime_seconds))
-    for item in normalize_records(read_records(paths, on_position), counter.intern):
-        if isinstance(item, LoadError):
-            tally.errors.append(ErrorRow(item.location.file, item.location.line, item.message))
+    for counted in records:
+        if isinstance(counted, LoadError):
+            tally.errors.append(ErrorRow(counted.location.file, counted.location.line,
+                                         counted.message))
             continue
-        counted = counter.count(item)
-        if crew is None:
-            hits = engine.feed(counted)
-            found = len(hits)
-            fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
-        else:
-            found, fixes = crew.verdict(counted)
-        row = tally.add(counted, found)
+        hits = engine.feed(counted)
+        fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
+        row = tally.add(counted, len(hits))
         lane = tally.pending[row].session.label
         tally.replayed(replayer.add(row, counted, fixes, lane))
     tally.replayed(replayer.finish())
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
-    findings = engine.findings() if crew is None else crew.findings()
+    findings = engine.findings()
     report = replace(tally.report(findings, savings.result()), rules=used)
     save_price_cache()  # after the report: it looks up the price data's date too
     counter.flush()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from operator import attrgetter, is_, itemgetter
 from typing import TypeVar, cast
 
@@ -106,15 +108,20 @@ class PromptCounter:
     """Counts requests, keeping one memoized :class:`TokenCounter` and one
     :class:`SegmentTable` per encoding (the same text has other tokens in another)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_new: Callable[[str, str, array[int]], None] | None = None) -> None:
         self._counters: dict[str, TokenCounter] = {}
         self._tables: dict[str, SegmentTable] = {}
+        self._on_new = on_new
+        """Told (encoding, text, ids) of each text a counter tokenizes (see
+        :attr:`TokenCounter.on_new`)."""
 
     def counter_for(self, encoding: str) -> TokenCounter:
         """The shared counter for ``encoding``."""
         counter = self._counters.get(encoding)
         if counter is None:
             counter = self._counters[encoding] = TokenCounter(encoding)
+            if self._on_new is not None:
+                counter.on_new = partial(self._on_new, encoding)
         return counter
 
     def table_for(self, encoding: str) -> SegmentTable:

@@ -1,69 +1,62 @@
-"""Rules on other cores: worker processes run the rules while the main process replays.
+"""Two cores: a reader process reads, validates, renders and counts the log while the main
+process runs the rules, the cache replay and the report.
 
 Every stage after reading depends on the order of the log (rules compare a request with the
-ones before it; the cache replay is a simulation in time), so the log is not split. Instead
-each worker reads, normalizes and counts the whole log itself and runs its share of the rules,
-streaming back, request by request, how many hits each request had and the repairs the
-savings replay needs; the main process does the same reading and counting, the replay, the
-totals and the report. Reading twice costs CPU, not wall time, and shipping a few small hits
-costs far less than shipping requests. The work is deterministic, so the report is the one a
-single process makes (a test compares the bytes).
+ones before it; the replay is a simulation in time), so the log is not split. The pipeline is
+cut in two instead, where the work divides about evenly on an agent log: the reader (a forked
+process) does what turns lines into counted requests, and streams them in batches to the main
+process, which does the rest exactly as a single process would. The report is therefore the
+one a single process writes (a test compares the bytes).
 
-Workers are forked, so they inherit the configured rules, the per-file ignores and every
-setting as they are (nothing is pickled on the way in); where ``fork`` is unavailable the
-audit runs in one process.
+What crosses the pipe is small: a request's segments are the counter's interned objects, each
+shipped once with a number, then named by that number (an agent's request is mostly the
+history the previous request already shipped); with each batch come the token ids of the
+texts the reader tokenized, so the main process, which hashes prompts and compares them token
+by token, never tokenizes them again. The reader tells which numbers it has forgotten, and the
+main process forgets them too, so both hold a bounded set.
+
+The reader is forked, so it inherits the paths and settings as they are; where ``fork`` is
+unavailable, and for standard input (read once, by the main process), the audit runs in one
+process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from array import array
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, cast
 
+from promptcache.catalog import FALLBACK, facts_for
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.engine import ActiveRule, RuleEngine
-from promptcache.findings import Finding, Repair
 from promptcache.load.records import normalize_records
-from promptcache.load.sources import LoadError, read_records
-from promptcache.model import Location
+from promptcache.load.sources import LoadError, Position, read_records
+from promptcache.model import ImageRef, Location, ObservedUsage, Request, Segment
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-# multiprocessing is imported where workers start: it costs 30 ms of every run's start-up,
-# and one process is the default.
+# multiprocessing is imported where the reader starts: it costs 30 ms of every run's start-up.
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 """With one process per core asked for (``--jobs 0``), inputs smaller than this are still
-audited in one process: a worker's start and its second reading of the log cost more than the
-rules it takes off the main process.
-
-Why one process is the default: every worker reads, validates and counts the whole log again,
-and on an agent log that is about half the work (more on a cold run, which tokenizes every new
-text), so on two cores the rules worker finishes little sooner than the main process would
-alone (250 MB: 11.4 s and 12.8 s against 13.1 s and 13.0 s in two runs of bench/throughput.py)
-and the two hold about 1.7 times the memory. More cores split the rules further; the reading
-stays."""
-_BATCH = 256
-"""Requests' verdicts sent per message: fewer, larger messages through the pipe."""
-
-
-@dataclass(frozen=True, slots=True)
-class RequestHits:
-    """What the main process needs of the rules' verdict on one request."""
-
-    location: Location
-    """The request (checked against the main process's own reading of the log)."""
-    hits: int
-    """Hits the worker's rules found on it."""
-    fixes: tuple[tuple[int, str, Repair], ...]
-    """(rule position, rule code, repair) of each hit with a fix, for the savings replay."""
+audited in one process: starting the reader and shipping its requests cost more than they
+save on a small log."""
+_BATCH = 64
+"""Requests (and errors) per message: large enough that the pipe's cost per message does not
+matter, small enough that the main process starts on the first batch soon."""
+SHIPPED_SEGMENTS = 16_384
+"""Segments the reader keeps numbered (holding them alive, so their ids stay theirs)..."""
+SHIPPED_CHARS = 8_000_000
+"""...and at most this much text among them; the oldest are forgotten first."""
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process stopped with an error (a bug: reported as an internal error)."""
+    """The reader process stopped with an error (a bug: reported as an internal error)."""
 
 
 def usable_cores() -> int:
@@ -74,138 +67,222 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(paths: Sequence[str], jobs: int | None, rules: int) -> int:
-    """Rule workers to start: none for one job, stdin, small logs, no rules or no ``fork``;
-    with ``jobs`` None (automatic) one less than the usable cores."""
+def use_reader(paths: Sequence[str], jobs: int | None) -> bool:
+    """Whether to read in a process of its own: not for one job, stdin or without ``fork``;
+    with ``jobs`` None (automatic) when there are two cores or more and the input is big
+    enough to gain (:data:`PARALLEL_MIN_BYTES`)."""
     wanted = usable_cores() if jobs is None else jobs
-    if wanted <= 1 or rules == 0:
-        return 0
+    if wanted <= 1:
+        return False
     if any(path == "-" for path in paths):
-        return 0  # stdin can be read once only
+        return False  # stdin can be read once only, here
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        return 0
+        return False
     if jobs is None:
         try:
             size = sum(os.stat(path).st_size for path in paths)
         except OSError:  # the reader reports it
-            return 0
-        if size < PARALLEL_MIN_BYTES:
-            return 0
-    return min(wanted - 1, rules)
+            return False
+        return size >= PARALLEL_MIN_BYTES
+    return True
 
 
-class RuleWorkers:
-    """Worker processes, each running a share of the rules over the whole log."""
+@dataclass(frozen=True, slots=True)
+class _Shipped:
+    """A counted request as it crosses the pipe."""
 
-    def __init__(self, paths: Sequence[str], rules: Sequence[ActiveRule], workers: int,
-                 lifetime_seconds: float | None, ignored: Any) -> None:
+    fields: tuple[Any, ...]
+    """The request's fields but its segments (see :func:`_request_fields`)."""
+    numbers: bytes
+    """Its segments' numbers, as the bytes of an ``array("I")``."""
+    new: tuple[tuple[int, tuple[Any, ...], int], ...]
+    """(number, the segment's fields, tokens) of its segments not shipped before."""
+    image_indexes: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    items: list[_Shipped | LoadError]
+    learned: list[tuple[str, str, array[int]]]
+    """(encoding, text, ids) of the texts tokenized for these items."""
+    forgotten: list[int]
+    """Numbers no later item uses: forget them after these items."""
+    positions: dict[str, int]
+    """How far each file has been read (for the progress bar)."""
+
+
+class Reader:
+    """The reader process, seen from the main process as an iterator of counted requests
+    and load errors, in the order of the log."""
+
+    def __init__(self, paths: Sequence[str], counter: PromptCounter,
+                 on_position: Position | None) -> None:
         import multiprocessing
 
+        # Both processes tokenize on a log this big (the reader its new texts, this one the
+        # snippets and fixes the rules compare): built before the fork, the vocabulary's
+        # 70 MB are one copy the two share, not one each.
+        counter.counter_for(FALLBACK.encoding).encoding  # noqa: B018 - built on first use
         context = multiprocessing.get_context("fork")
-        self._links: list[Connection] = []
-        self._processes: list[Any] = []
-        self._pending: list[Iterator[RequestHits]] = []
-        for share in range(workers):
-            positions = list(range(share, len(rules), workers))
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_work, name=f"promptcache-rules-{share + 1}", daemon=True,
-                args=(list(paths), [rules[position] for position in positions], positions,
-                      lifetime_seconds, ignored, sender))
-            process.start()
-            sender.close()
-            self._links.append(receiver)
-            self._processes.append(process)
-            self._pending.append(iter(()))
+        receiver, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_read, name="promptcache-reader", daemon=True,
+                                        args=(list(paths), sender))
+        self._process.start()
+        sender.close()
+        self._link: Connection = receiver
+        self._counter = counter
+        self._on_position = on_position
+        self._segments: dict[int, tuple[Segment, int]] = {}
 
-    def verdict(self, counted: CountedRequest) -> tuple[int, list[tuple[str, Repair]]]:
-        """The hits on ``counted`` (the next request of the log) and their fixes, in the
-        order of the rules, as a single engine would give them."""
-        hits = 0
-        fixes: list[tuple[int, str, Repair]] = []
-        for index in range(len(self._links)):
-            found = self._next(index)
-            if found.location != counted.request.location:
-                raise WorkerFailed(
-                    f"a rules worker read {found.location.file}:{found.location.line} where "
-                    f"this process read {counted.request.location.file}:"
-                    f"{counted.request.location.line}: did a file change during the audit?")
-            hits += found.hits
-            fixes.extend(found.fixes)
-        fixes.sort(key=lambda fix: fix[0])
-        return hits, [(code, repair) for _, code, repair in fixes]
-
-    def findings(self) -> list[Finding]:
-        """Every worker's findings, in the order a single engine reports them."""
-        merged: list[Finding] = []
-        for index, link in enumerate(self._links):
-            leftover = next(self._pending[index], None)
-            while leftover is None:
-                tag, payload = self._receive(link)
-                if tag == "findings":
-                    merged.extend(payload)
-                    break
-                leftover = next(iter(payload), None)
-            if leftover is not None:
-                raise WorkerFailed("a rules worker read more requests than this process")
-        for process in self._processes:
-            process.join()
-        merged.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
-        return merged
+    def __iter__(self) -> Iterator[CountedRequest | LoadError]:
+        segments = self._segments
+        while True:
+            batch = self._receive()
+            if batch is None:
+                break
+            for encoding, text, ids in batch.learned:
+                self._counter.counter_for(encoding).learn(text, ids)
+            ready: list[CountedRequest | LoadError] = []
+            for item in batch.items:
+                if isinstance(item, LoadError):
+                    ready.append(item)
+                    continue
+                for number, fields, tokens in item.new:
+                    segments[number] = (_segment(fields), tokens)
+                numbers = array("I")
+                numbers.frombytes(item.numbers)
+                known = list(map(segments.__getitem__, numbers))
+                counted_tokens = tuple(map(_second, known))
+                request = _request(item.fields, tuple(map(_first, known)))
+                ready.append(CountedRequest(request, facts_for(request.model), counted_tokens,
+                                            sum(counted_tokens), item.image_indexes))
+            for number in batch.forgotten:
+                del segments[number]
+            if self._on_position is not None:
+                for path, done in batch.positions.items():
+                    self._on_position(path, done)
+            yield from ready
+        self._process.join()
 
     def close(self) -> None:
-        """Stop the workers (after an error in the main process, or when done)."""
-        for link in self._links:
-            link.close()
-        for process in self._processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
+        """Stop the reader (after an error in the main process, or when done)."""
+        self._link.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
 
-    def _next(self, index: int) -> RequestHits:
-        found = next(self._pending[index], None)
-        while found is None:
-            tag, payload = self._receive(self._links[index])
-            if tag != "hits":
-                raise WorkerFailed("a rules worker read fewer requests than this process")
-            self._pending[index] = iter(payload)
-            found = next(self._pending[index], None)
-        return found
-
-    @staticmethod
-    def _receive(link: Connection) -> tuple[str, Any]:
+    def _receive(self) -> _Batch | None:
         try:
-            tag, payload = link.recv()
+            tag, payload = self._link.recv()
         except EOFError:
-            raise WorkerFailed("a rules worker stopped without a word") from None
+            raise WorkerFailed("the reader process stopped without a word") from None
         if tag == "error":
-            raise WorkerFailed(f"a rules worker failed: {payload}")
-        return tag, payload
+            raise WorkerFailed(f"the reader process failed: {payload}")
+        return payload if tag == "batch" else None
 
 
-def _work(paths: list[str], rules: list[ActiveRule], positions: list[int],
-          lifetime_seconds: float | None, ignored: Any, link: Connection) -> None:
-    """A worker's whole life: the rules over the log, verdicts streamed in batches."""
+class _Numbering:
+    """The reader's side of the segment numbers: each interned segment object gets one the
+    first time it is shipped, kept (with the object, so its id is not reused) until the
+    oldest are forgotten beyond :data:`SHIPPED_SEGMENTS` or :data:`SHIPPED_CHARS`."""
+
+    def __init__(self) -> None:
+        self._numbers: OrderedDict[int, tuple[int, Segment]] = OrderedDict()
+        self._next = 0
+        self._chars = 0
+        self.forgotten: list[int] = []
+
+    def ship(self, counted: CountedRequest) -> _Shipped:
+        segments = counted.request.segments
+        numbers = self._numbers
+        # An id here is its segment's (the entry holds the object): one pass in C finds the
+        # numbers of the segments shipped before, usually all of them but the new turn's.
+        known = list(map(numbers.get, map(id, segments)))
+        new: list[tuple[int, tuple[Any, ...], int]] = []
+        if None in known:
+            for index, entry in enumerate(known):
+                if entry is None:
+                    segment = segments[index]
+                    entry = numbers.get(id(segment))  # an earlier segment of this request
+                    if entry is None:
+                        entry = numbers[id(segment)] = (self._next, segment)
+                        self._next += 1
+                        self._chars += len(segment.text)
+                        new.append((entry[0], _segment_fields(segment),
+                                    counted.segment_tokens[index]))
+                    known[index] = entry
+        found = array("I", map(_first, cast("list[tuple[int, Segment]]", known)))
+        # Used again: the oldest-first order is by last use, so live history stays numbered.
+        deque(map(numbers.move_to_end, map(id, segments)), maxlen=0)
+        while len(numbers) > SHIPPED_SEGMENTS or self._chars > SHIPPED_CHARS:
+            number, segment = numbers.popitem(last=False)[1]
+            if any(segment is used for used in segments):
+                numbers[id(segment)] = (number, segment)  # this request's own: keep it
+                break
+            self._chars -= len(segment.text)
+            self.forgotten.append(number)
+        return _Shipped(_request_fields(counted.request), found.tobytes(), tuple(new),
+                        counted.image_indexes)
+
+
+# Segments and requests cross as tuples of their fields: pickling a slotted dataclass takes
+# several times as long, and the reader is the busier of the two processes.
+
+
+def _segment_fields(segment: Segment) -> tuple[Any, ...]:
+    image = segment.image
+    return (segment.kind, segment.path, segment.text, segment.fixed_tokens, segment.role,
+            segment.key, None if image is None else (
+                image.identity, image.detail, image.detail_explicit, image.width,
+                image.height, image.source_hint),
+            segment.estimated, segment.canonical)
+
+
+def _segment(fields: tuple[Any, ...]) -> Segment:
+    kind, path, text, fixed_tokens, role, key, image, estimated, canonical = fields
+    return Segment(kind, path, text, fixed_tokens, role, key,
+                   None if image is None else ImageRef(*image), estimated, canonical)
+
+
+def _request_fields(request: Request) -> tuple[Any, ...]:
+    observed = request.observed
+    return (request.location.file, request.location.line, request.api, request.model,
+            request.timestamp, request.cache_key, request.user, request.session,
+            None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
+            request.settings)
+
+
+def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
+    (file, line, api, model, timestamp, cache_key, user, session, observed,
+     settings) = fields
+    return Request(Location(file, line), api, model, segments, timestamp, cache_key, user,
+                   session, None if observed is None else ObservedUsage(*observed), settings)
+
+
+def _read(paths: list[str], link: Connection) -> None:
+    """The reader's whole life: the log, counted, streamed to the main process in batches."""
     try:
-        counter = PromptCounter()
-        engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
-        position_of = {active.rule.code: position
-                       for active, position in zip(rules, positions, strict=True)}
-        batch: list[RequestHits] = []
-        for item in normalize_records(read_records(paths), counter.intern):
-            if isinstance(item, LoadError):
-                continue
-            hits = engine.feed(counter.count(item))
-            batch.append(RequestHits(item.location, len(hits), tuple(
-                (position_of[code], code, hit.repair) for code, hit in hits
-                if hit.repair is not None)))
-            if len(batch) >= _BATCH:
-                link.send(("hits", batch))
-                batch = []
-        link.send(("hits", batch))
-        link.send(("findings", engine.findings()))
+        learned: list[tuple[str, str, array[int]]] = []
+        counter = PromptCounter(lambda encoding, text, ids: learned.append(
+            (encoding, text, ids)))
+        numbering = _Numbering()
+        positions: dict[str, int] = {}
+        items: list[_Shipped | LoadError] = []
+        for item in normalize_records(read_records(paths, positions.__setitem__),
+                                      counter.intern):
+            items.append(item if isinstance(item, LoadError)
+                         else numbering.ship(counter.count(item)))
+            if len(items) >= _BATCH:
+                # Sent (pickled) at once, so the lists and the dict can be emptied in place.
+                link.send(("batch", _Batch(items, learned, numbering.forgotten, positions)))
+                items, numbering.forgotten = [], []
+                learned.clear()
+                positions.clear()
+        link.send(("batch", _Batch(items, learned, numbering.forgotten, positions)))
+        link.send(("done", None))
+        counter.flush()  # what this process tokenized, for later runs
     except BaseException as error:  # the main process turns it into an internal error
         with contextlib.suppress(OSError, ValueError):  # unless the main process is gone
             link.send(("error", f"{type(error).__name__}: {error}"))
@@ -214,3 +291,7 @@ def _work(paths: list[str], rules: list[ActiveRule], positions: list[int],
         # Skip the exit handlers and buffered output inherited from the parent (temp files,
         # the token memo's flush, unwritten stdout): they belong to the main process.
         os._exit(0)
+
+
+_first = itemgetter(0)
+_second = itemgetter(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from promptcache.tokens.disk_memo import DiskMemo
@@ -33,6 +34,10 @@ class TokenCounter:
         self._memo_tokens = 0
         self.hits = 0
         self.misses = 0
+        self.on_new: Callable[[str, array[int]], None] | None = None
+        """Told each text this counter had to tokenize (or read from the disk memo), with
+        its ids: the reader process passes them on with the requests (see
+        :mod:`promptcache.parallel`), so the main process need not tokenize them again."""
 
     def encode(self, text: str) -> array[int]:
         """Token ids of ``text`` as plain text (special-token strings count as ordinary text),
@@ -54,12 +59,24 @@ class TokenCounter:
             tokens = array("I", self.encoding.encode_ordinary(text))
             if disk is not None:
                 disk.put(text, tokens)
+        if self.on_new is not None:
+            self.on_new(text, tokens)
+        self._keep(text, tokens)
+        return tokens
+
+    def learn(self, text: str, tokens: array[int]) -> None:
+        """Take ``tokens`` as the ids of ``text`` (tokenized by another process's counter of
+        the same encoding), unless the memo has them already."""
+        if text not in self._memo:
+            self._keep(text, tokens)
+
+    def _keep(self, text: str, tokens: array[int]) -> None:
+        memo = self._memo
         memo[text] = tokens
         self._memo_tokens += len(tokens)
         while memo and (len(memo) > self._memo_entries
                         or self._memo_tokens > DEFAULT_MEMO_TOKENS):
             self._memo_tokens -= len(memo.popitem(last=False)[1])
-        return tokens
 
     def count(self, text: str) -> int:
         """Number of tokens in ``text``."""
