@@ -59,15 +59,16 @@ _TOOL_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME})
 _SHOWN_NAMES = 3
 
 
-def _tools(segments: Sequence[Segment]) -> list[tuple[int, Segment]]:
-    """The tool segments (with their indices): they all come first, before anything else."""
+def _tools(request: CountedRequest) -> tuple[tuple[int, Segment], ...]:
+    """The tool segments (with their indices): they all come first, before anything else.
+    Worked out once per request (see ``derived``): each is compared with the next."""
     found = []
-    for index, segment in enumerate(segments):
+    for index, segment in enumerate(request.request.segments):
         if segment.kind is SegmentKind.TOOL:
             found.append((index, segment))
         elif segment.kind is not SegmentKind.TOOLS_FRAME:
             break
-    return found
+    return tuple(found)
 
 
 def _same_definition(old: Segment, new: Segment) -> bool:
@@ -77,7 +78,7 @@ def _same_definition(old: Segment, new: Segment) -> bool:
 
 def _signature(request: CountedRequest) -> list[tuple[str, str]]:
     """The tools regardless of order (worked out once per request: see ``derived``)."""
-    return sorted((tool.key, tool.text) for _, tool in _tools(request.request.segments))
+    return sorted((tool.key, tool.text) for _, tool in request.derived(_tools))
 
 
 def check(context: Context) -> Iterator[Hit]:
@@ -87,8 +88,8 @@ def check(context: Context) -> Iterator[Hit]:
     current, previous = context.current, context.history[-1]
     if not cached_before(previous):
         return  # too short to have left a cache entry: the change lost nothing
-    new_tools = _tools(current.request.segments)
-    old_tools = _tools(previous.request.segments)
+    new_tools = current.derived(_tools)
+    old_tools = previous.derived(_tools)
     if len(new_tools) == len(old_tools) and all(
             old is new or (old.key == new.key and old.text == new.text)
             for (_, old), (_, new) in zip(old_tools, new_tools, strict=True)):
@@ -142,7 +143,7 @@ def check(context: Context) -> Iterator[Hit]:
     )
 
 
-def _end(tools: list[tuple[int, Segment]]) -> int:
+def _end(tools: Sequence[tuple[int, Segment]]) -> int:
     """Index just past the tools block (its closing frame included)."""
     return tools[-1][0] + 2 if tools else 0
 

@@ -141,3 +141,35 @@ def test_findings_come_in_the_single_process_order(agent_log: Path) -> None:
     assert len({finding.code for finding in single.findings}) >= 3
     assert split.findings == single.findings
     assert _same_report(split, single)
+
+
+def test_requests_and_segments_cross_the_pipe_whole() -> None:
+    # Every field is set, to a value other than its default: a field added to the model
+    # but not to the shipping code (or to with_segments) fails here.
+    from dataclasses import fields, replace
+
+    from promptcache.model import (
+        ImageRef,
+        Location,
+        ObservedUsage,
+        Request,
+        Segment,
+        SegmentKind,
+    )
+
+    image = ImageRef("digest", "high", True, 640, 480, "example.com")
+    segment = Segment(SegmentKind.IMAGE, "$.messages[1].content[0]", "text", 85, "user",
+                      "slot", image, True, "canonical")
+    assert {field.name for field in fields(Segment)} == {
+        "kind", "path", "text", "fixed_tokens", "role", "key", "image", "estimated",
+        "canonical"}
+    assert parallel._segment(parallel._segment_fields(segment)) == segment
+    request = Request(Location("a.jsonl", 7), "openai.chat", "gpt-4o", (segment,), 12.5,
+                      "key", "user", "session", ObservedUsage(100, 50),
+                      {"tool_choice": '"auto"'})
+    assert {field.name for field in fields(Request)} == {
+        "location", "api", "model", "segments", "timestamp", "cache_key", "user", "session",
+        "observed", "settings"}
+    assert parallel._request(parallel._request_fields(request), (segment,)) == request
+    other = (replace(segment, text="other"),)
+    assert request.with_segments(other) == replace(request, segments=other)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter, is_, itemgetter
 from typing import TypeVar, cast
@@ -156,7 +156,7 @@ class PromptCounter:
                            if segment.kind is SegmentKind.IMAGE)
         # Identity first: when every segment is interned already, no field is compared.
         same = all(map(is_, interned_segments, segments))
-        interned = request if same else replace(request, segments=interned_segments)
+        interned = request if same else request.with_segments(interned_segments)
         return CountedRequest(interned, facts, tokens, sum(tokens), images)
 
 

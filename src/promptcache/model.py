@@ -129,6 +129,12 @@ class Request:
     settings: dict[str, str] = field(default_factory=dict)
     """Request settings that affect caching (tool_choice, reasoning effort...), as JSON text."""
 
+    def with_segments(self, segments: tuple[Segment, ...]) -> Request:
+        """This request with other segments (equal ones, interned): built directly, since
+        ``dataclasses.replace`` costs several times as much and runs once per request."""
+        return Request(self.location, self.api, self.model, segments, self.timestamp,
+                       self.cache_key, self.user, self.session, self.observed, self.settings)
+
     @property
     def estimated(self) -> bool:
         """True when any segment's token count is an estimate."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 from array import array
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -186,7 +186,11 @@ class Reader:
 class _Numbering:
     """The reader's side of the segment numbers: each interned segment object gets one the
     first time it is shipped, kept (with the object, so its id is not reused) until the
-    oldest are forgotten beyond :data:`SHIPPED_SEGMENTS` or :data:`SHIPPED_CHARS`."""
+    oldest are forgotten beyond :data:`SHIPPED_SEGMENTS` or :data:`SHIPPED_CHARS`.
+
+    Oldest by when first shipped, not last used: touching a hundred segments per request to
+    keep an order of use costs more than shipping again, now and then, a segment still in
+    use (the main process then holds an equal object of a new number: the same report)."""
 
     def __init__(self) -> None:
         self._numbers: OrderedDict[int, tuple[int, Segment]] = OrderedDict()
@@ -213,18 +217,27 @@ class _Numbering:
                         new.append((entry[0], _segment_fields(segment),
                                     counted.segment_tokens[index]))
                     known[index] = entry
+            self._forget_oldest(segments)
         found = array("I", map(_first, cast("list[tuple[int, Segment]]", known)))
-        # Used again: the oldest-first order is by last use, so live history stays numbered.
-        deque(map(numbers.move_to_end, map(id, segments)), maxlen=0)
-        while len(numbers) > SHIPPED_SEGMENTS or self._chars > SHIPPED_CHARS:
-            number, segment = numbers.popitem(last=False)[1]
-            if any(segment is used for used in segments):
-                numbers[id(segment)] = (number, segment)  # this request's own: keep it
-                break
-            self._chars -= len(segment.text)
-            self.forgotten.append(number)
         return _Shipped(_request_fields(counted.request), found.tobytes(), tuple(new),
                         counted.image_indexes)
+
+    def _forget_oldest(self, segments: tuple[Segment, ...]) -> None:
+        """Forget the oldest numbers beyond the limits, but none the request in hand uses."""
+        numbers = self._numbers
+        in_hand: set[int] | None = None
+        kept = 0
+        while (len(numbers) > SHIPPED_SEGMENTS or self._chars > SHIPPED_CHARS) and (
+                kept < len(numbers)):
+            key, (number, segment) = numbers.popitem(last=False)
+            if in_hand is None:
+                in_hand = set(map(id, segments))
+            if key in in_hand:
+                numbers[key] = (number, segment)  # to the back: it is this request's
+                kept += 1
+                continue
+            self._chars -= len(segment.text)
+            self.forgotten.append(number)
 
 
 # Segments and requests cross as tuples of their fields: pickling a slotted dataclass takes

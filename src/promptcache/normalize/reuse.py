@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import ne
 from typing import Any
 
 import orjson
@@ -120,12 +122,10 @@ class TurnMemory:
         turn = self._turns.get(key)
         if turn is None:
             return Match(key, None, 0)
+        # The leading run of plain messages equal in both, compared in C.
         old, plain = turn.messages, turn.plain
-        equal = 0
-        for index in range(min(len(old), len(messages))):
-            if not plain[index] or old[index] != messages[index]:
-                break
-            equal = index + 1
+        limit = min(len(old), len(messages), plain.index(False) if False in plain else len(plain))
+        equal = next(compress(count(), map(ne, old[:limit], messages[:limit])), limit)
         return Match(key, turn, equal)
 
     def tools_valid(self, tools_json: bytes | None) -> bool:
