@@ -46,6 +46,12 @@ PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 """With one process per core asked for (``--jobs 0``), inputs smaller than this are still
 audited in one process: starting the reader and shipping its requests cost more than they
 save on a small log."""
+SHARED_VOCABULARY_BYTES = 96 * 1024 * 1024
+"""From this much input on, the vocabulary is built before the reader starts, to be shared.
+The disk memo serves at most 5,000 texts a run (see tokens.disk_memo), and an agent log holds
+about 60 distinct texts a megabyte: past this size the reader builds the vocabulary anyway,
+while a smaller log seen before is often served whole from the memo, and neither process
+needs it (0.3 s and 70 MB saved)."""
 _BATCH = 64
 """Requests (and errors) per message: large enough that the pipe's cost per message does not
 matter, small enough that the main process starts on the first batch soon."""
@@ -81,12 +87,16 @@ def use_reader(paths: Sequence[str], jobs: int | None) -> bool:
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
     if jobs is None:
-        try:
-            size = sum(os.stat(path).st_size for path in paths)
-        except OSError:  # the reader reports it
-            return False
-        return size >= PARALLEL_MIN_BYTES
+        return _input_bytes(paths) >= PARALLEL_MIN_BYTES
     return True
+
+
+def _input_bytes(paths: Sequence[str]) -> int:
+    """The size of the inputs; 0 when one cannot be read (the reader reports it)."""
+    try:
+        return sum(os.stat(path).st_size for path in paths)
+    except OSError:
+        return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +131,11 @@ class Reader:
                  on_position: Position | None) -> None:
         import multiprocessing
 
-        # Both processes tokenize on a log this big (the reader its new texts, this one the
-        # snippets and fixes the rules compare): built before the fork, the vocabulary's
-        # 70 MB are one copy the two share, not one each.
-        counter.counter_for(FALLBACK.encoding).encoding  # noqa: B018 - built on first use
+        if _input_bytes(paths) >= SHARED_VOCABULARY_BYTES:
+            # Both processes will tokenize (the reader the texts the disk memo lacks, this
+            # one the snippets and fixes the rules compare): built before the fork, the
+            # vocabulary's 70 MB are one copy the two share, not one each.
+            counter.counter_for(FALLBACK.encoding).encoding  # noqa: B018 - built on first use
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_read, name="promptcache-reader", daemon=True,
