@@ -99,10 +99,10 @@ def audit(
              "[default: config 'snippets', else on].", show_default=False)] = None,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=0,
-        help="Processes sharing the work: 1 for one; 2 or more to read and count the log in "
-             "a second process while this one runs the rules, the replay and the report. 0: "
-             "two when there are two cores and 16 MB of logs or more. The report is the same "
-             "either way.")] = 0,
+        help="Processes sharing the work: 1 for one; 2 (or more) to read and count the log "
+             "in a second process while this one runs the rules, the replay and the report; "
+             "0 for two on a machine of two cores or more with 16 MB of logs or more, else "
+             "one. The report is the same either way.")] = 0,
     fetch_images: Annotated[bool | None, typer.Option(
         "--fetch-images/--no-fetch-images",
         help="Read remote (http/https) images' sizes from their first 64 KiB over the network, "

@@ -173,3 +173,29 @@ def test_requests_and_segments_cross_the_pipe_whole() -> None:
     assert parallel._request(parallel._request_fields(request), (segment,)) == request
     other = (replace(segment, text="other"),)
     assert request.with_segments(other) == replace(request, segments=other)
+
+
+def test_when_the_vocabulary_is_built_before_the_reader_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Built there, it is one copy both processes share; not built when a memo may serve all.
+    from promptcache import cachedir
+
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b"{}\n")
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as out:
+        out.truncate(parallel.SHARED_VOCABULARY_BYTES)
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("PROMPTCACHE_CACHE_DIR", str(folder))
+    monkeypatch.delenv("PROMPTCACHE_NO_CACHE", raising=False)
+    cachedir.cache_dir.cache_clear()
+    try:
+        assert parallel._vocabulary_needed([str(small)])  # no memo yet: a first run
+        (folder / "tokens-o200k_base.sqlite3").write_bytes(b"")
+        assert not parallel._vocabulary_needed([str(small)])  # a memo may serve it all
+        assert parallel._vocabulary_needed([str(big)])  # more texts than a memo serves
+        monkeypatch.setenv("PROMPTCACHE_NO_CACHE", "1")
+        cachedir.cache_dir.cache_clear()
+        assert parallel._vocabulary_needed([str(small)])  # no memo at all
+    finally:
+        cachedir.cache_dir.cache_clear()

@@ -36,6 +36,7 @@ from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import ImageRef, Location, ObservedUsage, Request, Segment
+from promptcache.tokens.disk_memo import memo_path
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -51,7 +52,8 @@ SHARED_VOCABULARY_BYTES = 96 * 1024 * 1024
 The disk memo serves at most 5,000 texts a run (see tokens.disk_memo), and an agent log holds
 about 60 distinct texts a megabyte: past this size the reader builds the vocabulary anyway,
 while a smaller log seen before is often served whole from the memo, and neither process
-needs it (0.3 s and 70 MB saved)."""
+needs it (0.3 s and 70 MB saved). Without any memo (a first run) it is built whatever the
+size."""
 _BATCH = 64
 """Requests (and errors) per message: large enough that the pipe's cost per message does not
 matter, small enough that the main process starts on the first batch soon."""
@@ -89,6 +91,15 @@ def use_reader(paths: Sequence[str], jobs: int | None) -> bool:
     if jobs is None:
         return _input_bytes(paths) >= PARALLEL_MIN_BYTES
     return True
+
+
+def _vocabulary_needed(paths: Sequence[str]) -> bool:
+    """Whether the reader will surely build the vocabulary (see
+    :data:`SHARED_VOCABULARY_BYTES`)."""
+    if _input_bytes(paths) >= SHARED_VOCABULARY_BYTES:
+        return True
+    memo = memo_path(FALLBACK.encoding)
+    return memo is None or not memo.exists()
 
 
 def _input_bytes(paths: Sequence[str]) -> int:
@@ -131,7 +142,7 @@ class Reader:
                  on_position: Position | None) -> None:
         import multiprocessing
 
-        if _input_bytes(paths) >= SHARED_VOCABULARY_BYTES:
+        if _vocabulary_needed(paths):
             # Both processes will tokenize (the reader the texts the disk memo lacks, this
             # one the snippets and fixes the rules compare): built before the fork, the
             # vocabulary's 70 MB are one copy the two share, not one each.

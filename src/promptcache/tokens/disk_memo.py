@@ -21,6 +21,12 @@ MAX_TEXTS_PER_RUN = 5_000
 MAX_ROWS = 200_000
 
 
+def memo_path(encoding_name: str) -> Path | None:
+    """Where the memo of ``encoding_name`` is kept; None without a cache folder."""
+    folder = cache_dir()
+    return None if folder is None else folder / f"tokens-{encoding_name}.sqlite3"
+
+
 def _key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
@@ -32,9 +38,9 @@ class DiskMemo:
         self._connection: sqlite3.Connection | None = None
         self._pending: list[tuple[bytes, bytes]] = []
         self._lookups = 0
-        folder = cache_dir()
-        if folder is not None:
-            self._open(folder / f"tokens-{encoding_name}.sqlite3")
+        path = memo_path(encoding_name)
+        if path is not None:
+            self._open(path)
 
     def _open(self, path: Path) -> None:
         try:
