@@ -199,3 +199,15 @@ def test_when_the_vocabulary_is_built_before_the_reader_starts(
         assert parallel._vocabulary_needed([str(small)])  # no memo at all
     finally:
         cachedir.cache_dir.cache_clear()
+
+
+def test_a_small_run_does_not_import_multiprocessing(tmp_path: Path) -> None:
+    # 30 ms of every pre-commit run's start-up: only a log big enough for the reader pays it.
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b"{}\n")
+    probe = ("import sys\nfrom promptcache.parallel import use_reader\n"
+             f"assert not use_reader([{str(small)!r}], None)\n"
+             "print('multiprocessing' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"

@@ -44,9 +44,9 @@ if TYPE_CHECKING:
 # multiprocessing is imported where the reader starts: it costs 30 ms of every run's start-up.
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-"""With one process per core asked for (``--jobs 0``), inputs smaller than this are still
-audited in one process: starting the reader and shipping its requests cost more than they
-save on a small log."""
+"""Automatically (``--jobs 0``, the default), inputs smaller than this are audited in one
+process: starting the reader and shipping its requests cost more than they save on a small
+log."""
 SHARED_VOCABULARY_BYTES = 96 * 1024 * 1024
 """From this much input on, the vocabulary is built before the reader starts, to be shared.
 The disk memo serves at most 5,000 texts a run (see tokens.disk_memo), and an agent log holds
@@ -84,13 +84,11 @@ def use_reader(paths: Sequence[str], jobs: int | None) -> bool:
         return False
     if any(path == "-" for path in paths):
         return False  # stdin can be read once only, here
+    if jobs is None and _input_bytes(paths) < PARALLEL_MIN_BYTES:
+        return False  # before importing multiprocessing: 30 ms of a small run's start-up
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    if jobs is None:
-        return _input_bytes(paths) >= PARALLEL_MIN_BYTES
-    return True
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _vocabulary_needed(paths: Sequence[str]) -> bool:
