@@ -77,3 +77,36 @@ def test_the_cached_vocabulary_is_rebuilt_when_corrupt(tmp_path: Path,
         assert encodings._cached_ranks("o200k_base", expected) == ranks
     finally:
         cachedir.cache_dir.cache_clear()
+
+
+def test_a_first_run_asks_the_empty_disk_memo_nothing(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from array import array
+
+    from promptcache.tokens import disk_memo
+
+    monkeypatch.setenv("PROMPTCACHE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(disk_memo, "MAX_TEXTS_PER_RUN", 3)
+    cachedir.cache_dir.cache_clear()
+    try:
+        memo = disk_memo.DiskMemo("o200k_base")
+        queried: list[str] = []
+        original = disk_memo._key
+
+        def counting_key(text: str) -> bytes:
+            queried.append(text)
+            return original(text)
+
+        monkeypatch.setattr(disk_memo, "_key", counting_key)
+        for text in ("one", "two", "three", "four"):
+            assert memo.get(text) is None
+            memo.put(text, array("I", [1, 2]))
+        # No lookup was made (no key computed for one), and what is written stays bounded
+        # by the run's lookups, as when the memo has rows: the texts before the limit.
+        assert queried == ["one", "two"]  # the keys of the texts put
+        memo.flush()
+        later = disk_memo.DiskMemo("o200k_base")
+        assert later.get("two") == array("I", [1, 2])
+        assert later.get("three") is None
+    finally:
+        cachedir.cache_dir.cache_clear()

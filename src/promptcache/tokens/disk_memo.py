@@ -38,6 +38,7 @@ class DiskMemo:
         self._connection: sqlite3.Connection | None = None
         self._pending: list[tuple[bytes, bytes]] = []
         self._lookups = 0
+        self._empty = False
         path = memo_path(encoding_name)
         if path is not None:
             self._open(path)
@@ -47,9 +48,12 @@ class DiskMemo:
             connection = sqlite3.connect(path, timeout=1.0, isolation_level=None)
             connection.execute("CREATE TABLE IF NOT EXISTS tokens "
                                "(key BLOB PRIMARY KEY, ids BLOB NOT NULL)")
+            empty = connection.execute("SELECT 1 FROM tokens LIMIT 1").fetchone() is None
         except sqlite3.Error:
             return  # unusable cache: tokenize as if there were none
         self._connection = connection
+        # A first run has nothing to look up: each lookup would be a query that misses.
+        self._empty = empty
 
     @property
     def active(self) -> bool:
@@ -60,7 +64,9 @@ class DiskMemo:
         """The remembered ids of ``text``, or None."""
         if not self.active or self._connection is None:
             return None
-        self._lookups += 1
+        self._lookups += 1  # counted even unasked: they bound the texts written, too
+        if self._empty:
+            return None
         try:
             row = self._connection.execute("SELECT ids FROM tokens WHERE key = ?",
                                            (_key(text),)).fetchone()
