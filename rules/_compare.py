@@ -12,12 +12,11 @@ earlier one wins nothing, however much the two prompts differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from promptcache.counting import CountedRequest
 from promptcache.model import Request, Segment, SegmentKind
-from promptcache.prefix import shared_prefix
 from promptcache.rule_api import Context
 from promptcache.snippets import excerpt
 
@@ -83,44 +82,6 @@ def carried_tokens(current: CountedRequest, earlier: CountedRequest,
             break
         total += current.segment_tokens[index]
     return total
-
-
-def cached_before(earlier: CountedRequest) -> bool:
-    """True when ``earlier`` is long enough to have left a cache entry (the provider caches
-    nothing of a prompt below its model's minimum): only then can a fix win anything against
-    it. One comparison: rules ask it before any other work on ``earlier``."""
-    return earlier.prompt_tokens >= earlier.facts.cache.min_tokens
-
-
-def fix_gain(context: Context, earlier: CountedRequest,
-             replacements: Mapping[int, tuple[Segment, int]]) -> int | None:
-    """What a fix wins, as :meth:`Context.tokens_gained` measures it (tokens shared with
-    ``earlier`` once segments of the current request are replaced, index -> (segment, its
-    tokens), beyond the longest prefix it already shares with any earlier request), or None
-    when the fixed request could not be served from the cache at all: ``earlier`` is below
-    the minimum cacheable length, or the fixed request would share less than that with it.
-    None means the rule has nothing to report; 0 means the fix would share enough, but some
-    other earlier request already serves as much."""
-    if not cached_before(earlier):
-        return None
-    current = context.current
-    segments = list(current.request.segments)
-    tokens = list(current.segment_tokens)
-    for index, (segment, count) in replacements.items():
-        segments[index], tokens[index] = segment, count
-    fixed = shared_prefix(earlier.request.segments, segments, tokens, context.encode).tokens
-    return gain_beyond_best(context, fixed)
-
-
-def gain_beyond_best(context: Context, fixed: int) -> int | None:
-    """What a fixed request that shares ``fixed`` tokens with an earlier request (one long
-    enough to have been cached) wins beyond the longest prefix the current request already
-    shares with any earlier request; None when ``fixed`` is below the minimum cacheable
-    length (the fixed request could not be served from the cache either)."""
-    if fixed < context.current.facts.cache.min_tokens:
-        return None
-    best = context.best_match()
-    return max(0, fixed - (best[1].tokens if best else 0))
 
 
 def served_tokens(context: Context, same: Callable[[CountedRequest], bool]) -> int:
@@ -191,7 +152,7 @@ def setting_change(context: Context, value: Callable[[CountedRequest], str | Non
     if not (request.cache_key or request.session or request.user) or not context.history:
         return None
     previous = context.history[-1]
-    if not cached_before(previous):
+    if not previous.cacheable:
         return None  # too short to have been cached: the change lost nothing
     new, old = value(current), value(previous)
     if new is None or old is None or new == old:

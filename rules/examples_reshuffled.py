@@ -54,9 +54,8 @@ from collections.abc import Iterator, Sequence
 from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
-from promptcache.prefix import first_divergence, same_content
+from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.rules._conversation import (
     SegmentKey,
     continues_conversation,
@@ -76,16 +75,16 @@ def check(context: Context) -> Iterator[Hit]:
     holds that request's segments in another order, with more of the prompt after them."""
     current = context.current
     # Reordering keeps the prompt's length: below the minimum, no order could be cached.
-    if current.prompt_tokens < current.facts.cache.min_tokens:
+    if not current.cacheable:
         return
     new = current.request.segments
     # The earliest request with these segments that was long enough to leave a cache entry
     # sets the order a fix converges on.
     for earlier in context.history:
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue
         old = earlier.request.segments
-        start = first_divergence(old, new)
+        start = context.divergence(earlier)
         if start is None or old[start].kind in _OUTSIDE or new[start].kind in _OUTSIDE:
             continue
         end = permuted_window(old, new, start)
@@ -144,7 +143,7 @@ def _hit(context: Context, earlier: CountedRequest, start: int, end: int) -> Hit
         source = spare[segment_key(old[index])].popleft()
         if source != index:
             in_order[index] = (new[source], tokens[source])
-    at_risk = fix_gain(context, earlier, in_order)
+    at_risk = context.tokens_gained(earlier, in_order)
     if at_risk is None:
         return None  # in the earlier order it would still share less than the minimum
     # Messages the window touches: the one it starts in, and each one it opens.

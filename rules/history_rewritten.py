@@ -68,7 +68,6 @@ from promptcache.findings import Hit, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Rule
-from promptcache.rules._compare import cached_before
 from promptcache.rules._conversation import (
     Layout,
     Message,
@@ -154,7 +153,7 @@ def check(context: Context) -> Iterator[Hit]:
 def _cached(earlier: CountedRequest, before: Layout) -> bool:
     """True when ``earlier``'s prompt, up to its reply priming (what an append-only next turn
     would share with it), reaches the minimum cacheable length."""
-    return cached_before(earlier) and (sum(earlier.segment_tokens[:before.messages[-1].end])
+    return earlier.cacheable and (sum(earlier.segment_tokens[:before.messages[-1].end])
                                        >= earlier.facts.cache.min_tokens)
 
 

@@ -41,7 +41,6 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import ImageRef
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import cached_before, fix_gain
 
 
 def _images(request: CountedRequest) -> Iterator[tuple[int, ImageRef]]:
@@ -60,7 +59,7 @@ def check(context: Context) -> Iterator[Hit]:
     reported: set[str] = set()
     seen: dict[str, tuple[int, ImageRef, CountedRequest]] = {}
     for earlier in context.history:
-        if not earlier.image_indexes or not cached_before(earlier):
+        if not earlier.image_indexes or not earlier.cacheable:
             continue  # no image, or too short to have left a cache entry
         for position, image in _images(earlier):
             # The first time the stream sent the image sets the detail the fix converges on.
@@ -74,7 +73,7 @@ def check(context: Context) -> Iterator[Hit]:
             continue
         # What sending the image as the earlier request did would have shared with it.
         as_before = where.request.segments[position]
-        at_risk = fix_gain(context, where, {index: (as_before, where.segment_tokens[position])})
+        at_risk = context.tokens_gained(where, {index: (as_before, where.segment_tokens[position])})
         if at_risk is None:
             continue  # as before it would still share less than the minimum
         reported.add(image.identity)

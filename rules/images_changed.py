@@ -60,7 +60,6 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import first_divergence, same_content
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import cached_before, gain_beyond_best
 
 _KIND = attrgetter("kind")
 _MESSAGE = re.compile(r"\.(?:messages|input)\[\d+\]")
@@ -140,7 +139,7 @@ def check(context: Context) -> Iterator[Hit]:
     for earlier in context.history:
         if not positions and not earlier.image_indexes:
             continue
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue  # too short to have left a cache entry: nothing to lose against it
         old = earlier.request.segments
         index = _image_divergence(old, segments, {*positions, *earlier.image_indexes})
@@ -306,7 +305,7 @@ def _gain(context: Context, change: _Change) -> int | None:
             if _image_in(segment, message)]
     most = 0
     for earlier in context.history:
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue
         theirs = [(index, segment) for index, segment in enumerate(earlier.request.segments)
                   if _image_in(segment, message)]
@@ -329,7 +328,7 @@ def _gain(context: Context, change: _Change) -> int | None:
             # Past the message: its images would have been shared too.
             shared += sum(current.segment_tokens[i] for i, _ in mine)
         most = max(most, shared)
-    return gain_beyond_best(context, most)
+    return context.gain_beyond_best(most)
 
 
 def _image_in(segment: Segment, message: str) -> bool:

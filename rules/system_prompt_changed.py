@@ -65,7 +65,6 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment
 from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Rule
-from promptcache.rules._compare import cached_before
 from promptcache.rules._conversation import (
     Layout,
     differing_span,
@@ -107,7 +106,7 @@ def check(context: Context) -> Iterator[Hit]:
     previous, before, previous_text = chain[-1]
     # What keeping the previous turn's system prompt would have shared with it: its prompt up
     # to the end of its conversation. Below the minimum it was never cached: nothing to lose.
-    if not cached_before(previous) or (sum(previous.segment_tokens[:before.conversation[-1].end])
+    if not previous.cacheable or (sum(previous.segment_tokens[:before.conversation[-1].end])
                                        < current.facts.cache.min_tokens):
         return
     text = _system_text(new, now)

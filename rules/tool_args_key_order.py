@@ -54,7 +54,6 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.snippets import around, excerpt
 
 _LEADING = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT})
@@ -88,7 +87,7 @@ def check(context: Context) -> Iterator[Hit]:
     # path -> (the stream's first form of the call, the request that sent it)
     forms: dict[str, tuple[Segment, CountedRequest]] = {}
     for earlier in context.history:
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue  # never cached: its form of the call is not what a fix converges on
         old_segments = earlier.request.segments
         shift = earlier.derived(_messages_start) - start
@@ -117,7 +116,7 @@ def check(context: Context) -> Iterator[Hit]:
         where: (replace(segment, text=forms[segment.path][0].text),
                 segment.fixed_tokens + len(context.encode(forms[segment.path][0].text)))
         for where, segment in changed}
-    at_risk = fix_gain(context, earlier, replacements)
+    at_risk = context.tokens_gained(earlier, replacements)
     if at_risk is None:
         return  # in the earlier form it would still share less than the minimum
     more = f" (and {len(changed) - 1} later calls likewise)" if len(changed) > 1 else ""

@@ -43,7 +43,6 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.snippets import excerpt
 
 _SHOWN_NAMES = 4
@@ -63,7 +62,7 @@ def check(context: Context) -> Iterator[Hit]:
     """A hit when an earlier request had the same tool definitions in another order."""
     current = context.current
     # Reordering keeps the prompt's length: below the minimum, no order could be cached.
-    if current.prompt_tokens < current.facts.cache.min_tokens:
+    if not current.cacheable:
         return
     current_tools = current.derived(_tools)
     if len(current_tools) < 2:
@@ -72,7 +71,7 @@ def check(context: Context) -> Iterator[Hit]:
     # The earliest request with these tools that was long enough to leave a cache entry sets
     # the order a fix converges on.
     for earlier in context.history:
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue
         earlier_tools = earlier.derived(_tools)
         if (len(earlier_tools) != len(current_tools)
@@ -89,7 +88,7 @@ def _hit(context: Context, earlier: CountedRequest, earlier_tools: Sequence[Segm
          current_tools: Sequence[Segment]) -> Hit | None:
     current = context.current
     fixed_order = _in_order(context, earlier_tools)
-    at_risk = fix_gain(context, earlier, fixed_order)
+    at_risk = context.tokens_gained(earlier, fixed_order)
     if at_risk is None:
         return None  # in the earlier order it would still share less than the minimum
     moved = next(index for index, (left, right) in enumerate(zip(earlier_tools, current_tools,

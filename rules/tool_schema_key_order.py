@@ -52,7 +52,6 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import cached_before, fix_gain
 from promptcache.snippets import around, excerpt
 
 _LEADING = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT})
@@ -106,7 +105,7 @@ def check(context: Context) -> Iterator[Hit]:
     # entry, sets the form a fix converges on.
     forms: dict[str, tuple[Segment, CountedRequest]] = {}
     for earlier in context.history:
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue
         for _, segment in _leading(earlier.request.segments):
             slot = _slot(segment)
@@ -138,7 +137,7 @@ def _hit(context: Context, changed: list[tuple[int, str]],
                                segment.fixed_tokens + len(context.encode(text)))
     index, slot = changed[0]
     form, earlier = forms[slot]
-    at_risk = fix_gain(context, earlier, replacements)
+    at_risk = context.tokens_gained(earlier, replacements)
     if at_risk is None:
         return None  # in the earlier form it would still share less than the minimum
     old_line, new_line = _first_different_line(_split(form)[1], _split(request.segments[index])[1])

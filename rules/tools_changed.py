@@ -52,7 +52,7 @@ from promptcache.counting import CountedRequest
 from promptcache.findings import Hit, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.rule_api import Context, Group, Rule
-from promptcache.rules._compare import body_path, cached_before, carried_tokens
+from promptcache.rules._compare import body_path, carried_tokens
 from promptcache.snippets import excerpt
 
 _TOOL_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME})
@@ -86,7 +86,7 @@ def check(context: Context) -> Iterator[Hit]:
     if not context.history:
         return
     current, previous = context.current, context.history[-1]
-    if not cached_before(previous):
+    if not previous.cacheable:
         return  # too short to have left a cache entry: the change lost nothing
     new_tools = current.derived(_tools)
     old_tools = previous.derived(_tools)

@@ -62,7 +62,6 @@ from promptcache.findings import Hit, Repair, Severity
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import same_content
 from promptcache.rule_api import Context, Rule
-from promptcache.rules._compare import cached_before
 from promptcache.rules._conversation import (
     SHORT_SPAN_CHARS,
     SegmentKey,
@@ -112,7 +111,7 @@ def check(context: Context) -> Iterator[Hit]:
         return
     new = current.request.segments
     for earlier in reversed(context.history):
-        if not cached_before(earlier):
+        if not earlier.cacheable:
             continue  # too short to have left a cache entry: nothing after the change was lost
         old = earlier.request.segments
         start = context.divergence(earlier)

@@ -59,9 +59,8 @@ from promptcache.detect.dynamic_span import (
     summarize,
 )
 from promptcache.findings import Hit, Repair, Severity
-from promptcache.prefix import common_prefix_chars, first_divergence, shared_prefix
+from promptcache.prefix import common_prefix_chars, shared_prefix
 from promptcache.rule_api import Context, Rule
-from promptcache.rules._compare import cached_before, gain_beyond_best
 from promptcache.snippets import around
 
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
@@ -85,11 +84,11 @@ def check(context: Context) -> Iterator[Hit]:
 
 
 def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
-    if not cached_before(earlier):
+    if not earlier.cacheable:
         return None  # too short to have left a cache entry: nothing to lose against it
     current = context.current
     old_segments, new_segments = earlier.request.segments, current.request.segments
-    index = first_divergence(old_segments, new_segments)
+    index = context.divergence(earlier)
     if index is None:
         return None
     old, new = old_segments[index], new_segments[index]
@@ -108,7 +107,7 @@ def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
     equal_after = shared_fixed - context.shared_with(earlier).tokens
     if equal_after < int(context.options["min-shared-tokens"]):
         return None
-    at_risk = gain_beyond_best(context, shared_fixed)
+    at_risk = context.gain_beyond_best(shared_fixed)
     if at_risk is None:
         return None  # as before it would still share less than the minimum
     start = common_prefix_chars(old.text, new.text)

@@ -141,7 +141,7 @@ class _Tally:
                      request.observed),
             counted.prompt_tokens, request.estimated, stats)
         self.prompt_tokens += counted.prompt_tokens
-        self.cacheable += counted.prompt_tokens >= counted.facts.cache.min_tokens
+        self.cacheable += counted.cacheable
         self.estimated += request.estimated
         if request.observed is not None:
             self.observed += 1

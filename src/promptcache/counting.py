@@ -50,6 +50,12 @@ class CountedRequest:
         value = known[make] = make(self)
         return value
 
+    @property
+    def cacheable(self) -> bool:
+        """Long enough to be cached: the provider caches nothing of a prompt below its
+        model's minimum, so such a request leaves no entry and is never served from one."""
+        return self.prompt_tokens >= self.facts.cache.min_tokens
+
     def tokens_from(self, index: int) -> int:
         """Tokens of segments ``index`` and after."""
         return sum(self.segment_tokens[index:])

@@ -66,18 +66,33 @@ class Context:
         return None if shared.segments >= shortest else shared.segments
 
     def tokens_gained(self, earlier: CountedRequest,
-                      replacements: Mapping[int, tuple[Segment, int]]) -> int:
+                      replacements: Mapping[int, tuple[Segment, int]]) -> int | None:
         """What a fix would win: tokens shared with ``earlier`` if segments of the current
         request were replaced (index -> (segment, its tokens)), beyond the longest prefix the
-        request already shares with any earlier request."""
+        request already shares with any earlier request. None when the fixed request could
+        not be served from the cache at all: ``earlier`` is too short to have been cached, or
+        the fixed request would share less than the minimum with it. None means a rule has
+        nothing to report; 0 that the fix would share enough, but another earlier request
+        already serves as much."""
+        if not earlier.cacheable:
+            return None
         current = self.current
         segments = list(current.request.segments)
         tokens = list(current.segment_tokens)
         for index, (segment, count) in replacements.items():
             segments[index], tokens[index] = segment, count
         fixed = shared_prefix(earlier.request.segments, segments, tokens, self.encode)
+        return self.gain_beyond_best(fixed.tokens)
+
+    def gain_beyond_best(self, fixed: int) -> int | None:
+        """What a fixed request sharing ``fixed`` tokens with an earlier request (one long
+        enough to have been cached) wins beyond the longest prefix the current request
+        already shares with any earlier request; None when ``fixed`` is below the minimum
+        cacheable length (the fixed request could not be served from the cache either)."""
+        if fixed < self.current.facts.cache.min_tokens:
+            return None
         best = self.best_match()
-        return max(0, fixed.tokens - (best[1].tokens if best else 0))
+        return max(0, fixed - (best[1].tokens if best else 0))
 
     def best_match(self) -> tuple[CountedRequest, SharedPrefix] | None:
         """The earlier request sharing the longest prefix with this one (latest on ties)."""

@@ -104,7 +104,7 @@ def find_dynamic_span(context: Context) -> DynamicSpan | None:
     if match is None:
         return None
     earlier, shared = match
-    if earlier.prompt_tokens < earlier.facts.cache.min_tokens:
+    if not earlier.cacheable:
         return None  # below the minimum nothing of it was cached: the span cost nothing
     index = shared.segments
     old_segments, new_segments = earlier.request.segments, context.current.request.segments
