@@ -4,7 +4,7 @@ around each pipeline stage.
     python bench/stages.py LOG [--cold]
 
 Prints a Markdown table of the seconds each stage took and its share of the run. The stages
-are the pipeline's (see src/promptcache/audit.py): reading and parsing each line with orjson,
+are the pipeline's (see src/promptcache/run/audit.py): reading and parsing each line with orjson,
 normalizing (validating and rendering the request; new text is tokenized here, when the
 normalizer interns its segments), counting, the rules, the cache replay (hashing and every
 savings variant) and the tally (rows, sessions, prices). The clocks cost a little themselves
@@ -43,11 +43,11 @@ def _clocked(owner: Any, name: str, stage: str) -> None:
 
 
 def _instrument() -> None:
-    from promptcache import audit
     from promptcache.cache.replay import Replayer
     from promptcache.counting import PromptCounter
     from promptcache.engine import RuleEngine
     from promptcache.load import sources
+    from promptcache.run import audit
 
     _clocked(sources, "_decode_line", "read and parse (orjson)")
     _clocked(PromptCounter, "count", "count")
@@ -74,9 +74,9 @@ def _instrument() -> None:
 
 
 def _audit(log: Path) -> float:
-    from promptcache.audit import run_audit
     from promptcache.engine import default_rules
     from promptcache.rules import ALL_RULES
+    from promptcache.run.audit import run_audit
 
     start = time.perf_counter()
     run_audit([str(log)], default_rules(ALL_RULES))

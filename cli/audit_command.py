@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from promptcache.audit import run_audit
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
 from promptcache.cli.progress import progress_bar
@@ -38,6 +37,7 @@ from promptcache.report.output_format import OutputFormat
 from promptcache.report.phrases import error_location, printable_errors
 from promptcache.report.privacy import private_report
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 from promptcache.snippets import prompt_text_hidden
 
 
@@ -60,7 +60,7 @@ class AuditOptions:
     quiet: bool = False
     snippets: bool | None = None
     jobs: int = 0
-    """Processes to use; 0 to decide by cores and input size (see promptcache.parallel)."""
+    """Processes to use; 0 to decide by cores and input size (see promptcache.run.parallel)."""
     fetch_images: bool | None = None
     fetch_timeout: float | None = None
     fetch_max_images: int | None = None

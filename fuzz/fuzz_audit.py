@@ -4,7 +4,7 @@
 
 Each input is a generated JSONL log (tests/strategies.py: valid Chat Completions and
 Responses records in every envelope, and corrupted lines). It is audited in-process by
-``promptcache.audit.run_audit`` and rendered in every format, and the property tests' first
+``promptcache.run.audit.run_audit`` and rendered in every format, and the property tests' first
 property is checked: every non-blank line ends as an audited request or as exactly one
 one-line error naming it, and a valid record is never rejected. Any exception or broken
 property stops the run: Hypothesis shrinks the input, the minimal log is printed and written
@@ -36,11 +36,11 @@ os.environ.setdefault("PROMPTCACHE_NO_CACHE", "1")
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from promptcache.audit import run_audit  # noqa: E402
 from promptcache.config import Config, settings_from  # noqa: E402
 from promptcache.report.formats import RENDERERS  # noqa: E402
 from promptcache.report.json_format import write_json  # noqa: E402
 from promptcache.rules import ALL_RULES  # noqa: E402
+from promptcache.run.audit import run_audit  # noqa: E402
 from tests.strategies import JSON, logs  # noqa: E402
 
 RULES = settings_from(Config(), ALL_RULES).rules

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from promptcache.audit import run_audit
 from promptcache.detect.dynamic_span import ValueFamily, differs_only_in_whitespace, family_of
 from promptcache.engine import default_rules
 from promptcache.model import Segment, SegmentKind
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 from promptcache.values import ID_KINDS, TIME_KINDS, USER_DATA_KINDS, classify, with_article
 
 from .test_rule_cases import LEAK_REPORT, POLICY

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from promptcache import parallel
-from promptcache.audit import run_audit
 from promptcache.cli.main import app, main
 from promptcache.counting import PromptCounter
 from promptcache.engine import default_rules
 from promptcache.load import records
 from promptcache.load.sources import LoadError, read_records
-from promptcache.parallel import PARALLEL_MIN_BYTES, usable_cores, use_reader
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
+from promptcache.run import parallel
+from promptcache.run.audit import run_audit
+from promptcache.run.parallel import PARALLEL_MIN_BYTES, usable_cores, use_reader
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(
@@ -205,7 +205,7 @@ def test_a_small_run_does_not_import_multiprocessing(tmp_path: Path) -> None:
     # 30 ms of every pre-commit run's start-up: only a log big enough for the reader pays it.
     small = tmp_path / "small.jsonl"
     small.write_bytes(b"{}\n")
-    probe = ("import sys\nfrom promptcache.parallel import use_reader\n"
+    probe = ("import sys\nfrom promptcache.run.parallel import use_reader\n"
              f"assert not use_reader([{str(small)!r}], None)\n"
              "print('multiprocessing' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -19,7 +19,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promptcache.audit import run_audit
 from promptcache.config import Config, settings_from
 from promptcache.load.records import normalize_record, normalize_records
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -27,6 +26,7 @@ from promptcache.model import Location, SegmentKind
 from promptcache.report.json_format import write_json
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 
 from .strategies import JSON, chat_messages, chat_requests, logs, records
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from promptcache.audit import run_audit
 from promptcache.engine import default_rules
 from promptcache.pricing import Pricer
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 from promptcache.tokens.counter import TokenCounter
 
 from .conftest import shared_data

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import orjson
 
-from promptcache.audit import run_audit
 from promptcache.engine import default_rules
 from promptcache.report.json_format import render_json, report_to_dict
 from promptcache.report.model import RequestRow
 from promptcache.report.rows import RequestRows
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 
 from .conftest import SAMPLES
 

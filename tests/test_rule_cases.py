@@ -57,11 +57,11 @@ from typing import Any
 
 import pytest
 
-from promptcache.audit import run_audit
 from promptcache.engine import default_rules
 from promptcache.findings import Finding
 from promptcache.rule_api import Rule
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 
 CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
 

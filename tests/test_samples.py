@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from promptcache.audit import run_audit
 from promptcache.engine import default_rules
 from promptcache.findings import Finding, Severity
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 GENERATOR = SAMPLES / "generate.py"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from promptcache.audit import run_audit
 from promptcache.engine import default_rules
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 
 SYSTEM = ("You are the support assistant of Example Air. " * 130).strip()
 

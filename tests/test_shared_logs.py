@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from promptcache.audit import run_audit
 from promptcache.engine import default_rules
 from promptcache.findings import Severity
 from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
 
 from .conftest import shared_data
 

@@ -37,7 +37,7 @@ class TokenCounter:
         self.on_new: Callable[[str, array[int]], None] | None = None
         """Told each text this counter had to tokenize (or read from the disk memo), with
         its ids: the reader process passes them on with the requests (see
-        :mod:`promptcache.parallel`), so the main process need not tokenize them again."""
+        :mod:`promptcache.run.parallel`), so the main process need not tokenize them again."""
 
     def encode(self, text: str) -> array[int]:
         """Token ids of ``text`` as plain text (special-token strings count as ordinary text),

@@ -19,7 +19,6 @@ from promptcache.findings import Finding, Severity
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import Location
-from promptcache.parallel import Reader, use_reader
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
     ErrorRow,
@@ -30,6 +29,7 @@ from promptcache.report.model import (
     Summary,
 )
 from promptcache.report.rows import RequestRows
+from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionTracker
 
@@ -42,7 +42,7 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
     drops a rule's hits in a file (per-file ignores); ``on_position`` hears how far each file
     has been read (for a progress bar); ``jobs`` is how many processes may share the work
     (None: as many as there are cores, for a log big enough to gain from them; see
-    :mod:`promptcache.parallel`). The report is the same whatever ``jobs`` is."""
+    :mod:`promptcache.run.parallel`). The report is the same whatever ``jobs`` is."""
     counter = PromptCounter()
     reader = Reader(paths, counter, on_position) if use_reader(paths, jobs) else None
     try:
@@ -56,7 +56,7 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
 def _counted(paths: Sequence[str], counter: PromptCounter,
              on_position: Position | None) -> Iterator[CountedRequest | LoadError]:
     """The log's records read, normalized and counted, in order: the first half of the
-    pipeline (which :class:`promptcache.parallel.Reader` runs in a process of its own)."""
+    pipeline (which :class:`promptcache.run.parallel.Reader` runs in a process of its own)."""
     for item in normalize_records(read_records(paths, on_position), counter.intern):
         yield item if isinstance(item, LoadError) else counter.count(item)
 
