@@ -45,7 +45,7 @@ def _clocked(owner: Any, name: str, stage: str) -> None:
 def _instrument() -> None:
     from promptcache.cache.replay import Replayer
     from promptcache.counting import PromptCounter
-    from promptcache.engine import RuleEngine
+    from promptcache.engine.rule_engine import RuleEngine
     from promptcache.load import sources
     from promptcache.run import audit
 
@@ -74,7 +74,7 @@ def _instrument() -> None:
 
 
 def _audit(log: Path) -> float:
-    from promptcache.engine import default_rules
+    from promptcache.engine.rule_engine import default_rules
     from promptcache.rules import ALL_RULES
     from promptcache.run.audit import run_audit
 

@@ -22,7 +22,7 @@ from promptcache.config import (
     load_config,
     settings_from,
 )
-from promptcache.findings import Severity
+from promptcache.engine.findings import Severity
 from promptcache.load.sources import InputError, expand_paths
 from promptcache.report.baseline import (
     BaselineError,

@@ -10,7 +10,7 @@ from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import first_divergence
-from promptcache.evidence import request_secrets, scrub_divergence
+from promptcache.engine.evidence import request_secrets, scrub_divergence
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.redaction import redact

@@ -10,7 +10,7 @@ import inspect
 from dataclasses import replace
 from types import ModuleType
 
-from promptcache.rule_api import Rule
+from promptcache.engine.rule_api import Rule
 from promptcache.rules import (
     cache_key_hot,
     cache_key_missing,

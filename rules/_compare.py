@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from promptcache.counting import CountedRequest
+from promptcache.engine.rule_api import Context
 from promptcache.model import Request, Segment, SegmentKind
-from promptcache.rule_api import Context
 from promptcache.snippets import excerpt
 
 _LABEL_CHARS = 40

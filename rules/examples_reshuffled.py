@@ -52,10 +52,10 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import same_content
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.rules._conversation import (
     SegmentKey,
     continues_conversation,

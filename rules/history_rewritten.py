@@ -64,10 +64,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import same_content
-from promptcache.rule_api import Context, Rule
 from promptcache.rules._conversation import (
     Layout,
     Message,

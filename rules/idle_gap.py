@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.findings import Hit, Severity
-from promptcache.rule_api import Context, Group, Rule
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._traffic import cacheable, duration, timestamp
 
 

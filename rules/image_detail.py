@@ -38,9 +38,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import ImageRef
-from promptcache.rule_api import Context, Group, Rule
 
 
 def _images(request: CountedRequest) -> Iterator[tuple[int, ImageRef]]:

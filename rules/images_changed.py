@@ -56,10 +56,10 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import first_divergence, same_content
-from promptcache.rule_api import Context, Group, Rule
 
 _KIND = attrgetter("kind")
 _MESSAGE = re.compile(r"\.(?:messages|input)\[\d+\]")

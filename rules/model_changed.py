@@ -42,8 +42,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
-from promptcache.rule_api import Context, Group, Rule
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
 

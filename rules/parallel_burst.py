@@ -41,9 +41,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.prefix import SharedPrefix
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.rules._traffic import cacheable, replies_to, timestamp
 
 

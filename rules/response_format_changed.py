@@ -44,9 +44,9 @@ import hashlib
 from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
 

@@ -61,10 +61,10 @@ from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import Segment
 from promptcache.prefix import same_content
-from promptcache.rule_api import Context, Rule
 from promptcache.rules._conversation import (
     Layout,
     differing_span,

@@ -44,9 +44,9 @@ import json
 from collections.abc import Iterator
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import SegmentKind
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
 

@@ -40,9 +40,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.snippets import excerpt
 
 _SHOWN_NAMES = 4

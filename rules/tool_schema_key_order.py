@@ -48,10 +48,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.snippets import around, excerpt
 
 _LEADING = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT})

@@ -49,9 +49,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
-from promptcache.rule_api import Context, Group, Rule
 from promptcache.rules._compare import body_path, carried_tokens
 from promptcache.snippets import excerpt
 

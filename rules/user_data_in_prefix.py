@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.detect.dynamic_span import (
+from promptcache.engine.detect.dynamic_span import (
     SPAN_OPTIONS,
     SPAN_OPTIONS_SCHEMA,
     ValueFamily,
@@ -56,8 +56,8 @@ from promptcache.detect.dynamic_span import (
     span_hit,
     summarize,
 )
-from promptcache.findings import Hit, Severity
-from promptcache.rule_api import Context, Rule
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Rule
 from promptcache.values import with_article
 
 

@@ -52,15 +52,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from promptcache.counting import CountedRequest
-from promptcache.detect.dynamic_span import (
+from promptcache.engine.detect.dynamic_span import (
     TEXT_KINDS,
     differs_only_in_whitespace,
     slot_name,
     summarize,
 )
-from promptcache.findings import Hit, Repair, Severity
+from promptcache.engine.findings import Hit, Repair, Severity
+from promptcache.engine.rule_api import Context, Rule
 from promptcache.prefix import common_prefix_chars, shared_prefix
-from promptcache.rule_api import Context, Rule
 from promptcache.snippets import around
 
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")

@@ -11,7 +11,7 @@ import pytest
 
 from promptcache.cli.main import main
 from promptcache.config import ConfigError, find_config, parse_config, settings_from
-from promptcache.findings import Severity
+from promptcache.engine.findings import Severity
 from promptcache.rules import ALL_RULES
 
 SYSTEM = ("You are the support assistant of Example Air. " * 130).strip()

@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
-from promptcache.detect.dynamic_span import ValueFamily, differs_only_in_whitespace, family_of
-from promptcache.engine import default_rules
+from promptcache.engine.detect.dynamic_span import (
+    ValueFamily,
+    differs_only_in_whitespace,
+    family_of,
+)
+from promptcache.engine.rule_engine import default_rules
 from promptcache.model import Segment, SegmentKind
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from promptcache.cli.main import app, main
 from promptcache.counting import PromptCounter
-from promptcache.engine import default_rules
+from promptcache.engine.rule_engine import default_rules
 from promptcache.load import records
 from promptcache.load.sources import LoadError, read_records
 from promptcache.report.model import Report

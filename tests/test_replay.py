@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promptcache.engine import default_rules
+from promptcache.engine.rule_engine import default_rules
 from promptcache.pricing import Pricer
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES

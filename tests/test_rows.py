@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import orjson
 
-from promptcache.engine import default_rules
+from promptcache.engine.rule_engine import default_rules
 from promptcache.report.json_format import render_json, report_to_dict
 from promptcache.report.model import RequestRow
 from promptcache.report.rows import RequestRows

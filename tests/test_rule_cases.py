@@ -57,9 +57,9 @@ from typing import Any
 
 import pytest
 
-from promptcache.engine import default_rules
-from promptcache.findings import Finding
-from promptcache.rule_api import Rule
+from promptcache.engine.findings import Finding
+from promptcache.engine.rule_api import Rule
+from promptcache.engine.rule_engine import default_rules
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
 

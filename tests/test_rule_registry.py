@@ -8,7 +8,7 @@ import re
 import pytest
 
 import promptcache.rules as rules_package
-from promptcache.rule_api import Rule
+from promptcache.engine.rule_api import Rule
 from promptcache.rules import ALL_RULES, RULE_MODULES, find_rule
 
 REQUIRED_HEADINGS = (

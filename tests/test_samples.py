@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from promptcache.engine import default_rules
-from promptcache.findings import Finding, Severity
+from promptcache.engine.findings import Finding, Severity
+from promptcache.engine.rule_engine import default_rules
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from promptcache.engine import default_rules
+from promptcache.engine.rule_engine import default_rules
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from promptcache.engine import default_rules
-from promptcache.findings import Severity
+from promptcache.engine.findings import Severity
+from promptcache.engine.rule_engine import default_rules
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
 

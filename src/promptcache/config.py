@@ -39,10 +39,10 @@ from importlib.resources import files
 from pathlib import Path, PurePath
 from typing import Any
 
-from promptcache.engine import ActiveRule
-from promptcache.findings import Severity
+from promptcache.engine.findings import Severity
+from promptcache.engine.rule_api import Rule
+from promptcache.engine.rule_engine import ActiveRule
 from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
-from promptcache.rule_api import Rule
 from promptcache.tokens.remote_images import FetchLimits
 
 CONFIG_FILE = "promptcache.toml"

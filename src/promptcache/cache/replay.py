@@ -25,7 +25,7 @@ from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
 from promptcache.cache.simulator import Prediction, PrefixCache
 from promptcache.catalog import CacheRules
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.findings import Repair
+from promptcache.engine.findings import Repair
 from promptcache.model import Segment, SegmentKind
 
 REORDER_WINDOW = 4096

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 
-from promptcache.findings import Severity
+from promptcache.engine.findings import Severity
 from promptcache.report.model import Report
 
 FORMAT_VERSION = 1

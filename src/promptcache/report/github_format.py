@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promptcache.findings import Severity
+from promptcache.engine.findings import Severity
 from promptcache.report.model import Report
 from promptcache.report.phrases import accounting
 

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 import orjson
 
 from promptcache.divergence import Divergence
-from promptcache.findings import Finding
+from promptcache.engine.findings import Finding
 from promptcache.model import Location
 from promptcache.report.model import Report, RequestRow
 from promptcache.savings import Savings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from promptcache.findings import Finding, Severity
+from promptcache.engine.findings import Finding, Severity
 from promptcache.model import Location
 from promptcache.savings import Savings
 

@@ -2,7 +2,7 @@
 prompt text, in any field a person or a code-scanning service will read.
 
 Snippets are redacted where they are cut (:mod:`promptcache.snippets`) and where a finding is
-made (:mod:`promptcache.evidence`); this pass covers the text that reaches a report by other
+made (:mod:`promptcache.engine.evidence`); this pass covers the text that reaches a report by other
 roads: session labels (a ``user`` id is often an email address), load errors that quote a bad
 value, JSON paths, model names. With snippets off (``--no-snippets``) it also drops the quoted
 evidence, turns session labels into digests and takes the quoted values out of load errors,
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from promptcache.divergence import Divergence
-from promptcache.findings import Finding
+from promptcache.engine.findings import Finding
 from promptcache.redaction import redact
 from promptcache.report.model import ErrorRow, Report, RequestRow, SessionRow
 from promptcache.snippets import OMITTED

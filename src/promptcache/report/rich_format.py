@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from promptcache.findings import Finding, Severity
+from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report
 
 MAX_ERRORS_SHOWN = 20

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from promptcache.findings import Finding, Severity
+from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report, RuleInfo
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -14,8 +14,8 @@ from promptcache import __version__
 from promptcache.cache.replay import Replayed, Replayer
 from promptcache.catalog import CATALOG_DATE, lifetimes_note
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.engine import ActiveRule, RuleEngine
-from promptcache.findings import Finding, Severity
+from promptcache.engine.findings import Finding, Severity
+from promptcache.engine.rule_engine import ActiveRule, RuleEngine
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import Location

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Repair
+from promptcache.engine.findings import Hit, Repair
+from promptcache.engine.rule_api import Context, Group
 from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import common_prefix_chars, common_suffix_chars, same_content
-from promptcache.rule_api import Context, Group
 from promptcache.snippets import excerpt
 from promptcache.values import ID_KINDS, TIME_KINDS, USER_DATA_KINDS, classify
 

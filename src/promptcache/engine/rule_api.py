@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptcache.counting import CountedRequest
-from promptcache.findings import Hit, Severity
+from promptcache.engine.findings import Hit, Severity
 from promptcache.model import Segment
 from promptcache.prefix import Encode, SharedPrefix, shared_prefix
 

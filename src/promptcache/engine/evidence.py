@@ -15,7 +15,7 @@ from typing import overload
 
 from promptcache.counting import CountedRequest
 from promptcache.divergence import Divergence
-from promptcache.findings import Hit
+from promptcache.engine.findings import Hit
 from promptcache.memo import BoundedMemo
 from promptcache.redaction import scrub, secrets_in
 from promptcache.snippets import OMITTED, omit_quoted, quoting_prompt_text

@@ -16,11 +16,11 @@ from typing import Any
 
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
-from promptcache.evidence import request_secrets, scrub_divergence, scrub_hit
-from promptcache.findings import Finding, Hit, Severity
+from promptcache.engine.evidence import request_secrets, scrub_divergence, scrub_hit
+from promptcache.engine.findings import Finding, Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Location
 from promptcache.prefix import Encode
-from promptcache.rule_api import Context, Group, Rule
 
 HISTORY_SIZE = 8
 """Earlier requests of a stream a rule can compare against: the stream's first request,
