@@ -74,7 +74,7 @@ def test_findings_carry_the_divergence(tmp_path: Path,
     main(["audit", "--format", "json", "--isolated", str(log)])
     [finding] = json.loads(capsys.readouterr().out)["findings"]
     divergence = finding["divergence"]
-    assert divergence["compared_with"] == {"file": str(log), "line": 1}
+    assert divergence["compared_with"] == {"file": str(log), "line": 1, "column": 1}
     assert divergence["path"] == "$.request.messages[0].content"
     assert divergence["token_offset"] > 0
     assert divergence["cacheable_tokens"] == 0

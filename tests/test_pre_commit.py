@@ -53,7 +53,7 @@ def test_the_hook_fails_on_a_bad_fixture_and_passes_on_a_good_one(
     bad = _try_repo(fixtures_repo, tmp_path)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
-    assert "agent.jsonl:4: PC201 tool-order [warning]" in bad.stdout
+    assert "agent.jsonl:4:1: PC201 tool-order [warning]" in bad.stdout
 
     _git(fixtures_repo, "rm", "-q", "--cached", "agent.jsonl")
     (fixtures_repo / "agent.jsonl").unlink()
