@@ -19,7 +19,7 @@ from promptcache.cli.main import main
 from promptcache.engine.findings import Finding, Severity
 from promptcache.model import Location
 from promptcache.report.github_format import render_github
-from promptcache.report.model import Report, Summary
+from promptcache.report.model import Report, SessionRow, Summary
 from promptcache.report.rich_format import render_rich
 from promptcache.savings import Savings
 
@@ -321,3 +321,17 @@ def test_rich_report_wraps_under_its_indentation(width: int) -> None:
     message = [line for line in body if "same tools" in line]
     assert len(message) > 1
     assert all(not line.startswith("     ") for line in message)
+
+
+def test_rich_sessions_table_keeps_its_figures_whole_at_60_columns() -> None:
+    sessions = tuple(SessionRow(name, False, Location("log.jsonl", 1), 7, 13_980, 8_960, 0.641,
+                                cost, 2)
+                     for name, cost in (("key:alderpine-support-web", 0.0145),
+                                        ("session:forge-run-4d2c", None)))
+    lines = _rich_lines(replace(_report([]), sessions=sessions), 60)
+    table = lines[lines.index("Sessions (2)") + 1:]
+    assert table[0] == " session       requests  tokens  hit rate  input cost  hits"
+    assert table[1:5] == [" key:alderpin         7  13,980     64.1%     $0.0145     2",
+                          " e-support-we",
+                          " b",
+                          " session:forg         7  13,980     64.1%    unpriced     2"]

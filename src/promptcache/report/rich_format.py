@@ -129,9 +129,11 @@ def _sessions(report: Report, console: Console) -> None:
         else ")"
     console.print(Text(title, style="bold"))
     table = Table(box=None, header_style="bold", padding=(0, 1))
-    table.add_column("session", min_width=24, overflow="fold")
+    # The session column gives way at narrow widths (its names fold onto more lines, under
+    # themselves) so the figures keep their full width.
+    table.add_column("session", overflow="fold")
     for column in ("requests", "tokens", "hit rate", "input cost", "hits"):
-        table.add_column(column, justify="right", no_wrap=True)
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for row in shown[:MAX_SESSIONS_SHOWN]:
         table.add_row(escape(row.session), f"{row.requests:,}", f"{row.prompt_tokens:,}",
                       f"{row.hit_rate:.1%}",
