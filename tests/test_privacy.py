@@ -59,11 +59,18 @@ def _records(planted: str) -> Iterator[dict[str, Any]]:
     yield {"request": _request(model, tools=[second, first], prompt_cache_key=planted)}
     # A session id from the metadata, the secret itself as a model name.
     for name in ("gpt-4o", planted):
-        yield {"request": _request(name, metadata={"ticket": planted}),
+        yield {"request": _request(name, metadata={"ticket": planted, planted: "key"}),
                "meta": {"session": planted}}
     # A user, and prompts too short to cache (prompt-too-short names the model).
     for name in (model, planted):
         yield {"request": _request(name, text="Be brief.", user=planted)}
+    # A property named after the secret, its keys in another order (tool-schema-key-order
+    # quotes the rendered schema).
+    properties = {planted: {"type": "string"}, "order_id": {"type": "string"}}
+    for order in (properties, dict(reversed(properties.items()))):
+        schema = _tool("refund_order")
+        schema["function"]["parameters"]["properties"] = order
+        yield {"request": _request("gpt-4o", tools=[schema], prompt_cache_key="schema")}
     # A value a load error quotes.
     yield {"request": _request("gpt-4o", text="Be brief."), "timestamp": planted}
 
@@ -102,7 +109,8 @@ def test_the_planted_names_reach_the_report(planted: list[str],
     code, out, err = _run(capsys, "audit", "--isolated", "--format", "json", "logs")
     report = json.loads(out)
     assert code == 1
-    assert {"PC201", "PC207", "PC001"} <= {finding["code"] for finding in report["findings"]}
+    assert {"PC201", "PC207", "PC001", "PC203"} <= {finding["code"]
+                                                  for finding in report["findings"]}
     # Every file holds one bad timestamp, echoed on stderr with the file's name.
     assert len(report["errors"]) == len(KINDS)
     assert err.count("not an ISO 8601 time") == len(KINDS)
@@ -139,7 +147,7 @@ def test_diff_shows_no_planted_secret(planted: list[str], capsys: pytest.Capture
         assert "the prefix breaks at $.request" in out
         assert _leaks(out + err, planted) == []
         # A record that cannot be read: its error quotes the bad value.
-        code, out, err = _run(capsys, "diff", snippets, f"{log}:1", f"{log}:7")
+        code, out, err = _run(capsys, "diff", snippets, f"{log}:1", f"{log}:9")
         assert code == 2
         assert "not an ISO 8601 time" in err
         assert _leaks(out + err, planted) == []
