@@ -168,6 +168,14 @@ def test_each_secret_shape_is_redacted(kind: Kind) -> None:
     pytest.param("amex 3782 822463 10005 ok", "amex [redacted] ok", id="amex-grouping"),
     pytest.param("on 2025-03-01 4111 1111 1111 1111", "on 2025-03-01 [redacted]",
                  id="card-after-a-date"),
+    pytest.param("logs/glp" + "at-abcdefghij0123456789XYZabcd.01.0wa1b2c3d.jsonl",
+                 "logs/[redacted].jsonl", id="gitlab-routable-in-a-file-name"),
+    pytest.param("AccountName=corp;Account" + "Key=dGhpcyBpcyBub3QgYSByZWFsIGtleQ==;"
+                 "EndpointSuffix=core.windows.net",
+                 "AccountName=corp;AccountKey=[redacted];EndpointSuffix=core.windows.net",
+                 id="azure-connection-string"),
+    pytest.param("export DB_PASS" + "WORD=Zx81hunter2", "export DB_PASSWORD=[redacted]",
+                 id="password-at-the-end-of-a-variable-name"),
 ])
 def test_redaction_in_context(text: str, expected: str) -> None:
     assert redact(text) == expected

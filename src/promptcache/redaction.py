@@ -122,10 +122,11 @@ def _patterns() -> tuple[_Pattern, ...]:
         _Pattern("API key", re.compile(r"gsk_[A-Za-z0-9]{40,}")),
         # GitLab tokens, by the prefixes GitLab documents for each kind (personal, OAuth
         # application, deploy, runner, CI job, pipeline trigger, feed, incoming mail, agent,
-        # SCIM, feature flags); newer ones carry dot-separated parts ("glpat-....01.0w").
+        # SCIM, feature flags); routable ones end in a version and a checksum
+        # ("glpat-....01.0wa1b2c3d"), and the legacy runner registration token starts GR1348941.
         _Pattern("token", re.compile(
-            r"gl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct|wt)-[A-Za-z0-9_\-]{20,}"
-            r"(?:\.[A-Za-z0-9_\-]+)*")),
+            r"gl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct)-[A-Za-z0-9_\-]{20,}"
+            r"(?:\.[A-Za-z0-9]{2}\.[A-Za-z0-9]{6,12})?")),
         _Pattern("token", re.compile(r"GR1348941[A-Za-z0-9_\-]{20,}")),
         # npm access tokens: "npm_" and 36 letters and digits ("npm_config_cache" stays).
         _Pattern("token", re.compile(r"npm_[A-Za-z0-9]{36,}")),
