@@ -176,6 +176,8 @@ def test_each_secret_shape_is_redacted(kind: Kind) -> None:
                  id="azure-connection-string"),
     pytest.param("export DB_PASS" + "WORD=Zx81hunter2", "export DB_PASSWORD=[redacted]",
                  id="password-at-the-end-of-a-variable-name"),
+    pytest.param("model gpt-4o-sk-" + "proj-Ab3dEf6hIj9kLm2nOp5qRs8t", "model gpt-4o-[redacted]",
+                 id="project-key-glued-to-a-name"),
 ])
 def test_redaction_in_context(text: str, expected: str) -> None:
     assert redact(text) == expected

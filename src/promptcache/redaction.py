@@ -96,6 +96,10 @@ def _patterns() -> tuple[_Pattern, ...]:
         # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-api03-) keys. Random
         # base62 always holds a digit; hyphenated words after "sk-" (sk-learn-...) do not.
         _Pattern("API key", re.compile(r"sk-[A-Za-z0-9_\-]{20,}"), _has_digit, token_start=True),
+        # Project, service account and admin keys are distinctive enough to be found glued to
+        # a name ("run-sk-proj-...", a fine-tuned model's suffix).
+        _Pattern("API key", re.compile(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}"),
+                 _has_digit),
         _Pattern("API key", re.compile(r"sk-ant-[a-z]+\d\d-[A-Za-z0-9_\-]{8,}")),
         # Stripe secret and restricted keys, webhook secrets.
         _Pattern("API key", re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}")),
