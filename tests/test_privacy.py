@@ -21,6 +21,7 @@ import pytest
 
 from promptcache.cli.main import main
 from promptcache.report.output_format import OutputFormat
+from promptcache.snippets import hide_models
 from promptcache.vocabulary import public_model_name
 
 from .test_redaction import KINDS, REDACTED, _leaks
@@ -279,3 +280,9 @@ def test_diff_without_snippets_shows_the_base_model(vocabulary_log: Path,
     code, out, _ = _run(capsys, "diff", "v.jsonl:9", "v.jsonl:10")
     assert f"later:   v.jsonl:10 ({FINE_TUNED}, " in out
 
+
+
+def test_hidden_model_names_are_replaced_whole() -> None:
+    message = "caching on x (an x-ray of model x2), then ft:gpt-4o-mini:acme::a1 and gpt-4o"
+    assert hide_models(message, ["x", "ft:gpt-4o-mini:acme::a1", "gpt-4o"]) == (
+        "caching on [omitted] (an x-ray of model x2), then gpt-4o-mini (fine-tuned) and gpt-4o")
