@@ -228,6 +228,18 @@ def test_a_secret_cut_by_the_snippet_edge_is_still_redacted() -> None:
     assert excerpt(text, 20) == "Use the key [redact…"
 
 
+@pytest.mark.parametrize("kind", [
+    kind for kind in KINDS if kind.name in ("openai", "anthropic", "openai-service-account")],
+    ids=lambda kind: kind.name)
+def test_a_key_two_patterns_find_shows_as_one_redaction_when_cut(kind: Kind) -> None:
+    """"sk-" and "sk-ant-" (or "sk-proj-") both find the key: still one [redacted]."""
+    key = kind.make()
+    text = f"Use the key {key} for every call."
+    middle = text.index(key) + len(key) // 2
+    assert redact_slice(text, 0, middle) == "Use the key [redacted]"
+    assert redact_slice(text, middle, len(text)) == "[redacted] for every call."
+
+
 def test_a_slice_deep_inside_a_private_key_is_redacted() -> None:
     key = _private_key()
     text = f"Keys:\n{key}\nEnd."

@@ -304,12 +304,17 @@ def redact_slice(text: str, start: int, end: int) -> str:
 def _replace(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> str:
     pieces: list[str] = []
     position = start
+    replacing = False
     for span_start, span_end in sorted(spans):
         if span_end <= position or span_start >= end:
             continue
-        pieces.append(text[position:max(position, span_start)])
-        pieces.append(REDACTED)
-        position = min(end, span_end)
+        # Two patterns may find one secret ("sk-" and "sk-proj-"), or overlapping ones: a span
+        # that starts inside the replaced text extends it, and shows as one [redacted].
+        if not (replacing and span_start <= position):
+            pieces.append(text[position:max(position, span_start)])
+            pieces.append(REDACTED)
+            replacing = True
+        position = max(position, min(end, span_end))
     pieces.append(text[position:end])
     return "".join(pieces)
 
