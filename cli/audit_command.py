@@ -24,6 +24,7 @@ from promptcache.config import (
 )
 from promptcache.engine.findings import Severity
 from promptcache.load.sources import InputError, expand_paths
+from promptcache.redaction import redact
 from promptcache.report.baseline import (
     BaselineError,
     baseline_text,
@@ -89,7 +90,7 @@ def audit_command(options: AuditOptions) -> ExitCode:
         files = expand_paths(options.paths)
         known = read_baseline(options.baseline) if options.baseline else frozenset[str]()
     except (ConfigError, InputError, BaselineError) as problem:
-        say(f"promptcache: {problem}")
+        say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
     if options.output is None and sys.stdout is None:  # started with stdout closed (`>&-`)
         say("promptcache: cannot write the report: standard output is closed")

@@ -15,7 +15,12 @@ from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import SegmentKind
 from promptcache.redaction import redact
-from promptcache.report.privacy import load_error_text
+from promptcache.report.privacy import (
+    load_error_text,
+    private_divergence,
+    shown_location,
+    shown_model,
+)
 
 
 class _SpecError(Exception):
@@ -53,16 +58,15 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -
         earlier = _load(earlier_spec, counter, snippets)
         later = _load(later_spec, counter, snippets)
     except _SpecError as problem:
-        say(f"promptcache: {problem}")
+        say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
     encode = counter.counter_for(facts_for(later.request.model).encoding).encode
     divergence = first_divergence(earlier, later, encode)
-    divergence = scrub_divergence(divergence, request_secrets((earlier, later)))
+    divergence = private_divergence(
+        scrub_divergence(divergence, request_secrets((earlier, later))), snippets=snippets)
     lines = [
-        f"earlier: {earlier.request.location} ({redact(earlier.request.model) or 'no model'}, "
-        f"{earlier.prompt_tokens:,} prompt tokens)",
-        f"later:   {later.request.location} ({redact(later.request.model) or 'no model'}, "
-        f"{later.prompt_tokens:,} prompt tokens)",
+        f"earlier: {_described(earlier, snippets)}",
+        f"later:   {_described(later, snippets)}",
     ]
     if earlier.request.model != later.request.model:
         lines.append("note: different models never share a cache")
@@ -113,3 +117,9 @@ def _extension(divergence: Divergence, minimum: int, step: int) -> str:
              f"{step:,}-token steps)")
     return (f"{head} is a cacheable prefix{steps}; the {divergence.tokens_after:,} new tokens "
             "are paid in full")
+
+
+def _described(counted: CountedRequest, snippets: bool) -> str:
+    request = counted.request
+    model = shown_model(request.model, snippets=snippets) or "no model"
+    return f"{shown_location(request.location)} ({model}, {counted.prompt_tokens:,} prompt tokens)"

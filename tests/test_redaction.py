@@ -32,6 +32,8 @@ WINDOW = 12
 _RNG = random.Random(20250301)
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _DIGITS = "0123456789"
+_HEX = "0123456789abcdef"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 def _random(length: int, alphabet: str = _ALNUM) -> str:
@@ -86,6 +88,26 @@ KINDS = (
     Kind("stripe-secret", lambda: "sk" + "_live_" + _random(99)),
     Kind("stripe-restricted", lambda: "rk" + "_live_" + _random(99)),
     Kind("hugging-face", lambda: "hf" + "_" + _random(34, _ALNUM[:52])),
+    Kind("xai", lambda: "xa" + "i-" + _random(80)),
+    Kind("groq", lambda: "gs" + "k_" + _random(52)),
+    Kind("gitlab-personal", lambda: "glp" + "at-" + _random(20, _ALNUM + "_-") + "x1"),
+    Kind("gitlab-routable", lambda: "glp" + "at-" + _random(27) + ".01." + _random(9)),
+    Kind("gitlab-deploy", lambda: "gl" + "dt-" + _random(20)),
+    Kind("gitlab-runner", lambda: "gl" + "rt-" + _random(20)),
+    Kind("npm", lambda: "np" + "m_" + _random(36)),
+    Kind("sendgrid", lambda: "S" + "G." + _random(22, _ALNUM + "_-") + "." + _random(43)),
+    Kind("azure-account-key", lambda: _random(86, _ALNUM + "+/") + "==",
+         lambda value: "DefaultEndpointsProtocol=https;AccountName=corpstore;"
+                       f"Account{'Key'}={value};EndpointSuffix=core.windows.net"),
+    Kind("azure-sas-signature", lambda: _random(40) + "%3D",
+         lambda value: "https://corpstore.blob.core.windows.net/c/b.png?sv=2022-11-02"
+                       f"&se=2026-01-01&sp=r&si{'g'}={value}"),
+    Kind("twilio-account-sid", lambda: "A" + "C" + _random(29, _HEX) + _random(3, _DIGITS)),
+    Kind("twilio-api-key", lambda: "S" + "K" + _random(29, _HEX) + _random(3, _DIGITS)),
+    Kind("twilio-auth-token", lambda: _random(29, _HEX) + _random(3, _DIGITS),
+         lambda value: f"TWILIO_AUTH_{'TOKEN'}={value}"),
+    Kind("slack-webhook", lambda: "https://hooks.slack.com/" + "services/T" + _random(8, _UPPER)
+         + "/B" + _random(10, _UPPER) + "/" + _random(24)),
     Kind("jwt", lambda: "ey" + "JhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.ey" + "J" + _random(60) + "."
          + _random(43)),
     Kind("private-key", _private_key, lambda value: f"Signing key:\n{value}\nUse it."),
@@ -146,6 +168,16 @@ def test_each_secret_shape_is_redacted(kind: Kind) -> None:
     pytest.param("amex 3782 822463 10005 ok", "amex [redacted] ok", id="amex-grouping"),
     pytest.param("on 2025-03-01 4111 1111 1111 1111", "on 2025-03-01 [redacted]",
                  id="card-after-a-date"),
+    pytest.param("logs/glp" + "at-abcdefghij0123456789XYZabcd.01.0wa1b2c3d.jsonl",
+                 "logs/[redacted].jsonl", id="gitlab-routable-in-a-file-name"),
+    pytest.param("AccountName=corp;Account" + "Key=dGhpcyBpcyBub3QgYSByZWFsIGtleQ==;"
+                 "EndpointSuffix=core.windows.net",
+                 "AccountName=corp;AccountKey=[redacted];EndpointSuffix=core.windows.net",
+                 id="azure-connection-string"),
+    pytest.param("export DB_PASS" + "WORD=Zx81hunter2", "export DB_PASSWORD=[redacted]",
+                 id="password-at-the-end-of-a-variable-name"),
+    pytest.param("model gpt-4o-sk-" + "proj-Ab3dEf6hIj9kLm2nOp5qRs8t", "model gpt-4o-[redacted]",
+                 id="project-key-glued-to-a-name"),
 ])
 def test_redaction_in_context(text: str, expected: str) -> None:
     assert redact(text) == expected
@@ -166,6 +198,17 @@ def test_redaction_in_context(text: str, expected: str) -> None:
     pytest.param("version 1.2.3.4 on 10.0.0.12, 1,024 tokens, 3.14159", id="numbers"),
     pytest.param("write to @support or support@localhost", id="not-an-email"),
     pytest.param("the api key is configured elsewhere", id="api-key-prose"),
+    pytest.param("pip install xai-sdk, then load xai-org/grok-1", id="xai-words"),
+    pytest.param("gsk_client = Groq(); gsk_fixtures_for_tests", id="groq-words"),
+    pytest.param("tokens start with glpat- or gldt-; see glrt-runner-docs", id="gitlab-prefixes"),
+    pytest.param("read npm_config_cache and npm_package_version", id="npm-variables"),
+    pytest.param("SG.1 and SG.Singapore.office are branches", id="sendgrid-like"),
+    pytest.param("sha256 AC" + "0123456789ABCDEF" * 3 + "0123456789ABCD", id="upper-hex-digest"),
+    pytest.param("object ac0123456789abcdef0123456789abcdef stored", id="lower-hex-id"),
+    pytest.param("SharedAccessKeyName=RootManageSharedAccessKey;", id="azure-key-name"),
+    pytest.param("flags &sig=verification_pending&sig=1", id="sig-words"),
+    pytest.param("TWILIO_AUTH_TOKEN is set in the environment", id="twilio-variable-prose"),
+    pytest.param("see https://api.slack.com/messaging/webhooks", id="slack-docs-url"),
 ])
 def test_look_alikes_stay_readable(text: str) -> None:
     assert redact(text) == text
@@ -183,6 +226,18 @@ def test_a_secret_cut_by_the_snippet_edge_is_still_redacted() -> None:
     assert REDACTED in shown
     # The key starts inside excerpt()'s window and runs past it.
     assert excerpt(text, 20) == "Use the key [redact…"
+
+
+@pytest.mark.parametrize("kind", [
+    kind for kind in KINDS if kind.name in ("openai", "anthropic", "openai-service-account")],
+    ids=lambda kind: kind.name)
+def test_a_key_two_patterns_find_shows_as_one_redaction_when_cut(kind: Kind) -> None:
+    """"sk-" and "sk-ant-" (or "sk-proj-") both find the key: still one [redacted]."""
+    key = kind.make()
+    text = f"Use the key {key} for every call."
+    middle = text.index(key) + len(key) // 2
+    assert redact_slice(text, 0, middle) == "Use the key [redacted]"
+    assert redact_slice(text, middle, len(text)) == "[redacted] for every call."
 
 
 def test_a_slice_deep_inside_a_private_key_is_redacted() -> None:

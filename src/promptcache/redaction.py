@@ -17,7 +17,8 @@ Two tools:
 Patterns favour catching a secret over keeping a look-alike readable, except where a
 look-alike is common in prompts: digit runs must be Luhn-valid with a card network's first
 digit (timestamps and order ids stay), "sk-" needs a digit in 20 characters (``sk-learn``
-stays), hex ids and UUIDs are never touched.
+stays), provider prefixes need a long random run after them (``xai-sdk``, ``npm_config_cache``
+stay), hex ids and UUIDs are never touched (Twilio's "AC"/"SK" ids are upper-case prefixes).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class _Pattern:
     no "sk-" key), for prefixes that could end a word; distinctive prefixes ("sk-ant-",
     "ghp_") count anywhere. Checked here: a look-behind would cost the regex engine its fast
     search for the literal prefix."""
+    in_names: bool = False
+    """With ``token_start``: the match may still follow '_' or '-', as the last word of a
+    variable's name ("DB_PASSWORD=...", "TWILIO_AUTH_TOKEN=...")."""
     lowered: bool = False
     """The regex is written in lower case and runs on the lower-cased text: a case-blind
     regex is several times slower."""
@@ -92,6 +96,10 @@ def _patterns() -> tuple[_Pattern, ...]:
         # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-api03-) keys. Random
         # base62 always holds a digit; hyphenated words after "sk-" (sk-learn-...) do not.
         _Pattern("API key", re.compile(r"sk-[A-Za-z0-9_\-]{20,}"), _has_digit, token_start=True),
+        # Project, service account and admin keys are distinctive enough to be found glued to
+        # a name ("run-sk-proj-...", a fine-tuned model's suffix).
+        _Pattern("API key", re.compile(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}"),
+                 _has_digit),
         _Pattern("API key", re.compile(r"sk-ant-[a-z]+\d\d-[A-Za-z0-9_\-]{8,}")),
         # Stripe secret and restricted keys, webhook secrets.
         _Pattern("API key", re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}")),
@@ -112,6 +120,36 @@ def _patterns() -> tuple[_Pattern, ...]:
             r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+")),
         # Hugging Face tokens (hf_ and 34 letters; "hf_hub_download" has underscores).
         _Pattern("token", re.compile(r"hf_[A-Za-z0-9]{30,}"), token_start=True),
+        # xAI ("xai-" and 80 letters and digits) and Groq ("gsk_" and 52) keys: a run that
+        # long after the prefix is no word ("xai-sdk", "gsk_client" stay).
+        _Pattern("API key", re.compile(r"xai-[A-Za-z0-9]{40,}")),
+        _Pattern("API key", re.compile(r"gsk_[A-Za-z0-9]{40,}")),
+        # GitLab tokens, by the prefixes GitLab documents for each kind (personal, OAuth
+        # application, deploy, runner, CI job, pipeline trigger, feed, incoming mail, agent,
+        # SCIM, feature flags); routable ones end in a version and a checksum
+        # ("glpat-....01.0wa1b2c3d"), and the legacy runner registration token starts GR1348941.
+        _Pattern("token", re.compile(
+            r"gl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct)-[A-Za-z0-9_\-]{20,}"
+            r"(?:\.[A-Za-z0-9]{2}\.[A-Za-z0-9]{6,12})?")),
+        _Pattern("token", re.compile(r"GR1348941[A-Za-z0-9_\-]{20,}")),
+        # npm access tokens: "npm_" and 36 letters and digits ("npm_config_cache" stays).
+        _Pattern("token", re.compile(r"npm_[A-Za-z0-9]{36,}")),
+        # SendGrid API keys: "SG.", a 22-character id, ".", a 43-character secret.
+        _Pattern("API key", re.compile(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}")),
+        # Twilio account SIDs and API key SIDs: "AC" or "SK" and 32 hex digits, not part of a
+        # longer hex run (an upper-case SHA-256 starting "AC" stays; hex ids never match, they
+        # are lower case).
+        # (One pattern per prefix: a literal start lets the regex engine search for it fast.)
+        *(_Pattern("API key", re.compile(prefix + r"[0-9a-fA-F]{32}(?![A-Za-z0-9])"),
+                   token_start=True) for prefix in ("AC", "SK")),
+        # Azure storage and Service Bus connection strings ("AccountKey=...;",
+        # "SharedAccessKey=...") and the signature of a shared access signature ("&sig=...",
+        # URL-encoded base64): the value goes, the name stays.
+        _Pattern("credential", re.compile(
+            r"(?:account|sharedaccess)key[ \t]*=[ \t]*(?P<secret>[a-z0-9+/]{20,}={0,2})"),
+            lowered=True, hints=("accountkey", "sharedaccesskey")),
+        _Pattern("credential", re.compile(r"sig=(?P<secret>[a-z0-9%+/_\-]{16,}=*)"),
+                 _token_like, token_start=True, lowered=True, hints=("sig=",)),
         # JSON Web Tokens: two base64url JSON objects ('{"' encodes as "eyJ") and a signature.
         _Pattern("token", re.compile(
             r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"), token_start=True),
@@ -132,7 +170,7 @@ def _patterns() -> tuple[_Pattern, ...]:
             r"(?:password|passwd|passphrase|secret|client[-_]?secret|"
             r"(?:access|refresh|auth|session|id)[-_]?token|aws[-_]?secret[-_]?access[-_]?key|"
             r"private[-_]?key)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<secret>[^\s\"',;]{6,})"),
-            token_start=True, lowered=True,
+            token_start=True, in_names=True, lowered=True,
             hints=("passw", "passphrase", "secret", "token", "key")),
         # Bearer and Basic credentials anywhere.
         _Pattern("token", re.compile(r"(?:bearer|basic)[ \t]+(?P<secret>[a-z0-9._~+/\-]{12,}=*)"),
@@ -168,7 +206,7 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
             continue
         group = "secret" if "secret" in pattern.regex.groupindex else 0
         for found in pattern.regex.finditer(lowered if pattern.lowered else text):
-            if pattern.token_start and _glued(text, found.start()):
+            if pattern.token_start and _glued(text, found.start(), pattern.in_names):
                 continue
             left, right = found.span(group)
             if pattern.check is not None and not pattern.check(text[left:right]):
@@ -182,11 +220,11 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _glued(text: str, start: int) -> bool:
+def _glued(text: str, start: int, in_names: bool = False) -> bool:
     if start == 0:
         return False
     before = text[start - 1]
-    return before.isalnum() or before in "_-"
+    return before.isalnum() or (not in_names and before in "_-")
 
 
 def _email_spans(text: str) -> list[tuple[int, int]]:
@@ -266,12 +304,17 @@ def redact_slice(text: str, start: int, end: int) -> str:
 def _replace(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> str:
     pieces: list[str] = []
     position = start
+    replacing = False
     for span_start, span_end in sorted(spans):
         if span_end <= position or span_start >= end:
             continue
-        pieces.append(text[position:max(position, span_start)])
-        pieces.append(REDACTED)
-        position = min(end, span_end)
+        # Two patterns may find one secret ("sk-" and "sk-proj-"), or overlapping ones: a span
+        # that starts inside the replaced text extends it, and shows as one [redacted].
+        if not (replacing and span_start <= position):
+            pieces.append(text[position:max(position, span_start)])
+            pieces.append(REDACTED)
+            replacing = True
+        position = max(position, min(end, span_end))
     pieces.append(text[position:end])
     return "".join(pieces)
 

@@ -5,24 +5,26 @@ Reports quote prompt text only as short snippets, and never echo secrets or pers
 
 Within :func:`prompt_text_hidden` (``--no-snippets``) excerpts are made exactly as usual, so
 rules compare and group the same values, but each one is noted; :func:`omit_quoted` then
-takes them out of a finding's message ("the model changes from '[omitted]' to '[omitted]'").
+takes them out of a finding's message ("the tool changes from '[omitted]' to '[omitted]'").
+Values that are the API's vocabulary ('auto', 'high', a catalogue model name) are not noted:
+they are not prompt text, and stay. :func:`hide_models` puts the public form of a request's
+model names (:func:`promptcache.vocabulary.public_model_name`) in a message.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from promptcache.redaction import REDACTED, redact, redact_slice
+from promptcache.vocabulary import OMITTED, is_api_vocabulary, public_model_name
 
-__all__ = ["MAX_SNIPPET_CHARS", "OMITTED", "REDACTED", "around", "excerpt", "omit_quoted",
-           "prompt_text_hidden", "quoting_prompt_text", "redact", "redact_slice"]
+__all__ = ["MAX_SNIPPET_CHARS", "OMITTED", "REDACTED", "around", "excerpt", "hide_models",
+           "omit_quoted", "prompt_text_hidden", "quoting_prompt_text", "redact", "redact_slice"]
 
 MAX_SNIPPET_CHARS = 60
-OMITTED = "[omitted]"
-"""What replaces a quoted excerpt while prompt text is hidden."""
 
 _RECENT_EXCERPTS = 4096
 """Excerpts remembered while prompt text is hidden: far more than one request's hits make,
@@ -85,11 +87,29 @@ def omit_quoted(text: str) -> str:
     return text if hidden is None or not text else hidden.omit(text)
 
 
+def hide_models(text: str, models: Iterable[str]) -> str:
+    """``text`` with each of ``models`` (the names requests gave, as given or redacted) in the
+    form a report without prompt text shows: ``[omitted]``, or ``gpt-4o-mini (fine-tuned)``."""
+    for model in sorted(set(models), key=len, reverse=True):
+        public = public_model_name(model)
+        if public == model:
+            continue
+        for written in {model, redact(model)}:
+            if written in text:
+                # A whole name only: model "x" is no reason to touch the "x" in "x-ray".
+                text = re.sub(rf"(?<![\w.:/\-]){re.escape(written)}(?![\w:/\-])",
+                              public.replace("\\", r"\\"), text)
+    return text
+
+
 def excerpt(text: str, limit: int = MAX_SNIPPET_CHARS) -> str:
     """``text`` redacted, whitespace shown visibly, cut to ``limit`` characters."""
-    shown = _visible(redact_slice(text, 0, min(len(text), limit * 2)), limit)
+    return _noted(_visible(redact_slice(text, 0, min(len(text), limit * 2)), limit))
+
+
+def _noted(shown: str) -> str:
     hidden = _HIDDEN.get()
-    if hidden is not None:
+    if hidden is not None and not is_api_vocabulary(shown):
         hidden.note(shown)
     return shown
 
@@ -108,8 +128,4 @@ def around(text: str, start: int, end: int, limit: int = MAX_SNIPPET_CHARS) -> s
     body = _visible(redact_slice(text, left, right), limit)
     prefix = "…" if left > 0 else ""
     suffix = "…" if right < len(text) and not body.endswith("…") else ""
-    shown = prefix + body + suffix
-    hidden = _HIDDEN.get()
-    if hidden is not None:
-        hidden.note(shown)
-    return shown
+    return _noted(prefix + body + suffix)

@@ -9,7 +9,7 @@ the message, the snippet and the values at the divergence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import overload
 
@@ -18,7 +18,7 @@ from promptcache.divergence import Divergence
 from promptcache.engine.findings import Hit
 from promptcache.memo import BoundedMemo
 from promptcache.redaction import scrub, secrets_in
-from promptcache.snippets import OMITTED, omit_quoted, quoting_prompt_text
+from promptcache.snippets import OMITTED, hide_models, omit_quoted, quoting_prompt_text
 
 # The same system prompt and tools come back in every finding of a stream: look at each text
 # once.
@@ -41,13 +41,14 @@ def _secrets_of(text: str) -> frozenset[str]:
     return _SECRETS_BY_TEXT.get_or_make(text, lambda: secrets_in((text,)))
 
 
-def scrub_hit(hit: Hit, secrets: frozenset[str]) -> Hit:
+def scrub_hit(hit: Hit, secrets: frozenset[str], models: Collection[str] = ()) -> Hit:
     """``hit`` with no piece of ``secrets`` in its message or snippet, and, while prompt text
-    is hidden (``--no-snippets``), with no excerpt in its message and no snippet (a rule may
-    word a grouped finding's message from the snippet)."""
+    is hidden (``--no-snippets``), with no excerpt in its message, ``models`` (the requests'
+    model names) in their public form, and no snippet (a rule may word a grouped finding's
+    message from the snippet)."""
     if not quoting_prompt_text():
-        return replace(hit, message=scrub(omit_quoted(hit.message), secrets),
-                       fix=scrub(omit_quoted(hit.fix), secrets),
+        return replace(hit, message=scrub(omit_quoted(hide_models(hit.message, models)), secrets),
+                       fix=scrub(omit_quoted(hide_models(hit.fix, models)), secrets),
                        snippet=OMITTED if hit.snippet else "")
     if not secrets:
         return hit

@@ -177,7 +177,8 @@ class RuleEngine:
             # Rules cut evidence anywhere, even through a key: remove any piece of the
             # requests' secrets while their whole texts are still at hand.
             secrets = request_secrets((current, hit.against))
-            first = scrub_hit(replace(hit, against=None, repair=None), secrets)
+            models = {request.request.model for request in (current, hit.against) if request}
+            first = scrub_hit(replace(hit, against=None, repair=None), secrets, models)
             divergence = scrub_divergence(divergence, secrets)
             self._groups[key] = _Accumulator(first, 1, hit.tokens_at_risk, hit.location,
                                              hit.measure, hit.measure, divergence)

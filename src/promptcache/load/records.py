@@ -28,6 +28,7 @@ from promptcache.model import Location, ObservedUsage, Request, Segment
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
 from promptcache.normalize.reuse import Intern, TurnMemory, serialized_tools
+from promptcache.redaction import redact_slice
 
 CHAT_API = "openai.chat"
 RESPONSES_API = "openai.responses"
@@ -256,7 +257,8 @@ def _parse_timestamp(value: Any) -> float | str | None:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return f"not an ISO 8601 time: {value[:40]!r}"
+            # Redacted before the cut: a key cut in half is no longer recognizable.
+            return f"not an ISO 8601 time: {redact_slice(value, 0, min(len(value), 40))!r}"
         if moment.tzinfo is None:
             # Logs often omit the zone; only differences between times matter here.
             moment = moment.replace(tzinfo=UTC)
