@@ -100,6 +100,8 @@ def audit_command(options: AuditOptions) -> ExitCode:
     except (ConfigError, InputError, BaselineError) as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE
+    if not files and not options.quiet:
+        say("promptcache: every path given is excluded (--force-exclude): nothing to audit")
     if options.output is None and sys.stdout is None:  # started with stdout closed (`>&-`)
         say("promptcache: cannot write the report: standard output is closed")
         return ExitCode.USAGE

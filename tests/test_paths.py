@@ -171,9 +171,11 @@ def test_a_file_named_explicitly_is_audited_even_when_excluded(
     assert _audited_files(capsys, "--force-exclude", *named) == ["data/d.jsonl"]
 
 
-def test_force_exclude_with_every_file_excluded_is_a_usage_error(
+def test_force_exclude_with_every_file_excluded_audits_nothing_and_passes(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "promptcache.toml").write_text('extend-exclude = ["logs"]\n', "utf-8")
-    assert main(["audit", "--force-exclude", "logs/a.jsonl"]) == 2
-    assert capsys.readouterr().err == ("promptcache: no log file left to audit: every path "
-                                       "given is excluded (see exclude and --force-exclude)\n")
+    assert main(["audit", "--format", "concise", "--force-exclude", "logs/a.jsonl"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "0 findings in 0 requests audited of 0 records read (0 invalid)\n"
+    assert captured.err == ("promptcache: every path given is excluded (--force-exclude): "
+                            "nothing to audit\n")

@@ -73,7 +73,9 @@ class PathFilter:
 
 
 def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None) -> list[str]:
-    """The log files to read, each once, in the order given (folders in sorted order).
+    """The log files to read, each once, in the order given (folders in sorted order); none
+    when ``force_exclude`` leaves out every file named (a pre-commit run touching only
+    excluded files, which must pass, as ruff's does).
 
     A path that is missing or cannot be read, named or found in a folder, is an
     :class:`InputError`: the run would silently leave part of the logs out otherwise. Files
@@ -90,10 +92,7 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
             if key not in seen:
                 seen.add(key)
                 expanded.append(path)
-    if not expanded and not any(argument == "-" for argument in arguments):
-        raise InputError("no log file left to audit: every path given is excluded "
-                         "(see exclude and --force-exclude)")
-    return expanded
+    return expanded  # empty only when --force-exclude left every named file out
 
 
 def _expand_one(argument: str, path_filter: PathFilter) -> list[str]:
