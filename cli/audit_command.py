@@ -19,10 +19,9 @@ from promptcache.config import (
     ConfigError,
     PathOptions,
     RunSettings,
-    discover_config,
-    load_config,
     settings_from,
 )
+from promptcache.config_files import discover_config, load_config
 from promptcache.engine.findings import Severity
 from promptcache.load.paths import InputError, expand_paths
 from promptcache.report.baseline import (

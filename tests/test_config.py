@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.config import ConfigError, find_config, parse_config, settings_from
+from promptcache.config import ConfigError, parse_config, settings_from
+from promptcache.config_files import find_config
 from promptcache.engine.findings import Severity
 from promptcache.rules import ALL_RULES
 

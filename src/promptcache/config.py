@@ -1,7 +1,7 @@
 """Configuration: found, read, validated in one place, turned into the rules a run uses.
 
-Looked for upward from the audited paths' folder (see :func:`discover_config`): a
-``promptcache.toml`` (keys at the top level) or a ``pyproject.toml`` with a
+Looked for upward from the audited paths' folders (:mod:`promptcache.config_files` finds and
+reads it): a ``promptcache.toml`` (keys at the top level) or a ``pyproject.toml`` with a
 ``[tool.promptcache]`` table, whichever comes first. An unknown key, rule or option, a file
 that is not valid TOML, or a ``[tool.promptcache]`` that is not a table is an error naming its
 path; nothing is silently ignored.
@@ -35,8 +35,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import stat
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,12 +49,6 @@ from promptcache.load.paths import DEFAULT_EXCLUDES, PathFilter, git_root, proje
 from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
 from promptcache.suggest import did_you_mean
 from promptcache.tokens.remote_images import FetchLimits
-
-CONFIG_FILE = "promptcache.toml"
-PYPROJECT = "pyproject.toml"
-MAX_CONFIG_BYTES = 1 << 20
-"""A configuration file larger than this is refused unread: real ones are a few KiB, and a
-device or a runaway file (``--config /dev/zero``) must not hang the run or fill memory."""
 
 
 class ConfigError(Exception):
@@ -106,97 +98,12 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest configuration file at or above ``start``; a ``pyproject.toml`` that cannot
-    be read, or whose ``[tool.promptcache]`` is not a table, is a :class:`ConfigError` (it
-    may hold the settings meant for the run)."""
-    # exists(), not is_file(): a FIFO or a folder by either name is reported, not skipped.
-    for folder in (start, *start.parents):
-        candidate = folder / CONFIG_FILE
-        if candidate.exists():
-            return candidate
-        pyproject = folder / PYPROJECT
-        if pyproject.exists() and _tool_table(pyproject, _read_toml(pyproject)) is not None:
-            return pyproject
-    return None
-
-
-def discover_config(paths: Sequence[str], cwd: Path) -> Path | None:
-    """The configuration for a run over ``paths``: found upward from each path's folder (a
-    folder argument from itself; ``-`` from ``cwd``), as ruff does. When the paths lead to
-    different files, the first path's wins: one run is one cache replay, with one set of
-    rules. When none leads to a file, the one above ``cwd`` applies (or none)."""
-    for argument in paths:
-        if argument == "-":
-            start = cwd
-        else:
-            absolute = Path(os.path.abspath(cwd / argument))
-            start = absolute if absolute.is_dir() else absolute.parent
-        found = find_config(start)
-        if found is not None:
-            return found
-    return find_config(cwd)
-
-
 def project_root(config: Config, cwd: Path) -> Path:
     """What paths in fingerprints and per-file ignores are relative to: the configuration
     file's folder, else the git repository's root, else ``cwd``."""
     if config.source is not None:
         return Path(os.path.abspath(config.source.parent))
     return git_root(cwd) or cwd
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    """A regular file's TOML, read at most :data:`MAX_CONFIG_BYTES` of it."""
-    try:
-        with open(path, "rb", opener=_nonblocking) as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise ConfigError(f"{path}: not a regular file")
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES >> 20} MiB, too large for a "
-                          "configuration file")
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from error
-    except RecursionError:
-        raise ConfigError(f"{path}: invalid TOML: values nested too deeply") from None
-
-
-def _nonblocking(name: str, flags: int) -> int:
-    # Opening a FIFO for reading waits for a writer; non-blocking, it returns at once and the
-    # file-type check above refuses it.
-    return os.open(name, flags | os.O_NONBLOCK)
-
-
-def _tool_table(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """A pyproject's ``[tool.promptcache]``, None when it has none."""
-    tool = data.get("tool")
-    if not isinstance(tool, dict) or "promptcache" not in tool:
-        return None
-    table = tool["promptcache"]
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: tool.promptcache: expected a table, found "
-                          f"{type(table).__name__}")
-    return table
-
-
-def load_config(path: Path, rules: Sequence[Rule]) -> Config:
-    """Read and validate ``path``."""
-    data = _read_toml(path)
-    prefix = ""
-    if path.name == PYPROJECT:
-        data = dict(_tool_table(path, data) or {})
-        prefix = "tool.promptcache"
-    try:
-        return parse_config(data, rules, source=path, prefix=prefix)
-    except RecursionError:  # a value TOML could read but too deep to check
-        raise ConfigError(f"{path}: values nested too deeply") from None
 
 
 def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path | None = None,
