@@ -54,7 +54,7 @@ def _root(
 def audit(
     paths: Annotated[list[str] | None, typer.Argument(
         help="Log files (.json, .jsonl, optionally .gz), directories, or - for stdin.",
-        show_default=False)] = None,
+        show_default=False, metavar="PATHS...")] = None,
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
         help="Report format; auto: github in GitHub Actions, rich on a terminal, concise "

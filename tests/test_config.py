@@ -329,3 +329,10 @@ def test_paths_in_different_projects_use_the_first_paths_config(
     assert main(["audit", "--show-settings", "logs/app.jsonl", "other/b.jsonl"]) == 0
     assert capsys.readouterr().out.startswith(
         f"# configuration file: {project / 'promptcache.toml'}\n")
+
+
+def test_only_show_settings_runs_without_a_path(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit"]) == 2
+    assert "give at least one log file or folder (or - for stdin)" in capsys.readouterr().err
+    assert main(["audit", "--show-settings"]) == 0
