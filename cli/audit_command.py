@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -17,13 +17,13 @@ from promptcache.cli.progress import progress_bar
 from promptcache.config import (
     Config,
     ConfigError,
+    PathOptions,
     RunSettings,
-    find_config,
-    load_config,
     settings_from,
 )
+from promptcache.config_files import discover_config, load_config
 from promptcache.engine.findings import Severity
-from promptcache.load.sources import InputError, expand_paths
+from promptcache.load.paths import InputError, expand_paths
 from promptcache.redaction import redact
 from promptcache.report.baseline import (
     BaselineError,
@@ -65,6 +65,9 @@ class AuditOptions:
     fetch_images: bool | None = None
     fetch_timeout: float | None = None
     fetch_max_images: int | None = None
+    paths_options: PathOptions = field(default_factory=PathOptions)
+    """--exclude, --extend-exclude, --respect-gitignore, --force-exclude."""
+    show_settings: bool = False
 
 
 def resolve_settings(options: AuditOptions) -> RunSettings:
@@ -73,25 +76,32 @@ def resolve_settings(options: AuditOptions) -> RunSettings:
     if options.config is not None:
         config = load_config(options.config, ALL_RULES)
     elif not options.isolated:
-        found = find_config(Path.cwd())
+        found = discover_config(options.paths, Path.cwd())
         if found is not None:
             config = load_config(found, ALL_RULES)
     return settings_from(config, ALL_RULES, select=options.select, ignore=options.ignore,
                          fail_on=options.fail_on, cache_lifetime=options.cache_lifetime,
                          fetch_images=options.fetch_images, fetch_timeout=options.fetch_timeout,
                          fetch_max_images=options.fetch_max_images,
-                         snippets=options.snippets)
+                         snippets=options.snippets, paths=options.paths_options)
 
 
 def audit_command(options: AuditOptions) -> ExitCode:
     """Audit the paths and write the report; return the exit status."""
     try:
         settings = resolve_settings(options)
-        files = expand_paths(options.paths)
+        if options.show_settings:
+            from promptcache.cli.show_settings import settings_text
+
+            sys.stdout.write(settings_text(settings))
+            return ExitCode.CLEAN
+        files = expand_paths(options.paths, settings.path_filter)
         known = read_baseline(options.baseline) if options.baseline else frozenset[str]()
     except (ConfigError, InputError, BaselineError) as problem:
         say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
+    if not files and not options.quiet:
+        say("promptcache: every path given is excluded (--force-exclude): nothing to audit")
     if options.output is None and sys.stdout is None:  # started with stdout closed (`>&-`)
         say("promptcache: cannot write the report: standard output is closed")
         return ExitCode.USAGE
@@ -100,6 +110,7 @@ def audit_command(options: AuditOptions) -> ExitCode:
             prompt_text_hidden(not settings.snippets):
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                            ignored=settings.ignored, on_position=on_position,
+                           project_path=settings.project_path,
                            # Images are sized where requests are read: in this process, which
                            # keeps the per-run fetch limits and warnings.
                            jobs=1 if settings.image_fetch is not None
@@ -107,7 +118,7 @@ def audit_command(options: AuditOptions) -> ExitCode:
     # Every output below (baseline, stderr, each format) reads this one, private, report.
     report = printable_errors(private_report(report, snippets=settings.snippets))
     if options.write_baseline is not None:
-        text = baseline_text(report)
+        text = baseline_text(report, settings.project_path)
         if not _write(options.write_baseline, lambda out: out.write(text)):
             return ExitCode.USAGE
     if known:

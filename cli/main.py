@@ -52,9 +52,9 @@ def _root(
 
 @app.command()
 def audit(
-    paths: Annotated[list[str], typer.Argument(
+    paths: Annotated[list[str] | None, typer.Argument(
         help="Log files (.json, .jsonl, optionally .gz), directories, or - for stdin.",
-        show_default=False)],
+        show_default=False, metavar="PATHS...")] = None,
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
         help="Report format; auto: github in GitHub Actions, rich on a terminal, concise "
@@ -79,6 +79,22 @@ def audit(
         dir_okay=False, show_default=False)] = None,
     isolated: Annotated[bool, typer.Option(
         help="Ignore configuration files.")] = False,
+    show_settings: Annotated[bool, typer.Option(
+        help="Print the settings in force and the file they come from, then exit without "
+             "auditing.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option(
+        help="Files and folders a folder walk skips, replacing the defaults (.git, .venv, "
+             "node_modules, ...; repeat or comma-separate).", show_default=False)] = None,
+    extend_exclude: Annotated[list[str] | None, typer.Option(
+        help="More files and folders a folder walk skips (repeat or comma-separate).",
+        show_default=False)] = None,
+    respect_gitignore: Annotated[bool | None, typer.Option(
+        "--respect-gitignore/--no-respect-gitignore",
+        help="Skip what .gitignore files ignore when walking a folder [default: on].",
+        show_default=False)] = None,
+    force_exclude: Annotated[bool, typer.Option(
+        help="Apply the excludes to files named on the command line too (for pre-commit, "
+             "which names files).")] = False,
     exit_zero: Annotated[bool, typer.Option(
         help="Exit 0 even when findings reach --fail-on.")] = False,
     baseline: Annotated[Path | None, typer.Option(
@@ -117,9 +133,13 @@ def audit(
 ) -> None:
     """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
     from promptcache.cli.audit_command import AuditOptions, audit_command
+    from promptcache.config import PathOptions
 
+    if not paths and not show_settings:
+        raise typer.BadParameter("give at least one log file or folder (or - for stdin)",
+                                 param_hint="'PATHS...'")
     code = audit_command(AuditOptions(
-        paths=paths,
+        paths=paths or [],
         output_format=output_format,
         output=output,
         fail_on=fail_on.value if fail_on is not None else None,
@@ -137,6 +157,11 @@ def audit(
         fetch_images=fetch_images,
         fetch_timeout=fetch_timeout,
         fetch_max_images=fetch_max_images,
+        paths_options=PathOptions(
+            exclude=_split(exclude) if exclude is not None else None,
+            extend_exclude=_split(extend_exclude), respect_gitignore=respect_gitignore,
+            force_exclude=force_exclude),
+        show_settings=show_settings,
     ))
     raise typer.Exit(int(code))
 
@@ -181,7 +206,10 @@ def show_rule(
     from promptcache.cli.rules_command import print_rule_doc
 
     if not print_rule_doc(code_or_name, Console()):
-        raise UsageError(f"no rule {code_or_name!r}; `promptcache rules` lists them")
+        from promptcache.config import unknown_rule
+        from promptcache.rules import ALL_RULES
+
+        raise UsageError(unknown_rule(code_or_name, ALL_RULES))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

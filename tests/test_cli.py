@@ -149,7 +149,7 @@ def test_rules_and_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert "tool-order" in doc
     assert "Will not fire on" in doc
     assert main(["rule", "nope"]) == 2
-    assert "no rule 'nope'" in capsys.readouterr().err
+    assert capsys.readouterr().err == "promptcache: unknown rule 'nope' (see `promptcache rules`)\n"
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,13 +4,15 @@ errors that name their path."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.config import ConfigError, find_config, parse_config, settings_from
+from promptcache.config import ConfigError, parse_config, settings_from
+from promptcache.config_files import find_config
 from promptcache.engine.findings import Severity
 from promptcache.rules import ALL_RULES
 
@@ -74,7 +76,7 @@ def test_configuration_matrix(project: Path, capsys: pytest.CaptureFixture[str],
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        pytest.param("colour = 1", ": colour: unknown key (known: cache-lifetime, fail-on,",
+        pytest.param("colour = 1", ": colour: unknown key (known: ",
                      id="unknown-key"),
         pytest.param('select = ["no-such-rule"]', "select[0]: unknown rule 'no-such-rule'",
                      id="unknown-rule-in-select"),
@@ -93,6 +95,27 @@ def test_configuration_matrix(project: Path, capsys: pytest.CaptureFixture[str],
         pytest.param("cache-lifetime = -5", "cache-lifetime: ", id="bad-lifetime"),
         pytest.param("select = [", "invalid TOML", id="invalid-toml"),
         pytest.param('snippets = "no"', "snippets: expected boolean", id="bad-snippets"),
+        pytest.param("cache-lifetme = 60",
+                     "cache-lifetme: unknown key (did you mean 'cache-lifetime'?)",
+                     id="did-you-mean-settings-key"),
+        pytest.param('select = ["dynamic-prefx"]',
+                     "select[0]: unknown rule 'dynamic-prefx' (did you mean 'dynamic-prefix'?)",
+                     id="did-you-mean-select"),
+        pytest.param('ignore = ["tool-ordr"]',
+                     "ignore[0]: unknown rule 'tool-ordr' (did you mean 'tool-order'?)",
+                     id="did-you-mean-ignore"),
+        pytest.param('[severity]\ntool-ordr = "error"',
+                     "severity.tool-ordr: unknown rule 'tool-ordr' (did you mean 'tool-order'?)",
+                     id="did-you-mean-severity"),
+        pytest.param("[rules.dynamic-prefx]\nmin-shared-tokens = 3",
+                     "rules.dynamic-prefx: unknown rule 'dynamic-prefx' (did you mean "
+                     "'dynamic-prefix'?)", id="did-you-mean-rules-table"),
+        pytest.param("[rules.dynamic-prefix]\nmin-shared-token = 3",
+                     "rules.dynamic-prefix.min-shared-token: unknown option for dynamic-prefix "
+                     "(did you mean 'min-shared-tokens'?)", id="did-you-mean-rule-option"),
+        pytest.param('[per-file-ignores]\n"logs/*" = ["PC1O1"]',
+                     "unknown rule 'PC1O1' (did you mean 'PC101'?)",
+                     id="did-you-mean-per-file-ignores"),
     ],
 )
 def test_invalid_configuration_exits_two_naming_the_path(
@@ -160,3 +183,156 @@ def test_settings_from_defaults() -> None:
     assert [active.rule.code for active in settings.rules] == [rule.code for rule in ALL_RULES]
     with pytest.raises(ConfigError, match="unknown rule 'PCX'"):
         settings_from(parse_config({}, ALL_RULES), ALL_RULES, select=["PCX"])
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["audit", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    return err
+
+
+def test_config_nested_too_deeply_is_a_one_line_error(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "promptcache.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", "utf-8")
+    err = _one_line_error(capsys, "logs/app.jsonl")
+    assert err == (f"promptcache: {project / 'promptcache.toml'}: invalid TOML: values nested "
+                   "too deeply\n")
+
+
+def test_config_that_is_a_device_is_refused_unread(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _one_line_error(capsys, "--config", "/dev/zero", "logs/app.jsonl")
+    assert err == "promptcache: /dev/zero: not a regular file\n"
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["found", "named-by-config"])
+def test_config_that_is_a_fifo_is_refused_without_waiting_for_a_writer(
+        project: Path, capsys: pytest.CaptureFixture[str], named: bool) -> None:
+    fifo = project / "promptcache.toml"
+    os.mkfifo(fifo)
+    err = _one_line_error(capsys, *(["--config", str(fifo)] if named else []), "logs/app.jsonl")
+    assert err == f"promptcache: {fifo}: not a regular file\n"
+
+
+def test_config_over_a_mebibyte_is_refused(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "promptcache.toml").write_text("# padding\n" * 110_000, "utf-8")
+    err = _one_line_error(capsys, "logs/app.jsonl")
+    assert err.endswith("promptcache.toml: over 1 MiB, too large for a configuration file\n")
+
+
+def test_invalid_pyproject_above_the_logs_is_an_error_not_skipped(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "pyproject.toml").write_text('[tool.promptcache\nignore = ["PC101"]\n', "utf-8")
+    err = _one_line_error(capsys, "logs/app.jsonl")
+    assert err.startswith(f"promptcache: {project / 'pyproject.toml'}: invalid TOML: ")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        pytest.param("[tool]\npromptcache = 3", "tool.promptcache: expected a table, found int",
+                     id="number"),
+        pytest.param('[tool]\npromptcache = ["PC101"]',
+                     "tool.promptcache: expected a table, found list", id="array"),
+    ],
+)
+def test_tool_promptcache_that_is_not_a_table_is_an_error(
+        project: Path, capsys: pytest.CaptureFixture[str], toml: str, message: str) -> None:
+    (project / "pyproject.toml").write_text(toml + "\n", "utf-8")
+    err = _one_line_error(capsys, "logs/app.jsonl")
+    assert err == f"promptcache: {project / 'pyproject.toml'}: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["audit", "--select", "dynamic-prefx", "logs/app.jsonl"],
+                     "--select: unknown rule 'dynamic-prefx' (did you mean 'dynamic-prefix'?)",
+                     id="select-flag"),
+        pytest.param(["audit", "--ignore", "PC1O1", "logs/app.jsonl"],
+                     "--ignore: unknown rule 'PC1O1' (did you mean 'PC101'?)", id="ignore-flag"),
+        pytest.param(["rule", "dynamic-prefx"],
+                     "unknown rule 'dynamic-prefx' (did you mean 'dynamic-prefix'?)",
+                     id="rule-command"),
+    ],
+)
+def test_unknown_rules_on_the_command_line_suggest_the_closest(
+        project: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    assert main(args) == 2
+    assert capsys.readouterr().err == f"promptcache: {message}\n"
+
+
+def test_rule_names_work_wherever_codes_do(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "promptcache.toml").write_text(
+        '[per-file-ignores]\n"logs/*" = ["prompt-too-short"]\n'
+        '[severity]\ndynamic-prefix = "error"\n', "utf-8")
+    assert _findings(capsys) == (1, [("dynamic-prefix", "error")])
+    assert main(["rule", "prompt-too-short"]) == 0
+    assert "PC001 prompt-too-short" in capsys.readouterr().out
+
+
+def test_show_settings_prints_the_settings_in_force_and_their_file(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "promptcache.toml").write_text(
+        'select = ["PC1"]\nfail-on = "error"\ncache-lifetime = 600\nsnippets = false\n'
+        'extend-exclude = ["old"]\n[severity]\nPC101 = "info"\n'
+        '[rules.dynamic-prefix]\nmin-shared-tokens = 64\n'
+        '[per-file-ignores]\n"logs/*.jsonl" = ["PC102"]\n', "utf-8")
+    assert main(["audit", "--show-settings", "--no-respect-gitignore"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == [f"# configuration file: {project / 'promptcache.toml'}",
+                       f"# project root: {project}", 'fail-on = "error"',
+                       "cache-lifetime = 600"]
+    for line in ("snippets = false", 'extend-exclude = ["old"]', "respect-gitignore = false",
+                 '"logs/*.jsonl" = ["PC102"]', "# 9 rules enabled: code name severity options",
+                 '# PC101 dynamic-prefix info {"max-span-chars": 64, "min-shared-tokens": 64}'):
+        assert line in out
+    assert not any("PC001" in line for line in out)
+
+
+def test_show_settings_without_a_config_shows_the_defaults(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--show-settings", "logs/app.jsonl"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# configuration file: none (defaults)\n")
+    assert 'fail-on = "warning"\n' in out
+    assert '"node_modules"' in out
+
+
+def test_config_is_found_from_the_audited_paths_project(
+        project: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "promptcache.toml").write_text('ignore = ["PC101"]\n', "utf-8")
+    elsewhere = project.parent / f"{project.name}-elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "promptcache.toml").write_text('ignore = ["PC001"]\n', "utf-8")
+    monkeypatch.chdir(elsewhere)
+    assert main(["audit", "--format", "json", f"../{project.name}/logs"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [finding["name"] for finding in report["findings"]] == ["prompt-too-short"]
+
+
+def test_paths_in_different_projects_use_the_first_paths_config(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = project / "other"
+    other.mkdir()
+    (other / "promptcache.toml").write_text('ignore = ["ALL"]\n', "utf-8")
+    (other / "b.jsonl").write_text(json.dumps(_record("Be brief.")) + "\n", "utf-8")
+    (project / "promptcache.toml").write_text('ignore = ["PC101"]\n', "utf-8")
+    assert main(["audit", "--show-settings", "other/b.jsonl", "logs/app.jsonl"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"# configuration file: {other / 'promptcache.toml'}\n")
+    assert main(["audit", "--show-settings", "logs/app.jsonl", "other/b.jsonl"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"# configuration file: {project / 'promptcache.toml'}\n")
+
+
+def test_only_show_settings_runs_without_a_path(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit"]) == 2
+    assert "give at least one log file or folder (or - for stdin)" in capsys.readouterr().err
+    assert main(["audit", "--show-settings"]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -23,3 +24,22 @@ def test_wheel_holds_only_the_promptcache_package(tmp_path: Path) -> None:
     for expected in ("promptcache/cli/main.py", "promptcache/rules/dynamic_prefix.py",
                      "promptcache/schemas/report.schema.json", "promptcache/py.typed"):
         assert expected in names
+
+
+def _runtime_dependencies() -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    return [re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0]
+            for requirement in project["dependencies"]]
+
+
+def test_every_runtime_dependency_is_used_at_run_time() -> None:
+    sources = "\n".join(path.read_text("utf-8")
+                        for folder in ("src/promptcache", "cli", "rules")
+                        for path in (REPO / folder).rglob("*.py"))
+    unused = [name for name in _runtime_dependencies()
+              if not re.search(rf"^\s*(import|from) {name.replace('-', '_')}\b"
+                               rf"|files\(\"{name}\"\)", sources, re.MULTILINE)]
+    assert unused == []
+    assert "jsonschema" not in _runtime_dependencies()  # only the tests use it

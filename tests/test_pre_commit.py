@@ -63,3 +63,13 @@ def test_the_hook_fails_on_a_bad_fixture_and_passes_on_a_good_one(
     good = _try_repo(fixtures_repo, tmp_path)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
+
+
+def test_the_hook_skips_fixtures_the_config_excludes(fixtures_repo: Path, tmp_path: Path) -> None:
+    (fixtures_repo / "legacy").mkdir()
+    shutil.copy(SAMPLES / "tool-order.jsonl", fixtures_repo / "legacy" / "agent.jsonl")
+    (fixtures_repo / "promptcache.toml").write_text('extend-exclude = ["legacy"]\n', "utf-8")
+    _git(fixtures_repo, "add", "legacy/agent.jsonl", "promptcache.toml")
+    run = _try_repo(fixtures_repo, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Passed" in run.stdout

@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from promptcache.load.sources import (
-    InputError,
-    LoadError,
-    RawRecord,
-    expand_paths,
-    read_records,
-)
+from promptcache.load.paths import InputError, expand_paths
+from promptcache.load.sources import LoadError, RawRecord, read_records
 
 
 def _read(path: Path) -> list[RawRecord | LoadError]:

@@ -1,8 +1,10 @@
 """Configuration: found, read, validated in one place, turned into the rules a run uses.
 
-Looked for upward from the current directory: a ``promptcache.toml`` (keys at the top level)
-or a ``pyproject.toml`` with a ``[tool.promptcache]`` table, whichever comes first. An unknown
-key, rule or option is an error naming its path; nothing is silently ignored.
+Looked for upward from the audited paths' folders (:mod:`promptcache.config_files` finds and
+reads it): a ``promptcache.toml`` (keys at the top level) or a ``pyproject.toml`` with a
+``[tool.promptcache]`` table, whichever comes first. An unknown key, rule or option, a file
+that is not valid TOML, or a ``[tool.promptcache]`` that is not a table is an error naming its
+path; nothing is silently ignored.
 
 ```toml
 [tool.promptcache]
@@ -14,6 +16,8 @@ fetch-images = false              # read remote images' sizes over the network (
 fetch-timeout = 5                 # seconds per image URL, when fetching
 fetch-max-images = 100            # distinct image URLs fetched per run, at most
 snippets = false                  # reports quote no prompt text (for code-scanning uploads)
+extend-exclude = ["fixtures/old"] # not walked, besides the default excludes (.venv, .git...)
+respect-gitignore = true          # folders are walked skipping what .gitignore ignores
 
 [tool.promptcache.severity]
 tool-order = "error"
@@ -28,10 +32,9 @@ min-shared-tokens = 64
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
-import tomllib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,11 +45,10 @@ from typing import Any
 from promptcache.engine.findings import Severity
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import ActiveRule
+from promptcache.load.paths import DEFAULT_EXCLUDES, PathFilter, git_root, project_path
 from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
+from promptcache.suggest import did_you_mean
 from promptcache.tokens.remote_images import FetchLimits
-
-CONFIG_FILE = "promptcache.toml"
-PYPROJECT = "pyproject.toml"
 
 
 class ConfigError(Exception):
@@ -81,6 +83,12 @@ class Config:
     """Seconds allowed per image URL when fetching, if set."""
     fetch_max_images: int | None = None
     """Distinct image URLs fetched per run at most, if set."""
+    exclude: tuple[str, ...] | None = None
+    """Patterns a folder walk skips, replacing the defaults, if set."""
+    extend_exclude: tuple[str, ...] = ()
+    """Patterns a folder walk skips besides ``exclude``."""
+    respect_gitignore: bool | None = None
+    """Whether a folder walk skips what ``.gitignore`` files ignore, if set."""
 
 
 @cache
@@ -90,41 +98,12 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest configuration file at or above ``start``."""
-    for folder in (start, *start.parents):
-        candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / PYPROJECT
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
-    return None
-
-
-def _has_tool_table(pyproject: Path) -> bool:
-    try:
-        data = tomllib.loads(pyproject.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    return isinstance(data.get("tool"), dict) and "promptcache" in data["tool"]
-
-
-def load_config(path: Path, rules: Sequence[Rule]) -> Config:
-    """Read and validate ``path``."""
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from error
-    prefix = ""
-    if path.name == PYPROJECT:
-        data = data.get("tool", {}).get("promptcache", {})
-        prefix = "tool.promptcache"
-    return parse_config(data, rules, source=path, prefix=prefix)
+def project_root(config: Config, cwd: Path) -> Path:
+    """What paths in fingerprints and per-file ignores are relative to: the configuration
+    file's folder, else the git repository's root, else ``cwd``."""
+    if config.source is not None:
+        return Path(os.path.abspath(config.source.parent))
+    return git_root(cwd) or cwd
 
 
 def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path | None = None,
@@ -135,27 +114,29 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
     if problem is not None:
         message = problem.message
         if message == UNKNOWN_FIELD:
-            message = f"unknown key (known: {', '.join(sorted(_schema()['properties']))})"
+            known = sorted(_schema()["properties"])
+            hint = did_you_mean(str(problem.path[-1]), known) if problem.path else ""
+            message = "unknown key" + (hint or f" (known: {', '.join(known)})")
         raise ConfigError(f"{where}{_key_path(prefix, problem.path)}: {message}")
 
     def check_selectors(key: str, selectors: Sequence[str]) -> tuple[str, ...]:
         for index, selector in enumerate(selectors):
             if not _matching(selector, rules):
-                raise ConfigError(f"{where}{_key_path(prefix, [key, index])}: unknown rule "
-                                  f"{selector!r} (see `promptcache rules`)")
+                raise ConfigError(f"{where}{_key_path(prefix, [key, index])}: "
+                                  f"{unknown_rule(selector, rules)}")
         return tuple(selectors)
 
     severity = dict(data.get("severity", {}))
     for selector in severity:
         if not _matching(selector, rules):
-            raise ConfigError(f"{where}{_key_path(prefix, ['severity', selector])}: unknown "
-                              f"rule {selector!r}")
+            raise ConfigError(f"{where}{_key_path(prefix, ['severity', selector])}: "
+                              f"{unknown_rule(selector, rules)}")
     options = dict(data.get("rules", {}))
     for selector, values in options.items():
         rule = _exact(selector, rules)
         if rule is None:
-            raise ConfigError(f"{where}{_key_path(prefix, ['rules', selector])}: unknown rule "
-                              f"{selector!r} (options are set per rule code or name)")
+            raise ConfigError(f"{where}{_key_path(prefix, ['rules', selector])}: "
+                              f"{unknown_rule(selector, rules, exact=True)}")
         _check_options(rule, values, where, _key_path(prefix, ["rules", selector]))
     ignores = {
         pattern: check_selectors(f"per-file-ignores.{pattern}", selectors)
@@ -176,7 +157,18 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         fetch_images=data.get("fetch-images"),
         fetch_timeout=float(fetch_timeout) if fetch_timeout is not None else None,
         fetch_max_images=data.get("fetch-max-images"),
+        exclude=tuple(data["exclude"]) if "exclude" in data else None,
+        extend_exclude=tuple(data.get("extend-exclude", ())),
+        respect_gitignore=data.get("respect-gitignore"),
     )
+
+
+def unknown_rule(selector: str, rules: Sequence[Rule], *, exact: bool = False) -> str:
+    """What to say about a selector that names no rule, with the likeliest one meant."""
+    hint = did_you_mean(selector, [name for rule in rules for name in (rule.code, rule.name)])
+    fallback = (" (options are set per rule code or name)" if exact
+                else " (see `promptcache rules`)")
+    return f"unknown rule {selector!r}{hint or fallback}"
 
 
 def _check_options(rule: Rule, values: Mapping[str, Any], where: str, path: str) -> None:
@@ -187,8 +179,9 @@ def _check_options(rule: Rule, values: Mapping[str, Any], where: str, path: str)
         return
     if problem.message == UNKNOWN_FIELD:
         known = ", ".join(sorted(rule.options_schema)) or "none"
+        hint = did_you_mean(str(problem.path[-1]), rule.options_schema) if problem.path else ""
         raise ConfigError(f"{where}{_key_path(path, problem.path)}: unknown option for "
-                          f"{rule.name} (options: {known})")
+                          f"{rule.name}{hint or f' (options: {known})'}")
     raise ConfigError(f"{where}{_key_path(path, problem.path)}: {problem.message}")
 
 
@@ -229,7 +222,13 @@ class RunSettings:
     fail_on: Severity
     cache_lifetime: float | None
     per_file_ignores: Mapping[str, frozenset[str]]
-    base: Path | None
+    root: Path
+    """The project root (absolute): per-file ignores and fingerprints use paths relative to
+    it, so they hold whatever folder promptcache runs from."""
+    path_filter: PathFilter
+    """What folder walks skip (and named files too, with ``--force-exclude``)."""
+    source: Path | None = None
+    """The configuration file in force, if any."""
     snippets: bool = True
     """Reports quote (redacted) prompt text; False: no prompt text at all (``--no-snippets``)."""
     image_fetch: FetchLimits | None = None
@@ -239,24 +238,28 @@ class RunSettings:
         """True when ``code`` is ignored for ``file`` by a per-file ignore."""
         if not self.per_file_ignores:
             return False
-        candidates = [PurePath(file).as_posix()]
-        if self.base is not None:
-            with contextlib.suppress(ValueError):  # a file outside the project
-                candidates.append(Path(file).resolve().relative_to(self.base).as_posix())
+        candidates = {PurePath(file).as_posix(), self.project_path(file)}
         return any(code in codes and any(fnmatch.fnmatch(name, pattern) for name in candidates)
                    for pattern, codes in self.per_file_ignores.items())
+
+    def project_path(self, file: str) -> str:
+        """``file`` (as reports show it) relative to the project root."""
+        return project_path(file, self.root)
 
 
 def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str] = (),
                   ignore: Sequence[str] = (), fail_on: str | None = None,
+                  root: Path | None = None, paths: PathOptions | None = None,
                   cache_lifetime: float | None = None, fetch_images: bool | None = None,
                   fetch_timeout: float | None = None,
                   fetch_max_images: int | None = None,
                   snippets: bool | None = None) -> RunSettings:
     """Combine the configuration with command-line choices (which win)."""
-    for selector in (*select, *ignore):
-        if not _matching(selector, rules):
-            raise ConfigError(f"unknown rule {selector!r} (see `promptcache rules`)")
+    for flag, selectors in (("--select", select), ("--ignore", ignore)):
+        for selector in selectors:
+            if not _matching(selector, rules):
+                raise ConfigError(f"{flag}: {unknown_rule(selector, rules)}")
+    root = root or project_root(config, Path.cwd())
     chosen_select = tuple(select) or config.select
     chosen_ignore = (*config.ignore, *ignore)
     enabled = [rule for rule in rules
@@ -283,11 +286,33 @@ def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str
         fail_on=Severity(fail_on or config.fail_on or "warning"),
         cache_lifetime=cache_lifetime if cache_lifetime is not None else config.cache_lifetime,
         per_file_ignores=per_file,
-        base=config.source.parent.resolve() if config.source else None,
+        root=root,
+        path_filter=_path_filter(config, paths or PathOptions(), root),
+        source=config.source,
         snippets=next((wanted for wanted in (snippets, config.snippets) if wanted is not None),
                       True),
         image_fetch=_image_fetch(config, fetch_images, fetch_timeout, fetch_max_images),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PathOptions:
+    """The command line's say on which files a run reads (None: the file's, or the default)."""
+
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool | None = None
+    force_exclude: bool = False
+
+
+def _path_filter(config: Config, options: PathOptions, root: Path) -> PathFilter:
+    exclude = next((chosen for chosen in (options.exclude, config.exclude) if chosen is not None),
+                   DEFAULT_EXCLUDES)
+    respect = next((chosen for chosen in (options.respect_gitignore, config.respect_gitignore)
+                    if chosen is not None), True)
+    return PathFilter(root=root, exclude=exclude,
+                      extend_exclude=(*config.extend_exclude, *options.extend_exclude),
+                      respect_gitignore=respect, force_exclude=options.force_exclude)
 
 
 def _image_fetch(config: Config, fetch_images: bool | None, timeout: float | None,

@@ -119,6 +119,8 @@ class RuleEngine:
     counter: PromptCounter
     lifetime_seconds: float | None = None
     ignored: Callable[[str, str], bool] | None = None
+    project_path: Callable[[str], str] | None = None
+    """Spells a file for fingerprints, so they hold however the path was typed."""
     _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
     _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
     _neighbors: dict[str, deque[CountedRequest]] = field(default_factory=dict)
@@ -211,7 +213,10 @@ class RuleEngine:
                 compared_with=first.compared_with,
                 last_location=accumulator.last or first.location,
                 divergence=accumulator.divergence,
-                fingerprint=fingerprint(code, group, first.location.file),
+                fingerprint=fingerprint(code, group, self._project_file(first.location.file)),
             ))
         findings.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
         return findings
+
+    def _project_file(self, file: str) -> str:
+        return self.project_path(file) if self.project_path is not None else file

@@ -18,13 +18,10 @@ from __future__ import annotations
 import errno
 import gzip
 import io
-import os
-import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -38,9 +35,6 @@ from promptcache.load.limits import (
     too_much_text,
 )
 from promptcache.model import Location
-
-LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
-"""What a directory argument expands to."""
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -65,66 +59,6 @@ class LoadError:
 
     location: Location
     message: str
-
-
-class InputError(Exception):
-    """A path argument cannot be used at all (missing, unreadable): the command fails."""
-
-
-def expand_paths(arguments: Iterable[str]) -> list[str]:
-    """Resolve directories into the log files below them, in sorted order; check the rest.
-
-    A path that is missing or cannot be read, named or found in a directory, is an
-    :class:`InputError`: the run would silently leave part of the logs out otherwise.
-    """
-    expanded: list[str] = []
-    for argument in arguments:
-        if argument == "-":
-            if sys.stdin is None:  # started with stdin closed (`<&-`)
-                raise InputError("-: standard input is closed")
-            expanded.append(argument)
-            continue
-        mode = _mode(argument)
-        if stat.S_ISDIR(mode):
-            found = sorted(_log_files_below(argument))
-            if not found:
-                raise InputError(f"{argument}: directory holds no .json or .jsonl files")
-            expanded.extend(found)
-        elif stat.S_ISREG(mode):
-            _check_readable(argument)
-            expanded.append(argument)
-        else:
-            raise InputError(f"{argument}: not a regular file")
-    return expanded
-
-
-def _mode(path: str) -> int:
-    try:
-        return os.stat(path).st_mode
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file or directory") from None
-    except OSError as error:  # permission denied on a parent folder, a name too long...
-        raise InputError(f"{path}: {(error.strerror or str(error)).lower()}") from None
-
-
-def _check_readable(path: str) -> None:
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: not readable (permission denied)")
-
-
-def _log_files_below(folder: str) -> Iterator[str]:
-    def unlistable(error: OSError) -> None:
-        raise InputError(f"{error.filename}: cannot list: "
-                         f"{(error.strerror or str(error)).lower()}")
-
-    # Symbolic links to folders are not followed (a link to a parent would never end).
-    for parent, _, names in os.walk(folder, onerror=unlistable):
-        for name in names:
-            if name.lower().endswith(LOG_SUFFIXES):
-                path = str(Path(parent, name))  # "./a.jsonl" shows as "a.jsonl"
-                if os.path.isfile(path):
-                    _check_readable(path)
-                    yield path
 
 
 Position = Callable[[str, int], None]

@@ -1,11 +1,14 @@
 """Baselines: record today's findings, then report only the new ones.
 
 A finding is known by its fingerprint (rule, what it is about, file), so a baseline survives
-edits that move lines or reword messages.
+edits that move lines or reword messages. The file is spelled relative to the project root
+(see :meth:`promptcache.config.RunSettings.project_path`), so a baseline also holds whether
+a log was named ``a.jsonl``, ``./a.jsonl`` or by its absolute path, from any folder.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,11 +24,12 @@ class BaselineError(Exception):
     """The baseline file cannot be used."""
 
 
-def baseline_text(report: Report) -> str:
-    """The baseline file for the report's findings (sorted, so it diffs well)."""
+def baseline_text(report: Report, project_path: Callable[[str], str] = str) -> str:
+    """The baseline file for the report's findings (sorted, so it diffs well), with each file
+    spelled by ``project_path``."""
     entries = sorted(
         ({"fingerprint": finding.fingerprint, "code": finding.code, "name": finding.name,
-          "file": finding.location.file, "path": finding.path}
+          "file": project_path(finding.location.file), "path": finding.path}
          for finding in report.findings),
         key=lambda entry: (entry["file"], entry["code"], entry["fingerprint"]))
     document = {"promptcache_baseline": FORMAT_VERSION, "findings": entries}

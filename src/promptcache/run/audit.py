@@ -37,17 +37,19 @@ from promptcache.sessions import SessionTracker
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
               lifetime_seconds: float | None = None,
               ignored: Callable[[str, str], bool] | None = None,
-              on_position: Position | None = None, jobs: int | None = 1) -> Report:
+              on_position: Position | None = None, jobs: int | None = 1,
+              project_path: Callable[[str], str] | None = None) -> Report:
     """Audit the logs at ``paths`` (already expanded) with ``rules``; ``ignored(code, file)``
     drops a rule's hits in a file (per-file ignores); ``on_position`` hears how far each file
     has been read (for a progress bar); ``jobs`` is how many processes may share the work
     (None: as many as there are cores, for a log big enough to gain from them; see
-    :mod:`promptcache.run.parallel`). The report is the same whatever ``jobs`` is."""
+    :mod:`promptcache.run.parallel`); ``project_path`` spells a file for fingerprints (relative
+    to the project root). The report is the same whatever ``jobs`` is."""
     counter = PromptCounter()
     reader = Reader(paths, counter, on_position) if use_reader(paths, jobs) else None
     try:
         counted = reader if reader is not None else _counted(paths, counter, on_position)
-        return _audit(counted, rules, lifetime_seconds, ignored, counter)
+        return _audit(counted, rules, lifetime_seconds, ignored, counter, project_path)
     finally:
         if reader is not None:
             reader.close()
@@ -63,8 +65,8 @@ def _counted(paths: Sequence[str], counter: PromptCounter,
 
 def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[ActiveRule],
            lifetime_seconds: float | None, ignored: Callable[[str, str], bool] | None,
-           counter: PromptCounter) -> Report:
-    engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
+           counter: PromptCounter, project_path: Callable[[str], str] | None = None) -> Report:
+    engine = RuleEngine(rules, counter, lifetime_seconds, ignored, project_path)
     replayer = Replayer(counter, lifetime_seconds)
     lifetime = (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")
