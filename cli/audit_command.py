@@ -117,7 +117,8 @@ def audit_command(options: AuditOptions) -> ExitCode:
         # The report itself may be machine-readable: say what could not be read on stderr.
         for error in report.errors:
             say(f"{error_location(error)}: {error.message}")
-    status = ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on)
+    status = (ExitCode.USAGE if report.summary.unread  # an incomplete audit is not a pass
+              else ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on))
     if options.output is not None:
         written = _write(options.output, lambda out: emit(report, chosen, out))
         return status if written else ExitCode.USAGE

@@ -486,6 +486,8 @@ def _accounting(output_format: str, out: str) -> tuple[int, int, int]:
 
 
 def _failing(report: dict[str, Any]) -> int:
+    if report["summary"]["unread"]:
+        return 2  # a damaged file's end was not read: the audit is incomplete
     return int(any(finding["severity"] in ("warning", "error") for finding in report["findings"]))
 
 

@@ -22,9 +22,24 @@ def accounting(summary: Summary, *, grouped: bool = False) -> str:
     def number(value: int) -> str:
         return f"{value:,}" if grouped else str(value)
 
-    return (f"{number(summary.requests_audited)} requests audited of "
-            f"{number(summary.records_read)} records read "
-            f"({number(summary.invalid_records)} invalid)")
+    phrase = (f"{number(summary.requests_audited)} requests audited of "
+              f"{number(summary.records_read)} records read "
+              f"({number(summary.invalid_records)} invalid)")
+    if summary.unread:
+        phrase += f"; {not_read(summary, grouped=grouped)}"
+    if summary.suppressed_inline:
+        count = summary.suppressed_inline
+        phrase += f"; {number(count)} finding{'s' if count != 1 else ''} suppressed inline"
+    return phrase
+
+
+def not_read(summary: Summary, *, grouped: bool = False) -> str:
+    """``not read: 1234 bytes of a.json from line 5``: damaged files' ends, left out of every
+    count (the audit is incomplete)."""
+    size = "{:,}" if grouped else "{}"
+    return "not read: " + ", ".join(
+        f"{size.format(part.size)} bytes of {part.file} from line {part.line}"
+        for part in summary.unread)
 
 
 def error_location(error: ErrorRow) -> str:

@@ -27,6 +27,7 @@ from promptcache.report.model import (
     RuleInfo,
     SessionRow,
     Summary,
+    UnreadPart,
 )
 from promptcache.report.rows import RequestRows
 from promptcache.run.parallel import Reader, use_reader
@@ -74,6 +75,9 @@ def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[Active
         if isinstance(counted, LoadError):
             tally.errors.append(ErrorRow(counted.location.file, counted.location.line,
                                          counted.message))
+            if counted.unread is not None:
+                tally.unread.append(UnreadPart(counted.location.file, counted.unread.line,
+                                               counted.unread.size))
             continue
         hits = engine.feed(counted)
         fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
@@ -116,6 +120,7 @@ class _Tally:
         self.finished: dict[int, RequestRow] = {}
         self.rows = RequestRows()
         self.errors: list[ErrorRow] = []
+        self.unread: list[UnreadPart] = []
         self.requests = 0
         self.prompt_tokens = 0
         self.cacheable = 0
@@ -198,6 +203,7 @@ class _Tally:
                 for severity in sorted(Severity, reverse=True)),
             catalog_date=CATALOG_DATE,
             savings=savings,
+            unread=tuple(self.unread),
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())
         return Report(__version__, summary, self.rows, tuple(priced), tuple(self.errors),
