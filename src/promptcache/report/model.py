@@ -155,3 +155,6 @@ class Report:
     """Per-session figures, in order of each session's first request."""
     rules: tuple[RuleInfo, ...] = ()
     """The rules the run used, in code order."""
+    warnings: tuple[ErrorRow, ...] = ()
+    """Problems that stop nothing, at their record: a ``promptcache.ignore`` entry that
+    names no rule."""

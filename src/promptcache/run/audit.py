@@ -30,6 +30,7 @@ from promptcache.report.model import (
     UnreadPart,
 )
 from promptcache.report.rows import RequestRows
+from promptcache.rules import ALL_RULES
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionTracker
@@ -65,7 +66,7 @@ def _counted(paths: Sequence[str], counter: PromptCounter,
 def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[ActiveRule],
            lifetime_seconds: float | None, ignored: Callable[[str, str], bool] | None,
            counter: PromptCounter) -> Report:
-    engine = RuleEngine(rules, counter, lifetime_seconds, ignored)
+    engine = RuleEngine(rules, counter, lifetime_seconds, ignored, catalogue=ALL_RULES)
     replayer = Replayer(counter, lifetime_seconds)
     lifetime = (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")
@@ -88,7 +89,11 @@ def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[Active
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
     findings = engine.findings()
-    report = replace(tally.report(findings, savings.result()), rules=used)
+    report = tally.report(findings, savings.result())
+    report = replace(report, rules=used,
+                     summary=replace(report.summary, suppressed_inline=engine.suppressed_inline),
+                     warnings=tuple(ErrorRow(location.file, location.line, message)
+                                    for location, message in engine.warnings))
     save_price_cache()  # after the report: it looks up the price data's date too
     counter.flush()
     return report
