@@ -160,3 +160,12 @@ def test_the_reader_process_ships_the_ignore_list(tmp_path: Path,
         reports.append(json.loads(capsys.readouterr().out))
     assert _timestamp_findings(reports[1]) == [(2, 4)]
     assert reports[0] == reports[1]
+
+
+def test_a_warning_quotes_no_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = _records()
+    key = "sk-proj-" + "A1b2C3d4" * 6
+    _in_meta(records[0], {"ignore": [key]})
+    _, _, err = _audit(capsys, _write(tmp_path, records))
+    assert key[:12] not in err
+    assert err.startswith(f"{tmp_path / 'log.jsonl'}:1: warning: promptcache.ignore: '[redacted]")

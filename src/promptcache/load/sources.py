@@ -10,7 +10,9 @@ non-blank JSONL line, or one element of a JSON document's top-level array (any o
 top-level value is one record). Blank lines are not records. A line or element that cannot
 be decoded is one invalid record, reported at its line. Damage that belongs to no record (a
 truncated or corrupt gzip stream, UTF-16 text, JSON syntax between array elements) is an
-error for the file as a whole, at line 0, and counts as no record.
+error for the file as a whole, at line 0, and counts as no record; when it stops the reading,
+the error carries an :class:`Unread`: from which line, and how many bytes, the file was left
+unread (the report's summary lists them and the run exits 2).
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ def private_report(report: Report, *, snippets: bool = True) -> Report:
         errors=tuple(ErrorRow(error.file, error.line, text(error.message))
                      for error in report.errors),
         sessions=tuple(_session(row, snippets) for row in report.sessions),
+        warnings=tuple(ErrorRow(warning.file, warning.line, redact(warning.message))
+                       for warning in report.warnings),
     )
 
 
