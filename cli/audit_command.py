@@ -35,7 +35,7 @@ from promptcache.report.formats import RENDERERS, resolve
 from promptcache.report.json_format import write_json
 from promptcache.report.model import Report
 from promptcache.report.output_format import OutputFormat
-from promptcache.report.phrases import error_location, printable_errors
+from promptcache.report.phrases import error_location, one_line, printable_errors
 from promptcache.report.privacy import private_report
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
@@ -129,7 +129,11 @@ def audit_command(options: AuditOptions) -> ExitCode:
         # The report itself may be machine-readable: say what could not be read on stderr.
         for error in report.errors:
             say(f"{error_location(error)}: {error.message}")
-    status = ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on)
+    if not options.quiet:
+        for warning in report.warnings:
+            say(f"{error_location(warning)}: warning: {one_line(warning.message)}")
+    status = (ExitCode.USAGE if report.summary.unread  # an incomplete audit is not a pass
+              else ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on))
     if options.output is not None:
         written = _write(options.output, lambda out: emit(report, chosen, out))
         return status if written else ExitCode.USAGE

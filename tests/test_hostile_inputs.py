@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import ctypes
 import gzip
 import hashlib
 import json
@@ -492,6 +493,8 @@ def _accounting(output_format: str, out: str) -> tuple[int, int, int]:
 
 
 def _failing(report: dict[str, Any]) -> int:
+    if report["summary"]["unread"]:
+        return 2  # a damaged file's end was not read: the audit is incomplete
     return int(any(finding["severity"] in ("warning", "error") for finding in report["findings"]))
 
 
@@ -714,18 +717,34 @@ def test_a_missing_path_stops_the_run(tmp_path: Path, output_format: str,
     assert run.err == f"promptcache: {tmp_path}/missing.jsonl: no such file or directory\n"
 
 
-@pytest.mark.skipif(os.name != "posix", reason="permissions are POSIX here")
-def test_an_unreadable_file_stops_the_run(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+def _without_root_file_access() -> None:
+    """In the child, before exec: drop the two capabilities that let root read any file
+    (from the bounding set, so the command run keeps none of them), leaving it the file
+    permissions every other user gets."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="capabilities are Linux's")
+def test_an_unreadable_file_stops_the_run(tmp_path: Path) -> None:
+    # CI runs as root, who reads any file: the command then runs without that privilege (the
+    # interpreter lives under root's home, so switching to `nobody` could not even start it).
     secret = tmp_path / "secret.jsonl"
     secret.write_bytes(_jsonl(_good_line()))
     secret.chmod(0)
     try:
-        if os.access(secret, os.R_OK):
-            pytest.skip("running as a user who can read any file (root)")
-        run = _audit(capsys, secret, "concise")
-        assert run.code == 2
-        assert run.err == f"promptcache: {secret}: not readable (permission denied)\n"
+        result = subprocess.run(
+            [*COMMAND, "audit", "--isolated", "--format", "concise", str(secret)],
+            capture_output=True, text=True, timeout=120, check=False,
+            preexec_fn=_without_root_file_access if os.geteuid() == 0 else None)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            2, "", f"promptcache: {secret}: not readable (permission denied)\n")
     finally:
         secret.chmod(0o600)
 

@@ -2,7 +2,8 @@
 
 The data test replays shared/data/openai-cassettes.jsonl (recorded requests with the API's own
 ``usage.prompt_tokens``) through :func:`chat_segments` and the counter, and reports the match
-rate, every miss with its cause, and every record left out as unsupported with the reason.
+rate over every record of the file, every miss with its cause, and apart, with the reason,
+the records the normalizer marks estimated (a feature it cannot count offline).
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ from promptcache.tokens.functions import (
 from .conftest import shared_data
 
 DATA = "openai-cassettes.jsonl"
-REQUIRED_RATE = 0.95
+# Measured on the whole file (230 records) when the rate stopped leaving records out: 206
+# exact (89.6%). 21 records are marked estimated (0 of them exact: file parts, audio, remote
+# images, search models) and 206 of the other 209 are exact (the 3 misses: KNOWN_CAUSES).
+# The bar guards against regressions; raise it when the count improves.
+REQUIRED_EXACT = 206
 
 _counter = TokenCounter("o200k_base")
 
@@ -443,22 +448,26 @@ def _cause(outcome: Outcome) -> str:
 
 
 def test_recorded_prompt_tokens() -> None:
+    """Every record of the file is in the rate's denominator; records the normalizer marks
+    estimated count as misses unless they match, and are shown apart beside the rate."""
     outcomes = _outcomes()
-    supported = [o for o in outcomes if not o.unsupported]
-    misses = [o for o in supported if o.diff != 0]
-    rate = (len(supported) - len(misses)) / len(supported)
-    print(f"\nopenai-cassettes: {len(supported) - len(misses)}/{len(supported)} supported "
-          f"records exact ({rate:.1%}); {len(outcomes) - len(supported)} unsupported")
+    exact = sum(o.diff == 0 for o in outcomes)
+    estimated = [o for o in outcomes if o.unsupported]
+    others = [o for o in outcomes if not o.unsupported]
+    breakdown = (
+        f"{exact}/{len(outcomes)} records exact ({exact / len(outcomes):.1%}); of them "
+        f"{len(estimated)} ({sum(o.diff == 0 for o in estimated)} exact) marked estimated "
+        f"(files, audio, remote images, search models), {len(others)} "
+        f"({sum(o.diff == 0 for o in others)} exact) others")
+    print(f"\nopenai-cassettes: {breakdown}")
+    misses = [o for o in others if o.diff != 0]
     for outcome in misses:
         print(f"MISS {outcome.line()}\n     cause: {_cause(outcome)}")
-    for outcome in outcomes:
-        if outcome.unsupported:
-            print(f"EXCLUDED #{outcome.index} {outcome.source} ({outcome.model}): "
-                  f"{outcome.unsupported}")
+    for outcome in estimated:
+        print(f"ESTIMATED #{outcome.index} {outcome.source} ({outcome.model}, "
+              f"diff {outcome.diff:+d}): {outcome.unsupported}")
     summary = "; ".join(f"#{o.index} {o.diff:+d} ({_cause(o)[:60]})" for o in misses)
-    assert rate >= REQUIRED_RATE, (f"match rate {rate:.1%} "
-                                   f"({len(supported) - len(misses)}/{len(supported)}) below "
-                                   f"{REQUIRED_RATE:.0%}; misses: {summary}")
+    assert exact >= REQUIRED_EXACT, f"{breakdown}: below {REQUIRED_EXACT}; misses: {summary}"
 
 
 @pytest.mark.parametrize("header", [TOOLS_HEADER, TOOLS_HEADER + "\n"])

@@ -2,10 +2,11 @@
 
 The data test replays shared/data/openai-responses-cassettes.jsonl (recorded requests with the
 API's own ``usage.input_tokens``) through :func:`responses_segments` and the counter, and
-reports the match rate, every miss with its cause, and every record left out with the reason:
-either a feature that cannot be counted offline (the normalizer marks it ``estimated``) or a
-recorded usage that is not this API's count for this body (hand-written cassettes, a billing
-the API has since changed, text the recorder normalized), each with its evidence.
+reports the match rate over every record of the file, every miss with its cause, and apart,
+with their reasons, the records that cannot match: a feature that cannot be counted offline
+(the normalizer marks it ``estimated``) or a recorded usage that is not this API's count for
+this body (hand-written cassettes, a billing the API has since changed, text the recorder
+normalized), each with its evidence.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from promptcache.tokens.counter import TokenCounter
 from .conftest import shared_data
 
 DATA = "openai-responses-cassettes.jsonl"
-REQUIRED_RATE = 0.95
+# Measured on the whole file (286 records) when the rate stopped leaving records out: 123
+# exact (43.0%). 153 records are marked estimated (10 of them exact: built-in tools, stored
+# context, reasoning, files), 15 carry a usage that is not the API's count for the body (0
+# exact: see UNRELIABLE), and 113 of the other 118 are exact (the 5 misses: KNOWN_CAUSES).
+# The bar guards against regressions; raise it when the count improves.
+REQUIRED_EXACT = 123
 
 _counter = TokenCounter("o200k_base")
 
@@ -373,11 +379,13 @@ def test_rerecorded_requests(body: dict[str, Any], expected: int) -> None:
     assert _count(segments) == expected
 
 
-def test_rerecorded_known_miss_is_still_a_miss() -> None:
-    for name, (body, expected, cause) in RERECORDED_MISSES.items():
-        got = _count(_segments(body))
-        print(f"\nRE-RECORDED MISS {name}: expected={expected} got={got} ({cause})")
-        assert got != expected, f"{name} now matches: move it to RERECORDED"
+@pytest.mark.parametrize(("body", "expected"), [
+    pytest.param(body, expected, id=name, marks=pytest.mark.xfail(strict=True, reason=cause))
+    for name, (body, expected, cause) in RERECORDED_MISSES.items()])
+def test_rerecorded_known_misses(body: dict[str, Any], expected: int) -> None:
+    # A known miss stays a failing case: the day the count matches, strict xfail fails the
+    # run and the record moves to RERECORDED.
+    assert _count(_segments(body)) == expected
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,30 +534,35 @@ def _cause(outcome: Outcome) -> str:
 
 
 def test_recorded_input_tokens() -> None:
+    """Every record of the file is in the rate's denominator. Records the normalizer marks
+    estimated, and those whose recorded usage is not this API's count, are counted as misses
+    unless they match, and shown apart beside the rate (how many, why, how many exact)."""
     outcomes = _outcomes()
-    supported = [o for o in outcomes if not o.unsupported and not o.unreliable]
-    misses = [o for o in supported if o.diff != 0]
-    rate = (len(supported) - len(misses)) / len(supported)
-    countable = [o for o in outcomes if not o.unsupported]
-    strict = sum(o.diff == 0 for o in countable)
-    print(f"\nopenai-responses-cassettes: {len(supported) - len(misses)}/{len(supported)} "
-          f"supported records exact ({rate:.1%}); "
-          f"{len(outcomes) - len(countable)} unsupported, "
-          f"{len(countable) - len(supported)} with unreliable usage "
-          f"({strict}/{len(countable)} exact counting those)")
+    exact = sum(o.diff == 0 for o in outcomes)
+    estimated = [o for o in outcomes if o.unsupported]
+    unreliable = [o for o in outcomes if not o.unsupported and o.unreliable]
+    others = [o for o in outcomes if not o.unsupported and not o.unreliable]
+    breakdown = (
+        f"{exact}/{len(outcomes)} records exact ({exact / len(outcomes):.1%}); of them "
+        f"{_tally(estimated)} marked estimated (a feature not countable offline), "
+        f"{_tally(unreliable)} with a recorded usage that is not the API's count for the body "
+        f"(hand-written cassettes, 2025 billing, normalized text), {_tally(others)} others")
+    print(f"\nopenai-responses-cassettes: {breakdown}")
+    misses = [o for o in others if o.diff != 0]
     for outcome in misses:
         print(f"MISS {outcome.line()}\n     cause: {_cause(outcome)}")
-    for outcome in outcomes:
-        if outcome.unsupported:
-            print(f"EXCLUDED #{outcome.index} {outcome.source} ({outcome.model}): "
-                  f"{outcome.unsupported}")
-        elif outcome.unreliable:
-            print(f"EXCLUDED #{outcome.index} {outcome.source} ({outcome.model}, "
-                  f"diff {outcome.diff:+d}): {outcome.unreliable}")
+    for outcome in estimated:
+        print(f"ESTIMATED #{outcome.index} {outcome.source} ({outcome.model}, "
+              f"diff {outcome.diff:+d}): {outcome.unsupported}")
+    for outcome in unreliable:
+        print(f"UNRELIABLE USAGE #{outcome.index} {outcome.source} ({outcome.model}, "
+              f"diff {outcome.diff:+d}): {outcome.unreliable}")
     summary = "; ".join(f"#{o.index} {o.diff:+d} ({_cause(o)[:60]})" for o in misses)
-    assert rate >= REQUIRED_RATE, (f"match rate {rate:.1%} "
-                                   f"({len(supported) - len(misses)}/{len(supported)}) below "
-                                   f"{REQUIRED_RATE:.0%}; misses: {summary}")
+    assert exact >= REQUIRED_EXACT, f"{breakdown}: below {REQUIRED_EXACT}; misses: {summary}"
+
+
+def _tally(outcomes: list[Outcome]) -> str:
+    return f"{len(outcomes)} ({sum(o.diff == 0 for o in outcomes)} exact)"
 
 
 def test_normalized_records_are_exact_once_restored() -> None:

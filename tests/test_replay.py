@@ -169,10 +169,22 @@ def test_calibration_on_the_recorded_chat_cassettes() -> None:
         print(f"  {item.location.line}: observed {item.observed_cached_tokens}, predicted "
               f"{item.predicted_cached_tokens}: {item.reason}: {item.explanation}")
     assert calibration.requests == 230
-    # The one disagreement is gpt-5.6's explicit caching (4,012 of 4,020 tokens cached up to
-    # its breakpoint), which the implicit-style model does not read yet.
-    assert [(item.reason, item.observed_cached_tokens, item.predicted_cached_tokens)
-            for item in calibration.disagreements] == [("explicit-breakpoints", 4012, 4020)]
+    # Every record counts: 229 of 230 predicted exactly. The miss is gpt-5.6's explicit
+    # caching, kept as a failing case in the test below.
+    assert calibration.exact >= 229
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "gpt-5.6's explicit caching (4,012 of 4,020 tokens cached up to its breakpoint) is not "
+    "read by the implicit-style cache model yet"))
+@pytest.mark.parametrize("log", ["openai-cassettes.jsonl", "openai-responses-cassettes.jsonl"])
+def test_calibration_predicts_gpt_5_6_explicit_caching(log: str) -> None:
+    report = run_audit([str(shared_data(log))], default_rules(ALL_RULES))
+    calibration = report.summary.savings.calibration
+    assert calibration is not None
+    assert [(item.location.line, item.observed_cached_tokens, item.predicted_cached_tokens)
+            for item in calibration.disagreements
+            if item.reason == "explicit-breakpoints"] == []
 
 
 def test_calibration_on_the_recorded_responses_cassettes() -> None:
@@ -184,7 +196,9 @@ def test_calibration_on_the_recorded_responses_cassettes() -> None:
     print(f"\nresponses cassettes: {calibration.exact}/{calibration.requests} predicted exactly, "
           f"reasons {reasons}")
     # Recordings were re-made over months against caches their own earlier runs had warmed:
-    # every cached read the model cannot see coming is a warm start, plus gpt-5.6's breakpoint.
-    assert reasons == {"warm-start": 18, "explicit-breakpoints": 1}
+    # every cached read the model cannot see coming is a warm start. gpt-5.6's breakpoint
+    # (one more disagreement) is the failing case above.
+    reasons.pop("explicit-breakpoints", None)
+    assert reasons == {"warm-start": 18}
     assert all(item.predicted_cached_tokens == 0 for item in calibration.disagreements
                if item.reason == "warm-start")

@@ -45,6 +45,7 @@ from typing import Any
 from promptcache.engine.findings import Severity
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import ActiveRule
+from promptcache.engine.selectors import rules_named
 from promptcache.load.paths import DEFAULT_EXCLUDES, PathFilter, git_root, project_path
 from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
 from promptcache.suggest import did_you_mean
@@ -121,14 +122,14 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
 
     def check_selectors(key: str, selectors: Sequence[str]) -> tuple[str, ...]:
         for index, selector in enumerate(selectors):
-            if not _matching(selector, rules):
+            if not rules_named(selector, rules):
                 raise ConfigError(f"{where}{_key_path(prefix, [key, index])}: "
                                   f"{unknown_rule(selector, rules)}")
         return tuple(selectors)
 
     severity = dict(data.get("severity", {}))
     for selector in severity:
-        if not _matching(selector, rules):
+        if not rules_named(selector, rules):
             raise ConfigError(f"{where}{_key_path(prefix, ['severity', selector])}: "
                               f"{unknown_rule(selector, rules)}")
     options = dict(data.get("rules", {}))
@@ -183,17 +184,6 @@ def _check_options(rule: Rule, values: Mapping[str, Any], where: str, path: str)
         raise ConfigError(f"{where}{_key_path(path, problem.path)}: unknown option for "
                           f"{rule.name}{hint or f' (options: {known})'}")
     raise ConfigError(f"{where}{_key_path(path, problem.path)}: {problem.message}")
-
-
-def _matching(selector: str, rules: Sequence[Rule]) -> list[Rule]:
-    """Rules a selector names: a code, a code prefix (``PC1``), a name, or ``ALL``."""
-    wanted = selector.strip()
-    if wanted.upper() == "ALL":
-        return list(rules)
-    code_like = wanted.upper().startswith("PC")
-    return [rule for rule in rules
-            if rule.name == wanted.lower()
-            or (code_like and rule.code.upper().startswith(wanted.upper()))]
 
 
 def _exact(selector: str, rules: Sequence[Rule]) -> Rule | None:
@@ -257,19 +247,19 @@ def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str
     """Combine the configuration with command-line choices (which win)."""
     for flag, selectors in (("--select", select), ("--ignore", ignore)):
         for selector in selectors:
-            if not _matching(selector, rules):
+            if not rules_named(selector, rules):
                 raise ConfigError(f"{flag}: {unknown_rule(selector, rules)}")
     root = root or project_root(config, Path.cwd())
     chosen_select = tuple(select) or config.select
     chosen_ignore = (*config.ignore, *ignore)
     enabled = [rule for rule in rules
-               if (not chosen_select or any(rule in _matching(s, rules) for s in chosen_select))
-               and not any(rule in _matching(s, rules) for s in chosen_ignore)]
+               if (not chosen_select or any(rule in rules_named(s, rules) for s in chosen_select))
+               and not any(rule in rules_named(s, rules) for s in chosen_ignore)]
     active = []
     for rule in enabled:
         severity = rule.severity
         for selector, level in config.severity.items():
-            if rule in _matching(selector, rules):
+            if rule in rules_named(selector, rules):
                 severity = Severity(level)
         options = dict(rule.options)
         for selector, values in config.rule_options.items():
@@ -278,7 +268,7 @@ def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str
         active.append(ActiveRule(rule, severity, options))
     per_file = {
         pattern: frozenset(rule.code for selector in selectors
-                           for rule in _matching(selector, rules))
+                           for rule in rules_named(selector, rules))
         for pattern, selectors in config.per_file_ignores.items()
     }
     return RunSettings(

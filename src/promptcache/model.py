@@ -131,12 +131,16 @@ class Request:
     """The provider's usage for this request, when the log recorded the response."""
     settings: dict[str, str] = field(default_factory=dict)
     """Request settings that affect caching (tool_choice, reasoning effort...), as JSON text."""
+    inline_ignore: tuple[str, ...] = ()
+    """The record's own ``promptcache.ignore`` list: rules (codes, prefixes, names, ``ALL``)
+    whose findings at this record are dropped, as ruff's ``# noqa``."""
 
     def with_segments(self, segments: tuple[Segment, ...]) -> Request:
         """This request with other segments (equal ones, interned): built directly, since
         ``dataclasses.replace`` costs several times as much and runs once per request."""
         return Request(self.location, self.api, self.model, segments, self.timestamp,
-                       self.cache_key, self.user, self.session, self.observed, self.settings)
+                       self.cache_key, self.user, self.session, self.observed, self.settings,
+                       self.inline_ignore)
 
     @property
     def estimated(self) -> bool:

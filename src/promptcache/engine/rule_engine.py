@@ -19,7 +19,8 @@ from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence, scrub_hit
 from promptcache.engine.findings import Finding, Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.model import Location
+from promptcache.engine.selectors import rules_named
+from promptcache.model import Location, Request
 from promptcache.prefix import Encode
 
 HISTORY_SIZE = 8
@@ -111,6 +112,16 @@ class _Accumulator:
         self.measure_max = max(self.measure_max, hit.measure)
 
 
+@dataclass(frozen=True, slots=True)
+class _Silencing:
+    """A record's ``promptcache.ignore`` list, resolved."""
+
+    codes: frozenset[str]
+    """The rules it silences."""
+    unknown: tuple[str, ...]
+    """Its entries that name no rule."""
+
+
 @dataclass(slots=True)
 class RuleEngine:
     """Feeds requests to rules and keeps the findings."""
@@ -121,6 +132,13 @@ class RuleEngine:
     ignored: Callable[[str, str], bool] | None = None
     project_path: Callable[[str], str] | None = None
     """Spells a file for fingerprints, so they hold however the path was typed."""
+    catalogue: Sequence[Rule] = ()
+    """Every rule a record's ``promptcache.ignore`` may name (default: the rules run)."""
+    suppressed_inline: int = 0
+    """Hits dropped by the ``promptcache.ignore`` list of the record they are located at."""
+    warnings: list[tuple[Location, str]] = field(default_factory=list)
+    """Entries of ``promptcache.ignore`` lists that name no rule, where they are."""
+    _silencing: dict[tuple[str, ...], _Silencing] = field(default_factory=dict)
     _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
     _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
     _neighbors: dict[str, deque[CountedRequest]] = field(default_factory=dict)
@@ -145,17 +163,52 @@ class RuleEngine:
         lifetime = (self.lifetime_seconds if self.lifetime_seconds is not None
                     else float(counted.facts.cache.lifetime_seconds))
         context = Context(counted, earlier, {}, encode, tuple(neighbors), lifetime)
+        if counted.request.inline_ignore:
+            self._warn_unknown(counted.request)
         for active in self.rules:
             context.options = active.options
             for hit in active.rule.check(context):
                 if self.ignored is not None and self.ignored(active.rule.code,
                                                              hit.location.file):
                     continue
+                if self._silencing and self._silenced(active.rule.code, hit.location,
+                                                      (counted, *earlier)):
+                    self.suppressed_inline += 1
+                    continue
                 self._record(active.rule.code, hit, counted, encode)
                 found.append((active.rule.code, hit))
         stream.remember(counted)
         neighbors.append(counted)
         return found
+
+    def _silencing_list(self, entries: tuple[str, ...]) -> _Silencing:
+        """What a ``promptcache.ignore`` list names (worked out once per distinct list: a
+        conversation's turns repeat it)."""
+        known = self._silencing.get(entries)
+        if known is None:
+            catalogue = self.catalogue or [active.rule for active in self.rules]
+            named = [(entry, rules_named(entry, catalogue)) for entry in entries]
+            known = self._silencing[entries] = _Silencing(
+                frozenset(rule.code for _, rules in named for rule in rules),
+                tuple(entry for entry, rules in named if not rules))
+        return known
+
+    def _warn_unknown(self, request: Request) -> None:
+        for entry in self._silencing_list(request.inline_ignore).unknown:
+            self.warnings.append((request.location, (
+                f"promptcache.ignore: {entry[:60]!r} names no rule (a code, code prefix, "
+                "name or ALL); left out")))
+
+    def _silenced(self, code: str, location: Location,
+                  candidates: tuple[CountedRequest, ...]) -> bool:
+        """Whether the record a hit is located at (the request checked or one it was compared
+        with) silences the hit's rule."""
+        for candidate in candidates:
+            request = candidate.request
+            if request.location == location:
+                return bool(request.inline_ignore) and (
+                    code in self._silencing_list(request.inline_ignore).codes)
+        return False
 
     def _forget_idle(self, now: float | None) -> None:
         if now is None:

@@ -38,6 +38,9 @@ class Undecodable:
 
     line: int
     message: str
+    unread_bytes: int = 0
+    """Bytes of the document left unread from this record on, when its end cannot be found
+    (0: reading goes on after it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class Damaged:
 
     line: int
     message: str
+    unread_bytes: int = 0
+    """Bytes of the document left unread from ``line`` on (0: reading goes on)."""
 
 
 Item = Decoded | Undecodable | Damaged
@@ -98,6 +103,11 @@ class _Reader:
         column = position - (self.text.rfind("\n", 0, position) + 1) + 1
         return f"line {line} column {column}"
 
+    def bytes_from(self, position: int) -> int:
+        """Bytes of the document from ``position`` to its end (what a broken document leaves
+        unread)."""
+        return len(self.text[position:].encode("utf-8", "surrogateescape"))
+
     def values(self) -> Iterator[Item]:
         text = self.text
         index = _skip_space(text, 0)
@@ -128,7 +138,7 @@ class _Reader:
                 return index + 1
             if not text.startswith(",", index):
                 yield Damaged(self.line_at(index), "invalid JSON: expected ',' or ']' at "
-                              f"{self.where(index)}{_REST_LOST}")
+                              f"{self.where(index)}{_REST_LOST}", self.bytes_from(index))
                 return None
             index = _skip_space(text, index + 1)
             if text.startswith("]", index):
@@ -162,7 +172,9 @@ class _Reader:
 
     def _broken(self, line: int, message: str, start: int) -> tuple[Undecodable, int | None]:
         end = _end_of_value(self.text, start)
-        return Undecodable(line, message if end is not None else message + _REST_LOST), end
+        if end is None:
+            return Undecodable(line, message + _REST_LOST, self.bytes_from(start)), None
+        return Undecodable(line, message), end
 
 
 def _end_of_value(text: str, start: int) -> int | None:

@@ -9,6 +9,10 @@ Envelopes understood:
 - an OpenAI Batch API input line (``{"custom_id", "method", "url", "body"}``) for
   ``/v1/chat/completions`` or ``/v1/responses``.
 
+Any of them may carry promptcache's own ``"promptcache": {"ignore": [...]}`` (a bare body at
+its top level, an envelope at its top level or in ``meta``): rules the record silences for
+itself, kept on the request and never counted as prompt tokens.
+
 Validation uses the JSON Schemas shipped in ``promptcache/schemas``; a record that fails
 becomes one :class:`~promptcache.load.sources.LoadError` naming the JSON path and the problem.
 """
@@ -115,7 +119,7 @@ def _normalize_record(record: RawRecord, turns: TurnMemory | None) -> Request | 
     api = _api_of(value)
     if api is not None:
         return _from_body(value, "$", location, api=api, observed=None, timestamp=None,
-                          session=None, turns=turns)
+                          session=None, turns=turns, inline_ignore=_inline_ignore(value))
     return LoadError(location, _unrecognized(value))
 
 
@@ -146,7 +150,7 @@ def _from_pair(value: Mapping[str, Any], location: Location,
     return _from_body(body, "$.request", location, api=api,
                       observed=_observed(response.get("usage"), api),
                       timestamp=timestamp, session=str(session) if session else None,
-                      turns=turns)
+                      turns=turns, inline_ignore=_inline_ignore(value, meta))
 
 
 def _from_batch(value: Mapping[str, Any], location: Location,
@@ -163,12 +167,14 @@ def _from_batch(value: Mapping[str, Any], location: Location,
         return LoadError(location, f"$.url: batch line for {url}; this version reads "
                                    "/v1/chat/completions and /v1/responses only")
     return _from_body(value["body"], "$.body", location, api=api, observed=None,
-                      timestamp=None, session=None, turns=turns)
+                      timestamp=None, session=None, turns=turns,
+                      inline_ignore=_inline_ignore(value, value.get("meta")))
 
 
 def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, api: _Api,
                observed: ObservedUsage | None, timestamp: float | None,
-               session: str | None, turns: TurnMemory | None) -> Request | LoadError:
+               session: str | None, turns: TurnMemory | None,
+               inline_ignore: tuple[str, ...]) -> Request | LoadError:
     match, tools, tools_valid = None, None, False
     if turns is not None and api is _CHAT:
         match = turns.match(base_path, body.get("model"), body.get("messages"))
@@ -195,7 +201,27 @@ def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, a
         session=session,
         observed=observed,
         settings=_settings(body),
+        inline_ignore=inline_ignore,
     )
+
+
+def _inline_ignore(*holders: Any) -> tuple[str, ...]:
+    """The rules a record silences for itself: the ``ignore`` list of a ``promptcache`` object
+    in any of ``holders`` (a bare body; an envelope and its ``meta``). The key is promptcache's
+    own, never sent to the API, so no segment is made of it. Anything but a list of strings
+    is kept as its JSON text, for the rule engine to warn about as naming no rule."""
+    found: list[str] = []
+    for holder in holders:
+        if not isinstance(holder, Mapping) or "promptcache" not in holder:
+            continue
+        own = holder["promptcache"]
+        entries = own.get("ignore") if isinstance(own, Mapping) else own
+        if isinstance(entries, list):
+            found.extend(entry if isinstance(entry, str) else json.dumps(entry)
+                         for entry in entries)
+        else:
+            found.append(json.dumps(entries))
+    return tuple(found)
 
 
 def _settings(body: Mapping[str, Any]) -> dict[str, str]:

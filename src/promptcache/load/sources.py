@@ -10,7 +10,9 @@ non-blank JSONL line, or one element of a JSON document's top-level array (any o
 top-level value is one record). Blank lines are not records. A line or element that cannot
 be decoded is one invalid record, reported at its line. Damage that belongs to no record (a
 truncated or corrupt gzip stream, UTF-16 text, JSON syntax between array elements) is an
-error for the file as a whole, at line 0, and counts as no record.
+error for the file as a whole, at line 0, and counts as no record; when it stops the reading,
+the error carries an :class:`Unread`: from which line, and how many bytes, the file was left
+unread (the report's summary lists them and the run exits 2).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import errno
 import gzip
 import io
+import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -54,11 +58,24 @@ class RawRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Unread:
+    """The end of a damaged file, left unread: the records it held are in no count."""
+
+    line: int
+    """The first line not read."""
+    size: int
+    """Bytes from there on that were not read as records, as far as the file could be read
+    (its decompressed text, for a gzip file)."""
+
+
+@dataclass(frozen=True, slots=True)
 class LoadError:
     """A record, or a whole file, that could not be read."""
 
     location: Location
     message: str
+    unread: Unread | None = None
+    """Where reading the file stopped, when this damage left the rest of it unread."""
 
 
 Position = Callable[[str, int], None]
@@ -99,7 +116,7 @@ def _read_one(path: str, on_position: Position | None) -> Iterator[RawRecord | L
                     yield item
                     on_position(path, raw.tell())
     except _DAMAGE as error:  # the first bytes could not be read
-        yield LoadError(Location(name, 0), _damage(error, 0))
+        yield LoadError(Location(name, 0), _damage(error, 0), Unread(1, 0))
     finally:
         if path != "-":
             raw.close()
@@ -119,23 +136,67 @@ def _maybe_gunzip(raw: IO[bytes]) -> io.BufferedIOBase:
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(_Raw(raw))
     magic = buffered.peek(2)[:2]
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buffered, mode="rb")
+        # Through a counting adapter: when the stream turns out damaged, the bytes it gave
+        # before say how much of the file was left unread.
+        return io.BufferedReader(_Raw(gzip.GzipFile(fileobj=buffered, mode="rb")), _CHUNK)
     return buffered
 
 
 class _Raw(io.RawIOBase):
-    """Adapts any binary stream (a test's BytesIO standing in for stdin) for BufferedReader."""
+    """Adapts any binary stream (a gzip stream, a test's BytesIO standing in for stdin) for
+    BufferedReader, counting the bytes it delivers."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
+    def __init__(self, stream: IO[bytes] | io.BufferedIOBase) -> None:
+        # read1: what one read of the source gives. A full read() of a damaged gzip stream
+        # would raise with the bytes before the damage still inside it.
+        self._read: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+        self.delivered = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
+        data = self._read(len(buffer))
         buffer[: len(data)] = data
+        self.delivered += len(data)
         return len(data)
+
+
+def _readable_size(stream: io.BufferedIOBase) -> int | None:
+    """Bytes the stream has delivered or holds in all: a plain file's size, what an adapted
+    stream gave so far; None for a pipe."""
+    if isinstance(stream, io.BufferedReader) and isinstance(stream.raw, _Raw):
+        return stream.raw.delivered
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _bytes_left(stream: io.BufferedIOBase) -> int | None:
+    """Bytes a plain file holds past the reading position, known without reading them; None
+    for a stream whose length is unknown until read (gzip, a pipe)."""
+    if isinstance(stream, io.BufferedReader) and isinstance(stream.raw, _Raw):
+        return None
+    size = _readable_size(stream)
+    return None if size is None else size - stream.tell()
+
+
+@dataclass(slots=True)
+class _Progress:
+    """The lines of a file read whole so far, and their bytes."""
+
+    lines: int = 0
+    size: int = 0
+
+    def took(self, line: bytes | int) -> None:
+        self.lines += 1
+        self.size += line if isinstance(line, int) else len(line)
+
+    def unread(self, stream: io.BufferedIOBase) -> Unread:
+        readable = _readable_size(stream)
+        return Unread(self.lines + 1, max(0, readable - self.size) if readable else 0)
 
 
 Readline = Callable[[int], bytes]
@@ -145,9 +206,10 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
     """JSONL, or a JSON document when the first record says so: an array, or an object
     pretty-printed over several lines.
 
-    Damage found while reading ends the file with one error saying after which line; the
-    records before it stand."""
+    Damage found while reading ends the file with one error saying after which line, and how
+    much of the file was left unread; the records before it stand."""
     line_number = 0
+    done = _Progress()
     try:
         readline = stream.readline
         while True:
@@ -157,19 +219,18 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
             line_number += 1
             if line_number == 1 and start.startswith(_UTF16_BOMS):
                 yield LoadError(Location(path, 0), "UTF-16 text; promptcache reads UTF-8 "
-                                "(convert it, e.g. with iconv -f UTF-16 -t UTF-8)")
+                                "(convert it, e.g. with iconv -f UTF-16 -t UTF-8)",
+                                Unread(1, len(start) + _read_through(stream)))
                 return
             head = _strip_line(start)
             if head:
                 break
+            done.took(start)
         if head[:1] == b"[":
             # An array: a document, perhaps minified onto one long line. Only leading space
             # is dropped, so the line goes on in the rest.
-            data = _document(start.removeprefix(_BOM).lstrip(), stream)
-            if data is None:
-                yield _document_too_large(path, line_number)
-                return
-            yield from _document_records(path, line_number, data)
+            yield from _document_items(path, line_number,
+                                       start.removeprefix(_BOM).lstrip(), stream)
             return
         line = _complete(start, readline)
         record = _line_record(path, line_number, line)
@@ -181,38 +242,64 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
                 ahead = _lines_to_next_record(readline)
             if not (ahead and _is_record_line(ahead[-1])):
                 rest = b"".join(part for part in ahead if isinstance(part, bytes))
-                data = _document(line.removeprefix(_BOM).lstrip() + rest, stream)
-                if data is None:
-                    yield _document_too_large(path, line_number)
-                    return
-                yield from _document_records(path, line_number, data)
+                yield from _document_items(path, line_number,
+                                           line.removeprefix(_BOM).lstrip() + rest, stream)
                 return
+        done.took(line)
         if record is not None:
             yield record
         for read in ahead:
             line_number += 1
+            done.took(read)
             record = _line_record(path, line_number, read)
             if record is not None:
                 yield record
         while start := readline(_CHUNK):
             line_number += 1
             # The usual line comes whole in one piece: skip the call that would join pieces.
-            record = _line_record(path, line_number, start if len(start) < _CHUNK
-                                  or start.endswith(b"\n") else _complete(start, readline))
+            line = (start if len(start) < _CHUNK or start.endswith(b"\n")
+                    else _complete(start, readline))
+            done.took(line)
+            record = _line_record(path, line_number, line)
             if record is not None:
                 yield record
     except _DAMAGE as error:
-        yield LoadError(Location(path, 0), _damage(error, line_number))
+        yield LoadError(Location(path, 0), _damage(error, line_number), done.unread(stream))
+
+
+def _read_through(stream: io.BufferedIOBase) -> int:
+    """The bytes left in ``stream``, read and let go of."""
+    size = 0
+    while piece := stream.read(_CHUNK):
+        size += len(piece)
+    return size
+
+
+def _document_items(path: str, first_line: int, head: bytes,
+                    stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadError]:
+    data = _document(head, stream)
+    if data is None:
+        yield _document_too_large(path, first_line)
+    else:
+        yield from _document_records(path, first_line, data)
 
 
 def _document(head: bytes, stream: io.BufferedIOBase) -> bytes | None:
     """``head`` and the rest of the stream, or None when together they are over
-    :data:`MAX_DOCUMENT_BYTES` (the rest is then left unread)."""
-    room = MAX_DOCUMENT_BYTES - len(head)
-    rest = stream.read(room + 1) if room >= 0 else b"x"
-    if len(rest) > room:
-        return None
-    return head + rest
+    :data:`MAX_DOCUMENT_BYTES`. A plain file is refused by its size, unread; another stream
+    is read a piece at a time and given up as soon as it passes the limit, so no more than
+    the limit is ever held."""
+    left = _bytes_left(stream)
+    if left is not None:
+        return None if len(head) + left > MAX_DOCUMENT_BYTES else head + stream.read()
+    pieces, size = [head], len(head)
+    while size <= MAX_DOCUMENT_BYTES:
+        piece = stream.read(_CHUNK)
+        if not piece:
+            return b"".join(pieces)
+        pieces.append(piece)
+        size += len(piece)
+    return None
 
 
 def _document_too_large(path: str, line: int) -> LoadError:
@@ -304,10 +391,12 @@ def _document_records(path: str, first_line: int,
     for item in decode_document(data, first_line):
         if isinstance(item, Decoded):
             yield RawRecord(Location(path, item.line, item.column), item.value)
-        elif isinstance(item, Undecodable):
-            yield LoadError(Location(path, item.line), item.message)
+            continue
+        unread = Unread(item.line, item.unread_bytes) if item.unread_bytes else None
+        if isinstance(item, Undecodable):
+            yield LoadError(Location(path, item.line), item.message, unread)
         else:  # damage between records belongs to none of them
-            yield LoadError(Location(path, 0), item.message)
+            yield LoadError(Location(path, 0), item.message, unread)
 
 
 def _damage(error: BaseException, after_line: int) -> str:

@@ -38,6 +38,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "records_read": summary.records_read,
             "requests_audited": summary.requests_audited,
             "invalid_records": summary.invalid_records,
+            "unread": [{"file": part.file, "line": part.line, "bytes": part.size}
+                       for part in summary.unread],
+            "findings_suppressed_inline": summary.suppressed_inline,
             "prompt_tokens": summary.prompt_tokens,
             "requests_cacheable": summary.requests_cacheable,
             "share_cacheable": _share(summary.requests_cacheable, summary.requests_audited),

@@ -47,6 +47,19 @@ class ErrorRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadPart:
+    """The end of a damaged file that was not read: the records it held are in no count."""
+
+    file: str
+    """The log file."""
+    line: int
+    """The first line not read."""
+    size: int
+    """Bytes from there on not read as records, as far as the file could be read (of the
+    decompressed text for a gzip file)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """The figures at the top of every report."""
 
@@ -76,6 +89,10 @@ class Summary:
     """When the model facts were last checked."""
     savings: Savings
     """Costs, savings, hit rates and calibration from the replay."""
+    unread: tuple[UnreadPart, ...] = ()
+    """Damaged files whose end was not read, in input order: the audit is incomplete."""
+    suppressed_inline: int = 0
+    """Findings dropped by a record's own ``promptcache.ignore`` list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +155,6 @@ class Report:
     """Per-session figures, in order of each session's first request."""
     rules: tuple[RuleInfo, ...] = ()
     """The rules the run used, in code order."""
+    warnings: tuple[ErrorRow, ...] = ()
+    """Problems that stop nothing, at their record: a ``promptcache.ignore`` entry that
+    names no rule."""

@@ -27,8 +27,15 @@ def accounting(summary: Summary, *, grouped: bool = False) -> str:
     """``2 requests audited of 3 records read (1 invalid)``: every record is either audited or
     invalid. ``grouped`` writes thousands separators (for people, not for grep)."""
     invalid = f"{summary.invalid_records:,}" if grouped else str(summary.invalid_records)
-    return (f"{plural(summary.requests_audited, 'request', grouped=grouped)} audited of "
-            f"{plural(summary.records_read, 'record', grouped=grouped)} read ({invalid} invalid)")
+    phrase = (f"{plural(summary.requests_audited, 'request', grouped=grouped)} audited of "
+              f"{plural(summary.records_read, 'record', grouped=grouped)} read "
+              f"({invalid} invalid)")
+    if summary.unread:
+        phrase += f"; {not_read(summary, grouped=grouped)}"
+    if summary.suppressed_inline:
+        phrase += (f"; {plural(summary.suppressed_inline, 'finding', grouped=grouped)} "
+                   "suppressed inline")
+    return phrase
 
 
 def findings_count(report: Report) -> str:
@@ -50,6 +57,15 @@ def unpriced_note(summary: Summary) -> str:
 def nothing_priced(summary: Summary) -> bool:
     """True when requests were audited but none has a price: there is no dollar figure."""
     return summary.savings.unpriced_requests >= summary.requests_audited > 0
+
+
+def not_read(summary: Summary, *, grouped: bool = False) -> str:
+    """``not read: 1234 bytes of a.json from line 5``: damaged files' ends, left out of every
+    count (the audit is incomplete)."""
+    size = "{:,}" if grouped else "{}"
+    return "not read: " + ", ".join(
+        f"{size.format(part.size)} bytes of {part.file} from line {part.line}"
+        for part in summary.unread)
 
 
 def error_location(error: ErrorRow) -> str:

@@ -43,13 +43,17 @@ def private_report(report: Report, *, snippets: bool = True) -> Report:
     return replace(
         report,
         summary=replace(summary, unknown_models=names.models(summary.unknown_models),
-                        savings=_savings(summary.savings, names)),
+                        savings=_savings(summary.savings, names),
+                        unread=tuple(replace(part, file=names.file(part.file))
+                                     for part in summary.unread)),
         requests=_PrivateRows(report.requests, names),
         findings=tuple(_finding(finding, names) for finding in report.findings),
         errors=tuple(ErrorRow(names.file(error.file), error.line, text(error.message))
                      for error in report.errors),
         sessions=tuple(replace(_session(row, snippets), first=names.location(row.first))
                        for row in report.sessions),
+        warnings=tuple(ErrorRow(names.file(warning.file), warning.line, redact(warning.message))
+                       for warning in report.warnings),
     )
 
 

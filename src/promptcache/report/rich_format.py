@@ -12,7 +12,13 @@ from rich.text import Text
 
 from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report
-from promptcache.report.phrases import error_location, nothing_priced, plural, unpriced_note
+from promptcache.report.phrases import (
+    error_location,
+    not_read,
+    nothing_priced,
+    plural,
+    unpriced_note,
+)
 
 MAX_ERRORS_SHOWN = 20
 
@@ -40,6 +46,11 @@ def _summary(report: Report, console: Console) -> None:
     table.add_row("Requests audited", f"{summary.requests_audited:,}")
     table.add_row("Invalid records", f"{summary.invalid_records:,}"
                   + (" (listed below)" if summary.invalid_records else ""))
+    if summary.unread:
+        table.add_row("Not read", escape(not_read(summary, grouped=True).removeprefix(
+            "not read: ")) + " (damaged: the audit is incomplete)")
+    if summary.suppressed_inline:
+        table.add_row("Suppressed inline", f"{summary.suppressed_inline:,} findings")
     table.add_row("Prompt tokens", f"{summary.prompt_tokens:,}")
     audited = summary.requests_audited
     share = f" ({summary.requests_cacheable / audited:.1%})" if audited else ""

@@ -114,6 +114,9 @@ def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, Any]:
                 "recordsRead": report.summary.records_read,
                 "requestsAudited": report.summary.requests_audited,
                 "invalidRecords": report.summary.invalid_records,
+                "unread": [{"file": part.file, "line": part.line, "bytes": part.size}
+                           for part in report.summary.unread],
+                "findingsSuppressedInline": report.summary.suppressed_inline,
             },
         }],
     }

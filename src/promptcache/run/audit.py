@@ -27,8 +27,10 @@ from promptcache.report.model import (
     RuleInfo,
     SessionRow,
     Summary,
+    UnreadPart,
 )
 from promptcache.report.rows import RequestRows
+from promptcache.rules import ALL_RULES
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionTracker
@@ -66,7 +68,8 @@ def _counted(paths: Sequence[str], counter: PromptCounter,
 def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[ActiveRule],
            lifetime_seconds: float | None, ignored: Callable[[str, str], bool] | None,
            counter: PromptCounter, project_path: Callable[[str], str] | None = None) -> Report:
-    engine = RuleEngine(rules, counter, lifetime_seconds, ignored, project_path)
+    engine = RuleEngine(rules, counter, lifetime_seconds, ignored, project_path,
+                        catalogue=ALL_RULES)
     replayer = Replayer(counter, lifetime_seconds)
     lifetime = (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
                 else f"{lifetime_seconds:g} s idle lifetime")
@@ -76,6 +79,9 @@ def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[Active
         if isinstance(counted, LoadError):
             tally.errors.append(ErrorRow(counted.location.file, counted.location.line,
                                          counted.message))
+            if counted.unread is not None:
+                tally.unread.append(UnreadPart(counted.location.file, counted.unread.line,
+                                               counted.unread.size))
             continue
         hits = engine.feed(counted)
         fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
@@ -86,7 +92,11 @@ def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[Active
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
     findings = engine.findings()
-    report = replace(tally.report(findings, savings.result()), rules=used)
+    report = tally.report(findings, savings.result())
+    report = replace(report, rules=used,
+                     summary=replace(report.summary, suppressed_inline=engine.suppressed_inline),
+                     warnings=tuple(ErrorRow(location.file, location.line, message)
+                                    for location, message in engine.warnings))
     save_price_cache()  # after the report: it looks up the price data's date too
     counter.flush()
     return report
@@ -118,6 +128,7 @@ class _Tally:
         self.finished: dict[int, RequestRow] = {}
         self.rows = RequestRows()
         self.errors: list[ErrorRow] = []
+        self.unread: list[UnreadPart] = []
         self.requests = 0
         self.prompt_tokens = 0
         self.cacheable = 0
@@ -200,6 +211,7 @@ class _Tally:
                 for severity in sorted(Severity, reverse=True)),
             catalog_date=CATALOG_DATE,
             savings=savings,
+            unread=tuple(self.unread),
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())
         return Report(__version__, summary, self.rows, tuple(priced), tuple(self.errors),
