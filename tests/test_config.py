@@ -74,7 +74,7 @@ def test_configuration_matrix(project: Path, capsys: pytest.CaptureFixture[str],
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        pytest.param("colour = 1", ": colour: unknown key (known: cache-lifetime, fail-on,",
+        pytest.param("colour = 1", ": colour: unknown key (known: allow-empty, cache-lifetime,",
                      id="unknown-key"),
         pytest.param('select = ["no-such-rule"]', "select[0]: unknown rule 'no-such-rule'",
                      id="unknown-rule-in-select"),
