@@ -217,3 +217,27 @@ def test_an_unknown_output_format_suggests_the_nearest(
     assert err.endswith("; did you mean 'sarif'? (see `promptcache audit -h`)\n")
     assert err.count("\n") == 1
     assert not Path("x.sarif").exists()
+
+
+def test_an_output_that_is_the_log_read_on_stdin_is_refused(
+        log: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    before = log.read_bytes()
+    with log.open("r", encoding="utf-8") as stdin:  # `promptcache audit - < in.jsonl`
+        monkeypatch.setattr("sys.stdin", stdin)
+        assert _audit("-o", "in.jsonl", "-") == 2
+    assert capsys.readouterr().err == (
+        "promptcache: in.jsonl is the input -: refusing to overwrite it (choose another "
+        "output file)\n")
+    assert log.read_bytes() == before
+
+
+def test_stdout_appended_to_the_input_is_refused(log: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    before = log.read_bytes()
+    with log.open("a", encoding="utf-8") as stdout:  # `promptcache audit in.jsonl >> in.jsonl`
+        monkeypatch.setattr("sys.stdout", stdout)
+        assert _audit("-f", "json", "in.jsonl") == 2
+    assert capsys.readouterr().err == (
+        "promptcache: standard output is the input in.jsonl: refusing to overwrite it (choose "
+        "another output file)\n")
+    assert log.read_bytes() == before
