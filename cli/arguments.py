@@ -10,7 +10,6 @@ from typing import TypeVar
 
 import typer
 
-from promptcache.durations import DurationError, parse_duration
 from promptcache.report.output_format import OutputFormat
 
 Choice = TypeVar("Choice", bound=StrEnum)
@@ -63,6 +62,8 @@ def did_you_mean(value: str, allowed: Sequence[str]) -> str:
 def duration_parser(option: str) -> Callable[[str], float]:
     """A typer ``parser`` for a duration in seconds (``600``, ``90s``, ``10m``, ``1h30m``)."""
     def parse(value: str) -> float:
+        from promptcache.durations import DurationError, parse_duration  # when given only
+
         try:
             return parse_duration(value)
         except DurationError as error:
