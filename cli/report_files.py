@@ -27,12 +27,14 @@ class OutputFailed(Exception):
 
 def check_outputs(outputs: Sequence[str], inputs: Sequence[str]) -> None:
     """Refuse, before any work, outputs that are inputs (by any name: compared by device and
-    inode, so ``./a.jsonl``, a symlink or a hard link to it are caught too) or that name one
-    file twice."""
+    inode, so ``./a.jsonl``, a symlink or a hard link to it are caught too), directories, and
+    outputs that name one file twice."""
     known = {identity: name for name in inputs
              if (identity := _identity(name, standard=sys.stdin)) is not None}
     written: dict[tuple[object, ...], str] = {}
     for output in outputs:
+        if output != STDOUT and os.path.isdir(output):
+            raise OutputRefused(f"{output} is a directory: name a file for the report")
         identity = _identity(output, standard=sys.stdout)
         if identity in known:
             where = "standard output is" if output == STDOUT else f"{output} is"

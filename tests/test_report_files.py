@@ -241,3 +241,12 @@ def test_stdout_appended_to_the_input_is_refused(log: Path, monkeypatch: pytest.
         "promptcache: standard output is the input in.jsonl: refusing to overwrite it (choose "
         "another output file)\n")
     assert log.read_bytes() == before
+
+
+def test_a_directory_as_output_is_refused_before_auditing(
+        log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "reports").mkdir()
+    assert _audit("--output-format", "sarif=reports", "in.jsonl") == 2
+    assert capsys.readouterr().err == (
+        "promptcache: reports is a directory: name a file for the report\n")
+    assert list((tmp_path / "reports").iterdir()) == []
