@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +13,14 @@ from typing import TextIO
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
 from promptcache.cli.progress import progress_bar
+from promptcache.cli.report_files import (
+    STDOUT,
+    OutputFailed,
+    OutputRefused,
+    Writer,
+    check_outputs,
+    write_report,
+)
 from promptcache.config import (
     Config,
     ConfigError,
@@ -48,7 +55,14 @@ class AuditOptions:
 
     paths: Sequence[str]
     output_format: OutputFormat = OutputFormat.AUTO
-    output: Path | None = None
+    output: str | None = None
+    """The main report's file; None or ``-`` for stdout."""
+    extra_outputs: Sequence[tuple[OutputFormat, str]] = ()
+    """More reports of the same run (``--output-format FORMAT=PATH``)."""
+    statistics: bool = False
+    """Counts per rule instead of the main report (``--statistics``)."""
+    allow_empty: bool = False
+    """Exit as usual when no request was audited (``--allow-empty``)."""
     fail_on: str | None = None
     exit_zero: bool = False
     cache_lifetime: float | None = None
@@ -57,7 +71,7 @@ class AuditOptions:
     select: Sequence[str] = ()
     ignore: Sequence[str] = ()
     baseline: Path | None = None
-    write_baseline: Path | None = None
+    write_baseline: str | None = None
     quiet: bool = False
     snippets: bool | None = None
     jobs: int = 0
@@ -70,26 +84,11 @@ class AuditOptions:
     show_settings: bool = False
 
 
-def resolve_settings(options: AuditOptions) -> RunSettings:
-    """The configuration file (found or named) combined with the command line."""
-    config = Config()
-    if options.config is not None:
-        config = load_config(options.config, ALL_RULES)
-    elif not options.isolated:
-        found = discover_config(options.paths, Path.cwd())
-        if found is not None:
-            config = load_config(found, ALL_RULES)
-    return settings_from(config, ALL_RULES, select=options.select, ignore=options.ignore,
-                         fail_on=options.fail_on, cache_lifetime=options.cache_lifetime,
-                         fetch_images=options.fetch_images, fetch_timeout=options.fetch_timeout,
-                         fetch_max_images=options.fetch_max_images,
-                         snippets=options.snippets, paths=options.paths_options)
-
-
 def audit_command(options: AuditOptions) -> ExitCode:
-    """Audit the paths and write the report; return the exit status."""
+    """Audit the paths and write the reports; return the exit status."""
     try:
-        settings = resolve_settings(options)
+        config = _config(options)
+        settings = _settings(config, options)
         if options.show_settings:
             from promptcache.cli.show_settings import settings_text
 
@@ -97,12 +96,16 @@ def audit_command(options: AuditOptions) -> ExitCode:
             return ExitCode.CLEAN
         files = expand_paths(options.paths, settings.path_filter)
         known = read_baseline(options.baseline) if options.baseline else frozenset[str]()
-    except (ConfigError, InputError, BaselineError) as problem:
+        outputs = _outputs(options)
+        check_outputs([*(destination for _, destination in outputs),
+                       *([options.write_baseline] if options.write_baseline else [])],
+                      files)
+    except (ConfigError, InputError, BaselineError, OutputRefused) as problem:
         say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
     if not files and not options.quiet:
         say("promptcache: every path given is excluded (--force-exclude): nothing to audit")
-    if options.output is None and sys.stdout is None:  # started with stdout closed (`>&-`)
+    if any(destination == STDOUT for _, destination in outputs) and sys.stdout is None:
         say("promptcache: cannot write the report: standard output is closed")
         return ExitCode.USAGE
     with progress_bar(files, quiet=options.quiet) as on_position, \
@@ -117,16 +120,17 @@ def audit_command(options: AuditOptions) -> ExitCode:
                            else options.jobs or None)
     # Every output below (baseline, stderr, each format) reads this one, private, report.
     report = printable_errors(private_report(report, snippets=settings.snippets))
+    written = True
     if options.write_baseline is not None:
         text = baseline_text(report, settings.project_path)
-        if not _write(options.write_baseline, lambda out: out.write(text)):
-            return ExitCode.USAGE
+        written = _written(options.write_baseline, lambda out: out.write(text))
     if known:
         report = without_baseline(report, known)
-    chosen = resolve(options.output_format, os.environ,
-                     options.output is None and sys.stdout is not None and sys.stdout.isatty())
-    if not options.quiet and (chosen is not OutputFormat.RICH or options.output is not None):
-        # The report itself may be machine-readable: say what could not be read on stderr.
+    main_format, main_destination = outputs[0]
+    lists_errors = (main_format is OutputFormat.RICH and main_destination == STDOUT
+                    and not options.statistics)
+    if not options.quiet and not lists_errors:
+        # The reports may be machine-readable: say what could not be read on stderr.
         for error in report.errors:
             say(f"{error_location(error)}: {error.message}")
     if not options.quiet:
@@ -134,25 +138,102 @@ def audit_command(options: AuditOptions) -> ExitCode:
             say(f"{error_location(warning)}: warning: {one_line(warning.message)}")
     status = (ExitCode.USAGE if report.summary.unread  # an incomplete audit is not a pass
               else ExitCode.CLEAN if options.exit_zero else exit_code(report, settings.fail_on))
-    if options.output is not None:
-        written = _write(options.output, lambda out: emit(report, chosen, out))
-        return status if written else ExitCode.USAGE
+    for index, (chosen, destination) in enumerate(outputs):
+        statistics = options.statistics and index == 0  # it replaces the main report only
+        if destination == STDOUT:
+            written &= _to_stdout(report, chosen, statistics=statistics)
+        else:
+            written &= _written(destination, _renderer(report, chosen, statistics=statistics))
+    if not written:
+        return ExitCode.USAGE
+    empty = audited_nothing(report)
+    # Paths that --force-exclude left out entirely (a pre-commit run on excluded files) are
+    # nothing to audit by request, not an audit that read nothing.
+    if files and empty is not None and not (options.allow_empty or config.allow_empty):
+        say(f"promptcache: {empty}; pass --allow-empty (or set allow-empty = true) to "
+            "accept a run that audits nothing")
+        return ExitCode.USAGE
+    return status
+
+
+def _settings(config: Config, options: AuditOptions) -> RunSettings:
+    """The configuration combined with the command line (which wins)."""
+    return settings_from(config, ALL_RULES, select=options.select, ignore=options.ignore,
+                         fail_on=options.fail_on, cache_lifetime=options.cache_lifetime,
+                         fetch_images=options.fetch_images, fetch_timeout=options.fetch_timeout,
+                         fetch_max_images=options.fetch_max_images,
+                         snippets=options.snippets, paths=options.paths_options)
+
+
+def _config(options: AuditOptions) -> Config:
+    """The configuration file named, or found upward from the audited paths (or here), or
+    the defaults."""
+    if options.config is not None:
+        return load_config(options.config, ALL_RULES)
+    if not options.isolated:
+        found = discover_config(options.paths, Path.cwd())
+        if found is not None:
+            return load_config(found, ALL_RULES)
+    return Config()
+
+
+def _outputs(options: AuditOptions) -> list[tuple[OutputFormat, str]]:
+    """Each report to write, the main one (``--format``, ``--output``) first; ``auto``
+    resolved by where the main report goes."""
+    destination = options.output if options.output is not None else STDOUT
+    to_terminal = (destination == STDOUT and sys.stdout is not None
+                   and sys.stdout.isatty())
+    chosen = resolve(options.output_format, os.environ, to_terminal)
+    return [(chosen, destination), *options.extra_outputs]
+
+
+def audited_nothing(report: Report) -> str | None:
+    """Why a run audited no request (all records invalid, or none at all), or None."""
+    summary = report.summary
+    if summary.requests_audited:
+        return None
+    if summary.records_read:
+        count = summary.records_read
+        return (f"no request audited: {'the' if count == 1 else f'all {count:,}'} "
+                f"record{'s' if count != 1 else ''} read {'is' if count == 1 else 'are'} "
+                "invalid")
+    return "no request audited: the input holds no records"
+
+
+def _to_stdout(report: Report, chosen: OutputFormat, *, statistics: bool) -> bool:
+    """Write a report to stdout; False (said on stderr) when it cannot be written. A reader
+    that leaves early (``| head -1``) is no failure: the run ends with its own status."""
     try:
-        if chosen is OutputFormat.RICH and sys.stdout.isatty():
+        if chosen is OutputFormat.RICH and not statistics and sys.stdout.isatty():
             from rich.console import Console
 
             from promptcache.report.rich_format import render_rich
 
             render_rich(report, Console(highlight=False))
         else:
-            emit(report, chosen, sys.stdout)
+            _render(report, chosen, sys.stdout, statistics=statistics)
         sys.stdout.flush()
     except BrokenPipeError:
-        return ExitCode(silence_closed_stdout(status))
+        silence_closed_stdout(0)
     except OSError as problem:  # a full disk under a redirection, an I/O error
         say(f"promptcache: cannot write the report: {problem.strerror or problem}")
-        return ExitCode(silence_closed_stdout(ExitCode.USAGE))
-    return status
+        silence_closed_stdout(0)
+        return False
+    return True
+
+
+def _renderer(report: Report, chosen: OutputFormat, *, statistics: bool) -> Writer:
+    return lambda out: _render(report, chosen, out, statistics=statistics)
+
+
+def _written(path: str, writer: Writer) -> bool:
+    """Write one report file; on failure say why (one line) and return False."""
+    try:
+        write_report(path, writer)
+    except OutputFailed as problem:
+        say(f"promptcache: {problem}")
+        return False
+    return True
 
 
 def _image_fetching(settings: RunSettings, *, quiet: bool) -> contextlib.AbstractContextManager[
@@ -166,31 +247,17 @@ def _image_fetching(settings: RunSettings, *, quiet: bool) -> contextlib.Abstrac
     return fetching_images(settings.image_fetch, None if quiet else say)
 
 
-def emit(report: Report, chosen: OutputFormat, out: TextIO) -> None:
-    """Render ``report`` to ``out``; JSON streams its request rows instead of building the
-    whole text first."""
-    if chosen is OutputFormat.JSON:
+def _render(report: Report, chosen: OutputFormat, out: TextIO, *, statistics: bool) -> None:
+    """Render ``report`` to ``out`` (as the ``--statistics`` table when asked); JSON streams
+    its request rows instead of building the whole text first."""
+    if statistics:
+        from promptcache.report.statistics_format import render_statistics
+
+        out.write(render_statistics(report))
+    elif chosen is OutputFormat.JSON:
         write_json(report, out)
     else:
         out.write(RENDERERS[chosen](report))
-
-
-def _write(path: Path, writer: Callable[[TextIO], object]) -> bool:
-    """Write to ``path`` whole or not at all (a reader never sees half a report)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    name = None
-    try:
-        descriptor, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            writer(handle)
-        os.replace(name, path)
-    except OSError as problem:
-        if name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
-        say(f"promptcache: cannot write {path}: {problem.strerror or problem}")
-        return False
-    return True
 
 
 def exit_code(report: Report, fail_on: Severity) -> ExitCode:

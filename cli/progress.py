@@ -38,8 +38,7 @@ def progress_bar(files: Sequence[str], *, quiet: bool) -> Iterator[Position | No
         TransferSpeedColumn,
     )
 
-    done: dict[str, int] = {}
-    records = [0]
+    counts = ProgressCounts()
     columns = (TextColumn("[bold]auditing"), BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TextColumn("{task.fields[requests]:,} records"),
                TimeElapsedColumn())
@@ -47,9 +46,39 @@ def progress_bar(files: Sequence[str], *, quiet: bool) -> Iterator[Position | No
         task = bar.add_task("audit", total=total, requests=0)
 
         def advance(path: str, position: int) -> None:
-            done[path] = position
-            records[0] += 1
-            if records[0] % 64 == 0:
-                bar.update(task, completed=sum(done.values()), requests=records[0])
+            if counts.heard(path, position):
+                bar.update(task, completed=counts.completed, requests=counts.records)
 
         yield advance
+
+
+REDRAW_RECORDS = 64
+REDRAW_BYTES = 1024 * 1024
+"""The bar is redrawn every :data:`REDRAW_RECORDS` records, or sooner once this much more
+has been read (a log of big records): often enough to move smoothly and show a rate, seldom
+enough that redrawing (microseconds each) costs nothing next to reading."""
+
+
+class ProgressCounts:
+    """What the bar shows, from what the position callback hears: one call per record read,
+    with the bytes of its file read so far (in one process and with the reader process
+    alike)."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, int] = {}
+        self.completed = 0
+        """Bytes read, all files together."""
+        self.records = 0
+        """Records read."""
+        self._shown = 0
+
+    def heard(self, path: str, position: int) -> bool:
+        """Count one record read up to ``position`` in ``path``; True when the bar should be
+        redrawn (see :data:`REDRAW_BYTES`)."""
+        self.records += 1
+        self.completed += position - self._done.get(path, 0)
+        self._done[path] = position
+        if self.records % REDRAW_RECORDS == 0 or self.completed - self._shown >= REDRAW_BYTES:
+            self._shown = self.completed
+            return True
+        return False

@@ -171,3 +171,59 @@ def test_console_script_and_closed_stdout(tmp_path: Path) -> None:
         process.wait(timeout=120)
     assert "Traceback" not in err
     assert err == ""
+
+
+@pytest.mark.parametrize("command", [[], ["audit"], ["diff"], ["rules"], ["rule"]],
+                         ids=["top", "audit", "diff", "rules", "rule"])
+def test_dash_h_is_help_on_every_command(capsys: pytest.CaptureFixture[str],
+                                         command: list[str]) -> None:
+    assert main([*command, "-h"]) == 0
+    short = capsys.readouterr().out
+    assert main([*command, "--help"]) == 0
+    assert short == capsys.readouterr().out
+    assert short.startswith(f"Usage: promptcache {' '.join(command)}".rstrip())
+
+
+@pytest.mark.parametrize(("arguments", "start", "suggestion"), [
+    pytest.param(["--format", "jsn"], "Invalid value for '--format': 'jsn' is not one of "
+                 "'auto', 'rich', 'concise', 'json', ", "did you mean 'json'?", id="format"),
+    pytest.param(["--fail-on", "warn"], "Invalid value for '--fail-on': 'warn' is not one of "
+                 "'info', 'warning', 'error'; ", "did you mean 'warning'?", id="fail-on"),
+])
+def test_an_unknown_choice_suggests_the_nearest_on_one_line(
+        capsys: pytest.CaptureFixture[str], arguments: list[str], start: str,
+        suggestion: str) -> None:
+    assert main(["audit", *arguments, str(SAMPLES / "tool-order.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    # Formats may be added to the list between the start and the suggestion.
+    assert err.startswith(f"promptcache: {start}")
+    assert err.endswith(f"; {suggestion} (see `promptcache audit -h`)\n")
+
+
+def test_choices_are_case_insensitive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "-q", "--isolated", "-f", "CONCISE", "--fail-on", "Error",
+                 str(SAMPLES / "tool-order.jsonl")]) == 0
+    assert capsys.readouterr().out.endswith("7 requests audited of 7 records read (0 invalid)\n")
+
+
+def test_show_completion_prints_the_shell_script(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--show-completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert "_PROMPTCACHE_COMPLETE=complete_bash" in script
+    assert "complete -o default -F _promptcache_completion promptcache" in script
+
+
+@pytest.mark.parametrize(("words", "offered"), [
+    pytest.param("promptcache ru", ["rules", "rule"], id="command"),
+    pytest.param("promptcache audit --format j", ["json", "junit"], id="format-value"),
+    pytest.param("promptcache audit --fail-on w", ["warning"], id="fail-on-value"),
+])
+def test_the_shell_asks_and_gets_completions(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str], words: str,
+                                             offered: list[str]) -> None:
+    monkeypatch.setenv("_PROMPTCACHE_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", words)
+    monkeypatch.setenv("COMP_CWORD", str(len(words.split()) - 1))
+    assert main([]) == 0
+    assert capsys.readouterr().out.split() == offered

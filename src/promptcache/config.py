@@ -11,7 +11,8 @@ path; nothing is silently ignored.
 select = ["PC1", "tool-order"]   # codes, code prefixes or names; default: every rule
 ignore = ["prompt-too-short"]
 fail-on = "warning"               # info | warning | error
-cache-lifetime = 600              # seconds a cached prefix survives unused
+cache-lifetime = "10m"            # a cached prefix survives unused (600, 90s, 1h30m...)
+allow-empty = false               # true: a run that audits no request exits as usual
 fetch-images = false              # read remote images' sizes over the network (opt-in)
 fetch-timeout = 5                 # seconds per image URL, when fetching
 fetch-max-images = 100            # distinct image URLs fetched per run, at most
@@ -42,6 +43,7 @@ from importlib.resources import files
 from pathlib import Path, PurePath
 from typing import Any
 
+from promptcache.durations import DurationError, parse_duration
 from promptcache.engine.findings import Severity
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import ActiveRule
@@ -74,6 +76,8 @@ class Config:
     """The failing severity, if set."""
     cache_lifetime: float | None = None
     """Seconds a cached prefix survives unused, if set."""
+    allow_empty: bool = False
+    """A run that audits no request exits as usual instead of failing (exit 2)."""
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Glob (relative to the config file's folder) -> rule selectors ignored there."""
     snippets: bool | None = None
@@ -143,7 +147,7 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         pattern: check_selectors(f"per-file-ignores.{pattern}", selectors)
         for pattern, selectors in dict(data.get("per-file-ignores", {})).items()
     }
-    lifetime = data.get("cache-lifetime")
+    lifetime = _lifetime(data.get("cache-lifetime"), where, prefix)
     fetch_timeout = data.get("fetch-timeout")
     return Config(
         source=source,
@@ -152,7 +156,8 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         severity=severity,
         rule_options=options,
         fail_on=data.get("fail-on"),
-        cache_lifetime=float(lifetime) if lifetime is not None else None,
+        cache_lifetime=lifetime,
+        allow_empty=data.get("allow-empty", False),
         per_file_ignores=ignores,
         snippets=data.get("snippets"),
         fetch_images=data.get("fetch-images"),
@@ -170,6 +175,16 @@ def unknown_rule(selector: str, rules: Sequence[Rule], *, exact: bool = False) -
     fallback = (" (options are set per rule code or name)" if exact
                 else " (see `promptcache rules`)")
     return f"unknown rule {selector!r}{hint or fallback}"
+
+
+def _lifetime(value: str | float | None, where: str, prefix: str) -> float | None:
+    """``cache-lifetime`` in seconds (``600``, ``"10m"``, ``"1h30m"``)."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except DurationError as error:
+        raise ConfigError(f"{where}{_key_path(prefix, ['cache-lifetime'])}: {error}") from None
 
 
 def _check_options(rule: Rule, values: Mapping[str, Any], where: str, path: str) -> None:

@@ -128,8 +128,10 @@ class _Batch:
     """(encoding, text, ids) of the texts tokenized for these items."""
     forgotten: list[int]
     """Numbers no later item uses: forget them after these items."""
-    positions: dict[str, int]
-    """How far each file has been read (for the progress bar)."""
+    positions: list[tuple[str, int]]
+    """(file, bytes read) after each record read for these items, in order: what
+    ``on_position`` hears in one process, heard here record by record too (a progress bar
+    counts records by them and moves with them)."""
 
 
 class Reader:
@@ -181,7 +183,7 @@ class Reader:
             for number in batch.forgotten:
                 del segments[number]
             if self._on_position is not None:
-                for path, done in batch.positions.items():
+                for path, done in batch.positions:
                     self._on_position(path, done)
             yield from ready
         self._process.join()
@@ -303,10 +305,10 @@ def _read(paths: list[str], link: Connection) -> None:
         counter = PromptCounter(lambda encoding, text, ids: learned.append(
             (encoding, text, ids)))
         numbering = _Numbering()
-        positions: dict[str, int] = {}
+        positions: list[tuple[str, int]] = []
         items: list[_Shipped | LoadError] = []
-        for item in normalize_records(read_records(paths, positions.__setitem__),
-                                      counter.intern):
+        for item in normalize_records(read_records(paths, lambda path, done: positions.append(
+                (path, done))), counter.intern):
             items.append(item if isinstance(item, LoadError)
                          else numbering.ship(counter.count(item)))
             if len(items) >= _BATCH:
