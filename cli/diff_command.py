@@ -9,10 +9,11 @@ from promptcache.catalog import facts_for
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.divergence import first_divergence
+from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.model import SegmentKind
 from promptcache.redaction import redact
 from promptcache.report.privacy import load_error_text
 
@@ -65,11 +66,15 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -
     ]
     if earlier.request.model != later.request.model:
         lines.append("note: different models never share a cache")
+    minimum = later.facts.cache.min_tokens
     if not divergence.path:
         lines.append(f"the later prompt repeats the earlier one for all its "
                      f"{divergence.token_offset:,} tokens")
+    elif _extends(earlier, later):
+        lines.append(_extension(divergence, minimum, later.facts.cache.step_tokens))
+        if snippets:
+            lines.append(f"  new from {divergence.path}: {divergence.after}")
     else:
-        minimum = later.facts.cache.min_tokens
         reuse = (f"{divergence.cacheable_tokens:,} of the {divergence.token_offset:,} shared "
                  "tokens can come from the cache" if divergence.cacheable_tokens else
                  f"the {divergence.token_offset:,} shared tokens are below the {minimum:,}-token "
@@ -82,3 +87,29 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -
             lines += [f"  before: {divergence.before}", f"  after:  {divergence.after}"]
     print("\n".join(lines))
     return ExitCode.CLEAN
+
+
+def _extends(earlier: CountedRequest, later: CountedRequest) -> bool:
+    """True when ``later`` is ``earlier`` with more appended (a conversation's next turn):
+    every part of the earlier prompt but the reply priming comes first, unchanged."""
+    old = earlier.request.segments
+    if old and old[-1].kind is SegmentKind.REPLY_PRIMING:
+        old = old[:-1]
+    return later.request.segments[:len(old)] == old
+
+
+def _extension(divergence: Divergence, minimum: int, step: int) -> str:
+    shared = divergence.token_offset
+    # The earlier prompt's last tokens start the model's reply: the later one has the reply
+    # itself there, so the shared prefix is the earlier prompt up to its reply.
+    head = (f"the later request extends the earlier one: the whole earlier prompt up to its "
+            f"reply, {shared:,} tokens,")
+    if not divergence.cacheable_tokens:
+        return (f"{head} is shared, but it is below the {minimum:,}-token minimum, so none can "
+                f"come from the cache; all {divergence.tokens_after + shared:,} tokens of the "
+                "later request are paid in full")
+    steps = ("" if divergence.cacheable_tokens == shared else
+             f" ({divergence.cacheable_tokens:,} of them come from the cache, which serves "
+             f"{step:,}-token steps)")
+    return (f"{head} is a cacheable prefix{steps}; the {divergence.tokens_after:,} new tokens "
+            "are paid in full")

@@ -63,7 +63,7 @@ def test_finding_at_warning_exits_one(tmp_path: Path,
     assert (finding["file"], finding["line"]) == (str(log), 2)
     assert finding["path"] == "$.request.messages[0].content"
     assert finding["occurrences"] == 2
-    assert finding["compared_with"] == {"file": str(log), "line": 1}
+    assert finding["compared_with"] == {"file": str(log), "line": 1, "column": 1}
     assert finding["tokens_at_risk"] > 0
     assert "timestamp" in finding["message"]
 

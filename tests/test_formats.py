@@ -14,9 +14,9 @@ from promptcache.cli.main import main
 from promptcache.report.formats import RENDERERS, resolve
 from promptcache.report.output_format import OutputFormat
 
-from .conftest import REPO, SAMPLES
+from .conftest import SAMPLES
 
-SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture
@@ -60,8 +60,8 @@ def test_auto_format_follows_the_environment() -> None:
 def test_concise_lines(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out = _run(capsys, "--format", "concise")
     lines = out.splitlines()
-    assert lines[0].startswith("prompt-too-short.jsonl:1: PC001 prompt-too-short [info] ")
-    assert any(line.startswith("tool-order.jsonl:4: PC201 tool-order [warning] ")
+    assert lines[0].startswith("prompt-too-short.jsonl:1:1: PC001 prompt-too-short [info] ")
+    assert any(line.startswith("tool-order.jsonl:4:1: PC201 tool-order [warning] ")
                for line in lines)
     assert lines[-1].endswith(" records read (0 invalid)")
 
@@ -71,7 +71,8 @@ def test_github_annotations(logs: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     _, out = _run(capsys)
     lines = out.splitlines()
-    assert any(line.startswith("::warning file=tool-order.jsonl,line=4,title=PC201 tool-order::")
+    assert any(line.startswith(
+        "::warning file=tool-order.jsonl,line=4,col=1,title=PC201 tool-order::")
                for line in lines)
     assert any(line.startswith("::notice file=prompt-too-short.jsonl,line=1,") for line in lines)
     assert all("\n" not in line for line in lines)
@@ -79,8 +80,6 @@ def test_github_annotations(logs: Path, capsys: pytest.CaptureFixture[str],
 
 def test_sarif_validates_and_describes_rules(logs: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"{SARIF_SCHEMA} is absent: the shared schemas are not beside this clone")
     _, out = _run(capsys, "--format", "sarif")
     sarif = json.loads(out)
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text("utf-8"))).validate(sarif)
@@ -92,8 +91,8 @@ def test_sarif_validates_and_describes_rules(logs: Path,
     tool_order = results["PC201"]
     assert tool_order["level"] == "warning"
     location = tool_order["locations"][0]["physicalLocation"]
-    assert location == {"artifactLocation": {"uri": "tool-order.jsonl"},
-                        "region": {"startLine": 4}}
+    assert location == {"artifactLocation": {"uri": "tool-order.jsonl", "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": 4, "startColumn": 1}}
     assert results["PC001"]["level"] == "note"
     assert rules[tool_order["ruleIndex"]]["id"] == "PC201"
     fingerprint = tool_order["partialFingerprints"]["promptcacheFinding/v1"]
@@ -113,7 +112,9 @@ def test_output_file_only_when_the_run_succeeds(logs: Path,
     assert not report.exists()
     assert main(["audit", "--isolated", "-f", "sarif", "-o", str(report),
                  "tool-order.jsonl"]) == 1
-    assert json.loads(report.read_text("utf-8"))["version"] == "2.1.0"
+    sarif = json.loads(report.read_text("utf-8"))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text("utf-8"))).validate(sarif)
+    assert sarif["version"] == "2.1.0"
     assert capsys.readouterr().out == ""
     assert not list(logs.glob(".report.sarif.*"))
 

@@ -126,7 +126,7 @@ def test_the_readme_hook_fails_on_a_bad_fixture_and_passes_on_a_good_one(
     bad = _pre_commit_run(fixtures_repo, config, pre_commit_home)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert re.search(r"^promptcache\.+Failed$", bad.stdout, re.MULTILINE), bad.stdout
-    assert "agent.jsonl:4: PC201 tool-order [warning]" in bad.stdout
+    assert "agent.jsonl:4:1: PC201 tool-order [warning]" in bad.stdout
 
     _git(fixtures_repo, "rm", "-q", "--cached", "agent.jsonl")
     (fixtures_repo / "agent.jsonl").unlink()
@@ -200,7 +200,7 @@ def test_a_file_list_pre_commit_splits_into_batches_is_audited_in_one_run(
     assert result.returncode == 1, result.stdout + result.stderr
     assert re.search(r"^promptcache \(whole folders\)\.+Failed$", result.stdout, re.MULTILINE)
     # the tool order changes between the first file and the last: one run saw both
-    assert f"{files[-1]}:1: PC201 tool-order [warning]" in result.stdout
+    assert f"{files[-1]}:1:1: PC201 tool-order [warning]" in result.stdout
     summaries = [line for line in result.stdout.splitlines() if "requests audited" in line]
     assert summaries == ["2 findings in 1505 requests audited of 1505 records read (0 invalid)"]
 
@@ -222,7 +222,7 @@ def test_the_system_hook_fails_on_a_bad_fixture_and_passes_on_a_good_one(
     bad = _try_repo(fixtures_repo, tmp_path)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
-    assert "agent.jsonl:4: PC201 tool-order [warning]" in bad.stdout
+    assert "agent.jsonl:4:1: PC201 tool-order [warning]" in bad.stdout
 
     _git(fixtures_repo, "rm", "-q", "--cached", "agent.jsonl")
     (fixtures_repo / "agent.jsonl").unlink()

@@ -70,5 +70,20 @@ def _describe(segment: Segment, start: int) -> str:
         detail = image.detail if image.detail_explicit else f"{image.detail} (not set)"
         return f"image {image.source_hint} #{image.identity[:8]}, detail {detail}"
     if not segment.text:
-        return f"{segment.kind.value} ({segment.role or 'no role'})"
+        words = _KIND_WORDS[segment.kind]
+        return f"{words} ({segment.role} message)" if segment.role else words
     return around(segment.text, start, min(len(segment.text), start + 12), SNIPPET_CHARS)
+
+
+_KIND_WORDS = {
+    SegmentKind.TOOL: "a tool definition",
+    SegmentKind.TOOLS_FRAME: "the framing around the tool definitions",
+    SegmentKind.RESPONSE_FORMAT: "the response format",
+    SegmentKind.MESSAGE_FRAME: "the message's role and framing",
+    SegmentKind.TEXT: "empty text",
+    SegmentKind.IMAGE: "an image",
+    SegmentKind.TOOL_CALL: "a tool call",
+    SegmentKind.OTHER: "a file or audio part",
+    SegmentKind.REPLY_PRIMING: "the start of the reply",
+}
+"""What each part of a prompt is called in reports (the segment kinds are internal names)."""

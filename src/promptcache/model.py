@@ -22,6 +22,9 @@ class Location:
     """The path as the user gave it (``-`` for standard input)."""
     line: int
     """1-based line of the record (for a JSON file holding one document, the line it starts on)."""
+    column: int = 1
+    """1-based column (in characters) where the record starts on its line: 1 for a JSONL
+    line, where the ``{`` is for a record inside a ``.json`` array."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"

@@ -25,10 +25,11 @@ from promptcache.load.limits import MAX_TEXT_BYTES, too_much_text
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A record and the line it starts on."""
+    """A record and the line (and column) it starts on."""
 
     line: int
     value: Any
+    column: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class _Reader:
         self.decoder = json.JSONDecoder()
         self._line = first_line
         self._counted_to = 0
+        self._line_start = 0
+        self._scanned_to = 0
 
     def line_at(self, position: int) -> int:
         """The line of ``position``, counted on from the last call (positions only grow)."""
@@ -77,6 +80,18 @@ class _Reader:
         self._line += self.text.count("\n", self._counted_to, position)
         self._counted_to = position
         return self._line
+
+    def column_at(self, position: int) -> int:
+        """The 1-based column of ``position`` on its line, in characters. Searched on from
+        the last call, like :meth:`line_at`: a minified array is one line, and searching back
+        from each record to the line's start would take time quadratic in its length."""
+        if position < self._scanned_to:
+            return position - self.text.rfind("\n", 0, position)
+        newline = self.text.rfind("\n", self._scanned_to, position)
+        if newline >= 0:
+            self._line_start = newline + 1
+        self._scanned_to = position
+        return position - self._line_start + 1
 
     def where(self, position: int) -> str:
         line = self.first_line + self.text.count("\n", 0, position)
@@ -140,7 +155,7 @@ class _Reader:
         if too_large is not None:
             return Undecodable(line, too_large), end
         try:
-            return Decoded(line, orjson.loads(record)), end
+            return Decoded(line, orjson.loads(record), self.column_at(start)), end
         except orjson.JSONDecodeError as error:
             return Undecodable(line, describe(error.msg, text, start + error.pos, self.where,
                                               start)), end

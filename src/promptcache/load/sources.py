@@ -369,7 +369,7 @@ def _document_records(path: str, first_line: int,
                       data: bytes) -> Iterator[RawRecord | LoadError]:
     for item in decode_document(data, first_line):
         if isinstance(item, Decoded):
-            yield RawRecord(Location(path, item.line), item.value)
+            yield RawRecord(Location(path, item.line, item.column), item.value)
         elif isinstance(item, Undecodable):
             yield LoadError(Location(path, item.line), item.message)
         else:  # damage between records belongs to none of them

@@ -1,22 +1,30 @@
-"""One line per finding, ``file:line: CODE name message``, for editors, grep and pipes."""
+"""One line per finding, ``file:line:column: CODE name message``, for editors, grep and pipes
+(the ``file:line:col:`` prefix editors and ruff use)."""
 
 from __future__ import annotations
 
-from promptcache.report.model import Report
-from promptcache.report.phrases import accounting, error_location, one_line
+from promptcache.engine.findings import Finding
+from promptcache.report.model import ErrorRow, Report
+from promptcache.report.phrases import error_location, findings_count, one_line
+
+
+def finding_line(finding: Finding) -> str:
+    """``file:line:col: CODE name [severity] message``."""
+    location = finding.location
+    return (f"{location.file}:{location.line}:{location.column}: {finding.code} "
+            f"{finding.name} [{finding.severity.value}] {_one_line(finding.message)}")
+
+
+def error_line(error: ErrorRow) -> str:
+    """``file:line: error: message``."""
+    return f"{error_location(error)}: error: {_one_line(error.message)}"
 
 
 def render_concise(report: Report) -> str:
     """Findings, then unreadable records, one line each; a closing count line."""
-    lines = [
-        f"{finding.location.file}:{finding.location.line}: {finding.code} {finding.name} "
-        f"[{finding.severity.value}] {_one_line(finding.message)}"
-        for finding in report.findings
-    ]
-    lines += [f"{error_location(error)}: error: {_one_line(error.message)}"
-              for error in report.errors]
-    count = len(report.findings)
-    lines.append(f"{count} finding{'s' if count != 1 else ''} in {accounting(report.summary)}")
+    lines = [finding_line(finding) for finding in report.findings]
+    lines += [error_line(error) for error in report.errors]
+    lines.append(findings_count(report))
     return "\n".join(lines) + "\n"
 
 

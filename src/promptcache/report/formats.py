@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 
 from promptcache.report.concise_format import render_concise
 from promptcache.report.github_format import render_github
+from promptcache.report.gitlab_format import render_gitlab
 from promptcache.report.json_format import render_json
+from promptcache.report.junit_format import render_junit
 from promptcache.report.markdown_format import render_markdown
 from promptcache.report.model import Report
 from promptcache.report.output_format import OutputFormat
@@ -33,6 +35,8 @@ RENDERERS: Mapping[OutputFormat, Callable[[Report], str]] = {
     OutputFormat.SARIF: render_sarif,
     OutputFormat.GITHUB: render_github,
     OutputFormat.MARKDOWN: render_markdown,
+    OutputFormat.GITLAB: render_gitlab,
+    OutputFormat.JUNIT: render_junit,
 }
 """Every concrete format (all but AUTO) and its renderer."""
 

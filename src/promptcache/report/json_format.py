@@ -11,8 +11,8 @@ import orjson
 from promptcache.divergence import Divergence
 from promptcache.engine.findings import Finding
 from promptcache.model import Location
-from promptcache.report.model import Report, RequestRow
-from promptcache.savings import Savings
+from promptcache.report.model import Report, RequestRow, Summary
+from promptcache.report.phrases import nothing_priced
 
 
 def _row(row: RequestRow) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "findings_by_severity": dict(summary.findings_by_severity),
             "catalog_date": summary.catalog_date,
             "sessions": len(report.sessions),
-            **_savings(summary.savings),
+            **_savings(summary),
         },
         "requests": [_row(row) for row in report.requests],
         "sessions": [
@@ -82,6 +82,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "severity": finding.severity.value,
         "file": finding.location.file,
         "line": finding.location.line,
+        "column": finding.location.column,
         "path": finding.path,
         "message": finding.message,
         "fix": finding.fix,
@@ -110,14 +111,20 @@ def _divergence(divergence: Divergence | None) -> dict[str, Any] | None:
     }
 
 
-def _savings(savings: Savings) -> dict[str, Any]:
+def _priced(value: float, summary: Summary) -> float | None:
+    # Nothing priced: no dollar figure at all, not a misleading 0.
+    return None if nothing_priced(summary) else _usd(value)
+
+
+def _savings(summary: Summary) -> dict[str, Any]:
+    savings = summary.savings
     calibration = savings.calibration
     return {
         "cost": {
             "price_data": savings.price_data,
-            "current_usd": _usd(savings.cost_usd),
-            "after_fixes_usd": _usd(savings.cost_after_fixes_usd),
-            "savings_usd": _usd(savings.savings_usd),
+            "current_usd": _priced(savings.cost_usd, summary),
+            "after_fixes_usd": _priced(savings.cost_after_fixes_usd, summary),
+            "savings_usd": _priced(savings.savings_usd, summary),
             "unpriced_requests": savings.unpriced_requests,
             "unpriced_models": list(savings.unpriced_models),
         },
@@ -150,7 +157,8 @@ def _usd(value: float | None) -> float | None:
 
 
 def _location(location: Location | None) -> dict[str, Any] | None:
-    return None if location is None else {"file": location.file, "line": location.line}
+    return None if location is None else {"file": location.file, "line": location.line,
+                                          "column": location.column}
 
 
 def _share(part: int, whole: int) -> float:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from promptcache.report.model import Report
-from promptcache.report.phrases import accounting, error_location
+from promptcache.report.model import Report, Summary
+from promptcache.report.phrases import (
+    accounting,
+    error_location,
+    nothing_priced,
+    plural,
+    unpriced_note,
+)
 
 MAX_ROWS = 50
 
@@ -13,26 +19,12 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    """Headline figures, then a table of findings (costliest first)."""
+    """Headline figures, then a table of findings (costliest first); an audit with nothing in
+    it says so instead of showing empty figures."""
     summary = report.summary
-    savings = summary.savings
-    counts = dict(summary.findings_by_severity)
-    lines = [
-        "## promptcache",
-        "",
-        f"**{len(report.findings)} findings** ({counts.get('error', 0)} errors, "
-        f"{counts.get('warning', 0)} warnings, {counts.get('info', 0)} info) in "
-        f"{accounting(summary, grouped=True)}.",
-        "",
-        "| | |",
-        "| --- | --- |",
-        f"| Prompt tokens | {summary.prompt_tokens:,} |",
-        f"| Cache hit rate (predicted) | {savings.hit_rate_predicted:.1%} |",
-        f"| With every fix | {savings.hit_rate_after_fixes:.1%} |",
-        f"| Input cost | ${savings.cost_usd:,.4f} |",
-        f"| Saved by fixing | ${savings.savings_usd:,.4f} |",
-        "",
-    ]
+    lines = ["## promptcache", "", _headline(report), ""]
+    if summary.requests_audited:
+        lines += _figures(summary)
     if report.findings:
         lines += ["| Rule | Severity | Where | What | Saves |", "| --- | --- | --- | --- | --- |"]
         ordered = sorted(report.findings,
@@ -44,13 +36,51 @@ def render_markdown(report: Report) -> str:
                 f"| `{finding.code}` {finding.name} | {finding.severity.value} | "
                 f"`{_cell(str(finding.location))}` | {_cell(finding.message)} | {saves} |")
         if len(ordered) > MAX_ROWS:
-            lines.append(f"\n…and {len(ordered) - MAX_ROWS} more (see the JSON report).")
+            lines.append(f"\n…and {len(ordered) - MAX_ROWS:,} more (see the JSON report).")
         lines.append("")
     if report.errors:
-        lines.append(f"{len(report.errors)} records could not be read; the first: "
-                     f"`{_cell(error_location(report.errors[0]))}` "
+        lines.append(f"{plural(len(report.errors), 'record', grouped=True)} could not be read; "
+                     f"the first: `{_cell(error_location(report.errors[0]))}` "
                      f"{_cell(report.errors[0].message)}")
         lines.append("")
-    lines.append(f"<sub>{savings.price_data}. Cache hits are predictions: provider caches are "
-                 "best-effort.</sub>")
-    return "\n".join(lines) + "\n"
+    if summary.requests_audited:
+        lines.append(f"<sub>{summary.savings.price_data}. Cache hits are predictions: provider "
+                     "caches are best-effort.</sub>")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _headline(report: Report) -> str:
+    summary = report.summary
+    if not summary.requests_audited:
+        return (f"Nothing was audited: {accounting(summary, grouped=True)}, so there are no "
+                "findings and no figures.")
+    if not report.findings:
+        return f"No findings in {accounting(summary, grouped=True)}."
+    counts = dict(summary.findings_by_severity)
+    by_severity = ", ".join(plural(counts.get(severity, 0), severity, grouped=True)
+                            if severity != "info" else f"{counts.get(severity, 0):,} info"
+                            for severity in ("error", "warning", "info"))
+    return (f"**{plural(len(report.findings), 'finding', grouped=True)}** ({by_severity}) in "
+            f"{accounting(summary, grouped=True)}.")
+
+
+def _figures(summary: Summary) -> list[str]:
+    savings = summary.savings
+    if nothing_priced(summary):
+        cost, saved = "unpriced", "unpriced"
+    else:
+        cost, saved = f"${savings.cost_usd:,.4f}", f"${savings.savings_usd:,.4f}"
+    lines = [
+        "| | |",
+        "| --- | --- |",
+        f"| Prompt tokens | {summary.prompt_tokens:,} |",
+        f"| Cache hit rate (predicted) | {savings.hit_rate_predicted:.1%} |",
+        f"| With every fix | {savings.hit_rate_after_fixes:.1%} |",
+        f"| Input cost | {cost} |",
+        f"| Saved by fixing | {saved} |",
+        "",
+    ]
+    note = unpriced_note(summary)
+    if note and not nothing_priced(summary):
+        lines[-1:-1] = ["", f"Dollar {note}."]
+    return lines

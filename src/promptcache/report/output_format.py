@@ -14,3 +14,5 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
     GITHUB = "github"
     MARKDOWN = "markdown"
+    GITLAB = "gitlab"
+    JUNIT = "junit"

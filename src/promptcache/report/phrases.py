@@ -16,15 +16,40 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+def plural(count: int, noun: str, *, grouped: bool = False) -> str:
+    """``1 finding``, ``2 findings``, ``0 findings``; ``grouped`` writes thousands separators
+    (for people, not for grep)."""
+    number = f"{count:,}" if grouped else str(count)
+    return f"{number} {noun}" if count == 1 else f"{number} {noun}s"
+
+
 def accounting(summary: Summary, *, grouped: bool = False) -> str:
     """``2 requests audited of 3 records read (1 invalid)``: every record is either audited or
     invalid. ``grouped`` writes thousands separators (for people, not for grep)."""
-    def number(value: int) -> str:
-        return f"{value:,}" if grouped else str(value)
+    invalid = f"{summary.invalid_records:,}" if grouped else str(summary.invalid_records)
+    return (f"{plural(summary.requests_audited, 'request', grouped=grouped)} audited of "
+            f"{plural(summary.records_read, 'record', grouped=grouped)} read ({invalid} invalid)")
 
-    return (f"{number(summary.requests_audited)} requests audited of "
-            f"{number(summary.records_read)} records read "
-            f"({number(summary.invalid_records)} invalid)")
+
+def findings_count(report: Report) -> str:
+    """``1 finding in 1 request audited of 1 record read (0 invalid)``: the closing line of
+    the line-oriented formats."""
+    return f"{plural(len(report.findings), 'finding')} in {accounting(report.summary)}"
+
+
+def unpriced_note(summary: Summary) -> str:
+    """``totals leave out 3 requests to unpriced models: my-model`` ('' when every request
+    has a price): dollar totals count priced requests only, and say so."""
+    savings = summary.savings
+    if not savings.unpriced_requests:
+        return ""
+    return (f"totals leave out {plural(savings.unpriced_requests, 'request', grouped=True)} to "
+            f"unpriced models: {', '.join(savings.unpriced_models)}")
+
+
+def nothing_priced(summary: Summary) -> bool:
+    """True when requests were audited but none has a price: there is no dollar figure."""
+    return summary.savings.unpriced_requests >= summary.requests_audited > 0
 
 
 def error_location(error: ErrorRow) -> str:

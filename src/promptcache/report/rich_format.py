@@ -6,11 +6,13 @@ from itertools import groupby
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report
+from promptcache.report.phrases import error_location, nothing_priced, plural, unpriced_note
 
 MAX_ERRORS_SHOWN = 20
 
@@ -42,18 +44,21 @@ def _summary(report: Report, console: Console) -> None:
     audited = summary.requests_audited
     share = f" ({summary.requests_cacheable / audited:.1%})" if audited else ""
     table.add_row("Over the cache minimum",
-                  f"{summary.requests_cacheable:,} of {audited:,} requests{share}")
+                  f"{summary.requests_cacheable:,} of {plural(audited, 'request', grouped=True)}"
+                  f"{share}")
     if summary.estimated_requests:
         table.add_row("Estimated counts",
-                      f"{summary.estimated_requests:,} requests include a part counted by "
-                      "estimate (remote image, file or audio)")
+                      f"{plural(summary.estimated_requests, 'request', grouped=True)} "
+                      f"{'includes' if summary.estimated_requests == 1 else 'include'} a part "
+                      "counted by estimate (remote image, file or audio)")
     if summary.unknown_models:
         table.add_row("Unknown models", escape(", ".join(summary.unknown_models))
                       + " (counted with OpenAI defaults)")
     if summary.observed_requests:
         table.add_row("Observed usage",
-                      f"{summary.observed_exact:,} of {summary.observed_requests:,} requests "
-                      "counted exactly as the provider reported")
+                      f"{summary.observed_exact:,} of "
+                      f"{plural(summary.observed_requests, 'request', grouped=True)} counted "
+                      "exactly as the provider reported")
     _money_rows(report, table)
     table.add_row("Findings", _severity_line(report))
     console.print(Text(f"promptcache {report.version}", style="bold"))
@@ -67,20 +72,24 @@ def _money_rows(report: Report, table: Table) -> None:
         rates += f", {savings.hit_rate_observed:.1%} observed"
     rates += f"; {savings.hit_rate_after_fixes:.1%} with every fix"
     table.add_row("Cache hit rate", rates + " (share of prompt tokens)")
-    cost = f"{_usd(savings.cost_usd)} as logged"
-    if savings.savings_usd > 0:
-        cost += (f", {_usd(savings.cost_after_fixes_usd)} with every fix "
-                 f"(saves {_usd(savings.savings_usd)})")
-    table.add_row("Input cost", cost)
-    if savings.unpriced_requests:
-        table.add_row("Unpriced", f"{savings.unpriced_requests:,} requests to models the price "
-                      f"data does not know: {', '.join(savings.unpriced_models)}")
+    summary = report.summary
+    if nothing_priced(summary):
+        cost = "unpriced: the price data knows none of the models"
+    else:
+        cost = f"{_usd(savings.cost_usd)} as logged"
+        if savings.savings_usd > 0:
+            cost += (f", {_usd(savings.cost_after_fixes_usd)} with every fix "
+                     f"(saves {_usd(savings.savings_usd)})")
+        if savings.unpriced_requests:
+            cost += f"; {unpriced_note(summary)}"
+    table.add_row("Input cost", escape(cost))
     table.add_row("Cache model", f"prefix replay, {savings.lifetime_note}; providers' caches are "
                   "best-effort, so hits are predictions")
     table.add_row("Prices", savings.price_data)
     calibration = savings.calibration
     if calibration is not None:
-        line = (f"{calibration.exact:,} of {calibration.requests:,} requests predicted exactly "
+        line = (f"{calibration.exact:,} of {plural(calibration.requests, 'request', grouped=True)}"
+                " predicted exactly "
                 f"(mean error {calibration.mean_error:+,.1f} tokens)")
         if calibration.by_reason:
             line += "; misses: " + ", ".join(f"{reason} {count:,}"
@@ -102,8 +111,7 @@ def _severity_line(report: Report) -> Text:
         if count:
             if line:
                 line.append(" · ")
-            plural = "" if count == 1 else "s"
-            line.append(f"{count} {severity.value}{plural}", style=_STYLE[severity])
+            line.append(plural(count, severity.value, grouped=True), style=_STYLE[severity])
     return line
 
 
@@ -121,9 +129,11 @@ def _sessions(report: Report, console: Console) -> None:
         else ")"
     console.print(Text(title, style="bold"))
     table = Table(box=None, header_style="bold", padding=(0, 1))
-    table.add_column("session", min_width=24, overflow="fold")
+    # The session column gives way at narrow widths (its names fold onto more lines, under
+    # themselves) so the figures keep their full width.
+    table.add_column("session", overflow="fold")
     for column in ("requests", "tokens", "hit rate", "input cost", "hits"):
-        table.add_column(column, justify="right", no_wrap=True)
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for row in shown[:MAX_SESSIONS_SHOWN]:
         table.add_row(escape(row.session), f"{row.requests:,}", f"{row.prompt_tokens:,}",
                       f"{row.hit_rate:.1%}",
@@ -137,41 +147,48 @@ def _rule_section(code: str, findings: list[Finding], console: Console) -> None:
     console.print()
     heading = Text()
     heading.append(f"{code} {first.name}", style="bold")
-    heading.append(f"  {len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    heading.append(f"  {plural(len(findings), 'finding', grouped=True)}")
     console.print(heading)
     for finding in findings:
         _finding(finding, console)
 
 
+def _indented(console: Console, text: Text | str, indent: int, style: str = "") -> None:
+    """Print ``text`` ``indent`` columns in, wrapped lines aligned under its first line (not
+    back at the left margin, where they would read as a new entry)."""
+    body = text if isinstance(text, Text) else Text(text, style=style)
+    console.print(Padding(body, (0, 0, 0, indent), expand=False))
+
+
 def _finding(finding: Finding, console: Console) -> None:
-    head = Text("  ")
+    head = Text()
     head.append(f"{finding.location}", style="bold")
     head.append(f"  {finding.path}  ")
     head.append(finding.severity.value, style=_STYLE[finding.severity])
-    console.print(head)
-    console.print(Text(f"    {finding.message}"))
+    _indented(console, head, 2)
+    _indented(console, finding.message, 4)
     if finding.snippet:
-        console.print(Text(f"    evidence: {finding.snippet}", style="dim"))
+        _indented(console, f"evidence: {finding.snippet}", 4, "dim")
     details = [f"{finding.tokens_at_risk:,} tokens at risk"]
     if finding.estimated_savings_usd:
         details.append(f"fixing it saves {_usd(finding.estimated_savings_usd)} "
                        f"({finding.estimated_savings_tokens:,} tokens cached)")
     if finding.occurrences > 1:
         details.append(f"{finding.occurrences:,} requests, last at {finding.last_location}")
-    console.print(Text("    " + " · ".join(details), style="dim"))
+    _indented(console, " · ".join(details), 4, "dim")
     divergence = finding.divergence
     if divergence is not None:
-        console.print(Text(
-            f"    prefix breaks at {divergence.path or 'the end'}, token "
-            f"{divergence.token_offset:,} (vs {divergence.compared_with}; "
-            f"{divergence.cacheable_tokens:,} cacheable before it, "
-            f"{divergence.tokens_after:,} paid in full after it)", style="dim"))
+        _indented(console,
+                  f"prefix breaks at {divergence.path or 'the end'}, token "
+                  f"{divergence.token_offset:,} (vs {divergence.compared_with}; "
+                  f"{divergence.cacheable_tokens:,} cacheable before it, "
+                  f"{divergence.tokens_after:,} paid in full after it)", 4, "dim")
         if divergence.before or divergence.after:  # both empty without snippets
-            console.print(Text(f"      before: {divergence.before}", style="dim"))
-            console.print(Text(f"      after:  {divergence.after}", style="dim"))
+            _indented(console, f"before: {divergence.before}", 6, "dim")
+            _indented(console, f"after:  {divergence.after}", 6, "dim")
     elif finding.compared_with is not None:
-        console.print(Text(f"    compared with {finding.compared_with}", style="dim"))
-    console.print(Text(f"    fix: {finding.fix}", style="green"))
+        _indented(console, f"compared with {finding.compared_with}", 4, "dim")
+    _indented(console, f"fix: {finding.fix}", 4, "green")
 
 
 def _errors(report: Report, console: Console) -> None:
@@ -180,8 +197,7 @@ def _errors(report: Report, console: Console) -> None:
     console.print()
     console.print(Text(f"Could not audit ({len(report.errors):,})", style="bold red"))
     for error in report.errors[:MAX_ERRORS_SHOWN]:
-        line = f":{error.line}" if error.line else ""
-        console.print(Text(f"  {error.file}{line}: {error.message}"))
+        _indented(console, f"{error_location(error)}: {error.message}", 2)
     hidden = len(report.errors) - MAX_ERRORS_SHOWN
     if hidden > 0:
-        console.print(Text(f"  … and {hidden:,} more (all are in --format json)", style="dim"))
+        _indented(console, f"… and {hidden:,} more (all are in --format json)", 2, "dim")

@@ -1,17 +1,27 @@
 """SARIF 2.1.0, as GitHub code scanning reads it: rules with their docs, one result per finding
-on the log file's line, fingerprints stable across runs so alerts are not duplicated."""
+on the log file's line and column, fingerprints stable across runs so alerts are not duplicated.
+
+Files inside the directory promptcache runs in (the repository root in CI) are URIs relative
+to ``%SRCROOT%``, percent-encoded, so code scanning attributes them to the repository's files
+whatever their names hold (spaces, ``#``, non-ASCII); files outside it are absolute
+``file://`` URIs.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report, RuleInfo
+from promptcache.report.places import STDIN, absolute_uri, relative_path, uri_reference
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-HELP_URI = "https://github.com/promptcache/promptcache#rules"
+SOURCE_ROOT = "%SRCROOT%"
+"""The base the relative URIs resolve against (the name GitHub code scanning expects)."""
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -24,13 +34,12 @@ def _rule(rule: RuleInfo) -> dict[str, Any]:
         "fullDescription": {"text": body.split("\n## ", 1)[0].removeprefix("## What it detects")
                             .strip() or rule.summary},
         "help": {"text": body, "markdown": body},
-        "helpUri": HELP_URI,
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": ["prompt-caching"]},
     }
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int], root: Path) -> dict[str, Any]:
     text = f"{finding.message}. Fix: {finding.fix}"
     result: dict[str, Any] = {
         "ruleId": finding.code,
@@ -38,8 +47,9 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": text},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": _uri(finding.location.file)},
-                "region": {"startLine": finding.location.line},
+                "artifactLocation": _artifact(finding.location.file, root),
+                "region": {"startLine": finding.location.line,
+                           "startColumn": finding.location.column},
             },
             "logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "member"}],
         }],
@@ -57,12 +67,19 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-def _uri(path: str) -> str:
-    return "stdin" if path == "-" else path.replace("\\", "/").removeprefix("./")
+def _artifact(file: str, root: Path) -> dict[str, str]:
+    if file == STDIN:
+        return {"uri": "stdin"}
+    relative = relative_path(file, root)
+    if relative is None:
+        return {"uri": absolute_uri(file)}
+    return {"uri": uri_reference(relative), "uriBaseId": SOURCE_ROOT}
 
 
-def report_to_sarif(report: Report) -> dict[str, Any]:
-    """The report as a SARIF log object."""
+def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, Any]:
+    """The report as a SARIF log object; paths relative to ``root`` (default: the working
+    directory)."""
+    root = Path(os.path.abspath(root or Path.cwd()))
     rules = list(report.rules)
     known = {rule.code for rule in rules}
     index = {rule.code: position for position, rule in enumerate(rules)}
@@ -74,17 +91,17 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
                 "name": "promptcache",
                 "version": report.version,
                 "semanticVersion": report.version,
-                "informationUri": "https://github.com/promptcache/promptcache",
                 "rules": [_rule(rule) for rule in rules],
             }},
-            "results": [_result(finding, index) for finding in report.findings
+            "originalUriBaseIds": {SOURCE_ROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
+            "results": [_result(finding, index, root) for finding in report.findings
                         if finding.code in known or not rules],
             "invocations": [{
                 "executionSuccessful": True,
                 "toolExecutionNotifications": [
                     {"level": "error", "message": {"text": error.message},
                      "locations": [{"physicalLocation": {
-                         "artifactLocation": {"uri": _uri(error.file)},
+                         "artifactLocation": _artifact(error.file, root),
                          **({"region": {"startLine": error.line}} if error.line else {}),
                      }}]}
                     for error in report.errors

@@ -281,16 +281,17 @@ def _segment(fields: tuple[Any, ...]) -> Segment:
 
 def _request_fields(request: Request) -> tuple[Any, ...]:
     observed = request.observed
-    return (request.location.file, request.location.line, request.api, request.model,
+    location = request.location
+    return (location.file, location.line, location.column, request.api, request.model,
             request.timestamp, request.cache_key, request.user, request.session,
             None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
             request.settings)
 
 
 def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
-    (file, line, api, model, timestamp, cache_key, user, session, observed,
+    (file, line, column, api, model, timestamp, cache_key, user, session, observed,
      settings) = fields
-    return Request(Location(file, line), api, model, segments, timestamp, cache_key, user,
+    return Request(Location(file, line, column), api, model, segments, timestamp, cache_key, user,
                    session, None if observed is None else ObservedUsage(*observed), settings)
 
 
