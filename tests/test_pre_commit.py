@@ -192,7 +192,8 @@ def test_a_file_list_pre_commit_splits_into_batches_is_audited_in_one_run(
         fixtures_repo: Path, hooks_repo: tuple[Path, str], pre_commit_home: Path) -> None:
     files = _batch_splitting_fixtures(fixtures_repo, 1500)
     # pre-commit's own partitioning, at its real command-line limit, splits this list
-    assert len(partition(("promptcache", "audit"), files, target_concurrency=1)) >= 2
+    batches = len(partition(("promptcache", "audit"), files, target_concurrency=1))
+    assert batches >= 2
     _git(fixtures_repo, "add", "fixtures")
 
     result = _pre_commit_run(
@@ -201,8 +202,20 @@ def test_a_file_list_pre_commit_splits_into_batches_is_audited_in_one_run(
     assert re.search(r"^promptcache \(whole folders\)\.+Failed$", result.stdout, re.MULTILINE)
     # the tool order changes between the first file and the last: one run saw both
     assert f"{files[-1]}:1:1: PC201 tool-order [warning]" in result.stdout
-    summaries = [line for line in result.stdout.splitlines() if "requests audited" in line]
-    assert summaries == ["2 findings in 1505 requests audited of 1505 records read (0 invalid)"]
+    assert _summaries(result.stdout) == [
+        "2 findings in 1505 requests audited of 1505 records read (0 invalid)"]
+
+    # What the file-list hook makes of the same commit: one run and one summary per batch
+    # (three on Linux), and the tool-order change from the first file (first batch) to the
+    # last (last batch) is not seen.
+    per_batch = _pre_commit_run(
+        fixtures_repo, _readme_config("promptcache", hooks_repo), pre_commit_home)
+    assert len(_summaries(per_batch.stdout)) == batches, per_batch.stdout
+    assert f"{files[-1]}:1:1: PC201" not in per_batch.stdout
+
+
+def _summaries(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "requests audited" in line]
 
 
 def _try_repo(repo: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
