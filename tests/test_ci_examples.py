@@ -149,7 +149,7 @@ def _project(root: Path) -> Path:
     return project
 
 
-def _runner_env(project: Path, **variables: str) -> dict[str, str]:
+def _runner_env(**variables: str) -> dict[str, str]:
     bin_dir = Path(sys.executable).parent
     return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             "CI": "true", **variables}
@@ -169,7 +169,7 @@ def github_run(tmp_path_factory: pytest.TempPathFactory) -> GitHubRun:
     root = tmp_path_factory.mktemp("github")
     project = _project(root)
     step_summary = root / "step-summary.md"
-    env = _runner_env(project, GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(project),
+    env = _runner_env(GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(project),
                       GITHUB_STEP_SUMMARY=str(step_summary), GITHUB_OUTPUT=str(root / "output"),
                       GITHUB_ENV=str(root / "env"), RUNNER_TEMP=str(root), RUNNER_OS="Linux")
     steps = _github_shell_steps(_load_ci_file(GITHUB_WORKFLOW))
@@ -249,7 +249,7 @@ class GitLabRun:
 def gitlab_run(tmp_path_factory: pytest.TempPathFactory) -> GitLabRun:
     root = tmp_path_factory.mktemp("gitlab")
     project = _project(root)
-    env = _runner_env(project, GITLAB_CI="true", CI_PROJECT_DIR=str(project),
+    env = _runner_env(GITLAB_CI="true", CI_PROJECT_DIR=str(project),
                       CI_JOB_NAME="promptcache", CI_JOB_STAGE="test", CI_SERVER="yes")
     pipeline = _load_ci_file(GITLAB_CI)
     results = _run_steps(_gitlab_shell_steps(pipeline), project, env)
