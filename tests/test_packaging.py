@@ -43,3 +43,16 @@ def test_every_runtime_dependency_is_used_at_run_time() -> None:
                                rf"|files\(\"{name}\"\)", sources, re.MULTILINE)]
     assert unused == []
     assert "jsonschema" not in _runtime_dependencies()  # only the tests use it
+
+
+def test_no_shipped_file_names_a_url_the_project_does_not_have() -> None:
+    """No invented home page, repository or schema ``$id``: a user following one would land
+    on somebody else's site (the project has no public URL yet)."""
+    shipped = [*(REPO / "src/promptcache").rglob("*.json"), REPO / "pyproject.toml",
+               REPO / "README.md", REPO / ".pre-commit-hooks.yaml"]
+    shipped += [path for folder in ("src/promptcache", "cli", "rules")
+                for path in (REPO / folder).rglob("*.py")]
+    invented = re.compile(r"https?://(?:[\w.-]*\.)?promptcache\.(?:dev|io|com|org)"
+                          r"|github\.com/promptcache/")
+    assert [str(path.relative_to(REPO)) for path in shipped
+            if invented.search(path.read_text("utf-8"))] == []
