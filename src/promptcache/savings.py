@@ -43,7 +43,7 @@ class Disagreement:
     """What the model predicted."""
     reason: str
     """Short code: warm-start, outlived-lifetime, longer-match, best-effort-miss,
-    shorter-match, explicit-breakpoints."""
+    shorter-match, explicit-breakpoints, image-boundary."""
     explanation: str
     """The likely cause, in a sentence."""
 
@@ -234,4 +234,11 @@ def _explain(replayed: Replayed, observed: ObservedUsage, predicted: int,
             "an identical prefix was sent within the lifetime but not served from the cache "
             "(another machine, an eviction, or a request in flight): provider caches are "
             "best-effort" + counted)
+    low = replayed.predictions[BASE][1].cached_tokens_low
+    if low <= observed.cached_tokens:  # and above 0, below the prediction
+        return "image-boundary", (
+            "the cached prefix runs into an image, where the provider's cache boundary is not "
+            f"known: promptcache predicts {low:,} to {predicted:,} cached tokens (the low end "
+            "stops before the first image, the high end is the 128-token floor of the shared "
+            "prefix), and the provider's figure is in that range" + counted)
     return "shorter-match", "the provider served a shorter prefix than predicted" + counted

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
@@ -41,6 +41,14 @@ _FIRST_SEEN_ENTRIES = 100_000
 class _Variant:
     hashes: list[bytes]
     prompt_tokens: int
+    first_image_at: int | None
+    """Token offset where the prompt's first image begins (None: no image): a cached run
+    reaching past it is predicted as a range (see cache.simulator)."""
+
+
+def _first_image_at(tokens: Sequence[int], image_indexes: Iterable[int]) -> int | None:
+    first = min(image_indexes, default=None)
+    return None if first is None else sum(tokens[:first])
 
 
 @dataclass(slots=True)
@@ -105,7 +113,8 @@ class Replayer:
             hasher = self._hashers[block] = PromptHasher(block)
         segments = counted.request.segments
         base = _Variant(hasher.hashes(f"{counted.facts.encoding}\x00{lane}", segments, encode),
-                        counted.prompt_tokens)
+                        counted.prompt_tokens,
+                        _first_image_at(counted.segment_tokens, counted.image_indexes))
         variants = {BASE: base}
         repairs: dict[str, list[Repair]] = {}
         for code, repair in fixes:
@@ -160,7 +169,10 @@ class Replayer:
             tokens[at:at] = [segment.fixed_tokens + counter.count(segment.text)
                              for segment in appended]
         stream = token_stream(segments, counter.encode)
-        return _Variant(block_hashes(stream, block), sum(tokens))
+        images = [index for index, segment in enumerate(segments)
+                  if segment.kind is SegmentKind.IMAGE]
+        return _Variant(block_hashes(stream, block), sum(tokens),
+                        _first_image_at(tokens, images))
 
     def _cache(self, variant: str, rules: CacheRules) -> PrefixCache:
         caches = self._caches.get(variant)
@@ -185,7 +197,8 @@ class Replayer:
         for variant in self._caches:
             prompt = queued.variants.get(variant, queued.variants[BASE])
             cache = self._cache(variant, queued.rules)
-            prediction = cache.replay(queued.scope, prompt.hashes, prompt.prompt_tokens, now)
+            prediction = cache.replay(queued.scope, prompt.hashes, prompt.prompt_tokens, now,
+                                      prompt.first_image_at)
             replayed.predictions[variant] = (prompt.prompt_tokens, prediction)
         return replayed
 

@@ -9,6 +9,34 @@ minimum.
 
 Providers' caches are best-effort: a prediction is what the documented rules promise, not
 what a busy server will do.
+
+Images at the cache boundary: where the cached run reaches into an image's tokens, the
+provider's boundary is not known, so the prediction is a range (see :class:`Prediction`).
+The two recorded calls with images and a cache hit both served less than the 128-token floor
+of the shared prefix (both gpt-4o-2024-08-06):
+
+- openai/openai-cookbook ``Prompt_Caching101.ipynb#images2``: two 765-token images from
+  token 4, then text; the prefix shared with ``#images1`` is 1,539 tokens (floor 1,536), the
+  API served 1,280, inside the second image (tokens 769-1,534);
+- pydantic/pydantic-ai ``test_openai_responses/test_image_as_binary_content_input.yaml#0``:
+  text, then one image, sent identically by an earlier recording run; 1,349 tokens (floor
+  1,280), the API served 1,024. The same request through Chat Completions
+  (``test_openai/test_image_as_binary_content_input.yaml#0``) is 1,119 tokens, counted exactly
+  with the image ending at token 1,116: where the Responses API's 230 more tokens sit is not
+  known.
+
+No one rule explains both. "The cacheable prefix stops before an image" gives 0 for both,
+yet each was served image tokens. "Images are cached only whole" gives 1,408 for the first
+(and 1,024 for the second only if the 230 tokens follow the image). Cutting at a 170-token
+tile of the second image fits the first and nothing in the second can check it. Text-only
+prompts are served short of the floor too, now and then (DataDog/dd-trace-py
+``chat_completion_stream_prompt_caching_cache_read.yaml#0``: 1,280 of 1,408; Future-House/ldp
+``test_cache_read_cost_accuracy[gpt-4o-2024-11-20-False].yaml#1``: 1,024 of 1,664; Mirascope
+``test_caching_multi_turn_conversation/openai_gpt_4o_completions.yaml#1``: 3,072 of 3,584), so
+the two may be that best effort rather than an image rule. Two records are too few to fit a
+constant to: the model keeps the documented floor as the upper end and gives, as the lower
+end, the prefix before the first image in the cached run (in whole steps, 0 below the
+minimum), what a cache that kept no image tokens would serve. Both records fall inside.
 """
 
 from __future__ import annotations
@@ -28,6 +56,9 @@ class Prediction:
     """Prompt tokens served from the cache."""
     written_tokens: int
     """Prompt tokens newly written to the cache (priced by providers that charge writes)."""
+    cached_tokens_low: int
+    """The least the provider may serve: ``cached_tokens`` unless the cached run reaches into
+    an image's tokens, where the boundary is uncertain (see the module docstring)."""
 
 
 SWEEP_EVERY = 4096
@@ -56,9 +87,10 @@ class PrefixCache:
         return max(1, self.rules.step_tokens)
 
     def replay(self, scope: str, hashes: list[bytes], prompt_tokens: int,
-               now: float | None) -> Prediction:
+               now: float | None, first_image_at: int | None = None) -> Prediction:
         """Predict one request at time ``now`` (None: no clock, nothing expires), then store
-        its blocks as the provider would."""
+        its blocks as the provider would. ``first_image_at`` is the token offset where the
+        prompt's first image begins (None: no image)."""
         entries = self._scopes.get(scope)
         if entries is None:
             entries = self._scopes[scope] = OrderedDict()
@@ -82,7 +114,16 @@ class PrefixCache:
             rest = hashes[matched:]
             written = list(map(entries.pop, rest, repeat(None))).count(None) * self.block_size
             entries.update(zip(hashes, repeat(now if now is not None else 0.0)))
-        return Prediction(cached_tokens=cached, written_tokens=written)
+        return Prediction(cached_tokens=cached, written_tokens=written,
+                          cached_tokens_low=self._low_end(cached, first_image_at))
+
+    def _low_end(self, cached: int, first_image_at: int | None) -> int:
+        """The low end of the range for a cached run reaching into an image: the prefix before
+        the image, in whole steps, when that still reaches the minimum."""
+        if first_image_at is None or cached <= first_image_at:
+            return cached
+        low = first_image_at - first_image_at % self.block_size
+        return low if low >= self.rules.min_tokens else 0
 
     def _sweep(self, now: float) -> None:
         horizon = now - self.lifetime

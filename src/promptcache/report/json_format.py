@@ -24,6 +24,7 @@ def _row(row: RequestRow) -> dict[str, Any]:
         "observed_prompt_tokens": row.observed_prompt_tokens,
         "observed_cached_tokens": row.observed_cached_tokens,
         "predicted_cached_tokens": row.predicted_cached_tokens,
+        "predicted_cached_tokens_low": row.predicted_cached_tokens_low,
         "cost_usd": _usd(row.cost_usd),
         "estimated": row.estimated,
     }

@@ -32,6 +32,10 @@ class RequestRow:
     """Input cost (observed usage where present, predicted otherwise); None if unpriced."""
     estimated: bool
     """True when part of the count is an estimate (a remote image, a file, audio)."""
+    predicted_cached_tokens_low: int | None = None
+    """The low end of the prediction when the cached run reaches into an image, whose cache
+    boundary is not known (``predicted_cached_tokens`` is then the high end); None when the
+    prediction is a single value."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,4 +66,4 @@ class RequestRows:
 def _fields(row: RequestRow) -> list[object]:
     return [row.file, row.line, row.model, row.prompt_tokens, row.observed_prompt_tokens,
             row.observed_cached_tokens, row.predicted_cached_tokens, row.cost_usd,
-            row.estimated]
+            row.estimated, row.predicted_cached_tokens_low]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from promptcache import __version__
-from promptcache.cache.replay import Replayed, Replayer
+from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.catalog import CATALOG_DATE, lifetimes_note
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Severity
@@ -184,6 +184,7 @@ class _Tally:
                 predicted_cached_tokens=predicted,
                 cost_usd=cost,
                 estimated=pending.estimated,
+                predicted_cached_tokens_low=_low_end(verdict),
             )
         # Verdicts come in time order; rows are reported in input order.
         while len(self.rows) in self.finished:
@@ -259,3 +260,10 @@ def _with_savings(findings: list[Finding], savings: Savings) -> list[Finding]:
         priced.append(replace(finding, estimated_savings_usd=usd * share,
                               estimated_savings_tokens=round(tokens * share)))
     return priced
+
+
+def _low_end(verdict: Replayed) -> int | None:
+    """The prediction's low end when it is a range (a cached run reaching into an image)."""
+    prediction = verdict.predictions[BASE][1]
+    low = prediction.cached_tokens_low
+    return None if low == prediction.cached_tokens else low

@@ -1,0 +1,105 @@
+"""Images at the cache boundary: the replay's range for prefixes that hold images, on
+hand-written logs with images generated here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from promptcache.engine.rule_engine import default_rules
+from promptcache.report.json_format import render_json
+from promptcache.report.model import Report
+from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
+from promptcache.tokens.counter import TokenCounter
+
+from .test_rule_cases import _png_data_url
+
+# 800x600 at detail high on gpt-4o: 1024x768, 2x2 tiles, 85 + 4 * 170 = 765 tokens.
+GREEN = _png_data_url((46, 125, 50), 800, 600)
+ORANGE = _png_data_url((239, 108, 0), 800, 600)
+BLUE = _png_data_url((21, 101, 192), 800, 600)
+VEGETARIAN = "Which of these dishes are vegetarian?"
+SPICY = "Which of these dishes are spicy?"
+WORDS = ("harbor", "lantern", "meadow", "copper", "violet", "summit", "river", "quarry")
+MENU_1100 = "".join(f" {WORDS[index % len(WORDS)]}" for index in range(1100))
+
+
+def _image(url: str) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": url, "detail": "high"}}
+
+
+def _record(images: list[str], question: str, *, system: str | None = None,
+            usage: tuple[int, int] | None = None) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = [] if system is None else [
+        {"role": "system", "content": system}]
+    messages.append({"role": "user", "content": [
+        *(_image(url) for url in images), {"type": "text", "text": question}]})
+    record: dict[str, Any] = {"request": {"model": "gpt-4o-2024-08-06", "messages": messages}}
+    if usage is not None:
+        record["response"] = {"usage": {"prompt_tokens": usage[0],
+                                        "prompt_tokens_details": {"cached_tokens": usage[1]}}}
+    return record
+
+
+def _audit(tmp_path: Path, records: list[dict[str, Any]]) -> Report:
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return run_audit([str(log)], default_rules(ALL_RULES))
+
+
+def _ranges(report: Report) -> list[tuple[int, int | None]]:
+    return [(row.predicted_cached_tokens, row.predicted_cached_tokens_low)
+            for row in report.requests]
+
+
+def test_a_cached_run_reaching_into_images_is_a_range_down_to_the_first_image(
+        tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN, ORANGE], VEGETARIAN),
+                               _record([GREEN, ORANGE], SPICY)])
+    # 4 framing + 2 x 765 image + 7 question + 3 priming; the two share 1,539 tokens.
+    assert [row.prompt_tokens for row in report.requests] == [1544, 1544]
+    # The images start at token 4: a cache keeping no image tokens would serve nothing.
+    assert _ranges(report) == [(0, None), (1536, 0)]
+
+
+def test_text_before_the_image_sets_the_low_end_in_whole_blocks(tmp_path: Path) -> None:
+    assert TokenCounter("o200k_base").count(MENU_1100) == 1100
+    report = _audit(tmp_path, [_record([GREEN], VEGETARIAN, system=MENU_1100),
+                               _record([GREEN], SPICY, system=MENU_1100)])
+    # The image starts at token 4 + 1,100 + 4 = 1,108: 1,024 in whole blocks; the shared
+    # prefix runs on through the image and "Which of these dishes are" (1,878: 1,792).
+    assert _ranges(report) == [(0, None), (1792, 1024)]
+
+
+def test_a_cached_run_that_stops_before_the_image_is_one_value(tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN], VEGETARIAN, system=MENU_1100),
+                               _record([BLUE], VEGETARIAN, system=MENU_1100)])
+    assert _ranges(report) == [(0, None), (1024, None)]
+
+
+def test_the_json_report_gives_the_low_end_or_null(tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN, ORANGE], VEGETARIAN),
+                               _record([GREEN, ORANGE], SPICY)])
+    rows = json.loads(render_json(report))["requests"]
+    assert [(row["predicted_cached_tokens"], row["predicted_cached_tokens_low"])
+            for row in rows] == [(0, None), (1536, 0)]
+
+
+def test_calibration_reports_an_observed_hit_inside_the_image_range(tmp_path: Path) -> None:
+    report = _audit(tmp_path, [
+        _record([GREEN, ORANGE], VEGETARIAN, usage=(1544, 0)),
+        _record([GREEN, ORANGE], SPICY, usage=(1544, 1280)),
+        _record([GREEN, ORANGE], VEGETARIAN, usage=(1544, 0)),
+    ])
+    calibration = report.summary.savings.calibration
+    assert calibration is not None
+    assert [(item.location.line, item.observed_cached_tokens, item.predicted_cached_tokens,
+             item.reason) for item in calibration.disagreements] == [
+        (2, 1280, 1536, "image-boundary"), (3, 0, 1536, "best-effort-miss")]
+    assert calibration.disagreements[0].explanation == (
+        "the cached prefix runs into an image, where the provider's cache boundary is not "
+        "known: promptcache predicts 0 to 1,536 cached tokens (the low end stops before the "
+        "first image, the high end is the 128-token floor of the shared prefix), and the "
+        "provider's figure is in that range")
