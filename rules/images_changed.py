@@ -10,6 +10,12 @@ this request continues the earlier conversation: it also re-sends the message th
 conversation. The first request that sent the message (of those long enough to be cached) sets
 the form compared against.
 
+In the newest message, where nothing follows, it reports images shuffled: the same text with
+as many images, one of which the earlier request sent at another place in the message (a new
+first image, the earlier first image moved to second place, as in the third image call of
+OpenAI's prompt-caching cookbook). The finding points at the first image that differs. No
+saving is claimed for it: the new image is what the request asks about.
+
 ## Why it breaks the cache
 Images are part of the cached prefix, identified by their URL or data. Changing one in the
 middle of the history breaks the prefix there: the image, the rest of the conversation and the
@@ -29,12 +35,14 @@ The second request re-sends turn 1 with a fresh signature: the image and all aft
 Send every image of the history exactly as it was first sent: keep the first URL (sign it for
 the whole session, or send the data itself), keep the images in their order, and put new
 images in a new message at the end. To drop old images, do it once (for example when
-summarizing), not a little more each turn.
+summarizing), not a little more each turn. In a message of images that repeat from request to
+request, send the repeated ones first, in their first order, and the new ones after them.
 
 ## Will not fire on
 - The same image with another `detail` (image-detail reports that).
-- Images in the newest message, before anything was answered about them, or a new message
-  with new images at the end.
+- New images in the newest message where none of the earlier images moved (a new picture
+  with the same question, another image added at the end), or a new message with new images
+  at the end.
 - A history message whose text changed too (a rewrite, not an image change).
 - A request that does not re-send what followed the image in an earlier request (another
   conversation that happens to start alike).
@@ -71,6 +79,9 @@ _FIXES = {
     "reordered": "Keep the images of a message in the order they were first sent.",
     "added": "Put new images in a new message at the end, not into earlier messages.",
 }
+_FIX_NEWEST = ("Send the images that repeat from request to request first, in the order they "
+               "were first sent, and new images after them: the cached prefix then reaches "
+               "the first new image.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +95,9 @@ class _Change:
     new_end: int
     old_images: tuple[tuple[int, Segment], ...]
     new_images: tuple[tuple[int, Segment], ...]
+    newest: bool
+    """The message is this request's last: nothing after it proves the same conversation,
+    an image moved within it does (see :func:`_moved`)."""
 
 
 def _image_divergence(old: Sequence[Segment], new: Sequence[Segment],
@@ -146,7 +160,7 @@ def check(context: Context) -> Iterator[Hit]:
         if index is None:
             continue
         change = _change(old, segments, index)
-        if change is not None and _continues(context, change):
+        if change is not None and (change.newest or _continues(context, change)):
             hit = _hit(context, earlier, change)
             if hit is not None:
                 yield hit
@@ -170,8 +184,7 @@ def _change(old: Sequence[Segment], new: Sequence[Segment], index: int) -> _Chan
     old_end, new_end = _end(old, begin, message), _end(new, begin, message)
     if begin in (old_end, new_end):
         return None  # the message is not in both
-    if new_end >= len(new) or new[new_end].kind is SegmentKind.REPLY_PRIMING:
-        return None  # the newest message: nothing after it was ever cached
+    newest = new_end >= len(new) or new[new_end].kind is SegmentKind.REPLY_PRIMING
     old_rest = [s for s in old[begin:old_end] if s.kind is not SegmentKind.IMAGE]
     new_rest = [s for s in new[begin:new_end] if s.kind is not SegmentKind.IMAGE]
     if len(old_rest) != len(new_rest) or not all(
@@ -184,7 +197,21 @@ def _change(old: Sequence[Segment], new: Sequence[Segment], index: int) -> _Chan
         kind = "reordered" if sorted(old_ids) == sorted(new_ids) else "replaced"
     else:
         kind = "removed" if len(new_ids) < len(old_ids) else "added"
-    return _Change(kind, message, begin, old_end, new_end, old_images, new_images)
+    if newest and (kind not in ("replaced", "reordered") or _moved(old_ids, new_ids) is None):
+        # New pictures with the same question are what a newest message is for; only an
+        # image the earlier request sent, now at another place, shows the same prompt with
+        # its images shuffled.
+        return None
+    return _Change(kind, message, begin, old_end, new_end, old_images, new_images, newest)
+
+
+def _moved(old_ids: Sequence[str], new_ids: Sequence[str]) -> tuple[int, int] | None:
+    """(old position, new position) of the first image, in the earlier order, that both
+    requests send at different places in the message; None when there is none."""
+    for before, identity in enumerate(old_ids):
+        if identity in new_ids and new_ids.index(identity) != before:
+            return before, new_ids.index(identity)
+    return None
 
 
 def _continues(context: Context, change: _Change) -> bool:
@@ -211,6 +238,8 @@ def _hit(context: Context, earlier: CountedRequest, change: _Change) -> Hit | No
     at_risk = _gain(context, change)
     if at_risk is None:
         return None  # with the images as before it would still share less than the minimum
+    if change.newest:
+        return _newest_hit(context, earlier, change, at_risk)
     request = context.current.request
     new = request.segments
     repair: Repair | None = None
@@ -257,6 +286,47 @@ def _hit(context: Context, earlier: CountedRequest, change: _Change) -> Hit | No
         against=earlier,
         repair=repair,
     )
+
+
+def _newest_hit(context: Context, earlier: CountedRequest, change: _Change,
+                at_risk: int) -> Hit:
+    """The hit for images shuffled in the newest message. No repair is replayed: the new
+    images are what the request asks about, so no saving is claimed, only the miss explained."""
+    request = context.current.request
+    old_ids = [_identity(segment) for _, segment in change.old_images]
+    new_ids = [_identity(segment) for _, segment in change.new_images]
+    first = next(position for position, (before, after)
+                 in enumerate(zip(old_ids, new_ids, strict=True)) if before != after)
+    moved = _moved(old_ids, new_ids)
+    assert moved is not None  # _change keeps a newest message only with a moved image
+    where, shown_new = change.new_images[first]
+    shown_old = change.old_images[first][1]
+    line = earlier.request.location.line
+    name = change.message[change.message.rfind(".") + 1:]
+    role = request.segments[change.begin].role or "a"
+    what = ("come in another order than at line" if change.kind == "reordered"
+            else "are replaced and reordered since line")
+    return Hit(
+        location=request.location,
+        path=request.segments[where].path,
+        group=change.kind,
+        message=(f"the images of the {role} message at {name} {what} {line}: the "
+                 f"{_ordinal(first)} image is {_name(shown_new)} where line {line} sent "
+                 f"{_name(shown_old)}, and line {line}'s {_ordinal(moved[0])} image now comes "
+                 f"{_ordinal(moved[1])}; the prompt stops matching there, {at_risk:,} tokens "
+                 "from there on miss the cache"),
+        fix=_FIX_NEWEST,
+        tokens_at_risk=at_risk,
+        snippet=f"{_name(shown_old)} -> {_name(shown_new)}",
+        compared_with=earlier.request.location,
+        against=earlier,
+        repair=None,
+    )
+
+
+def _ordinal(position: int) -> str:
+    names = ("first", "second", "third", "fourth", "fifth")
+    return names[position] if position < len(names) else f"number {position + 1}"
 
 
 def _what(kind: str, role: str, name: str, line: int) -> str:

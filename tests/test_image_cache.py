@@ -1,9 +1,11 @@
-"""Images at the cache boundary: the replay's range for prefixes that hold images, on
-hand-written logs with images generated here."""
+"""Images at the cache boundary: the replay's range for prefixes that hold images, and
+images-changed (PC302) on images shuffled in the newest message, on hand-written logs with
+images generated here."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +105,42 @@ def test_calibration_reports_an_observed_hit_inside_the_image_range(tmp_path: Pa
         "known: promptcache predicts 0 to 1,536 cached tokens (the low end stops before the "
         "first image, the high end is the 128-token floor of the shared prefix), and the "
         "provider's figure is in that range")
+
+
+def _image_findings(report: Report) -> list[tuple[int, str, str]]:
+    return [(finding.location.line, finding.path, finding.message)
+            for finding in report.findings if finding.code == "PC302"]
+
+
+def test_a_new_first_image_pushing_the_earlier_first_image_second_is_reported_there(
+        tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN, ORANGE], VEGETARIAN),
+                               _record([GREEN, ORANGE], SPICY),
+                               _record([BLUE, GREEN], VEGETARIAN)])
+    [(line, path, message)] = _image_findings(report)
+    assert (line, path) == (3, "$.request.messages[0].content[0]")
+    assert re.fullmatch(
+        r"the images of the user message at messages\[0\] are replaced and reordered since "
+        r"line 1: the first image is data:image/png #\w{8} where line 1 sent "
+        r"data:image/png #\w{8}, and line 1's first image now comes second; the prompt stops "
+        r"matching there, 1,540 tokens from there on miss the cache", message), message
+    [finding] = [finding for finding in report.findings if finding.code == "PC302"]
+    assert finding.fix.startswith("Send the images that repeat from request to request first")
+
+
+def test_images_swapped_in_the_newest_message_are_reported_as_another_order(
+        tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN, ORANGE], VEGETARIAN),
+                               _record([ORANGE, GREEN], VEGETARIAN)])
+    [(line, path, message)] = _image_findings(report)
+    assert (line, path) == (2, "$.request.messages[0].content[0]")
+    assert message.startswith("the images of the user message at messages[0] come in another "
+                              "order than at line 1: the first image is data:image/png #")
+    assert "and line 1's first image now comes second" in message
+
+
+def test_a_new_picture_with_the_same_question_is_not_reported(tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN, ORANGE], VEGETARIAN),
+                               _record([BLUE, ORANGE], VEGETARIAN),
+                               _record([GREEN, ORANGE, BLUE], VEGETARIAN)])
+    assert _image_findings(report) == []
