@@ -4,14 +4,19 @@ images generated here."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from promptcache.engine.rule_engine import default_rules
 from promptcache.report.json_format import render_json
+from promptcache.report.markdown_format import render_markdown
 from promptcache.report.model import Report
+from promptcache.report.rich_format import render_rich
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
 from promptcache.tokens.counter import TokenCounter
@@ -87,6 +92,29 @@ def test_the_json_report_gives_the_low_end_or_null(tmp_path: Path) -> None:
     rows = json.loads(render_json(report))["requests"]
     assert [(row["predicted_cached_tokens"], row["predicted_cached_tokens_low"])
             for row in rows] == [(0, None), (1536, 0)]
+
+
+def test_the_reports_give_the_hit_rate_as_a_range_when_images_make_it_one(
+        tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN, ORANGE], VEGETARIAN),
+                               _record([GREEN, ORANGE], SPICY)])
+    # 1,536 of 3,088 prompt tokens at the high end, none at the low end.
+    assert json.loads(render_json(report))["summary"]["hit_rate"] == {
+        "predicted": 0.4974, "predicted_low": 0.0, "after_fixes": 0.4974, "observed": None}
+    assert "| Cache hit rate (predicted) | 0.0-49.7% |" in render_markdown(report).splitlines()
+    buffer = io.StringIO()
+    render_rich(report, Console(file=buffer, width=120, no_color=True, color_system=None))
+    assert ("Cache hit rate          0.0-49.7% predicted; 49.7% with every fix (share of "
+            "prompt tokens)") in [line.rstrip() for line in buffer.getvalue().splitlines()]
+
+
+def test_a_hit_rate_without_image_ranges_stays_one_figure(tmp_path: Path) -> None:
+    report = _audit(tmp_path, [_record([GREEN], VEGETARIAN, system=MENU_1100),
+                               _record([BLUE], VEGETARIAN, system=MENU_1100)])
+    # 1,024 of 2 x 1,883 prompt tokens, cached before the image that differs.
+    hit_rate = json.loads(render_json(report))["summary"]["hit_rate"]
+    assert (hit_rate["predicted_low"], hit_rate["predicted"]) == (None, 0.2719)
+    assert "| Cache hit rate (predicted) | 27.2% |" in render_markdown(report).splitlines()
 
 
 def test_calibration_reports_an_observed_hit_inside_the_image_range(tmp_path: Path) -> None:

@@ -94,6 +94,9 @@ class Savings:
     """(rule code, USD saved, cached tokens gained) for rules whose fixes change the replay."""
     calibration: Calibration | None
     """None when no request carries usage."""
+    hit_rate_predicted_low: float | None = None
+    """The predicted share with every prediction that is a range at its low end (a cached
+    prefix running into an image); None when no prediction is a range."""
 
 
 @dataclass(slots=True)
@@ -109,6 +112,8 @@ class SavingsTally:
     _unpriced: Counter[str] = field(default_factory=Counter)
     _prompt: int = 0
     _cached: int = 0
+    _cached_low: int = 0
+    _ranges: int = 0
     _fixed_prompt: int = 0
     _fixed_cached: int = 0
     _observed_prompt: int = 0
@@ -127,6 +132,8 @@ class SavingsTally:
         fixed_prompt, fixed = replayed.predictions.get(FIXED, (base_prompt, base))
         self._prompt += base_prompt
         self._cached += base.cached_tokens
+        self._cached_low += base.cached_tokens_low
+        self._ranges += base.cached_tokens_low != base.cached_tokens
         self._fixed_prompt += fixed_prompt
         self._fixed_cached += fixed.cached_tokens
         observed = facts.observed
@@ -201,6 +208,8 @@ class SavingsTally:
             savings_by_rule=tuple(sorted((code, usd, int(tokens))
                                          for code, (usd, tokens) in self._by_rule.items())),
             calibration=calibration,
+            hit_rate_predicted_low=(_share(self._cached_low, self._prompt) if self._ranges
+                                    else None),
         )
 
 

@@ -134,6 +134,7 @@ def _savings(summary: Summary) -> dict[str, Any]:
         },
         "hit_rate": {
             "predicted": savings.hit_rate_predicted,
+            "predicted_low": savings.hit_rate_predicted_low,
             "after_fixes": savings.hit_rate_after_fixes,
             "observed": savings.hit_rate_observed,
         },

@@ -8,6 +8,7 @@ from promptcache.report.phrases import (
     error_location,
     nothing_priced,
     plural,
+    predicted_rate,
     unpriced_note,
 )
 
@@ -74,7 +75,7 @@ def _figures(summary: Summary) -> list[str]:
         "| | |",
         "| --- | --- |",
         f"| Prompt tokens | {summary.prompt_tokens:,} |",
-        f"| Cache hit rate (predicted) | {savings.hit_rate_predicted:.1%} |",
+        f"| Cache hit rate (predicted) | {predicted_rate(savings)} |",
         f"| With every fix | {savings.hit_rate_after_fixes:.1%} |",
         f"| Input cost | {cost} |",
         f"| Saved by fixing | {saved} |",

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from promptcache.report.model import ErrorRow, Report, Summary
+from promptcache.savings import Savings
 
 MAX_MESSAGE_CHARS = 300
 """An error message is cut after this many characters (a record's keys, or a value quoted in
@@ -89,3 +90,11 @@ def printable_errors(report: Report) -> Report:
     """``report`` with every error message made :func:`one_line`, for every format alike."""
     return replace(report, errors=tuple(replace(error, message=one_line(error.message))
                                         for error in report.errors))
+
+
+def predicted_rate(savings: Savings) -> str:
+    """``37.1%``, or ``14.6-37.1%`` when some predictions are ranges (a cached prefix running
+    into an image, whose cache boundary is not known)."""
+    low = savings.hit_rate_predicted_low
+    high = f"{savings.hit_rate_predicted:.1%}"
+    return high if low is None else f"{low * 100:.1f}-{high}"

@@ -17,6 +17,7 @@ from promptcache.report.phrases import (
     not_read,
     nothing_priced,
     plural,
+    predicted_rate,
     unpriced_note,
 )
 
@@ -78,7 +79,7 @@ def _summary(report: Report, console: Console) -> None:
 
 def _money_rows(report: Report, table: Table) -> None:
     savings = report.summary.savings
-    rates = f"{savings.hit_rate_predicted:.1%} predicted"
+    rates = f"{predicted_rate(savings)} predicted"
     if savings.hit_rate_observed is not None:
         rates += f", {savings.hit_rate_observed:.1%} observed"
     rates += f"; {savings.hit_rate_after_fixes:.1%} with every fix"
