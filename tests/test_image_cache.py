@@ -21,6 +21,7 @@ from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
 from promptcache.tokens.counter import TokenCounter
 
+from .conftest import shared_data
 from .test_rule_cases import _png_data_url
 
 # 800x600 at detail high on gpt-4o: 1024x768, 2x2 tiles, 85 + 4 * 170 = 765 tokens.
@@ -172,3 +173,21 @@ def test_a_new_picture_with_the_same_question_is_not_reported(tmp_path: Path) ->
                                _record([BLUE, ORANGE], VEGETARIAN),
                                _record([GREEN, ORANGE, BLUE], VEGETARIAN)])
     assert _image_findings(report) == []
+
+
+def test_the_cookbook_image_calls_get_their_count_range_and_finding() -> None:
+    """OpenAI's prompt-caching cookbook, its three image calls (lines 3-5 of the shared file):
+    1,548 prompt tokens each; the second call's recorded 1,280 cached tokens inside the
+    predicted range; the third call's miss explained at its first image."""
+    log = shared_data("openai-cookbook-prompt-caching.jsonl")
+    report = run_audit([str(log)], default_rules(ALL_RULES))
+    images = list(report.requests)[2:]
+    assert [(row.prompt_tokens, row.observed_prompt_tokens) for row in images] == [
+        (1548, 1548)] * 3
+    assert [(row.observed_cached_tokens, row.predicted_cached_tokens,
+             row.predicted_cached_tokens_low) for row in images] == [
+        (0, 0, None), (1280, 1536, 0), (0, 0, None)]
+    [(line, path, message)] = _image_findings(report)
+    assert (line, path) == (5, "$.request.messages[0].content[0]")
+    assert message.startswith("the images of the user message at messages[0] are replaced and "
+                              "reordered since line 3: the first image is data:image/png #")
