@@ -1,4 +1,5 @@
-"""images-changed (PC302): an image in the re-sent history is removed, replaced or moved.
+"""images-changed (PC302): an image in the re-sent history is removed, replaced or moved, or
+the images of the newest message are shuffled.
 
 ## What it detects
 A message of the conversation history that an earlier request of the stream sent with some
@@ -414,7 +415,8 @@ RULE = Rule(
     code="PC302",
     name="images-changed",
     severity=Severity.WARNING,
-    summary="An image in the re-sent history is removed, replaced, reordered or added.",
+    summary=("An image in the re-sent history is removed, replaced, reordered or added, or the "
+             "images of the newest message are shuffled."),
     check=check,
     summarize=summarize,
 )
