@@ -8,6 +8,7 @@ recorded usage shows (the evidence is cited beside each rule in
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -100,11 +101,14 @@ def test_cl100k_tools_block_joins_the_system_message() -> None:
     assert _prompt(body) == (4 + merged - 1 + user + 3, False)
 
 
-def test_cl100k_name_costs_one_token_plus_its_own() -> None:
-    plain = {"model": "gpt-4", "messages": [{"role": "user", "content": "hello"}]}
-    named = {"model": "gpt-4", "messages": [{"role": "user", "content": "hello",
-                                              "name": "alice"}]}
-    assert _prompt(named)[0] - _prompt(plain)[0] == 1 + _tokens("alice", "cl100k_base")
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4", "gpt-5", "o3-mini"])
+@pytest.mark.parametrize(("name", "cost"), [("user", 1), ("alice", 2),
+                                            ("not_your_average_bostonian", 7)])
+def test_name_costs_its_colon_form_after_the_role(model: str, name: str, cost: int) -> None:
+    # ":user" is one token, so a message named "user" costs one token more, not two.
+    plain = {"model": model, "messages": [{"role": "user", "content": "hello"}]}
+    named = {"model": model, "messages": [{"role": "user", "content": "hello", "name": name}]}
+    assert _prompt(named)[0] - _prompt(plain)[0] == cost
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,3 +157,37 @@ def test_gpt5_assistant_message_in_history_costs_two_more(model: str) -> None:
 @pytest.mark.parametrize("model", ["o3-mini", "o4-mini"])
 def test_o_series_assistant_message_costs_the_plain_frame(model: str) -> None:
     assert _prompt({"model": model, "messages": _TURNS}) == (3 * 4 + _TURN_TEXT + 2, False)
+
+
+# --------------------------------------------------------------------------------------------
+# Audio parts and search models
+# --------------------------------------------------------------------------------------------
+
+
+def _wav(seconds: float, byte_rate: int = 32_000) -> str:
+    """A base64 WAV file: a 44-byte header naming ``byte_rate``, then silence."""
+    size = int(seconds * byte_rate)
+    header = (b"RIFF" + (36 + size).to_bytes(4, "little") + b"WAVEfmt "
+              + (16).to_bytes(4, "little") + (1).to_bytes(2, "little")
+              + (1).to_bytes(2, "little") + (16_000).to_bytes(4, "little")
+              + byte_rate.to_bytes(4, "little") + (2).to_bytes(2, "little")
+              + (16).to_bytes(2, "little") + b"data" + size.to_bytes(4, "little"))
+    return base64.b64encode(header + bytes(size)).decode("ascii")
+
+
+def test_wav_audio_part_costs_four_text_tokens_and_whole_tenths_of_a_second() -> None:
+    body = {"model": "gpt-4o-audio-preview", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "hello"},
+        {"type": "input_audio", "input_audio": {"data": _wav(0.25), "format": "wav"}}]}]}
+    # 4 framing + 1 text + 4 for the audio part + 2 (0.25 s, and the header, in tenths,
+    # rounded down) + 3 priming; audio stays an estimate.
+    assert _prompt(body) == (4 + 1 + 4 + 2 + 3, True)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-search-preview",
+                                   "gpt-4o-mini-search-preview-2025-03-11"])
+def test_search_models_bill_the_message_text_alone(model: str) -> None:
+    body = {"model": model, "messages": [{"role": "system", "content": "Be brief."},
+                                         {"role": "user", "content": "What day is today?"}]}
+    text = _tokens("Be brief.", "o200k_base") + _tokens("What day is today?", "o200k_base")
+    assert _prompt(body) == (text, False)

@@ -13,7 +13,7 @@ the API's own usage; tests/test_openai_chat_tokens.py checks the whole file and 
 miss); each cites the recorded requests that show it, and ``bench/accuracy.py`` measures them
 on every shared OpenAI file.
 
-Three prompt formats, told apart by model name (see :func:`_format_for`):
+Three main prompt formats, told apart by model name (see :func:`_format_for`):
 
 * ``chatml`` (gpt-4o, gpt-4o-mini, gpt-4.1*, gpt-4.5): 4 tokens per message
   (``<|im_start|>role<|im_sep|>...<|im_end|>``) and 3 of reply priming. Note the cookbook's 3
@@ -26,7 +26,9 @@ Three prompt formats, told apart by model name (see :func:`_format_for`):
   the tools block is a system message of its own at its text + 4, or joins the caller's
   system message as on chatml.
 
-Which row a model gets is data: :data:`_FORMAT_BY_PREFIX`, then the model's encoding.
+Search models (``*-search-preview``) bill the messages' text alone (row ``search``). Which
+row a model gets is data: :data:`_FORMAT_BY_MARKER`, :data:`_FORMAT_BY_PREFIX`, then the
+model's encoding. A ``name`` is rendered after the role as ":NAME" (harmony's header).
 A message's adjacent text parts are tokenized as one string, nothing between them; each part
 keeps a segment of its own, the second carrying the join's difference in ``fixed_tokens``.
 
@@ -45,8 +47,7 @@ and description are rendered too, and a renamed format is a change of value).
 
 Unverified choices (no recorded case; modelled, not flagged as estimates): an assistant message
 with both text and tool calls is rendered as a text message followed by the call message;
-``name`` costs one token plus its own in every format; harmony models keep a leading system
-message as an ordinary message.
+harmony models keep a leading system message as an ordinary message.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ class _Format:
     priming: int
     """Appended to start the reply."""
     header_extra: int
-    """On a message whose header names someone (a tool call's recipient, a tool result's
-    author, a ``name``), beyond the name's own tokens."""
+    """On a tool call's or tool result's message, beyond the recipient's or author's own
+    tokens (a ``name`` on other messages is its ":NAME" text alone)."""
     tools_overhead: int
     """Tools block in a system message of its own: frame and unexplained constants."""
     tools_header: str
@@ -175,10 +176,17 @@ _HARMONY_O_SERIES: Final = replace(_HARMONY, assistant_extra=0)
 _FORMAT_BY_PREFIX: Final = (("gpt-5", _HARMONY), ("o1", _HARMONY_O_SERIES),
                             ("o3", _HARMONY_O_SERIES), ("o4", _HARMONY_O_SERIES))
 """Model-name prefixes with a framing of their own; other models go by their encoding."""
-# Models whose counts follow rules not modelled here: search models rewrite the prompt (the
-# two records bill 6 tokens plus the last user message, dropping the system message) and
-# o1-mini bills 8 unexplained tokens on a two-message request. Their counts are estimates.
-_UNMODELLED: Final = ("search", "o1-mini", "o1-preview")
+# Search models (gpt-4o-search-preview, gpt-4o-mini-search-preview) bill the messages' text
+# alone: no framing, no priming. 4 of 4 records: activeagent `test_agent_web_search#0` (9 =
+# the user text), ruby_llm `chat_citations_with_openai_gpt-4o-mini-search-preview_..#0` (13),
+# pydantic-ai `test_openai_web_search_tool#0` (11 = system 6 + user 5) and
+# `test_openai_web_search_tool_with_user_location#0` (12 = 6 + 6).
+_SEARCH: Final = replace(_CHATML, name="search", frame=0, priming=0)
+_FORMAT_BY_MARKER: Final = (("search-preview", _SEARCH),)
+"""Words in a model name that choose its framing before the prefixes do."""
+# Models whose counts follow rules not modelled here: o1-mini bills 8 unexplained tokens on a
+# two-message request. Their counts are estimates.
+_UNMODELLED: Final = ("o1-mini", "o1-preview")
 
 _PARALLEL: Final = "multi_tool_use.parallel"
 """Recipient of an assistant message with several tool calls (OpenAI's parallel wrapper)."""
@@ -186,6 +194,13 @@ _TOOL_MEMO_SIZE: Final = 256
 _FILE_GUESS_TOKENS: Final = 512
 """Best-effort cost of a file part (PDF text plus page images; recorded: 219 and ~950)."""
 _AUDIO_TOKENS_PER_SECOND: Final = 10
+_AUDIO_PART_TEXT_TOKENS: Final = 4
+"""Text tokens an ``input_audio`` part adds beyond its audio tokens: the API's own split
+(``text_tokens`` in ``prompt_tokens_details``) is the message's text count + 4 on all four
+gpt-4o-audio-preview records, mp3 and wav (mirascope `encodes-audio-content#0`, pydantic-ai
+`test_chat_completions_with_audio_input#0`, `test_audio_as_binary_content_input#0`,
+`test_openai_audio_url_input#1`). Whether the 4 belong to the part or to the audio model
+cannot be told apart: every recorded audio-model request has one audio part."""
 _AUDIO_BYTES_PER_SECOND_GUESS: Final = 16_000
 """128 kbit/s, assumed for compressed audio whose duration is not read."""
 
@@ -280,6 +295,9 @@ def _turn(context: tuple[str, str, bool], messages: Sequence[Any], match: Match,
 
 
 def _format_for(model_name: str, facts: ModelFacts) -> _Format:
+    for marker, fmt in _FORMAT_BY_MARKER:
+        if marker in model_name:
+            return fmt
     for prefix, fmt in _FORMAT_BY_PREFIX:
         if model_name.startswith(prefix):
             return fmt
@@ -498,9 +516,13 @@ class _Builder:
             self._tool_result(message, path, role_name)
             return
         name = message.get("name")
-        header = name if isinstance(name, str) and name else ""
-        fixed = (self.fmt.frame + (self.fmt.header_extra if header else 0)
-                 + (self.fmt.assistant_extra if role_name == "assistant" else 0))
+        # A name follows the role as ":NAME", tokenized on its own (harmony's message header,
+        # `render` in openai/harmony src/encoding.rs; the cookbook's "+1 per name" is the
+        # colon). Exact on the five openinference autogen-agentchat gpt-4o records
+        # (`TestTeam.test_team_run#0..3`, `test_instrumenting_model_client#0`), where the name
+        # "user" costs one token (":user"), not the two of "+1 and the name".
+        header = f":{name}" if isinstance(name, str) and name else ""
+        fixed = self.fmt.frame + (self.fmt.assistant_extra if role_name == "assistant" else 0)
         known = role_name in ("system", "developer", "user", "assistant")
         self._frame(path, role_name, header, fixed, estimated=not known)
         self._content(content, path, role_name, suffix="\n\n" if merged else "")
@@ -646,7 +668,8 @@ class _Builder:
         if kind == "image_url":
             return self._image(part.get("image_url"), path, role)
         if kind == "input_audio":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_audio_guess(part),
+            return Segment(SegmentKind.OTHER, path, "",
+                           fixed_tokens=_AUDIO_PART_TEXT_TOKENS + _audio_guess(part),
                            role=role or None, key="input_audio", estimated=True)
         if kind == "file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
@@ -747,5 +770,10 @@ def _audio_guess(part: Mapping[str, Any]) -> int:
     except ValueError:
         head = b""
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE" and len(head) >= 32:
-        rate = int.from_bytes(head[28:32], "little") or rate  # the fmt chunk's byte rate
+        # The fmt chunk's byte rate gives the duration; whole tenths of a second, rounded
+        # down: 6,444 bytes at 32,000 B/s bill 2 (pydantic-ai gpt-4o-audio-preview
+        # `test_chat_completions_with_audio_input#0`), 222,798 bill 69
+        # (`test_openai_audio_url_input#1`).
+        rate = int.from_bytes(head[28:32], "little") or rate
+        return math.floor(size / rate * _AUDIO_TOKENS_PER_SECOND)
     return math.ceil(size / rate * _AUDIO_TOKENS_PER_SECOND)
