@@ -149,7 +149,8 @@ _TURNS = [{"role": "user", "content": "hello"}, {"role": "assistant", "content":
 _TURN_TEXT = 1 + 2 + 2  # "hello", "Hi.", "Bye." under o200k
 
 
-@pytest.mark.parametrize("model", ["gpt-5", "gpt-5-mini", "gpt-5.4"])
+@pytest.mark.parametrize("model", ["gpt-5", "gpt-5-mini", "gpt-5.4",
+                                   "ft:gpt-5-mini-2025-08-07:acme::abc123"])
 def test_gpt5_assistant_message_in_history_costs_two_more(model: str) -> None:
     assert _prompt({"model": model, "messages": _TURNS}) == (3 * 4 + 2 + _TURN_TEXT + 2, False)
 

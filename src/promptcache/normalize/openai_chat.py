@@ -7,7 +7,8 @@ text (message framing, image tokens), so that
 
     sum(segment.fixed_tokens + count(segment.text)) == usage.prompt_tokens
 
-with ``count`` the model's ``o200k_base`` tokenizer, each segment's text tokenized on its own.
+with ``count`` the model's tokenizer (``o200k_base``, or ``cl100k_base`` for gpt-4 and
+gpt-3.5), each segment's text tokenized on its own.
 The constants below were first set on shared/data/openai-cassettes.jsonl (230 requests with
 the API's own usage; tests/test_openai_chat_tokens.py checks the whole file and prints each
 miss); each cites the recorded requests that show it, and ``bench/accuracy.py`` measures them
@@ -30,7 +31,8 @@ Search models (``*-search-preview``) bill the messages' text alone (row ``search
 row a model gets is data: :data:`_FORMAT_BY_MARKER`, :data:`_FORMAT_BY_PREFIX`, then the
 model's encoding. A ``name`` is rendered after the role as ":NAME" (harmony's header).
 A message's adjacent text parts are tokenized as one string, nothing between them; each part
-keeps a segment of its own, the second carrying the join's difference in ``fixed_tokens``.
+keeps a segment of its own, the last text part carrying the joins' difference in
+``fixed_tokens``.
 
 Text boundaries: each tool's segment holds that tool's text alone, whatever its position; the
 few tokens the BPE merges across tool boundaries are corrections in ``fixed_tokens`` (see
@@ -155,14 +157,18 @@ _HARMONY: Final = _Format(
 # gpt-4, gpt-4-turbo and gpt-3.5-turbo. Frame: the cookbook's ("How to count tokens with
 # tiktoken") 3 per message plus the role's one token; with 3 the count was 1 short per message
 # on every openai-chat-more cl100k text record (AgentOps, dd-trace-js, dd-trace-py, ldp,
-# Adala, openinference dspy...); with 4, 243 of 249 are exact (the rest: legacy functions whose
-# descriptions render differently, and 3 dd-trace-py records billed below their own text).
+# Adala, openinference dspy...); with 4, 243 of 249 are exact (the rest: 3 dd-trace-py records
+# billed 20 for a prompt holding a function definition, and 3 openllmetry legacy `functions`
+# requests merged into a system message, 1 over: see the merged rule below).
 # Tools block alone: a system message at tokens(block) + 4, no -1 as on chatml (30 records
 # from dd-apm-test-agent, dd-trace-js, dd-trace-py, ruby-openai, openllmetry, langchaingo,
 # e.g. dd-apm-test-agent `openai_chat_completions_post_4749eff9#0`). Merged into the caller's
 # system message it costs tokens(system + "\n\n" + block) - 1, as on chatml (dd-apm-test-agent
-# `post_432a8e46#0`, openllmetry-js `should-set-attributes-in-span-for-agent-instrumentation#0`);
-# the Adala merged records with forced tool_choice and titled schemas still scatter.
+# `post_432a8e46#0`, openllmetry-js `should-set-attributes-in-span-for-agent-instrumentation#0`,
+# both `tools`, 2025). Three openllmetry legacy-`functions` records merged the same way
+# (`test_lcel/test_simple_lcel#0`, recorded 2024-02) cost it without the -1: `functions`
+# versus `tools` or a change since, the records cannot tell. The Adala merged records with
+# forced tool_choice and titled schemas still scatter.
 _CL100K: Final = _Format(
     name="cl100k", frame=4, priming=3, header_extra=1, tools_overhead=4,
     tools_header=TOOLS_HEADER, merges_system=True, image_extra=0,
@@ -295,11 +301,13 @@ def _turn(context: tuple[str, str, bool], messages: Sequence[Any], match: Match,
 
 
 def _format_for(model_name: str, facts: ModelFacts) -> _Format:
+    # A fine-tuned model ("ft:gpt-5-mini-2025-08-07:org::id") is framed as its base model.
+    base = model_name.removeprefix("ft:")
     for marker, fmt in _FORMAT_BY_MARKER:
-        if marker in model_name:
+        if marker in base:
             return fmt
     for prefix, fmt in _FORMAT_BY_PREFIX:
-        if model_name.startswith(prefix):
+        if base.startswith(prefix):
             return fmt
     return _CL100K if facts.encoding == "cl100k_base" else _CHATML
 
