@@ -235,7 +235,7 @@ def test_tools_merge_into_a_leading_system_message() -> None:
     assert system_text.text == "Be brief.\n\n"
     assert segments[0].fixed_tokens == -1
     name_frame = next(s for s in segments if s.path == "$.messages[1]")
-    assert (name_frame.text, name_frame.fixed_tokens) == ("ann", 5)
+    assert (name_frame.text, name_frame.fixed_tokens) == (":ann", 4)
     standalone = _segments({**body, "messages": body["messages"][1:]})
     assert standalone[0].fixed_tokens == 3
 
