@@ -121,7 +121,11 @@ _CHATML: Final = _Format(
 _HARMONY: Final = _Format(
     name="harmony", frame=4, priming=2,
     # Call/result pairs cost 16 + names + args + result (gpt-5*, 26 requests with calls):
-    # the channel and content-type markers of the harmony format, 4 per message.
+    # the channel and content-type markers of the harmony format, 4 per message. OpenAI's
+    # harmony format writes a call as <|start|>assistant<|channel|>commentary to=functions.X
+    # <|constrain|>json<|message|>ARGS<|call|>: 8 tokens beside the recipient and ARGS.
+    # Also exact on posit-dev/chatlas gpt-5.4 ``test_openai_tool_variations.yaml`` #1 (the
+    # request without history is as far off as this one) and #7 (parallel calls).
     header_extra=4,
     # With tools, these models bill a hidden preamble (no system message of the caller's is
     # needed): 84 tokens on every gpt-5, gpt-5-mini and gpt-5.4-mini request with tools (67),
