@@ -94,6 +94,14 @@ def test_non_ascii_call_arguments_are_marked_estimated() -> None:
         assert (call.text, call.estimated) == ('{"city":"Tromsø"}', True)
 
 
+def test_a_custom_tool_call_is_counted_as_sent_and_marked_estimated() -> None:
+    body = _conversation("gpt-4o", "{}")
+    body["messages"][1]["tool_calls"] = [
+        {"id": "c1", "type": "custom", "custom": {"name": "run_sql", "input": '{"q": 1}'}}]
+    call = _call_segment(body)
+    assert (call.key, call.text, call.estimated) == ("run_sql", '{"q": 1}', True)
+
+
 # --------------------------------------------------------------------------------------------
 # The assistant message around the call
 # --------------------------------------------------------------------------------------------

@@ -477,13 +477,12 @@ class _Builder:
         if has_text:
             self._frame(path, role, "", self.fmt.frame, estimated=False)
             self._content(content, path, role)
-        name, arguments = _call_parts(call)
+        name, parsed = _call_parts(call)
         self._name_call(call.get("id"), name)
-        parsed = _parsed_arguments(arguments)
         self._frame(path, role, _call_header(message, f"functions.{name}"),
                     self.fmt.frame + self.fmt.header_extra, estimated=False)
         self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls[0]", parsed.text,
-                                role=role, key=name, canonical=canonical_arguments(arguments),
+                                role=role, key=name, canonical=canonical_arguments(parsed.text),
                                 estimated=parsed.estimated))
 
     def _tool_result(self, message: Mapping[str, Any], path: str, role: str) -> None:
@@ -527,12 +526,11 @@ class _Builder:
         ids: set[str] = set()
         estimated = False
         for call in calls:
-            name, arguments = _call_parts(call)
+            name, parsed = _call_parts(call, empty="{}")
             call_id = call.get("id")
             if isinstance(call_id, str):
                 ids.add(call_id)
             self._name_call(call_id, name)
-            parsed = _parsed_arguments(arguments or "{}")
             # A parameter that is not JSON would be a string in the wrapper: no record shows it.
             estimated = estimated or parsed.estimated or not parsed.is_json
             uses.append({"recipient_name": f"functions.{name}", "parameters": parsed.value})
@@ -651,15 +649,20 @@ def _call_header(message: Mapping[str, Any], recipient: str) -> str:
     return _name(message) + f" to={recipient}"
 
 
-def _call_parts(call: Mapping[str, Any]) -> tuple[str, str]:
+def _call_parts(call: Mapping[str, Any], empty: str = "") -> tuple[str, _Arguments]:
+    """The called function's name and its arguments as rendered (``empty`` standing for
+    arguments that are missing or empty)."""
+    custom = call.get("custom")
+    if isinstance(custom, Mapping) and not isinstance(call.get("function"), Mapping):
+        # A custom tool's input is free text, rendered in no recorded request: as sent.
+        text = custom.get("input")
+        text = text if isinstance(text, str) else ""
+        return _name(custom), _Arguments(text, text, is_json=False, estimated=True)
     function = call.get("function")
-    if not isinstance(function, Mapping):
-        custom = call.get("custom")
-        function = custom if isinstance(custom, Mapping) else {}
-    name = function.get("name")
-    arguments = function.get("arguments", function.get("input"))
-    return (name if isinstance(name, str) else "",
-            arguments if isinstance(arguments, str) else "")
+    spec: Mapping[str, Any] = function if isinstance(function, Mapping) else {}
+    arguments = spec.get("arguments")
+    return _name(spec), _parsed_arguments(arguments if isinstance(arguments, str) and arguments
+                                          else empty)
 
 
 def _answers(message: object, ids: set[str]) -> bool:
