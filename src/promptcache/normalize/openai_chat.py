@@ -685,6 +685,7 @@ class _Arguments:
     """The text has non-ASCII characters, whose rendering no record shows (see below)."""
 
 
+@lru_cache(maxsize=_CANONICAL_MEMO_SIZE)  # agents re-send the same calls on every turn
 def _parsed_arguments(arguments: str) -> _Arguments:
     """A call's arguments as the API renders them: parsed and re-serialized compactly.
 
