@@ -3,8 +3,9 @@
 ## What it detects
 An assistant tool call that an earlier request of the stream sent in the conversation history,
 and that this request re-sends at the same place with the same arguments, but written
-differently: keys in another order, or other JSON formatting (non-ASCII characters escaped
-on one side only), with or without spacing changes besides. The earlier request must share
+differently: keys in another order, or (in the Responses API, which renders arguments as
+sent) other JSON formatting (non-ASCII characters escaped on one side only), with or without
+spacing changes besides. The earlier request must share
 everything before the call with this one, so the two are demonstrably the same conversation.
 The first request that sent the call (of those long enough to be cached) sets the form
 compared against, so every later request that re-sends it otherwise is reported.
@@ -30,6 +31,8 @@ back unchanged on every later turn; never parse and re-serialize it.
 - A call whose arguments changed in value (a history edit, not a formatting difference).
 - Arguments that differ only in whitespace (`{"a":1}` and `{"a": 1}`): whitespace-drift
   reports those, whatever the kind of text.
+- Chat Completions calls that differ only in spacing or escapes: that API parses a call's
+  arguments and renders them compactly, so both forms are the same prompt.
 - The newest turn's calls, before they were ever re-sent.
 - Requests that do not share everything before the call (another conversation that happens
   to make the same call at the same place).

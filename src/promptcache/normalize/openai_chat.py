@@ -47,9 +47,13 @@ in ``tools``, a call's parsed ``arguments`` (the raw string when it is not JSON;
 calls, the wrapper), and the whole ``response_format`` object (not the schema alone: its name
 and description are rendered too, and a renamed format is a change of value).
 
-Unverified choices (no recorded case; modelled, not flagged as estimates): an assistant message
-with both text and tool calls is rendered as a text message followed by the call message;
-harmony models keep a leading system message as an ordinary message.
+Tool calls are rendered from their parsed arguments, re-serialized compactly (see
+:func:`_parsed_arguments`): two histories that differ only in the spacing of a call's
+arguments are the same prompt. An assistant message with both text and tool calls is a text
+message followed by the call message (one recorded case).
+
+Unverified choices (no recorded case; modelled, not flagged as estimates): harmony models keep
+a leading system message as an ordinary message.
 """
 
 from __future__ import annotations
@@ -134,7 +138,11 @@ _CHATML: Final = _Format(
 _HARMONY: Final = _Format(
     name="harmony", frame=4, priming=2,
     # Call/result pairs cost 16 + names + args + result (gpt-5*, 26 requests with calls):
-    # the channel and content-type markers of the harmony format, 4 per message.
+    # the channel and content-type markers of the harmony format, 4 per message. OpenAI's
+    # harmony format writes a call as <|start|>assistant<|channel|>commentary to=functions.X
+    # <|constrain|>json<|message|>ARGS<|call|>: 8 tokens beside the recipient and ARGS.
+    # Also exact on posit-dev/chatlas gpt-5.4 ``test_openai_tool_variations.yaml`` #1 (the
+    # request without history is as far off as this one) and #7 (parallel calls).
     header_extra=4,
     # With tools, these models bill a hidden preamble (no system message of the caller's is
     # needed): 84 tokens on every gpt-5, gpt-5-mini and gpt-5.4-mini request with tools (67),
@@ -539,15 +547,19 @@ class _Builder:
         role = "assistant"
         content = message.get("content")
         has_text = _has_content(content)
-        if has_text:  # unverified: a text message, then the call message (module doc)
+        # A text message, then the call message: DataDog/dd-trace-py
+        # ``test_multiple_agent_handoffs_with_chat_completions.yaml`` #2 is exact so (the only
+        # recorded case, on 4o).
+        if has_text:
             self._frame(path, role, "", self.fmt.frame, estimated=False)
             self._content(content, path, role)
-        name, arguments = _call_parts(call)
+        name, parsed = _call_parts(call)
         self._name_call(call.get("id"), name)
-        self._frame(path, role, f" to=functions.{name}", self.fmt.frame + self.fmt.header_extra,
-                    estimated=False)
-        self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls[0]", arguments,
-                                role=role, key=name, canonical=canonical_arguments(arguments)))
+        self._frame(path, role, _call_header(message, f"functions.{name}"),
+                    self.fmt.frame + self.fmt.header_extra, estimated=False)
+        self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls[0]", parsed.text,
+                                role=role, key=name, canonical=canonical_arguments(parsed.text),
+                                estimated=parsed.estimated))
 
     def _tool_result(self, message: Mapping[str, Any], path: str, role: str) -> None:
         call_id = message.get("tool_call_id")
@@ -567,37 +579,40 @@ class _Builder:
 
         The API renders them as one call of OpenAI's parallel wrapper, arguments parsed and
         re-serialized compactly ({"tool_uses":[{"recipient_name":"functions.X",
-        "parameters":{...}}]}), and answers the consecutive results as one message from the
-        wrapper whose content is the JSON list of the outputs (json.dumps defaults, which
-        escape non-ASCII: a known billing quirk of several tool calls). Evidence: the three
-        distinct parallel pairs in the records (26 requests) cost exactly this, and parallel
-        calls come back from the API with arguments re-serialized ('{"path": ".env"}').
+        "parameters":{...}}]}, keys in that order), and answers the consecutive results as
+        one message from the wrapper (not named after the functions) whose content is the
+        JSON list of the outputs (see :func:`_parallel_output`; json.dumps defaults, which
+        escape non-ASCII). Evidence, exact on records of nine projects: pydantic-ai
+        ``test_dbos/test_complex_agent_run_in_workflow.yaml`` #1 and 25 more,
+        opentelemetry-python-contrib ``test_chat_completion_tool_calls_with_content.yaml`` #1,
+        elastic-otel ``test_chat_tools_with_followup_and_capture_message_content.yaml`` #1,
+        opentelemetry-js-contrib ``openai-chat-completions-records-tool-calls.json`` #1,
+        openinference agno ``agent_with_mixed_tools.yaml`` #1, Mirascope
+        ``calls-tool-and-resumes-with-results.har`` #1, ellmer ``openai-tool.yml`` #1, #2,
+        charmbracelet/fantasy ``openai-gpt-4o-mini/multi_tool.yaml`` #1, and chatlas gpt-5.4
+        ``test_openai_tool_variations.yaml`` #7 (harmony: the same text, with its markers).
         Returns the index of the first message after the results.
         """
         message = messages[index]
         path = f"{self.base}.messages[{index}]"
-        if _has_content(message.get("content")):  # unverified, as for a single call
+        if _has_content(message.get("content")):  # as for a single call
             self._frame(path, "assistant", "", self.fmt.frame, estimated=False)
             self._content(message.get("content"), path, "assistant")
         uses: list[dict[str, Any]] = []
         ids: set[str] = set()
         estimated = False
         for call in calls:
-            name, arguments = _call_parts(call)
+            name, parsed = _call_parts(call, empty="{}")
             call_id = call.get("id")
             if isinstance(call_id, str):
                 ids.add(call_id)
             self._name_call(call_id, name)
-            try:
-                parameters = json.loads(arguments) if arguments else {}
-            except (ValueError, RecursionError):  # not JSON: kept as a string, estimated
-                parameters, estimated = arguments, True
-            uses.append({"recipient_name": f"functions.{name}", "parameters": parameters})
-        # Compact, as the model writes it; ASCII-escaped like the results (an assumption: the
-        # recorded arguments are ASCII).
-        wrapper = json.dumps({"tool_uses": uses}, separators=(",", ":"))
-        self._frame(path, "assistant", f" to={_PARALLEL}", self.fmt.frame + self.fmt.header_extra,
-                    estimated=estimated)
+            # A parameter that is not JSON would be a string in the wrapper: no record shows it.
+            estimated = estimated or parsed.estimated or not parsed.is_json
+            uses.append({"recipient_name": f"functions.{name}", "parameters": parsed.value})
+        wrapper = _compact_json({"tool_uses": uses})
+        self._frame(path, "assistant", _call_header(message, _PARALLEL),
+                    self.fmt.frame + self.fmt.header_extra, estimated=estimated)
         # The wrapper is already re-serialized from the parsed arguments; its canonical form
         # is that of the parsed wrapper (memoized on the text, which repeats every turn).
         self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.tool_calls", wrapper,
@@ -617,7 +632,7 @@ class _Builder:
         for index in range(start, end):
             text, exact = _plain_text(messages[index].get("content"))
             # Cut the JSON list after each ", ": the pre-tokenizer splits before ' "' always.
-            piece = ("[" if index == start else " ") + json.dumps(text)
+            piece = ("[" if index == start else " ") + json.dumps(_parallel_output(text))
             piece += "]" if index == end - 1 else ","
             self.out.append(Segment(SegmentKind.TEXT, f"{self.base}.messages[{index}].content",
                                     piece, role="tool", estimated=not exact))
@@ -722,20 +737,104 @@ def _tool_calls(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return []
 
 
-def _call_parts(call: Mapping[str, Any]) -> tuple[str, str]:
+def _call_header(message: Mapping[str, Any], recipient: str) -> str:
+    """The header text of a call message: the caller's ``name`` if any, then the recipient.
+
+    The name costs its own tokens and nothing more (the header's extra token is paid once):
+    DataDog/dd-trace-py ``openai_chat_completions_post_1d538f35.yaml`` #0 and ``_dedf669d``
+    #0 (a named assistant's call: 7 tokens over the unnamed call, the name's 7).
+    """
+    return _name(message) + f" to={recipient}"
+
+
+def _call_parts(call: Mapping[str, Any], empty: str = "") -> tuple[str, _Arguments]:
+    """The called function's name and its arguments as rendered (``empty`` standing for
+    arguments that are missing or empty)."""
+    custom = call.get("custom")
+    if isinstance(custom, Mapping) and not isinstance(call.get("function"), Mapping):
+        # A custom tool's input is free text, rendered in no recorded request: as sent.
+        text = custom.get("input")
+        text = text if isinstance(text, str) else ""
+        return _name(custom), _Arguments(text, text, is_json=False, estimated=True)
     function = call.get("function")
-    if not isinstance(function, Mapping):
-        custom = call.get("custom")
-        function = custom if isinstance(custom, Mapping) else {}
-    name = function.get("name")
-    arguments = function.get("arguments", function.get("input"))
-    return (name if isinstance(name, str) else "",
-            arguments if isinstance(arguments, str) else "")
+    spec: Mapping[str, Any] = function if isinstance(function, Mapping) else {}
+    arguments = spec.get("arguments")
+    return _name(spec), _parsed_arguments(arguments if isinstance(arguments, str) and arguments
+                                          else empty)
 
 
 def _answers(message: object, ids: set[str]) -> bool:
     return (isinstance(message, Mapping) and message.get("role") == "tool"
             and message.get("tool_call_id") in ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _Arguments:
+    """A call's ``arguments`` string as the API renders it."""
+
+    value: object
+    """The parsed JSON, or the string itself when it is not JSON."""
+    text: str
+    """What the model reads: the value re-serialized by :func:`_compact_json`, or the string
+    as sent when it is not JSON."""
+    is_json: bool
+    """The string parsed as JSON."""
+    estimated: bool
+    """The text has non-ASCII characters, whose rendering no record shows (see below)."""
+
+
+@lru_cache(maxsize=_CANONICAL_MEMO_SIZE)  # agents re-send the same calls on every turn
+def _parsed_arguments(arguments: str) -> _Arguments:
+    """A call's arguments as the API renders them: parsed and re-serialized compactly.
+
+    Evidence that single calls are re-serialized compactly, not rendered as sent (the sent
+    string has spaces or newlines; compact is exact, as sent is 1 to 22 tokens off):
+    simonw/llm ``test_tool_use_basic.yaml`` #1 and ``test_tool_use_chain_of_two_calls.yaml``
+    #1, #2; traceloop/openllmetry ``test_chat_tool_calls.yaml`` #0 and
+    ``test_chat_pydantic_based_tool_calls*.yaml`` (2024-07 and 2026-03) and the langchain
+    ``test_tool_calls_with_history.yaml`` #0; DataDog/dd-trace-py
+    ``chat_completion_tool_call_follow_up.yaml`` #0 (pretty-printed arguments: 22 tokens);
+    Arize openinference haystack ``test_agent_run_component_spans[False].yaml`` #1;
+    Future-House/ldp ``TestReActAgent.test_multi_step[False].yaml`` #2..#5,
+    ``TestHTTPAgentClient.test_lifecycle.yaml`` #3, ``test_fallbacks_working[True].yaml`` #3
+    (compact leaves the residual of the same cassette's requests without history). The
+    parallel wrapper's parameters are compact too (module doc). Arguments that are not JSON
+    are rendered as sent (tmc/langchaingo ``TestOpenAIFunctionsAgentWithHTTPRR.httprr`` #1,
+    "15 * 4": the residual of #0). Not explained: Mirascope
+    ``test_resume_with_override_thinking_and_tools`` #1, #5 and dd-trace-py
+    ``openai_chat_completions_post_1d538f35`` / ``_dedf669d`` are 2 to 4 tokens under either way.
+    """
+    try:
+        value = json.loads(arguments)
+    except (ValueError, RecursionError):
+        return _Arguments(arguments, arguments, is_json=False, estimated=False)
+    text = _compact_json(value)
+    # No recorded call has non-ASCII arguments: whether the API escapes them ("\u00e9") or
+    # keeps them is not known, so such a count is an estimate.
+    return _Arguments(value, text, is_json=True, estimated=not text.isascii())
+
+
+def _compact_json(value: object) -> str:
+    """JSON without spaces, keys in their given order, non-ASCII kept (as serde_json writes
+    it; only the compactness is established, see :func:`_parsed_arguments`)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _parallel_output(text: str) -> object:
+    """One output as the parallel wrapper lists it: an output that is JSON is parsed (and so
+    re-serialized with json.dumps defaults: ", ", ": ", one line), any other is a string.
+
+    Evidence, from three projects, where the string form was 2 to 1016 tokens off: Arize
+    openinference ``agno/fixtures/team_coordinate_run.yaml`` #2, #5 (pretty-printed JSON
+    outputs: 6244, 5382 tokens) and #7, ``openai/cassettes/test_tool_calls/test_tool_calls.yaml``
+    #0 (207), activeagent ``common_format/tools_test/test_agent_common_format_multiple_tools.yml``
+    #1 (compact JSON re-spaced: 207). A single call's result is not re-serialized
+    (activeagent ``test_agent_common_format_tool_choice_specific.yml`` #1 is exact verbatim).
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
 
 
 def _has_content(content: object) -> bool:
