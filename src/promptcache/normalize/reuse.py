@@ -54,9 +54,9 @@ class Boundary:
 class Turn:
     """What the last request of a conversation left for the next."""
 
-    context: tuple[str, str, bool]
-    """(base path, model, whether the first message absorbed the tools): rendering depends
-    on them, so a turn is reused only under the same."""
+    context: tuple[str, str, bool, str]
+    """(base path, model, whether the first message absorbed the tools, the header assistant
+    messages carry): rendering depends on them, so a turn is reused only under the same."""
     messages: Sequence[Any]
     """The parsed messages, all valid."""
     plain: tuple[bool, ...]
@@ -81,7 +81,7 @@ class Match:
     equal: int
     """Leading messages equal (and plain) in both: already valid."""
 
-    def resume_point(self, context: tuple[str, str, bool]) -> tuple[Turn, Boundary] | None:
+    def resume_point(self, context: tuple[str, str, bool, str]) -> tuple[Turn, Boundary] | None:
         """The previous turn and the furthest boundary of it rendering can resume from; None
         to start afresh."""
         turn = self.turn
