@@ -11,9 +11,27 @@ schema is put before the system message), after the tools block when there is on
 the schema therefore changes the prompt from that point on, system message included.
 
 The constants are measured on the shared recordings (shared/data, ``meta.source`` cited per
-row; several projects each). What they leave unexplained is listed in :data:`UNEXPLAINED`.
-``json_object`` adds nothing in either API (chat: 18 gpt-4o/4o-mini records of pydantic-ai,
-dd-trace-py, openllmetry...; Responses: 18; exact without any addition), so it has no row.
+row; several projects each). Recorded requests they leave unexplained (kept out, not
+fitted):
+
+* Responses gpt-4o, minLength/format/minimum in a strict schema (activeagent
+  docs/actions/structured_output/generated_schema#0): the API bills 12 fewer than the section
+  with those keywords printed, 1 more than without them.
+* Responses gpt-4o-mini, strict unset, March 2025 (llm-openai-plugin
+  test_async_model_schema#0): 18 more than the rule; the oldest recording of the set.
+* Responses gpt-5.4, schema after tools, first turns (chatlas
+  test_parallel_chat_structured_tool_ordering#0..#2, test_parallel_chat_structured_with_tools
+  #0/#1): 1 fewer than counted, while the later turns of the same tests (same tools and
+  schema) are exact: not the schema's placement.
+* Chat Completions gpt-5.4 with earlier structured answers in the history (chatlas
+  test_data_extraction#1, #2): 6 more per assistant answer; the gpt-4o header (2 + the name)
+  does not fit, and one project is too little to fit another.
+* Mirascope test_structured_output_with_tools (gpt-4o, both APIs, json_schema and json_object
+  alike): 4 more, with the same tool in every record; Mirascope's other tools with property
+  titles miss by 2 to 4 too: the tool's rendering, not the schema's.
+``json_object`` adds nothing in either API, so it has no row: exact without any addition on
+20 gpt-4o-family chat records (ldp, Mirascope, activeagent, elastic-otel, pydantic-ai) and 23
+Responses records (Mirascope, activeagent, pydantic-ai; ruby_llm and activeagent gpt-5-nano).
 """
 
 from __future__ import annotations
@@ -26,16 +44,16 @@ __all__ = [
     "ALONE",
     "FORMAT_HEADER_KEY",
     "IN_SYSTEM",
-    "UNEXPLAINED",
     "SchemaPlacement",
     "schema_placement",
 ]
 
 Case = Literal["alone", "in_system", "after_tools"]
 ALONE: Final[Case] = "alone"
-"""No tools and no system message the section joins: the section opens the prompt."""
+"""No tools and no leading system/developer message: the section opens the prompt."""
 IN_SYSTEM: Final[Case] = "in_system"
-"""No tools; appended to the caller's leading system/developer message."""
+"""No tools; the caller sent a leading system/developer message (which the section joins
+where :attr:`SchemaPlacement.joins_system` says so)."""
 AFTER_TOOLS: Final[Case] = "after_tools"
 """In the tools block's message, after the block and a blank line."""
 FORMAT_HEADER_KEY: Final = "response_format"
@@ -97,12 +115,15 @@ _PLACEMENTS: Final[dict[tuple[str, str], SchemaPlacement]] = {
     # Responses bills the section alone at its text plus 1 on gpt-4o models, plus 0 on
     # reasoning models, with or without instructions; after tools, at "\n\n" + its text.
     # gpt-4o family: with or without instructions or a system input item, strict true, false
-    # or unset, no name header: 40 records, 18 distinct formats, 8 projects (dd-trace-js
-    # openai_responses_post_* in all three strictness settings, dd-trace-py responses parse,
-    # Mirascope openai_gpt_4o_responses test_structured_output, activeagent
-    # structured_output, fantasy openai-gpt-4o-mini simple_object, langsmith-sdk, openllmetry,
-    # openllmetry-js). After tools: pydantic-ai test_openai_responses/test_native_output#0 and
-    # test_native_output_multiple#0.
+    # or unset, no name header, not even on earlier answers: 40 records, 18 distinct formats,
+    # 8 projects (dd-trace-js openai_responses_post_233e177b and its strict/unset siblings,
+    # dd-trace-py v1/response_parse#0, Mirascope test_structured_output/openai_gpt_4o_responses
+    # and test_structured_output_resume/strict/openai_gpt_4o_responses#1 (an answer in the
+    # history), activeagent docs/actions/structured_output/inline_schema#0, fantasy
+    # TestOpenAIResponsesObjectGeneration complex_object#0, langsmith-sdk
+    # test_openai_test_responses_async_api#4, openllmetry test_responses_parse#0,
+    # openllmetry-js generateObject). After tools: pydantic-ai
+    # test_openai_responses/test_native_output#0 and test_native_output_multiple#0.
     ("responses", "chatml"): SchemaPlacement(alone=1, joins_system=False, after_tools=0,
                                              reply_names_format=None,
                                              unverified=frozenset()),
@@ -117,25 +138,6 @@ _PLACEMENTS: Final[dict[tuple[str, str], SchemaPlacement]] = {
     ("responses", "cl100k"): SchemaPlacement(alone=1, joins_system=False, after_tools=0,
                                              reply_names_format=None, unverified=_ALL),
 }
-
-UNEXPLAINED: Final = (
-    "Responses gpt-4o with minLength/format/minimum in a strict schema (activeagent "
-    "docs/actions/structured_output/generated_schema#0): the API bills 12 fewer than the "
-    "section with the keywords printed, 1 more than without them",
-    "Responses gpt-4o-mini, strict unset, March 2025 (llm-openai-plugin "
-    "test_async_model_schema#0): 18 more than the rule; the oldest recording of the set",
-    "Chat Completions gpt-5.4 with earlier structured answers in the history (chatlas "
-    "test_data_extraction#1 and #2): 6 more per assistant message; the gpt-4o header rule "
-    "(2 + the name) does not fit, one project only",
-    "Responses gpt-5.4, schema after tools, first turn (chatlas "
-    "test_parallel_chat_structured_tool_ordering#0..#2, test_parallel_chat_structured_with_"
-    "tools#0/#1): 1 fewer than counted, while the later turns of the same tests, same tools "
-    "and schema, are exact: not the schema's placement",
-    "Mirascope test_structured_output_with_tools (gpt-4o, both APIs, json_schema and "
-    "json_object alike): 4 more, with the same tool in every record: the tool's rendering, "
-    "not the schema's",
-)
-"""Recorded schema requests the table does not explain (kept out of it, not fitted)."""
 
 
 def schema_placement(api: str, prompt_format: str) -> SchemaPlacement:
