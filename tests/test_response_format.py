@@ -197,12 +197,15 @@ def test_json_object_adds_nothing() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_reasoning_schema_alone_is_a_developer_message_without_a_name_header() -> None:
+def test_reasoning_schema_costs_its_text_and_4_on_every_assistant_turn_without_a_name() -> None:
+    answer = {"role": "assistant", "content": '{"colour":"red"}'}
     body = {"model": "gpt-5", "messages": [USER], "response_format": _chat_format()}
     assert _schema_cost(_chat, body, "response_format") == 4 + _tokens(SECTION)
     segments = _chat(body)
     assert not any(segment.estimated for segment in segments)
-    assert (segments[-1].text, segments[-1].fixed_tokens) == ("", 2)
+    assert (segments[-1].text, segments[-1].fixed_tokens) == ("", 2 + 4)
+    history = {**body, "messages": [USER, answer, USER, answer, USER]}
+    assert _schema_cost(_chat, history, "response_format") == 3 * 4 + _tokens(SECTION)
 
 
 def test_reasoning_schema_with_a_system_message_or_tools_is_estimated() -> None:

@@ -62,6 +62,7 @@ from promptcache.normalize.reuse import (
     Boundary,
     Match,
     Turn,
+    TurnContext,
     TurnMemory,
     serialized_tools,
     weigh,
@@ -213,9 +214,10 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
                                 after_tools=bool(tools), merged=merged,
                                 system=_mergeable(message_list))
     first_message = builder.message_start = len(builder.out)
-    builder.reply_header = _reply_header(builder.fmt, response_format, bool(tools))
+    builder.reply_header = _reply_header(builder.fmt, response_format,
+                                         schema_text is not None and not tools)
     context = (base_path, model if isinstance(model, str) else "", merged,
-               builder.reply_header[0])
+               builder.reply_header)
     previous = match.resume_point(context) if match is not None else None
     if previous is None:
         builder.messages(message_list, merged)
@@ -232,27 +234,27 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     if turns is not None and match is not None:
         turns.remember(match, _turn(context, message_list, match,
                                     tuple(builder.out[first_message:]), builder))
-    header, header_tokens = builder.reply_header
+    header, header_tokens = builder.reply_header or ("", 0)
     builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, header,
                                fixed_tokens=builder.fmt.priming + header_tokens,
                                estimated=any(tag in model_name for tag in _UNMODELLED)))
     return tuple(builder.out)
 
 
-def _reply_header(fmt: _Format, response_format: object, has_tools: bool) -> tuple[str, int]:
-    """Text and tokens beyond it that an assistant turn's header carries besides its frame:
-    the name of a json_schema response format where the family bills one (see
-    ``schema_placement``), on the reply priming and on the assistant messages of the history
-    alike (Mirascope test_structured_output_resume/openai_gpt_4o_completions#1: the earlier
-    structured answer "int" costs 2 + 1 more than a plain assistant message)."""
-    extra = schema_placement("chat", fmt.name).reply_names_format
-    name = response_format_name(response_format)
-    if extra is None or has_tools or name is None:
-        return "", 0
-    return name, extra
+def _reply_header(fmt: _Format, response_format: object,
+                  applies: bool) -> tuple[str, int] | None:
+    """Text and tokens beyond it that every assistant turn's header carries besides its frame
+    when a json_schema format is set (``applies``: set, and no tools), where the family bills
+    one (see ``schema_placement``): on the reply priming and on the assistant messages of the
+    history alike. None when nothing is carried."""
+    placement = schema_placement("chat", fmt.name)
+    if not applies or placement.reply_header is None:
+        return None
+    name = response_format_name(response_format) if placement.reply_names_format else None
+    return name or "", placement.reply_header
 
 
-def _turn(context: tuple[str, str, bool, str], messages: Sequence[Any], match: Match,
+def _turn(context: TurnContext, messages: Sequence[Any], match: Match,
           segments: tuple[Segment, ...], builder: _Builder) -> Turn:
     """This request as the latest turn of its conversation: what the next turn may reuse."""
     plain: list[bool] = []
@@ -388,7 +390,7 @@ class _Builder:
         """Index in ``out`` of the first message segment."""
         self.message_index = 0
         """The message being rendered."""
-        self.reply_header: tuple[str, int] = ("", 0)
+        self.reply_header: tuple[str, int] | None = None
         """What every assistant turn's header carries (see ``_reply_header``)."""
 
     # -- tools and schema ---------------------------------------------------------------------
@@ -488,7 +490,7 @@ class _Builder:
         name = message.get("name")
         header = name if isinstance(name, str) and name else ""
         fixed = self.fmt.frame + (self.fmt.header_extra if header else 0)
-        if role_name == "assistant" and not header and self.reply_header[0]:
+        if role_name == "assistant" and not header and self.reply_header is not None:
             header, extra = self.reply_header
             self.out.append(Segment(SegmentKind.MESSAGE_FRAME, path, header,
                                     fixed_tokens=fixed + extra, role=role_name,

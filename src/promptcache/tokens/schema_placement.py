@@ -24,8 +24,9 @@ fitted):
   #0/#1): 1 fewer than counted, while the later turns of the same tests (same tools and
   schema) are exact: not the schema's placement.
 * Chat Completions gpt-5.4 with earlier structured answers in the history (chatlas
-  test_data_extraction#1, #2): 6 more per assistant answer; the gpt-4o header (2 + the name)
-  does not fit, and one project is too little to fit another.
+  test_data_extraction#1, #2): 2 more per answer than counted, the 2 every harmony
+  assistant message costs (shared/openai-rendering-facts.md F2), which the chat message
+  framing does not bill yet; the schema's own 4 per answer are in the table.
 * Mirascope test_structured_output_with_tools (gpt-4o, both APIs, json_schema and json_object
   alike): 4 more, with the same tool in every record; Mirascope's other tools with property
   titles miss by 2 to 4 too: the tool's rendering, not the schema's.
@@ -58,8 +59,8 @@ AFTER_TOOLS: Final[Case] = "after_tools"
 """In the tools block's message, after the block and a blank line."""
 FORMAT_HEADER_KEY: Final = "response_format"
 """``key`` of an assistant message frame whose text is the response format's name (see
-:attr:`SchemaPlacement.reply_names_format`): the name follows the setting, not the answer,
-so a comparison of contents looks past it."""
+:attr:`SchemaPlacement.reply_header`): the header follows the setting, not the answer, so
+a comparison of contents looks past it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,11 @@ class SchemaPlacement:
     alone whether or not the caller sent a system message."""
     after_tools: int
     """Beyond "\\n\\n" + the section's text when it follows the tools block."""
-    reply_names_format: int | None
-    """Without tools, the reply header names the format: this many tokens plus the name's
-    own (the name tokenized alone). None when the family bills no such header."""
+    reply_header: int | None
+    """Without tools, every assistant turn's header (the reply's, and each earlier answer's in
+    the history) carries this many tokens more while the format is set. None: nothing."""
+    reply_names_format: bool
+    """The header also holds the format's name (tokenized alone)."""
     unverified: frozenset[Case]
     """Cases no recorded request checks: their counts are marked estimated."""
 
@@ -99,19 +102,24 @@ _PLACEMENTS: Final[dict[tuple[str, str], SchemaPlacement]] = {
     # alone plus 2 does, as a reply header addressed to the format would. With tools the
     # reply may be a tool call and no such header is billed (the pydantic-ai records).
     ("chat", "chatml"): SchemaPlacement(alone=4, joins_system=True, after_tools=0,
-                                        reply_names_format=2, unverified=frozenset()),
-    # Reasoning models, Chat Completions: a developer message of its own (frame 4), never
-    # merged, no name header: fantasy TestOpenAIObjectGeneration/openai-gpt-5/simple_object#0
-    # and complex_object#0 (and their streaming twins), chatlas test_data_extraction#0
-    # (gpt-5.4). No recorded request has a schema with tools or a system message on these
-    # models (the chat tools block is a developer message of its own: assumed joined as on
-    # gpt-4o, hence unverified).
-    ("chat", "harmony"): SchemaPlacement(alone=4, joins_system=False, after_tools=0,
-                                         reply_names_format=None,
+                                        reply_header=2, reply_names_format=True,
+                                        unverified=frozenset()),
+    # Reasoning models, Chat Completions: the section costs its text plus 4, no name:
+    # fantasy TestOpenAIObjectGeneration/openai-gpt-5/simple_object#0 and complex_object#0
+    # (and their streaming twins), chatlas test_data_extraction#0 (gpt-5.4). The 4 are a
+    # header on every assistant turn, not a message frame of the section's own: the earlier
+    # structured answers of chatlas test_data_extraction#1 (one) and #2 (two) cost 4 more
+    # each, beyond the 2 every harmony assistant message costs (as the structured reply of
+    # harmony's format differs from a plain one by its constrained content type). The
+    # section then costs its text alone, as in the Responses API. No recorded request has a
+    # schema with tools or a system message on these models: unverified.
+    ("chat", "harmony"): SchemaPlacement(alone=0, joins_system=False, after_tools=0,
+                                         reply_header=4, reply_names_format=False,
                                          unverified=frozenset({IN_SYSTEM, AFTER_TOOLS})),
     # gpt-4 / gpt-3.5-turbo: no recorded json_schema request; assumed as gpt-4o.
     ("chat", "cl100k"): SchemaPlacement(alone=4, joins_system=True, after_tools=0,
-                                        reply_names_format=2, unverified=_ALL),
+                                        reply_header=2, reply_names_format=True,
+                                        unverified=_ALL),
     # Responses bills the section alone at its text plus 1 on gpt-4o models, plus 0 on
     # reasoning models, with or without instructions; after tools, at "\n\n" + its text.
     # gpt-4o family: with or without instructions or a system input item, strict true, false
@@ -125,7 +133,7 @@ _PLACEMENTS: Final[dict[tuple[str, str], SchemaPlacement]] = {
     # openllmetry-js generateObject). After tools: pydantic-ai
     # test_openai_responses/test_native_output#0 and test_native_output_multiple#0.
     ("responses", "chatml"): SchemaPlacement(alone=1, joins_system=False, after_tools=0,
-                                             reply_names_format=None,
+                                             reply_header=None, reply_names_format=False,
                                              unverified=frozenset()),
     # Reasoning models: 52 records, 21 distinct formats, 6 projects (ellmer and chatlas
     # structured_data on gpt-5.4/5.4-nano/5.6, ruby_llm and activeagent gpt-5-nano, fantasy
@@ -133,10 +141,11 @@ _PLACEMENTS: Final[dict[tuple[str, str], SchemaPlacement]] = {
     # tools: chatlas test_parallel_chat_structured_tool_ordering#3..#5 and
     # test_parallel_chat_structured_with_tools#2/#3 (gpt-5.4, turns with tool calls).
     ("responses", "harmony"): SchemaPlacement(alone=0, joins_system=False, after_tools=0,
-                                              reply_names_format=None,
+                                              reply_header=None, reply_names_format=False,
                                               unverified=frozenset()),
     ("responses", "cl100k"): SchemaPlacement(alone=1, joins_system=False, after_tools=0,
-                                             reply_names_format=None, unverified=_ALL),
+                                             reply_header=None, reply_names_format=False,
+                                             unverified=_ALL),
 }
 
 
@@ -147,5 +156,5 @@ def schema_placement(api: str, prompt_format: str) -> SchemaPlacement:
     if row is not None:
         return row
     base = _PLACEMENTS[(api, "chatml")]
-    return SchemaPlacement(base.alone, base.joins_system, base.after_tools,
+    return SchemaPlacement(base.alone, base.joins_system, base.after_tools, base.reply_header,
                            base.reply_names_format, _ALL)
