@@ -19,6 +19,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.rule_api import Context
 from promptcache.model import Request, Segment, SegmentKind
 from promptcache.snippets import excerpt
+from promptcache.tokens.schema_placement import FORMAT_HEADER_KEY
 
 _LABEL_CHARS = 40
 
@@ -65,7 +66,14 @@ def loosely_equal(old: Segment, new: Segment) -> bool:
         return old.text.removesuffix("\n\n") == new.text.removesuffix("\n\n")
     if kind is SegmentKind.RESPONSE_FORMAT:
         return old.text.removeprefix("\n\n") == new.text.removeprefix("\n\n")
+    if kind is SegmentKind.MESSAGE_FRAME:
+        # An earlier answer's header naming the response format: the setting, not content.
+        return _without_format_name(old) == _without_format_name(new)
     return False
+
+
+def _without_format_name(frame: Segment) -> str:
+    return "" if frame.key == FORMAT_HEADER_KEY else frame.text
 
 
 def carried_tokens(current: CountedRequest, earlier: CountedRequest,

@@ -206,7 +206,8 @@ def test_structured_output_placement() -> None:
     harmony = _segments({"model": "gpt-5.4-mini", "input": "x", "text": text})[0]
     assert (harmony.text, harmony.fixed_tokens, harmony.estimated) == (section, 0, False)
     chatml = _segments({"model": "gpt-4o", "input": "x", "text": text})[0]
-    assert (chatml.fixed_tokens, chatml.estimated) == (4, True)
+    # Not a message of its own: its text plus 1 (see promptcache.tokens.schema_placement).
+    assert (chatml.fixed_tokens, chatml.estimated) == (1, False)
     assert not any(s.kind is SegmentKind.RESPONSE_FORMAT
                    for s in _segments({"model": "gpt-4o", "input": "x",
                                        "text": {"format": {"type": "json_object"}}}))

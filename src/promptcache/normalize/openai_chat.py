@@ -77,6 +77,7 @@ from promptcache.normalize.reuse import (
     Boundary,
     Match,
     Turn,
+    TurnContext,
     TurnMemory,
     serialized_tools,
     weigh,
@@ -85,10 +86,18 @@ from promptcache.tokens.functions import (
     TOOLS_HEADER,
     render_function,
     render_response_format,
+    response_format_name,
     tool_block_parts,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
 from promptcache.tokens.joins import join_correction
+from promptcache.tokens.schema_placement import (
+    AFTER_TOOLS,
+    ALONE,
+    FORMAT_HEADER_KEY,
+    IN_SYSTEM,
+    schema_placement,
+)
 
 __all__ = ["canonical_arguments", "canonical_json", "chat_segments"]
 
@@ -260,16 +269,23 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     tools_key, tools = _tool_entries(body)
     response_format = body.get("response_format")
     schema_text = render_response_format(response_format)
-    merged = (builder.fmt.merges_system and (bool(tools) or schema_text is not None)
-              and _mergeable(message_list))
+    # Tools join a leading system message per the family's format; a schema alone, per its
+    # placement row (the two agree today; the table is where schema placement is decided).
+    joins = (builder.fmt.merges_system if tools else schema_text is not None
+             and schema_placement("chat", builder.fmt.name).joins_system)
+    merged = joins and _mergeable(message_list)
     if tools:
         known = tools_json if tools_key == "tools" else None
         builder.out.extend(_tools_segments(tools_key, tools, builder, merged, known))
     if schema_text is not None:
         builder.response_format(schema_text, canonical_json(response_format),
-                                after_tools=bool(tools), merged=merged)
+                                after_tools=bool(tools), merged=merged,
+                                system=_mergeable(message_list))
     first_message = builder.message_start = len(builder.out)
-    context = (base_path, model if isinstance(model, str) else "", merged)
+    builder.reply_header = _reply_header(builder.fmt, response_format,
+                                         schema_text is not None and not tools)
+    context = (base_path, model if isinstance(model, str) else "", merged,
+               builder.reply_header)
     previous = match.resume_point(context) if match is not None else None
     if previous is None:
         builder.messages(message_list, merged)
@@ -286,13 +302,27 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     if turns is not None and match is not None:
         turns.remember(match, _turn(context, message_list, match,
                                     tuple(builder.out[first_message:]), builder))
-    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, "",
-                               fixed_tokens=builder.fmt.priming,
+    header, header_tokens = builder.reply_header or ("", 0)
+    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, header,
+                               fixed_tokens=builder.fmt.priming + header_tokens,
                                estimated=any(tag in model_name for tag in _UNMODELLED)))
     return tuple(builder.out)
 
 
-def _turn(context: tuple[str, str, bool], messages: Sequence[Any], match: Match,
+def _reply_header(fmt: _Format, response_format: object,
+                  applies: bool) -> tuple[str, int] | None:
+    """Text and tokens beyond it that every assistant turn's header carries besides its frame
+    when a json_schema format is set (``applies``: set, and no tools), where the family bills
+    one (see ``schema_placement``): on the reply priming and on the assistant messages of the
+    history alike. None when nothing is carried."""
+    placement = schema_placement("chat", fmt.name)
+    if not applies or placement.reply_header is None:
+        return None
+    name = response_format_name(response_format) if placement.reply_names_format else None
+    return name or "", placement.reply_header
+
+
+def _turn(context: TurnContext, messages: Sequence[Any], match: Match,
           segments: tuple[Segment, ...], builder: _Builder) -> Turn:
     """This request as the latest turn of its conversation: what the next turn may reuse."""
     plain: list[bool] = []
@@ -434,6 +464,8 @@ class _Builder:
         """Index in ``out`` of the first message segment."""
         self.message_index = 0
         """The message being rendered."""
+        self.reply_header: tuple[str, int] | None = None
+        """What every assistant turn's header carries (see ``_reply_header``)."""
 
     # -- tools and schema ---------------------------------------------------------------------
 
@@ -465,14 +497,17 @@ class _Builder:
         )
 
     def response_format(self, text: str, canonical: str, *, after_tools: bool,
-                        merged: bool) -> None:
-        fixed, estimated = 0, False
+                        merged: bool, system: bool) -> None:
+        """The schema section, placed per ``schema_placement`` (``merged``: into the leading
+        system message, whose text then ends in the blank line before it; ``system``: the
+        caller sent one, merged or not)."""
+        placement = schema_placement("chat", self.fmt.name)
+        fixed = 0 if merged else placement.alone
         if after_tools:
-            text = "\n\n" + text
-        elif not merged:
-            # A schema without tools and without a system message to join: assumed to get a
-            # system message of its own (no recorded case).
-            fixed, estimated = self.fmt.frame, True
+            text, fixed, case = "\n\n" + text, placement.after_tools, AFTER_TOOLS
+        else:
+            case = IN_SYSTEM if system else ALONE
+        estimated = case in placement.unverified
         self.out.append(Segment(SegmentKind.RESPONSE_FORMAT, f"{self.base}.response_format",
                                 text, fixed_tokens=fixed, estimated=estimated,
                                 canonical=canonical))
@@ -539,8 +574,14 @@ class _Builder:
         # "user" costs one token (":user"), not the two of "+1 and the name".
         header = f":{name}" if isinstance(name, str) and name else ""
         fixed = self.fmt.frame + (self.fmt.assistant_extra if role_name == "assistant" else 0)
-        known = role_name in ("system", "developer", "user", "assistant")
-        self._frame(path, role_name, header, fixed, estimated=not known)
+        if role_name == "assistant" and not header and self.reply_header is not None:
+            text, extra = self.reply_header
+            self.out.append(Segment(SegmentKind.MESSAGE_FRAME, path, text,
+                                    fixed_tokens=fixed + extra, role=role_name,
+                                    key=FORMAT_HEADER_KEY))
+        else:
+            known = role_name in ("system", "developer", "user", "assistant")
+            self._frame(path, role_name, header, fixed, estimated=not known)
         self._content(content, path, role_name, suffix="\n\n" if merged else "")
 
     def _single_call(self, message: Mapping[str, Any], path: str, call: Mapping[str, Any]) -> None:

@@ -46,8 +46,10 @@ and prints every miss):
 * A function call carrying a ``namespace`` (tools announced mid-conversation) names that
   namespace in its recipient and in its output's author instead of ``functions`` (+7 a pair,
   on the 4 records where it is the only change).
-* Structured output (``text.format`` ``json_schema``) is the chat schema section: after the
-  tools, in their message (4 exact records), or alone without a frame on harmony (1).
+* Structured output (``text.format`` ``json_schema``) is the chat schema section, placed and
+  costed per :mod:`promptcache.tokens.schema_placement`: never merged into instructions, its
+  text plus 1 on chatml and plus 0 on harmony, "\n\n" + its text after tools; unlike Chat
+  Completions, the reply names no format.
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
@@ -91,6 +93,7 @@ from promptcache.tokens.functions import (
     tool_block_parts,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
+from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
 __all__ = ["responses_segments"]
 
@@ -326,13 +329,12 @@ class _Builder:
         text = render_response_format({"type": "json_schema", "json_schema": spec})
         if text is None:
             return
-        fixed, estimated = 0, False
+        placement = schema_placement("responses", self.fmt.name)
         if any(segment.kind is SegmentKind.TOOLS_FRAME for segment in self.out):
-            text = "\n\n" + text
-        elif self.fmt is not _HARMONY:
-            # Chatml without tools: assumed to get a system message of its own, as the chat
-            # normalizer assumes (no recorded case).
-            fixed, estimated = self.fmt.frame, True
+            text, fixed, case = "\n\n" + text, placement.after_tools, AFTER_TOOLS
+        else:  # never merged into instructions or a system item: the same cost with them
+            fixed, case = placement.alone, ALONE
+        estimated = case in placement.unverified
         # The whole format object: its name and description are rendered too.
         self.out.append(Segment(SegmentKind.RESPONSE_FORMAT, f"{self.base}.text.format", text,
                                 fixed_tokens=fixed, estimated=estimated,

@@ -50,13 +50,18 @@ class Boundary:
     following tool result that answers it: resuming here needs that message to be unchanged."""
 
 
+TurnContext = tuple[str, str, bool, tuple[str, int] | None]
+"""(base path, model, whether the first message absorbed the tools, what every assistant
+turn's header carries): the rendering of messages depends on them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     """What the last request of a conversation left for the next."""
 
-    context: tuple[str, str, bool]
-    """(base path, model, whether the first message absorbed the tools): rendering depends
-    on them, so a turn is reused only under the same."""
+    context: TurnContext
+    """(base path, model, whether the first message absorbed the tools, the header assistant
+    messages carry): rendering depends on them, so a turn is reused only under the same."""
     messages: Sequence[Any]
     """The parsed messages, all valid."""
     plain: tuple[bool, ...]
@@ -81,7 +86,7 @@ class Match:
     equal: int
     """Leading messages equal (and plain) in both: already valid."""
 
-    def resume_point(self, context: tuple[str, str, bool]) -> tuple[Turn, Boundary] | None:
+    def resume_point(self, context: TurnContext) -> tuple[Turn, Boundary] | None:
         """The previous turn and the furthest boundary of it rendering can resume from; None
         to start afresh."""
         turn = self.turn
