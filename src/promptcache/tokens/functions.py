@@ -45,6 +45,7 @@ __all__ = [
     "TOOLS_HEADER",
     "BlockPart",
     "comment_lines",
+    "forced_function",
     "render_function",
     "render_response_format",
     "schema_type",
@@ -207,7 +208,17 @@ def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: in
 
 def _property_line(name: str, sub: object, required: bool, indent: str, root: object,
                    depth: int) -> str:
-    text = comment_lines(sub.get("description"), indent) if isinstance(sub, Mapping) else ""
+    text = ""
+    if isinstance(sub, Mapping):
+        # A property's title is a comment line of its own above its description (harmony
+        # writes "// Title\n//\n"; the API has no empty "//" line). Evidence, pydantic-style
+        # schemas with a title on every property: magentic test_openai_chat_model_acomplete_
+        # async_streamed_response#0 (one title, 3 under without it), ldp TestAgentState.
+        # test_no_state_mutation[agent0]#0, Adala test_llm_async#0, openinference beeai
+        # test_llm_with_tools#0, mirascope test_call_with_tools async#0: 35 of the 4o tools
+        # records of openai-chat-more and 64 with tool history newly exact.
+        text = (comment_lines(sub.get("title"), indent)
+                + comment_lines(sub.get("description"), indent))
     typ = schema_type(sub, indent, root, depth)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
@@ -254,6 +265,15 @@ def _resolve(ref: str, root: object) -> object:
         else:
             return None
     return node
+
+
+def forced_function(tool_choice: object) -> str | None:
+    """The function a ``tool_choice`` forces (Chat or Responses form), else None."""
+    if not isinstance(tool_choice, Mapping) or tool_choice.get("type") != "function":
+        return None
+    function = tool_choice.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+    return name if isinstance(name, str) and name else None
 
 
 class BlockPart(NamedTuple):

@@ -1,0 +1,117 @@
+"""The tools block as the API renders it: JSON Schema features, tool_choice, model families.
+
+Every request here is written by hand (none is copied from the shared recordings); each test
+pins the rendered text or the token count a rule of ``promptcache.tokens.functions`` or of the
+tools part of ``promptcache.normalize.openai_chat`` produces, so a change of rule shows up as
+an exact line that moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from promptcache.catalog import facts_for
+from promptcache.model import Segment, SegmentKind
+from promptcache.normalize.openai_chat import chat_segments
+from promptcache.tokens.counter import TokenCounter
+from promptcache.tokens.functions import forced_function, render_function
+
+_counter = TokenCounter("o200k_base")
+
+
+def _segments(body: Mapping[str, Any]) -> tuple[Segment, ...]:
+    return chat_segments(body, "$", facts_for(str(body.get("model", ""))))
+
+
+def _count(body: Mapping[str, Any]) -> int:
+    return sum(segment.fixed_tokens + _counter.count(segment.text)
+               for segment in _segments(body))
+
+
+PLANT = {
+    "name": "water_plant",
+    "description": "Water one plant.",
+    "parameters": {
+        "type": "object",
+        "title": "WaterPlantArgs",
+        "properties": {
+            "plant": {"type": "string", "title": "Plant", "description": "Which plant."},
+            "litres": {"type": "number", "title": "Litres"},
+        },
+        "required": ["plant", "litres"],
+    },
+}
+
+
+def _tools_body(model: str, **extra: Any) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": "Water the fern."}],
+            "tools": [{"type": "function", "function": PLANT}], **extra}
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema keywords
+# --------------------------------------------------------------------------------------------
+
+
+def test_property_titles_render_as_a_comment_line_above_the_description() -> None:
+    assert render_function(PLANT) == (
+        "// Water one plant.\n"
+        "type water_plant = (_:{\n"
+        "// Plant\n"
+        "// Which plant.\n"
+        "plant: string,\n"
+        "// Litres\n"
+        "litres: number,\n"
+        "}) => any;\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# tool_choice
+# --------------------------------------------------------------------------------------------
+
+
+def test_forced_function_is_read_from_the_chat_and_the_responses_forms() -> None:
+    assert forced_function({"type": "function", "function": {"name": "water_plant"}}) \
+        == "water_plant"
+    assert forced_function({"type": "function", "name": "water_plant"}) == "water_plant"
+    assert forced_function("required") is None
+    assert forced_function({"type": "function", "function": {}}) is None
+
+
+def test_a_forced_function_adds_its_recipient_to_the_reply_priming_on_4o() -> None:
+    forced = _tools_body("gpt-4o",
+                         tool_choice={"type": "function", "function": {"name": "water_plant"}})
+    priming = _segments(forced)[-1]
+    assert priming.kind is SegmentKind.REPLY_PRIMING
+    assert priming.text == " to=functions.water_plant"
+    assert priming.fixed_tokens == 3 + 4
+    plain = _count(_tools_body("gpt-4o"))
+    assert _count(forced) == plain + 4 + _counter.count(" to=functions.water_plant")
+    # The other modes render nothing.
+    for choice in ("required", "none", "auto"):
+        assert _count(_tools_body("gpt-4o", tool_choice=choice)) == plain
+
+
+def test_a_forced_function_costs_nothing_on_gpt_5() -> None:
+    forced = _tools_body("gpt-5-mini",
+                         tool_choice={"type": "function", "function": {"name": "water_plant"}})
+    assert _count(forced) == _count(_tools_body("gpt-5-mini"))
+    assert _segments(forced)[-1].text == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Model families
+# --------------------------------------------------------------------------------------------
+
+
+def test_o_series_tools_bill_no_hidden_preamble_and_are_marked_estimated() -> None:
+    o_series = _segments(_tools_body("o4-mini"))
+    gpt5 = _segments(_tools_body("gpt-5-mini"))
+    header_o = next(s for s in o_series if s.kind is SegmentKind.TOOLS_FRAME)
+    header_5 = next(s for s in gpt5 if s.kind is SegmentKind.TOOLS_FRAME)
+    assert header_o.text == header_5.text
+    assert header_5.fixed_tokens - header_o.fixed_tokens == 81
+    assert header_o.estimated
+    assert not header_5.estimated
