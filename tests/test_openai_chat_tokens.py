@@ -138,7 +138,7 @@ def test_nested_objects_arrays_refs_and_unions() -> None:
         "}[],\n"
         "names?: string[],\n"
         "id?: string | number,\n"
-        "note?: string | null,\n"
+        "note?: string | null, // default: null\n"
         'kind?: "letter",\n'
         "extra?: object,\n"
         "loose?: any,\n"

@@ -54,8 +54,9 @@ def _tools_body(model: str, **extra: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def test_property_titles_render_as_a_comment_line_above_the_description() -> None:
+def test_titles_render_as_comment_lines_above_the_descriptions() -> None:
     assert render_function(PLANT) == (
+        "// WaterPlantArgs\n"
         "// Water one plant.\n"
         "type water_plant = (_:{\n"
         "// Plant\n"
@@ -63,6 +64,30 @@ def test_property_titles_render_as_a_comment_line_above_the_description() -> Non
         "plant: string,\n"
         "// Litres\n"
         "litres: number,\n"
+        "}) => any;\n"
+    )
+
+
+def test_bounds_and_a_null_default_render_as_one_trailing_comment() -> None:
+    function = {
+        "name": "rate",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+                "count": {"type": "integer", "minimum": 0},
+                "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+                "size": {"type": "integer", "default": 3, "maximum": 9, "minLength": 2},
+            },
+            "required": ["stars"],
+        },
+    }
+    assert render_function(function) == (
+        "type rate = (_:{\n"
+        "stars: number, // minimum: 1, maximum: 5\n"
+        "count?: number, // minimum: 0\n"
+        "note?: string | null, // default: null\n"
+        "size?: number, // default: 3, maximum: 9\n"
         "}) => any;\n"
     )
 

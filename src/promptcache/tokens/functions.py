@@ -104,8 +104,15 @@ def render_function(function: Mapping[str, Any]) -> str:
     """
     name = function.get("name")
     name = name if isinstance(name, str) else ""
-    out = comment_lines(function.get("description"))
     parameters = function.get("parameters")
+    out = comment_lines(function.get("description"))
+    if isinstance(parameters, Mapping):
+        # The parameters schema's own title (pydantic's model name) is a comment line above
+        # the description: dd-trace-py openai_agents test_multiple_agent_handoffs_with_chat_
+        # completions#0/#1 and test_oai_agents_with_guardrail_spans#0/#1 ("research_args"),
+        # magentic test_openai_chat_model_complete_function_call_openai_strict#0: each 4 under
+        # without it; below the description instead, 5 fewer records are exact (Responses).
+        out = comment_lines(parameters.get("title")) + out
     if isinstance(parameters, Mapping) and _has_properties(parameters):
         # "(_:{" with no space: harmony writes "(_: {". The recorded counts are one token lower
         # per tool whose first parameter line is not a comment (get_weather alone: 48 tokens,
@@ -208,28 +215,52 @@ def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: in
 
 def _property_line(name: str, sub: object, required: bool, indent: str, root: object,
                    depth: int) -> str:
-    text = ""
-    if isinstance(sub, Mapping):
-        # A property's title is a comment line of its own above its description (harmony
-        # writes "// Title\n//\n"; the API has no empty "//" line). Evidence, pydantic-style
-        # schemas with a title on every property: magentic test_openai_chat_model_acomplete_
-        # async_streamed_response#0 (one title, 3 under without it), ldp TestAgentState.
-        # test_no_state_mutation[agent0]#0, Adala test_llm_async#0, openinference beeai
-        # test_llm_with_tools#0, mirascope test_call_with_tools async#0: 35 of the 4o tools
-        # records of openai-chat-more and 64 with tool history newly exact.
-        text = (comment_lines(sub.get("title"), indent)
-                + comment_lines(sub.get("description"), indent))
+    text = _leading_comments(sub, indent) if isinstance(sub, Mapping) else ""
     typ = schema_type(sub, indent, root, depth)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
     separator = ":" if typ.startswith("{") else ": "
     line = f"{indent}{name}{'' if required else '?'}{separator}{typ},"
-    if isinstance(sub, Mapping) and sub.get("default") is not None:
-        # Harmony's trailing comment. Evidence: get_error(value?: boolean = false) in the
-        # 19-tool request is exact with " // default: false". A null default is left out:
-        # the one recorded case (gpt-4o-mini) is then 1 token under; printed, 3 over.
-        line += f" // default: {_literal(sub['default'])}"
+    if isinstance(sub, Mapping):
+        line += _trailing_comment(sub)
     return f"{text}{line}\n"
+
+
+def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
+    """The comment lines above a property: its title, then its description.
+
+    A title is a comment line of its own (harmony writes "// Title\n//\n"; the API has no
+    empty "//" line). Evidence, pydantic-style schemas with a title on every property:
+    magentic test_openai_chat_model_acomplete_async_streamed_response#0 (one title, 3 under
+    without it), ldp TestAgentState.test_no_state_mutation[agent0]#0, Adala
+    test_llm_async#0, openinference beeai test_llm_with_tools#0, mirascope test_call_with_tools
+    async#0: 35 of the 4o tools records of openai-chat-more and 64 with tool history newly
+    exact.
+    """
+    return comment_lines(sub.get("title"), indent) + comment_lines(sub.get("description"), indent)
+
+
+# Numeric bounds the API prints after a property, as "// minimum: 0, maximum: 5" (harmony
+# prints none of them). Evidence: Adala test_label_studio_skill_basic#0, _partial_label_config
+# #0 (an integer rating with both bounds, 11-12 under without) and _with_ner#0..#4 (two
+# members with a minimum inside a $defs object, 12 under): three distinct schemas exact. Other
+# constraint keywords (minLength, pattern, format, minItems...) have no recorded 4o evidence
+# and are left out, like harmony does.
+_COMMENTED_BOUNDS: Final = ("minimum", "maximum")
+
+
+def _trailing_comment(sub: Mapping[str, Any]) -> str:
+    """`` // default: V`` and the bounds after a property's comma, or ""."""
+    notes = []
+    if "default" in sub:
+        # Harmony's trailing comment. Evidence: get_error(value?: boolean = false) in the
+        # 19-tool request is exact with " // default: false". A null default is printed too:
+        # Adala test_label_studio_skill_react_code#0 (two "default: null" members) is exact
+        # only so, and 11 under without.
+        notes.append(f"default: {_literal(sub['default'])}")
+    notes.extend(f"{key}: {_literal(sub[key])}" for key in _COMMENTED_BOUNDS if key in sub)
+    # Unverified: how a default and bounds on one property combine (no recorded case).
+    return f" // {', '.join(notes)}" if notes else ""
 
 
 def _literal(value: object) -> str:
