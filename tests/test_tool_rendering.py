@@ -92,6 +92,75 @@ def test_bounds_and_a_null_default_render_as_one_trailing_comment() -> None:
     )
 
 
+def test_object_members_are_indented_only_inside_arrays() -> None:
+    function = {
+        "name": "ship",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "to": {
+                    "type": "object",
+                    "properties": {"street": {"type": "string", "description": "Street."}},
+                    "required": ["street"],
+                },
+                "parcels": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"kg": {"type": "number", "description": "Weight."}},
+                        "required": ["kg"],
+                    },
+                },
+            },
+            "required": ["to"],
+        },
+    }
+    assert render_function(function) == (
+        "type ship = (_:{\n"
+        "to:{\n"
+        "// Street.\n"
+        "street: string,\n"
+        "},\n"
+        "parcels?:{\n"
+        "  // Weight.\n"
+        "  kg: number,\n"
+        "}[],\n"
+        "}) => any;\n"
+    )
+
+
+def test_a_ref_property_takes_the_title_and_description_of_its_target() -> None:
+    function = {
+        "name": "shelve",
+        "parameters": {
+            "$defs": {"Book": {"type": "object", "title": "Book",
+                               "description": "A book on the shelf.",
+                               "properties": {"isbn": {"type": "string", "title": "Isbn"}},
+                               "required": ["isbn"]}},
+            "type": "object",
+            "properties": {"book": {"$ref": "#/$defs/Book"},
+                           "spare": {"$ref": "#/$defs/Book", "description": "Another."}},
+            "required": ["book"],
+        },
+    }
+    assert render_function(function) == (
+        "type shelve = (_:{\n"
+        "// Book\n"
+        "// A book on the shelf.\n"
+        "book:{\n"
+        "// Isbn\n"
+        "isbn: string,\n"
+        "},\n"
+        "// Book\n"
+        "// Another.\n"
+        "spare?:{\n"
+        "// Isbn\n"
+        "isbn: string,\n"
+        "},\n"
+        "}) => any;\n"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # tool_choice
 # --------------------------------------------------------------------------------------------

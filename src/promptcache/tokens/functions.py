@@ -20,12 +20,17 @@ Shape of the tools block (``harmony`` renders the same, except where noted)::
 
     // Tool description, one comment line per non-blank line
     type get_weather = (_:{
+    // Property title
     // Property description
     city: string,
     unit?: "c" | "f", // default: "c"
+    days?: number, // minimum: 1, maximum: 7
     address:{
-      street: string,
+    street: string,
     },
+    stops:{
+      name: string,
+    }[],
     tags: string[],
     }) => any;
 
@@ -62,10 +67,10 @@ RESPONSE_FORMATS_HEADER: Final = "# Response Formats\n\n## "
 _MAX_DEPTH: Final = 24
 """Nesting (and ``$ref`` hops) beyond this renders as ``any``: guards cycles and bombs."""
 _INDENT: Final = "  "
-"""Indent of each nested object level (harmony's four spaces tokenize the same here). The
-closing brace goes at the parent's indent, not at the members' as in harmony: with harmony's
-"    }" the recorded request with a ``$ref``'d array of objects (19 tools, 364 tokens) is one
-token over."""
+"""Indent of the members of an object inside an array (harmony's four spaces tokenize the same
+here; other nested objects are not indented, see ``_object_body``). The closing brace goes at
+the parent's indent, not at the members' as in harmony: with harmony's "    }" the recorded
+request with a ``$ref``'d array of objects (19 tools, 364 tokens) is one token over."""
 # Keys the provider drops from a response-format schema before printing it as JSON. Evidence:
 # the two json_schema records cost 29 and 118 tokens; the section header plus compact JSON of
 # the schema without these keys gives exactly 29 and 118 (with them: 36 and 166).
@@ -118,7 +123,8 @@ def render_function(function: Mapping[str, Any]) -> str:
         # per tool whose first parameter line is not a comment (get_weather alone: 48 tokens,
         # harmony's text gives 49) and unchanged when it is one (get_capital with a described
         # parameter, 104): o200k has a ":{\n" token, and " {\n//" is one token either way.
-        return f"{out}type {name} = (_:{_object_body(parameters, '', parameters, 0)}) => any;\n"
+        body = _object_body(parameters, "", parameters, 0, in_array=False)
+        return f"{out}type {name} = (_:{body}) => any;\n"
     if isinstance(parameters, Mapping) and not _is_object_schema(parameters):
         # A non-object parameter schema (not allowed by the API today): best effort.
         typ = schema_type(parameters, "", parameters, 0)
@@ -128,11 +134,13 @@ def render_function(function: Mapping[str, Any]) -> str:
     return f"{out}type {name} = () => any;\n"
 
 
-def schema_type(schema: object, indent: str, root: object, depth: int) -> str:
+def schema_type(schema: object, indent: str, root: object, depth: int, *,
+                in_array: bool = False) -> str:
     """The TypeScript-like type of a JSON Schema, as it appears after ``name: ``.
 
-    ``indent`` is the indent of the line the type starts on (nested object members go one
-    level deeper); ``root`` is the schema ``$ref`` pointers resolve against.
+    ``indent`` is the indent of the line the type starts on; ``root`` is the schema ``$ref``
+    pointers resolve against; ``in_array`` is true below an array's ``items``, where object
+    members go one level deeper (see :func:`_object_body`).
     """
     if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
         return "any"
@@ -140,14 +148,15 @@ def schema_type(schema: object, indent: str, root: object, depth: int) -> str:
     if isinstance(ref, str):
         # Inlined: the 19-tool request's final_result(answers: Answer[] via $defs) is exact
         # with the referenced object written out, and 11 tokens short as "any[]".
-        return schema_type(_resolve(ref, root), indent, root, depth + 1)
-    typ = _schema_type_core(schema, indent, root, depth)
+        return schema_type(_resolve(ref, root), indent, root, depth + 1, in_array=in_array)
+    typ = _schema_type_core(schema, indent, root, depth, in_array)
     if schema.get("nullable") is True and typ != "null" and not typ.endswith(" | null"):
         typ += " | null"
     return typ
 
 
-def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, depth: int) -> str:
+def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, depth: int,
+                      in_array: bool) -> str:
     if "const" in schema:
         return _literal(schema["const"])
     enum = schema.get("enum")
@@ -158,26 +167,27 @@ def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, dept
         if isinstance(variants, list) and variants:
             # Unions as "A | B": the recorded anyOf[string, string[]] parameter costs exactly
             # "string | string[]" (MCP tools request, 212 tokens).
-            return " | ".join(schema_type(v, indent, root, depth + 1) for v in variants)
+            return " | ".join(schema_type(v, indent, root, depth + 1, in_array=in_array)
+                              for v in variants)
     all_of = schema.get("allOf")
     if isinstance(all_of, list) and len(all_of) == 1:
-        return schema_type(all_of[0], indent, root, depth + 1)
+        return schema_type(all_of[0], indent, root, depth + 1, in_array=in_array)
     kind = schema.get("type")
     if isinstance(kind, list):
         names = [
-            _object_body(schema, indent, root, depth)
+            _object_body(schema, indent, root, depth, in_array)
             if k == "object" and _has_properties(schema) else _scalar_type(k)
             for k in kind if isinstance(k, str)
         ]
         return " | ".join(names) if names else "any"
     if kind == "object" or (kind is None and _has_properties(schema)):
         if _has_properties(schema):
-            return _object_body(schema, indent, root, depth)
+            return _object_body(schema, indent, root, depth, in_array)
         return "object"
     if kind == "array" or (kind is None and "items" in schema):
         items = schema.get("items")
         if isinstance(items, Mapping):
-            return schema_type(items, indent, root, depth + 1) + "[]"
+            return schema_type(items, indent, root, depth + 1, in_array=True) + "[]"
         return "any[]"
     if isinstance(kind, str):
         return _scalar_type(kind)
@@ -194,12 +204,22 @@ def _scalar_type(kind: str) -> str:
     return "any"
 
 
-def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: int) -> str:
-    """``{\\n`` + one line per property + ``}``; members one level deeper than ``indent``.
+def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: int,
+                 in_array: bool) -> str:
+    """``{\\n`` + one line per property + ``}``, the brace at ``indent``.
 
-    The top level (the tool's parameters) is special: its members are not indented at all.
+    Members are indented one level deeper than ``indent`` only below an array's ``items``;
+    the members of the tool's parameters, and of an object-typed property, are not indented.
+    Evidence for the unindented property object: sublayer action/agent/command/generator
+    generators #0 (an object property with described members: 6 and 12 over with the
+    indent, exact without), openllmetry openai-agents test_recipe_workflow_agent_handoffs_
+    with_function_tools#0 and test_recipe_agents_hierarchy#7 (Responses, a $ref'd object,
+    exact), mirascope test_structured_output tool async#0 (exact); the cookbook's tools pair
+    comes within 2 (it was 20 over). Arrays of objects keep the indent: pydantic-ai's
+    19-tool requests (test_dbos/test_complex_agent_run_in_workflow#0, answers: Answer[]) and
+    Adala test_label_studio_skill_with_ner#0 are exact only with it.
     """
-    inner = indent + _INDENT if depth > 0 else ""
+    inner = indent + _INDENT if in_array else indent
     required = schema.get("required")
     required_names = ({name for name in required if isinstance(name, str)}
                       if isinstance(required, list) else set())
@@ -208,15 +228,17 @@ def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: in
     if isinstance(properties, Mapping):
         for name, sub in properties.items():
             lines.append(_property_line(str(name), sub, name in required_names, inner, root,
-                                        depth + 1))
+                                        depth + 1, in_array))
     lines.append(f"{indent if depth > 0 else ''}}}")
     return "".join(lines)
 
 
 def _property_line(name: str, sub: object, required: bool, indent: str, root: object,
-                   depth: int) -> str:
+                   depth: int, in_array: bool) -> str:
+    if isinstance(sub, Mapping):
+        sub = _inline_ref(sub, root)
     text = _leading_comments(sub, indent) if isinstance(sub, Mapping) else ""
-    typ = schema_type(sub, indent, root, depth)
+    typ = schema_type(sub, indent, root, depth, in_array=in_array)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
     separator = ":" if typ.startswith("{") else ": "
@@ -224,6 +246,21 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     if isinstance(sub, Mapping):
         line += _trailing_comment(sub)
     return f"{text}{line}\n"
+
+
+def _inline_ref(schema: Mapping[str, Any], root: object) -> Mapping[str, Any]:
+    """A ``$ref`` property as the schema it points at, overlaid with its own keywords.
+
+    The referenced schema's title and description then head the property like its own:
+    mirascope test_structured_output tool async#0 (author: $ref Author, "The author of a
+    book.") and openllmetry test_recipe_workflow_agent_handoffs_with_function_tools#0
+    (recipe: $ref Recipe) are exact only so (9 and 3 under without).
+    """
+    ref = schema.get("$ref")
+    target = _resolve(ref, root) if isinstance(ref, str) else None
+    if not isinstance(target, Mapping):
+        return schema
+    return {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
 
 
 def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
