@@ -183,9 +183,16 @@ def test_a_forced_function_adds_its_recipient_to_the_reply_priming_on_4o() -> No
     assert priming.fixed_tokens == 3 + 4
     plain = _count(_tools_body("gpt-4o"))
     assert _count(forced) == plain + 4 + _counter.count(" to=functions.water_plant")
-    # The other modes render nothing.
-    for choice in ("required", "none", "auto"):
+    # "required" and "auto" render nothing.
+    for choice in ("required", "auto"):
         assert _count(_tools_body("gpt-4o", tool_choice=choice)) == plain
+
+
+def test_tool_choice_none_adds_one_token_on_4o() -> None:
+    plain = _count(_tools_body("gpt-4o"))
+    assert _count(_tools_body("gpt-4o", tool_choice="none")) == plain + 1
+    without_tools = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi."}]}
+    assert _count({**without_tools, "tool_choice": "none"}) == _count(without_tools)
 
 
 def test_a_forced_function_costs_nothing_on_gpt_5() -> None:
