@@ -207,6 +207,19 @@ def test_a_forced_function_costs_nothing_on_gpt_5() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def test_gpt_5_system_message_joins_the_tools_as_an_instructions_section() -> None:
+    system = {"role": "system", "content": "Be brief."}
+    body = _tools_body("gpt-5-mini")
+    body["messages"] = [system, *body["messages"]]
+    segments = _segments(body)
+    texts = [s.text for s in segments if s.kind is SegmentKind.TEXT]
+    assert texts[0] == "# Instructions\n\nBe brief.\n\n"
+    header = next(s for s in segments if s.kind is SegmentKind.TOOLS_FRAME)
+    assert header.fixed_tokens == 84 - 4 + 1  # one frame fewer; +1 joins a described tool
+    alone = _count(_tools_body("gpt-5-mini"))
+    assert _count(body) == alone + _counter.count("# Instructions\n\nBe brief.\n\n")
+
+
 def test_o_series_tools_bill_no_hidden_preamble_and_are_marked_estimated() -> None:
     o_series = _segments(_tools_body("o4-mini"))
     gpt5 = _segments(_tools_body("gpt-5-mini"))
