@@ -15,7 +15,11 @@ from promptcache.catalog import facts_for
 from promptcache.model import Segment, SegmentKind
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.tokens.counter import TokenCounter
-from promptcache.tokens.functions import forced_function, render_function
+from promptcache.tokens.functions import (
+    forced_function,
+    render_function,
+    unverified_keywords,
+)
 
 _counter = TokenCounter("o200k_base")
 
@@ -159,6 +163,33 @@ def test_a_ref_property_takes_the_title_and_description_of_its_target() -> None:
         "},\n"
         "}) => any;\n"
     )
+
+
+def test_examples_render_as_harmony_writes_them() -> None:
+    function = {"name": "greet", "parameters": {"type": "object", "properties": {
+        "name": {"type": "string", "description": "Who.", "examples": ["Ada", "Alan", 3]}}}}
+    assert render_function(function) == (
+        "type greet = (_:{\n"
+        "// Who.\n"
+        "// Examples:\n"
+        '// - "Ada"\n'
+        '// - "Alan"\n'
+        "name?: string,\n"
+        "}) => any;\n"
+    )
+
+
+def test_a_tool_with_an_unestablished_keyword_is_marked_estimated() -> None:
+    dated = {"name": "book", "parameters": {"type": "object", "properties": {
+        "day": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+        "nights": {"type": "integer", "minimum": 1}}}}
+    assert unverified_keywords(dated["parameters"]) == {"format"}
+    assert unverified_keywords(PLANT["parameters"]) == frozenset()
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Book it."}],
+            "tools": [{"type": "function", "function": PLANT},
+                      {"type": "function", "function": dated}]}
+    tools = [s for s in _segments(body) if s.kind is SegmentKind.TOOL]
+    assert [(s.key, s.estimated) for s in tools] == [("water_plant", False), ("book", True)]
 
 
 # --------------------------------------------------------------------------------------------

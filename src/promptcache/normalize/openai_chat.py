@@ -72,6 +72,7 @@ from promptcache.tokens.functions import (
     render_function,
     render_response_format,
     tool_block_parts,
+    unverified_keywords,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
 
@@ -354,12 +355,13 @@ def _render_tool(tool: object) -> _RenderedTool:
     if not isinstance(tool, Mapping):
         return _RenderedTool("", "", estimated=True, canonical=canonical)
     function = tool.get("function")
-    if isinstance(function, Mapping) and tool.get("type", "function") == "function":
-        return _RenderedTool(_name(function), render_function(function), estimated=False,
-                             canonical=canonical)
-    if "name" in tool and "type" not in tool:  # a legacy `functions` entry
-        return _RenderedTool(_name(tool), render_function(tool), estimated=False,
-                             canonical=canonical)
+    if not (isinstance(function, Mapping) and tool.get("type", "function") == "function"):
+        function = tool if "name" in tool and "type" not in tool else None  # legacy entry
+    if function is not None:
+        # A schema keyword whose rendering is not established makes the count an estimate.
+        unverified = unverified_keywords(function.get("parameters"))
+        return _RenderedTool(_name(function), render_function(function),
+                             estimated=bool(unverified), canonical=canonical)
     custom = tool.get("custom")
     if isinstance(custom, Mapping):  # custom (grammar/free-text) tools: rendering unknown
         return _RenderedTool(_name(custom), render_function(custom), estimated=True,

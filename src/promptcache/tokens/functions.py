@@ -55,6 +55,7 @@ __all__ = [
     "render_response_format",
     "schema_type",
     "tool_block_parts",
+    "unverified_keywords",
 ]
 
 TOOLS_HEADER: Final = "# Tools\n\n## functions\n\nnamespace functions {\n\n"
@@ -264,7 +265,7 @@ def _inline_ref(schema: Mapping[str, Any], root: object) -> Mapping[str, Any]:
 
 
 def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
-    """The comment lines above a property: its title, then its description.
+    """The comment lines above a property: its title, its description, then its examples.
 
     A title is a comment line of its own (harmony writes "// Title\n//\n"; the API has no
     empty "//" line). Evidence, pydantic-style schemas with a title on every property:
@@ -274,7 +275,19 @@ def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
     async#0: 35 of the 4o tools records of openai-chat-more and 64 with tool history newly
     exact.
     """
-    return comment_lines(sub.get("title"), indent) + comment_lines(sub.get("description"), indent)
+    return (comment_lines(sub.get("title"), indent)
+            + comment_lines(sub.get("description"), indent)
+            + _examples(sub.get("examples"), indent))
+
+
+def _examples(examples: object, indent: str) -> str:
+    """Harmony's "// Examples:" block (string examples only, as harmony writes them). No
+    recorded request has examples: a tool using them is marked estimated (see
+    :data:`ESTABLISHED_KEYWORDS`)."""
+    if not isinstance(examples, list):
+        return ""
+    lines = [f'{indent}// - "{example}"\n' for example in examples if isinstance(example, str)]
+    return f"{indent}// Examples:\n{''.join(lines)}" if examples else ""
 
 
 # Numeric bounds the API prints after a property, as "// minimum: 0, maximum: 5" (harmony
@@ -298,6 +311,44 @@ def _trailing_comment(sub: Mapping[str, Any]) -> str:
     notes.extend(f"{key}: {_literal(sub[key])}" for key in _COMMENTED_BOUNDS if key in sub)
     # Unverified: how a default and bounds on one property combine (no recorded case).
     return f" // {', '.join(notes)}" if notes else ""
+
+
+ESTABLISHED_KEYWORDS: Final = frozenset({
+    # Checked on recorded usage (see the comments where each is rendered):
+    "type", "properties", "required", "description", "title", "enum", "default", "items",
+    "anyOf", "$ref", "$defs", "definitions", "minimum", "maximum",
+    # Not rendered, and recorded requests with them are exact: additionalProperties (200
+    # 4o chat records), $schema (openllmetry-js Responses records), strict.
+    "additionalProperties", "$schema", "strict",
+    # Rendered as harmony does; harmony is OpenAI's own renderer for these.
+    "const", "nullable",
+})
+"""JSON Schema keywords whose rendering in the tools block is established. Any other keyword
+(format, pattern, minLength, minItems, examples, oneOf, allOf...) may cost tokens the text here
+does not have (openinference beeai test_llm_with_tools#0, two "format": "date" members, is 16
+under), so a tool using one is counted as rendered here but marked estimated."""
+
+
+def unverified_keywords(schema: object) -> frozenset[str]:
+    """The keywords of ``schema`` (at any depth) outside :data:`ESTABLISHED_KEYWORDS`."""
+    found: set[str] = set()
+    _collect_keywords(schema, found, 0)
+    return frozenset(found - ESTABLISHED_KEYWORDS)
+
+
+def _collect_keywords(schema: object, found: set[str], depth: int) -> None:
+    if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
+        return
+    for key, value in schema.items():
+        found.add(str(key))
+        if key in _SCHEMA_MAPS and isinstance(value, Mapping):
+            for sub in value.values():
+                _collect_keywords(sub, found, depth + 1)
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            for sub in value:
+                _collect_keywords(sub, found, depth + 1)
+        elif key in _SCHEMA_VALUES:
+            _collect_keywords(value, found, depth + 1)
 
 
 def _literal(value: object) -> str:
