@@ -67,6 +67,7 @@ from promptcache.normalize.reuse import (
     weigh,
 )
 from promptcache.tokens.functions import (
+    INSTRUCTIONS_HEADING,
     TOOLS_HEADER,
     forced_function,
     render_function,
@@ -166,7 +167,7 @@ _HARMONY: Final = _Format(
     # (gpt-5.4) are exact only so (1 or 2 over, or exact, as a message of its own, by how
     # the text's end tokenizes with "\n\n"); pydantic-ai's records send no system message.
     # A response format alone does not join it (see the 84 above, F7 of the facts file).
-    merges_system=frozenset({"tools"}), merged_heading="# Instructions\n\n",
+    merges_system=frozenset({"tools"}), merged_heading=INSTRUCTIONS_HEADING,
     # Each image costs 2 tokens beyond the guide's patch formula (gpt-5-mini, 5 records, two
     # image sizes: 597x566 -> 342 patches, 400x301 -> 130 patches).
     image_extra=2)

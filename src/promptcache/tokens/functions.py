@@ -46,6 +46,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 __all__ = [
+    "INSTRUCTIONS_HEADING",
     "TOOLS_FOOTER",
     "TOOLS_HEADER",
     "BlockPart",
@@ -62,6 +63,9 @@ TOOLS_HEADER: Final = "# Tools\n\n## functions\n\nnamespace functions {\n\n"
 """Text before the first tool (harmony's ``template_tools_section`` for one namespace)."""
 TOOLS_FOOTER: Final = "} // namespace functions"
 """Text after the last tool's separator."""
+INSTRUCTIONS_HEADING: Final = "# Instructions\n\n"
+"""Harmony's heading of the caller's instructions in a developer message that also holds the
+tools (gpt-5 models put the caller's system message there)."""
 RESPONSE_FORMATS_HEADER: Final = "# Response Formats\n\n## "
 """Start of the structured-output section; the format's name and a blank line follow."""
 
