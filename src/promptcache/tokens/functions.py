@@ -297,9 +297,10 @@ def _examples(examples: object, indent: str) -> str:
 # Numeric bounds the API prints after a property, as "// minimum: 0, maximum: 5" (harmony
 # prints none of them). Evidence: Adala test_label_studio_skill_basic#0, _partial_label_config
 # #0 (an integer rating with both bounds, 11-12 under without) and _with_ner#0..#4 (two
-# members with a minimum inside a $defs object, 12 under): three distinct schemas exact. Other
-# constraint keywords (minLength, pattern, format, minItems...) have no recorded 4o evidence
-# and are left out, like harmony does.
+# members with a minimum inside a $defs object, 12 under): three distinct schemas exact, one
+# project. Other constraint keywords (minLength, pattern, format, minItems...) have no
+# recorded evidence: left out, as harmony does, and the tool is marked estimated (see
+# ESTABLISHED_KEYWORDS).
 _COMMENTED_BOUNDS: Final = ("minimum", "maximum")
 
 
