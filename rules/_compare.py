@@ -19,6 +19,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.rule_api import Context
 from promptcache.model import Request, Segment, SegmentKind
 from promptcache.snippets import excerpt
+from promptcache.tokens.functions import INSTRUCTIONS_HEADING
 from promptcache.tokens.schema_placement import FORMAT_HEADER_KEY
 
 _LABEL_CHARS = 40
@@ -48,7 +49,8 @@ def loosely_equal(old: Segment, new: Segment) -> bool:
     """True when two segments carry the same content, whatever framing the model family or
     the presence of tools gives them: frames and priming compare by kind and role only, and
     the blank line the renderer glues to a system message or a schema when tools are merged
-    into it is ignored. Used to estimate what would be shared had a setting stayed the same."""
+    into it (and the "# Instructions" heading gpt-5 models put before such a message) is
+    ignored. Used to estimate what would be shared had a setting stayed the same."""
     if old.kind is not new.kind:
         return False
     kind = new.kind
@@ -63,7 +65,7 @@ def loosely_equal(old: Segment, new: Segment) -> bool:
     if old.text == new.text:
         return True
     if kind is SegmentKind.TEXT:
-        return old.text.removesuffix("\n\n") == new.text.removesuffix("\n\n")
+        return _bare(old.text) == _bare(new.text)
     if kind is SegmentKind.RESPONSE_FORMAT:
         return old.text.removeprefix("\n\n") == new.text.removeprefix("\n\n")
     if kind is SegmentKind.MESSAGE_FRAME:
@@ -74,6 +76,11 @@ def loosely_equal(old: Segment, new: Segment) -> bool:
 
 def _without_format_name(frame: Segment) -> str:
     return "" if frame.key == FORMAT_HEADER_KEY else frame.text
+
+
+def _bare(text: str) -> str:
+    """Text without what the renderer adds when it merges a system message with the tools."""
+    return text.removeprefix(INSTRUCTIONS_HEADING).removesuffix("\n\n")
 
 
 def carried_tokens(current: CountedRequest, earlier: CountedRequest,

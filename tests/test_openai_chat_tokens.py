@@ -128,17 +128,17 @@ def test_nested_objects_arrays_refs_and_unions() -> None:
         "type file = (_:{\n"
         "// Where to send it\n"
         "address:{\n"
-        "  street: string,\n"
-        "  geo?:{\n"
-        "    lat?: number,\n"
-        "  },\n"
+        "street: string,\n"
+        "geo?:{\n"
+        "lat?: number,\n"
+        "},\n"
         "},\n"
         "tags:{\n"
         "  key: string,\n"
         "}[],\n"
         "names?: string[],\n"
         "id?: string | number,\n"
-        "note?: string | null,\n"
+        "note?: string | null, // default: null\n"
         'kind?: "letter",\n'
         "extra?: object,\n"
         "loose?: any,\n"
@@ -151,7 +151,7 @@ def test_a_reference_cycle_renders_as_any() -> None:
         "$defs": {"Node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/Node"}}}},
         "type": "object", "properties": {"root": {"$ref": "#/$defs/Node"}}}}
     text = render_function(function)
-    assert text.startswith("type tree = (_:{\nroot?:{\n  child?:{\n")
+    assert text.startswith("type tree = (_:{\nroot?:{\nchild?:{\n")
     assert "any" in text.removesuffix(" => any;\n")
 
 

@@ -133,7 +133,8 @@ _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
 _CL100K: Final = _Format(name="cl100k", frame=3, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER, image_extra=0,
                          estimated=True)
-_FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "cl100k": _CL100K}
+_FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "harmony-o": _HARMONY,
+                   "cl100k": _CL100K}
 
 _ADDITIONAL_TOOLS_OVERHEAD: Final = 84
 """An ``additional_tools`` item: the Chat Completions harmony tools block's hidden preamble."""

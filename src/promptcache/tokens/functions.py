@@ -20,12 +20,17 @@ Shape of the tools block (``harmony`` renders the same, except where noted)::
 
     // Tool description, one comment line per non-blank line
     type get_weather = (_:{
+    // Property title
     // Property description
     city: string,
     unit?: "c" | "f", // default: "c"
+    days?: number, // minimum: 1, maximum: 7
     address:{
-      street: string,
+    street: string,
     },
+    stops:{
+      name: string,
+    }[],
     tags: string[],
     }) => any;
 
@@ -41,31 +46,37 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 __all__ = [
+    "INSTRUCTIONS_HEADING",
     "TOOLS_FOOTER",
     "TOOLS_HEADER",
     "BlockPart",
     "comment_lines",
+    "forced_function",
     "render_function",
     "render_response_format",
     "response_format_name",
     "schema_type",
     "tool_block_parts",
+    "unverified_keywords",
 ]
 
 TOOLS_HEADER: Final = "# Tools\n\n## functions\n\nnamespace functions {\n\n"
 """Text before the first tool (harmony's ``template_tools_section`` for one namespace)."""
 TOOLS_FOOTER: Final = "} // namespace functions"
 """Text after the last tool's separator."""
+INSTRUCTIONS_HEADING: Final = "# Instructions\n\n"
+"""Harmony's heading of the caller's instructions in a developer message that also holds the
+tools (gpt-5 models put the caller's system message there)."""
 RESPONSE_FORMATS_HEADER: Final = "# Response Formats\n\n## "
 """Start of the structured-output section; the format's name and a blank line follow."""
 
 _MAX_DEPTH: Final = 24
 """Nesting (and ``$ref`` hops) beyond this renders as ``any``: guards cycles and bombs."""
 _INDENT: Final = "  "
-"""Indent of each nested object level (harmony's four spaces tokenize the same here). The
-closing brace goes at the parent's indent, not at the members' as in harmony: with harmony's
-"    }" the recorded request with a ``$ref``'d array of objects (19 tools, 364 tokens) is one
-token over."""
+"""Indent of the members of an object inside an array (harmony's four spaces tokenize the same
+here; other nested objects are not indented, see ``_object_body``). The closing brace goes at
+the parent's indent, not at the members' as in harmony: with harmony's "    }" the recorded
+request with a ``$ref``'d array of objects (19 tools, 364 tokens) is one token over."""
 # Keys the provider drops from a response-format schema before printing it as JSON. Evidence:
 # the two json_schema records cost 29 and 118 tokens; the section header plus compact JSON of
 # the schema without these keys gives exactly 29 and 118 (with them: 36 and 166). The same
@@ -110,14 +121,22 @@ def render_function(function: Mapping[str, Any]) -> str:
     """
     name = function.get("name")
     name = name if isinstance(name, str) else ""
-    out = comment_lines(function.get("description"))
     parameters = function.get("parameters")
+    out = comment_lines(function.get("description"))
+    if isinstance(parameters, Mapping):
+        # The parameters schema's own title (pydantic's model name) is a comment line above
+        # the description: dd-trace-py openai_agents test_multiple_agent_handoffs_with_chat_
+        # completions#0/#1 and test_oai_agents_with_guardrail_spans#0/#1 ("research_args"),
+        # magentic test_openai_chat_model_complete_function_call_openai_strict#0: each 4 under
+        # without it; below the description instead, 5 fewer records are exact (Responses).
+        out = comment_lines(parameters.get("title")) + out
     if isinstance(parameters, Mapping) and _has_properties(parameters):
         # "(_:{" with no space: harmony writes "(_: {". The recorded counts are one token lower
         # per tool whose first parameter line is not a comment (get_weather alone: 48 tokens,
         # harmony's text gives 49) and unchanged when it is one (get_capital with a described
         # parameter, 104): o200k has a ":{\n" token, and " {\n//" is one token either way.
-        return f"{out}type {name} = (_:{_object_body(parameters, '', parameters, 0)}) => any;\n"
+        body = _object_body(parameters, "", parameters, 0, in_array=False)
+        return f"{out}type {name} = (_:{body}) => any;\n"
     if isinstance(parameters, Mapping) and not _is_object_schema(parameters):
         # A non-object parameter schema (not allowed by the API today): best effort.
         typ = schema_type(parameters, "", parameters, 0)
@@ -127,11 +146,13 @@ def render_function(function: Mapping[str, Any]) -> str:
     return f"{out}type {name} = () => any;\n"
 
 
-def schema_type(schema: object, indent: str, root: object, depth: int) -> str:
+def schema_type(schema: object, indent: str, root: object, depth: int, *,
+                in_array: bool = False) -> str:
     """The TypeScript-like type of a JSON Schema, as it appears after ``name: ``.
 
-    ``indent`` is the indent of the line the type starts on (nested object members go one
-    level deeper); ``root`` is the schema ``$ref`` pointers resolve against.
+    ``indent`` is the indent of the line the type starts on; ``root`` is the schema ``$ref``
+    pointers resolve against; ``in_array`` is true below an array's ``items``, where object
+    members go one level deeper (see :func:`_object_body`).
     """
     if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
         return "any"
@@ -139,14 +160,15 @@ def schema_type(schema: object, indent: str, root: object, depth: int) -> str:
     if isinstance(ref, str):
         # Inlined: the 19-tool request's final_result(answers: Answer[] via $defs) is exact
         # with the referenced object written out, and 11 tokens short as "any[]".
-        return schema_type(_resolve(ref, root), indent, root, depth + 1)
-    typ = _schema_type_core(schema, indent, root, depth)
+        return schema_type(_resolve(ref, root), indent, root, depth + 1, in_array=in_array)
+    typ = _schema_type_core(schema, indent, root, depth, in_array)
     if schema.get("nullable") is True and typ != "null" and not typ.endswith(" | null"):
         typ += " | null"
     return typ
 
 
-def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, depth: int) -> str:
+def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, depth: int,
+                      in_array: bool) -> str:
     if "const" in schema:
         return _literal(schema["const"])
     enum = schema.get("enum")
@@ -157,26 +179,27 @@ def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, dept
         if isinstance(variants, list) and variants:
             # Unions as "A | B": the recorded anyOf[string, string[]] parameter costs exactly
             # "string | string[]" (MCP tools request, 212 tokens).
-            return " | ".join(schema_type(v, indent, root, depth + 1) for v in variants)
+            return " | ".join(schema_type(v, indent, root, depth + 1, in_array=in_array)
+                              for v in variants)
     all_of = schema.get("allOf")
     if isinstance(all_of, list) and len(all_of) == 1:
-        return schema_type(all_of[0], indent, root, depth + 1)
+        return schema_type(all_of[0], indent, root, depth + 1, in_array=in_array)
     kind = schema.get("type")
     if isinstance(kind, list):
         names = [
-            _object_body(schema, indent, root, depth)
+            _object_body(schema, indent, root, depth, in_array)
             if k == "object" and _has_properties(schema) else _scalar_type(k)
             for k in kind if isinstance(k, str)
         ]
         return " | ".join(names) if names else "any"
     if kind == "object" or (kind is None and _has_properties(schema)):
         if _has_properties(schema):
-            return _object_body(schema, indent, root, depth)
+            return _object_body(schema, indent, root, depth, in_array)
         return "object"
     if kind == "array" or (kind is None and "items" in schema):
         items = schema.get("items")
         if isinstance(items, Mapping):
-            return schema_type(items, indent, root, depth + 1) + "[]"
+            return schema_type(items, indent, root, depth + 1, in_array=True) + "[]"
         return "any[]"
     if isinstance(kind, str):
         return _scalar_type(kind)
@@ -193,12 +216,22 @@ def _scalar_type(kind: str) -> str:
     return "any"
 
 
-def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: int) -> str:
-    """``{\\n`` + one line per property + ``}``; members one level deeper than ``indent``.
+def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: int,
+                 in_array: bool) -> str:
+    """``{\\n`` + one line per property + ``}``, the brace at ``indent``.
 
-    The top level (the tool's parameters) is special: its members are not indented at all.
+    Members are indented one level deeper than ``indent`` only below an array's ``items``;
+    the members of the tool's parameters, and of an object-typed property, are not indented.
+    Evidence for the unindented property object: sublayer action/agent/command/generator
+    generators #0 (an object property with described members: 6 and 12 over with the
+    indent, exact without), openllmetry openai-agents test_recipe_workflow_agent_handoffs_
+    with_function_tools#0 and test_recipe_agents_hierarchy#7 (Responses, a $ref'd object,
+    exact), mirascope test_structured_output tool async#0 (exact); the cookbook's tools pair
+    comes within 2 (it was 20 over). Arrays of objects keep the indent: pydantic-ai's
+    19-tool requests (test_dbos/test_complex_agent_run_in_workflow#0, answers: Answer[]) and
+    Adala test_label_studio_skill_with_ner#0 are exact only with it.
     """
-    inner = indent + _INDENT if depth > 0 else ""
+    inner = indent + _INDENT if in_array else indent
     required = schema.get("required")
     required_names = ({name for name in required if isinstance(name, str)}
                       if isinstance(required, list) else set())
@@ -207,25 +240,127 @@ def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: in
     if isinstance(properties, Mapping):
         for name, sub in properties.items():
             lines.append(_property_line(str(name), sub, name in required_names, inner, root,
-                                        depth + 1))
+                                        depth + 1, in_array))
     lines.append(f"{indent if depth > 0 else ''}}}")
     return "".join(lines)
 
 
 def _property_line(name: str, sub: object, required: bool, indent: str, root: object,
-                   depth: int) -> str:
-    text = comment_lines(sub.get("description"), indent) if isinstance(sub, Mapping) else ""
-    typ = schema_type(sub, indent, root, depth)
+                   depth: int, in_array: bool) -> str:
+    if isinstance(sub, Mapping):
+        sub = _inline_ref(sub, root)
+    text = _leading_comments(sub, indent) if isinstance(sub, Mapping) else ""
+    typ = schema_type(sub, indent, root, depth, in_array=in_array)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
     separator = ":" if typ.startswith("{") else ": "
     line = f"{indent}{name}{'' if required else '?'}{separator}{typ},"
-    if isinstance(sub, Mapping) and sub.get("default") is not None:
-        # Harmony's trailing comment. Evidence: get_error(value?: boolean = false) in the
-        # 19-tool request is exact with " // default: false". A null default is left out:
-        # the one recorded case (gpt-4o-mini) is then 1 token under; printed, 3 over.
-        line += f" // default: {_literal(sub['default'])}"
+    if isinstance(sub, Mapping):
+        line += _trailing_comment(sub)
     return f"{text}{line}\n"
+
+
+def _inline_ref(schema: Mapping[str, Any], root: object) -> Mapping[str, Any]:
+    """A ``$ref`` property as the schema it points at, overlaid with its own keywords.
+
+    The referenced schema's title and description then head the property like its own:
+    mirascope test_structured_output tool async#0 (author: $ref Author, "The author of a
+    book.") and openllmetry test_recipe_workflow_agent_handoffs_with_function_tools#0
+    (recipe: $ref Recipe) are exact only so (9 and 3 under without).
+    """
+    ref = schema.get("$ref")
+    target = _resolve(ref, root) if isinstance(ref, str) else None
+    if not isinstance(target, Mapping):
+        return schema
+    return {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
+
+
+def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
+    """The comment lines above a property: its title, its description, then its examples.
+
+    A title is a comment line of its own (harmony writes "// Title\n//\n"; the API has no
+    empty "//" line). Evidence, pydantic-style schemas with a title on every property:
+    magentic test_openai_chat_model_acomplete_async_streamed_response#0 (one title, 3 under
+    without it), ldp TestAgentState.test_no_state_mutation[agent0]#0, Adala
+    test_llm_async#0, openinference beeai test_llm_with_tools#0, mirascope test_call_with_tools
+    async#0: 35 of the 4o tools records of openai-chat-more and 64 with tool history newly
+    exact.
+    """
+    return (comment_lines(sub.get("title"), indent)
+            + comment_lines(sub.get("description"), indent)
+            + _examples(sub.get("examples"), indent))
+
+
+def _examples(examples: object, indent: str) -> str:
+    """Harmony's "// Examples:" block (string examples only, as harmony writes them). No
+    recorded request has examples: a tool using them is marked estimated (see
+    :data:`ESTABLISHED_KEYWORDS`)."""
+    if not isinstance(examples, list):
+        return ""
+    lines = [f'{indent}// - "{example}"\n' for example in examples if isinstance(example, str)]
+    return f"{indent}// Examples:\n{''.join(lines)}" if examples else ""
+
+
+# Numeric bounds the API prints after a property, as "// minimum: 0, maximum: 5" (harmony
+# prints none of them). Evidence: Adala test_label_studio_skill_basic#0, _partial_label_config
+# #0 (an integer rating with both bounds, 11-12 under without) and _with_ner#0..#4 (two
+# members with a minimum inside a $defs object, 12 under): three distinct schemas exact, one
+# project. Other constraint keywords (minLength, pattern, format, minItems...) have no
+# recorded evidence: left out, as harmony does, and the tool is marked estimated (see
+# ESTABLISHED_KEYWORDS).
+_COMMENTED_BOUNDS: Final = ("minimum", "maximum")
+
+
+def _trailing_comment(sub: Mapping[str, Any]) -> str:
+    """`` // default: V`` and the bounds after a property's comma, or ""."""
+    notes = []
+    if "default" in sub:
+        # Harmony's trailing comment. Evidence: get_error(value?: boolean = false) in the
+        # 19-tool request is exact with " // default: false". A null default is printed too:
+        # Adala test_label_studio_skill_react_code#0 (two "default: null" members) is exact
+        # only so, and 11 under without.
+        notes.append(f"default: {_literal(sub['default'])}")
+    notes.extend(f"{key}: {_literal(sub[key])}" for key in _COMMENTED_BOUNDS if key in sub)
+    # Unverified: how a default and bounds on one property combine (no recorded case).
+    return f" // {', '.join(notes)}" if notes else ""
+
+
+ESTABLISHED_KEYWORDS: Final = frozenset({
+    # Checked on recorded usage (see the comments where each is rendered):
+    "type", "properties", "required", "description", "title", "enum", "default", "items",
+    "anyOf", "$ref", "$defs", "definitions", "minimum", "maximum",
+    # Not rendered, and recorded requests with them are exact: additionalProperties (200
+    # 4o chat records), $schema (openllmetry-js Responses records), strict.
+    "additionalProperties", "$schema", "strict",
+    # Rendered as harmony does; harmony is OpenAI's own renderer for these.
+    "const", "nullable",
+})
+"""JSON Schema keywords whose rendering in the tools block is established. Any other keyword
+(format, pattern, minLength, minItems, examples, oneOf, allOf...) may cost tokens the text here
+does not have (openinference beeai test_llm_with_tools#0, two "format": "date" members, is 16
+under), so a tool using one is counted as rendered here but marked estimated."""
+
+
+def unverified_keywords(schema: object) -> frozenset[str]:
+    """The keywords of ``schema`` (at any depth) outside :data:`ESTABLISHED_KEYWORDS`."""
+    found: set[str] = set()
+    _collect_keywords(schema, found, 0)
+    return frozenset(found - ESTABLISHED_KEYWORDS)
+
+
+def _collect_keywords(schema: object, found: set[str], depth: int) -> None:
+    if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
+        return
+    for key, value in schema.items():
+        found.add(str(key))
+        if key in _SCHEMA_MAPS and isinstance(value, Mapping):
+            for sub in value.values():
+                _collect_keywords(sub, found, depth + 1)
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            for sub in value:
+                _collect_keywords(sub, found, depth + 1)
+        elif key in _SCHEMA_VALUES:
+            _collect_keywords(value, found, depth + 1)
 
 
 def _literal(value: object) -> str:
@@ -261,6 +396,15 @@ def _resolve(ref: str, root: object) -> object:
         else:
             return None
     return node
+
+
+def forced_function(tool_choice: object) -> str | None:
+    """The function a ``tool_choice`` forces (Chat or Responses form), else None."""
+    if not isinstance(tool_choice, Mapping) or tool_choice.get("type") != "function":
+        return None
+    function = tool_choice.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+    return name if isinstance(name, str) and name else None
 
 
 class BlockPart(NamedTuple):
