@@ -1,0 +1,52 @@
+"""How a Responses API request is rendered into the prompt the model reads: forced tool
+choices, function call pairs per harmony model generation, mid-conversation tools, member
+titles, and stored prompts. Every request here is written by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promptcache.catalog import facts_for
+from promptcache.model import Segment, SegmentKind
+from promptcache.normalize.openai_responses import responses_segments
+from promptcache.tokens.counter import TokenCounter
+
+_counter = TokenCounter("o200k_base", persistent=False)
+
+WEATHER = {"type": "function", "name": "get_weather", "description": "Weather in a city.",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                          "required": ["city"]}}
+TIME = {"type": "function", "name": "get_time", "description": "Time in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                       "required": ["city"]}}
+ASK = {"role": "user", "content": "Is it raining in Lyon?"}
+CALL = {"type": "function_call", "call_id": "c1", "name": "get_weather",
+        "arguments": '{"city":"Lyon"}'}
+OUTPUT = {"type": "function_call_output", "call_id": "c1", "output": "Light rain, 12 C"}
+
+
+def _tokens(text: str) -> int:
+    return _counter.count(text)
+
+
+def _segments(body: dict[str, Any]) -> tuple[Segment, ...]:
+    return responses_segments(body, "$", facts_for(str(body["model"])))
+
+
+def _count(body: dict[str, Any]) -> int:
+    return sum(s.fixed_tokens + _tokens(s.text) for s in _segments(body))
+
+
+# --------------------------------------------------------------------------------------------
+# Tool schemas
+# --------------------------------------------------------------------------------------------
+
+def test_a_member_title_is_a_comment_line_above_the_member() -> None:
+    tool = {"type": "function", "name": "lookup", "strict": True,
+            "parameters": {"type": "object", "title": "lookup_args",
+                           "additionalProperties": False, "required": ["city"],
+                           "properties": {"city": {"title": "City", "type": "string",
+                                                   "description": "Where."}}}}
+    segments = _segments({"model": "gpt-4o-mini", "input": [ASK], "tools": [tool]})
+    rendered = next(s for s in segments if s.kind is SegmentKind.TOOL).text
+    assert rendered == "type lookup = (_:{\n// City\n// Where.\ncity: string,\n}) => any;"
