@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from promptcache.catalog import facts_for
-from promptcache.model import Segment, SegmentKind
+from promptcache.load.records import normalize_record
+from promptcache.load.sources import LoadError, RawRecord
+from promptcache.model import Location, Request, Segment, SegmentKind
 from promptcache.normalize.openai_responses import responses_segments
 from promptcache.tokens.counter import TokenCounter
 
@@ -50,3 +52,32 @@ def test_a_member_title_is_a_comment_line_above_the_member() -> None:
     segments = _segments({"model": "gpt-4o-mini", "input": [ASK], "tools": [tool]})
     rendered = next(s for s in segments if s.kind is SegmentKind.TOOL).text
     assert rendered == "type lookup = (_:{\n// City\n// Where.\ncity: string,\n}) => any;"
+
+
+# --------------------------------------------------------------------------------------------
+# Stored prompts
+# --------------------------------------------------------------------------------------------
+
+def _normalize(value: Any) -> Request | LoadError:
+    return normalize_record(RawRecord(Location("calls.jsonl", 3), value))
+
+
+def test_a_stored_prompt_request_is_read_and_counted_as_a_lower_bound() -> None:
+    record = {"request": {"prompt": {"id": "pmpt_abc", "version": "2",
+                                     "variables": {"city": "Lyon"}}},
+              "response": {"usage": {"input_tokens": 40}}}
+    request = _normalize(record)
+    assert isinstance(request, Request)
+    assert request.api == "openai.responses"
+    stored = next(s for s in request.segments if s.key == "prompt")
+    assert (stored.path, stored.kind, stored.estimated) == ("$.request.prompt",
+                                                            SegmentKind.OTHER, True)
+    assert request.estimated
+
+
+def test_a_body_with_nothing_to_send_says_what_a_responses_request_needs() -> None:
+    result = _normalize({"request": {"prompt": "Once upon a time"}})
+    assert isinstance(result, LoadError)
+    assert result.message == (
+        "$.request: not a request: expected 'messages' (Chat Completions), 'input' or a "
+        "stored 'prompt' (Responses), 'request' or 'body' (keys: prompt)")
