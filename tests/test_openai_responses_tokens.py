@@ -354,20 +354,17 @@ RERECORDED: list[tuple[str, dict[str, Any], int]] = [
          {"type": "input_text", "text": "What fruit is in the image?"},
          {"type": "input_image", "detail": "auto", "image_url": _png_data_url(597, 566)}]}]},
      779),
+    # "required" with a single tool forces it: the reply is primed as a call to it.
+    ("test_openai_responses_output_type#0",
+     {"model": "gpt-4o", "tool_choice": "required", "input": [
+         {"role": "user", "content": "Give me the name and age of Brazil, Argentina, and "
+                                     "Chile."}],
+      "tools": [{**_FINAL, "parameters": {
+          "type": "object", "additionalProperties": False,
+          "properties": {"age": {"type": "integer"}, "name": {"type": "string"}},
+          "required": ["name", "age"]}}]},
+     66),
 ]
-RERECORDED_MISSES: dict[str, tuple[dict[str, Any], int, str]] = {
-    "test_openai_responses_output_type#0": (
-        {"model": "gpt-4o", "tool_choice": "required", "input": [
-            {"role": "user", "content": "Give me the name and age of Brazil, Argentina, and "
-                                        "Chile."}],
-         "tools": [{**_FINAL, "parameters": {
-             "type": "object", "additionalProperties": False,
-             "properties": {"age": {"type": "integer"}, "name": {"type": "string"}},
-             "required": ["name", "age"]}}]},
-        66,
-        "9 over the model: the only recorded strict tool with an integer property "
-        "(unexplained)"),
-}
 
 
 @pytest.mark.parametrize(("body", "expected"),
@@ -377,15 +374,6 @@ def test_rerecorded_requests(body: dict[str, Any], expected: int) -> None:
     segments = _segments(body)
     assert not any(segment.estimated for segment in segments)
     assert _count(segments) == expected
-
-
-@pytest.mark.parametrize(("body", "expected"), [
-    pytest.param(body, expected, id=name, marks=pytest.mark.xfail(strict=True, reason=cause))
-    for name, (body, expected, cause) in RERECORDED_MISSES.items()])
-def test_rerecorded_known_misses(body: dict[str, Any], expected: int) -> None:
-    # A known miss stays a failing case: the day the count matches, strict xfail fails the
-    # run and the record moves to RERECORDED.
-    assert _count(_segments(body)) == expected
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from promptcache.catalog import facts_for
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord
@@ -37,6 +39,37 @@ def _segments(body: dict[str, Any]) -> tuple[Segment, ...]:
 
 def _count(body: dict[str, Any]) -> int:
     return sum(s.fixed_tokens + _tokens(s.text) for s in _segments(body))
+
+
+# --------------------------------------------------------------------------------------------
+# tool_choice
+# --------------------------------------------------------------------------------------------
+
+_FORCED_CALL = 4 + _tokens(" to=functions.get_weather")
+
+
+@pytest.mark.parametrize("choice", [
+    pytest.param("required", id="required-with-one-tool"),
+    pytest.param({"type": "function", "name": "get_weather"}, id="named-function"),
+])
+def test_a_forced_tool_choice_primes_the_reply_as_a_call_to_it(choice: object) -> None:
+    body = {"model": "gpt-4.1", "input": [ASK], "tools": [WEATHER]}
+    forced = {**body, "tool_choice": choice}
+    assert _count(forced) == _count(body) + _FORCED_CALL
+    priming = _segments(forced)[-1]
+    assert (priming.kind, priming.text) == (SegmentKind.REPLY_PRIMING,
+                                            " to=functions.get_weather")
+
+
+def test_required_with_several_tools_leaves_the_choice_open() -> None:
+    body = {"model": "gpt-4o", "input": [ASK], "tools": [WEATHER, TIME]}
+    assert _count({**body, "tool_choice": "required"}) == _count(body)
+
+
+def test_harmony_models_bill_nothing_for_a_forced_choice() -> None:
+    body = {"model": "gpt-5-mini", "input": [ASK], "tools": [WEATHER]}
+    assert _count({**body, "tool_choice": "required"}) == _count(body)
+    assert _segments({**body, "tool_choice": "required"})[-1].text == ""
 
 
 # --------------------------------------------------------------------------------------------

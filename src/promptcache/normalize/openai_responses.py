@@ -32,6 +32,9 @@ and prints every miss):
   Completions (``header_extra`` 0; 8 exact records with calls). Harmony keeps the chat cost
   (16 + names): exact on 4 records (3 of them with other, estimated, parts); 4 others miss by
   1 to 4 tokens, unexplained (see the tests).
+* A forced choice (``tool_choice`` naming a function, or ``"required"`` with a single
+  function tool) primes a chatml reply as a call to it: 4 + " to=functions.NAME", as in Chat
+  Completions (4 records from 3 projects); harmony models bill nothing for it.
 * Several consecutive calls are separate call messages, not the Chat Completions parallel
   wrapper (``multi_tool_use.parallel``): the one recorded case (gpt-4o) is exact that way,
   given the constant its era shows on two other records; the wrapper gives 17 more.
@@ -134,6 +137,9 @@ _FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "cl100k": _CL100K}
 
 _ADDITIONAL_TOOLS_OVERHEAD: Final = 84
 """An ``additional_tools`` item: the Chat Completions harmony tools block's hidden preamble."""
+_FORCED_CALL_EXTRA: Final = 4
+"""A reply forced to call one function: the call's header markers beyond the recipient text
+(see :func:`_forced_function`)."""
 _FILE_GUESS_TOKENS: Final = 512
 """Best-effort cost of a file part (as the chat normalizer guesses it)."""
 _REASONING_BASE_CHARS: Final = 830
@@ -189,10 +195,41 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
         builder.items(items, f"{base_path}.input")
     reasoning = body.get("reasoning")
     pro = isinstance(reasoning, Mapping) and reasoning.get("mode") == "pro"
-    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, "",
-                               fixed_tokens=fmt.priming,
+    # Harmony models bill nothing for a forced choice: exact without it on pydantic-ai
+    # test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
+    # usage#0, ruby_llm ..._respects_choice_required_for_unrelated_queries#0 and Mirascope
+    # refusal/openai_responses/handles-refusal-for-call#0 (gpt-5, gpt-5-mini, gpt-5-nano).
+    forced = None if fmt is _HARMONY else _forced_function(body.get("tool_choice"), tools)
+    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path,
+                               "" if forced is None else f" to=functions.{forced}",
+                               fixed_tokens=fmt.priming + (0 if forced is None
+                                                           else _FORCED_CALL_EXTRA),
                                estimated=fmt.estimated or pro or not facts.known))
     return tuple(builder.out)
+
+
+def _forced_function(choice: object, tools: object) -> str | None:
+    """The function the reply must call, when ``tool_choice`` leaves the model no choice.
+
+    The API then primes the reply as a call to it (Chat Completions' rule F5 of
+    shared/openai-rendering-facts.md): a named function, or ``"required"`` with a single
+    function tool, which is the same constraint. Evidence (4o, each exactly +4 + the tokens
+    of " to=functions.NAME" over the unforced count): activeagent
+    ``tools_test/test_agent_common_format_tool_choice_specific#0`` (named) and
+    ``..._tool_choice_required#0``, traceloop ``test_responses_api_tool_call_finish_reason#0``
+    (both "required", one tool), opentelemetry-python-contrib
+    ``test_responses_create_captures_tool_call_content[content_mode0]#0`` (named); "required"
+    with two tools adds nothing (pydantic-ai ``test_openai_responses/test_tool_output#0``).
+    """
+    if isinstance(choice, Mapping) and choice.get("type") == "function":
+        name = choice.get("name")
+        return name if isinstance(name, str) and name else None
+    if choice != "required" or not isinstance(tools, list):
+        return None
+    names = [tool.get("name") for tool in tools if isinstance(tool, Mapping)]
+    if len(tools) == 1 and len(names) == 1 and tools[0].get("type") == "function":
+        return names[0] if isinstance(names[0], str) and names[0] else None
+    return None
 
 
 # --------------------------------------------------------------------------------------------
