@@ -416,20 +416,16 @@ UNRELIABLE: dict[str, str] = {
 
 # Misses whose cause was investigated, by source marker.
 KNOWN_CAUSES = {
-    "test_tool_availability_portability_matrix[R5-T4-local-search]": (
-        "gpt-5: a previous-turn call/output pair written by the client (no item id), then a "
-        "user message, bills 2 fewer; Chat Completions bills the same conversation exactly "
-        "(openai-cassettes R*-T6); unexplained"),
     "test_openai_deferred_capability_runs_on_model_without_native_tool_search.yaml#1": (
         "gpt-5.2: two current-turn call/output pairs bill 1 fewer, while the same request "
         "with a third pair (#2) is exact; unexplained"),
     "tool_return_content-binary-image-openai_responses": (
-        "gpt-5-mini: a 597x566 image in a user message after a tool output bills 3 more; "
-        "with the 400x301 record (4 more), floor(1.2 x patches) + 6 would fit both, where "
-        "Chat Completions bills the same images at ceil(1.2 x patches) + 2: not adopted on "
-        "two records"),
+        "gpt-5-mini: a 597x566 image in a user message after a tool output bills 5 more "
+        "(3 more before gpt-5's call pairs were costed 3 lower, as 5 other projects' records "
+        "show); with the 400x301 record (6 more), the image rendering after a call is not "
+        "pinned down; Chat Completions bills the same images at ceil(1.2 x patches) + 2"),
     "tool_return_content-url_force_download-image-openai_responses": (
-        "gpt-5-mini: a 400x301 image in a user message after a tool output bills 4 more "
+        "gpt-5-mini: a 400x301 image in a user message after a tool output bills 6 more "
         "(see the 597x566 record)"),
     "test_image_url_input_force_download_response_api": (
         "gpt-4.1-nano image 540x360 (204 patches x 2.46 -> 502) billed 503, exactly as in "

@@ -73,6 +73,61 @@ def test_harmony_models_bill_nothing_for_a_forced_choice() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Function call pairs on harmony models
+# --------------------------------------------------------------------------------------------
+
+def _pair_cost(model: str) -> int:
+    """What one call and its output add to a request."""
+    body = {"model": model, "input": [ASK], "tools": [WEATHER]}
+    return _count({**body, "input": [ASK, CALL, OUTPUT]}) - _count(body)
+
+
+_PAIR_TEXT = (_tokens(" to=functions.get_weather") + _tokens('{"city":"Lyon"}')
+              + _tokens("Light rain, 12 C"))
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    pytest.param("gpt-5.4", 16 + _PAIR_TEXT + _tokens("functions.get_weather"), id="gpt-5.4"),
+    pytest.param("gpt-5.4-nano", 16 + _PAIR_TEXT + _tokens("functions.get_weather"),
+                 id="gpt-5.4-nano"),
+    pytest.param("gpt-5.6-terra", 16 + _PAIR_TEXT + _tokens("functions.get_weather"),
+                 id="gpt-5.6-terra"),
+    pytest.param("gpt-5", 13 + _PAIR_TEXT + _tokens("functions.get_weather"), id="gpt-5"),
+    pytest.param("gpt-5-nano", 13 + _PAIR_TEXT + _tokens("functions.get_weather"),
+                 id="gpt-5-nano"),
+    pytest.param("gpt-5.5", 13 + _PAIR_TEXT + _tokens("functions.get_weather"), id="gpt-5.5"),
+    pytest.param("gpt-5.2", 16 + _PAIR_TEXT + _tokens("get_weather"), id="gpt-5.2"),
+])
+def test_a_call_pair_costs_what_its_model_generation_bills(model: str, expected: int) -> None:
+    assert _pair_cost(model) == expected
+
+
+def test_a_harmony_tool_output_is_authored_by_the_full_recipient() -> None:
+    segments = _segments({"model": "gpt-5.4", "input": [ASK, CALL, OUTPUT],
+                          "tools": [WEATHER]})
+    output_frame = next(s for s in segments if s.kind is SegmentKind.MESSAGE_FRAME
+                        and s.role == "tool")
+    assert (output_frame.text, output_frame.estimated) == ("functions.get_weather", False)
+    chatml = _segments({"model": "gpt-4o", "input": [ASK, CALL, OUTPUT], "tools": [WEATHER]})
+    assert next(s for s in chatml if s.role == "tool" and s.kind is SegmentKind.MESSAGE_FRAME
+                ).text == "get_weather"
+
+
+def test_mid_conversation_tools_cost_two_more_on_the_first_gpt_5_generation() -> None:
+    added = {"type": "additional_tools", "role": "developer", "tools": [TIME]}
+
+    def tools(model: str) -> list[Segment]:
+        return [s for s in _segments({"model": model, "input": [ASK, added]})
+                if s.path.startswith("$.input[1].tools")]
+
+    assert [s.kind for s in tools("gpt-5")] == [SegmentKind.TOOLS_FRAME, SegmentKind.TOOL,
+                                               SegmentKind.TOOLS_FRAME]
+    assert all(s.estimated for s in tools("gpt-5") + tools("gpt-5.6"))
+    assert (sum(s.fixed_tokens for s in tools("gpt-5"))
+            - sum(s.fixed_tokens for s in tools("gpt-5.6"))) == 86 - 84
+
+
+# --------------------------------------------------------------------------------------------
 # Tool schemas
 # --------------------------------------------------------------------------------------------
 
