@@ -133,13 +133,22 @@ def test_mid_conversation_tools_cost_two_more_on_the_first_gpt_5_generation() ->
 
 def test_a_member_title_is_a_comment_line_above_the_member() -> None:
     tool = {"type": "function", "name": "lookup", "strict": True,
-            "parameters": {"type": "object", "title": "lookup_args",
+            "parameters": {"type": "object",
                            "additionalProperties": False, "required": ["city"],
                            "properties": {"city": {"title": "City", "type": "string",
                                                    "description": "Where."}}}}
     segments = _segments({"model": "gpt-4o-mini", "input": [ASK], "tools": [tool]})
     rendered = next(s for s in segments if s.kind is SegmentKind.TOOL).text
     assert rendered == "type lookup = (_:{\n// City\n// Where.\ncity: string,\n}) => any;"
+
+
+def test_the_parameters_title_is_a_comment_line_before_the_object() -> None:
+    tool = {"type": "function", "name": "add", "strict": True,
+            "parameters": {"type": "object", "title": "add_args", "additionalProperties": False,
+                           "required": ["a"], "properties": {"a": {"type": "integer"}}}}
+    segments = _segments({"model": "gpt-4.1", "input": [ASK], "tools": [tool]})
+    rendered = next(s for s in segments if s.kind is SegmentKind.TOOL).text
+    assert rendered == "type add = (_: // add_args\n{\na: number,\n}) => any;"
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,3 +178,4 @@ def test_a_body_with_nothing_to_send_says_what_a_responses_request_needs() -> No
     assert result.message == (
         "$.request: not a request: expected 'messages' (Chat Completions), 'input' or a "
         "stored 'prompt' (Responses), 'request' or 'body' (keys: prompt)")
+
