@@ -277,12 +277,13 @@ def _forced_function(choice: object, tools: object) -> str | None:
     if isinstance(choice, Mapping) and choice.get("type") == "function":
         name = choice.get("name")
         return name if isinstance(name, str) and name else None
-    if choice != "required" or not isinstance(tools, list):
+    if choice != "required" or not isinstance(tools, list) or len(tools) != 1:
         return None
-    names = [tool.get("name") for tool in tools if isinstance(tool, Mapping)]
-    if len(tools) == 1 and len(names) == 1 and tools[0].get("type") == "function":
-        return names[0] if isinstance(names[0], str) and names[0] else None
-    return None
+    only = tools[0]
+    if not isinstance(only, Mapping) or only.get("type") != "function":
+        return None
+    name = only.get("name")
+    return name if isinstance(name, str) and name else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,8 +352,8 @@ def _render_function(tool: Mapping[str, Any]) -> str:
     # SDK's "<name>_args" titles (langchain-ai/langsmith-sdk
     # test_openai_agents_test_traceable_decorator_nests_under_agent_trace#0, traceloop
     # test_agent_with_function_tool_spans#0, Arize openinference
-    # test_tool_with_complex_return_type#0: +9 records exact; printed as harmony prints a
-    # member's title, with an empty "//" line after it, 1).
+    # test_tool_with_complex_return_type#0: 9 more records exact; with an empty "//" line
+    # after it, as harmony writes a member's title, 1).
     description = (comment_lines(parameters.get("title"))
                    + comment_lines(parameters.get("description")))
     name = tool.get("name")
