@@ -58,9 +58,10 @@ and prints every miss):
 * Structured output (``text.format`` ``json_schema``) is the chat schema section: after the
   tools, in their message (4 exact records), or alone without a frame on harmony (1).
 
-gpt-4o requests with function tools recorded in March 2025 (the API's first weeks) bill
-216-225 more than today's (dd-trace-py, logfire, ruby-openai, pydantic-ai): a hidden prompt
-since dropped; they are counted as the API bills today, not modelled.
+gpt-4o and gpt-4.1 requests recorded in March 2025 (the API's first weeks) bill 18 more
+than today's (16 records: simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), 216
+to 225 more with function tools (dd-trace-py, logfire, ruby-openai, pydantic-ai): a hidden
+prompt since dropped; they are counted as the API bills today, not modelled.
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
