@@ -78,9 +78,16 @@ def _api_of(body: Mapping[str, Any]) -> _Api | None:
     """The API a request body is written for, from its fields; None when it is neither."""
     if "messages" in body:
         return None if _looks_anthropic(body) else _CHAT
-    if "input" in body or "instructions" in body:
+    if "input" in body or "instructions" in body or _stored_prompt(body.get("prompt")):
         return _RESPONSES
     return None
+
+
+def _stored_prompt(prompt: object) -> bool:
+    """A Responses ``prompt`` reference (``{"id": "pmpt_...", "variables": ...}``): a valid
+    body with neither ``input`` nor ``model``, both stored server-side (dd-trace-js
+    ``openai_responses_post_*`` records). A string is the legacy Completions ``prompt``."""
+    return isinstance(prompt, Mapping) and isinstance(prompt.get("id"), str)
 
 
 def normalize_records(records: Iterable[RawRecord | LoadError],
@@ -128,8 +135,8 @@ def _unrecognized(value: Mapping[str, Any]) -> str:
         return ("$: an Anthropic Messages request; this version reads OpenAI Chat Completions "
                 "and Responses requests only")
     keys = ", ".join(sorted(value)[:5]) or "none"
-    return ("$: not a request: expected 'messages' (Chat Completions), 'input' (Responses), "
-            f"'request' or 'body' (keys: {keys})")
+    return ("$: not a request: expected 'messages' (Chat Completions), 'input' or a stored "
+            f"'prompt' (Responses), 'request' or 'body' (keys: {keys})")
 
 
 def _from_pair(value: Mapping[str, Any], location: Location,
