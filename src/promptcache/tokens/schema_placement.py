@@ -147,6 +147,12 @@ _PLACEMENTS: Final[dict[tuple[str, str], SchemaPlacement]] = {
                                              reply_header=None, reply_names_format=False,
                                              unverified=_ALL),
 }
+# The o-series frame messages as gpt-5 does (their tools block differs, see
+# normalize/openai_chat.py): their schemas are placed by the same rows. fantasy
+# TestOpenAIObjectGeneration/openai-o4-mini/simple_object and complex_object (and their
+# streaming twins, 4 chat records) are exact under the chat row, 3 over under gpt-4o's.
+_PLACEMENTS[("chat", "harmony-o")] = _PLACEMENTS[("chat", "harmony")]
+_PLACEMENTS[("responses", "harmony-o")] = _PLACEMENTS[("responses", "harmony")]
 
 
 def schema_placement(api: str, prompt_format: str) -> SchemaPlacement:
