@@ -2,7 +2,10 @@
 
 Providers change these rules. A new model or provider is a new row here, never a constant in
 a rule. Model names are matched by the longest table prefix (``gpt-4o-mini-2024-07-18`` takes
-the ``gpt-4o-mini`` row), so dated snapshots need no rows of their own.
+the ``gpt-4o-mini`` row), so dated snapshots need no rows of their own. Every name is first
+put through :func:`resolve_model`, the one place that turns what a log calls a model
+(``openai/gpt-4o``, ``ft:gpt-4o-mini-2024-07-18:org::id``) into the name of the model whose
+tokenizer, framing, minimum and prices apply: the framing tables and the pricing use it too.
 
 Sources (checked 2026-11): OpenAI platform guides "Prompt caching" and "Images and vision",
 OpenAI cookbook "How to count tokens with tiktoken" and "Prompt Caching 201"; see
@@ -121,11 +124,50 @@ def lifetimes_note() -> str:
 
 
 @lru_cache(maxsize=1024)  # asked for every request; a log names few models
+def resolve_model(model: str) -> str:
+    """The name of the model ``model`` runs on, lower case, dated snapshot kept.
+
+    - Gateways prefix the provider, once or more: ``openai/gpt-4o``, ``azure/gpt-4o``,
+      ``openrouter/openai/gpt-4o`` -> ``gpt-4o``.
+    - A fine-tuned model is named ``ft:<base model>:<org>:<suffix>:<id>`` (OpenAI's
+      fine-tuning guide, "Use a fine-tuned model"; e.g. ``ft:gpt-4o-mini-2024-07-18:org::id``,
+      ``ft:gpt-3.5-turbo-0125:org:suffix:id``): it runs on its base model's tokenizer and
+      chat format, so it resolves to the base (``gpt-4o-mini-2024-07-18``).
+    - A dated snapshot (``gpt-4o-2024-08-06``) stays as it is: the catalogue's longest prefix
+      finds its row, and prices differ between some snapshots and their alias.
+    """
+    name = model.strip().lower().rsplit("/", 1)[-1]
+    if name.startswith("ft:"):
+        name = name[3:].split(":", 1)[0]
+    return name
+
+
+def is_fine_tuned(model: str) -> bool:
+    """True for a fine-tuned model's name (``ft:...``, after any provider prefix)."""
+    return model.strip().lower().rsplit("/", 1)[-1].startswith("ft:")
+
+
+FINE_TUNED = "fine-tuned"
+DEPLOYMENT = "deployment"
+
+
+def counted_as(model: str, deployment: str = "") -> tuple[str, str, str] | None:
+    """(the name the log gives, the model it is counted as, why) when those differ in a way
+    a report should say: a fine-tuned model counted as its base (:data:`FINE_TUNED`), or a
+    deployment name, the request's ``model``, counted as the model the response names
+    (:data:`DEPLOYMENT`). None otherwise."""
+    if deployment:
+        return deployment, model, DEPLOYMENT
+    if is_fine_tuned(model):
+        return model, resolve_model(model), FINE_TUNED
+    return None
+
+
+@lru_cache(maxsize=1024)  # asked for every request; a log names few models
 def facts_for(model: str) -> ModelFacts:
-    """The row for ``model`` by longest prefix, or :data:`FALLBACK`."""
-    name = model.strip().lower()
-    # Some gateways prefix the provider: "openai/gpt-4o".
-    name = name.rsplit("/", 1)[-1]
+    """The row for ``model`` (resolved by :func:`resolve_model`) by longest prefix, or
+    :data:`FALLBACK`."""
+    name = resolve_model(model)
     best: ModelFacts | None = None
     for row in MODELS:
         if name.startswith(row.prefix) and (best is None or len(row.prefix) > len(best.prefix)):

@@ -94,6 +94,9 @@ class Savings:
     """(rule code, USD saved, cached tokens gained) for rules whose fixes change the replay."""
     calibration: Calibration | None
     """None when no request carries usage."""
+    base_priced: tuple[tuple[str, str], ...] = ()
+    """(fine-tuned model, the price data's model it is priced as): models the price data
+    has no price for, priced at their base model's rates."""
 
 
 @dataclass(slots=True)
@@ -201,6 +204,7 @@ class SavingsTally:
             savings_by_rule=tuple(sorted((code, usd, int(tokens))
                                          for code, (usd, tokens) in self._by_rule.items())),
             calibration=calibration,
+            base_priced=self.pricer.base_priced(),
         )
 
 

@@ -150,7 +150,8 @@ def _from_pair(value: Mapping[str, Any], location: Location,
     return _from_body(body, "$.request", location, api=api,
                       observed=_observed(response.get("usage"), api),
                       timestamp=timestamp, session=str(session) if session else None,
-                      turns=turns, inline_ignore=_inline_ignore(value, meta))
+                      turns=turns, inline_ignore=_inline_ignore(value, meta),
+                      served_model=response.get("model") or meta.get("model"))
 
 
 def _from_batch(value: Mapping[str, Any], location: Location,
@@ -174,7 +175,8 @@ def _from_batch(value: Mapping[str, Any], location: Location,
 def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, api: _Api,
                observed: ObservedUsage | None, timestamp: float | None,
                session: str | None, turns: TurnMemory | None,
-               inline_ignore: tuple[str, ...]) -> Request | LoadError:
+               inline_ignore: tuple[str, ...], served_model: object = None,
+               ) -> Request | LoadError:
     match, tools, tools_valid = None, None, False
     if turns is not None and api is _CHAT:
         match = turns.match(base_path, body.get("model"), body.get("messages"))
@@ -188,6 +190,12 @@ def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, a
         turns.remember_valid_tools(tools)
     model = str(body.get("model") or "")
     facts = facts_for(model)
+    deployment = ""
+    if not facts.known and isinstance(served_model, str) and facts_for(served_model).known:
+        # An Azure deployment (or a gateway alias) names the model in the request; the
+        # response (or the record's metadata) names the model that served it.
+        deployment, model, facts = model, served_model, facts_for(served_model)
+        body = {**body, "model": served_model}
     segments = (chat_segments(body, base_path, facts, turns, match, tools)
                 if match is not None else api.segments(body, base_path, facts))
     return Request(
@@ -202,6 +210,7 @@ def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, a
         observed=observed,
         settings=_settings(body),
         inline_ignore=inline_ignore,
+        deployment=deployment,
     )
 
 

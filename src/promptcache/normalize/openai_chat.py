@@ -55,7 +55,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from promptcache.catalog import ModelFacts
+from promptcache.catalog import ModelFacts, resolve_model
+from promptcache.estimates import AUDIO_ESTIMATE, FILE_ESTIMATE, remote_image_estimate
 from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
 from promptcache.normalize.reuse import (
@@ -185,7 +186,7 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     ``tools_json`` is the JSON of ``body["tools"]`` when the caller has it already.
     """
     model = body.get("model")
-    model_name = model.strip().lower().rsplit("/", 1)[-1] if isinstance(model, str) else ""
+    model_name = resolve_model(model) if isinstance(model, str) else ""
     builder = _Builder(base_path, facts, _format_for(model_name, facts))
     messages = body.get("messages")
     message_list: Sequence[Any] = messages if isinstance(messages, list) else ()
@@ -580,10 +581,12 @@ class _Builder:
             return self._image(part.get("image_url"), path, role)
         if kind == "input_audio":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_audio_guess(part),
-                           role=role or None, key="input_audio", estimated=True)
+                           role=role or None, key="input_audio", estimated=True,
+                           estimate=AUDIO_ESTIMATE)
         if kind == "file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
-                           role=role or None, key="file", estimated=True)
+                           role=role or None, key="file", estimated=True,
+                           estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, text if isinstance(text, str) else "",
                        role=role or None, key=kind if isinstance(kind, str) else "",
@@ -605,7 +608,10 @@ class _Builder:
                          height=cost.height, source_hint=_source_hint(url))
         return Segment(SegmentKind.IMAGE, path, "",
                        fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated)
+                       key=identity, image=image, estimated=cost.estimated,
+                       estimate=remote_image_estimate(self.facts.image, str(detail),
+                                                      self.fmt.image_extra)
+                       if cost.estimated else None)
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ from typing import Any, Final
 
 import orjson
 
-from promptcache.catalog import ModelFacts
+from promptcache.catalog import ModelFacts, resolve_model
 from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
 
@@ -159,7 +159,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     context are rendered as well as possible and the segments concerned marked ``estimated``.
     """
     model = body.get("model")
-    model_name = model.strip().lower().rsplit("/", 1)[-1] if isinstance(model, str) else ""
+    model_name = resolve_model(model) if isinstance(model, str) else ""
     fmt = _FORMATS.get(_format_for(model_name, facts).name, _CHATML)
     builder = _Builder(base_path, facts, fmt)
     tools = body.get("tools")

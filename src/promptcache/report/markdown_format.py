@@ -6,9 +6,11 @@ from promptcache.report.model import Report, Summary
 from promptcache.report.phrases import (
     accounting,
     error_location,
+    estimate_group,
     nothing_priced,
     plural,
     unpriced_note,
+    worst_miss,
 )
 
 MAX_ROWS = 50
@@ -24,7 +26,7 @@ def render_markdown(report: Report) -> str:
     summary = report.summary
     lines = ["## promptcache", "", _headline(report), ""]
     if summary.requests_audited:
-        lines += _figures(summary)
+        lines += _figures(summary) + _trust(summary)
     if report.findings:
         lines += ["| Rule | Severity | Where | What | Saves |", "| --- | --- | --- | --- | --- |"]
         ordered = sorted(report.findings,
@@ -62,6 +64,25 @@ def _headline(report: Report) -> str:
                             for severity in ("error", "warning", "info"))
     return (f"**{plural(len(report.findings), 'finding', grouped=True)}** ({by_severity}) in "
             f"{accounting(summary, grouped=True)}.")
+
+
+def _trust(summary: Summary) -> list[str]:
+    """How far to trust the figures: counts made by estimate, and counts against usage."""
+    lines: list[str] = []
+    if summary.estimated_requests:
+        lines.append(f"{plural(summary.estimated_requests, 'request', grouped=True)} counted "
+                     "by estimate:")
+        lines += [f"- {_cell(estimate_group(group))}" for group in summary.estimates]
+        lines.append("")
+    if summary.token_calibration:
+        lines += ["Prompt tokens vs the provider's usage (counted minus observed):", "",
+                  "| Model | Requests | Exact | Within 1% | Mean error | Worst miss |",
+                  "| --- | ---: | ---: | ---: | ---: | --- |"]
+        lines += [f"| `{_cell(row.model)}` | {row.requests:,} | {row.exact:,} | "
+                  f"{row.within_1pct:,} | {row.mean_error:+,.2f} | `{_cell(worst_miss(row))}` |"
+                  for row in summary.token_calibration]
+        lines.append("")
+    return lines
 
 
 def _figures(summary: Summary) -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from promptcache.calibration import ModelCalibration
 from promptcache.engine.findings import Finding, Severity
+from promptcache.estimates import EstimateGroup
 from promptcache.model import Location
 from promptcache.savings import Savings
 
@@ -32,6 +34,13 @@ class RequestRow:
     """Input cost (observed usage where present, predicted otherwise); None if unpriced."""
     estimated: bool
     """True when part of the count is an estimate (a remote image, a file, audio)."""
+    estimate_reasons: tuple[str, ...] = ()
+    """Why the count is an estimate (see :mod:`promptcache.estimates`); () when exact."""
+    low: int | None = None
+    """The fewest prompt tokens the request can cost (``prompt_tokens`` when exact); None
+    when unbounded or not worked out."""
+    high: int | None = None
+    """The most it can cost; None when there is no known upper bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,14 @@ class Summary:
     """Damaged files whose end was not read, in input order: the audit is incomplete."""
     suppressed_inline: int = 0
     """Findings dropped by a record's own ``promptcache.ignore`` list."""
+    estimates: tuple[EstimateGroup, ...] = ()
+    """Why requests' counts are estimates, one group per reason, most requests first."""
+    token_calibration: tuple[ModelCalibration, ...] = ()
+    """Counted vs observed prompt tokens per model, for requests whose log carries usage."""
+    resolved_models: tuple[tuple[str, str, str], ...] = ()
+    """(the name the log gives, the model counted as, why: ``fine-tuned`` or
+    ``deployment``): a fine-tuned model counted as its base, a deployment name as the model
+    the response names (see :func:`promptcache.catalog.counted_as`)."""
 
 
 @dataclass(frozen=True, slots=True)

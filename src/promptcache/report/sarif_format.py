@@ -117,8 +117,26 @@ def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, Any]:
                 "unread": [{"file": part.file, "line": part.line, "bytes": part.size}
                            for part in report.summary.unread],
                 "findingsSuppressedInline": report.summary.suppressed_inline,
+                **_trust(report),
             },
         }],
+    }
+
+
+def _trust(report: Report) -> dict[str, Any]:
+    """How far to trust the counts: estimated requests by reason, and counts against the
+    provider's usage per model."""
+    summary = report.summary
+    return {
+        "estimatedRequests": summary.estimated_requests,
+        "estimates": [{"reason": group.reason, "requests": group.requests,
+                       "low": group.low, "high": group.high} for group in summary.estimates],
+        "tokenCalibration": [
+            {"model": row.model, "requests": row.requests, "exact": row.exact,
+             "within1pct": row.within_1pct, "meanError": row.mean_error,
+             "worstMiss": None if row.worst is None else {
+                 "file": row.worst.file, "line": row.worst.line, "error": row.worst_error}}
+            for row in summary.token_calibration],
     }
 
 

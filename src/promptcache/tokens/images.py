@@ -51,6 +51,7 @@ __all__ = [
     "header_dimensions",
     "header_incomplete",
     "image_dimensions",
+    "image_token_range",
     "image_tokens",
     "remote_image_sizes",
 ]
@@ -106,6 +107,22 @@ def image_tokens(scheme: ImageScheme, width: int | None, height: int | None,
         return ImageCost(tokens, None, None, estimated=True, note=note)
     return ImageCost(_scheme_tokens(scheme, width, height, detail), width, height,
                      estimated=False, note="")
+
+
+def image_token_range(scheme: ImageScheme, detail: str) -> tuple[int, int]:
+    """The fewest and most tokens ``scheme`` can charge for an image of any size sent with
+    ``detail``: the bounds of a count made without the image's size.
+
+    Tile models: ``low`` costs ``base`` at any size. ``auto`` may be served as ``low`` (the
+    guide: "the model decides"), so its floor is ``base``; ``high`` costs at least one
+    tile. The ceiling is the largest image after the guide's scaling, 768 x 2048 px (2 x 4
+    tiles). Patch models: one patch to the cap.
+    """
+    if isinstance(scheme, TileScheme):
+        most = _scheme_tokens(scheme, _TILE_SHORT_SIDE, _TILE_FIT, detail)
+        fewest = scheme.base if detail in ("low", "auto") else scheme.base + scheme.per_tile
+        return fewest, most
+    return _patch_tokens(scheme, _PATCH, _PATCH), _patch_tokens(scheme, _TILE_FIT, _TILE_FIT)
 
 
 def _scheme_tokens(scheme: ImageScheme, width: int, height: int, detail: str) -> int:
