@@ -71,6 +71,7 @@ from typing import Any, Final
 import orjson
 
 from promptcache.catalog import ModelFacts, resolve_model
+from promptcache.estimates import FILE_ESTIMATE, remote_image_estimate
 from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
 
@@ -456,7 +457,8 @@ class _Builder:
             return self._image(part, path, role)
         if kind == "input_file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
-                           role=role or None, key="input_file", estimated=True)
+                           role=role or None, key="input_file", estimated=True,
+                           estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, _string(text), role=role or None,
                        key=_string(kind), estimated=True)
@@ -479,7 +481,10 @@ class _Builder:
                          source_hint=_source_hint(source) if isinstance(url, str) else "file_id")
         return Segment(SegmentKind.IMAGE, path, "",
                        fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated)
+                       key=identity, image=image, estimated=cost.estimated,
+                       estimate=remote_image_estimate(self.facts.image, str(detail),
+                                                      self.fmt.image_extra)
+                       if cost.estimated else None)
 
 
 def _string(value: object) -> str:
