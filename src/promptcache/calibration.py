@@ -2,7 +2,10 @@
 
 Each request whose log carries the provider's usage is compared with promptcache's count.
 Per model: requests, exact, within 1%, the mean error (predicted minus observed: positive
-means promptcache counts more) and the worst miss with its location. (The cache side of
+means promptcache counts more) and the worst miss with its location. promptcache counts as the
+API does today: a record logged before a known change in counting (see
+:data:`promptcache.catalog.COUNTING_CHANGES`) whose miss is exactly that change is said to
+predate it, and left out of the mean error and the worst miss. (The cache side of
 calibration, cached tokens, is :class:`promptcache.savings.Calibration`.)
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from promptcache.catalog import CountingChange
 from promptcache.model import Location
 
 
@@ -26,11 +30,25 @@ class ModelCalibration:
     within_1pct: int
     """Of those, counted within 1% of the provider's figure (exact ones included)."""
     mean_error: float
-    """Mean of counted minus observed prompt tokens (positive: promptcache counts more)."""
+    """Mean of counted minus observed prompt tokens (positive: promptcache counts more), over
+    the requests that do not predate a known change."""
     worst_error: int
     """The largest miss (counted minus observed), 0 when every count is exact."""
     worst: Location | None
     """Where that miss is; None when every count is exact."""
+    predating: int = 0
+    """Requests whose miss is a known counting change they were logged before (not
+    exact, not within 1% unless the change is; not in the mean error or the worst miss)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSeen:
+    """A known counting change that explains misses in this log."""
+
+    change: CountingChange
+    """The change."""
+    requests: int
+    """Requests logged before it whose miss it explains."""
 
 
 @dataclass(slots=True)
@@ -41,6 +59,7 @@ class _Totals:
     error_sum: int = 0
     worst_error: int = 0
     worst: Location | None = None
+    predating: int = 0
 
 
 class TokenCalibrationTally:
@@ -48,9 +67,12 @@ class TokenCalibrationTally:
 
     def __init__(self) -> None:
         self._models: dict[str, _Totals] = {}
+        self._changes: dict[CountingChange, int] = {}
 
-    def add(self, model: str, location: Location, counted: int, observed: int) -> None:
-        """Compare one request's count with the provider's."""
+    def add(self, model: str, location: Location, counted: int, observed: int,
+            change: CountingChange | None = None) -> None:
+        """Compare one request's count with the provider's; ``change`` is the known counting
+        change the request predates and that explains its miss, if any."""
         totals = self._models.get(model)
         if totals is None:
             totals = self._models[model] = _Totals()
@@ -58,6 +80,10 @@ class TokenCalibrationTally:
         totals.requests += 1
         totals.exact += error == 0
         totals.within += abs(error) <= observed / 100
+        if change is not None:
+            totals.predating += 1
+            self._changes[change] = self._changes.get(change, 0) + 1
+            return
         totals.error_sum += error
         if abs(error) > abs(totals.worst_error):
             totals.worst_error, totals.worst = error, location
@@ -66,6 +92,15 @@ class TokenCalibrationTally:
         """One row per model, by name."""
         return tuple(
             ModelCalibration(model or "(none)", totals.requests, totals.exact, totals.within,
-                             round(totals.error_sum / totals.requests, 2), totals.worst_error,
-                             totals.worst)
+                             _mean(totals.error_sum, totals.requests - totals.predating),
+                             totals.worst_error, totals.worst, totals.predating)
             for model, totals in sorted(self._models.items()))
+
+    def changes(self) -> tuple[ChangeSeen, ...]:
+        """The known changes that explain misses here, by date."""
+        return tuple(ChangeSeen(change, requests) for change, requests
+                     in sorted(self._changes.items(), key=lambda item: item[0].since))
+
+
+def _mean(total: int, count: int) -> float:
+    return round(total / count, 2) if count else 0.0

@@ -158,13 +158,16 @@ class Request:
     deployment: str = ""
     """The request's own ``model`` when it names no model promptcache knows (an Azure
     deployment name) and ``model`` was taken from the response or the record's metadata."""
+    recorded: str = ""
+    """The ISO date the record was logged (its ``timestamp``, else ``meta.recorded``), ''
+    when it does not say: tells a record that predates a known counting change."""
 
     def with_segments(self, segments: tuple[Segment, ...]) -> Request:
         """This request with other segments (equal ones, interned): built directly, since
         ``dataclasses.replace`` costs several times as much and runs once per request."""
         return Request(self.location, self.api, self.model, segments, self.timestamp,
                        self.cache_key, self.user, self.session, self.observed, self.settings,
-                       self.inline_ignore, self.deployment)
+                       self.inline_ignore, self.deployment, self.recorded)
 
     @property
     def estimated(self) -> bool:

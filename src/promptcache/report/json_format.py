@@ -13,7 +13,12 @@ from promptcache.divergence import Divergence
 from promptcache.engine.findings import Finding
 from promptcache.model import Location
 from promptcache.report.model import Report, RequestRow, Summary
-from promptcache.report.phrases import base_priced, nothing_priced, resolved_model
+from promptcache.report.phrases import (
+    base_priced,
+    change_note,
+    nothing_priced,
+    resolved_model,
+)
 
 
 def _row(row: RequestRow) -> dict[str, Any]:
@@ -59,6 +64,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "sessions": len(report.sessions),
             **_savings(summary),
             "token_calibration": [_model_calibration(row) for row in summary.token_calibration],
+            "counting_changes": [
+                {"since": seen.change.since, "models": list(seen.change.models),
+                 "api": seen.change.api, "tokens": seen.change.tokens,
+                 "what": seen.change.what, "requests": seen.requests,
+                 "note": change_note(seen)}
+                for seen in summary.counting_changes],
             "estimates": [{"reason": group.reason, "requests": group.requests,
                            "low": group.low, "high": group.high}
                           for group in summary.estimates],
@@ -99,6 +110,7 @@ def _model_calibration(row: ModelCalibration) -> dict[str, Any]:
         "mean_error": row.mean_error,
         "worst_miss": None if worst is None else {"file": worst.file, "line": worst.line,
                                                   "error": row.worst_error},
+        "predates_change": row.predating,
     }
 
 

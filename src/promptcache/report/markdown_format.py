@@ -5,6 +5,7 @@ from __future__ import annotations
 from promptcache.report.model import Report, Summary
 from promptcache.report.phrases import (
     accounting,
+    change_note,
     error_location,
     estimate_group,
     nothing_priced,
@@ -82,6 +83,7 @@ def _trust(summary: Summary) -> list[str]:
                   f"{row.within_1pct:,} | {row.mean_error:+,.2f} | `{_cell(worst_miss(row))}` |"
                   for row in summary.token_calibration]
         lines.append("")
+        lines += [f"{_cell(change_note(seen))}.\n" for seen in summary.counting_changes]
     return lines
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from promptcache.calibration import ModelCalibration
+from promptcache.calibration import ChangeSeen, ModelCalibration
 from promptcache.engine.findings import Finding, Severity
 from promptcache.estimates import EstimateGroup
 from promptcache.model import Location
@@ -106,6 +106,8 @@ class Summary:
     """Why requests' counts are estimates, one group per reason, most requests first."""
     token_calibration: tuple[ModelCalibration, ...] = ()
     """Counted vs observed prompt tokens per model, for requests whose log carries usage."""
+    counting_changes: tuple[ChangeSeen, ...] = ()
+    """Known changes in counting that requests of the log were logged before."""
     resolved_models: tuple[tuple[str, str, str], ...] = ()
     """(the name the log gives, the model counted as, why: ``fine-tuned`` or
     ``deployment``): a fine-tuned model counted as its base, a deployment name as the model

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from promptcache.calibration import ModelCalibration
+from promptcache.calibration import ChangeSeen, ModelCalibration
 from promptcache.catalog import FINE_TUNED
 from promptcache.estimates import EstimateGroup
 from promptcache.report.model import ErrorRow, Report, Summary
@@ -101,6 +101,16 @@ def base_priced(model: str, priced_as: str) -> str:
     """Why ``model`` has ``priced_as``'s price, in a sentence."""
     return (f"{model} is priced at its base model's rates ({priced_as}): the price data has "
             "no price for it, and fine-tuned models usually cost more")
+
+
+def change_note(seen: ChangeSeen) -> str:
+    """``1 request logged before 2026-03-31 misses by +1, a known counting change (<what>):
+    counted as the API counts today, not a miscount``."""
+    change = seen.change
+    return (f"{plural(seen.requests, 'request', grouped=True)} logged before {change.since} "
+            f"{'misses' if seen.requests == 1 else 'miss'} by {change.tokens:+,}, a known "
+            f"counting change ({change.what}): counted as the API counts today, not a "
+            "miscount")
 
 
 def nothing_priced(summary: Summary) -> bool:

@@ -14,6 +14,7 @@ from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report
 from promptcache.report.phrases import (
     base_priced,
+    change_note,
     error_location,
     estimate_group,
     not_read,
@@ -154,6 +155,8 @@ def _token_calibration(report: Report, console: Console) -> None:
                       f"{row.within_1pct:,}", f"{row.mean_error:+,.2f}",
                       escape(worst_miss(row)))
     console.print(table)
+    for seen in report.summary.counting_changes:
+        _indented(console, escape(change_note(seen)), 1, "dim")
 
 
 def _sessions(report: Report, console: Console) -> None:

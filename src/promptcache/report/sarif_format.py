@@ -135,8 +135,12 @@ def _trust(report: Report) -> dict[str, Any]:
             {"model": row.model, "requests": row.requests, "exact": row.exact,
              "within1pct": row.within_1pct, "meanError": row.mean_error,
              "worstMiss": None if row.worst is None else {
-                 "file": row.worst.file, "line": row.worst.line, "error": row.worst_error}}
+                 "file": row.worst.file, "line": row.worst.line, "error": row.worst_error},
+             "predatesChange": row.predating}
             for row in summary.token_calibration],
+        "countingChanges": [{"since": seen.change.since, "what": seen.change.what,
+                             "tokens": seen.change.tokens, "requests": seen.requests}
+                            for seen in summary.counting_changes],
     }
 
 

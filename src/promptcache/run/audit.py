@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from promptcache import __version__
 from promptcache.cache.replay import Replayed, Replayer
 from promptcache.calibration import TokenCalibrationTally
-from promptcache.catalog import CATALOG_DATE, counted_as, lifetimes_note
+from promptcache.catalog import CATALOG_DATE, counted_as, counting_change, lifetimes_note
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Severity
 from promptcache.engine.rule_engine import ActiveRule, RuleEngine
@@ -165,8 +165,11 @@ class _Tally:
         if request.observed is not None:
             self.observed += 1
             self.observed_exact += request.observed.prompt_tokens == counted.prompt_tokens
+            observed = request.observed.prompt_tokens
             self.calibration.add(request.model, request.location, counted.prompt_tokens,
-                                 request.observed.prompt_tokens)
+                                 observed, counting_change(request.model, request.api,
+                                                           request.recorded,
+                                                           counted.prompt_tokens - observed))
         if not counted.facts.known:
             self.unknown_models.add(request.model or "(none)")
         resolved = counted_as(request.model, request.deployment)
@@ -228,6 +231,7 @@ class _Tally:
             unread=tuple(self.unread),
             estimates=self.estimates.result(),
             token_calibration=self.calibration.result(),
+            counting_changes=self.calibration.changes(),
             resolved_models=tuple(sorted(self.resolved_models)),
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())

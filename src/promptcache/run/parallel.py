@@ -290,15 +290,15 @@ def _request_fields(request: Request) -> tuple[Any, ...]:
     return (location.file, location.line, location.column, request.api, request.model,
             request.timestamp, request.cache_key, request.user, request.session,
             None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
-            request.settings, request.inline_ignore, request.deployment)
+            request.settings, request.inline_ignore, request.deployment, request.recorded)
 
 
 def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
     (file, line, column, api, model, timestamp, cache_key, user, session, observed,
-     settings, inline_ignore, deployment) = fields
+     settings, inline_ignore, deployment, recorded) = fields
     return Request(Location(file, line, column), api, model, segments, timestamp, cache_key,
                    user, session, None if observed is None else ObservedUsage(*observed),
-                   settings, inline_ignore, deployment)
+                   settings, inline_ignore, deployment, recorded)
 
 
 def _read(paths: list[str], link: Connection) -> None:
