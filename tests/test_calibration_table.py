@@ -63,9 +63,10 @@ def test_json_summary_has_the_calibration_per_model(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(_audit(tmp_path, capsys, LOG, "json"))
     assert report["summary"]["token_calibration"] == [
-        {"model": "gpt-4o", "requests": 2, "exact": 1, "within_1pct": 2, "mean_error": 0.5,
-         "worst_miss": {"file": "log.jsonl", "line": 2, "error": 1}, "predates_change": 0},
-        {"model": "gpt-4o-mini", "requests": 1, "exact": 0, "within_1pct": 0,
+        {"model": "gpt-4o", "requests": 2, "exact": 1, "within_1pct": 2, "estimated": 0,
+         "mean_error": 0.5, "worst_miss": {"file": "log.jsonl", "line": 2, "error": 1},
+         "predates_change": 0},
+        {"model": "gpt-4o-mini", "requests": 1, "exact": 0, "within_1pct": 0, "estimated": 0,
          "mean_error": -2.0, "worst_miss": {"file": "log.jsonl", "line": 3, "error": -2},
          "predates_change": 0},
     ]
@@ -79,27 +80,39 @@ def test_rich_prints_the_calibration_table(tmp_path: Path,
              _audit(tmp_path, capsys, LOG, "rich").splitlines()]
     start = lines.index("Prompt tokens vs the provider's usage (counted minus observed)")
     assert lines[start + 1:start + 4] == [
-        "model requests exact within 1% mean error worst miss",
-        "gpt-4o 2 1 2 +0.50 log.jsonl:2 (+1)",
-        "gpt-4o-mini 1 0 0 -2.00 log.jsonl:3 (-2)",
+        "model requests exact within 1% estimated mean error worst miss",
+        "gpt-4o 2 1 2 0 +0.50 log.jsonl:2 (+1)",
+        "gpt-4o-mini 1 0 0 0 -2.00 log.jsonl:3 (-2)",
     ]
 
 
 def test_markdown_prints_the_calibration_table(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = _audit(tmp_path, capsys, LOG, "markdown")
-    assert ("| Model | Requests | Exact | Within 1% | Mean error | Worst miss |\n"
-            "| --- | ---: | ---: | ---: | ---: | --- |\n"
-            "| `gpt-4o` | 2 | 1 | 2 | +0.50 | `log.jsonl:2 (+1)` |\n"
-            "| `gpt-4o-mini` | 1 | 0 | 0 | -2.00 | `log.jsonl:3 (-2)` |\n") in out
+    assert ("| Model | Requests | Exact | Within 1% | Estimated | Mean error | Worst miss |\n"
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+            "| `gpt-4o` | 2 | 1 | 2 | 0 | +0.50 | `log.jsonl:2 (+1)` |\n"
+            "| `gpt-4o-mini` | 1 | 0 | 0 | 0 | -2.00 | `log.jsonl:3 (-2)` |\n") in out
 
 
 def test_sarif_run_properties_carry_the_calibration(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     properties = json.loads(_audit(tmp_path, capsys, LOG, "sarif"))["runs"][0]["properties"]
     assert properties["tokenCalibration"][1] == {
-        "model": "gpt-4o-mini", "requests": 1, "exact": 0, "within1pct": 0, "meanError": -2.0,
+        "model": "gpt-4o-mini", "requests": 1, "exact": 0, "within1pct": 0, "estimated": 0,
+        "meanError": -2.0,
         "worstMiss": {"file": "log.jsonl", "line": 3, "error": -2}, "predatesChange": 0}
+
+
+def test_the_table_says_how_many_counts_were_estimates(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image = [{"role": "user", "content": [
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": "https://images.example.com/cat.png"}}]}]
+    records = [_chat("gpt-4o", LONG, 253), _chat("gpt-4o", image, 300)]
+    row = json.loads(_audit(tmp_path, capsys, records, "json"))["summary"][
+        "token_calibration"][0]
+    assert (row["requests"], row["exact"], row["estimated"]) == (2, 1, 1)
 
 
 def test_a_log_without_usage_has_no_calibration_table(
@@ -116,7 +129,7 @@ def test_a_record_logged_before_a_known_change_predates_it_rather_than_misses(
     report = json.loads(_audit(tmp_path, capsys, records, "json"))
     summary = report["summary"]
     assert summary["token_calibration"] == [
-        {"model": "gpt-4.1-nano", "requests": 2, "exact": 1, "within_1pct": 1,
+        {"model": "gpt-4.1-nano", "requests": 2, "exact": 1, "within_1pct": 1, "estimated": 0,
          "mean_error": 0.0, "worst_miss": None, "predates_change": 1}]
     note = ("1 request logged before 2026-03-31 misses by +1, a known counting change "
             "(gpt-4.1-nano Responses requests count one token more, seen on a request with a "

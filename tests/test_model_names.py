@@ -153,3 +153,27 @@ def test_other_fine_tuned_models_are_priced_at_their_base_with_a_note(
         "model": tuned, "priced_as": "gpt-4.1-mini",
         "note": f"{tuned} is priced at its base model's rates (gpt-4.1-mini): the price data "
                 "has no price for it, and fine-tuned models usually cost more"}]
+
+
+def test_a_responses_request_to_a_fine_tuned_model_is_framed_as_its_base(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bodies = [{"request": {"model": model, "input": "List three breads."}}
+              for model in ("o4-mini", "ft:o4-mini-2025-04-16:acme::x1")]
+    report = _json(tmp_path, capsys, bodies)
+    first, second = (row["prompt_tokens"] for row in report["requests"])
+    assert second == first
+    assert report["summary"]["unknown_models"] == []
+
+
+@pytest.mark.parametrize("output_format", ["rich", "json", "markdown", "sarif", "concise"])
+def test_no_snippets_hides_the_organization_of_a_fine_tuned_model_everywhere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], output_format: str) -> None:
+    # The calibration table, the resolved names and the price notes all name the model.
+    log = tmp_path / "log.jsonl"
+    records = [_pair("ft:gpt-4.1-mini-2025-04-14:acme-secret-org::zz9", prompt_tokens=12),
+               _pair("deploy-acme-secret-org", response_model="gpt-4o", prompt_tokens=11)]
+    log.write_text("".join(json.dumps(record) + "\n" for record in records), "utf-8")
+    main(["audit", "--isolated", "--no-snippets", "--format", output_format, str(log)])
+    captured = capsys.readouterr()
+    assert "acme-secret-org" not in captured.out + captured.err
+    assert "zz9" not in captured.out + captured.err

@@ -39,6 +39,9 @@ class ModelCalibration:
     predating: int = 0
     """Requests whose miss is a known counting change they were logged before (not
     exact, not within 1% unless the change is; not in the mean error or the worst miss)."""
+    estimated: int = 0
+    """Requests whose count is an estimate (a remote image, a file...): their misses say
+    little about the counter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class _Totals:
     worst_error: int = 0
     worst: Location | None = None
     predating: int = 0
+    estimated: int = 0
 
 
 class TokenCalibrationTally:
@@ -69,15 +73,17 @@ class TokenCalibrationTally:
         self._models: dict[str, _Totals] = {}
         self._changes: dict[CountingChange, int] = {}
 
-    def add(self, model: str, location: Location, counted: int, observed: int,
-            change: CountingChange | None = None) -> None:
-        """Compare one request's count with the provider's; ``change`` is the known counting
-        change the request predates and that explains its miss, if any."""
+    def add(self, model: str, location: Location, counted: int, observed: int, *,
+            estimated: bool = False, change: CountingChange | None = None) -> None:
+        """Compare one request's count with the provider's; ``estimated`` when the count is
+        an estimate; ``change`` is the known counting change the request predates and that
+        explains its miss, if any."""
         totals = self._models.get(model)
         if totals is None:
             totals = self._models[model] = _Totals()
         error = counted - observed
         totals.requests += 1
+        totals.estimated += estimated
         totals.exact += error == 0
         totals.within += abs(error) <= observed / 100
         if change is not None:
@@ -93,7 +99,8 @@ class TokenCalibrationTally:
         return tuple(
             ModelCalibration(model or "(none)", totals.requests, totals.exact, totals.within,
                              _mean(totals.error_sum, totals.requests - totals.predating),
-                             totals.worst_error, totals.worst, totals.predating)
+                             totals.worst_error, totals.worst, totals.predating,
+                             totals.estimated)
             for model, totals in sorted(self._models.items()))
 
     def changes(self) -> tuple[ChangeSeen, ...]:

@@ -107,6 +107,7 @@ def _model_calibration(row: ModelCalibration) -> dict[str, Any]:
         "requests": row.requests,
         "exact": row.exact,
         "within_1pct": row.within_1pct,
+        "estimated": row.estimated,
         "mean_error": row.mean_error,
         "worst_miss": None if worst is None else {"file": worst.file, "line": worst.line,
                                                   "error": row.worst_error},

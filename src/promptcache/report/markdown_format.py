@@ -77,10 +77,11 @@ def _trust(summary: Summary) -> list[str]:
         lines.append("")
     if summary.token_calibration:
         lines += ["Prompt tokens vs the provider's usage (counted minus observed):", "",
-                  "| Model | Requests | Exact | Within 1% | Mean error | Worst miss |",
-                  "| --- | ---: | ---: | ---: | ---: | --- |"]
+                  "| Model | Requests | Exact | Within 1% | Estimated | Mean error | Worst miss |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
         lines += [f"| `{_cell(row.model)}` | {row.requests:,} | {row.exact:,} | "
-                  f"{row.within_1pct:,} | {row.mean_error:+,.2f} | `{_cell(worst_miss(row))}` |"
+                  f"{row.within_1pct:,} | {row.estimated:,} | {row.mean_error:+,.2f} | "
+                  f"`{_cell(worst_miss(row))}` |"
                   for row in summary.token_calibration]
         lines.append("")
         lines += [f"{_cell(change_note(seen))}.\n" for seen in summary.counting_changes]

@@ -147,12 +147,12 @@ def _token_calibration(report: Report, console: Console) -> None:
                        style="bold"))
     table = Table(box=None, header_style="bold", padding=(0, 1))
     table.add_column("model", overflow="fold")
-    for column in ("requests", "exact", "within 1%", "mean error"):
+    for column in ("requests", "exact", "within 1%", "estimated", "mean error"):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     table.add_column("worst miss", overflow="fold")
     for row in rows:
         table.add_row(escape(row.model), f"{row.requests:,}", f"{row.exact:,}",
-                      f"{row.within_1pct:,}", f"{row.mean_error:+,.2f}",
+                      f"{row.within_1pct:,}", f"{row.estimated:,}", f"{row.mean_error:+,.2f}",
                       escape(worst_miss(row)))
     console.print(table)
     for seen in report.summary.counting_changes:

@@ -133,7 +133,8 @@ def _trust(report: Report) -> dict[str, Any]:
                        "low": group.low, "high": group.high} for group in summary.estimates],
         "tokenCalibration": [
             {"model": row.model, "requests": row.requests, "exact": row.exact,
-             "within1pct": row.within_1pct, "meanError": row.mean_error,
+             "within1pct": row.within_1pct, "estimated": row.estimated,
+             "meanError": row.mean_error,
              "worstMiss": None if row.worst is None else {
                  "file": row.worst.file, "line": row.worst.line, "error": row.worst_error},
              "predatesChange": row.predating}

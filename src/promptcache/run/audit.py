@@ -167,9 +167,10 @@ class _Tally:
             self.observed_exact += request.observed.prompt_tokens == counted.prompt_tokens
             observed = request.observed.prompt_tokens
             self.calibration.add(request.model, request.location, counted.prompt_tokens,
-                                 observed, counting_change(request.model, request.api,
-                                                           request.recorded,
-                                                           counted.prompt_tokens - observed))
+                                 observed, estimated=not certainty.exact,
+                                 change=counting_change(request.model, request.api,
+                                                        request.recorded,
+                                                        counted.prompt_tokens - observed))
         if not counted.facts.known:
             self.unknown_models.add(request.model or "(none)")
         resolved = counted_as(request.model, request.deployment)
