@@ -14,6 +14,7 @@ from promptcache.cli.main import main
 
 QUESTION = [{"role": "user", "content": "List three breads."}]
 LONG = [{"role": "user", "content": "List three breads. " * 500}]
+NON_ENGLISH = [{"role": "user", "content": "Назови три вида хлеба, пожалуйста."}]
 
 
 def _pair(model: str, response_model: str | None = None, prompt_tokens: int | None = None,
@@ -83,8 +84,10 @@ def test_a_fine_tuned_gpt_4o_mini_is_not_an_unknown_model(
 def test_the_framing_follows_the_base_model(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, base: str) -> None:
     # o4-mini frames a message one token shorter than gpt-4o: a fine-tuned o4-mini counted
-    # with gpt-4o's framing would be one token over.
-    report = _json(tmp_path, capsys, [_pair(base), _pair(name)])
+    # with gpt-4o's framing would be one token over. The text tokenizes differently in
+    # cl100k_base and o200k_base, so a gpt-3.5 counted with o200k is off too.
+    report = _json(tmp_path, capsys, [_pair(base, messages=NON_ENGLISH),
+                                      _pair(name, messages=NON_ENGLISH)])
     first, second = (row["prompt_tokens"] for row in report["requests"])
     assert second == first
 

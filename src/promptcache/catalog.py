@@ -190,15 +190,20 @@ def resolve_model(model: str) -> str:
     - A dated snapshot (``gpt-4o-2024-08-06``) stays as it is: the catalogue's longest prefix
       finds its row, and prices differ between some snapshots and their alias.
     """
-    name = model.strip().lower().rsplit("/", 1)[-1]
+    name = without_provider(model)
     if name.startswith("ft:"):
         name = name[3:].split(":", 1)[0]
     return name
 
 
+def without_provider(model: str) -> str:
+    """``model`` lower case, without the provider prefixes gateways add (``azure/``...)."""
+    return model.strip().lower().rsplit("/", 1)[-1]
+
+
 def is_fine_tuned(model: str) -> bool:
     """True for a fine-tuned model's name (``ft:...``, after any provider prefix)."""
-    return model.strip().lower().rsplit("/", 1)[-1].startswith("ft:")
+    return without_provider(model).startswith("ft:")
 
 
 FINE_TUNED = "fine-tuned"

@@ -19,7 +19,7 @@ from importlib.metadata import version
 from typing import Any
 
 from promptcache.cachedir import cache_dir, write_atomically
-from promptcache.catalog import is_fine_tuned, resolve_model
+from promptcache.catalog import is_fine_tuned, resolve_model, without_provider
 
 Price = tuple[float, tuple[tuple[int, float], ...]]
 """USD per million tokens: the base rate, and (threshold, rate) tiers that apply to a whole
@@ -86,7 +86,7 @@ class Pricer:
         on_date = self._when.date().isoformat()
         # The price data knows fine-tuned names (``ft:gpt-4o-mini-2024-``...), not gateway
         # prefixes: ask for the name without its provider prefix first.
-        named = model.strip().lower().rsplit("/", 1)[-1]
+        named = without_provider(model)
         found = _rates(provider, named, on_date)
         base = resolve_model(model)
         if found is None and base != named:
