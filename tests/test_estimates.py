@@ -169,3 +169,14 @@ def test_a_segment_marked_estimated_without_a_reason_is_described_by_its_kind() 
     given = Estimate("a video frame", 10, 20)
     assert segment_estimate(Segment(SegmentKind.OTHER, "$", "", estimated=True,
                                     estimate=given)) is given
+
+
+def test_a_large_logs_rows_keep_their_reasons_and_bounds_through_the_disk() -> None:
+    from promptcache.report.model import RequestRow
+    from promptcache.report.rows import RequestRows
+
+    rows = RequestRows(memory_rows=1)  # every row goes to the temporary file
+    row = RequestRow("log.jsonl", 1, "gpt-4o", 778, None, None, 0, 0.0019, True,
+                     (IMAGE, FILE), 98, None)
+    rows.append(row)
+    assert list(rows) == [row]
