@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptcache.catalog import resolve_model
 from promptcache.counting import PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -66,9 +67,7 @@ class Outcome:
 def family_of(model: str) -> str:
     """The rendering family a model name belongs to (the classes of
     shared/openai-rendering-facts.md)."""
-    name = model.lower().removeprefix("openai/")
-    if name.startswith("ft:"):
-        name = name[3:]
+    name = resolve_model(model)  # the catalogue's resolution: prefixes, fine-tuned names
     if any(word in name for word in ("audio", "search", "realtime")):
         return "special"
     if name.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5", "chatgpt-4o")):

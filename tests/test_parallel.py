@@ -149,6 +149,7 @@ def test_requests_and_segments_cross_the_pipe_whole() -> None:
     from dataclasses import fields, replace
 
     from promptcache.model import (
+        Estimate,
         ImageRef,
         Location,
         ObservedUsage,
@@ -159,17 +160,17 @@ def test_requests_and_segments_cross_the_pipe_whole() -> None:
 
     image = ImageRef("digest", "high", True, 640, 480, "example.com")
     segment = Segment(SegmentKind.IMAGE, "$.messages[1].content[0]", "text", 85, "user",
-                      "slot", image, True, "canonical")
+                      "slot", image, True, "canonical", Estimate("a reason", 85, None))
     assert {field.name for field in fields(Segment)} == {
         "kind", "path", "text", "fixed_tokens", "role", "key", "image", "estimated",
-        "canonical"}
+        "canonical", "estimate"}
     assert parallel._segment(parallel._segment_fields(segment)) == segment
     request = Request(Location("a.jsonl", 7), "openai.chat", "gpt-4o", (segment,), 12.5,
                       "key", "user", "session", ObservedUsage(100, 50),
-                      {"tool_choice": '"auto"'}, ("PC101",))
+                      {"tool_choice": '"auto"'}, ("PC101",), "my-deployment", "2026-03-01")
     assert {field.name for field in fields(Request)} == {
         "location", "api", "model", "segments", "timestamp", "cache_key", "user", "session",
-        "observed", "settings", "inline_ignore"}
+        "observed", "settings", "inline_ignore", "deployment", "recorded"}
     assert parallel._request(parallel._request_fields(request), (segment,)) == request
     other = (replace(segment, text="other"),)
     assert request.with_segments(other) == replace(request, segments=other)

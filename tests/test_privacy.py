@@ -261,11 +261,12 @@ def test_no_snippets_model_names_in_rows_and_summary(vocabulary_log: Path,
     tuned = "gpt-4o-mini-2024-07-18 (fine-tuned)"
     assert [row["model"] for row in report["requests"]][8:] == [
         "gpt-4o-mini", tuned, tuned, "[omitted]"]
-    assert report["summary"]["unknown_models"] == ["[omitted]", tuned]
+    # A fine-tuned model is its base model's (issue 14): only the unknown model is unknown.
+    assert report["summary"]["unknown_models"] == ["[omitted]"]
+    assert report["summary"]["resolved_models"][0]["model"] == tuned
     short = [finding["message"] for finding in report["findings"] if finding["code"] == "PC001"]
     assert short == [
-        f"the prompt has 18 tokens, 1006 short of the 1024-token minimum for caching on {tuned} "
-        "(not in the catalogue: OpenAI's default minimum)",
+        f"the prompt has 18 tokens, 1006 short of the 1024-token minimum for caching on {tuned}",
         "the prompt has 18 tokens, 1006 short of the 1024-token minimum for caching on "
         "[omitted] (not in the catalogue: OpenAI's default minimum)"]
 

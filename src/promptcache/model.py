@@ -72,6 +72,25 @@ class ImageRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """Why a segment's count is an estimate, and the range the true count lies in.
+
+    Set beside ``estimated=True`` where the renderer knows the reason:
+    ``Segment(..., estimated=True, estimate=Estimate("file input: not counted offline", 0,
+    None))``. A segment marked estimated without one is described from its kind (see
+    :mod:`promptcache.estimates`).
+    """
+
+    reason: str
+    """A short phrase, the same for every segment estimated for the same reason (reports
+    group requests by it): ``a remote image of unknown size``."""
+    low: int
+    """The fewest tokens the segment can cost."""
+    high: int | None
+    """The most it can cost; None when there is no known upper bound."""
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One piece of a rendered prompt, in provider order."""
 
@@ -95,6 +114,8 @@ class Segment:
     """For values rendered from JSON (a tool's definition, a call's arguments, a response
     format): a digest of that JSON with its keys sorted, so two segments whose texts differ
     only in key order have equal ``canonical``. '' for other segments."""
+    estimate: Estimate | None = None
+    """For an ``estimated`` segment: the reason and the bounds, when the renderer gives them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +155,19 @@ class Request:
     inline_ignore: tuple[str, ...] = ()
     """The record's own ``promptcache.ignore`` list: rules (codes, prefixes, names, ``ALL``)
     whose findings at this record are dropped, as ruff's ``# noqa``."""
+    deployment: str = ""
+    """The request's own ``model`` when it names no model promptcache knows (an Azure
+    deployment name) and ``model`` was taken from the response or the record's metadata."""
+    recorded: str = ""
+    """The ISO date the record was logged (its ``timestamp``, else ``meta.recorded``), ''
+    when it does not say: tells a record that predates a known counting change."""
 
     def with_segments(self, segments: tuple[Segment, ...]) -> Request:
         """This request with other segments (equal ones, interned): built directly, since
         ``dataclasses.replace`` costs several times as much and runs once per request."""
         return Request(self.location, self.api, self.model, segments, self.timestamp,
                        self.cache_key, self.user, self.session, self.observed, self.settings,
-                       self.inline_ignore)
+                       self.inline_ignore, self.deployment, self.recorded)
 
     @property
     def estimated(self) -> bool:

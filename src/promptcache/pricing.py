@@ -19,6 +19,7 @@ from importlib.metadata import version
 from typing import Any
 
 from promptcache.cachedir import cache_dir, write_atomically
+from promptcache.catalog import is_fine_tuned, resolve_model, without_provider
 
 Price = tuple[float, tuple[tuple[int, float], ...]]
 """USD per million tokens: the base rate, and (threshold, rate) tiers that apply to a whole
@@ -60,6 +61,7 @@ class Pricer:
         # the figures comparable. Default: today.
         self._when = when or datetime.now(tz=UTC)
         self._known: dict[tuple[str, str], InputRates | None] = {}
+        self._base_priced: dict[str, str] = {}
 
     @staticmethod
     def data_label() -> str:
@@ -72,9 +74,26 @@ class Pricer:
         # Asked for every request and variant of the replay: looked up once per model.
         key = (provider, model)
         if key not in self._known:
-            self._known[key] = _rates(provider, model.strip().lower(),
-                                      self._when.date().isoformat())
+            self._known[key] = self._find(provider, model)
         return self._known[key]
+
+    def base_priced(self) -> tuple[tuple[str, str], ...]:
+        """(fine-tuned model, the model it was priced as) for each fine-tuned model the price
+        data has no price for, sorted."""
+        return tuple(sorted(self._base_priced.items()))
+
+    def _find(self, provider: str, model: str) -> InputRates | None:
+        on_date = self._when.date().isoformat()
+        # The price data knows fine-tuned names (``ft:gpt-4o-mini-2024-``...), not gateway
+        # prefixes: ask for the name without its provider prefix first.
+        named = without_provider(model)
+        found = _rates(provider, named, on_date)
+        base = resolve_model(model)
+        if found is None and base != named:
+            found = _rates(provider, base, on_date)
+            if found is not None and is_fine_tuned(model):
+                self._base_priced[model] = found.model
+        return found
 
     def input_cost(self, provider: str, model: str, prompt_tokens: int, cached_tokens: int,
                    written_tokens: int = 0) -> float | None:

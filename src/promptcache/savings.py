@@ -97,6 +97,9 @@ class Savings:
     hit_rate_predicted_low: float | None = None
     """The predicted share with every prediction that is a range at its low end (a cached
     prefix running into an image); None when no prediction is a range."""
+    base_priced: tuple[tuple[str, str], ...] = ()
+    """(fine-tuned model, the price data's model it is priced as): models the price data
+    has no price for, priced at their base model's rates."""
 
 
 @dataclass(slots=True)
@@ -210,6 +213,7 @@ class SavingsTally:
             calibration=calibration,
             hit_rate_predicted_low=(_share(self._cached_low, self._prompt) if self._ranges
                                     else None),
+            base_priced=self.pricer.base_priced(),
         )
 
 

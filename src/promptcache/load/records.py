@@ -20,6 +20,7 @@ becomes one :class:`~promptcache.load.sources.LoadError` naming the JSON path an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,7 +158,9 @@ def _from_pair(value: Mapping[str, Any], location: Location,
     return _from_body(body, "$.request", location, api=api,
                       observed=_observed(response.get("usage"), api),
                       timestamp=timestamp, session=str(session) if session else None,
-                      turns=turns, inline_ignore=_inline_ignore(value, meta))
+                      turns=turns, inline_ignore=_inline_ignore(value, meta),
+                      served_model=response.get("model") or meta.get("model"),
+                      recorded=_recorded(timestamp, meta.get("recorded")))
 
 
 def _from_batch(value: Mapping[str, Any], location: Location,
@@ -181,7 +184,8 @@ def _from_batch(value: Mapping[str, Any], location: Location,
 def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, api: _Api,
                observed: ObservedUsage | None, timestamp: float | None,
                session: str | None, turns: TurnMemory | None,
-               inline_ignore: tuple[str, ...]) -> Request | LoadError:
+               inline_ignore: tuple[str, ...], served_model: object = None,
+               recorded: str = "") -> Request | LoadError:
     match, tools, tools_valid = None, None, False
     if turns is not None and api is _CHAT:
         match = turns.match(base_path, body.get("model"), body.get("messages"))
@@ -195,6 +199,12 @@ def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, a
         turns.remember_valid_tools(tools)
     model = str(body.get("model") or "")
     facts = facts_for(model)
+    deployment = ""
+    if not facts.known and isinstance(served_model, str) and facts_for(served_model).known:
+        # An Azure deployment (or a gateway alias) names the model in the request; the
+        # response (or the record's metadata) names the model that served it.
+        deployment, model, facts = model, served_model, facts_for(served_model)
+        body = {**body, "model": served_model}
     segments = (chat_segments(body, base_path, facts, turns, match, tools)
                 if match is not None else api.segments(body, base_path, facts))
     return Request(
@@ -209,6 +219,8 @@ def _from_body(body: Mapping[str, Any], base_path: str, location: Location, *, a
         observed=observed,
         settings=_settings(body),
         inline_ignore=inline_ignore,
+        deployment=deployment,
+        recorded=recorded,
     )
 
 
@@ -297,6 +309,22 @@ def _parse_timestamp(value: Any) -> float | str | None:
             moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     return f"expected a string or number, found {json_type(value)}"
+
+
+def _recorded(timestamp: float | None, meta_recorded: Any) -> str:
+    """The ISO date a record was logged: from its ``timestamp``, else from ``meta.recorded``
+    when that starts with a date ('' otherwise)."""
+    if timestamp is not None:
+        try:
+            return datetime.fromtimestamp(timestamp, tz=UTC).date().isoformat()
+        except (OverflowError, OSError, ValueError):
+            return ""
+    if isinstance(meta_recorded, str) and _ISO_DATE.match(meta_recorded):
+        return meta_recorded[:10]
+    return ""
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _optional_str(value: Any) -> str | None:

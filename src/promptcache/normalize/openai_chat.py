@@ -70,9 +70,15 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from promptcache.catalog import ModelFacts
+from promptcache.catalog import ModelFacts, resolve_model
+from promptcache.estimates import (
+    AUDIO_ESTIMATE,
+    FILE_ESTIMATE,
+    UNVERIFIED_KEYWORDS_ESTIMATE,
+    remote_image_estimate,
+)
 from promptcache.memo import BoundedMemo
-from promptcache.model import ImageRef, Segment, SegmentKind
+from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
 from promptcache.normalize.reuse import (
     Boundary,
     Match,
@@ -294,6 +300,7 @@ class _RenderedTool:
     text: str
     estimated: bool
     canonical: str = ""
+    estimate: Estimate | None = None
 
 
 # Finished tools-block segments (immutable, so shared between requests), keyed by the tools
@@ -317,7 +324,7 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     ``tools_json`` is the JSON of ``body["tools"]`` when the caller has it already.
     """
     model = body.get("model")
-    model_name = model.strip().lower().rsplit("/", 1)[-1] if isinstance(model, str) else ""
+    model_name = resolve_model(model) if isinstance(model, str) else ""
     builder = _Builder(base_path, facts, _format_for(model_name, facts))
     messages = body.get("messages")
     message_list: Sequence[Any] = messages if isinstance(messages, list) else ()
@@ -473,7 +480,8 @@ def _render_tool(tool: object) -> _RenderedTool:
         # A schema keyword whose rendering is not established makes the count an estimate.
         unverified = unverified_keywords(function.get("parameters"))
         return _RenderedTool(_name(function), render_function(function),
-                             estimated=bool(unverified), canonical=canonical)
+                             estimated=bool(unverified), canonical=canonical,
+                             estimate=UNVERIFIED_KEYWORDS_ESTIMATE if unverified else None)
     custom = tool.get("custom")
     if isinstance(custom, Mapping):  # custom (grammar/free-text) tools: rendering unknown
         return _RenderedTool(_name(custom), render_function(custom), estimated=True,
@@ -562,7 +570,8 @@ class _Builder:
                     estimated=self.fmt.tools_estimated),
             *(Segment(SegmentKind.TOOL, f"{path}[{index}]", part.text,
                       fixed_tokens=part.correction if fuses else 0, key=tool.name,
-                      estimated=tool.estimated, canonical=tool.canonical)
+                      estimated=tool.estimated, canonical=tool.canonical,
+                      estimate=tool.estimate)
               for index, (tool, part) in enumerate(zip(tools, parts, strict=True))),
             Segment(SegmentKind.TOOLS_FRAME, path, footer.text,
                     fixed_tokens=footer.correction if fuses else 0),
@@ -810,10 +819,12 @@ class _Builder:
         if kind == "input_audio":
             return Segment(SegmentKind.OTHER, path, "",
                            fixed_tokens=_AUDIO_PART_TEXT_TOKENS + _audio_guess(part),
-                           role=role or None, key="input_audio", estimated=True)
+                           role=role or None, key="input_audio", estimated=True,
+                           estimate=AUDIO_ESTIMATE)
         if kind == "file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
-                           role=role or None, key="file", estimated=True)
+                           role=role or None, key="file", estimated=True,
+                           estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, text if isinstance(text, str) else "",
                        role=role or None, key=kind if isinstance(kind, str) else "",
@@ -835,7 +846,10 @@ class _Builder:
                          height=cost.height, source_hint=_source_hint(url))
         return Segment(SegmentKind.IMAGE, path, "",
                        fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated)
+                       key=identity, image=image, estimated=cost.estimated,
+                       estimate=remote_image_estimate(self.facts.image, str(detail),
+                                                      self.fmt.image_extra)
+                       if cost.estimated else None)
 
 
 # --------------------------------------------------------------------------------------------

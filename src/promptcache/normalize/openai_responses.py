@@ -89,7 +89,8 @@ from typing import Any, Final
 
 import orjson
 
-from promptcache.catalog import ModelFacts
+from promptcache.catalog import ModelFacts, resolve_model
+from promptcache.estimates import FILE_ESTIMATE, remote_image_estimate
 from promptcache.memo import BoundedMemo
 from promptcache.model import ImageRef, Segment, SegmentKind
 
@@ -222,7 +223,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     context are rendered as well as possible and the segments concerned marked ``estimated``.
     """
     model = body.get("model")
-    model_name = model.strip().lower().rsplit("/", 1)[-1] if isinstance(model, str) else ""
+    model_name = resolve_model(model) if isinstance(model, str) else ""
     fmt = _FORMATS.get(_format_for(model_name, facts).name, _CHATML)
     builder = _Builder(base_path, facts, fmt)
     if fmt is _HARMONY:
@@ -577,7 +578,8 @@ class _Builder:
             return self._image(part, path, role)
         if kind == "input_file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
-                           role=role or None, key="input_file", estimated=True)
+                           role=role or None, key="input_file", estimated=True,
+                           estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, _string(text), role=role or None,
                        key=_string(kind), estimated=True)
@@ -600,7 +602,10 @@ class _Builder:
                          source_hint=_source_hint(source) if isinstance(url, str) else "file_id")
         return Segment(SegmentKind.IMAGE, path, "",
                        fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated)
+                       key=identity, image=image, estimated=cost.estimated,
+                       estimate=remote_image_estimate(self.facts.image, str(detail),
+                                                      self.fmt.image_extra)
+                       if cost.estimated else None)
 
 
 def _string(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from promptcache.engine.findings import Finding
 from promptcache.report.model import ErrorRow, Report
-from promptcache.report.phrases import error_location, findings_count, one_line
+from promptcache.report.phrases import error_location, estimates_line, findings_count, one_line
 
 
 def finding_line(finding: Finding) -> str:
@@ -21,9 +21,13 @@ def error_line(error: ErrorRow) -> str:
 
 
 def render_concise(report: Report) -> str:
-    """Findings, then unreadable records, one line each; a closing count line."""
+    """Findings, then unreadable records, one line each; a line saying which counts are
+    estimates, if any; a closing count line."""
     lines = [finding_line(finding) for finding in report.findings]
     lines += [error_line(error) for error in report.errors]
+    estimates = estimates_line(report.summary)
+    if estimates:
+        lines.append(f"note: {estimates}")
     lines.append(findings_count(report))
     return "\n".join(lines) + "\n"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from promptcache.engine.findings import Severity
 from promptcache.report.concise_format import error_line, finding_line
 from promptcache.report.model import Report
-from promptcache.report.phrases import findings_count, plural
+from promptcache.report.phrases import estimates_line, findings_count, plural
 from promptcache.report.places import reading_order
 
 ANNOTATIONS_PER_KIND = 10
@@ -92,5 +92,8 @@ def render_github(report: Report) -> str:
         lines.append(f"::group::{plural(len(hidden), 'more annotation')}")
         lines += [annotation.plain for annotation in hidden]
         lines.append("::endgroup::")
+    estimates = estimates_line(report.summary)
+    if estimates:  # a log line, not an annotation: it is about the run, not a line of a file
+        lines.append(f"promptcache: {estimates}")
     lines.append(f"promptcache: {findings_count(report)}")
     return "\n".join(lines) + "\n"

@@ -8,11 +8,17 @@ from typing import Any, TextIO
 
 import orjson
 
+from promptcache.calibration import ModelCalibration
 from promptcache.divergence import Divergence
 from promptcache.engine.findings import Finding
 from promptcache.model import Location
 from promptcache.report.model import Report, RequestRow, Summary
-from promptcache.report.phrases import nothing_priced
+from promptcache.report.phrases import (
+    base_priced,
+    change_note,
+    nothing_priced,
+    resolved_model,
+)
 
 
 def _row(row: RequestRow) -> dict[str, Any]:
@@ -27,6 +33,9 @@ def _row(row: RequestRow) -> dict[str, Any]:
         "predicted_cached_tokens_low": row.predicted_cached_tokens_low,
         "cost_usd": _usd(row.cost_usd),
         "estimated": row.estimated,
+        "exact": not row.estimated,
+        "estimate_reasons": list(row.estimate_reasons),
+        "bounds": {"low": row.low, "high": row.high},
     }
 
 
@@ -55,6 +64,19 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "catalog_date": summary.catalog_date,
             "sessions": len(report.sessions),
             **_savings(summary),
+            "token_calibration": [_model_calibration(row) for row in summary.token_calibration],
+            "counting_changes": [
+                {"since": seen.change.since, "models": list(seen.change.models),
+                 "api": seen.change.api, "tokens": seen.change.tokens,
+                 "what": seen.change.what, "requests": seen.requests,
+                 "note": change_note(seen)}
+                for seen in summary.counting_changes],
+            "estimates": [{"reason": group.reason, "requests": group.requests,
+                           "low": group.low, "high": group.high}
+                          for group in summary.estimates],
+            "resolved_models": [{"model": model, "counted_as": counted_as, "why": why,
+                                 "note": resolved_model(model, counted_as, why)}
+                                for model, counted_as, why in summary.resolved_models],
         },
         "requests": [_row(row) for row in report.requests],
         "sessions": [
@@ -76,6 +98,21 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             {"file": error.file, "line": error.line, "message": error.message}
             for error in report.errors
         ],
+    }
+
+
+def _model_calibration(row: ModelCalibration) -> dict[str, Any]:
+    worst = row.worst
+    return {
+        "model": row.model,
+        "requests": row.requests,
+        "exact": row.exact,
+        "within_1pct": row.within_1pct,
+        "estimated": row.estimated,
+        "mean_error": row.mean_error,
+        "worst_miss": None if worst is None else {"file": worst.file, "line": worst.line,
+                                                  "error": row.worst_error},
+        "predates_change": row.predating,
     }
 
 
@@ -131,6 +168,9 @@ def _savings(summary: Summary) -> dict[str, Any]:
             "savings_usd": _priced(savings.savings_usd, summary),
             "unpriced_requests": savings.unpriced_requests,
             "unpriced_models": list(savings.unpriced_models),
+            "base_priced": [{"model": model, "priced_as": priced_as,
+                             "note": base_priced(model, priced_as)}
+                            for model, priced_as in savings.base_priced],
         },
         "hit_rate": {
             "predicted": savings.hit_rate_predicted,

@@ -5,11 +5,14 @@ from __future__ import annotations
 from promptcache.report.model import Report, Summary
 from promptcache.report.phrases import (
     accounting,
+    change_note,
     error_location,
+    estimate_group,
     nothing_priced,
     plural,
     predicted_rate,
     unpriced_note,
+    worst_miss,
 )
 
 MAX_ROWS = 50
@@ -25,7 +28,7 @@ def render_markdown(report: Report) -> str:
     summary = report.summary
     lines = ["## promptcache", "", _headline(report), ""]
     if summary.requests_audited:
-        lines += _figures(summary)
+        lines += _figures(summary) + _trust(summary)
     if report.findings:
         lines += ["| Rule | Severity | Where | What | Saves |", "| --- | --- | --- | --- | --- |"]
         ordered = sorted(report.findings,
@@ -63,6 +66,27 @@ def _headline(report: Report) -> str:
                             for severity in ("error", "warning", "info"))
     return (f"**{plural(len(report.findings), 'finding', grouped=True)}** ({by_severity}) in "
             f"{accounting(summary, grouped=True)}.")
+
+
+def _trust(summary: Summary) -> list[str]:
+    """How far to trust the figures: counts made by estimate, and counts against usage."""
+    lines: list[str] = []
+    if summary.estimated_requests:
+        lines.append(f"{plural(summary.estimated_requests, 'request', grouped=True)} counted "
+                     "by estimate:")
+        lines += [f"- {_cell(estimate_group(group))}" for group in summary.estimates]
+        lines.append("")
+    if summary.token_calibration:
+        lines += ["Prompt tokens vs the provider's usage (counted minus observed):", "",
+                  "| Model | Requests | Exact | Within 1% | Estimated | Mean error | Worst miss |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+        lines += [f"| `{_cell(row.model)}` | {row.requests:,} | {row.exact:,} | "
+                  f"{row.within_1pct:,} | {row.estimated:,} | {row.mean_error:+,.2f} | "
+                  f"`{_cell(worst_miss(row))}` |"
+                  for row in summary.token_calibration]
+        lines.append("")
+        lines += [f"{_cell(change_note(seen))}.\n" for seen in summary.counting_changes]
+    return lines
 
 
 def _figures(summary: Summary) -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from promptcache.calibration import ChangeSeen, ModelCalibration
 from promptcache.engine.findings import Finding, Severity
+from promptcache.estimates import EstimateGroup
 from promptcache.model import Location
 from promptcache.savings import Savings
 
@@ -36,6 +38,13 @@ class RequestRow:
     """The low end of the prediction when the cached run reaches into an image, whose cache
     boundary is not known (``predicted_cached_tokens`` is then the high end); None when the
     prediction is a single value."""
+    estimate_reasons: tuple[str, ...] = ()
+    """Why the count is an estimate (see :mod:`promptcache.estimates`); () when exact."""
+    low: int | None = None
+    """The fewest prompt tokens the request can cost (``prompt_tokens`` when exact); None
+    when unbounded or not worked out."""
+    high: int | None = None
+    """The most it can cost; None when there is no known upper bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +106,16 @@ class Summary:
     """Damaged files whose end was not read, in input order: the audit is incomplete."""
     suppressed_inline: int = 0
     """Findings dropped by a record's own ``promptcache.ignore`` list."""
+    estimates: tuple[EstimateGroup, ...] = ()
+    """Why requests' counts are estimates, one group per reason, most requests first."""
+    token_calibration: tuple[ModelCalibration, ...] = ()
+    """Counted vs observed prompt tokens per model, for requests whose log carries usage."""
+    counting_changes: tuple[ChangeSeen, ...] = ()
+    """Known changes in counting that requests of the log were logged before."""
+    resolved_models: tuple[tuple[str, str, str], ...] = ()
+    """(the name the log gives, the model counted as, why: ``fine-tuned`` or
+    ``deployment``): a fine-tuned model counted as its base, a deployment name as the model
+    the response names (see :func:`promptcache.catalog.counted_as`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from promptcache.calibration import ChangeSeen, ModelCalibration
+from promptcache.catalog import FINE_TUNED
+from promptcache.estimates import EstimateGroup
 from promptcache.report.model import ErrorRow, Report, Summary
 from promptcache.savings import Savings
 
@@ -53,6 +56,62 @@ def unpriced_note(summary: Summary) -> str:
         return ""
     return (f"totals leave out {plural(savings.unpriced_requests, 'request', grouped=True)} to "
             f"unpriced models: {', '.join(savings.unpriced_models)}")
+
+
+def token_range(low: int | None, high: int | None) -> str:
+    """``85 to 1,445 tokens``, ``at least 10 tokens``, ``no bound``: the range an estimated
+    count (or part) lies in."""
+    if low is None:
+        return "no bound"
+    if high is None:
+        return f"at least {low:,} tokens" if low else "no upper bound"
+    return f"{low:,} tokens" if low == high else f"{low:,} to {high:,} tokens"
+
+
+def estimate_group(group: EstimateGroup) -> str:
+    """``a remote image of unknown size: 2 requests (85 to 1,445 tokens each)``."""
+    each = token_range(group.low, group.high)
+    each += " each" if each.endswith("tokens") else ""
+    return f"{group.reason}: {plural(group.requests, 'request', grouped=True)} ({each})"
+
+
+def estimates_line(summary: Summary) -> str:
+    """``2 requests counted by estimate: <group>; <group>`` ('' when every count is exact):
+    the one summary line of the line-oriented formats."""
+    if not summary.estimated_requests:
+        return ""
+    return (f"{plural(summary.estimated_requests, 'request', grouped=True)} counted by "
+            "estimate: " + "; ".join(map(estimate_group, summary.estimates)))
+
+
+def worst_miss(row: ModelCalibration) -> str:
+    """``log.jsonl:3 (+12)``, or ``none`` when every count is exact."""
+    return "none" if row.worst is None else f"{row.worst} ({row.worst_error:+,})"
+
+
+def resolved_model(model: str, counted_as: str, why: str) -> str:
+    """Why ``model`` was counted as ``counted_as``, in a sentence."""
+    if why == FINE_TUNED:
+        return (f"{model} is fine-tuned from {counted_as}: counted with that model's "
+                "tokenizer, framing and cache minimum")
+    return (f"{model} is not a model promptcache knows (an Azure deployment name?): counted "
+            f"as {counted_as}, the model the response names")
+
+
+def base_priced(model: str, priced_as: str) -> str:
+    """Why ``model`` has ``priced_as``'s price, in a sentence."""
+    return (f"{model} is priced at its base model's rates ({priced_as}): the price data has "
+            "no price for it, and fine-tuned models usually cost more")
+
+
+def change_note(seen: ChangeSeen) -> str:
+    """``1 request logged before 2026-03-31 misses by +1, a known counting change (<what>):
+    counted as the API counts today, not a miscount``."""
+    change = seen.change
+    return (f"{plural(seen.requests, 'request', grouped=True)} logged before {change.since} "
+            f"{'misses' if seen.requests == 1 else 'miss'} by {change.tokens:+,}, a known "
+            f"counting change ({change.what}): counted as the API counts today, not a "
+            "miscount")
 
 
 def nothing_priced(summary: Summary) -> bool:

@@ -43,6 +43,14 @@ def private_report(report: Report, *, snippets: bool = True) -> Report:
     return replace(
         report,
         summary=replace(summary, unknown_models=names.models(summary.unknown_models),
+                        resolved_models=tuple(dict.fromkeys(
+                            (names.model(model), names.model(counted), why)
+                            for model, counted, why in summary.resolved_models)),
+                        token_calibration=tuple(
+                            replace(row, model=names.model(row.model),
+                                    worst=None if row.worst is None
+                                    else names.location(row.worst))
+                            for row in summary.token_calibration),
                         savings=_savings(summary.savings, names),
                         unread=tuple(replace(part, file=names.file(part.file))
                                      for part in summary.unread)),
@@ -146,6 +154,8 @@ def _savings(savings: Savings, names: _Names) -> Savings:
             replace(disagreement, location=names.location(disagreement.location))
             for disagreement in calibration.disagreements))
     return replace(savings, unpriced_models=names.models(savings.unpriced_models),
+                   base_priced=tuple(dict.fromkeys((names.model(model), priced_as)
+                                                   for model, priced_as in savings.base_priced)),
                    calibration=calibration)
 
 

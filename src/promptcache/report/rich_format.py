@@ -13,12 +13,17 @@ from rich.text import Text
 from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report
 from promptcache.report.phrases import (
+    base_priced,
+    change_note,
     error_location,
+    estimate_group,
     not_read,
     nothing_priced,
     plural,
     predicted_rate,
+    resolved_model,
     unpriced_note,
+    worst_miss,
 )
 
 MAX_ERRORS_SHOWN = 20
@@ -29,6 +34,7 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 def render_rich(report: Report, console: Console) -> None:
     """Print ``report`` to ``console``."""
     _summary(report, console)
+    _token_calibration(report, console)
     _sessions(report, console)
     for code, group in groupby(report.findings, key=lambda finding: finding.code):
         # Within a rule, the costliest finding first.
@@ -59,10 +65,12 @@ def _summary(report: Report, console: Console) -> None:
                   f"{summary.requests_cacheable:,} of {plural(audited, 'request', grouped=True)}"
                   f"{share}")
     if summary.estimated_requests:
-        table.add_row("Estimated counts",
-                      f"{plural(summary.estimated_requests, 'request', grouped=True)} "
-                      f"{'includes' if summary.estimated_requests == 1 else 'include'} a part "
-                      "counted by estimate (remote image, file or audio)")
+        table.add_row("Estimated counts", escape("\n".join(
+            [f"{plural(summary.estimated_requests, 'request', grouped=True)} counted by "
+             "estimate:"] + [estimate_group(group) for group in summary.estimates])))
+    if summary.resolved_models:
+        table.add_row("Model names", escape("\n".join(
+            resolved_model(*names) for names in summary.resolved_models)))
     if summary.unknown_models:
         table.add_row("Unknown models", escape(", ".join(summary.unknown_models))
                       + " (counted with OpenAI defaults)")
@@ -97,7 +105,8 @@ def _money_rows(report: Report, table: Table) -> None:
     table.add_row("Input cost", escape(cost))
     table.add_row("Cache model", f"prefix replay, {savings.lifetime_note}; providers' caches are "
                   "best-effort, so hits are predictions")
-    table.add_row("Prices", savings.price_data)
+    table.add_row("Prices", escape("\n".join(
+        [savings.price_data] + [base_priced(*names) for names in savings.base_priced])))
     calibration = savings.calibration
     if calibration is not None:
         line = (f"{calibration.exact:,} of {plural(calibration.requests, 'request', grouped=True)}"
@@ -128,6 +137,27 @@ def _severity_line(report: Report) -> Text:
 
 
 MAX_SESSIONS_SHOWN = 10
+
+
+def _token_calibration(report: Report, console: Console) -> None:
+    rows = report.summary.token_calibration
+    if not rows:
+        return
+    console.print()
+    console.print(Text("Prompt tokens vs the provider's usage (counted minus observed)",
+                       style="bold"))
+    table = Table(box=None, header_style="bold", padding=(0, 1))
+    table.add_column("model", overflow="fold")
+    for column in ("requests", "exact", "within 1%", "estimated", "mean error"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column("worst miss", overflow="fold")
+    for row in rows:
+        table.add_row(escape(row.model), f"{row.requests:,}", f"{row.exact:,}",
+                      f"{row.within_1pct:,}", f"{row.estimated:,}", f"{row.mean_error:+,.2f}",
+                      escape(worst_miss(row)))
+    console.print(table)
+    for seen in report.summary.counting_changes:
+        _indented(console, escape(change_note(seen)), 1, "dim")
 
 
 def _sessions(report: Report, console: Console) -> None:

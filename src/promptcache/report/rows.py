@@ -51,7 +51,9 @@ class RequestRows:
             with open(self._spill.fileno(), "rb", closefd=False) as reader:
                 reader.seek(0)
                 for line in reader:
-                    yield RequestRow(*orjson.loads(line))
+                    fields = orjson.loads(line)
+                    fields[10] = tuple(fields[10])  # estimate_reasons, a list in JSON
+                    yield RequestRow(*fields)
         yield from list(self._memory)
 
     def __getitem__(self, index: int) -> RequestRow:
@@ -66,4 +68,5 @@ class RequestRows:
 def _fields(row: RequestRow) -> list[object]:
     return [row.file, row.line, row.model, row.prompt_tokens, row.observed_prompt_tokens,
             row.observed_cached_tokens, row.predicted_cached_tokens, row.cost_usd,
-            row.estimated, row.predicted_cached_tokens_low]
+            row.estimated, row.predicted_cached_tokens_low, row.estimate_reasons, row.low,
+            row.high]

@@ -117,8 +117,31 @@ def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, Any]:
                 "unread": [{"file": part.file, "line": part.line, "bytes": part.size}
                            for part in report.summary.unread],
                 "findingsSuppressedInline": report.summary.suppressed_inline,
+                **_trust(report),
             },
         }],
+    }
+
+
+def _trust(report: Report) -> dict[str, Any]:
+    """How far to trust the counts: estimated requests by reason, and counts against the
+    provider's usage per model."""
+    summary = report.summary
+    return {
+        "estimatedRequests": summary.estimated_requests,
+        "estimates": [{"reason": group.reason, "requests": group.requests,
+                       "low": group.low, "high": group.high} for group in summary.estimates],
+        "tokenCalibration": [
+            {"model": row.model, "requests": row.requests, "exact": row.exact,
+             "within1pct": row.within_1pct, "estimated": row.estimated,
+             "meanError": row.mean_error,
+             "worstMiss": None if row.worst is None else {
+                 "file": row.worst.file, "line": row.worst.line, "error": row.worst_error},
+             "predatesChange": row.predating}
+            for row in summary.token_calibration],
+        "countingChanges": [{"since": seen.change.since, "what": seen.change.what,
+                             "tokens": seen.change.tokens, "requests": seen.requests}
+                            for seen in summary.counting_changes],
     }
 
 

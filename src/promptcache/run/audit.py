@@ -12,10 +12,12 @@ from dataclasses import dataclass, replace
 
 from promptcache import __version__
 from promptcache.cache.replay import BASE, Replayed, Replayer
-from promptcache.catalog import CATALOG_DATE, lifetimes_note
+from promptcache.calibration import TokenCalibrationTally
+from promptcache.catalog import CATALOG_DATE, counted_as, counting_change, lifetimes_note
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Severity
 from promptcache.engine.rule_engine import ActiveRule, RuleEngine
+from promptcache.estimates import Certainty, EstimateTally
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
 from promptcache.model import Location
@@ -108,7 +110,7 @@ class _Pending:
 
     facts: RowFacts
     prompt_tokens: int
-    estimated: bool
+    certainty: Certainty
     session: _SessionStats
 
 
@@ -136,6 +138,9 @@ class _Tally:
         self.observed = 0
         self.observed_exact = 0
         self.unknown_models: set[str] = set()
+        self.estimates = EstimateTally()
+        self.calibration = TokenCalibrationTally()
+        self.resolved_models: set[tuple[str, str, str]] = set()
 
     def add(self, counted: CountedRequest, hits: int) -> int:
         request = counted.request
@@ -149,18 +154,28 @@ class _Tally:
         stats.hits += hits
         row = self.requests
         self.requests += 1
+        certainty = self.estimates.add(counted)
         self.pending[row] = _Pending(
             RowFacts(request.location, counted.facts.provider, request.model,
                      request.observed),
-            counted.prompt_tokens, request.estimated, stats)
+            counted.prompt_tokens, certainty, stats)
         self.prompt_tokens += counted.prompt_tokens
         self.cacheable += counted.cacheable
-        self.estimated += request.estimated
+        self.estimated += not certainty.exact
         if request.observed is not None:
             self.observed += 1
             self.observed_exact += request.observed.prompt_tokens == counted.prompt_tokens
+            observed = request.observed.prompt_tokens
+            self.calibration.add(request.model, request.location, counted.prompt_tokens,
+                                 observed, estimated=not certainty.exact,
+                                 change=counting_change(request.model, request.api,
+                                                        request.recorded,
+                                                        counted.prompt_tokens - observed))
         if not counted.facts.known:
             self.unknown_models.add(request.model or "(none)")
+        resolved = counted_as(request.model, request.deployment)
+        if resolved is not None:
+            self.resolved_models.add(resolved)
         return row
 
     def replayed(self, verdicts: list[Replayed]) -> None:
@@ -183,7 +198,10 @@ class _Tally:
                 observed_cached_tokens=observed.cached_tokens if observed else None,
                 predicted_cached_tokens=predicted,
                 cost_usd=cost,
-                estimated=pending.estimated,
+                estimated=not pending.certainty.exact,
+                estimate_reasons=pending.certainty.reasons,
+                low=pending.certainty.low,
+                high=pending.certainty.high,
                 predicted_cached_tokens_low=_low_end(verdict),
             )
         # Verdicts come in time order; rows are reported in input order.
@@ -213,6 +231,10 @@ class _Tally:
             catalog_date=CATALOG_DATE,
             savings=savings,
             unread=tuple(self.unread),
+            estimates=self.estimates.result(),
+            token_calibration=self.calibration.result(),
+            counting_changes=self.calibration.changes(),
+            resolved_models=tuple(sorted(self.resolved_models)),
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())
         return Report(__version__, summary, self.rows, tuple(priced), tuple(self.errors),

@@ -35,7 +35,7 @@ from promptcache.catalog import FALLBACK, facts_for
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.load.records import normalize_records
 from promptcache.load.sources import LoadError, Position, read_records
-from promptcache.model import ImageRef, Location, ObservedUsage, Request, Segment
+from promptcache.model import Estimate, ImageRef, Location, ObservedUsage, Request, Segment
 from promptcache.tokens.disk_memo import memo_path
 
 if TYPE_CHECKING:
@@ -272,13 +272,16 @@ def _segment_fields(segment: Segment) -> tuple[Any, ...]:
             segment.key, None if image is None else (
                 image.identity, image.detail, image.detail_explicit, image.width,
                 image.height, image.source_hint),
-            segment.estimated, segment.canonical)
+            segment.estimated, segment.canonical,
+            None if segment.estimate is None else (
+                segment.estimate.reason, segment.estimate.low, segment.estimate.high))
 
 
 def _segment(fields: tuple[Any, ...]) -> Segment:
-    kind, path, text, fixed_tokens, role, key, image, estimated, canonical = fields
+    kind, path, text, fixed_tokens, role, key, image, estimated, canonical, estimate = fields
     return Segment(kind, path, text, fixed_tokens, role, key,
-                   None if image is None else ImageRef(*image), estimated, canonical)
+                   None if image is None else ImageRef(*image), estimated, canonical,
+                   None if estimate is None else Estimate(*estimate))
 
 
 def _request_fields(request: Request) -> tuple[Any, ...]:
@@ -287,15 +290,15 @@ def _request_fields(request: Request) -> tuple[Any, ...]:
     return (location.file, location.line, location.column, request.api, request.model,
             request.timestamp, request.cache_key, request.user, request.session,
             None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
-            request.settings, request.inline_ignore)
+            request.settings, request.inline_ignore, request.deployment, request.recorded)
 
 
 def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
     (file, line, column, api, model, timestamp, cache_key, user, session, observed,
-     settings, inline_ignore) = fields
+     settings, inline_ignore, deployment, recorded) = fields
     return Request(Location(file, line, column), api, model, segments, timestamp, cache_key,
                    user, session, None if observed is None else ObservedUsage(*observed),
-                   settings, inline_ignore)
+                   settings, inline_ignore, deployment, recorded)
 
 
 def _read(paths: list[str], link: Connection) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "header_dimensions",
     "header_incomplete",
     "image_dimensions",
+    "image_token_range",
     "image_tokens",
     "remote_image_sizes",
 ]
@@ -108,6 +109,22 @@ def image_tokens(scheme: ImageScheme, width: int | None, height: int | None,
                      estimated=False, note="")
 
 
+def image_token_range(scheme: ImageScheme, detail: str) -> tuple[int, int]:
+    """The fewest and most tokens ``scheme`` can charge for an image of any size sent with
+    ``detail``: the bounds of a count made without the image's size.
+
+    Tile models: ``low`` costs ``base`` at any size. ``auto`` may be served as ``low`` (the
+    guide: "the model decides"), so its floor is ``base``; ``high`` costs at least one
+    tile. The ceiling is the largest image after the guide's scaling, 768 x 2048 px (2 x 4
+    tiles). Patch models: one patch to the cap (a 1024 x 1536 image is 1536 patches).
+    """
+    if isinstance(scheme, TileScheme):
+        most = _scheme_tokens(scheme, _TILE_SHORT_SIDE, _TILE_FIT, detail)
+        fewest = scheme.base if detail in ("low", "auto") else scheme.base + scheme.per_tile
+        return fewest, most
+    return _patches_cost(scheme, 1), _patches_cost(scheme, scheme.max_patches)
+
+
 def _scheme_tokens(scheme: ImageScheme, width: int, height: int, detail: str) -> int:
     if isinstance(scheme, TileScheme):
         if detail == "low":
@@ -161,7 +178,10 @@ def _patch_count(width: int, height: int, max_patches: int = 1536) -> int:
 
 
 def _patch_tokens(scheme: PatchScheme, width: int, height: int) -> int:
-    patches = _patch_count(width, height, scheme.max_patches)
+    return _patches_cost(scheme, _patch_count(width, height, scheme.max_patches))
+
+
+def _patches_cost(scheme: PatchScheme, patches: int) -> int:
     # Multiplier given as a decimal (1.62): use it as such so 100 x 1.62 is exactly 162, not
     # 162.00000000000003 rounded up to 163.
     return math.ceil(patches * Fraction(str(scheme.multiplier)))

@@ -1,0 +1,161 @@
+"""How sure a request's count is: the reasons it is an estimate, and the range it lies in.
+
+A renderer marks a segment it cannot count exactly offline ``estimated`` and, where it knows
+why, gives an :class:`~promptcache.model.Estimate` (reason, fewest and most tokens); the
+helpers here make the common ones. A segment marked without one is described from its kind.
+A model missing from the catalogue makes the whole count an estimate of unknown range: its
+tokenizer and framing are OpenAI's current defaults, not known to be its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promptcache.catalog import ImageScheme
+from promptcache.counting import CountedRequest
+from promptcache.model import Estimate, Segment, SegmentKind
+from promptcache.tokens.images import image_token_range
+
+FILE_ESTIMATE = Estimate("file input, not counted offline", 0, None)
+"""A ``file`` part: its text and page images are billed by the provider; no bound offline."""
+AUDIO_ESTIMATE = Estimate("audio input, not counted offline", 0, None)
+"""An ``input_audio`` part: about 10 tokens per second, its duration not read offline."""
+UNVERIFIED_KEYWORDS_ESTIMATE = Estimate(
+    "a tool schema keyword whose rendering is not established (format, pattern, minItems...)",
+    0, None)
+"""A tool whose schema uses a keyword no recorded usage shows the API's rendering of (see
+:data:`promptcache.tokens.functions.ESTABLISHED_KEYWORDS`): counted without it, unbounded."""
+UNKNOWN_MODEL = "a model not in the catalogue (counted with OpenAI's defaults)"
+"""The reason given for every request to a model the catalogue does not know."""
+
+_BY_KIND = {
+    SegmentKind.IMAGE: "an image promptcache cannot size",
+    SegmentKind.TOOL: "a tool type promptcache cannot render (a built-in or custom tool)",
+    SegmentKind.TOOLS_FRAME: "tool framing not verified for this model",
+    SegmentKind.OTHER: "a content part promptcache cannot render exactly",
+}
+"""Reasons for segments marked estimated without an :class:`Estimate`."""
+_UNVERIFIED = "a rendering not verified against recorded usage"
+
+
+def remote_image_estimate(scheme: ImageScheme, detail: str, extra: int = 0) -> Estimate:
+    """An image whose size is unknown (a remote URL read offline), costed by ``scheme`` with
+    ``detail``; ``extra`` is the framing the model adds to every image."""
+    low, high = image_token_range(scheme, detail)
+    return Estimate("a remote image of unknown size", low + extra, high + extra)
+
+
+def segment_estimate(segment: Segment) -> Estimate:
+    """The estimate of an ``estimated`` segment: its own, or one told from its kind with no
+    bound."""
+    if segment.estimate is not None:
+        return segment.estimate
+    return Estimate(_BY_KIND.get(segment.kind, _UNVERIFIED), 0, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Certainty:
+    """How sure one request's count is."""
+
+    reasons: tuple[str, ...]
+    """Why it is an estimate, each reason once, in prompt order; () for an exact count."""
+    low: int | None
+    """The fewest prompt tokens the request can cost; None when unbounded (unknown model)."""
+    high: int | None
+    """The most; None when there is no known upper bound."""
+
+    @property
+    def exact(self) -> bool:
+        """True when nothing in the count is an estimate."""
+        return not self.reasons
+
+
+def certainty(counted: CountedRequest) -> Certainty:
+    """The reasons and bounds of ``counted``'s count."""
+    total = counted.prompt_tokens
+    if not counted.request.estimated and counted.facts.known:
+        return Certainty((), total, total)
+    reasons: dict[str, None] = {}
+    low: int | None = total
+    high: int | None = total
+    for reason, estimate, tokens in _estimated_parts(counted):
+        reasons[reason] = None
+        if estimate is None:
+            low = high = None
+            continue
+        if low is not None:
+            low += estimate.low - tokens
+        if high is not None:
+            high = None if estimate.high is None else high + estimate.high - tokens
+    return Certainty(tuple(reasons), None if low is None else max(low, 0), high)
+
+
+def _estimated_parts(counted: CountedRequest) -> list[tuple[str, Estimate | None, int]]:
+    """(reason, estimate, tokens counted) for each estimated part of ``counted``, the model
+    first when the catalogue does not know it (an estimate of no known range: None)."""
+    found: list[tuple[str, Estimate | None, int]] = []
+    if not counted.facts.known:
+        found.append((UNKNOWN_MODEL, None, counted.prompt_tokens))
+    for segment, tokens in zip(counted.request.segments, counted.segment_tokens, strict=True):
+        if segment.estimated:
+            estimate = segment_estimate(segment)
+            found.append((estimate.reason, estimate, tokens))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateGroup:
+    """The requests estimated for one reason."""
+
+    reason: str
+    """The reason, as :class:`promptcache.model.Estimate` gives it."""
+    requests: int
+    """Requests with at least one part estimated for it."""
+    low: int | None
+    """The fewest tokens one such part costs, over all of them (None: unbounded)."""
+    high: int | None
+    """The most one such part costs (None: no known upper bound)."""
+
+
+@dataclass(slots=True)
+class _Group:
+    requests: int = 0
+    low: int | None = None
+    high: int | None = None
+    unbounded_low: bool = False
+    unbounded_high: bool = False
+
+    def widen(self, estimate: Estimate | None) -> None:
+        if estimate is None:
+            self.unbounded_low = self.unbounded_high = True
+            self.low = self.high = None
+            return
+        if not self.unbounded_low:
+            self.low = estimate.low if self.low is None else min(self.low, estimate.low)
+        if estimate.high is None:
+            self.unbounded_high, self.high = True, None
+        elif not self.unbounded_high:
+            self.high = estimate.high if self.high is None else max(self.high, estimate.high)
+
+
+class EstimateTally:
+    """Requests per reason, and the range one part estimated for it costs, over a log."""
+
+    def __init__(self) -> None:
+        self._groups: dict[str, _Group] = {}
+
+    def add(self, counted: CountedRequest) -> Certainty:
+        """Describe ``counted`` and count it in its reasons' groups."""
+        found = certainty(counted)
+        for reason in found.reasons:
+            self._groups.setdefault(reason, _Group()).requests += 1
+        if found.reasons:
+            for reason, estimate, _ in _estimated_parts(counted):
+                self._groups[reason].widen(estimate)
+        return found
+
+    def result(self) -> tuple[EstimateGroup, ...]:
+        """The groups, most requests first, then by reason."""
+        groups = [EstimateGroup(reason, group.requests, group.low, group.high)
+                  for reason, group in self._groups.items()]
+        return tuple(sorted(groups, key=lambda group: (-group.requests, group.reason)))
