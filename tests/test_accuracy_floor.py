@@ -44,6 +44,7 @@ ROW_FLOORS = {
     ("openai-chat-more.jsonl", "cl100k", "toolhist"): 10,  # of 11
     ("openai-chat-more.jsonl", "cl100k", "tools"): 25,  # of 118
     ("openai-chat-more.jsonl", "cl100k", "text"): 243,  # of 249
+    ("openai-chat-more.jsonl", "reasoning", "image"): 5,  # of 10
     ("openai-chat-more.jsonl", "reasoning", "toolhist"): 14,  # of 15
     ("openai-chat-more.jsonl", "reasoning", "rf_schema"): 11,  # of 11
     ("openai-chat-more.jsonl", "reasoning", "tools"): 13,  # of 15
@@ -55,13 +56,14 @@ ROW_FLOORS = {
     ("openai-responses-cassettes.jsonl", "reasoning", "toolhist"): 5,  # of 51
     ("openai-responses-cassettes.jsonl", "reasoning", "tools"): 50,  # of 109
     ("openai-responses-cassettes.jsonl", "reasoning", "text"): 24,  # of 30
-    ("openai-responses-more.jsonl", "4o", "image"): 6,  # of 20
+    ("openai-responses-more.jsonl", "4o", "image"): 7,  # of 20
     ("openai-responses-more.jsonl", "4o", "toolhist"): 51,  # of 160
     ("openai-responses-more.jsonl", "4o", "rf_schema"): 46,  # of 51
     ("openai-responses-more.jsonl", "4o", "rf_object"): 22,  # of 22
     ("openai-responses-more.jsonl", "4o", "tools"): 90,  # of 143
     ("openai-responses-more.jsonl", "4o", "parts"): 42,  # of 55
     ("openai-responses-more.jsonl", "4o", "text"): 181,  # of 201
+    ("openai-responses-more.jsonl", "reasoning", "image"): 2,  # of 11
     ("openai-responses-more.jsonl", "reasoning", "toolhist"): 73,  # of 112
     ("openai-responses-more.jsonl", "reasoning", "rf_schema"): 51,  # of 56
     ("openai-responses-more.jsonl", "reasoning", "tools"): 80,  # of 93

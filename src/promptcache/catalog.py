@@ -29,6 +29,8 @@ class TileScheme:
     """Tokens for any image (all of a ``detail: low`` image)."""
     per_tile: int
     """Tokens per 512x512 tile at ``detail: high``."""
+    framing: int = 0
+    """Tokens billed around every image, beyond ``base`` and its tiles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class PatchScheme:
     """Tokens per patch for this model."""
     max_patches: int = 1536
     """The image is scaled down until it fits within this many patches."""
+    framing: int = 0
+    """Tokens billed around every image, beyond its patches times the multiplier."""
 
 
 ImageScheme = TileScheme | PatchScheme
@@ -85,6 +89,7 @@ _OPENAI_EXPLICIT = CacheRules("openai-explicit", min_tokens=1024, step_tokens=1,
                               lifetime_seconds=1800)
 
 _TILE_4O = TileScheme(base=85, per_tile=170)
+_PATCH_GPT_5_2 = PatchScheme(multiplier=1.2, max_patches=2500, framing=2)
 
 
 def _openai(prefix: str, encoding: str, image: ImageScheme,
@@ -99,18 +104,46 @@ MODELS: tuple[ModelFacts, ...] = (
     _openai("chatgpt-4o", "o200k_base", _TILE_4O),
     _openai("gpt-4o-mini", "o200k_base", TileScheme(base=2833, per_tile=5667)),
     _openai("gpt-4.1", "o200k_base", _TILE_4O),
+    # Image framing (tokens around each image beyond its patches or tiles) is per model, not
+    # per API: the same image costs the same in Chat Completions and Responses.
+    # gpt-4.1-mini: 0 (tidyverse/ellmer `openai-image.yml#0`, 300x346 -> 110 patches, 179).
     _openai("gpt-4.1-mini", "o200k_base", PatchScheme(multiplier=1.62)),
-    _openai("gpt-4.1-nano", "o200k_base", PatchScheme(multiplier=2.46)),
+    # gpt-4.1-nano: 1 more than the patch formula at two sizes, in both APIs: pydantic-ai
+    # `test_image_url_input_force_download.yaml#1` and `..._response_api.yaml#1` (540x360,
+    # 204 patches: 502 + 1), ruby_llm `activerecord_actsas_attachment_handling_handles_
+    # attachments_in_ask_method#0` (128x128, 16 patches: 40 + 1); its text-only requests are
+    # exact (21 records), so the token belongs to the image.
+    _openai("gpt-4.1-nano", "o200k_base", PatchScheme(multiplier=2.46, framing=1)),
     _openai("gpt-4.5", "o200k_base", _TILE_4O),
     _openai("o1", "o200k_base", TileScheme(base=75, per_tile=150)),
     _openai("o3", "o200k_base", TileScheme(base=75, per_tile=150)),
     _openai("o4-mini", "o200k_base", PatchScheme(multiplier=1.72)),
+    # gpt-5 (tiles): no framing; activeagent `messages_test/test_agent_image_base64_*#0` (1x1,
+    # three records) and fantasy `TestImageUploadAgent*/openai-gpt-5*#0` (50x50, two) bill
+    # 70 + 140 exactly (2 over when harmony's +2 of the patch models was added).
     _openai("gpt-5", "o200k_base", TileScheme(base=70, per_tile=140)),
     # OpenAI's guide says 1.62; five recorded gpt-5-mini image requests (shared/data,
     # openai-cassettes) only match 1.2 per patch, as do developer-forum measurements.
-    _openai("gpt-5-mini", "o200k_base", PatchScheme(multiplier=1.2)),
-    _openai("gpt-5-nano", "o200k_base", PatchScheme(multiplier=2.46)),
-    _openai("gpt-5.6", "o200k_base", TileScheme(base=70, per_tile=140), _OPENAI_EXPLICIT),
+    # Framing 2: pydantic-ai `test_multimodal_tool_returns` chat records (597x566 -> 342
+    # patches, 413 = 411 + 2; 400x301 -> 130 patches, 158 = 156 + 2; five records).
+    _openai("gpt-5-mini", "o200k_base", PatchScheme(multiplier=1.2, framing=2)),
+    # 1.5 per patch, not the guide's 2.46: OpenAI developer forum, "GPT-5-mini image input
+    # token calculation discrepancy" (OpenAI's own pricing calculator uses 1.5; 1536 patches
+    # measured at 2304 + text) and "Introducing GPT-5.4 mini and nano" (measured 1.5). ruby_llm
+    # `chat_vision_models_openai_gpt-5-nano_can_understand_local_images#0` (128x128, 16
+    # patches) bills 24 for the image: 16 x 1.5, no framing.
+    _openai("gpt-5-nano", "o200k_base", PatchScheme(multiplier=1.5)),
+    # gpt-5.2 and later are patch models at 1.2 per patch with a 2500-patch cap (a 1600x1600
+    # image is billed 2500 patches unscaled): OpenAI developer forum, "Introducing GPT-5.4
+    # mini and nano" (measured on gpt-5.2, gpt-5.3-codex, gpt-5.4, -mini and -nano). Framing
+    # 2 as on gpt-5-mini: ellmer `structured-data-examples-image.yml#0` (gpt-5.6-terra,
+    # 512x149 -> 80 patches, 98 = 96 + 2). Unexplained: chatlas `test_openai_images.yaml#0`
+    # (gpt-5.4, 60x30 -> 2 patches, both APIs) bills 4, one under ceil(2.4) + 2, and ellmer
+    # `openai-v2-tool-image.yml#1..#3` (gpt-5.4-nano, an image in a tool output) are 2 under.
+    _openai("gpt-5.2", "o200k_base", _PATCH_GPT_5_2),
+    _openai("gpt-5.3", "o200k_base", _PATCH_GPT_5_2),
+    _openai("gpt-5.4", "o200k_base", _PATCH_GPT_5_2),
+    _openai("gpt-5.6", "o200k_base", _PATCH_GPT_5_2, _OPENAI_EXPLICIT),
 )
 
 FALLBACK = ModelFacts("", "openai", "o200k_base", _TILE_4O, _OPENAI_IMPLICIT, known=False)

@@ -38,11 +38,11 @@ _BY_KIND = {
 _UNVERIFIED = "a rendering not verified against recorded usage"
 
 
-def remote_image_estimate(scheme: ImageScheme, detail: str, extra: int = 0) -> Estimate:
+def remote_image_estimate(scheme: ImageScheme, detail: str) -> Estimate:
     """An image whose size is unknown (a remote URL read offline), costed by ``scheme`` with
-    ``detail``; ``extra`` is the framing the model adds to every image."""
+    ``detail`` (its bounds include the model's framing around every image)."""
     low, high = image_token_range(scheme, detail)
-    return Estimate("a remote image of unknown size", low + extra, high + extra)
+    return Estimate("a remote image of unknown size", low, high)
 
 
 def segment_estimate(segment: Segment) -> Estimate:

@@ -131,8 +131,6 @@ class _Format:
     merges_system: frozenset[str]
     """What joins a leading system/developer message when the request has it: "tools",
     "response_format" (otherwise each gets a system message of its own)."""
-    image_extra: int
-    """Around each image, beyond the image's own tokens."""
     assistant_extra: int = 0
     """On an assistant text message in the history, beyond ``frame``."""
     merged_heading: str = ""
@@ -165,7 +163,7 @@ _CHATML: Final = _Format(
     # + 4 (result). Records 1, 28, 29, 41, 75, 76, 182, 204, 211 and their twins.
     header_extra=1,
     tools_overhead=4 + _CHATML_TOOLS_QUIRK,
-    tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH, image_extra=0,
+    tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH,
     # A forced function costs 4 + tokens(" to=functions.NAME"), on requests with and without
     # a system message, one tool or several: magentic test_openai_chat_model_acomplete_usage_
     # structured_output#0 (gpt-4o, 57), langsmith-sdk _runner.yaml#25..#29 and #43..#52,
@@ -214,9 +212,6 @@ _HARMONY: Final = _Format(
     # Joined, the block still bills the preamble, less the frame of the caller's message it
     # absorbs (same records).
     tools_merged_overhead=84 - 4,
-    # Each image costs 2 tokens beyond the guide's patch formula (gpt-5-mini, 5 records, two
-    # image sizes: 597x566 -> 342 patches, 400x301 -> 130 patches).
-    image_extra=2,
     # An assistant message in the history costs 2 more than a user message (harmony's
     # "<|channel|>final" before the text): -2 per assistant message without it on mirascope
     # gpt-5-mini `resume/openai_completions/*` (5 records), activeagent gpt-5
@@ -241,7 +236,7 @@ _HARMONY: Final = _Format(
 # forced tool_choice and titled schemas still scatter.
 _CL100K: Final = _Format(
     name="cl100k", frame=4, priming=3, header_extra=1, tools_overhead=4,
-    tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH, image_extra=0,
+    tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH,
     fuses_blank_line_comment=False)
 
 # The o-series share harmony's framing but not its assistant cost: o3-mini
@@ -845,10 +840,9 @@ class _Builder:
                          detail_explicit=detail_value is not None, width=cost.width,
                          height=cost.height, source_hint=_source_hint(url))
         return Segment(SegmentKind.IMAGE, path, "",
-                       fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
+                       fixed_tokens=cost.tokens, role=role or None,
                        key=identity, image=image, estimated=cost.estimated,
-                       estimate=remote_image_estimate(self.facts.image, str(detail),
-                                                      self.fmt.image_extra)
+                       estimate=remote_image_estimate(self.facts.image, str(detail))
                        if cost.estimated else None)
 
 

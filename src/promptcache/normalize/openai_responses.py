@@ -133,23 +133,19 @@ class _Format:
     """The top-level tools block, beyond its header and footer text."""
     tools_header: str
     """Text before the first tool."""
-    image_extra: int
-    """Around each image, beyond the image's own tokens."""
     estimated: bool = False
     """Framing not checked against recorded usage for this family."""
 
 
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
-                         tools_overhead=-3, tools_header=TOOLS_HEADER, image_extra=0)
+                         tools_overhead=-3, tools_header=TOOLS_HEADER)
 # The chat harmony constants, but for the tools block's overhead and the assistant channel.
-# Images: Chat Completions' +2 (gpt-5-mini); the two Responses records with images are 3 and
-# 4 over (see the tests), unexplained.
 _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
                           assistant_extra=2, tools_overhead=2,
-                          tools_header=TOOLS_HEADER + "\n", image_extra=2)
+                          tools_header=TOOLS_HEADER + "\n")
 # gpt-4 / gpt-3.5-turbo: the cookbook's figures; no recorded Responses request.
 _CL100K: Final = _Format(name="cl100k", frame=3, priming=3, header_extra=0, assistant_extra=0,
-                         tools_overhead=-3, tools_header=TOOLS_HEADER, image_extra=0,
+                         tools_overhead=-3, tools_header=TOOLS_HEADER,
                          estimated=True)
 _FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "harmony-o": _HARMONY,
                    "cl100k": _CL100K}
@@ -601,10 +597,9 @@ class _Builder:
                          height=cost.height,
                          source_hint=_source_hint(source) if isinstance(url, str) else "file_id")
         return Segment(SegmentKind.IMAGE, path, "",
-                       fixed_tokens=cost.tokens + self.fmt.image_extra, role=role or None,
+                       fixed_tokens=cost.tokens, role=role or None,
                        key=identity, image=image, estimated=cost.estimated,
-                       estimate=remote_image_estimate(self.facts.image, str(detail),
-                                                      self.fmt.image_extra)
+                       estimate=remote_image_estimate(self.facts.image, str(detail))
                        if cost.estimated else None)
 
 

@@ -29,6 +29,10 @@ Patch models (gpt-4.1-mini, gpt-4.1-nano, o4-mini, gpt-5-mini, gpt-5-nano), per 
   400x301 PNG, 130 patches) differ by 255 image tokens = ceil(410.4) - ceil(156); rounding
   to nearest or down gives 254. (Both sources point at 1.2 tokens per patch for gpt-5-mini,
   not the 1.62 the guide lists: a catalog matter, not one for this module.)
+
+Both schemes: the model's ``framing`` (tokens billed around every image, 2 on gpt-5-mini, 0
+on gpt-4o) is added to the image's cost; it is per model, in the catalogue, and the same in
+Chat Completions and Responses.
 """
 
 from __future__ import annotations
@@ -121,11 +125,16 @@ def image_token_range(scheme: ImageScheme, detail: str) -> tuple[int, int]:
     if isinstance(scheme, TileScheme):
         most = _scheme_tokens(scheme, _TILE_SHORT_SIDE, _TILE_FIT, detail)
         fewest = scheme.base if detail in ("low", "auto") else scheme.base + scheme.per_tile
-        return fewest, most
-    return _patches_cost(scheme, 1), _patches_cost(scheme, scheme.max_patches)
+        return fewest + scheme.framing, most
+    return (_patches_cost(scheme, 1) + scheme.framing,
+            _patches_cost(scheme, scheme.max_patches) + scheme.framing)
 
 
 def _scheme_tokens(scheme: ImageScheme, width: int, height: int, detail: str) -> int:
+    return _content_tokens(scheme, width, height, detail) + scheme.framing
+
+
+def _content_tokens(scheme: ImageScheme, width: int, height: int, detail: str) -> int:
     if isinstance(scheme, TileScheme):
         if detail == "low":
             return scheme.base
