@@ -6,13 +6,16 @@ here at the sizes each case needs."""
 from __future__ import annotations
 
 import base64
+import json
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from promptcache.catalog import facts_for
+from promptcache.cli.main import main
 from promptcache.model import Segment, SegmentKind
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
@@ -103,3 +106,83 @@ def test_a_url_image_is_estimated_with_bounds_that_include_the_framing() -> None
     assert image.estimate is not None
     # One patch (ceil(1.2) = 2) to the 1536-patch cap (1843.2 -> 1844), each plus 2.
     assert (image.estimate.low, image.estimate.high) == (2 + 2, 1844 + 2)
+
+
+# --------------------------------------------------------------------------------------------
+# Reasoning items
+# --------------------------------------------------------------------------------------------
+
+ASK = {"role": "user", "content": "Is it raining in Lyon?"}
+CALL = {"type": "function_call", "call_id": "c1", "name": "get_weather",
+        "arguments": '{"city":"Lyon"}'}
+OUTPUT = {"type": "function_call_output", "call_id": "c1", "output": "Light rain, 12 C"}
+ANSWER = {"role": "assistant", "content": [{"type": "output_text", "text": "Yes, light rain."}]}
+AGAIN = {"role": "user", "content": "And tomorrow?"}
+WEATHER = {"type": "function", "name": "get_weather", "description": "Weather in a city.",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                          "required": ["city"]}}
+# A made-up ciphertext: only its length matters to the count (2000 characters).
+CIPHERTEXT = "gAAAAB" + "x" * 1994
+SUMMARY = [{"type": "summary_text", "text": "The user asks about the weather; call the tool."}]
+
+REASONING_FORMS = [
+    pytest.param({"type": "reasoning", "encrypted_content": CIPHERTEXT, "summary": []},
+                 id="encrypted"),
+    pytest.param({"type": "reasoning", "id": "rs_1", "summary": SUMMARY}, id="id-and-summary"),
+    pytest.param({"type": "reasoning", "id": "rs_1", "summary": []}, id="id-only"),
+    pytest.param({"type": "reasoning", "id": "rs_1", "encrypted_content": CIPHERTEXT,
+                  "summary": SUMMARY}, id="all-three"),
+]
+
+
+def _reasoning_body(items: list[object]) -> dict[str, Any]:
+    return {"model": "gpt-5-mini", "tools": [WEATHER], "input": items}
+
+
+@pytest.mark.parametrize("reasoning", REASONING_FORMS)
+def test_reasoning_of_an_earlier_turn_costs_nothing_and_is_exact(reasoning: object) -> None:
+    with_it = _reasoning_body([ASK, reasoning, CALL, OUTPUT, ANSWER, AGAIN])
+    without = _reasoning_body([ASK, CALL, OUTPUT, ANSWER, AGAIN])
+    segments = responses_segments(with_it, "$", facts_for("gpt-5-mini"))
+    assert _count(segments) == _count(responses_segments(without, "$",
+                                                         facts_for("gpt-5-mini")))
+    assert not any(s.estimated for s in segments)
+
+
+def _current_reasoning(reasoning: object) -> Segment:
+    body = _reasoning_body([ASK, reasoning, CALL, OUTPUT])
+    return next(s for s in responses_segments(body, "$", facts_for("gpt-5-mini"))
+                if s.key == "reasoning")
+
+
+def test_encrypted_reasoning_of_the_current_turn_is_estimated_with_a_range() -> None:
+    segment = _current_reasoning(REASONING_FORMS[0].values[0])
+    # (2000 - 830) / 6.7 = 174.6 -> 175; the range is half to 1.5 times that, plus 20.
+    assert segment.fixed_tokens == 175
+    assert segment.estimated
+    assert segment.estimate is not None
+    assert (segment.estimate.reason, segment.estimate.low, segment.estimate.high) == (
+        "reasoning of the current turn, encrypted (estimated from its length)", 87, 283)
+
+
+@pytest.mark.parametrize("reasoning", REASONING_FORMS[1:3])
+def test_stored_reasoning_of_the_current_turn_is_estimated_without_an_upper_bound(
+        reasoning: object) -> None:
+    segment = _current_reasoning(reasoning)
+    assert segment.estimated
+    assert segment.estimate is not None
+    assert (segment.estimate.reason, segment.estimate.low, segment.estimate.high) == (
+        "reasoning of the current turn, stored server-side", 0, None)
+
+
+def test_the_json_report_bounds_a_request_by_its_current_reasoning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = _reasoning_body([ASK, REASONING_FORMS[0].values[0], CALL, OUTPUT])
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"request": body}) + "\n", "utf-8")
+    main(["audit", "--isolated", "--format", "json", str(log)])
+    row = json.loads(capsys.readouterr().out)["requests"][0]
+    total = row["prompt_tokens"]
+    assert (row["exact"], row["estimate_reasons"], row["bounds"]) == (
+        False, ["reasoning of the current turn, encrypted (estimated from its length)"],
+        {"low": total - 175 + 87, "high": total - 175 + 283})
