@@ -148,7 +148,6 @@ def test_tile_count_is_bounded(width: int, height: int) -> None:
 
 UNKNOWN_CASES = [
     pytest.param(GPT_4O, None, None, "auto", 765, id="tile-unknown-auto"),
-    pytest.param(GPT_4O, None, None, "low", 85, id="tile-unknown-low"),
     pytest.param(GPT_4O, 800, None, "high", 765, id="tile-height-unknown"),
     pytest.param(GPT_4O, 0, 0, "high", 765, id="tile-zero-size"),
     pytest.param(GPT_4O, -5, 100, "high", 765, id="tile-negative-size"),
@@ -167,6 +166,13 @@ def test_unknown_size_assumes_1024_square(scheme: TileScheme | PatchScheme, widt
     assert (cost.width, cost.height) == (None, None)
     assert "1024x1024" in cost.note
     assert "unknown" in cost.note
+
+
+def test_a_low_detail_image_of_unknown_size_on_a_tile_model_is_exact() -> None:
+    """``detail: low`` costs the tile scheme's base at any size: a remote image sent so is
+    counted exactly, not as an estimate (the reports would call 85 tokens a guess)."""
+    cost = image_tokens(GPT_4O, None, None, "low")
+    assert (cost.tokens, cost.estimated, cost.note) == (85, False, "")
 
 
 # ---------------------------------------------------------------------------------------------

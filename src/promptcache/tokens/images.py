@@ -105,6 +105,10 @@ def image_tokens(scheme: ImageScheme, width: int | None, height: int | None,
     the result is flagged ``estimated`` with a note; its ``width``/``height`` are then ``None``.
     """
     if width is None or height is None or width <= 0 or height <= 0:
+        if isinstance(scheme, TileScheme) and detail == "low":
+            # `low` costs the base at any size (the guide's fixed price): nothing to estimate.
+            return ImageCost(_scheme_tokens(scheme, 1, 1, detail), None, None,
+                             estimated=False, note="")
         w, h = ASSUMED_SIZE
         tokens = _scheme_tokens(scheme, w, h, detail)
         note = f"image size unknown offline, assumed {w}x{h}"
