@@ -1,5 +1,5 @@
-"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1. Every
-request here is written by hand."""
+"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1, and how a
+message's text parts are tokenized. Every request here is written by hand."""
 
 from __future__ import annotations
 
@@ -117,3 +117,35 @@ def test_the_echo_extra_is_a_gpt_4o_family_cost_harmony_models_bill_nothing() ->
                      _single_call_history(echoed=False, model=model))
               for model in ("gpt-4o", "gpt-5")]
     assert extras == [3, 0]
+
+
+# --------------------------------------------------------------------------------------------
+# Text parts
+# --------------------------------------------------------------------------------------------
+
+FIRST, SECOND = "Name a bird that cannot fly.", "Now say where it lives."
+
+
+def _message(content: object, model: str = "gpt-4.1") -> dict[str, Any]:
+    return {"model": model, "input": [{"role": "user", "content": content}]}
+
+
+@pytest.mark.parametrize("model", ["gpt-4.1", "gpt-4o-mini", "gpt-5-nano"])
+def test_adjacent_text_parts_are_tokenized_as_one_string(model: str) -> None:
+    parts = [{"type": "input_text", "text": FIRST}, {"type": "input_text", "text": SECOND}]
+    # ".Now" is one token: the parts joined count one fewer than apart.
+    assert _counter.count(FIRST + SECOND) == _counter.count(FIRST) + _counter.count(SECOND) - 1
+    assert _count(_message(parts, model)) == _count(_message(FIRST + SECOND, model))
+
+
+def test_text_parts_are_joined_only_where_adjacent_not_across_an_image() -> None:
+    image = {"type": "input_image", "image_url": "https://example.com/bird.png",
+             "detail": "low"}
+    text = [{"type": "input_text", "text": FIRST}, {"type": "input_text", "text": SECOND}]
+    split = [text[0], image, text[1]]
+    image_cost = next(s.fixed_tokens for s in _segments(_message(split, "gpt-4o"))
+                      if s.kind is SegmentKind.IMAGE)
+    empty = _count(_message("", "gpt-4o"))
+    apart = _counter.count(FIRST) + _counter.count(SECOND)
+    assert [_count(_message(text, "gpt-4o")) - empty,
+            _count(_message(split, "gpt-4o")) - empty] == [apart - 1, apart + image_cost]
