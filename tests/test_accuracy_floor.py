@@ -62,10 +62,10 @@ ROW_FLOORS = {
     ("openai-responses-more.jsonl", "4o", "tools"): 90,  # of 143
     ("openai-responses-more.jsonl", "4o", "parts"): 44,  # of 55
     ("openai-responses-more.jsonl", "4o", "text"): 181,  # of 201
-    ("openai-responses-more.jsonl", "reasoning", "toolhist"): 74,  # of 112
+    ("openai-responses-more.jsonl", "reasoning", "toolhist"): 73,  # of 112
     ("openai-responses-more.jsonl", "reasoning", "rf_schema"): 51,  # of 56
     ("openai-responses-more.jsonl", "reasoning", "tools"): 80,  # of 93
-    ("openai-responses-more.jsonl", "reasoning", "parts"): 58,  # of 74
+    ("openai-responses-more.jsonl", "reasoning", "parts"): 55,  # of 74
     ("openai-responses-more.jsonl", "reasoning", "text"): 73,  # of 73
 }
 
