@@ -149,3 +149,31 @@ def test_text_parts_are_joined_only_where_adjacent_not_across_an_image() -> None
     apart = _counter.count(FIRST) + _counter.count(SECOND)
     assert [_count(_message(text, "gpt-4o")) - empty,
             _count(_message(split, "gpt-4o")) - empty] == [apart - 1, apart + image_cost]
+
+
+# --------------------------------------------------------------------------------------------
+# Records of the Responses API's first weeks
+# --------------------------------------------------------------------------------------------
+
+HAIKU = {"model": "gpt-4o-mini", "input": "Write a haiku about tides."}
+
+
+def test_a_gpt_4o_responses_record_of_march_2025_billed_18_more_predates_a_known_change(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    counted = _count(HAIKU)
+    records = [{"request": HAIKU, "meta": {"recorded": recorded},
+                "response": {"usage": {"input_tokens": observed, "output_tokens": 20}}}
+               for recorded, observed in (("2025-03-21T10:00:00Z", counted + 18),
+                                          ("2026-01-20T10:00:00Z", counted))]
+    (tmp_path / "log.jsonl").write_text(
+        "".join(json.dumps(record) + "\n" for record in records), "utf-8")
+    main(["audit", "--isolated", "--format", "json", "log.jsonl"])
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert [(row["model"], row["exact"], row["predates_change"], row["worst_miss"])
+            for row in summary["token_calibration"]] == [("gpt-4o-mini", 1, 1, None)]
+    assert [change["note"] for change in summary["counting_changes"]] == [
+        "1 request logged before 2025-07-02 misses by -18, a known counting change (gpt-4o "
+        "Responses requests of the API's first weeks counted 18 tokens more than the API "
+        "counts them today): counted as the API counts today, not a miscount"]
