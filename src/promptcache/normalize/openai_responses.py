@@ -70,7 +70,9 @@ and prints every miss):
 gpt-4o and gpt-4.1 requests recorded in March 2025 (the API's first weeks) bill 18 more
 than today's (16 records: simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), 216
 to 225 more with function tools (dd-trace-py, logfire, ruby-openai, pydantic-ai): a hidden
-prompt since dropped; they are counted as the API bills today, not modelled.
+prompt since dropped; they are counted as the API bills today, not modelled (the 18 is a
+dated row of :data:`promptcache.catalog.COUNTING_CHANGES`, so the calibration says such a
+record predates the change).
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
