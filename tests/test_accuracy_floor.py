@@ -57,11 +57,11 @@ ROW_FLOORS = {
     ("openai-responses-cassettes.jsonl", "reasoning", "tools"): 50,  # of 109
     ("openai-responses-cassettes.jsonl", "reasoning", "text"): 24,  # of 30
     ("openai-responses-more.jsonl", "4o", "image"): 7,  # of 20
-    ("openai-responses-more.jsonl", "4o", "toolhist"): 51,  # of 160
+    ("openai-responses-more.jsonl", "4o", "toolhist"): 128,  # of 160
     ("openai-responses-more.jsonl", "4o", "rf_schema"): 46,  # of 51
     ("openai-responses-more.jsonl", "4o", "rf_object"): 22,  # of 22
     ("openai-responses-more.jsonl", "4o", "tools"): 90,  # of 143
-    ("openai-responses-more.jsonl", "4o", "parts"): 42,  # of 55
+    ("openai-responses-more.jsonl", "4o", "parts"): 44,  # of 55
     ("openai-responses-more.jsonl", "4o", "text"): 181,  # of 201
     ("openai-responses-more.jsonl", "reasoning", "image"): 2,  # of 11
     ("openai-responses-more.jsonl", "reasoning", "toolhist"): 73,  # of 112

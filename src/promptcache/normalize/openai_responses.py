@@ -29,7 +29,13 @@ and prints every miss):
   Completions standalone block: -3 beyond its text (17 exact records, 4 of them with a
   system message in ``input``).
 * A function call and its output each cost one token less on chatml than in Chat
-  Completions (``header_extra`` 0; 8 exact records with calls). On harmony the output is
+  Completions (``header_extra`` 0; 8 exact records with calls). A call sent back as the API
+  returned it (its item ``id`` and ``status``, ``store`` left on) that was the only call of
+  its turn costs 3 more on chatml (:attr:`_Format.stored_call_extra`: 82 records from 5
+  projects); calls made together, ``store: false`` and calls without ``id``/``status`` cost
+  nothing more.
+* A message's adjacent text parts are tokenized as one string, as in Chat Completions
+  (:func:`_joined_texts`). On harmony the output is
   authored ``functions.NAME`` (harmony's tool message header) and the pair's cost depends
   on the model generation (:data:`_GENERATIONS`): 16 + both names on gpt-5.4 and gpt-5.6
   (chatlas, ellmer, ruby_llm), 3 fewer on gpt-5, gpt-5-mini, gpt-5-nano and gpt-5.5
@@ -69,7 +75,9 @@ and prints every miss):
 gpt-4o and gpt-4.1 requests recorded in March 2025 (the API's first weeks) bill 18 more
 than today's (16 records: simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), 216
 to 225 more with function tools (dd-trace-py, logfire, ruby-openai, pydantic-ai): a hidden
-prompt since dropped; they are counted as the API bills today, not modelled.
+prompt since dropped; they are counted as the API bills today, not modelled (the 18 is a
+dated row of :data:`promptcache.catalog.COUNTING_CHANGES`, so the calibration says such a
+record predates the change).
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
@@ -116,6 +124,7 @@ from promptcache.tokens.functions import (
     tool_block_parts,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
+from promptcache.tokens.joins import join_correction
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
 __all__ = ["responses_segments"]
@@ -138,12 +147,28 @@ class _Format:
     """The top-level tools block, beyond its header and footer text."""
     tools_header: str
     """Text before the first tool."""
+    stored_call_extra: int = 0
+    """On a function call echoed as the API returned it (see :func:`_is_stored_echo`) that
+    was the only call of its turn, beyond the call's rendering."""
     estimated: bool = False
     """Framing not checked against recorded usage for this family."""
 
 
+# stored_call_extra: a function call sent back as the API returned it (its "fc_" `id` and
+# its `status`, store left on) bills 3 more when it was the only call of its turn. Exact
+# with it (82 records, none without it): Mirascope 54 (gpt-4o, gpt-4o-mini,
+# test_structured_output_with_tools, *_resume_exports_*_span), activeagents 7 (gpt-4o,
+# gpt-4.1, docs/actions/tools, tools_test/test_agent_common_format_parameters),
+# traceloop/openllmetry 16 (openai-agents SDK: 3 a call over the 2-, 3- and 4-turn histories
+# of test_recipe_agents_hierarchy and test_router_analytics_complete_workflow),
+# langsmith-sdk 4, logfire 1. Not billed: the same call without `id` or `status` (pydantic-ai
+# test_openai_responses_model_simple_response_with_tool_call#1, dd-trace-js
+# openai_responses_post_71caa7be), with store false (dd-trace-js, fantasy, chatlas, ellmer),
+# and calls made together in one turn (Mirascope test_call_with_tools, activeagents
+# test_agent_common_format_multiple_tools). Presumably the API replays the stored item as the
+# model wrote it; 5 records it leaves 3 over are in _is_stored_echo's docstring.
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
-                         tools_overhead=-3, tools_header=TOOLS_HEADER)
+                         tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3)
 # The chat harmony constants, but for the tools block's overhead and the assistant channel.
 _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
                           assistant_extra=2, tools_overhead=2,
@@ -250,6 +275,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     model_name = resolve_model(model) if isinstance(model, str) else ""
     fmt = _FORMATS.get(_format_for(model_name, facts).name, _CHATML)
     builder = _Builder(base_path, facts, fmt)
+    builder.store = body.get("store") is not False  # the API's default is to store
     if fmt is _HARMONY:
         builder.generation = _generation_of(model_name)
     tools = body.get("tools")
@@ -432,6 +458,8 @@ class _Builder:
         """call_id -> the name the output message is authored by."""
         self.generation: _Generation | None = None
         """The harmony model generation (None for other families)."""
+        self.store = True
+        """The request leaves ``store`` on: items it echoes can be the API's stored ones."""
 
     # -- tools and schema ---------------------------------------------------------------------
 
@@ -496,7 +524,9 @@ class _Builder:
                 continue
             kind = item.get("type")
             if kind in ("function_call", "custom_tool_call"):
-                self._call(item, item_path, custom=kind == "custom_tool_call")
+                alone = not (_is_call(items, index - 1) or _is_call(items, index + 1))
+                self._call(item, item_path, custom=kind == "custom_tool_call",
+                           stored=alone and self.store and _is_stored_echo(item))
             elif kind in ("function_call_output", "custom_tool_call_output"):
                 self._output(item, item_path, custom=kind == "custom_tool_call_output")
             elif kind == "reasoning":
@@ -521,7 +551,8 @@ class _Builder:
                     estimated=role_name not in _MESSAGE_ROLES)
         self._content(item.get("content"), f"{path}.content", role_name)
 
-    def _call(self, item: Mapping[str, Any], path: str, *, custom: bool) -> None:
+    def _call(self, item: Mapping[str, Any], path: str, *, custom: bool, stored: bool) -> None:
+        """A function call message; ``stored`` when it echoes a stored single-call turn."""
         name = _string(item.get("name"))
         field = "input" if custom else "arguments"
         arguments = item.get(field)
@@ -539,7 +570,8 @@ class _Builder:
         estimated = custom or name not in self.declared
         self._frame(path, "assistant", f" to={recipient}",
                     self.fmt.frame + self.fmt.header_extra
-                    + (self.generation.call_extra if self.generation else 0),
+                    + (self.generation.call_extra if self.generation else 0)
+                    + (self.fmt.stored_call_extra if stored else 0),
                     estimated=estimated)
         self.out.append(Segment(SegmentKind.TOOL_CALL, f"{path}.{field}", _string(arguments),
                                 role="assistant", key=name,
@@ -592,8 +624,9 @@ class _Builder:
         if isinstance(content, str):
             self.out.append(Segment(SegmentKind.TEXT, path, content, role=role or None))
         elif isinstance(content, list):
-            for index, part in enumerate(content):
-                self.out.append(self._part(part, f"{path}[{index}]", role))
+            parts = [self._part(part, f"{path}[{index}]", role)
+                     for index, part in enumerate(content)]
+            self.out.extend(_joined_texts(parts, self.facts.encoding))
         elif content is not None:
             self.out.append(Segment(SegmentKind.OTHER, path, "", role=role or None,
                                     estimated=True))
@@ -637,6 +670,55 @@ class _Builder:
                        key=identity, image=image, estimated=cost.estimated,
                        estimate=remote_image_estimate(self.facts.image, str(detail))
                        if cost.estimated else None)
+
+
+def _joined_texts(parts: list[Segment], encoding: str) -> list[Segment]:
+    """A message's parts, the last text part carrying what tokenizing adjacent text parts as
+    one string (nothing between them) gains or loses, as Chat Completions does (rule F1).
+
+    Exact that way and 1 over apart: activeagents test_agent_text_messages_bare#0 and
+    test_agent_texts_bare#0 (gpt-4.1, ".Now" is one token), crmne/ruby_llm gpt-5-nano
+    chat_text_models_*_can_understand_text#0/#1, ..._remote_text#1 and
+    chat_tool_attachments_*_returns_text_and_attachments_from_tools#1 (a file's text part
+    after the prompt's). Every other Responses and chat record with several text parts in a
+    message (Mirascope openai_gpt_4o_responses#0, openai_gpt_4o_completions#0, pydantic-ai
+    document inputs) counts the same either way."""
+    joins, previous, last_text = 0, "", -1
+    for index, segment in enumerate(parts):
+        if segment.kind is SegmentKind.TEXT:
+            joins += join_correction(encoding, previous, segment.text)
+            previous, last_text = segment.text, index
+        else:
+            previous = ""
+    if joins:
+        parts[last_text] = replace(parts[last_text],
+                                   fixed_tokens=parts[last_text].fixed_tokens + joins)
+    return parts
+
+
+def _is_call(items: Sequence[Any], index: int) -> bool:
+    if not 0 <= index < len(items):
+        return False
+    item = items[index]
+    return isinstance(item, Mapping) and item.get("type") in ("function_call",
+                                                              "custom_tool_call")
+
+
+def _is_stored_echo(item: Mapping[str, Any]) -> bool:
+    """A call item sent back exactly as the API returned it: its item ``id`` and ``status``.
+
+    Open, 5 records 3 over: identical echoed requests are billed up to 5 apart (Mirascope
+    test_structured_output_with_tools openai_gpt_4o_responses/async.yaml#3 at 192, its
+    stream and sync twins at 195 and 197; tool/.../async.yaml#1 and sync.yaml#3), presumably
+    the model's own tokens of the call, which re-tokenizing cannot know; a turn whose call the
+    caller forced (activeagents test_agent_common_format_tool_choice_required#1 and
+    ..._tool_choice_specific#1) bills nothing more, and the echo does not say it was forced.
+    The two dd-trace-js records with an ``id`` but no ``status`` (2025-08-04) predate every
+    record that shows the extra (2025-08-15 on), so a date rather than ``status`` is not ruled
+    out.
+    """
+    identity = item.get("id")
+    return isinstance(identity, str) and bool(identity) and "status" in item
 
 
 def _string(value: object) -> str:

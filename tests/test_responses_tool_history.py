@@ -1,0 +1,179 @@
+"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1, and how a
+message's text parts are tokenized. Every request here is written by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptcache.catalog import facts_for
+from promptcache.cli.main import main
+from promptcache.model import Segment, SegmentKind
+from promptcache.normalize.openai_responses import responses_segments
+from promptcache.tokens.counter import TokenCounter
+
+from .test_responses_rendering import TIME, WEATHER
+
+_counter = TokenCounter("o200k_base", persistent=False)
+
+ASK = {"role": "user", "content": "Is it raining in Lyon, and what time is it there?"}
+
+
+def _call(call_id: str, name: str, *, echoed: bool) -> dict[str, Any]:
+    """A function call item; ``echoed`` adds what the API returned it with (id, status)."""
+    call = {"type": "function_call", "call_id": call_id, "name": name,
+            "arguments": '{"city":"Lyon"}'}
+    return {**call, "id": f"fc_{call_id}", "status": "completed"} if echoed else call
+
+
+def _output(call_id: str, text: str) -> dict[str, Any]:
+    return {"type": "function_call_output", "call_id": call_id, "output": text}
+
+
+def _segments(body: dict[str, Any]) -> tuple[Segment, ...]:
+    return responses_segments(body, "$", facts_for(str(body["model"])))
+
+
+def _count(body: dict[str, Any]) -> int:
+    return sum(s.fixed_tokens + _counter.count(s.text) for s in _segments(body))
+
+
+def _extra(echoed: dict[str, Any], plain: dict[str, Any]) -> int:
+    return _count(echoed) - _count(plain)
+
+
+def _single_call_history(*, echoed: bool, model: str = "gpt-4o") -> dict[str, Any]:
+    return {"model": model, "tools": [WEATHER],
+            "input": [ASK, _call("c1", "get_weather", echoed=echoed),
+                      _output("c1", "Light rain, 12 C")]}
+
+
+# --------------------------------------------------------------------------------------------
+# Echoed function calls
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-nano"])
+def test_a_call_echoed_with_its_id_and_status_costs_three_more(model: str) -> None:
+    assert _extra(_single_call_history(echoed=True, model=model),
+                  _single_call_history(echoed=False, model=model)) == 3
+
+
+def test_the_audit_reports_an_echoed_history_three_tokens_above_the_same_calls_unechoed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    records = [{"request": _single_call_history(echoed=echoed)} for echoed in (False, True)]
+    (tmp_path / "log.jsonl").write_text(
+        "".join(json.dumps(record) + "\n" for record in records), "utf-8")
+    main(["audit", "--isolated", "--format", "json", "log.jsonl"])
+    report = json.loads(capsys.readouterr().out)
+    plain, echoed = (request["prompt_tokens"] for request in report["requests"])
+    assert echoed == plain + 3
+    assert [request["exact"] for request in report["requests"]] == [True, True]
+
+
+def test_the_extra_is_on_the_call_message_frame() -> None:
+    frames = [s for s in _segments(_single_call_history(echoed=True))
+              if s.kind is SegmentKind.MESSAGE_FRAME and s.path == "$.input[1]"]
+    assert [(s.text, s.fixed_tokens) for s in frames] == [(" to=functions.get_weather", 7)]
+
+
+def test_only_a_stored_echo_costs_more_not_store_false_nor_a_call_without_status() -> None:
+    plain = _single_call_history(echoed=False)
+    echoed = _single_call_history(echoed=True)
+    call = {key: value for key, value in _call("c1", "get_weather", echoed=True).items()
+            if key != "status"}
+    without_status = {**plain, "input": [ASK, call, _output("c1", "Light rain, 12 C")]}
+    assert [_extra(echoed, plain), _extra({**echoed, "store": False}, plain),
+            _extra(without_status, plain)] == [3, 0, 0]
+
+
+def _history(turns: list[list[str]], *, echoed: bool) -> dict[str, Any]:
+    """A conversation whose turns each call the functions named (call ids c1, c2, ...)."""
+    items: list[dict[str, Any]] = [ASK]
+    for turn in turns:
+        ids = [f"c{len(items) + offset}" for offset in range(len(turn))]
+        items += [_call(call_id, name, echoed=echoed)
+                  for call_id, name in zip(ids, turn, strict=True)]
+        items += [_output(call_id, "done") for call_id in ids]
+    return {"model": "gpt-4.1", "tools": [WEATHER, TIME], "input": items}
+
+
+@pytest.mark.parametrize(("turns", "extra"), [
+    pytest.param([["get_weather"], ["get_time"]], 6, id="two-single-call-turns"),
+    pytest.param([["get_weather", "get_time"], ["get_time"]], 3, id="a-parallel-turn-then-one"),
+])
+def test_each_echoed_single_call_turn_costs_three_more_calls_made_together_nothing(
+        turns: list[list[str]], extra: int) -> None:
+    assert _extra(_history(turns, echoed=True), _history(turns, echoed=False)) == extra
+
+
+def test_the_echo_extra_is_a_gpt_4o_family_cost_harmony_models_bill_nothing() -> None:
+    extras = [_extra(_single_call_history(echoed=True, model=model),
+                     _single_call_history(echoed=False, model=model))
+              for model in ("gpt-4o", "gpt-5")]
+    assert extras == [3, 0]
+
+
+# --------------------------------------------------------------------------------------------
+# Text parts
+# --------------------------------------------------------------------------------------------
+
+FIRST, SECOND = "Name a bird that cannot fly.", "Now say where it lives."
+
+
+def _message(content: object, model: str = "gpt-4.1") -> dict[str, Any]:
+    return {"model": model, "input": [{"role": "user", "content": content}]}
+
+
+@pytest.mark.parametrize("model", ["gpt-4.1", "gpt-4o-mini", "gpt-5-nano"])
+def test_adjacent_text_parts_are_tokenized_as_one_string(model: str) -> None:
+    parts = [{"type": "input_text", "text": FIRST}, {"type": "input_text", "text": SECOND}]
+    # ".Now" is one token: the parts joined count one fewer than apart.
+    assert _counter.count(FIRST + SECOND) == _counter.count(FIRST) + _counter.count(SECOND) - 1
+    assert _count(_message(parts, model)) == _count(_message(FIRST + SECOND, model))
+
+
+def test_text_parts_are_joined_only_where_adjacent_not_across_an_image() -> None:
+    image = {"type": "input_image", "image_url": "https://example.com/bird.png",
+             "detail": "low"}
+    text = [{"type": "input_text", "text": FIRST}, {"type": "input_text", "text": SECOND}]
+    split = [text[0], image, text[1]]
+    image_cost = next(s.fixed_tokens for s in _segments(_message(split, "gpt-4o"))
+                      if s.kind is SegmentKind.IMAGE)
+    empty = _count(_message("", "gpt-4o"))
+    apart = _counter.count(FIRST) + _counter.count(SECOND)
+    assert [_count(_message(text, "gpt-4o")) - empty,
+            _count(_message(split, "gpt-4o")) - empty] == [apart - 1, apart + image_cost]
+
+
+# --------------------------------------------------------------------------------------------
+# Records of the Responses API's first weeks
+# --------------------------------------------------------------------------------------------
+
+HAIKU = {"model": "gpt-4o-mini", "input": "Write a haiku about tides."}
+
+
+def test_a_gpt_4o_responses_record_of_march_2025_billed_18_more_predates_a_known_change(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    counted = _count(HAIKU)
+    records = [{"request": HAIKU, "meta": {"recorded": recorded},
+                "response": {"usage": {"input_tokens": observed, "output_tokens": 20}}}
+               for recorded, observed in (("2025-03-21T10:00:00Z", counted + 18),
+                                          ("2026-01-20T10:00:00Z", counted))]
+    (tmp_path / "log.jsonl").write_text(
+        "".join(json.dumps(record) + "\n" for record in records), "utf-8")
+    main(["audit", "--isolated", "--format", "json", "log.jsonl"])
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert [(row["model"], row["exact"], row["predates_change"], row["worst_miss"])
+            for row in summary["token_calibration"]] == [("gpt-4o-mini", 1, 1, None)]
+    assert [change["note"] for change in summary["counting_changes"]] == [
+        "1 request logged before 2025-07-02 misses by -18, a known counting change (gpt-4o "
+        "Responses requests of the API's first weeks counted 18 tokens more than the API "
+        "counts them today): counted as the API counts today, not a miscount"]
