@@ -1,0 +1,96 @@
+"""Tools on gpt-4 / gpt-4-turbo / gpt-3.5-turbo (cl100k), on hand-written requests (issue 14).
+
+A forced function costs 4 tokens plus the text " to=functions.NAME", as on gpt-4o; the legacy
+``function_call`` forces (or disables) a function as ``tool_choice`` does; a tools block joined
+to the caller's system message is counted but reported as an estimate, with its reason. The
+evidence for each rule is cited beside it in ``promptcache.normalize.openai_chat``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptcache.catalog import facts_for
+from promptcache.cli.main import main
+from promptcache.normalize.openai_chat import chat_segments
+from promptcache.tokens.counter import TokenCounter
+
+from .test_chat_framing import LOOKUP
+
+CL100K = TokenCounter("cl100k_base")
+MERGED_REASON = "tools joined to a system message on gpt-4 / gpt-3.5: rendering not established"
+
+QUESTION = [{"role": "user", "content": "Where is order 12?"}]
+FORCE_LOOKUP = {"type": "function", "function": {"name": "lookup_order"}}
+
+
+def _prompt(body: Mapping[str, Any]) -> int:
+    """Prompt tokens as the audit counts them: each segment's text plus its fixed tokens."""
+    facts = facts_for(str(body["model"]))
+    counter = TokenCounter(facts.encoding)
+    return sum(segment.fixed_tokens + counter.count(segment.text)
+               for segment in chat_segments(body, "$", facts))
+
+
+def _tools(model: str, tool_choice: object, messages: list[dict[str, Any]] = QUESTION
+           ) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "messages": messages,
+                            "tools": [{"type": "function", "function": LOOKUP}]}
+    if tool_choice is not None:
+        body["tool_choice"] = tool_choice
+    return body
+
+
+@pytest.mark.parametrize("model", ["gpt-3.5-turbo", "gpt-4-turbo", "gpt-4"])
+def test_a_forced_function_costs_four_plus_its_recipient_text(model: str) -> None:
+    forced = _prompt(_tools(model, FORCE_LOOKUP))
+    free = _prompt(_tools(model, "auto"))
+    # " to=functions.lookup_order" is 5 cl100k tokens: the reply starts addressed to it.
+    assert CL100K.count(" to=functions.lookup_order") == 5
+    assert forced - free == 4 + 5
+    # The block (39 tokens) in a system message of its own (+4), the question (4 + 6), the
+    # reply priming (3), the forced call (9).
+    assert forced == 39 + 4 + 10 + 3 + 9 == 65
+
+
+def test_a_legacy_function_call_forces_like_tool_choice() -> None:
+    legacy = {"model": "gpt-3.5-turbo", "messages": QUESTION, "functions": [LOOKUP],
+              "function_call": {"name": "lookup_order"}}
+    assert _prompt(legacy) == _prompt(_tools("gpt-3.5-turbo", FORCE_LOOKUP)) == 65
+
+
+def test_a_legacy_function_call_none_costs_as_tool_choice_none() -> None:
+    # gpt-4o bills "none" one token (ldp records); the legacy spelling is the same choice.
+    legacy = {"model": "gpt-4o", "messages": QUESTION, "functions": [LOOKUP],
+              "function_call": "none"}
+    assert _prompt(legacy) == _prompt(_tools("gpt-4o", "none")) == _prompt(
+        _tools("gpt-4o", None)) + 1
+
+
+def _audit_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                bodies: list[dict[str, Any]]) -> list[tuple[int, bool, list[str]]]:
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps({"request": body}) + "\n" for body in bodies), "utf-8")
+    main(["audit", "--isolated", "--format", "json", str(log)])
+    report = json.loads(capsys.readouterr().out)
+    return [(row["prompt_tokens"], row["exact"], row["estimate_reasons"])
+            for row in report["requests"]]
+
+
+def test_tools_joined_to_a_system_message_on_gpt4_are_reported_as_an_estimate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    system = [{"role": "system", "content": "You are a support agent."}, *QUESTION]
+    rows = _audit_rows(tmp_path, capsys, [
+        _tools("gpt-3.5-turbo", "auto", system),  # joined: not established
+        _tools("gpt-3.5-turbo", "auto"),  # a system message of its own: exact
+        _tools("gpt-4o", "auto", system),  # joined on gpt-4o: established
+    ])
+    # cl100k joined: one system message (4) of the text, a blank line and the block (45
+    # tokens together), less one, then the question (10) and the priming (3).
+    assert rows == [(4 + 45 - 1 + 10 + 3, False, [MERGED_REASON]), (56, True, []),
+                    (60, True, [])]
