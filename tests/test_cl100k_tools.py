@@ -1,9 +1,11 @@
 """Tools on gpt-4 / gpt-4-turbo / gpt-3.5-turbo (cl100k), on hand-written requests (issue 14).
 
 A forced function costs 4 tokens plus the text " to=functions.NAME", as on gpt-4o; the legacy
-``function_call`` forces (or disables) a function as ``tool_choice`` does; a tools block joined
-to the caller's system message is counted but reported as an estimate, with its reason. The
-evidence for each rule is cited beside it in ``promptcache.normalize.openai_chat``.
+``function_call`` forces (or disables) a function as ``tool_choice`` does; a blank line in a
+tool's description costs a token; a tool whose first parameter is not described costs one
+token less than its text; a tools block joined to the caller's system message costs its text
+and is reported as an estimate, with its reason. The evidence for each rule is cited beside it
+in ``promptcache.normalize.openai_chat``.
 """
 
 from __future__ import annotations
@@ -91,6 +93,45 @@ def test_tools_joined_to_a_system_message_on_gpt4_are_reported_as_an_estimate(
         _tools("gpt-4o", "auto", system),  # joined on gpt-4o: established
     ])
     # cl100k joined: one system message (4) of the text, a blank line and the block (45
-    # tokens together), less one, then the question (10) and the priming (3).
-    assert rows == [(4 + 45 - 1 + 10 + 3, False, [MERGED_REASON]), (56, True, []),
+    # tokens together, nothing beyond them), then the question (10) and the priming (3).
+    assert rows == [(4 + 45 + 10 + 3, False, [MERGED_REASON]), (56, True, []),
                     (60, True, [])]
+
+
+def _tool(description: str, parameter: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "add", "description": description,
+            "parameters": {"type": "object", "properties": {"a": parameter, "b": parameter},
+                           "required": ["a", "b"]}}
+
+
+NUMBER = {"type": "integer"}
+ADD = "Adds two numbers.\n    Args:\n        a: first\n        b: second"
+ADD_WITH_BLANK = "Adds two numbers.\n\n    Args:\n        a: first\n        b: second"
+
+
+def _request(model: str, function: dict[str, Any]) -> dict[str, Any]:
+    return {"model": model, "messages": QUESTION,
+            "tools": [{"type": "function", "function": function}]}
+
+
+def test_a_blank_line_in_a_tool_description_costs_a_token_on_gpt35() -> None:
+    plain = _prompt(_request("gpt-3.5-turbo", _tool(ADD, NUMBER)))
+    blank = _prompt(_request("gpt-3.5-turbo", _tool(ADD_WITH_BLANK, NUMBER)))
+    assert blank - plain == 1
+
+
+def test_a_tool_whose_first_parameter_is_not_described_costs_one_less_than_its_text() -> None:
+    described = {"type": "integer", "description": "A number"}
+    block_plain = ("# Tools\n\n## functions\n\nnamespace functions {\n\n"
+                   "// Adds two numbers.\n// Args:\n// a: first\n// b: second\n"
+                   "type add = (_:{\na: number,\nb: number,\n}) => any;\n\n"
+                   "} // namespace functions")
+    block_described = block_plain.replace(
+        "(_:{\na: number,\nb: number,", "(_:{\n// A number\na: number,\n// A number\nb: number,")
+    question = 4 + CL100K.count("Where is order 12?")
+    # A system message of its own (+4), the question, the reply priming (3); the undescribed
+    # first parameter: one under the block's text.
+    assert _prompt(_request("gpt-4", _tool(ADD, NUMBER))) \
+        == CL100K.count(block_plain) + 4 - 1 + question + 3
+    assert _prompt(_request("gpt-4", _tool(ADD, described))) \
+        == CL100K.count(block_described) + 4 + question + 3

@@ -47,6 +47,7 @@ from typing import Any, Final, NamedTuple
 
 __all__ = [
     "INSTRUCTIONS_HEADING",
+    "PARAMETERS_OPEN",
     "TOOLS_FOOTER",
     "TOOLS_HEADER",
     "BlockPart",
@@ -67,6 +68,9 @@ TOOLS_FOOTER: Final = "} // namespace functions"
 INSTRUCTIONS_HEADING: Final = "# Instructions\n\n"
 """Harmony's heading of the caller's instructions in a developer message that also holds the
 tools (gpt-5 models put the caller's system message there)."""
+PARAMETERS_OPEN: Final = "(_:{\n"
+"""Where a tool's parameter lines start in :func:`render_function`'s text ("(_:" + the
+parameters object's body)."""
 RESPONSE_FORMATS_HEADER: Final = "# Response Formats\n\n## "
 """Start of the structured-output section; the format's name and a blank line follow."""
 
@@ -95,34 +99,41 @@ _SCHEMA_VALUES: Final = frozenset({"items", "not", "contains", "if", "then", "el
                                    "additionalItems", "propertyNames", "unevaluatedItems"})
 
 
-def comment_lines(text: object, indent: str = "") -> str:
+def comment_lines(text: object, indent: str = "", *, keep_blank: bool = False) -> str:
     """``// line`` for each non-blank line of ``text``, stripped, each ending in a newline.
 
     Stripping and dropping blank lines is not what harmony does (it prefixes every line as is),
     but it is what the counts require: docstring-style descriptions ("Args:\\n    x: ...",
     blank lines, trailing indentation) cost exactly this on the recorded MCP tools (3 tools,
     212 tokens) and on the 19-tool request; prefixing every raw line is 10 and 33 tokens over.
+    With ``keep_blank``, a blank line between two lines of text is a bare ``//`` line (see
+    :func:`render_function`).
     """
     if not isinstance(text, str) or not text:
         return ""
     out = []
-    for line in text.split("\n"):
+    for line in text.strip().split("\n") if keep_blank else text.split("\n"):
         stripped = line.strip()
         if stripped:
             out.append(f"{indent}// {stripped}\n")
+        elif keep_blank:
+            out.append(f"{indent}//\n")
     return "".join(out)
 
 
-def render_function(function: Mapping[str, Any]) -> str:
+def render_function(function: Mapping[str, Any], *, blank_description_lines: bool = False
+                    ) -> str:
     """One tool of the ``functions`` namespace: its comment lines and ``type`` line, ending "\\n".
 
     ``function`` is the ``function`` object of a ``{"type": "function"}`` tool (or a legacy
     ``functions`` entry): ``name``, optional ``description`` and ``parameters``.
+    ``blank_description_lines`` keeps a blank line inside the tool's description as a bare
+    "//" line (gpt-4 / gpt-3.5, where it costs a token: see ``normalize.openai_chat``).
     """
     name = function.get("name")
     name = name if isinstance(name, str) else ""
     parameters = function.get("parameters")
-    out = comment_lines(function.get("description"))
+    out = comment_lines(function.get("description"), keep_blank=blank_description_lines)
     if isinstance(parameters, Mapping):
         # The parameters schema's own title (pydantic's model name) is a comment line above
         # the description: dd-trace-py openai_agents test_multiple_agent_handoffs_with_chat_
