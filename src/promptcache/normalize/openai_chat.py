@@ -23,9 +23,9 @@ Three main prompt formats, told apart by model name (see :func:`_format_for`):
   one message, one more per extra message (o3-mini, 3 messages: 577, record 189); on gpt-5*
   an assistant message in the history costs 2 more (the o-series row does not).
 * ``cl100k`` (gpt-4, gpt-4-turbo, gpt-3.5-turbo): the cookbook's 3 per message plus the
-  role's token (4, as chatml) and 3 of priming (243 of 249 openai-chat-more text records);
+  role's token (4, as chatml) and 3 of priming (246 of 249 openai-chat-more text records);
   the tools block is a system message of its own at its text + 4, or joins the caller's
-  system message as on chatml.
+  system message at its text (an estimate); a forced function costs as on chatml.
 
 Search models (``*-search-preview``) bill the messages' text alone (row ``search``). Which
 row a model gets is data: :data:`_FORMAT_BY_MARKER`, :data:`_FORMAT_BY_PREFIX`, then the
