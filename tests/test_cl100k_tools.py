@@ -3,29 +3,28 @@
 A forced function costs 4 tokens plus the text " to=functions.NAME", as on gpt-4o; the legacy
 ``function_call`` forces (or disables) a function as ``tool_choice`` does; a blank line in a
 tool's description costs a token; a tool whose first parameter is not described costs one
-token less than its text; a tools block joined to the caller's system message costs its text
-and is reported as an estimate, with its reason. The evidence for each rule is cited beside it
-in ``promptcache.normalize.openai_chat``.
+token less than its text; a property's title over its description costs a bare "//" line
+between them; a tools block joined to the caller's system message costs its text. The
+evidence for each rule is cited beside it in ``promptcache.normalize.openai_chat``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from promptcache.catalog import facts_for
-from promptcache.cli.main import main
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.tokens.counter import TokenCounter
 
 from .test_chat_framing import LOOKUP
 
 CL100K = TokenCounter("cl100k_base")
-MERGED_REASON = "tools joined to a system message on gpt-4 / gpt-3.5: rendering not established"
+BLOCK = ("# Tools\n\n## functions\n\nnamespace functions {\n\n// Find an order by its number.\n"
+         "type lookup_order = (_:{\n// Order number\nnumber: string,\n}) => any;\n\n"
+         "} // namespace functions")
 
 QUESTION = [{"role": "user", "content": "Where is order 12?"}]
 FORCE_LOOKUP = {"type": "function", "function": {"name": "lookup_order"}}
@@ -74,28 +73,37 @@ def test_a_legacy_function_call_none_costs_as_tool_choice_none() -> None:
         _tools("gpt-4o", None)) + 1
 
 
-def _audit_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                bodies: list[dict[str, Any]]) -> list[tuple[int, bool, list[str]]]:
-    log = tmp_path / "log.jsonl"
-    log.write_text("".join(json.dumps({"request": body}) + "\n" for body in bodies), "utf-8")
-    main(["audit", "--isolated", "--format", "json", str(log)])
-    report = json.loads(capsys.readouterr().out)
-    return [(row["prompt_tokens"], row["exact"], row["estimate_reasons"])
-            for row in report["requests"]]
-
-
-def test_tools_joined_to_a_system_message_on_gpt4_are_reported_as_an_estimate(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tools_joined_to_a_system_message_on_gpt4_cost_their_text() -> None:
     system = [{"role": "system", "content": "You are a support agent."}, *QUESTION]
-    rows = _audit_rows(tmp_path, capsys, [
-        _tools("gpt-3.5-turbo", "auto", system),  # joined: not established
-        _tools("gpt-3.5-turbo", "auto"),  # a system message of its own: exact
-        _tools("gpt-4o", "auto", system),  # joined on gpt-4o: established
-    ])
-    # cl100k joined: one system message (4) of the text, a blank line and the block (45
-    # tokens together, nothing beyond them), then the question (10) and the priming (3).
-    assert rows == [(4 + 45 + 10 + 3, False, [MERGED_REASON]), (56, True, []),
-                    (60, True, [])]
+    # One system message (4) of the text, a blank line and the block (45 tokens together,
+    # nothing beyond them), then the question (10) and the priming (3); gpt-4o bills one less.
+    assert CL100K.count("You are a support agent.\n\n" + BLOCK) == 45
+    assert _prompt(_tools("gpt-3.5-turbo", "auto", system)) == 4 + 45 + 10 + 3
+    assert _prompt(_tools("gpt-4o", "auto", system)) == 60
+
+
+def _classify(label: dict[str, str]) -> dict[str, Any]:
+    return {"name": "classify", "parameters": {"type": "object", "properties": {"label": label},
+                                               "required": ["label"]}}
+
+
+def _block(comments: str) -> str:
+    return ("# Tools\n\n## functions\n\nnamespace functions {\n\n"
+            f"type classify = (_:{{\n{comments}label: string,\n}}) => any;\n\n"
+            "} // namespace functions")
+
+
+def test_a_property_title_over_its_description_costs_a_blank_comment_line_on_gpt35() -> None:
+    question = 4 + CL100K.count("Where is order 12?")
+    cases = [  # (the property, its comment lines as the API renders them)
+        ({"title": "Label", "description": "The label to give", "type": "string"},
+         "// Label\n//\n// The label to give\n"),
+        ({"title": "Label", "type": "string"}, "// Label\n"),
+        ({"description": "The label to give", "type": "string"}, "// The label to give\n"),
+    ]
+    for label, comments in cases:
+        assert _prompt(_request("gpt-3.5-turbo", _classify(label))) \
+            == CL100K.count(_block(comments)) + 4 + question + 3, comments
 
 
 def _tool(description: str, parameter: dict[str, Any]) -> dict[str, Any]:
