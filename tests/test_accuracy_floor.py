@@ -42,8 +42,8 @@ ROW_FLOORS = {
     ("openai-chat-more.jsonl", "4o", "tools"): 169,  # of 189
     ("openai-chat-more.jsonl", "4o", "text"): 270,  # of 273
     ("openai-chat-more.jsonl", "cl100k", "toolhist"): 10,  # of 11
-    ("openai-chat-more.jsonl", "cl100k", "tools"): 25,  # of 118
-    ("openai-chat-more.jsonl", "cl100k", "text"): 243,  # of 249
+    ("openai-chat-more.jsonl", "cl100k", "tools"): 102,  # of 118
+    ("openai-chat-more.jsonl", "cl100k", "text"): 246,  # of 249
     ("openai-chat-more.jsonl", "reasoning", "image"): 5,  # of 10
     ("openai-chat-more.jsonl", "reasoning", "toolhist"): 14,  # of 15
     ("openai-chat-more.jsonl", "reasoning", "rf_schema"): 11,  # of 11

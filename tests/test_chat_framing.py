@@ -96,9 +96,9 @@ def test_cl100k_tools_block_joins_the_system_message() -> None:
             "tools": [{"type": "function", "function": LOOKUP}]}
     merged = _tokens(system + "\n\n" + _tools_block(LOOKUP), "cl100k_base")
     user = 4 + _tokens("Where is order 12?", "cl100k_base")
-    # One system message (4) holding the caller's text, a blank line and the block, one token
-    # under the text's count, as on gpt-4o.
-    assert _prompt(body) == (4 + merged - 1 + user + 3, False)
+    # One system message (4) holding the caller's text, a blank line and the block, at the
+    # text's count (one more than on gpt-4o).
+    assert _prompt(body) == (4 + merged + user + 3, False)
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", "gpt-4", "gpt-5", "o3-mini"])

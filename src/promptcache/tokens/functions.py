@@ -47,6 +47,7 @@ from typing import Any, Final, NamedTuple
 
 __all__ = [
     "INSTRUCTIONS_HEADING",
+    "PARAMETERS_OPEN",
     "TOOLS_FOOTER",
     "TOOLS_HEADER",
     "BlockPart",
@@ -67,6 +68,9 @@ TOOLS_FOOTER: Final = "} // namespace functions"
 INSTRUCTIONS_HEADING: Final = "# Instructions\n\n"
 """Harmony's heading of the caller's instructions in a developer message that also holds the
 tools (gpt-5 models put the caller's system message there)."""
+PARAMETERS_OPEN: Final = "(_:{\n"
+"""Where a tool's parameter lines start in :func:`render_function`'s text ("(_:" + the
+parameters object's body)."""
 RESPONSE_FORMATS_HEADER: Final = "# Response Formats\n\n## "
 """Start of the structured-output section; the format's name and a blank line follow."""
 
@@ -95,34 +99,42 @@ _SCHEMA_VALUES: Final = frozenset({"items", "not", "contains", "if", "then", "el
                                    "additionalItems", "propertyNames", "unevaluatedItems"})
 
 
-def comment_lines(text: object, indent: str = "") -> str:
+def comment_lines(text: object, indent: str = "", *, keep_blank: bool = False) -> str:
     """``// line`` for each non-blank line of ``text``, stripped, each ending in a newline.
 
     Stripping and dropping blank lines is not what harmony does (it prefixes every line as is),
     but it is what the counts require: docstring-style descriptions ("Args:\\n    x: ...",
     blank lines, trailing indentation) cost exactly this on the recorded MCP tools (3 tools,
     212 tokens) and on the 19-tool request; prefixing every raw line is 10 and 33 tokens over.
+    With ``keep_blank``, a blank line between two lines of text is a bare ``//`` line (see
+    :func:`render_function`).
     """
     if not isinstance(text, str) or not text:
         return ""
     out = []
-    for line in text.split("\n"):
+    for line in text.strip().split("\n") if keep_blank else text.split("\n"):
         stripped = line.strip()
         if stripped:
             out.append(f"{indent}// {stripped}\n")
+        elif keep_blank:
+            out.append(f"{indent}//\n")
     return "".join(out)
 
 
-def render_function(function: Mapping[str, Any]) -> str:
+def render_function(function: Mapping[str, Any], *, blank_comment_lines: bool = False) -> str:
     """One tool of the ``functions`` namespace: its comment lines and ``type`` line, ending "\\n".
 
     ``function`` is the ``function`` object of a ``{"type": "function"}`` tool (or a legacy
     ``functions`` entry): ``name``, optional ``description`` and ``parameters``.
+    ``blank_comment_lines`` keeps a blank line inside a comment as a bare "//" line (gpt-4 /
+    gpt-3.5, where it costs a token: see ``normalize.openai_chat``): in a description, and
+    between a property's title and its description (see :func:`_leading_comments`).
     """
     name = function.get("name")
     name = name if isinstance(name, str) else ""
     parameters = function.get("parameters")
-    out = comment_lines(function.get("description"))
+    blank = blank_comment_lines
+    out = comment_lines(function.get("description"), keep_blank=blank)
     if isinstance(parameters, Mapping):
         # The parameters schema's own title (pydantic's model name) is a comment line above
         # the description: dd-trace-py openai_agents test_multiple_agent_handoffs_with_chat_
@@ -135,11 +147,11 @@ def render_function(function: Mapping[str, Any]) -> str:
         # per tool whose first parameter line is not a comment (get_weather alone: 48 tokens,
         # harmony's text gives 49) and unchanged when it is one (get_capital with a described
         # parameter, 104): o200k has a ":{\n" token, and " {\n//" is one token either way.
-        body = _object_body(parameters, "", parameters, 0, in_array=False)
+        body = _object_body(parameters, "", parameters, 0, in_array=False, blank=blank)
         return f"{out}type {name} = (_:{body}) => any;\n"
     if isinstance(parameters, Mapping) and not _is_object_schema(parameters):
         # A non-object parameter schema (not allowed by the API today): best effort.
-        typ = schema_type(parameters, "", parameters, 0)
+        typ = schema_type(parameters, "", parameters, 0, blank=blank)
         return f"{out}type {name} = (_: {typ}) => any;\n"
     # No parameters, or an object without properties: harmony's form for a tool without
     # parameters. Recorded: get_model_name alone, 38 tokens, exact.
@@ -147,12 +159,13 @@ def render_function(function: Mapping[str, Any]) -> str:
 
 
 def schema_type(schema: object, indent: str, root: object, depth: int, *,
-                in_array: bool = False) -> str:
+                in_array: bool = False, blank: bool = False) -> str:
     """The TypeScript-like type of a JSON Schema, as it appears after ``name: ``.
 
     ``indent`` is the indent of the line the type starts on; ``root`` is the schema ``$ref``
     pointers resolve against; ``in_array`` is true below an array's ``items``, where object
-    members go one level deeper (see :func:`_object_body`).
+    members go one level deeper (see :func:`_object_body`); ``blank`` keeps blank comment
+    lines (see :func:`render_function`).
     """
     if depth > _MAX_DEPTH or not isinstance(schema, Mapping):
         return "any"
@@ -160,15 +173,16 @@ def schema_type(schema: object, indent: str, root: object, depth: int, *,
     if isinstance(ref, str):
         # Inlined: the 19-tool request's final_result(answers: Answer[] via $defs) is exact
         # with the referenced object written out, and 11 tokens short as "any[]".
-        return schema_type(_resolve(ref, root), indent, root, depth + 1, in_array=in_array)
-    typ = _schema_type_core(schema, indent, root, depth, in_array)
+        return schema_type(_resolve(ref, root), indent, root, depth + 1, in_array=in_array,
+                           blank=blank)
+    typ = _schema_type_core(schema, indent, root, depth, in_array, blank)
     if schema.get("nullable") is True and typ != "null" and not typ.endswith(" | null"):
         typ += " | null"
     return typ
 
 
 def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, depth: int,
-                      in_array: bool) -> str:
+                      in_array: bool, blank: bool) -> str:
     if "const" in schema:
         return _literal(schema["const"])
     enum = schema.get("enum")
@@ -179,27 +193,28 @@ def _schema_type_core(schema: Mapping[str, Any], indent: str, root: object, dept
         if isinstance(variants, list) and variants:
             # Unions as "A | B": the recorded anyOf[string, string[]] parameter costs exactly
             # "string | string[]" (MCP tools request, 212 tokens).
-            return " | ".join(schema_type(v, indent, root, depth + 1, in_array=in_array)
+            return " | ".join(schema_type(v, indent, root, depth + 1, in_array=in_array,
+                                          blank=blank)
                               for v in variants)
     all_of = schema.get("allOf")
     if isinstance(all_of, list) and len(all_of) == 1:
-        return schema_type(all_of[0], indent, root, depth + 1, in_array=in_array)
+        return schema_type(all_of[0], indent, root, depth + 1, in_array=in_array, blank=blank)
     kind = schema.get("type")
     if isinstance(kind, list):
         names = [
-            _object_body(schema, indent, root, depth, in_array)
+            _object_body(schema, indent, root, depth, in_array, blank=blank)
             if k == "object" and _has_properties(schema) else _scalar_type(k)
             for k in kind if isinstance(k, str)
         ]
         return " | ".join(names) if names else "any"
     if kind == "object" or (kind is None and _has_properties(schema)):
         if _has_properties(schema):
-            return _object_body(schema, indent, root, depth, in_array)
+            return _object_body(schema, indent, root, depth, in_array, blank=blank)
         return "object"
     if kind == "array" or (kind is None and "items" in schema):
         items = schema.get("items")
         if isinstance(items, Mapping):
-            return schema_type(items, indent, root, depth + 1, in_array=True) + "[]"
+            return schema_type(items, indent, root, depth + 1, in_array=True, blank=blank) + "[]"
         return "any[]"
     if isinstance(kind, str):
         return _scalar_type(kind)
@@ -217,7 +232,7 @@ def _scalar_type(kind: str) -> str:
 
 
 def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: int,
-                 in_array: bool) -> str:
+                 in_array: bool, *, blank: bool) -> str:
     """``{\\n`` + one line per property + ``}``, the brace at ``indent``.
 
     Members are indented one level deeper than ``indent`` only below an array's ``items``;
@@ -240,17 +255,17 @@ def _object_body(schema: Mapping[str, Any], indent: str, root: object, depth: in
     if isinstance(properties, Mapping):
         for name, sub in properties.items():
             lines.append(_property_line(str(name), sub, name in required_names, inner, root,
-                                        depth + 1, in_array))
+                                        depth + 1, in_array, blank))
     lines.append(f"{indent if depth > 0 else ''}}}")
     return "".join(lines)
 
 
 def _property_line(name: str, sub: object, required: bool, indent: str, root: object,
-                   depth: int, in_array: bool) -> str:
+                   depth: int, in_array: bool, blank: bool) -> str:
     if isinstance(sub, Mapping):
         sub = _inline_ref(sub, root)
-    text = _leading_comments(sub, indent) if isinstance(sub, Mapping) else ""
-    typ = schema_type(sub, indent, root, depth, in_array=in_array)
+    text = _leading_comments(sub, indent, blank) if isinstance(sub, Mapping) else ""
+    typ = schema_type(sub, indent, root, depth, in_array=in_array, blank=blank)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
     separator = ":" if typ.startswith("{") else ": "
@@ -275,7 +290,7 @@ def _inline_ref(schema: Mapping[str, Any], root: object) -> Mapping[str, Any]:
     return {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
 
 
-def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
+def _leading_comments(sub: Mapping[str, Any], indent: str, blank: bool = False) -> str:
     """The comment lines above a property: its title, its description, then its examples.
 
     A title is a comment line of its own (harmony writes "// Title\n//\n"; the API has no
@@ -285,10 +300,24 @@ def _leading_comments(sub: Mapping[str, Any], indent: str) -> str:
     test_llm_async#0, openinference beeai test_llm_with_tools#0, mirascope test_call_with_tools
     async#0: 35 of the 4o tools records of openai-chat-more and 64 with tool history newly
     exact.
+
+    With ``blank`` (gpt-4 / gpt-3.5), a title and a description are one comment with a blank
+    line between them, as harmony's "// Title\n//\n" has it, and the blank line is kept: 62
+    Adala gpt-3.5-turbo records (`test_skills/test_classification_skill.yaml#0`, title
+    "Predicted Category" over "The classification label", and the translation, QA,
+    summarization and skillset cassettes) and ldp `TestMultipleCompletion.test_parameterizing_
+    tool_from_arg_union#0` (title "Move" over its description) are each one token under
+    without the "//" line; a title alone has none (openinference `instructor_instrumentation
+    .yaml#0`, titles "Name" and "Age", exact).
     """
-    return (comment_lines(sub.get("title"), indent)
-            + comment_lines(sub.get("description"), indent)
-            + _examples(sub.get("examples"), indent))
+    title, description = sub.get("title"), sub.get("description")
+    if (blank and isinstance(title, str) and title.strip() and isinstance(description, str)
+            and description.strip()):
+        comments = comment_lines(f"{title}\n\n{description}", indent, keep_blank=True)
+    else:
+        comments = (comment_lines(title, indent, keep_blank=blank)
+                    + comment_lines(description, indent, keep_blank=blank))
+    return comments + _examples(sub.get("examples"), indent)
 
 
 def _examples(examples: object, indent: str) -> str:
