@@ -135,12 +135,20 @@ def _rate(part: int, whole: int) -> str:
     return f"{part}/{whole} ({part / whole:.1%})" if whole else "0/0"
 
 
-def table(results: list[Outcome]) -> list[str]:
-    """Markdown rows: file x family x shape, exact, within 1%, estimated."""
+def api_of(file: str) -> str:
+    """``responses`` for the Responses API's files, ``chat`` for the others."""
+    return "responses" if "responses" in file else "chat"
+
+
+def table(results: list[Outcome], *, by_api: bool = False) -> list[str]:
+    """Markdown rows: file (or API, ``by_api``) x family x shape, exact, within 1%,
+    estimated."""
     groups: dict[tuple[str, str, str], list[Outcome]] = defaultdict(list)
     for outcome in results:
-        groups[(outcome.file, outcome.family, outcome.shape)].append(outcome)
-    rows = ["| file | family | shape | records | exact | within 1% | estimated |",
+        where = api_of(outcome.file) if by_api else outcome.file
+        groups[(where, outcome.family, outcome.shape)].append(outcome)
+    rows = [f"| {'API' if by_api else 'file'} | family | shape | records | exact | within 1% "
+            "| estimated |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
     for (file, family, shape), group in sorted(
             groups.items(), key=lambda item: (item[0][0], item[0][1],
@@ -157,13 +165,19 @@ def totals(results: list[Outcome]) -> list[str]:
     by_file: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in results:
         by_file[outcome.file].append(outcome)
+    for api in ("chat", "responses"):
+        by_file[f"all {api} files"] = [o for o in results if api_of(o.file) == api]
     lines = []
     for file, group in by_file.items():
+        if not group:
+            continue
+        counted = [o for o in group if not o.estimated]
         unread = sum(o.counted is None for o in group)
         lines.append(f"{file}: exact {_rate(sum(o.exact for o in group), len(group))}, "
                      f"within 1% {_rate(sum(o.within_one_percent for o in group), len(group))}"
                      f"; {sum(o.estimated for o in group)} marked estimated, {unread} not "
-                     "readable as a request (counted as misses)")
+                     "readable as a request (counted as misses); of the others, exact "
+                     f"{_rate(sum(o.exact for o in counted), len(counted))}")
     return lines
 
 
@@ -175,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", help="only this shape (" + ", ".join(SHAPES) + ")")
     parser.add_argument("--misses", type=int, default=5, help="worst misses shown per file")
     parser.add_argument("--list", action="store_true", help="every miss, one line each")
+    parser.add_argument("--by-api", action="store_true",
+                        help="rows per API (chat, responses) instead of per file")
     arguments = parser.parse_args(argv)
     if not arguments.data.is_dir():
         print(f"{arguments.data}: no such folder (the shared data is not beside this clone)",
@@ -186,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                and (arguments.shape in (None, outcome.shape))]
     print("\n".join(totals(results)))
     print()
-    print("\n".join(table(results)))
+    print("\n".join(table(results, by_api=arguments.by_api)))
     misses = sorted((o for o in results if not o.exact),
                     key=lambda o: (o.file, -abs(o.diff if o.diff is not None else 10**9)))
     shown: dict[str, int] = defaultdict(int)
