@@ -129,6 +129,7 @@ def test_nested_objects_arrays_refs_and_unions() -> None:
         "// Where to send it\n"
         "address:{\n"
         "street: string,\n"
+        "//\n"
         "geo?:{\n"
         "lat?: number,\n"
         "},\n"
@@ -151,7 +152,7 @@ def test_a_reference_cycle_renders_as_any() -> None:
         "$defs": {"Node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/Node"}}}},
         "type": "object", "properties": {"root": {"$ref": "#/$defs/Node"}}}}
     text = render_function(function)
-    assert text.startswith("type tree = (_:{\nroot?:{\nchild?:{\n")
+    assert text.startswith("type tree = (_:{\n//\nroot?:{\n//\nchild?:{\n")
     assert "any" in text.removesuffix(" => any;\n")
 
 

@@ -10,7 +10,8 @@ The exact bytes the provider uses are not public: where two renderings tokenize 
 closest to OpenAI's ``openai-harmony`` renderer (the published reference for the shape) wins.
 Every departure from that reference below names the recorded evidence that forced it.
 
-Shape of the tools block (``harmony`` renders the same, except where noted)::
+Shape of the tools block (``harmony`` renders the same, except where noted; the bare ``//``
+stands for an object property with no comment of its own, see ``_EMPTY_COMMENT``)::
 
     # Tools
 
@@ -25,6 +26,7 @@ Shape of the tools block (``harmony`` renders the same, except where noted)::
     city: string,
     unit?: "c" | "f", // default: "c"
     days?: number, // minimum: 1, maximum: 7
+    //
     address:{
     street: string,
     },
@@ -250,6 +252,8 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     if isinstance(sub, Mapping):
         sub = _inline_ref(sub, root)
     text = _leading_comments(sub, indent) if isinstance(sub, Mapping) else ""
+    if not text and isinstance(sub, Mapping) and _is_object_property(sub):
+        text = f"{indent}{_EMPTY_COMMENT}"
     typ = schema_type(sub, indent, root, depth, in_array=in_array)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
@@ -258,6 +262,28 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     if isinstance(sub, Mapping):
         line += _trailing_comment(sub)
     return f"{text}{line}\n"
+
+
+# The comment line an object-typed property gets when it has no title, description or examples
+# to put there. Evidence: the cookbook's tools pair (openai-cookbook Prompt_Caching101
+# #tools1/#tools2, gpt-4o-mini, 2024-10) has two such properties (new_address, 5 described
+# members; payment_method, 3) and is exactly 2 under without it, 1 per object whatever the
+# members. Every other recorded object-typed property carries a comment of its own and is
+# exact with that comment alone, none doubled: sublayer action/agent/command/generator
+# generators #0 and super_gadget#0 (a description, 2024-08/09), mirascope
+# test_structured_output tool async#0 (title and description, 2025-12), openllmetry
+# test_recipe_workflow_agent_handoffs_with_function_tools#0 and test_recipe_agents_hierarchy
+# #7 (a $ref'd title only, Responses). Harmony starts every object type with its description
+# comment; the API writes that comment above the property, and the bare marker when the object
+# has none. Unexplained: only the cookbook (one project) shows the bare marker; an object in an
+# array's items never gets it (pydantic-ai's answers:{...}[] items have no comment and are exact).
+_EMPTY_COMMENT: Final = "//\n"
+
+
+def _is_object_property(schema: Mapping[str, Any]) -> bool:
+    """True for a property whose type is an object with properties (not an array of them)."""
+    kind = schema.get("type")
+    return (kind == "object" or kind is None) and _has_properties(schema)
 
 
 def _inline_ref(schema: Mapping[str, Any], root: object) -> Mapping[str, Any]:
