@@ -74,6 +74,7 @@ WEATHER = {
 def test_optional_enum_default_and_docstring_description() -> None:
     assert render_function(WEATHER) == (
         "// Get the weather.\n"
+        "//\n"
         "// Args:\n"
         "// city: The city.\n"
         "type get_weather = (_:{\n"

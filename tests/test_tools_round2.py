@@ -1,4 +1,5 @@
-"""Tools-block rendering, round 2 of issue 14: nested objects without a comment of their own.
+"""Tools-block rendering, round 2 of issue 14: nested objects without a comment of their own,
+blank lines inside a tool's description.
 
 Every tool here is written by hand (none is copied from the shared recordings); the one test
 that reads a shared file checks the prompt-caching cookbook's recorded usage, which the issue
@@ -10,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from promptcache.catalog import facts_for
 from promptcache.engine.rule_engine import default_rules
+from promptcache.normalize.openai_chat import chat_segments
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import run_audit
+from promptcache.tokens.counter import TokenCounter
 from promptcache.tokens.functions import render_function
 
 from .conftest import shared_data
@@ -79,3 +83,36 @@ def test_the_cookbook_tools_pair_counts_what_the_api_billed() -> None:
     tools_calls = list(report.requests)[:2]
     assert [(row.prompt_tokens, row.observed_prompt_tokens) for row in tools_calls] == [
         (1079, 1079), (1136, 1136)]
+
+
+GREET = {"name": "greet", "description": "\nGreet someone\n\n    Args:\n        name: who.\n\n",
+         "parameters": {"type": "object", "properties": {"name": {"type": "string"}},
+                        "required": ["name"]}}
+
+
+def _tools_text(model: str, description: str) -> tuple[str, int]:
+    """The tools block's text and the request's token count, for GREET with ``description``."""
+    body = {"model": model, "messages": [{"role": "user", "content": "Hi."}],
+            "tools": [{"type": "function", "function": {**GREET, "description": description}}]}
+    segments = chat_segments(body, "$", facts_for(model))
+    counter = TokenCounter(facts_for(model).encoding)
+    text = "".join(segment.text for segment in segments if segment.path.startswith("$.tools"))
+    return text, sum(segment.fixed_tokens + counter.count(segment.text) for segment in segments)
+
+
+def test_blank_lines_inside_a_tool_description_are_bare_comment_markers() -> None:
+    assert render_function(GREET).startswith(
+        "// Greet someone\n//\n// Args:\n// name: who.\ntype greet = (_:{\n")
+
+
+def test_gpt_4o_bills_a_blank_description_line_where_o200k_does_not_fuse_it() -> None:
+    _, with_blank = _tools_text("gpt-4o", "Greet someone!\n\nArgs: who.")
+    _, without = _tools_text("gpt-4o", "Greet someone!\nArgs: who.")
+    assert with_blank == without + 1
+
+
+def test_gpt_35_drops_the_blank_lines_of_a_tool_description() -> None:
+    text, with_blank = _tools_text("gpt-3.5-turbo", "Greet someone!\n\nArgs: who.")
+    _, without = _tools_text("gpt-3.5-turbo", "Greet someone!\nArgs: who.")
+    assert "// Greet someone!\n// Args: who.\n" in text
+    assert with_blank == without

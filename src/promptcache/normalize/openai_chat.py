@@ -150,6 +150,9 @@ class _Format:
     fuses_blank_line_comment: bool = True
     """The encoding merges a blank line with the "//" after it (o200k: ";\\n\\n//" is one
     token; cl100k: two), so a described tool costs one token less inside the block."""
+    description_blank_lines: bool = True
+    """A tool description's inner blank lines are bare "//" lines (see ``render_function``);
+    False where the API drops them."""
 
 
 # The API's tools block costs one token less than harmony's header/footer text, whether it has
@@ -242,7 +245,8 @@ _HARMONY: Final = _Format(
 _CL100K: Final = _Format(
     name="cl100k", frame=4, priming=3, header_extra=1, tools_overhead=4,
     tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH, image_extra=0,
-    fuses_blank_line_comment=False)
+    fuses_blank_line_comment=False,
+    description_blank_lines=False)
 
 # The o-series share harmony's framing but not its assistant cost: o3-mini
 # `test_openai_model_thinking_part#1` (pydantic-ai; user, assistant, user) is exact with an
@@ -465,10 +469,11 @@ def _tools_segments(key: str, tools: list[Any], builder: _Builder, merged: bool,
     memo_key: _ToolsKey | None = (None if data is None
                                   else (data, builder.fmt.name, f"{builder.base}.{key}", merged))
     return _tools_memo.get_or_make(memo_key, lambda: builder.tools_block(
-        key, [_render_tool(tool) for tool in tools], merged))
+        key, [_render_tool(tool, builder.fmt.description_blank_lines) for tool in tools],
+        merged))
 
 
-def _render_tool(tool: object) -> _RenderedTool:
+def _render_tool(tool: object, blank_lines: bool = True) -> _RenderedTool:
     # Runs only when the tools memo misses, so the digest costs nothing on repeated tools.
     canonical = canonical_json(tool)
     if not isinstance(tool, Mapping):
@@ -479,12 +484,13 @@ def _render_tool(tool: object) -> _RenderedTool:
     if function is not None:
         # A schema keyword whose rendering is not established makes the count an estimate.
         unverified = unverified_keywords(function.get("parameters"))
-        return _RenderedTool(_name(function), render_function(function),
+        return _RenderedTool(_name(function), render_function(function, blank_lines=blank_lines),
                              estimated=bool(unverified), canonical=canonical,
                              estimate=UNVERIFIED_KEYWORDS_ESTIMATE if unverified else None)
     custom = tool.get("custom")
     if isinstance(custom, Mapping):  # custom (grammar/free-text) tools: rendering unknown
-        return _RenderedTool(_name(custom), render_function(custom), estimated=True,
+        return _RenderedTool(_name(custom), render_function(custom, blank_lines=blank_lines),
+                             estimated=True,
                              canonical=canonical)
     kind = tool.get("type")
     return _RenderedTool(kind if isinstance(kind, str) else "", "", estimated=True,

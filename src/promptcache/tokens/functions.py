@@ -97,8 +97,12 @@ _SCHEMA_VALUES: Final = frozenset({"items", "not", "contains", "if", "then", "el
                                    "additionalItems", "propertyNames", "unevaluatedItems"})
 
 
-def comment_lines(text: object, indent: str = "") -> str:
+def comment_lines(text: object, indent: str = "", *, blank_lines: bool = False) -> str:
     """``// line`` for each non-blank line of ``text``, stripped, each ending in a newline.
+
+    With ``blank_lines``, a blank line between two others is a bare ``//`` line instead of
+    nothing (blank lines at the start and end are still dropped); see
+    :func:`render_function` for where the API writes them.
 
     Stripping and dropping blank lines is not what harmony does (it prefixes every line as is),
     but it is what the counts require: docstring-style descriptions ("Args:\\n    x: ...",
@@ -108,23 +112,38 @@ def comment_lines(text: object, indent: str = "") -> str:
     if not isinstance(text, str) or not text:
         return ""
     out = []
-    for line in text.split("\n"):
+    for line in (text.strip() if blank_lines else text).split("\n"):
         stripped = line.strip()
         if stripped:
             out.append(f"{indent}// {stripped}\n")
+        elif blank_lines:
+            out.append(f"{indent}//\n")
     return "".join(out)
 
 
-def render_function(function: Mapping[str, Any]) -> str:
+def render_function(function: Mapping[str, Any], *, blank_lines: bool = True) -> str:
     """One tool of the ``functions`` namespace: its comment lines and ``type`` line, ending "\\n".
 
     ``function`` is the ``function`` object of a ``{"type": "function"}`` tool (or a legacy
     ``functions`` entry): ``name``, optional ``description`` and ``parameters``.
+    ``blank_lines``: the tool description's inner blank lines are bare ``//`` lines (o200k
+    models), else dropped (gpt-4 / gpt-3.5, cl100k).
     """
     name = function.get("name")
     name = name if isinstance(name, str) else ""
     parameters = function.get("parameters")
-    out = comment_lines(function.get("description"))
+    # Blank lines inside the tool's description are bare "//" lines, as harmony writes every
+    # line of it (harmony's "// " less the trailing space, which alone would be 72 over).
+    # Evidence: mirascope test_caching_tool openai_gpt_4o_completions #0-#3 and
+    # openai_gpt_4o_responses #0-#3 (a 160-line markdown description, 38 blank lines) are
+    # exactly 2 under without them: o200k fuses ".\n//\n//" into one token, so only the two
+    # blank lines after a line not ending in "." cost anything. The same fusing keeps every
+    # other o200k record with blank lines in a description exact either way (pydantic-ai
+    # test_dbos 19-tool docstrings, the MCP tools). gpt-3.5-turbo-0125 drops them: dd-trace-py
+    # openai_chat_completions_post_7efd1a80#0 and _87cdfc2c#0 ("Adds a and b.\n\nArgs:")
+    # are exact without and 1 over with the bare line, which cl100k does not fuse.
+    # Unverified: blank lines in property descriptions (no recorded case costs them).
+    out = comment_lines(function.get("description"), blank_lines=blank_lines)
     if isinstance(parameters, Mapping):
         # The parameters schema's own title (pydantic's model name) is a comment line above
         # the description: dd-trace-py openai_agents test_multiple_agent_handoffs_with_chat_
