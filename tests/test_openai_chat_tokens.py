@@ -74,6 +74,7 @@ WEATHER = {
 def test_optional_enum_default_and_docstring_description() -> None:
     assert render_function(WEATHER) == (
         "// Get the weather.\n"
+        "//\n"
         "// Args:\n"
         "// city: The city.\n"
         "type get_weather = (_:{\n"
@@ -129,6 +130,7 @@ def test_nested_objects_arrays_refs_and_unions() -> None:
         "// Where to send it\n"
         "address:{\n"
         "street: string,\n"
+        "//\n"
         "geo?:{\n"
         "lat?: number,\n"
         "},\n"
@@ -151,7 +153,7 @@ def test_a_reference_cycle_renders_as_any() -> None:
         "$defs": {"Node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/Node"}}}},
         "type": "object", "properties": {"root": {"$ref": "#/$defs/Node"}}}}
     text = render_function(function)
-    assert text.startswith("type tree = (_:{\nroot?:{\nchild?:{\n")
+    assert text.startswith("type tree = (_:{\n//\nroot?:{\n//\nchild?:{\n")
     assert "any" in text.removesuffix(" => any;\n")
 
 

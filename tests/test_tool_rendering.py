@@ -121,6 +121,7 @@ def test_object_members_are_indented_only_inside_arrays() -> None:
     }
     assert render_function(function) == (
         "type ship = (_:{\n"
+        "//\n"
         "to:{\n"
         "// Street.\n"
         "street: string,\n"

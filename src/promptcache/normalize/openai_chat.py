@@ -534,8 +534,9 @@ def _render_tool(tool: object, fmt: _Format) -> _RenderedTool:
                              estimate=UNVERIFIED_KEYWORDS_ESTIMATE if unverified else None)
     custom = tool.get("custom")
     if isinstance(custom, Mapping):  # custom (grammar/free-text) tools: rendering unknown
-        return _RenderedTool(_name(custom), render_function(custom), estimated=True,
-                             canonical=canonical)
+        return _RenderedTool(_name(custom),
+                             render_function(custom, blank_comment_lines=fmt.blank_comment_lines),
+                             estimated=True, canonical=canonical)
     kind = tool.get("type")
     return _RenderedTool(kind if isinstance(kind, str) else "", "", estimated=True,
                          canonical=canonical)

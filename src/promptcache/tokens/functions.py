@@ -10,7 +10,8 @@ The exact bytes the provider uses are not public: where two renderings tokenize 
 closest to OpenAI's ``openai-harmony`` renderer (the published reference for the shape) wins.
 Every departure from that reference below names the recorded evidence that forced it.
 
-Shape of the tools block (``harmony`` renders the same, except where noted)::
+Shape of the tools block (``harmony`` renders the same, except where noted; the bare ``//``
+stands for an object property with no comment of its own, see ``_EMPTY_COMMENT``)::
 
     # Tools
 
@@ -25,6 +26,7 @@ Shape of the tools block (``harmony`` renders the same, except where noted)::
     city: string,
     unit?: "c" | "f", // default: "c"
     days?: number, // minimum: 1, maximum: 7
+    //
     address:{
     street: string,
     },
@@ -99,24 +101,28 @@ _SCHEMA_VALUES: Final = frozenset({"items", "not", "contains", "if", "then", "el
                                    "additionalItems", "propertyNames", "unevaluatedItems"})
 
 
-def comment_lines(text: object, indent: str = "", *, keep_blank: bool = False) -> str:
+def comment_lines(text: object, indent: str = "", *, blank_lines: bool = False) -> str:
     """``// line`` for each non-blank line of ``text``, stripped, each ending in a newline.
+
+    With ``blank_lines``, a blank line between two others is a bare ``//`` line instead of
+    nothing (blank lines at the start and end are still dropped); see
+    :func:`render_function` for where the API writes them.
 
     Stripping and dropping blank lines is not what harmony does (it prefixes every line as is),
     but it is what the counts require: docstring-style descriptions ("Args:\\n    x: ...",
     blank lines, trailing indentation) cost exactly this on the recorded MCP tools (3 tools,
     212 tokens) and on the 19-tool request; prefixing every raw line is 10 and 33 tokens over.
-    With ``keep_blank``, a blank line between two lines of text is a bare ``//`` line (see
-    :func:`render_function`).
+    (A bare "//" for each inner blank line costs the same on those two under o200k, which
+    fuses it with the line before: the records cannot tell the two apart, mirascope's can.)
     """
     if not isinstance(text, str) or not text:
         return ""
     out = []
-    for line in text.strip().split("\n") if keep_blank else text.split("\n"):
+    for line in (text.strip() if blank_lines else text).split("\n"):
         stripped = line.strip()
         if stripped:
             out.append(f"{indent}// {stripped}\n")
-        elif keep_blank:
+        elif blank_lines:
             out.append(f"{indent}//\n")
     return "".join(out)
 
@@ -126,15 +132,26 @@ def render_function(function: Mapping[str, Any], *, blank_comment_lines: bool = 
 
     ``function`` is the ``function`` object of a ``{"type": "function"}`` tool (or a legacy
     ``functions`` entry): ``name``, optional ``description`` and ``parameters``.
-    ``blank_comment_lines`` keeps a blank line inside a comment as a bare "//" line (gpt-4 /
-    gpt-3.5, where it costs a token: see ``normalize.openai_chat``): in a description, and
-    between a property's title and its description (see :func:`_leading_comments`).
+    ``blank_comment_lines`` (gpt-4 / gpt-3.5) also keeps the blank line between a property's
+    title and its description as a bare "//" line (see :func:`_leading_comments`).
     """
     name = function.get("name")
     name = name if isinstance(name, str) else ""
     parameters = function.get("parameters")
     blank = blank_comment_lines
-    out = comment_lines(function.get("description"), keep_blank=blank)
+    # Blank lines inside the tool's description are bare "//" lines, as harmony writes every
+    # line of it (harmony's "// " less the trailing space, which alone would be 72 over).
+    # Evidence, o200k: mirascope test_caching_tool openai_gpt_4o_completions #0-#3 and
+    # openai_gpt_4o_responses #0-#3 (a 160-line markdown description, 38 blank lines) are
+    # exactly 2 under without them: o200k fuses ".\n//\n//" into one token, so only the two
+    # blank lines after a line not ending in "." cost anything; the same fusing keeps every
+    # other o200k record with blank lines in a description exact either way (pydantic-ai
+    # test_dbos 19-tool docstrings, the MCP tools). cl100k, which does not fuse them: the
+    # dd-trace-py pairs that differ only by a blank line in the description cost one token
+    # more with it (openai_chat_completions_post_87cdfc2c#0, 73, against _57f3fae0#0 and
+    # _6c0d752b#0, 72; _7efd1a80#0, 85, against _c180b8dd#0, 84). Unverified: blank lines in
+    # property descriptions on o200k (no recorded case costs them).
+    out = comment_lines(function.get("description"), blank_lines=True)
     if isinstance(parameters, Mapping):
         # The parameters schema's own title (pydantic's model name) is a comment line above
         # the description: dd-trace-py openai_agents test_multiple_agent_handoffs_with_chat_
@@ -265,6 +282,8 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     if isinstance(sub, Mapping):
         sub = _inline_ref(sub, root)
     text = _leading_comments(sub, indent, blank) if isinstance(sub, Mapping) else ""
+    if not text and isinstance(sub, Mapping) and _is_object_property(sub):
+        text = f"{indent}{_EMPTY_COMMENT}"
     typ = schema_type(sub, indent, root, depth, in_array=in_array, blank=blank)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
@@ -273,6 +292,28 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     if isinstance(sub, Mapping):
         line += _trailing_comment(sub)
     return f"{text}{line}\n"
+
+
+# The comment line an object-typed property gets when it has no title, description or examples
+# to put there. Evidence: the cookbook's tools pair (openai-cookbook Prompt_Caching101
+# #tools1/#tools2, gpt-4o-mini, 2024-10) has two such properties (new_address, 5 described
+# members; payment_method, 3) and is exactly 2 under without it, 1 per object whatever the
+# members. Every other recorded object-typed property carries a comment of its own and is
+# exact with that comment alone, none doubled: sublayer action/agent/command/generator
+# generators #0 and super_gadget#0 (a description, 2024-08/09), mirascope
+# test_structured_output tool async#0 (title and description, 2025-12), openllmetry
+# test_recipe_workflow_agent_handoffs_with_function_tools#0 and test_recipe_agents_hierarchy
+# #7 (a $ref'd title only, Responses). Harmony starts every object type with its description
+# comment; the API writes that comment above the property, and the bare marker when the object
+# has none. Unexplained: only the cookbook (one project) shows the bare marker; an object in an
+# array's items never gets it (pydantic-ai's answers:{...}[] items have no comment and are exact).
+_EMPTY_COMMENT: Final = "//\n"
+
+
+def _is_object_property(schema: Mapping[str, Any]) -> bool:
+    """True for a property whose type is an object with properties (not an array of them)."""
+    kind = schema.get("type")
+    return (kind == "object" or kind is None) and _has_properties(schema)
 
 
 def _inline_ref(schema: Mapping[str, Any], root: object) -> Mapping[str, Any]:
@@ -313,10 +354,10 @@ def _leading_comments(sub: Mapping[str, Any], indent: str, blank: bool = False) 
     title, description = sub.get("title"), sub.get("description")
     if (blank and isinstance(title, str) and title.strip() and isinstance(description, str)
             and description.strip()):
-        comments = comment_lines(f"{title}\n\n{description}", indent, keep_blank=True)
+        comments = comment_lines(f"{title}\n\n{description}", indent, blank_lines=True)
     else:
-        comments = (comment_lines(title, indent, keep_blank=blank)
-                    + comment_lines(description, indent, keep_blank=blank))
+        comments = (comment_lines(title, indent, blank_lines=blank)
+                    + comment_lines(description, indent, blank_lines=blank))
     return comments + _examples(sub.get("examples"), indent)
 
 
