@@ -100,7 +100,7 @@ from promptcache.tokens.functions import (
     unverified_keywords,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
-from promptcache.tokens.joins import join_correction
+from promptcache.tokens.joins import joined_texts
 from promptcache.tokens.schema_placement import (
     AFTER_TOOLS,
     ALONE,
@@ -838,33 +838,21 @@ class _Builder:
         texts = [i for i, part in enumerate(content)
                  if isinstance(part, Mapping) and part.get("type") == "text"]
         first_text, last_text = (texts[0], texts[-1]) if texts else (-1, -1)
+        parts: list[Segment] = []
+        for index, part in enumerate(content):
+            segment = self._part(part, f"{path}.content[{index}]", role,
+                                 suffix if index == last_text else "")
+            if index == first_text and prefix:
+                segment = replace(segment, text=prefix + segment.text)
+            parts.append(segment)
         # The API tokenizes adjacent text parts as one string, nothing between them
         # ("programming." + "Now" is one token fewer joined): activeagent gpt-5
         # `messages_test/test_agent_texts_bare#0`, `test_agent_text_messages_bare#0`,
         # `array_instructions_agent_basic_request_with_override#0` (+1 each when counted
         # apart); the other multi-text records (mirascope gpt-4o and gpt-5-mini, langchaingo
         # gpt-3.5-turbo `TestMultiContentText#0`, pydantic-ai gpt-4o) are exact either way, and
-        # a space or newline between the parts breaks them. The joins' difference goes on the
-        # last text part, so each part keeps an identity of its own (rules that spot reordered
-        # parts compare them by text and fixed tokens).
-        joins = 0
-        previous_text = ""
-        parts: list[Segment] = []
-        for index, part in enumerate(content):
-            part_path = f"{path}.content[{index}]"
-            segment = self._part(part, part_path, role, suffix if index == last_text else "")
-            if index == first_text and prefix:
-                segment = replace(segment, text=prefix + segment.text)
-            if segment.kind is SegmentKind.TEXT:
-                joins += join_correction(self.facts.encoding, previous_text, segment.text)
-                previous_text = segment.text
-            else:
-                previous_text = ""
-            parts.append(segment)
-        if joins:
-            parts[last_text] = replace(parts[last_text],
-                                       fixed_tokens=parts[last_text].fixed_tokens + joins)
-        self.out.extend(parts)
+        # a space or newline between the parts breaks them.
+        self.out.extend(joined_texts(parts, self.facts.encoding))
 
     def _part(self, part: object, path: str, role: str, suffix: str) -> Segment:
         if not isinstance(part, Mapping):

@@ -35,7 +35,7 @@ and prints every miss):
   projects); calls made together, ``store: false`` and calls without ``id``/``status`` cost
   nothing more.
 * A message's adjacent text parts are tokenized as one string, as in Chat Completions
-  (:func:`_joined_texts`). On harmony the output is
+  (:func:`promptcache.tokens.joins.joined_texts`). On harmony the output is
   authored ``functions.NAME`` (harmony's tool message header) and the pair's cost depends
   on the model generation (:data:`_GENERATIONS`): 16 + both names on gpt-5.4 and gpt-5.6
   (chatlas, ellmer, ruby_llm), 3 fewer on gpt-5, gpt-5-mini, gpt-5-nano and gpt-5.5
@@ -124,7 +124,7 @@ from promptcache.tokens.functions import (
     tool_block_parts,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
-from promptcache.tokens.joins import join_correction
+from promptcache.tokens.joins import joined_texts
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
 __all__ = ["responses_segments"]
@@ -626,7 +626,16 @@ class _Builder:
         elif isinstance(content, list):
             parts = [self._part(part, f"{path}[{index}]", role)
                      for index, part in enumerate(content)]
-            self.out.extend(_joined_texts(parts, self.facts.encoding))
+            # Adjacent text parts are tokenized as one string, as in Chat Completions (rule
+            # F1): exact that way and 1 over apart on activeagents
+            # test_agent_text_messages_bare#0 and test_agent_texts_bare#0 (gpt-4.1, ".Now" is
+            # one token), crmne/ruby_llm gpt-5-nano chat_text_models_*_can_understand_text#0/
+            # #1, ..._remote_text#1 and chat_tool_attachments_*_returns_text_and_attachments_
+            # from_tools#1 (a file's text part after the prompt's). Every other Responses and
+            # chat record with several text parts in a message (Mirascope
+            # openai_gpt_4o_responses#0, openai_gpt_4o_completions#0, pydantic-ai document
+            # inputs) counts the same either way.
+            self.out.extend(joined_texts(parts, self.facts.encoding))
         elif content is not None:
             self.out.append(Segment(SegmentKind.OTHER, path, "", role=role or None,
                                     estimated=True))
@@ -670,30 +679,6 @@ class _Builder:
                        key=identity, image=image, estimated=cost.estimated,
                        estimate=remote_image_estimate(self.facts.image, str(detail))
                        if cost.estimated else None)
-
-
-def _joined_texts(parts: list[Segment], encoding: str) -> list[Segment]:
-    """A message's parts, the last text part carrying what tokenizing adjacent text parts as
-    one string (nothing between them) gains or loses, as Chat Completions does (rule F1).
-
-    Exact that way and 1 over apart: activeagents test_agent_text_messages_bare#0 and
-    test_agent_texts_bare#0 (gpt-4.1, ".Now" is one token), crmne/ruby_llm gpt-5-nano
-    chat_text_models_*_can_understand_text#0/#1, ..._remote_text#1 and
-    chat_tool_attachments_*_returns_text_and_attachments_from_tools#1 (a file's text part
-    after the prompt's). Every other Responses and chat record with several text parts in a
-    message (Mirascope openai_gpt_4o_responses#0, openai_gpt_4o_completions#0, pydantic-ai
-    document inputs) counts the same either way."""
-    joins, previous, last_text = 0, "", -1
-    for index, segment in enumerate(parts):
-        if segment.kind is SegmentKind.TEXT:
-            joins += join_correction(encoding, previous, segment.text)
-            previous, last_text = segment.text, index
-        else:
-            previous = ""
-    if joins:
-        parts[last_text] = replace(parts[last_text],
-                                   fixed_tokens=parts[last_text].fixed_tokens + joins)
-    return parts
 
 
 def _is_call(items: Sequence[Any], index: int) -> bool:
