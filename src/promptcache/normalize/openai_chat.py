@@ -74,6 +74,7 @@ from promptcache.catalog import ModelFacts, resolve_model
 from promptcache.estimates import (
     AUDIO_ESTIMATE,
     FILE_ESTIMATE,
+    FILE_GUESS_TOKENS,
     UNVERIFIED_KEYWORDS_ESTIMATE,
     remote_image_estimate,
 )
@@ -109,7 +110,7 @@ from promptcache.tokens.schema_placement import (
     schema_placement,
 )
 
-__all__ = ["canonical_arguments", "canonical_json", "chat_segments"]
+__all__ = ["canonical_arguments", "canonical_json", "chat_segments", "image_segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,8 +307,6 @@ _UNMODELLED: Final = ("o1-mini", "o1-preview")
 _PARALLEL: Final = "multi_tool_use.parallel"
 """Recipient of an assistant message with several tool calls (OpenAI's parallel wrapper)."""
 _TOOL_MEMO_SIZE: Final = 256
-_FILE_GUESS_TOKENS: Final = 512
-"""Best-effort cost of a file part (PDF text plus page images; recorded: 219 and ~950)."""
 _AUDIO_TOKENS_PER_SECOND: Final = 10
 _AUDIO_PART_TEXT_TOKENS: Final = 4
 """Text tokens an ``input_audio`` part adds beyond its audio tokens: the API's own split
@@ -870,7 +869,7 @@ class _Builder:
                            role=role or None, key="input_audio", estimated=True,
                            estimate=AUDIO_ESTIMATE)
         if kind == "file":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
+            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
                            role=role or None, key="file", estimated=True,
                            estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
@@ -883,20 +882,29 @@ class _Builder:
         if not isinstance(url, str):
             return Segment(SegmentKind.OTHER, path, "", role=role or None, key="image_url",
                            estimated=True)
-        detail_value = spec.get("detail") if isinstance(spec, Mapping) else None
-        detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
-        size = image_dimensions(url)
-        width, height = size if size is not None else (None, None)
-        cost = image_tokens(self.facts.image, width, height, str(detail))
-        identity = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:16]
-        image = ImageRef(identity=identity, detail=str(detail),
-                         detail_explicit=detail_value is not None, width=cost.width,
-                         height=cost.height, source_hint=_source_hint(url))
-        return Segment(SegmentKind.IMAGE, path, "",
-                       fixed_tokens=cost.tokens, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated,
-                       estimate=remote_image_estimate(self.facts.image, str(detail))
-                       if cost.estimated else None)
+        detail = spec.get("detail") if isinstance(spec, Mapping) else None
+        return image_segment(self.facts, url, detail, path, role)
+
+
+def image_segment(facts: ModelFacts, source: str, detail_value: object, path: str, role: str,
+                  *, source_hint: str | None = None) -> Segment:
+    """An image part's segment, costed by the model's image scheme; ``source`` is its URL
+    (or another identifier, then with its ``source_hint``). Shared with the Responses
+    normalizer."""
+    detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
+    size = image_dimensions(source)
+    width, height = size if size is not None else (None, None)
+    cost = image_tokens(facts.image, width, height, str(detail))
+    identity = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
+    image = ImageRef(identity=identity, detail=str(detail),
+                     detail_explicit=detail_value is not None, width=cost.width,
+                     height=cost.height,
+                     source_hint=_source_hint(source) if source_hint is None else source_hint)
+    return Segment(SegmentKind.IMAGE, path, "",
+                   fixed_tokens=cost.tokens, role=role or None,
+                   key=identity, image=image, estimated=cost.estimated,
+                   estimate=remote_image_estimate(facts.image, str(detail))
+                   if cost.estimated else None)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ Underneath, a Responses request is rendered into the same two prompt formats as 
 Completions request (``chatml`` for gpt-4o/gpt-4.1, ``harmony`` for o-series/gpt-5*, chosen by
 the chat module), so the pieces are shared: message framing (4 tokens a message; reply
 priming 3 and 2), the tools block (:func:`render_function`, :func:`tool_block_parts`), the
-schema section (:func:`render_response_format`), the image costs (:func:`image_tokens`). What
+schema section (:func:`render_response_format`), the image segments (:func:`image_segment`). What
 differs was fitted on shared/data/openai-responses-cassettes.jsonl (286 recorded requests
 with the API's ``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all
 and prints every miss):
@@ -94,7 +94,6 @@ catalog does not know.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -103,18 +102,18 @@ from typing import Any, Final
 import orjson
 
 from promptcache.catalog import ModelFacts, resolve_model
-from promptcache.estimates import FILE_ESTIMATE, remote_image_estimate
+from promptcache.estimates import FILE_ESTIMATE, FILE_GUESS_TOKENS
 from promptcache.memo import BoundedMemo
-from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
+from promptcache.model import Estimate, Segment, SegmentKind
 
-# The chat normalizer's helpers: the digests of rendered JSON, and (private, imported on
-# purpose) the model-family choice and the short description of an image source, which must
-# be the same for both APIs.
+# The chat normalizer's helpers: the digests of rendered JSON, an image part's segment, and
+# (private, imported on purpose) the model-family choice, which must be the same for both
+# APIs.
 from promptcache.normalize.openai_chat import (
     _format_for,
-    _source_hint,
     canonical_arguments,
     canonical_json,
+    image_segment,
 )
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
@@ -123,7 +122,6 @@ from promptcache.tokens.functions import (
     render_response_format,
     tool_block_parts,
 )
-from promptcache.tokens.images import image_dimensions, image_tokens
 from promptcache.tokens.joins import joined_texts
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
@@ -224,8 +222,6 @@ _OTHER_HARMONY: Final = _Generation((), call_extra=-1, additional_tools=84)
 _FORCED_CALL_EXTRA: Final = 4
 """A reply forced to call one function: the call's header markers beyond the recipient text
 (see :func:`_forced_function`)."""
-_FILE_GUESS_TOKENS: Final = 512
-"""Best-effort cost of a file part (as the chat normalizer guesses it)."""
 _REASONING_BASE_CHARS: Final = 830
 _REASONING_CHARS_PER_TOKEN: Final = 6.7
 """Encrypted reasoning of the current turn: tokens ~ (length - 830) / 6.7, a least-squares
@@ -651,7 +647,7 @@ class _Builder:
         if kind == "input_image":
             return self._image(part, path, role)
         if kind == "input_file":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
+            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
                            role=role or None, key="input_file", estimated=True,
                            estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
@@ -664,21 +660,8 @@ class _Builder:
         if not isinstance(source, str):
             return Segment(SegmentKind.OTHER, path, "", role=role or None, key="input_image",
                            estimated=True)
-        detail_value = part.get("detail")
-        detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
-        size = image_dimensions(source)
-        width, height = size if size is not None else (None, None)
-        cost = image_tokens(self.facts.image, width, height, str(detail))
-        identity = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
-        image = ImageRef(identity=identity, detail=str(detail),
-                         detail_explicit=detail_value is not None, width=cost.width,
-                         height=cost.height,
-                         source_hint=_source_hint(source) if isinstance(url, str) else "file_id")
-        return Segment(SegmentKind.IMAGE, path, "",
-                       fixed_tokens=cost.tokens, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated,
-                       estimate=remote_image_estimate(self.facts.image, str(detail))
-                       if cost.estimated else None)
+        return image_segment(self.facts, source, part.get("detail"), path, role,
+                             source_hint=None if isinstance(url, str) else "file_id")
 
 
 def _is_call(items: Sequence[Any], index: int) -> bool:
