@@ -150,6 +150,15 @@ class _Format:
     was the only call of its turn, beyond the call's rendering."""
     estimated: bool = False
     """Framing not checked against recorded usage for this family."""
+    forced_call: int | None = None
+    """A reply forced to call one function (see :func:`_forced_function`): the call's header
+    markers beyond the recipient text " to=functions.NAME" it adds to the reply priming; None
+    when a forced choice adds nothing."""
+    instructions_role: str = "system"
+    """The role of the message ``instructions`` becomes."""
+    generations: bool = False
+    """Calls, outputs and ``additional_tools`` items cost what the model's generation bills
+    (:data:`_GENERATIONS`)."""
 
 
 # stored_call_extra: a function call sent back as the API returned it (its "fc_" `id` and
@@ -166,15 +175,21 @@ class _Format:
 # test_agent_common_format_multiple_tools). Presumably the API replays the stored item as the
 # model wrote it; 5 records it leaves 3 over are in _is_stored_echo's docstring.
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
-                         tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3)
+                         tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3,
+                         forced_call=4)
 # The chat harmony constants, but for the tools block's overhead and the assistant channel.
+# A forced choice adds nothing: exact without it on pydantic-ai
+# test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
+# usage#0, ruby_llm ..._respects_choice_required_for_unrelated_queries#0 and Mirascope
+# refusal/openai_responses/handles-refusal-for-call#0 (gpt-5, gpt-5-mini, gpt-5-nano).
 _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
                           assistant_extra=2, tools_overhead=2,
-                          tools_header=TOOLS_HEADER + "\n")
+                          tools_header=TOOLS_HEADER + "\n", instructions_role="developer",
+                          generations=True)
 # gpt-4 / gpt-3.5-turbo: the cookbook's figures; no recorded Responses request.
 _CL100K: Final = _Format(name="cl100k", frame=3, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER,
-                         estimated=True)
+                         estimated=True, forced_call=4)
 _FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "harmony-o": _HARMONY,
                    "cl100k": _CL100K}
 
@@ -219,9 +234,6 @@ _GENERATIONS: Final = (
 # a pair: unexplained.
 _OTHER_HARMONY: Final = _Generation((), call_extra=-1, additional_tools=84)
 
-_FORCED_CALL_EXTRA: Final = 4
-"""A reply forced to call one function: the call's header markers beyond the recipient text
-(see :func:`_forced_function`)."""
 _REASONING_BASE_CHARS: Final = 830
 _REASONING_CHARS_PER_TOKEN: Final = 6.7
 """Encrypted reasoning of the current turn: tokens ~ (length - 830) / 6.7, a least-squares
@@ -272,7 +284,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     fmt = _FORMATS.get(_format_for(model_name, facts).name, _CHATML)
     builder = _Builder(base_path, facts, fmt)
     builder.store = body.get("store") is not False  # the API's default is to store
-    if fmt is _HARMONY:
+    if fmt.generations:
         builder.generation = _generation_of(model_name)
     tools = body.get("tools")
     if isinstance(tools, list) and tools:
@@ -287,7 +299,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     builder.response_format(body.get("text"))
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
-        builder.message_text("developer" if fmt is _HARMONY else "system",
+        builder.message_text(fmt.instructions_role,
                              f"{base_path}.instructions", instructions)
     elif isinstance(instructions, list):  # a stored prompt's instructions, as input items
         builder.items(instructions, f"{base_path}.instructions")
@@ -301,15 +313,11 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
         builder.items(items, f"{base_path}.input")
     reasoning = body.get("reasoning")
     pro = isinstance(reasoning, Mapping) and reasoning.get("mode") == "pro"
-    # Harmony models bill nothing for a forced choice: exact without it on pydantic-ai
-    # test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
-    # usage#0, ruby_llm ..._respects_choice_required_for_unrelated_queries#0 and Mirascope
-    # refusal/openai_responses/handles-refusal-for-call#0 (gpt-5, gpt-5-mini, gpt-5-nano).
-    forced = None if fmt is _HARMONY else _forced_function(body.get("tool_choice"), tools)
-    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path,
-                               "" if forced is None else f" to=functions.{forced}",
-                               fixed_tokens=fmt.priming + (0 if forced is None
-                                                           else _FORCED_CALL_EXTRA),
+    forced = _forced_function(body.get("tool_choice"), tools)
+    text, extra = (("", 0) if forced is None or fmt.forced_call is None
+                   else (f" to=functions.{forced}", fmt.forced_call))
+    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, text,
+                               fixed_tokens=fmt.priming + extra,
                                estimated=fmt.estimated or pro or not facts.known))
     return tuple(builder.out)
 
