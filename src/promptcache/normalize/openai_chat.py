@@ -52,8 +52,8 @@ Tool calls are rendered from their parsed arguments, re-serialized compactly (se
 arguments are the same prompt. An assistant message with both text and tool calls is a text
 message followed by the call message (one recorded case).
 
-Unverified choices (no recorded case; modelled, not flagged as estimates): harmony models keep
-a leading system message as an ordinary message.
+Unverified choices (no recorded case; modelled, not flagged as estimates): without tools,
+harmony models keep a leading system message as an ordinary message.
 """
 
 from __future__ import annotations
@@ -148,8 +148,9 @@ class _Format:
     tools_estimated: bool = False
     """The tools block's cost is not checked against recorded usage for this format."""
     blank_comment_lines: bool = False
-    """A blank line inside a comment (a description; between a property's title and its
-    description) is rendered as a bare "//" line."""
+    """A blank line inside a property's comment (its description; between its title and its
+    description) is rendered as a bare "//" line (a tool's own description keeps them on
+    every family)."""
     plain_first_parameter: int = 0
     """Tokens a tool costs beyond its text when its first parameter line is not a comment."""
     fuses_blank_line_comment: bool = True
@@ -235,9 +236,10 @@ _HARMONY: Final = _Format(
 # Tools block alone: a system message at tokens(block) + 4, no -1 as on chatml (30 records
 # from dd-apm-test-agent, dd-trace-js, dd-trace-py, ruby-openai, openllmetry, langchaingo,
 # e.g. dd-apm-test-agent `openai_chat_completions_post_4749eff9#0`).
-# Departures from the o200k text, each on requests that differ only there (a third, a title
-# over a description, is in tokens.functions._leading_comments): a blank line inside a tool's
-# description costs a token (a bare "//" line): dd-trace-py
+# Departures from o200k, each on requests that differ only there (a third, a title over a
+# description, is in tokens.functions._leading_comments): a blank line inside a tool's
+# description (a bare "//" line on every family) costs a token, as cl100k does not fuse it
+# with the line before (o200k does, see tokens.functions.render_function): dd-trace-py
 # `openai_chat_completions_post_87cdfc2c#0` ("Adds a and b.\n\n  Args:...", 73) against
 # `post_57f3fae0#0` / `post_6c0d752b#0` (the same without the blank line, 72), and
 # `post_7efd1a80#0` (85) against `post_c180b8dd#0` (84). And a tool whose first parameter line
@@ -610,9 +612,11 @@ class _Builder:
                     merged: bool) -> tuple[Segment, ...]:
         """Header frame, one segment per tool, footer frame (see ``tool_block_parts``).
 
-        A tool segment's ``fixed_tokens`` is -1 when its text starts with a comment: the
-        tokenizer fuses that "//" with the blank line before it (the block counts one token
-        fewer than its parts tokenized apart).
+        Where the encoding fuses a comment's "//" with the blank line before it
+        (``fuses_blank_line_comment``), a tool segment whose text starts with a comment has
+        ``fixed_tokens`` -1 (the block counts one token fewer than its parts tokenized
+        apart); ``plain_first_parameter`` is added when its first parameter line is not a
+        comment.
         """
         header, parts, footer = tool_block_parts(self.fmt.tools_header,
                                                  [tool.text for tool in tools])

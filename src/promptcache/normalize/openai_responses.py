@@ -13,14 +13,15 @@ Order (the provider's caching order): the tool definitions (one ``TOOL`` segment
 Segments rendered from JSON carry ``canonical`` as in the chat normalizer (same digest
 functions): a tool's whole entry, a call's parsed ``arguments``, the whole ``text.format``.
 
-Underneath, a Responses request is rendered into the same two prompt formats as a Chat
-Completions request (``chatml`` for gpt-4o/gpt-4.1, ``harmony`` for o-series/gpt-5*, chosen by
-the chat module), so the pieces are shared: message framing (4 tokens a message; reply
-priming 3 and 2), the tools block (:func:`render_function`, :func:`tool_block_parts`), the
-schema section (:func:`render_response_format`), the image segments (:func:`image_segment`). What
-differs was fitted on shared/data/openai-responses-cassettes.jsonl (286 recorded requests
-with the API's ``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all
-and prints every miss):
+Underneath, a Responses request is rendered into the same prompt formats as a Chat Completions
+request (``chatml`` for gpt-4o/gpt-4.1, ``harmony`` for o-series/gpt-5*, ``cl100k`` for
+gpt-4/gpt-3.5-turbo, chosen by the chat module), so the pieces are shared: message framing (4
+tokens a message; reply priming 3 and 2), the tools block (:func:`render_function`,
+:func:`tool_block_parts`), the schema section (:func:`render_response_format`), the image
+segments (:func:`image_segment`). What differs was fitted on
+shared/data/openai-responses-cassettes.jsonl (286 recorded requests with the API's
+``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all and prints every
+miss):
 
 * Tools block. Harmony models do not bill the 84-token hidden preamble Chat Completions bills
   with tools: the block costs its text plus 2 (50 exact harmony requests with function
@@ -29,19 +30,18 @@ and prints every miss):
   Completions standalone block: -3 beyond its text (17 exact records, 4 of them with a
   system message in ``input``).
 * A function call and its output each cost one token less on chatml than in Chat
-  Completions (``header_extra`` 0; 8 exact records with calls). A call sent back as the API
-  returned it (its item ``id`` and ``status``, ``store`` left on) that was the only call of
-  its turn costs 3 more on chatml (:attr:`_Format.stored_call_extra`: 82 records from 5
-  projects); calls made together, ``store: false`` and calls without ``id``/``status`` cost
-  nothing more.
-* A message's adjacent text parts are tokenized as one string, as in Chat Completions
-  (:func:`promptcache.tokens.joins.joined_texts`). On harmony the output is
+  Completions (``header_extra`` 0; 8 exact records with calls). On harmony the output is
   authored ``functions.NAME`` (harmony's tool message header) and the pair's cost depends
   on the model generation (:data:`_GENERATIONS`): 16 + both names on gpt-5.4 and gpt-5.6
   (chatlas, ellmer, ruby_llm), 3 fewer on gpt-5, gpt-5-mini, gpt-5-nano and gpt-5.5
   (fantasy, ruby_llm, simonw/llm, llm-openai-plugin, pydantic-ai); other harmony models
   (gpt-5.2, o-series) keep the earlier fit. o4-mini bills 5 fewer still (fantasy,
-  unexplained).
+  unexplained). A call sent back as the API returned it (its item ``id`` and ``status``,
+  ``store`` left on) that was the only call of its turn costs 3 more on chatml
+  (:attr:`_Format.stored_call_extra`: 82 records from 5 projects); calls made together,
+  ``store: false`` and calls without ``id``/``status`` cost nothing more.
+* A message's adjacent text parts are tokenized as one string, as in Chat Completions
+  (:func:`promptcache.tokens.joins.joined_texts`).
 * A forced choice (``tool_choice`` naming a function, or ``"required"`` with a single
   function tool) primes a chatml reply as a call to it: 4 + " to=functions.NAME", as in Chat
   Completions (4 records from 3 projects); harmony models bill nothing for it.
@@ -186,7 +186,9 @@ _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
                           assistant_extra=2, tools_overhead=2,
                           tools_header=TOOLS_HEADER + "\n", instructions_role="developer",
                           generations=True)
-# gpt-4 / gpt-3.5-turbo: the cookbook's figures; no recorded Responses request.
+# gpt-4 / gpt-3.5-turbo: the cookbook's figures, marked estimated. Four recorded requests
+# (openllmetry-js gpt-3.5-turbo, openai-responses-more): one text request exact, three with
+# content parts 1 under; too few to fit the row on.
 _CL100K: Final = _Format(name="cl100k", frame=3, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER,
                          estimated=True, forced_call=4)
