@@ -126,8 +126,10 @@ class _Format:
     """On a tool call's or tool result's message, beyond the recipient's or author's own
     tokens (a ``name`` on other messages is its ":NAME" text alone)."""
     tools_overhead: int
-    """Tools block in a system message of its own: frame and unexplained constants. Merged
-    into the caller's system message, the block costs this minus one frame."""
+    """Tools block in a system message of its own: frame and unexplained constants."""
+    tools_merged_overhead: int
+    """The tools block joined to the caller's system message: tokens beyond its text (the
+    system message's own frame is counted with it)."""
     tools_header: str
     """Text before the first tool."""
     merges_system: frozenset[str]
@@ -142,9 +144,6 @@ class _Format:
     " to=functions.NAME" it adds to the reply priming; None when it adds nothing."""
     none_choice: int = 0
     """``tool_choice: "none"`` with tools: tokens it adds to the reply priming."""
-    tools_merged_overhead: int = -1
-    """The tools block joined to the caller's system message: tokens beyond its text (the
-    system message's own frame is counted with it)."""
     tools_estimated: bool = False
     """The tools block's cost is not checked against recorded usage for this format."""
     blank_comment_lines: bool = False
@@ -170,7 +169,7 @@ _CHATML: Final = _Format(
     # 26 = 2 * (4 + 1) + 5 (" to=functions.get_weather") + 2 ("get_weather") + 5 (arguments)
     # + 4 (result). Records 1, 28, 29, 41, 75, 76, 182, 204, 211 and their twins.
     header_extra=1,
-    tools_overhead=4 + _CHATML_TOOLS_QUIRK,
+    tools_overhead=4 + _CHATML_TOOLS_QUIRK, tools_merged_overhead=_CHATML_TOOLS_QUIRK,
     tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH,
     # A forced function costs 4 + tokens(" to=functions.NAME"), on requests with and without
     # a system message, one tool or several: magentic test_openai_chat_model_acomplete_usage_
@@ -289,7 +288,8 @@ _CL100K: Final = _Format(
 # under with the 84 preamble, so the evidence splits: the block is counted as recorded and
 # marked estimated.
 _HARMONY_O_SERIES: Final = replace(_HARMONY, name="harmony-o", assistant_extra=0,
-                                   tools_overhead=3, tools_merged_overhead=-1,
+                                   tools_overhead=_CHATML.tools_overhead,
+                                   tools_merged_overhead=_CHATML.tools_merged_overhead,
                                    tools_estimated=True)
 _FORMAT_BY_PREFIX: Final = (("gpt-5", _HARMONY), ("o1", _HARMONY_O_SERIES),
                             ("o3", _HARMONY_O_SERIES), ("o4", _HARMONY_O_SERIES))

@@ -72,12 +72,12 @@ miss):
   text plus 1 on chatml and plus 0 on harmony, "\n\n" + its text after tools; unlike Chat
   Completions, the reply names no format.
 
-gpt-4o and gpt-4.1 requests recorded in March 2025 (the API's first weeks) bill 18 more
-than today's (16 records: simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), 216
-to 225 more with function tools (dd-trace-py, logfire, ruby-openai, pydantic-ai): a hidden
-prompt since dropped; they are counted as the API bills today, not modelled (the 18 is a
-dated row of :data:`promptcache.catalog.COUNTING_CHANGES`, so the calibration says such a
-record predates the change).
+gpt-4o and gpt-4o-mini requests recorded in March 2025 (the API's first weeks) bill 18 more
+than today's (simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), and more, by no
+single figure, with function tools: a hidden prompt since dropped; they are counted as the
+API bills today, not modelled (the 18 is a dated row of
+:data:`promptcache.catalog.COUNTING_CHANGES`, which cites the records, so the calibration
+says such a record predates the change).
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
