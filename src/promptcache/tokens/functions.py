@@ -115,7 +115,7 @@ def comment_lines(text: object, indent: str = "", *, blank_lines: bool = False) 
     (A bare "//" for each inner blank line costs the same on those two under o200k, which
     fuses it with the line before: the records cannot tell the two apart, mirascope's can.)
     """
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text.strip():  # no line at all, blank or not
         return ""
     out = []
     for line in (text.strip() if blank_lines else text).split("\n"):
