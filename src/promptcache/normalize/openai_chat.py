@@ -507,7 +507,7 @@ def _tool_entries(body: Mapping[str, Any]) -> tuple[str, list[Any]]:
 
 
 def _tools_segments(key: str, tools: list[Any], builder: _Builder, merged: bool,
-                    known_json: bytes | None = None) -> tuple[Segment, ...]:
+                    known_json: bytes | None) -> tuple[Segment, ...]:
     """The tools block's segments, memoized on the tools' JSON (see ``_tools_memo``;
     ``known_json`` when the caller serialized the list already)."""
     data = known_json if known_json is not None else serialized_tools(tools)
