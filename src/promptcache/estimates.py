@@ -18,8 +18,12 @@ from promptcache.tokens.images import image_token_range
 
 FILE_ESTIMATE = Estimate("file input, not counted offline", 0, None)
 """A ``file`` part: its text and page images are billed by the provider; no bound offline."""
+FILE_GUESS_TOKENS = 512
+"""Best-effort cost of a file part in either OpenAI API (PDF text plus page images;
+recorded: 219 and ~950)."""
 AUDIO_ESTIMATE = Estimate("audio input, not counted offline", 0, None)
-"""An ``input_audio`` part: about 10 tokens per second, its duration not read offline."""
+"""An ``input_audio`` part: about 10 tokens per second, its duration read offline only from a
+WAV header (compressed audio is guessed from its size)."""
 UNVERIFIED_KEYWORDS_ESTIMATE = Estimate(
     "a tool schema keyword whose rendering is not established (format, pattern, minItems...)",
     0, None)

@@ -52,8 +52,8 @@ Tool calls are rendered from their parsed arguments, re-serialized compactly (se
 arguments are the same prompt. An assistant message with both text and tool calls is a text
 message followed by the call message (one recorded case).
 
-Unverified choices (no recorded case; modelled, not flagged as estimates): harmony models keep
-a leading system message as an ordinary message.
+Unverified choices (no recorded case; modelled, not flagged as estimates): without tools,
+harmony models keep a leading system message as an ordinary message.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ from promptcache.catalog import ModelFacts, resolve_model
 from promptcache.estimates import (
     AUDIO_ESTIMATE,
     FILE_ESTIMATE,
+    FILE_GUESS_TOKENS,
     UNVERIFIED_KEYWORDS_ESTIMATE,
     remote_image_estimate,
 )
@@ -100,7 +101,7 @@ from promptcache.tokens.functions import (
     unverified_keywords,
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
-from promptcache.tokens.joins import join_correction
+from promptcache.tokens.joins import joined_texts
 from promptcache.tokens.schema_placement import (
     AFTER_TOOLS,
     ALONE,
@@ -109,7 +110,7 @@ from promptcache.tokens.schema_placement import (
     schema_placement,
 )
 
-__all__ = ["canonical_arguments", "canonical_json", "chat_segments"]
+__all__ = ["canonical_arguments", "canonical_json", "chat_segments", "image_segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +126,10 @@ class _Format:
     """On a tool call's or tool result's message, beyond the recipient's or author's own
     tokens (a ``name`` on other messages is its ":NAME" text alone)."""
     tools_overhead: int
-    """Tools block in a system message of its own: frame and unexplained constants. Merged
-    into the caller's system message, the block costs this minus one frame."""
+    """Tools block in a system message of its own: frame and unexplained constants."""
+    tools_merged_overhead: int
+    """The tools block joined to the caller's system message: tokens beyond its text (the
+    system message's own frame is counted with it)."""
     tools_header: str
     """Text before the first tool."""
     merges_system: frozenset[str]
@@ -141,14 +144,12 @@ class _Format:
     " to=functions.NAME" it adds to the reply priming; None when it adds nothing."""
     none_choice: int = 0
     """``tool_choice: "none"`` with tools: tokens it adds to the reply priming."""
-    tools_merged_overhead: int = -1
-    """The tools block joined to the caller's system message: tokens beyond its text (the
-    system message's own frame is counted with it)."""
     tools_estimated: bool = False
     """The tools block's cost is not checked against recorded usage for this format."""
     blank_comment_lines: bool = False
-    """A blank line inside a comment (a description; between a property's title and its
-    description) is rendered as a bare "//" line."""
+    """A blank line inside a property's comment (its description; between its title and its
+    description) is rendered as a bare "//" line (a tool's own description keeps them on
+    every family)."""
     plain_first_parameter: int = 0
     """Tokens a tool costs beyond its text when its first parameter line is not a comment."""
     fuses_blank_line_comment: bool = True
@@ -168,7 +169,7 @@ _CHATML: Final = _Format(
     # 26 = 2 * (4 + 1) + 5 (" to=functions.get_weather") + 2 ("get_weather") + 5 (arguments)
     # + 4 (result). Records 1, 28, 29, 41, 75, 76, 182, 204, 211 and their twins.
     header_extra=1,
-    tools_overhead=4 + _CHATML_TOOLS_QUIRK,
+    tools_overhead=4 + _CHATML_TOOLS_QUIRK, tools_merged_overhead=_CHATML_TOOLS_QUIRK,
     tools_header=TOOLS_HEADER, merges_system=_MERGE_BOTH,
     # A forced function costs 4 + tokens(" to=functions.NAME"), on requests with and without
     # a system message, one tool or several: magentic test_openai_chat_model_acomplete_usage_
@@ -234,9 +235,10 @@ _HARMONY: Final = _Format(
 # Tools block alone: a system message at tokens(block) + 4, no -1 as on chatml (30 records
 # from dd-apm-test-agent, dd-trace-js, dd-trace-py, ruby-openai, openllmetry, langchaingo,
 # e.g. dd-apm-test-agent `openai_chat_completions_post_4749eff9#0`).
-# Departures from the o200k text, each on requests that differ only there (a third, a title
-# over a description, is in tokens.functions._leading_comments): a blank line inside a tool's
-# description costs a token (a bare "//" line): dd-trace-py
+# Departures from o200k, each on requests that differ only there (a third, a title over a
+# description, is in tokens.functions._leading_comments): a blank line inside a tool's
+# description (a bare "//" line on every family) costs a token, as cl100k does not fuse it
+# with the line before (o200k does, see tokens.functions.render_function): dd-trace-py
 # `openai_chat_completions_post_87cdfc2c#0` ("Adds a and b.\n\n  Args:...", 73) against
 # `post_57f3fae0#0` / `post_6c0d752b#0` (the same without the blank line, 72), and
 # `post_7efd1a80#0` (85) against `post_c180b8dd#0` (84). And a tool whose first parameter line
@@ -286,7 +288,8 @@ _CL100K: Final = _Format(
 # under with the 84 preamble, so the evidence splits: the block is counted as recorded and
 # marked estimated.
 _HARMONY_O_SERIES: Final = replace(_HARMONY, name="harmony-o", assistant_extra=0,
-                                   tools_overhead=3, tools_merged_overhead=-1,
+                                   tools_overhead=_CHATML.tools_overhead,
+                                   tools_merged_overhead=_CHATML.tools_merged_overhead,
                                    tools_estimated=True)
 _FORMAT_BY_PREFIX: Final = (("gpt-5", _HARMONY), ("o1", _HARMONY_O_SERIES),
                             ("o3", _HARMONY_O_SERIES), ("o4", _HARMONY_O_SERIES))
@@ -306,8 +309,6 @@ _UNMODELLED: Final = ("o1-mini", "o1-preview")
 _PARALLEL: Final = "multi_tool_use.parallel"
 """Recipient of an assistant message with several tool calls (OpenAI's parallel wrapper)."""
 _TOOL_MEMO_SIZE: Final = 256
-_FILE_GUESS_TOKENS: Final = 512
-"""Best-effort cost of a file part (PDF text plus page images; recorded: 219 and ~950)."""
 _AUDIO_TOKENS_PER_SECOND: Final = 10
 _AUDIO_PART_TEXT_TOKENS: Final = 4
 """Text tokens an ``input_audio`` part adds beyond its audio tokens: the API's own split
@@ -506,7 +507,7 @@ def _tool_entries(body: Mapping[str, Any]) -> tuple[str, list[Any]]:
 
 
 def _tools_segments(key: str, tools: list[Any], builder: _Builder, merged: bool,
-                    known_json: bytes | None = None) -> tuple[Segment, ...]:
+                    known_json: bytes | None) -> tuple[Segment, ...]:
     """The tools block's segments, memoized on the tools' JSON (see ``_tools_memo``;
     ``known_json`` when the caller serialized the list already)."""
     data = known_json if known_json is not None else serialized_tools(tools)
@@ -611,9 +612,11 @@ class _Builder:
                     merged: bool) -> tuple[Segment, ...]:
         """Header frame, one segment per tool, footer frame (see ``tool_block_parts``).
 
-        A tool segment's ``fixed_tokens`` is -1 when its text starts with a comment: the
-        tokenizer fuses that "//" with the blank line before it (the block counts one token
-        fewer than its parts tokenized apart).
+        Where the encoding fuses a comment's "//" with the blank line before it
+        (``fuses_blank_line_comment``), a tool segment whose text starts with a comment has
+        ``fixed_tokens`` -1 (the block counts one token fewer than its parts tokenized
+        apart); ``plain_first_parameter`` is added when its first parameter line is not a
+        comment.
         """
         header, parts, footer = tool_block_parts(self.fmt.tools_header,
                                                  [tool.text for tool in tools])
@@ -838,33 +841,21 @@ class _Builder:
         texts = [i for i, part in enumerate(content)
                  if isinstance(part, Mapping) and part.get("type") == "text"]
         first_text, last_text = (texts[0], texts[-1]) if texts else (-1, -1)
+        parts: list[Segment] = []
+        for index, part in enumerate(content):
+            segment = self._part(part, f"{path}.content[{index}]", role,
+                                 suffix if index == last_text else "")
+            if index == first_text and prefix:
+                segment = replace(segment, text=prefix + segment.text)
+            parts.append(segment)
         # The API tokenizes adjacent text parts as one string, nothing between them
         # ("programming." + "Now" is one token fewer joined): activeagent gpt-5
         # `messages_test/test_agent_texts_bare#0`, `test_agent_text_messages_bare#0`,
         # `array_instructions_agent_basic_request_with_override#0` (+1 each when counted
         # apart); the other multi-text records (mirascope gpt-4o and gpt-5-mini, langchaingo
         # gpt-3.5-turbo `TestMultiContentText#0`, pydantic-ai gpt-4o) are exact either way, and
-        # a space or newline between the parts breaks them. The joins' difference goes on the
-        # last text part, so each part keeps an identity of its own (rules that spot reordered
-        # parts compare them by text and fixed tokens).
-        joins = 0
-        previous_text = ""
-        parts: list[Segment] = []
-        for index, part in enumerate(content):
-            part_path = f"{path}.content[{index}]"
-            segment = self._part(part, part_path, role, suffix if index == last_text else "")
-            if index == first_text and prefix:
-                segment = replace(segment, text=prefix + segment.text)
-            if segment.kind is SegmentKind.TEXT:
-                joins += join_correction(self.facts.encoding, previous_text, segment.text)
-                previous_text = segment.text
-            else:
-                previous_text = ""
-            parts.append(segment)
-        if joins:
-            parts[last_text] = replace(parts[last_text],
-                                       fixed_tokens=parts[last_text].fixed_tokens + joins)
-        self.out.extend(parts)
+        # a space or newline between the parts breaks them.
+        self.out.extend(joined_texts(parts, self.facts.encoding))
 
     def _part(self, part: object, path: str, role: str, suffix: str) -> Segment:
         if not isinstance(part, Mapping):
@@ -882,7 +873,7 @@ class _Builder:
                            role=role or None, key="input_audio", estimated=True,
                            estimate=AUDIO_ESTIMATE)
         if kind == "file":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
+            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
                            role=role or None, key="file", estimated=True,
                            estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
@@ -895,20 +886,29 @@ class _Builder:
         if not isinstance(url, str):
             return Segment(SegmentKind.OTHER, path, "", role=role or None, key="image_url",
                            estimated=True)
-        detail_value = spec.get("detail") if isinstance(spec, Mapping) else None
-        detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
-        size = image_dimensions(url)
-        width, height = size if size is not None else (None, None)
-        cost = image_tokens(self.facts.image, width, height, str(detail))
-        identity = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:16]
-        image = ImageRef(identity=identity, detail=str(detail),
-                         detail_explicit=detail_value is not None, width=cost.width,
-                         height=cost.height, source_hint=_source_hint(url))
-        return Segment(SegmentKind.IMAGE, path, "",
-                       fixed_tokens=cost.tokens, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated,
-                       estimate=remote_image_estimate(self.facts.image, str(detail))
-                       if cost.estimated else None)
+        detail = spec.get("detail") if isinstance(spec, Mapping) else None
+        return image_segment(self.facts, url, detail, path, role)
+
+
+def image_segment(facts: ModelFacts, source: str, detail_value: object, path: str, role: str,
+                  *, source_hint: str | None = None) -> Segment:
+    """An image part's segment, costed by the model's image scheme; ``source`` is its URL
+    (or another identifier, then with its ``source_hint``). Shared with the Responses
+    normalizer."""
+    detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
+    size = image_dimensions(source)
+    width, height = size if size is not None else (None, None)
+    cost = image_tokens(facts.image, width, height, str(detail))
+    identity = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
+    image = ImageRef(identity=identity, detail=str(detail),
+                     detail_explicit=detail_value is not None, width=cost.width,
+                     height=cost.height,
+                     source_hint=_source_hint(source) if source_hint is None else source_hint)
+    return Segment(SegmentKind.IMAGE, path, "",
+                   fixed_tokens=cost.tokens, role=role or None,
+                   key=identity, image=image, estimated=cost.estimated,
+                   estimate=remote_image_estimate(facts.image, str(detail))
+                   if cost.estimated else None)
 
 
 # --------------------------------------------------------------------------------------------

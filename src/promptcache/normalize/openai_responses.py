@@ -13,14 +13,15 @@ Order (the provider's caching order): the tool definitions (one ``TOOL`` segment
 Segments rendered from JSON carry ``canonical`` as in the chat normalizer (same digest
 functions): a tool's whole entry, a call's parsed ``arguments``, the whole ``text.format``.
 
-Underneath, a Responses request is rendered into the same two prompt formats as a Chat
-Completions request (``chatml`` for gpt-4o/gpt-4.1, ``harmony`` for o-series/gpt-5*, chosen by
-the chat module), so the pieces are shared: message framing (4 tokens a message; reply
-priming 3 and 2), the tools block (:func:`render_function`, :func:`tool_block_parts`), the
-schema section (:func:`render_response_format`), the image costs (:func:`image_tokens`). What
-differs was fitted on shared/data/openai-responses-cassettes.jsonl (286 recorded requests
-with the API's ``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all
-and prints every miss):
+Underneath, a Responses request is rendered into the same prompt formats as a Chat Completions
+request (``chatml`` for gpt-4o/gpt-4.1, ``harmony`` for o-series/gpt-5*, ``cl100k`` for
+gpt-4/gpt-3.5-turbo, chosen by the chat module), so the pieces are shared: message framing (4
+tokens a message; reply priming 3 and 2), the tools block (:func:`render_function`,
+:func:`tool_block_parts`), the schema section (:func:`render_response_format`), the image
+segments (:func:`image_segment`). What differs was fitted on
+shared/data/openai-responses-cassettes.jsonl (286 recorded requests with the API's
+``usage.input_tokens``; tests/test_openai_responses_tokens.py replays them all and prints every
+miss):
 
 * Tools block. Harmony models do not bill the 84-token hidden preamble Chat Completions bills
   with tools: the block costs its text plus 2 (50 exact harmony requests with function
@@ -29,19 +30,18 @@ and prints every miss):
   Completions standalone block: -3 beyond its text (17 exact records, 4 of them with a
   system message in ``input``).
 * A function call and its output each cost one token less on chatml than in Chat
-  Completions (``header_extra`` 0; 8 exact records with calls). A call sent back as the API
-  returned it (its item ``id`` and ``status``, ``store`` left on) that was the only call of
-  its turn costs 3 more on chatml (:attr:`_Format.stored_call_extra`: 82 records from 5
-  projects); calls made together, ``store: false`` and calls without ``id``/``status`` cost
-  nothing more.
-* A message's adjacent text parts are tokenized as one string, as in Chat Completions
-  (:func:`_joined_texts`). On harmony the output is
+  Completions (``header_extra`` 0; 8 exact records with calls). On harmony the output is
   authored ``functions.NAME`` (harmony's tool message header) and the pair's cost depends
   on the model generation (:data:`_GENERATIONS`): 16 + both names on gpt-5.4 and gpt-5.6
   (chatlas, ellmer, ruby_llm), 3 fewer on gpt-5, gpt-5-mini, gpt-5-nano and gpt-5.5
   (fantasy, ruby_llm, simonw/llm, llm-openai-plugin, pydantic-ai); other harmony models
   (gpt-5.2, o-series) keep the earlier fit. o4-mini bills 5 fewer still (fantasy,
-  unexplained).
+  unexplained). A call sent back as the API returned it (its item ``id`` and ``status``,
+  ``store`` left on) that was the only call of its turn costs 3 more on chatml
+  (:attr:`_Format.stored_call_extra`: 82 records from 5 projects); calls made together,
+  ``store: false`` and calls without ``id``/``status`` cost nothing more.
+* A message's adjacent text parts are tokenized as one string, as in Chat Completions
+  (:func:`promptcache.tokens.joins.joined_texts`).
 * A forced choice (``tool_choice`` naming a function, or ``"required"`` with a single
   function tool) primes a chatml reply as a call to it: 4 + " to=functions.NAME", as in Chat
   Completions (4 records from 3 projects); harmony models bill nothing for it.
@@ -72,12 +72,12 @@ and prints every miss):
   text plus 1 on chatml and plus 0 on harmony, "\n\n" + its text after tools; unlike Chat
   Completions, the reply names no format.
 
-gpt-4o and gpt-4.1 requests recorded in March 2025 (the API's first weeks) bill 18 more
-than today's (16 records: simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), 216
-to 225 more with function tools (dd-trace-py, logfire, ruby-openai, pydantic-ai): a hidden
-prompt since dropped; they are counted as the API bills today, not modelled (the 18 is a
-dated row of :data:`promptcache.catalog.COUNTING_CHANGES`, so the calibration says such a
-record predates the change).
+gpt-4o and gpt-4o-mini requests recorded in March 2025 (the API's first weeks) bill 18 more
+than today's (simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), and more, by no
+single figure, with function tools: a hidden prompt since dropped; they are counted as the
+API bills today, not modelled (the 18 is a dated row of
+:data:`promptcache.catalog.COUNTING_CHANGES`, which cites the records, so the calibration
+says such a record predates the change).
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
@@ -94,7 +94,6 @@ catalog does not know.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -103,18 +102,18 @@ from typing import Any, Final
 import orjson
 
 from promptcache.catalog import ModelFacts, resolve_model
-from promptcache.estimates import FILE_ESTIMATE, remote_image_estimate
+from promptcache.estimates import FILE_ESTIMATE, FILE_GUESS_TOKENS
 from promptcache.memo import BoundedMemo
-from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
+from promptcache.model import Estimate, Segment, SegmentKind
 
-# The chat normalizer's helpers: the digests of rendered JSON, and (private, imported on
-# purpose) the model-family choice and the short description of an image source, which must
-# be the same for both APIs.
+# The chat normalizer's helpers: the digests of rendered JSON, an image part's segment, and
+# (private, imported on purpose) the model-family choice, which must be the same for both
+# APIs.
 from promptcache.normalize.openai_chat import (
     _format_for,
-    _source_hint,
     canonical_arguments,
     canonical_json,
+    image_segment,
 )
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
@@ -123,8 +122,7 @@ from promptcache.tokens.functions import (
     render_response_format,
     tool_block_parts,
 )
-from promptcache.tokens.images import image_dimensions, image_tokens
-from promptcache.tokens.joins import join_correction
+from promptcache.tokens.joins import joined_texts
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
 __all__ = ["responses_segments"]
@@ -152,6 +150,15 @@ class _Format:
     was the only call of its turn, beyond the call's rendering."""
     estimated: bool = False
     """Framing not checked against recorded usage for this family."""
+    forced_call: int | None = None
+    """A reply forced to call one function (see :func:`_forced_function`): the call's header
+    markers beyond the recipient text " to=functions.NAME" it adds to the reply priming; None
+    when a forced choice adds nothing."""
+    instructions_role: str = "system"
+    """The role of the message ``instructions`` becomes."""
+    generations: bool = False
+    """Calls, outputs and ``additional_tools`` items cost what the model's generation bills
+    (:data:`_GENERATIONS`)."""
 
 
 # stored_call_extra: a function call sent back as the API returned it (its "fc_" `id` and
@@ -168,15 +175,23 @@ class _Format:
 # test_agent_common_format_multiple_tools). Presumably the API replays the stored item as the
 # model wrote it; 5 records it leaves 3 over are in _is_stored_echo's docstring.
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
-                         tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3)
+                         tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3,
+                         forced_call=4)
 # The chat harmony constants, but for the tools block's overhead and the assistant channel.
+# A forced choice adds nothing: exact without it on pydantic-ai
+# test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
+# usage#0, ruby_llm ..._respects_choice_required_for_unrelated_queries#0 and Mirascope
+# refusal/openai_responses/handles-refusal-for-call#0 (gpt-5, gpt-5-mini, gpt-5-nano).
 _HARMONY: Final = _Format(name="harmony", frame=4, priming=2, header_extra=4,
                           assistant_extra=2, tools_overhead=2,
-                          tools_header=TOOLS_HEADER + "\n")
-# gpt-4 / gpt-3.5-turbo: the cookbook's figures; no recorded Responses request.
+                          tools_header=TOOLS_HEADER + "\n", instructions_role="developer",
+                          generations=True)
+# gpt-4 / gpt-3.5-turbo: the cookbook's figures, marked estimated. Four recorded requests
+# (openllmetry-js gpt-3.5-turbo, openai-responses-more): one text request exact, three with
+# content parts 1 under; too few to fit the row on.
 _CL100K: Final = _Format(name="cl100k", frame=3, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER,
-                         estimated=True)
+                         estimated=True, forced_call=4)
 _FORMATS: Final = {"chatml": _CHATML, "harmony": _HARMONY, "harmony-o": _HARMONY,
                    "cl100k": _CL100K}
 
@@ -221,11 +236,6 @@ _GENERATIONS: Final = (
 # a pair: unexplained.
 _OTHER_HARMONY: Final = _Generation((), call_extra=-1, additional_tools=84)
 
-_FORCED_CALL_EXTRA: Final = 4
-"""A reply forced to call one function: the call's header markers beyond the recipient text
-(see :func:`_forced_function`)."""
-_FILE_GUESS_TOKENS: Final = 512
-"""Best-effort cost of a file part (as the chat normalizer guesses it)."""
 _REASONING_BASE_CHARS: Final = 830
 _REASONING_CHARS_PER_TOKEN: Final = 6.7
 """Encrypted reasoning of the current turn: tokens ~ (length - 830) / 6.7, a least-squares
@@ -276,7 +286,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     fmt = _FORMATS.get(_format_for(model_name, facts).name, _CHATML)
     builder = _Builder(base_path, facts, fmt)
     builder.store = body.get("store") is not False  # the API's default is to store
-    if fmt is _HARMONY:
+    if fmt.generations:
         builder.generation = _generation_of(model_name)
     tools = body.get("tools")
     if isinstance(tools, list) and tools:
@@ -291,7 +301,7 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
     builder.response_format(body.get("text"))
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
-        builder.message_text("developer" if fmt is _HARMONY else "system",
+        builder.message_text(fmt.instructions_role,
                              f"{base_path}.instructions", instructions)
     elif isinstance(instructions, list):  # a stored prompt's instructions, as input items
         builder.items(instructions, f"{base_path}.instructions")
@@ -305,15 +315,11 @@ def responses_segments(body: Mapping[str, Any], base_path: str,
         builder.items(items, f"{base_path}.input")
     reasoning = body.get("reasoning")
     pro = isinstance(reasoning, Mapping) and reasoning.get("mode") == "pro"
-    # Harmony models bill nothing for a forced choice: exact without it on pydantic-ai
-    # test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
-    # usage#0, ruby_llm ..._respects_choice_required_for_unrelated_queries#0 and Mirascope
-    # refusal/openai_responses/handles-refusal-for-call#0 (gpt-5, gpt-5-mini, gpt-5-nano).
-    forced = None if fmt is _HARMONY else _forced_function(body.get("tool_choice"), tools)
-    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path,
-                               "" if forced is None else f" to=functions.{forced}",
-                               fixed_tokens=fmt.priming + (0 if forced is None
-                                                           else _FORCED_CALL_EXTRA),
+    forced = _forced_function(body.get("tool_choice"), tools)
+    text, extra = (("", 0) if forced is None or fmt.forced_call is None
+                   else (f" to=functions.{forced}", fmt.forced_call))
+    builder.out.append(Segment(SegmentKind.REPLY_PRIMING, base_path, text,
+                               fixed_tokens=fmt.priming + extra,
                                estimated=fmt.estimated or pro or not facts.known))
     return tuple(builder.out)
 
@@ -626,7 +632,16 @@ class _Builder:
         elif isinstance(content, list):
             parts = [self._part(part, f"{path}[{index}]", role)
                      for index, part in enumerate(content)]
-            self.out.extend(_joined_texts(parts, self.facts.encoding))
+            # Adjacent text parts are tokenized as one string, as in Chat Completions (rule
+            # F1): exact that way and 1 over apart on activeagents
+            # test_agent_text_messages_bare#0 and test_agent_texts_bare#0 (gpt-4.1, ".Now" is
+            # one token), crmne/ruby_llm gpt-5-nano chat_text_models_*_can_understand_text#0/
+            # #1, ..._remote_text#1 and chat_tool_attachments_*_returns_text_and_attachments_
+            # from_tools#1 (a file's text part after the prompt's). Every other Responses and
+            # chat record with several text parts in a message (Mirascope
+            # openai_gpt_4o_responses#0, openai_gpt_4o_completions#0, pydantic-ai document
+            # inputs) counts the same either way.
+            self.out.extend(joined_texts(parts, self.facts.encoding))
         elif content is not None:
             self.out.append(Segment(SegmentKind.OTHER, path, "", role=role or None,
                                     estimated=True))
@@ -642,7 +657,7 @@ class _Builder:
         if kind == "input_image":
             return self._image(part, path, role)
         if kind == "input_file":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=_FILE_GUESS_TOKENS,
+            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
                            role=role or None, key="input_file", estimated=True,
                            estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
@@ -655,45 +670,8 @@ class _Builder:
         if not isinstance(source, str):
             return Segment(SegmentKind.OTHER, path, "", role=role or None, key="input_image",
                            estimated=True)
-        detail_value = part.get("detail")
-        detail = detail_value if detail_value in ("low", "high", "auto") else "auto"
-        size = image_dimensions(source)
-        width, height = size if size is not None else (None, None)
-        cost = image_tokens(self.facts.image, width, height, str(detail))
-        identity = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
-        image = ImageRef(identity=identity, detail=str(detail),
-                         detail_explicit=detail_value is not None, width=cost.width,
-                         height=cost.height,
-                         source_hint=_source_hint(source) if isinstance(url, str) else "file_id")
-        return Segment(SegmentKind.IMAGE, path, "",
-                       fixed_tokens=cost.tokens, role=role or None,
-                       key=identity, image=image, estimated=cost.estimated,
-                       estimate=remote_image_estimate(self.facts.image, str(detail))
-                       if cost.estimated else None)
-
-
-def _joined_texts(parts: list[Segment], encoding: str) -> list[Segment]:
-    """A message's parts, the last text part carrying what tokenizing adjacent text parts as
-    one string (nothing between them) gains or loses, as Chat Completions does (rule F1).
-
-    Exact that way and 1 over apart: activeagents test_agent_text_messages_bare#0 and
-    test_agent_texts_bare#0 (gpt-4.1, ".Now" is one token), crmne/ruby_llm gpt-5-nano
-    chat_text_models_*_can_understand_text#0/#1, ..._remote_text#1 and
-    chat_tool_attachments_*_returns_text_and_attachments_from_tools#1 (a file's text part
-    after the prompt's). Every other Responses and chat record with several text parts in a
-    message (Mirascope openai_gpt_4o_responses#0, openai_gpt_4o_completions#0, pydantic-ai
-    document inputs) counts the same either way."""
-    joins, previous, last_text = 0, "", -1
-    for index, segment in enumerate(parts):
-        if segment.kind is SegmentKind.TEXT:
-            joins += join_correction(encoding, previous, segment.text)
-            previous, last_text = segment.text, index
-        else:
-            previous = ""
-    if joins:
-        parts[last_text] = replace(parts[last_text],
-                                   fixed_tokens=parts[last_text].fixed_tokens + joins)
-    return parts
+        return image_segment(self.facts, source, part.get("detail"), path, role,
+                             source_hint=None if isinstance(url, str) else "file_id")
 
 
 def _is_call(items: Sequence[Any], index: int) -> bool:

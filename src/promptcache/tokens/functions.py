@@ -19,7 +19,7 @@ stands for an object property with no comment of its own, see ``_EMPTY_COMMENT``
 
     namespace functions {
 
-    // Tool description, one comment line per non-blank line
+    // Tool description, one comment line per line (a blank line inside it: a bare //)
     type get_weather = (_:{
     // Property title
     // Property description
@@ -115,7 +115,7 @@ def comment_lines(text: object, indent: str = "", *, blank_lines: bool = False) 
     (A bare "//" for each inner blank line costs the same on those two under o200k, which
     fuses it with the line before: the records cannot tell the two apart, mirascope's can.)
     """
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text.strip():  # no line at all, blank or not
         return ""
     out = []
     for line in (text.strip() if blank_lines else text).split("\n"):
@@ -138,7 +138,6 @@ def render_function(function: Mapping[str, Any], *, blank_comment_lines: bool = 
     name = function.get("name")
     name = name if isinstance(name, str) else ""
     parameters = function.get("parameters")
-    blank = blank_comment_lines
     # Blank lines inside the tool's description are bare "//" lines, as harmony writes every
     # line of it (harmony's "// " less the trailing space, which alone would be 72 over).
     # Evidence, o200k: mirascope test_caching_tool openai_gpt_4o_completions #0-#3 and
@@ -164,11 +163,12 @@ def render_function(function: Mapping[str, Any], *, blank_comment_lines: bool = 
         # per tool whose first parameter line is not a comment (get_weather alone: 48 tokens,
         # harmony's text gives 49) and unchanged when it is one (get_capital with a described
         # parameter, 104): o200k has a ":{\n" token, and " {\n//" is one token either way.
-        body = _object_body(parameters, "", parameters, 0, in_array=False, blank=blank)
+        body = _object_body(parameters, "", parameters, 0, in_array=False,
+                            blank=blank_comment_lines)
         return f"{out}type {name} = (_:{body}) => any;\n"
     if isinstance(parameters, Mapping) and not _is_object_schema(parameters):
         # A non-object parameter schema (not allowed by the API today): best effort.
-        typ = schema_type(parameters, "", parameters, 0, blank=blank)
+        typ = schema_type(parameters, "", parameters, 0, blank=blank_comment_lines)
         return f"{out}type {name} = (_: {typ}) => any;\n"
     # No parameters, or an object without properties: harmony's form for a tool without
     # parameters. Recorded: get_model_name alone, 38 tokens, exact.

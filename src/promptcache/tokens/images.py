@@ -14,13 +14,15 @@ Tile models (gpt-4o, gpt-4.1, gpt-5, o1, o3...), per the guide:
   tiles, ``base + tiles * per_tile``. Worked examples in the guide: 1024x1024 -> 768x768, 4
   tiles, 765 tokens; 2048x4096 -> 1024x2048 -> 768x1536, 6 tiles, 1105 tokens.
 
-Patch models (gpt-4.1-mini, gpt-4.1-nano, o4-mini, gpt-5-mini, gpt-5-nano), per the guide:
+Patch models (gpt-4.1-mini, gpt-4.1-nano, o4-mini, gpt-5-mini, gpt-5-nano, gpt-5.2 and
+later), per the guide:
 
-* patches = ceil(w/32) * ceil(h/32). Above the cap (1536), shrink by
-  ``sqrt(1536 * 32**2 / (w * h))``, then shrink once more so that one side falls on a whole
-  number of patches: the guide's 1800x2400 example goes 57x75 = 4275 patches -> shrink 0.603
-  -> 1086x1448 (33.94 x 45.25 patches) -> times 33/33.94 -> 1056x1408 -> 33x44 = 1452
-  patches. "The token cost is the number of patches, capped at a maximum of 1536 tokens."
+* patches = ceil(w/32) * ceil(h/32). Above the cap (the guide's 1536; the model's
+  ``max_patches``, 2500 on gpt-5.2 and later), shrink by ``sqrt(cap * 32**2 / (w * h))``,
+  then shrink once more so that one side falls on a whole number of patches: the guide's
+  1800x2400 example goes 57x75 = 4275 patches -> shrink 0.603 -> 1086x1448 (33.94 x 45.25
+  patches) -> times 33/33.94 -> 1056x1408 -> 33x44 = 1452 patches. "The token cost is the
+  number of patches, capped at a maximum of 1536 tokens."
 * the patch count is multiplied by the model's multiplier (1.62 for gpt-4.1-mini, 2.46 for
   gpt-4.1-nano...). The guide gives no rounding for the fractional product; we round up.
   Evidence: usage measured on the OpenAI developer forum for gpt-5-mini (256 patches x 1.2 =
@@ -168,7 +170,7 @@ def _tile_count(width: int, height: int) -> int:
     return _ceil_div(pw, _TILE) * _ceil_div(ph, _TILE)
 
 
-def _patch_count(width: int, height: int, max_patches: int = 1536) -> int:
+def _patch_count(width: int, height: int, max_patches: int) -> int:
     """32-px patches of an image on a patch model, after the guide's downscaling (sides > 0)."""
     patches = _ceil_div(width, _PATCH) * _ceil_div(height, _PATCH)
     if patches <= max_patches:

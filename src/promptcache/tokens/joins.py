@@ -8,13 +8,17 @@ parts' counts to equal the count of their concatenation.
 BPE merges only act inside the pre-tokenizer's chunks, and chunks only change near the join,
 so a window on each side of it decides the difference: the texts' far ends are chunked the
 same whether or not they are joined. The window bounds the cost for long texts.
+
+:func:`joined_texts` applies it to a message's parts, for both OpenAI normalizers.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Final
 
+from promptcache.model import Segment, SegmentKind
 from promptcache.tokens.encodings import load_encoding
 
 _WINDOW: Final = 256
@@ -29,6 +33,24 @@ def join_correction(encoding_name: str, before: str, after: str) -> int:
     if not before or not after:
         return 0
     return _window_correction(encoding_name, before[-_WINDOW:], after[:_WINDOW])
+
+
+def joined_texts(parts: list[Segment], encoding_name: str) -> list[Segment]:
+    """A message's part segments, the last text part carrying what tokenizing adjacent text
+    parts as one string (nothing between them) gains or loses: each part keeps a segment of
+    its own, so rules can point at it (and compare parts by text and fixed tokens). A part
+    that is not text breaks the run. ``parts`` is updated in place and returned."""
+    joins, previous, last_text = 0, "", -1
+    for index, segment in enumerate(parts):
+        if segment.kind is SegmentKind.TEXT:
+            joins += join_correction(encoding_name, previous, segment.text)
+            previous, last_text = segment.text, index
+        else:
+            previous = ""
+    if joins:
+        parts[last_text] = replace(parts[last_text],
+                                   fixed_tokens=parts[last_text].fixed_tokens + joins)
+    return parts
 
 
 @lru_cache(maxsize=_MEMO_SIZE)

@@ -23,10 +23,6 @@ fitted):
   test_parallel_chat_structured_tool_ordering#0..#2, test_parallel_chat_structured_with_tools
   #0/#1): 1 fewer than counted, while the later turns of the same tests (same tools and
   schema) are exact: not the schema's placement.
-* Chat Completions gpt-5.4 with earlier structured answers in the history (chatlas
-  test_data_extraction#1, #2): 2 more per answer than counted, the 2 every harmony
-  assistant message costs (shared/openai-rendering-facts.md F2), which the chat message
-  framing does not bill yet; the schema's own 4 per answer are in the table.
 * Mirascope test_structured_output_with_tools (gpt-4o, both APIs, json_schema and json_object
   alike): 4 more, with the same tool in every record; Mirascope's other tools with property
   titles miss by 2 to 4 too: the tool's rendering, not the schema's.
