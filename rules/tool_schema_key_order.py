@@ -132,9 +132,12 @@ def _hit(context: Context, changed: list[tuple[int, str]],
     for index, slot in changed:
         segment = request.segments[index]
         separator, _ = _split(segment)
-        text = separator + _split(forms[slot][0])[1]
-        replacements[index] = (replace(segment, text=text),
-                               segment.fixed_tokens + len(context.encode(text)))
+        form = forms[slot][0]
+        text = separator + _split(form)[1]
+        # The earlier form's own corrections go with its text: they depend on how it starts
+        # (gpt-4 bills a tool whose first parameter line is not a comment one token less).
+        replacements[index] = (replace(segment, text=text, fixed_tokens=form.fixed_tokens),
+                               form.fixed_tokens + len(context.encode(text)))
     index, slot = changed[0]
     form, earlier = forms[slot]
     at_risk = context.tokens_gained(earlier, replacements)
