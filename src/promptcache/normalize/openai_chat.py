@@ -110,7 +110,8 @@ from promptcache.tokens.schema_placement import (
     schema_placement,
 )
 
-__all__ = ["canonical_arguments", "canonical_json", "chat_segments", "image_segment"]
+__all__ = ["canonical_arguments", "canonical_json", "chat_segments", "image_segment",
+           "schema_section"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +341,9 @@ class _RenderedTool:
 # every turn, so most requests skip rendering altogether.
 _ToolsKey = tuple[bytes, str, str, bool]
 _tools_memo: BoundedMemo[_ToolsKey, tuple[Segment, ...]] = BoundedMemo(_TOOL_MEMO_SIZE)
+_schema_memo: BoundedMemo[tuple[bool, bytes], tuple[str, str] | None] = \
+    BoundedMemo(_TOOL_MEMO_SIZE)
+"""Response-format sections by the format's JSON (see :func:`schema_section`)."""
 
 
 def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
@@ -362,7 +366,8 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     message_list: Sequence[Any] = messages if isinstance(messages, list) else ()
     tools_key, tools = _tool_entries(body)
     response_format = body.get("response_format")
-    schema_text = render_response_format(response_format)
+    section = schema_section(response_format)
+    schema_text = section[0] if section is not None else None
     # Tools join a leading system message per the family's format; a schema alone, per its
     # placement row (the table is where schema placement is decided).
     if tools:
@@ -374,8 +379,8 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     if tools:
         known = tools_json if tools_key == "tools" else None
         builder.out.extend(_tools_segments(tools_key, tools, builder, merged, known))
-    if schema_text is not None:
-        builder.response_format(schema_text, canonical_json(response_format),
+    if section is not None:
+        builder.response_format(*section,
                                 after_tools=bool(tools), merged=merged,
                                 system=_mergeable(message_list))
     first_message = builder.message_start = len(builder.out)
@@ -548,6 +553,30 @@ def _plain_first_parameter(text: str) -> bool:
     ``_Format.plain_first_parameter``)."""
     start = text.find(PARAMETERS_OPEN)
     return start >= 0 and not text.startswith("//", start + len(PARAMETERS_OPEN))
+
+
+def schema_section(response_format: object, *, nested: bool = True) -> tuple[str, str] | None:
+    """(:func:`render_response_format`'s section, :func:`canonical_json` of the format), or
+    None when the format adds no section. ``nested``: Chat Completions' ``response_format``
+    (name and schema under ``json_schema``); otherwise the Responses API's ``text.format``,
+    the same fields at its top level. Shared with the Responses normalizer.
+
+    Memoized on the format's JSON: a conversation resends the same format every turn, and
+    rendering it walks the whole schema and serializes it twice.
+    """
+    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+        return None
+    try:
+        key: tuple[bool, bytes] | None = (nested, orjson.dumps(response_format))
+    except TypeError:  # not JSON data: built uncached
+        key = None
+
+    def make() -> tuple[str, str] | None:
+        text = render_response_format(response_format if nested else
+                                      {"type": "json_schema", "json_schema": response_format})
+        return None if text is None else (text, canonical_json(response_format))
+
+    return _schema_memo.get_or_make(key, make)
 
 
 def canonical_json(value: object) -> str:

@@ -106,20 +106,20 @@ from promptcache.estimates import FILE_ESTIMATE, FILE_GUESS_TOKENS
 from promptcache.memo import BoundedMemo
 from promptcache.model import Estimate, Segment, SegmentKind
 
-# The chat normalizer's helpers: the digests of rendered JSON, an image part's segment, and
-# (private, imported on purpose) the model-family choice, which must be the same for both
-# APIs.
+# The chat normalizer's helpers: the digests of rendered JSON, an image part's segment, the
+# memoized schema section, and (private, imported on purpose) the model-family choice, which
+# must be the same for both APIs.
 from promptcache.normalize.openai_chat import (
     _format_for,
     canonical_arguments,
     canonical_json,
     image_segment,
+    schema_section,
 )
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
     comment_lines,
     render_function,
-    render_response_format,
     tool_block_parts,
 )
 from promptcache.tokens.joins import joined_texts
@@ -495,23 +495,21 @@ class _Builder:
         if not isinstance(options, Mapping):
             return
         spec = options.get("format")
-        if not isinstance(spec, Mapping) or spec.get("type") != "json_schema":
-            return
         # Responses puts name/schema/description at the format's top level, where Chat
-        # Completions nests them under `json_schema`: the same mapping serves as both.
-        text = render_response_format({"type": "json_schema", "json_schema": spec})
-        if text is None:
+        # Completions nests them under `json_schema`. The digest is of the whole format
+        # object: its name and description are rendered too.
+        section = schema_section(spec, nested=False)
+        if section is None:
             return
+        text, canonical = section
         placement = schema_placement("responses", self.fmt.name)
         if any(segment.kind is SegmentKind.TOOLS_FRAME for segment in self.out):
             text, fixed, case = "\n\n" + text, placement.after_tools, AFTER_TOOLS
         else:  # never merged into instructions or a system item: the same cost with them
             fixed, case = placement.alone, ALONE
         estimated = case in placement.unverified
-        # The whole format object: its name and description are rendered too.
         self.out.append(Segment(SegmentKind.RESPONSE_FORMAT, f"{self.base}.text.format", text,
-                                fixed_tokens=fixed, estimated=estimated,
-                                canonical=canonical_json(spec)))
+                                fixed_tokens=fixed, estimated=estimated, canonical=canonical))
 
     # -- input items --------------------------------------------------------------------------
 
