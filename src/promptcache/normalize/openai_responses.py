@@ -99,8 +99,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-import orjson
-
 from promptcache.catalog import ModelFacts, resolve_model
 from promptcache.estimates import FILE_ESTIMATE, FILE_GUESS_TOKENS
 from promptcache.memo import BoundedMemo
@@ -116,9 +114,11 @@ from promptcache.normalize.openai_chat import (
     image_segment,
     schema_section,
 )
+from promptcache.normalize.reuse import serialized_tools
 from promptcache.tokens.functions import (
     TOOLS_HEADER,
     comment_lines,
+    forced_function,
     render_function,
     tool_block_parts,
 )
@@ -337,9 +337,8 @@ def _forced_function(choice: object, tools: object) -> str | None:
     ``test_responses_create_captures_tool_call_content[content_mode0]#0`` (named); "required"
     with two tools adds nothing (pydantic-ai ``test_openai_responses/test_tool_output#0``).
     """
-    if isinstance(choice, Mapping) and choice.get("type") == "function":
-        name = choice.get("name")
-        return name if isinstance(name, str) and name else None
+    if isinstance(choice, Mapping):
+        return forced_function(choice)
     if choice != "required" or not isinstance(tools, list) or len(tools) != 1:
         return None
     only = tools[0]
@@ -371,10 +370,10 @@ def _top_tools(tools: list[Any],
     """The top-level tools' segments and function names, memoized on the tools' JSON:
     agents resend the same tools on every turn, so most requests skip rendering."""
     path = f"{builder.base}.tools"
-    try:
-        memo_key: _ToolsKey | None = (orjson.dumps(tools), builder.fmt.name, path)
-    except TypeError:  # not JSON data: build uncached
-        memo_key = None
+    data = serialized_tools(tools)
+    # Not JSON data: built uncached.
+    memo_key: _ToolsKey | None = None if data is None else (data, builder.fmt.name, path)
+
     def render() -> tuple[tuple[Segment, ...], frozenset[str]]:
         rendered = [_render_tool(tool) for tool in tools]
         return (builder.tools_block(path, rendered, builder.fmt.tools_overhead),
