@@ -472,13 +472,13 @@ def _turn(context: TurnContext, messages: Sequence[Any], match: Match,
 
 
 def _format_for(model_name: str, facts: ModelFacts) -> _Format:
-    # A fine-tuned model ("ft:gpt-5-mini-2025-08-07:org::id") is framed as its base model.
-    base = model_name.removeprefix("ft:")
+    """The framing of ``model_name``, a name :func:`resolve_model` returned (a fine-tuned
+    model, "ft:gpt-5-mini-2025-08-07:org::id", is then its base model's name)."""
     for marker, fmt in _FORMAT_BY_MARKER:
-        if marker in base:
+        if marker in model_name:
             return fmt
     for prefix, fmt in _FORMAT_BY_PREFIX:
-        if base.startswith(prefix):
+        if model_name.startswith(prefix):
             return fmt
     return _CL100K if facts.encoding == "cl100k_base" else _CHATML
 
