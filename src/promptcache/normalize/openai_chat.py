@@ -367,25 +367,25 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     tools_key, tools = _tool_entries(body)
     response_format = body.get("response_format")
     section = schema_section(response_format)
-    schema_text = section[0] if section is not None else None
     # Tools join a leading system message per the family's format; a schema alone, per its
     # placement row (the table is where schema placement is decided).
     if tools:
         joins = "tools" in builder.fmt.merges_system
     else:
-        joins = (schema_text is not None
+        joins = (section is not None
                  and schema_placement("chat", builder.fmt.name).joins_system)
-    merged = joins and _mergeable(message_list)
+    system = _mergeable(message_list)
+    merged = joins and system
     if tools:
         known = tools_json if tools_key == "tools" else None
         builder.out.extend(_tools_segments(tools_key, tools, builder, merged, known))
     if section is not None:
         builder.response_format(*section,
                                 after_tools=bool(tools), merged=merged,
-                                system=_mergeable(message_list))
+                                system=system)
     first_message = builder.message_start = len(builder.out)
     builder.reply_header = _reply_header(builder.fmt, response_format,
-                                         schema_text is not None and not tools)
+                                         section is not None and not tools)
     context = (base_path, model if isinstance(model, str) else "", merged,
                builder.reply_header)
     previous = match.resume_point(context) if match is not None else None
