@@ -19,7 +19,6 @@ from functools import lru_cache
 from typing import Final
 
 from promptcache.model import Segment, SegmentKind
-from promptcache.tokens.encodings import load_encoding
 
 _WINDOW: Final = 256
 """Characters kept on each side of the join (longer than any chunk ordinary text has)."""
@@ -55,6 +54,10 @@ def joined_texts(parts: list[Segment], encoding_name: str) -> list[Segment]:
 
 @lru_cache(maxsize=_MEMO_SIZE)
 def _window_correction(encoding_name: str, tail: str, head: str) -> int:
+    # Imported here, as the counter does: tiktoken is not loaded on start-up, and not at all
+    # by a run without adjacent text parts served from the disk memo.
+    from promptcache.tokens.encodings import load_encoding
+
     encoding = load_encoding(encoding_name)
     joined, alone = encoding.encode_ordinary(tail + head), encoding.encode_ordinary(tail)
     return len(joined) - len(alone) - len(encoding.encode_ordinary(head))
