@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from promptcache.cache.replay import BASE, FIXED, Replayed
 from promptcache.model import Location, ObservedUsage
 from promptcache.pricing import Pricer
+from promptcache.vocabulary import NO_MODEL
 
 MAX_DISAGREEMENTS_LISTED = 1000
 
@@ -148,7 +149,7 @@ class SavingsTally:
 
         predicted_cost = price(base_prompt, base.cached_tokens, base.written_tokens)
         if predicted_cost is None:
-            self._unpriced[facts.model or "(none)"] += 1
+            self._unpriced[facts.model or NO_MODEL] += 1
             return base.cached_tokens, None
         actual = (price(observed.prompt_tokens, observed.cached_tokens, base.written_tokens)
                   if observed is not None else predicted_cost)
