@@ -130,23 +130,24 @@ class EstimateGroup:
 
 @dataclass(slots=True)
 class _Group:
+    low: int | None
+    """The fewest tokens a part costs so far (None: unbounded)."""
+    high: int | None
+    """The most (None: no known upper bound)."""
     requests: int = 0
-    low: int | None = None
-    high: int | None = None
-    unbounded_low: bool = False
-    unbounded_high: bool = False
+
+    @classmethod
+    def of(cls, estimate: Estimate | None) -> _Group:
+        return cls(None, None) if estimate is None else cls(estimate.low, estimate.high)
 
     def widen(self, estimate: Estimate | None) -> None:
         if estimate is None:
-            self.unbounded_low = self.unbounded_high = True
             self.low = self.high = None
             return
-        if not self.unbounded_low:
-            self.low = estimate.low if self.low is None else min(self.low, estimate.low)
-        if estimate.high is None:
-            self.unbounded_high, self.high = True, None
-        elif not self.unbounded_high:
-            self.high = estimate.high if self.high is None else max(self.high, estimate.high)
+        if self.low is not None:
+            self.low = min(self.low, estimate.low)
+        if self.high is not None:
+            self.high = None if estimate.high is None else max(self.high, estimate.high)
 
 
 class EstimateTally:
@@ -159,10 +160,15 @@ class EstimateTally:
         """Describe ``counted`` and count it in its reasons' groups."""
         parts = _estimated_parts(counted)  # found once: most requests have none
         found = _certainty(counted.prompt_tokens, parts)
-        for reason in found.reasons:
-            self._groups.setdefault(reason, _Group()).requests += 1
+        groups = self._groups
         for reason, estimate, _ in parts:
-            self._groups[reason].widen(estimate)
+            group = groups.get(reason)
+            if group is None:
+                groups[reason] = _Group.of(estimate)
+            else:
+                group.widen(estimate)
+        for reason in found.reasons:
+            groups[reason].requests += 1
         return found
 
     def result(self) -> tuple[EstimateGroup, ...]:
