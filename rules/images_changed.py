@@ -96,9 +96,15 @@ class _Change:
     new_end: int
     old_images: tuple[tuple[int, Segment], ...]
     new_images: tuple[tuple[int, Segment], ...]
-    newest: bool
-    """The message is this request's last: nothing after it proves the same conversation,
-    an image moved within it does (see :func:`_moved`)."""
+    moved: tuple[int, int] | None
+    """Set when the message is this request's last, where nothing after it proves the same
+    conversation and an image moved within it does: where that image was and is (see
+    :func:`_moved`). None for a message of the re-sent history."""
+
+    @property
+    def newest(self) -> bool:
+        """The message is this request's last."""
+        return self.moved is not None
 
 
 def _image_divergence(old: Sequence[Segment], new: Sequence[Segment],
@@ -198,12 +204,15 @@ def _change(old: Sequence[Segment], new: Sequence[Segment], index: int) -> _Chan
         kind = "reordered" if sorted(old_ids) == sorted(new_ids) else "replaced"
     else:
         kind = "removed" if len(new_ids) < len(old_ids) else "added"
-    if newest and (kind not in ("replaced", "reordered") or _moved(old_ids, new_ids) is None):
+    moved = None
+    if newest:
         # New pictures with the same question are what a newest message is for; only an
         # image the earlier request sent, now at another place, shows the same prompt with
         # its images shuffled.
-        return None
-    return _Change(kind, message, begin, old_end, new_end, old_images, new_images, newest)
+        moved = _moved(old_ids, new_ids) if kind in ("replaced", "reordered") else None
+        if moved is None:
+            return None
+    return _Change(kind, message, begin, old_end, new_end, old_images, new_images, moved)
 
 
 def _moved(old_ids: Sequence[str], new_ids: Sequence[str]) -> tuple[int, int] | None:
@@ -239,8 +248,8 @@ def _hit(context: Context, earlier: CountedRequest, change: _Change) -> Hit | No
     at_risk = _gain(context, change)
     if at_risk is None:
         return None  # with the images as before it would still share less than the minimum
-    if change.newest:
-        return _newest_hit(context, earlier, change, at_risk)
+    if change.moved is not None:
+        return _newest_hit(context, earlier, change, change.moved, at_risk)
     request = context.current.request
     new = request.segments
     repair: Repair | None = None
@@ -290,16 +299,13 @@ def _hit(context: Context, earlier: CountedRequest, change: _Change) -> Hit | No
 
 
 def _newest_hit(context: Context, earlier: CountedRequest, change: _Change,
-                at_risk: int) -> Hit:
+                moved: tuple[int, int], at_risk: int) -> Hit:
     """The hit for images shuffled in the newest message. No repair is replayed: the new
     images are what the request asks about, so no saving is claimed, only the miss explained."""
     request = context.current.request
-    old_ids = [_identity(segment) for _, segment in change.old_images]
-    new_ids = [_identity(segment) for _, segment in change.new_images]
-    first = next(position for position, (before, after)
-                 in enumerate(zip(old_ids, new_ids, strict=True)) if before != after)
-    moved = _moved(old_ids, new_ids)
-    assert moved is not None  # _change keeps a newest message only with a moved image
+    first = next(position for position, ((_, before), (_, after))
+                 in enumerate(zip(change.old_images, change.new_images, strict=True))
+                 if _identity(before) != _identity(after))
     where, shown_new = change.new_images[first]
     shown_old = change.old_images[first][1]
     line = earlier.request.location.line

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from promptcache.catalog import CountingChange
 from promptcache.model import Location
+from promptcache.vocabulary import NO_MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class TokenCalibrationTally:
     def result(self) -> tuple[ModelCalibration, ...]:
         """One row per model, by name."""
         return tuple(
-            ModelCalibration(model or "(none)", totals.requests, totals.exact, totals.within,
+            ModelCalibration(model or NO_MODEL, totals.requests, totals.exact, totals.within,
                              _mean(totals.error_sum, totals.requests - totals.predating),
                              totals.worst_error, totals.worst, totals.predating,
                              totals.estimated)

@@ -76,13 +76,17 @@ class Certainty:
 
 def certainty(counted: CountedRequest) -> Certainty:
     """The reasons and bounds of ``counted``'s count."""
-    total = counted.prompt_tokens
-    if not counted.request.estimated and counted.facts.known:
+    return _certainty(counted.prompt_tokens, _estimated_parts(counted))
+
+
+def _certainty(total: int, parts: list[tuple[str, Estimate | None, int]]) -> Certainty:
+    """The reasons and bounds of a count of ``total`` tokens with estimated ``parts``."""
+    if not parts:
         return Certainty((), total, total)
     reasons: dict[str, None] = {}
     low: int | None = total
     high: int | None = total
-    for reason, estimate, tokens in _estimated_parts(counted):
+    for reason, estimate, tokens in parts:
         reasons[reason] = None
         if estimate is None:
             low = high = None
@@ -97,8 +101,11 @@ def certainty(counted: CountedRequest) -> Certainty:
 def _estimated_parts(counted: CountedRequest) -> list[tuple[str, Estimate | None, int]]:
     """(reason, estimate, tokens counted) for each estimated part of ``counted``, the model
     first when the catalogue does not know it (an estimate of no known range: None)."""
+    known = counted.facts.known
+    if known and not counted.request.estimated:
+        return []
     found: list[tuple[str, Estimate | None, int]] = []
-    if not counted.facts.known:
+    if not known:
         found.append((UNKNOWN_MODEL, None, counted.prompt_tokens))
     for segment, tokens in zip(counted.request.segments, counted.segment_tokens, strict=True):
         if segment.estimated:
@@ -123,23 +130,24 @@ class EstimateGroup:
 
 @dataclass(slots=True)
 class _Group:
+    low: int | None
+    """The fewest tokens a part costs so far (None: unbounded)."""
+    high: int | None
+    """The most (None: no known upper bound)."""
     requests: int = 0
-    low: int | None = None
-    high: int | None = None
-    unbounded_low: bool = False
-    unbounded_high: bool = False
+
+    @classmethod
+    def of(cls, estimate: Estimate | None) -> _Group:
+        return cls(None, None) if estimate is None else cls(estimate.low, estimate.high)
 
     def widen(self, estimate: Estimate | None) -> None:
         if estimate is None:
-            self.unbounded_low = self.unbounded_high = True
             self.low = self.high = None
             return
-        if not self.unbounded_low:
-            self.low = estimate.low if self.low is None else min(self.low, estimate.low)
-        if estimate.high is None:
-            self.unbounded_high, self.high = True, None
-        elif not self.unbounded_high:
-            self.high = estimate.high if self.high is None else max(self.high, estimate.high)
+        if self.low is not None:
+            self.low = min(self.low, estimate.low)
+        if self.high is not None:
+            self.high = None if estimate.high is None else max(self.high, estimate.high)
 
 
 class EstimateTally:
@@ -150,12 +158,17 @@ class EstimateTally:
 
     def add(self, counted: CountedRequest) -> Certainty:
         """Describe ``counted`` and count it in its reasons' groups."""
-        found = certainty(counted)
+        parts = _estimated_parts(counted)  # found once: most requests have none
+        found = _certainty(counted.prompt_tokens, parts)
+        groups = self._groups
+        for reason, estimate, _ in parts:
+            group = groups.get(reason)
+            if group is None:
+                groups[reason] = _Group.of(estimate)
+            else:
+                group.widen(estimate)
         for reason in found.reasons:
-            self._groups.setdefault(reason, _Group()).requests += 1
-        if found.reasons:
-            for reason, estimate, _ in _estimated_parts(counted):
-                self._groups[reason].widen(estimate)
+            groups[reason].requests += 1
         return found
 
     def result(self) -> tuple[EstimateGroup, ...]:

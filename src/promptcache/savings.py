@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from promptcache.cache.replay import BASE, FIXED, Replayed
 from promptcache.model import Location, ObservedUsage
 from promptcache.pricing import Pricer
+from promptcache.vocabulary import NO_MODEL
 
 MAX_DISAGREEMENTS_LISTED = 1000
 
@@ -116,7 +117,7 @@ class SavingsTally:
     _prompt: int = 0
     _cached: int = 0
     _cached_low: int = 0
-    _ranges: int = 0
+    """Below ``_cached`` exactly when some prediction is a range (its low end is below it)."""
     _fixed_prompt: int = 0
     _fixed_cached: int = 0
     _observed_prompt: int = 0
@@ -136,7 +137,6 @@ class SavingsTally:
         self._prompt += base_prompt
         self._cached += base.cached_tokens
         self._cached_low += base.cached_tokens_low
-        self._ranges += base.cached_tokens_low != base.cached_tokens
         self._fixed_prompt += fixed_prompt
         self._fixed_cached += fixed.cached_tokens
         observed = facts.observed
@@ -148,7 +148,7 @@ class SavingsTally:
 
         predicted_cost = price(base_prompt, base.cached_tokens, base.written_tokens)
         if predicted_cost is None:
-            self._unpriced[facts.model or "(none)"] += 1
+            self._unpriced[facts.model or NO_MODEL] += 1
             return base.cached_tokens, None
         actual = (price(observed.prompt_tokens, observed.cached_tokens, base.written_tokens)
                   if observed is not None else predicted_cost)
@@ -211,8 +211,8 @@ class SavingsTally:
             savings_by_rule=tuple(sorted((code, usd, int(tokens))
                                          for code, (usd, tokens) in self._by_rule.items())),
             calibration=calibration,
-            hit_rate_predicted_low=(_share(self._cached_low, self._prompt) if self._ranges
-                                    else None),
+            hit_rate_predicted_low=(_share(self._cached_low, self._prompt)
+                                    if self._cached_low != self._cached else None),
             base_priced=self.pricer.base_priced(),
         )
 
