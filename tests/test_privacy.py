@@ -167,6 +167,25 @@ def test_a_missing_file_named_after_a_key_is_reported_redacted(
     assert err == "promptcache: logs-[redacted].jsonl: no such file\n"
 
 
+def test_a_redacted_file_name_keeps_the_findings_column(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Redacting a file name replaces the name only: a record inside a `.json` array keeps
+    the column it starts at."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    key = next(kind for kind in KINDS if kind.name == "groq").make()
+    tools = [{"type": "function", "function": {"name": name, "parameters": {
+        "type": "object", "properties": {"q": {"type": "string"}}}}} for name in ("a", "b")]
+    records = [{"model": "gpt-4o", "tools": order, "messages": [
+        {"role": "system", "content": SHARED * 40}, {"role": "user", "content": "hi"}]}
+        for order in (tools, tools[::-1])]
+    (tmp_path / f"logs-{key}.json").write_text(
+        "[\n  " + ",\n  ".join(json.dumps(record) for record in records) + "\n]\n", "utf-8")
+    _, out, _ = _run(capsys, "audit", "--isolated", "-f", "concise", f"logs-{key}.json")
+    assert out.startswith("logs-[redacted].json:3:3: PC201 tool-order")
+
+
 # --- --no-snippets: model names and the API's vocabulary --------------------------------------
 
 

@@ -82,7 +82,7 @@ class _Names:
 
     def location(self, location: Location) -> Location:
         shown = self.file(location.file)
-        return location if shown == location.file else Location(shown, location.line)
+        return location if shown == location.file else replace(location, file=shown)
 
     def model(self, name: str) -> str:
         shown = self.shown_models.get(name)
@@ -131,7 +131,7 @@ def private_divergence(divergence: Divergence | None, *,
     if divergence is None:
         return None
     earlier = divergence.compared_with
-    return replace(divergence, compared_with=Location(redact(earlier.file), earlier.line),
+    return replace(divergence, compared_with=replace(earlier, file=redact(earlier.file)),
                    path=redact(divergence.path),
                    before=redact(divergence.before) if snippets else "",
                    after=redact(divergence.after) if snippets else "")
