@@ -86,8 +86,9 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
     chosen = path_filter or PathFilter(root=Path.cwd())
     expanded: list[str] = []
     seen: set[tuple[int, int]] = set()
+    gitignores: dict[Path, _Gitignores] = {}  # per folder of named files (pre-commit's many)
     for argument in arguments:
-        for path in _expand_one(argument, chosen):
+        for path in _expand_one(argument, chosen, gitignores):
             key = (-1, -1) if path == "-" else _identity(path)
             if key not in seen:
                 seen.add(key)
@@ -95,7 +96,8 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
     return expanded  # empty only when --force-exclude left every named file out
 
 
-def _expand_one(argument: str, path_filter: PathFilter) -> list[str]:
+def _expand_one(argument: str, path_filter: PathFilter,
+                gitignores: dict[Path, _Gitignores]) -> list[str]:
     if argument == "-":
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise InputError("-: standard input is closed")
@@ -114,7 +116,8 @@ def _expand_one(argument: str, path_filter: PathFilter) -> list[str]:
     # Its folders count up to the project root (`logs` excludes `logs/a.jsonl`), as in a walk.
     inside = _relative(absolute, path_filter.root) is not None
     if path_filter.force_exclude and _filtered(
-            absolute, path_filter, path_filter.root if inside else absolute.parent):
+            absolute, path_filter, path_filter.root if inside else absolute.parent,
+            gitignores):
         return []
     return [shown_path(absolute)]
 
@@ -170,11 +173,16 @@ def _check_readable(path: str) -> None:
         raise InputError(f"{path}: not readable (permission denied)")
 
 
-def _filtered(path: Path, path_filter: PathFilter, below: Path) -> bool:
+def _filtered(path: Path, path_filter: PathFilter, below: Path,
+              gitignores: dict[Path, _Gitignores]) -> bool:
     if path_filter.excluded(path, below=below):
         return True
-    return (path_filter.respect_gitignore
-            and _Gitignores(path_filter.root, path.parent).ignored(path))
+    if not path_filter.respect_gitignore:
+        return False
+    folder = gitignores.get(path.parent)
+    if folder is None:  # read once per folder, not once per file named in it
+        folder = gitignores[path.parent] = _Gitignores(path_filter.root, path.parent)
+    return folder.ignored(path)
 
 
 def _log_files_below(folder: Path, path_filter: PathFilter) -> Iterator[str]:
