@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,19 +59,32 @@ class PathFilter:
 
     def excluded(self, path: Path, *, below: Path) -> bool:
         """True when a pattern matches ``path`` or one of its folders under ``below``."""
-        patterns = (*self.exclude, *self.extend_exclude)
-        relative = _relative(path, self.root)
-        for part in _parts_below(path, below):
-            if any(fnmatch.fnmatchcase(part.name, pattern) for pattern in patterns
-                   if "/" not in pattern.rstrip("/")):
-                return True
-        if relative is None:
+        names, paths = _matchers((*self.exclude, *self.extend_exclude))
+        if names is not None and any(names(part.name) for part in _parts_below(path, below)):
+            return True
+        relative = _relative(path, self.root) if paths is not None else None
+        if paths is None or relative is None:
             return False
-        prefixes = [Path(*relative.parts[:end]).as_posix()
-                    for end in range(1, len(relative.parts) + 1)]
-        return any(fnmatch.fnmatchcase(prefix, pattern.strip("/").removeprefix("./"))
-                   for pattern in patterns if "/" in pattern.rstrip("/")
-                   for prefix in prefixes)
+        return any(paths(Path(*relative.parts[:end]).as_posix())
+                   for end in range(1, len(relative.parts) + 1))
+
+
+Matcher = Callable[[str], "re.Match[str] | None"]
+
+
+@lru_cache(maxsize=16)
+def _matchers(patterns: tuple[str, ...]) -> tuple[Matcher | None, Matcher | None]:
+    """(name patterns, path patterns: those with a ``/``) each as one regex matching what
+    ``fnmatchcase`` matches with any of them (asked for every entry a walk meets); None
+    where there are none."""
+    names = [pattern for pattern in patterns if "/" not in pattern.rstrip("/")]
+    paths = [pattern.strip("/").removeprefix("./") for pattern in patterns
+             if "/" in pattern.rstrip("/")]
+    return _any_of(names), _any_of(paths)
+
+
+def _any_of(patterns: Sequence[str]) -> Matcher | None:
+    return re.compile("|".join(map(fnmatch.translate, patterns))).match if patterns else None
 
 
 def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None) -> list[str]:
