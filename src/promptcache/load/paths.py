@@ -214,18 +214,19 @@ def _log_files_below(folder: Path, path_filter: PathFilter) -> Iterator[str]:
             gitignores.enter(here)
         # Pruned in place, so an excluded folder (.venv, node_modules) is never listed.
         folders[:] = [name for name in folders
-                      if not _skipped(here / name, path_filter, gitignores, top, folder=True)]
+                      if not _skipped(here / name, path_filter, gitignores, folder=True)]
         for name in names:
             path = here / name
             if (name.lower().endswith(LOG_SUFFIXES) and path.is_file()
-                    and not _skipped(path, path_filter, gitignores, top, folder=False)):
+                    and not _skipped(path, path_filter, gitignores, folder=False)):
                 _check_readable(str(path))
                 yield shown_path(path)
 
 
-def _skipped(path: Path, path_filter: PathFilter, gitignores: _Gitignores | None, top: Path,
-             *, folder: bool) -> bool:
-    if path_filter.excluded(path, below=top):
+def _skipped(path: Path, path_filter: PathFilter, gitignores: _Gitignores | None, *,
+             folder: bool) -> bool:
+    # Its own name only: the folders above it, up to the one walked, were let through.
+    if path_filter.excluded(path, below=path.parent):
         return True
     return gitignores is not None and gitignores.ignored(path, folder=folder)
 
