@@ -3,7 +3,6 @@ would have been right: a choice with "did you mean", a duration, ``FORMAT=PATH``
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import TypeVar
@@ -11,6 +10,7 @@ from typing import TypeVar
 import typer
 
 from promptcache.report.output_format import OutputFormat
+from promptcache.suggest import closest
 
 Choice = TypeVar("Choice", bound=StrEnum)
 
@@ -49,14 +49,10 @@ def _one_of(value: str, allowed: Sequence[str], option: str) -> str:
     wanted = value.strip().lower()
     if wanted in allowed:
         return wanted
-    raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, allowed))}"
-                             f"{did_you_mean(wanted, allowed)}", param_hint=f"'{option}'")
-
-
-def did_you_mean(value: str, allowed: Sequence[str]) -> str:
-    """``; did you mean 'json'?`` when one allowed value is close to ``value``, else ``""``."""
-    close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(wanted, allowed)
+    hint = f"; did you mean {close!r}?" if close is not None else ""
+    raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, allowed))}{hint}",
+                             param_hint=f"'{option}'")
 
 
 def duration_parser(option: str) -> Callable[[str], float]:

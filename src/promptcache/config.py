@@ -239,13 +239,23 @@ class RunSettings:
     image_fetch: FetchLimits | None = None
     """How to fetch remote images' sizes; None (the default): never, the run stays offline."""
 
+    _ignored_in: dict[str, frozenset[str]] = field(default_factory=dict, init=False,
+                                                   repr=False, compare=False)
+    """File -> the codes ignored there, worked out on the file's first hit."""
+
     def ignored(self, code: str, file: str) -> bool:
-        """True when ``code`` is ignored for ``file`` by a per-file ignore."""
+        """True when ``code`` is ignored for ``file`` by a per-file ignore (asked for every
+        rule hit: the patterns are matched once per file)."""
         if not self.per_file_ignores:
             return False
-        candidates = {PurePath(file).as_posix(), self.project_path(file)}
-        return any(code in codes and any(fnmatch.fnmatch(name, pattern) for name in candidates)
-                   for pattern, codes in self.per_file_ignores.items())
+        codes = self._ignored_in.get(file)
+        if codes is None:
+            candidates = {PurePath(file).as_posix(), self.project_path(file)}
+            codes = self._ignored_in[file] = frozenset(
+                ignored for pattern, codes_there in self.per_file_ignores.items()
+                if any(fnmatch.fnmatch(name, pattern) for name in candidates)
+                for ignored in codes_there)
+        return code in codes
 
     def project_path(self, file: str) -> str:
         """``file`` (as reports show it) relative to the project root."""

@@ -26,13 +26,18 @@ MAX_CONFIG_BYTES = 1 << 20
 device or a runaway file (``--config /dev/zero``) must not hang the run or fill memory."""
 
 
-def find_config(start: Path) -> Path | None:
+def find_config(start: Path, searched: set[Path] | None = None) -> Path | None:
     """The nearest configuration file at or above ``start``; a ``pyproject.toml`` that cannot
     be read, or whose ``[tool.promptcache]`` is not a table, is a :class:`ConfigError` (it
-    may hold the settings meant for the run)."""
+    may hold the settings meant for the run). ``searched`` holds folders an earlier search
+    found nothing at or above (the walk stops there), and gains this search's."""
     # exists, not is-a-file: a FIFO or a folder by either name is reported, not skipped.
     # os.path.exists, not Path.exists: a folder we may not search raises in the latter.
     for folder in (start, *start.parents):
+        if searched is not None:
+            if folder in searched:
+                return None
+            searched.add(folder)
         candidate = folder / CONFIG_FILE
         if os.path.exists(candidate):
             return candidate
@@ -47,17 +52,19 @@ def discover_config(paths: Sequence[str], cwd: Path) -> Path | None:
     """The configuration for a run over ``paths``: found upward from each path's folder (a
     folder argument from itself; ``-`` from ``cwd``), as ruff does. When the paths lead to
     different files, the first path's wins: one run is one cache replay, with one set of
-    rules. When none leads to a file, the one above ``cwd`` applies (or none)."""
+    rules. When none leads to a file, the one above ``cwd`` applies (or none). Each folder
+    is looked in once, however many paths share it (pre-commit names many files)."""
+    searched: set[Path] = set()
     for argument in paths:
         if argument == "-":
             start = cwd
         else:
             absolute = Path(os.path.abspath(cwd / argument))
             start = absolute if absolute.is_dir() else absolute.parent
-        found = find_config(start)
+        found = find_config(start, searched)
         if found is not None:
             return found
-    return find_config(cwd)
+    return find_config(cwd, searched)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

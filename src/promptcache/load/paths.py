@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,19 +59,32 @@ class PathFilter:
 
     def excluded(self, path: Path, *, below: Path) -> bool:
         """True when a pattern matches ``path`` or one of its folders under ``below``."""
-        patterns = (*self.exclude, *self.extend_exclude)
-        relative = _relative(path, self.root)
-        for part in _parts_below(path, below):
-            if any(fnmatch.fnmatchcase(part.name, pattern) for pattern in patterns
-                   if "/" not in pattern.rstrip("/")):
-                return True
-        if relative is None:
+        names, paths = _matchers((*self.exclude, *self.extend_exclude))
+        if names is not None and any(names(part.name) for part in _parts_below(path, below)):
+            return True
+        relative = _relative(path, self.root) if paths is not None else None
+        if paths is None or relative is None:
             return False
-        prefixes = [Path(*relative.parts[:end]).as_posix()
-                    for end in range(1, len(relative.parts) + 1)]
-        return any(fnmatch.fnmatchcase(prefix, pattern.strip("/").removeprefix("./"))
-                   for pattern in patterns if "/" in pattern.rstrip("/")
-                   for prefix in prefixes)
+        return any(paths(Path(*relative.parts[:end]).as_posix())
+                   for end in range(1, len(relative.parts) + 1))
+
+
+Matcher = Callable[[str], "re.Match[str] | None"]
+
+
+@lru_cache(maxsize=16)
+def _matchers(patterns: tuple[str, ...]) -> tuple[Matcher | None, Matcher | None]:
+    """(name patterns, path patterns: those with a ``/``) each as one regex matching what
+    ``fnmatchcase`` matches with any of them (asked for every entry a walk meets); None
+    where there are none."""
+    names = [pattern for pattern in patterns if "/" not in pattern.rstrip("/")]
+    paths = [pattern.strip("/").removeprefix("./") for pattern in patterns
+             if "/" in pattern.rstrip("/")]
+    return _any_of(names), _any_of(paths)
+
+
+def _any_of(patterns: Sequence[str]) -> Matcher | None:
+    return re.compile("|".join(map(fnmatch.translate, patterns))).match if patterns else None
 
 
 def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None) -> list[str]:
@@ -86,8 +101,9 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
     chosen = path_filter or PathFilter(root=Path.cwd())
     expanded: list[str] = []
     seen: set[tuple[int, int]] = set()
+    gitignores: dict[Path, _Gitignores] = {}  # per folder of named files (pre-commit's many)
     for argument in arguments:
-        for path in _expand_one(argument, chosen):
+        for path in _expand_one(argument, chosen, gitignores):
             key = (-1, -1) if path == "-" else _identity(path)
             if key not in seen:
                 seen.add(key)
@@ -95,7 +111,8 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
     return expanded  # empty only when --force-exclude left every named file out
 
 
-def _expand_one(argument: str, path_filter: PathFilter) -> list[str]:
+def _expand_one(argument: str, path_filter: PathFilter,
+                gitignores: dict[Path, _Gitignores]) -> list[str]:
     if argument == "-":
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise InputError("-: standard input is closed")
@@ -114,7 +131,8 @@ def _expand_one(argument: str, path_filter: PathFilter) -> list[str]:
     # Its folders count up to the project root (`logs` excludes `logs/a.jsonl`), as in a walk.
     inside = _relative(absolute, path_filter.root) is not None
     if path_filter.force_exclude and _filtered(
-            absolute, path_filter, path_filter.root if inside else absolute.parent):
+            absolute, path_filter, path_filter.root if inside else absolute.parent,
+            gitignores):
         return []
     return [shown_path(absolute)]
 
@@ -170,11 +188,16 @@ def _check_readable(path: str) -> None:
         raise InputError(f"{path}: not readable (permission denied)")
 
 
-def _filtered(path: Path, path_filter: PathFilter, below: Path) -> bool:
+def _filtered(path: Path, path_filter: PathFilter, below: Path,
+              gitignores: dict[Path, _Gitignores]) -> bool:
     if path_filter.excluded(path, below=below):
         return True
-    return (path_filter.respect_gitignore
-            and _Gitignores(path_filter.root, path.parent).ignored(path))
+    if not path_filter.respect_gitignore:
+        return False
+    folder = gitignores.get(path.parent)
+    if folder is None:  # read once per folder, not once per file named in it
+        folder = gitignores[path.parent] = _Gitignores(path_filter.root, path.parent)
+    return folder.ignored(path)
 
 
 def _log_files_below(folder: Path, path_filter: PathFilter) -> Iterator[str]:
@@ -191,18 +214,19 @@ def _log_files_below(folder: Path, path_filter: PathFilter) -> Iterator[str]:
             gitignores.enter(here)
         # Pruned in place, so an excluded folder (.venv, node_modules) is never listed.
         folders[:] = [name for name in folders
-                      if not _skipped(here / name, path_filter, gitignores, top, folder=True)]
+                      if not _skipped(here / name, path_filter, gitignores, folder=True)]
         for name in names:
             path = here / name
             if (name.lower().endswith(LOG_SUFFIXES) and path.is_file()
-                    and not _skipped(path, path_filter, gitignores, top, folder=False)):
+                    and not _skipped(path, path_filter, gitignores, folder=False)):
                 _check_readable(str(path))
                 yield shown_path(path)
 
 
-def _skipped(path: Path, path_filter: PathFilter, gitignores: _Gitignores | None, top: Path,
-             *, folder: bool) -> bool:
-    if path_filter.excluded(path, below=top):
+def _skipped(path: Path, path_filter: PathFilter, gitignores: _Gitignores | None, *,
+             folder: bool) -> bool:
+    # Its own name only: the folders above it, up to the one walked, were let through.
+    if path_filter.excluded(path, below=path.parent):
         return True
     return gitignores is not None and gitignores.ignored(path, folder=folder)
 

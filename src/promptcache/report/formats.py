@@ -9,7 +9,6 @@ from promptcache.report.concise_format import render_concise
 from promptcache.report.github_format import render_github
 from promptcache.report.gitlab_format import render_gitlab
 from promptcache.report.json_format import render_json
-from promptcache.report.junit_format import render_junit
 from promptcache.report.markdown_format import render_markdown
 from promptcache.report.model import Report
 from promptcache.report.output_format import OutputFormat
@@ -26,6 +25,14 @@ def render_rich_text(report: Report, width: int = 100) -> str:
     render_rich(report, Console(file=buffer, highlight=False, no_color=True, width=width,
                                 color_system=None, emoji=False))
     return buffer.getvalue()
+
+
+def render_junit(report: Report) -> str:
+    """JUnit XML (see :mod:`promptcache.report.junit_format`)."""
+    # Imported when asked for: xml.etree and the module cost 2 ms of every run's start-up.
+    from promptcache.report.junit_format import render_junit as render
+
+    return render(report)
 
 
 RENDERERS: Mapping[OutputFormat, Callable[[Report], str]] = {

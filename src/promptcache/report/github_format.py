@@ -8,6 +8,7 @@ many were left out, and those are printed in the step's log as plain lines.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from promptcache.engine.findings import Severity
@@ -68,9 +69,11 @@ def _within_caps(annotations: list[_Annotation]) -> tuple[list[_Annotation], lis
     hidden, the last notice shown makes way for the notice that says so."""
     shown: list[_Annotation] = []
     hidden: list[_Annotation] = []
+    per_kind: Counter[str] = Counter()
     for annotation in annotations:
-        same_kind = sum(1 for other in shown if other.kind == annotation.kind)
-        (shown if same_kind < ANNOTATIONS_PER_KIND else hidden).append(annotation)
+        per_kind[annotation.kind] += 1
+        (shown if per_kind[annotation.kind] <= ANNOTATIONS_PER_KIND else hidden).append(
+            annotation)
     notices = [annotation for annotation in shown if annotation.kind == "notice"]
     if hidden and len(notices) == ANNOTATIONS_PER_KIND:
         shown.remove(notices[-1])
