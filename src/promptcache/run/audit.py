@@ -36,6 +36,7 @@ from promptcache.rules import ALL_RULES
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionTracker
+from promptcache.vocabulary import NO_MODEL
 
 
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
@@ -172,7 +173,7 @@ class _Tally:
                                                         request.recorded,
                                                         counted.prompt_tokens - observed))
         if not counted.facts.known:
-            self.unknown_models.add(request.model or "(none)")
+            self.unknown_models.add(request.model or NO_MODEL)
         resolved = counted_as(request.model, request.deployment)
         if resolved is not None:
             self.resolved_models.add(resolved)
