@@ -14,6 +14,7 @@ os.environ["PROMPTCACHE_CACHE_DIR"] = tempfile.mkdtemp(prefix="promptcache-test-
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLES = REPO / "samples"
+SHARED_FORMATS = REPO.parent / "shared" / "samples" / "formats"
 
 
 def shared_data(name: str) -> Path:
@@ -21,6 +22,14 @@ def shared_data(name: str) -> Path:
     path = SHARED_DATA / name
     if not path.is_file():
         pytest.skip(f"{path} is absent: the shared reference data is not beside this clone")
+    return path
+
+
+def shared_format_sample(folder: str, name: str) -> Path:
+    """A log of ../shared/samples/formats (written by the real library), or skip saying why."""
+    path = SHARED_FORMATS / folder / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the shared format samples are not beside this clone")
     return path
 
 

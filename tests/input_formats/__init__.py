@@ -1,0 +1,1 @@
+"""Tests of the log formats of :mod:`promptcache.load.formats`, one module per format."""
