@@ -14,6 +14,7 @@ from promptcache.cli.main import app, main
 from promptcache.counting import PromptCounter
 from promptcache.engine.rule_engine import default_rules
 from promptcache.load import records
+from promptcache.load.formats import request as request_format
 from promptcache.load.sources import LoadError, read_records
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
@@ -103,12 +104,12 @@ def test_the_progress_bar_hears_the_reader(agent_log: Path) -> None:
 def test_a_failing_reader_is_an_internal_error(agent_log: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    original = records._from_pair
+    original = request_format._from_pair
 
     def exploding(*arguments: object, **options: object) -> object:
         raise ZeroDivisionError("a bug in the normalizer")
 
-    monkeypatch.setattr(records, "_from_pair", exploding)
+    monkeypatch.setattr(request_format, "_from_pair", exploding)
     code = main(["audit", "-q", "--isolated", "--jobs", "2", "-f", "json", str(agent_log)])
     captured = capsys.readouterr()
     assert code == 3
@@ -116,7 +117,7 @@ def test_a_failing_reader_is_an_internal_error(agent_log: Path,
         "promptcache: internal error: WorkerFailed: the reader process failed: "
         "ZeroDivisionError: a bug in the normalizer")
     assert "Traceback" not in captured.err + captured.out
-    monkeypatch.setattr(records, "_from_pair", original)
+    monkeypatch.setattr(request_format, "_from_pair", original)
 
 
 def test_when_the_reader_is_used(tmp_path: Path) -> None:
@@ -167,10 +168,11 @@ def test_requests_and_segments_cross_the_pipe_whole() -> None:
     assert parallel._segment(parallel._segment_fields(segment)) == segment
     request = Request(Location("a.jsonl", 7), "openai.chat", "gpt-4o", (segment,), 12.5,
                       "key", "user", "session", ObservedUsage(100, 50),
-                      {"tool_choice": '"auto"'}, ("PC101",), "my-deployment", "2026-03-01")
+                      {"tool_choice": '"auto"'}, ("PC101",), "my-deployment", "2026-03-01",
+                      ("tool definitions not logged",))
     assert {field.name for field in fields(Request)} == {
         "location", "api", "model", "segments", "timestamp", "cache_key", "user", "session",
-        "observed", "settings", "inline_ignore", "deployment", "recorded"}
+        "observed", "settings", "inline_ignore", "deployment", "recorded", "partial"}
     assert parallel._request(parallel._request_fields(request), (segment,)) == request
     other = (replace(segment, text="other"),)
     assert request.with_segments(other) == replace(request, segments=other)

@@ -63,7 +63,8 @@ def _two_logs(tmp_path: Path) -> tuple[list[str], list[tuple[str, int]]]:
     paths, ends = [], []
     for name, records in (("a.jsonl", 300), ("b.jsonl", 150)):
         path = tmp_path / name
-        lines = [f'{{"n": {n}, "pad": "{"x" * (n * 37 % 900)}"}}\n' for n in range(records)]
+        lines = [f'{{"model": "gpt-4o", "messages": [{{"role": "user", "content": '
+                 f'"{n} {"x" * (n * 37 % 900)}"}}]}}\n' for n in range(records)]
         path.write_text("".join(lines), "utf-8")
         offset = 0
         for line in lines:

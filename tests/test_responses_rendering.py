@@ -176,6 +176,7 @@ def test_a_body_with_nothing_to_send_says_what_a_responses_request_needs() -> No
     result = _normalize({"request": {"prompt": "Once upon a time"}})
     assert isinstance(result, LoadError)
     assert result.message == (
-        "$.request: not a request: expected 'messages' (Chat Completions), 'input' or a "
+        "$.request: not a request: expected 'messages' (Chat Completions, Anthropic Messages), "
+            "'input' or a "
         "stored 'prompt' (Responses), 'request' or 'body' (keys: prompt)")
 

@@ -161,13 +161,16 @@ class Request:
     recorded: str = ""
     """The ISO date the record was logged (its ``timestamp``, else ``meta.recorded``), ''
     when it does not say: tells a record that predates a known counting change."""
+    partial: tuple[str, ...] = ()
+    """What the log did not keep of this request that the provider counted ("tool
+    definitions not logged"): the count is then a lower bound, reported as partial."""
 
     def with_segments(self, segments: tuple[Segment, ...]) -> Request:
         """This request with other segments (equal ones, interned): built directly, since
         ``dataclasses.replace`` costs several times as much and runs once per request."""
         return Request(self.location, self.api, self.model, segments, self.timestamp,
                        self.cache_key, self.user, self.session, self.observed, self.settings,
-                       self.inline_ignore, self.deployment, self.recorded)
+                       self.inline_ignore, self.deployment, self.recorded, self.partial)
 
     @property
     def estimated(self) -> bool:

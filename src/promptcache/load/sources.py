@@ -24,7 +24,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -83,8 +83,8 @@ Position = Callable[[str, int], None]
 gzip file, so the figure compares with the file's size)."""
 
 
-def read_records(paths: Iterable[str],
-                 on_position: Position | None = None) -> Iterator[RawRecord | LoadError]:
+def read_records(paths: Iterable[str], on_position: Position | None = None,
+                 ) -> Generator[RawRecord | LoadError, None, None]:
     """Every record of every path in order; unreadable parts become :class:`LoadError`."""
     for path in paths:
         yield from _read_one(path, on_position)

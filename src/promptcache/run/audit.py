@@ -18,8 +18,8 @@ from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Severity
 from promptcache.engine.rule_engine import ActiveRule, RuleEngine
 from promptcache.estimates import Certainty, EstimateTally
-from promptcache.load.records import normalize_records
-from promptcache.load.sources import LoadError, Position, read_records
+from promptcache.load.records import read_requests
+from promptcache.load.sources import LoadError, Position
 from promptcache.model import Location
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
@@ -43,28 +43,32 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
               lifetime_seconds: float | None = None,
               ignored: Callable[[str, str], bool] | None = None,
               on_position: Position | None = None, jobs: int | None = 1,
-              project_path: Callable[[str], str] | None = None) -> Report:
+              project_path: Callable[[str], str] | None = None,
+              input_format: str | None = None) -> Report:
     """Audit the logs at ``paths`` (already expanded) with ``rules``; ``ignored(code, file)``
     drops a rule's hits in a file (per-file ignores); ``on_position`` hears how far each file
     has been read (for a progress bar); ``jobs`` is how many processes may share the work
     (None: as many as there are cores, for a log big enough to gain from them; see
     :mod:`promptcache.run.parallel`); ``project_path`` spells a file for fingerprints (relative
-    to the project root). The report is the same whatever ``jobs`` is."""
+    to the project root); ``input_format`` names the logs' format (None: told per file, see
+    :mod:`promptcache.load.calls`). The report is the same whatever ``jobs`` is."""
     counter = PromptCounter()
-    reader = Reader(paths, counter, on_position) if use_reader(paths, jobs) else None
+    reader = (Reader(paths, counter, on_position, input_format)
+              if use_reader(paths, jobs) else None)
     try:
-        counted = reader if reader is not None else _counted(paths, counter, on_position)
+        counted = (reader if reader is not None
+                   else _counted(paths, counter, on_position, input_format))
         return _audit(counted, rules, lifetime_seconds, ignored, counter, project_path)
     finally:
         if reader is not None:
             reader.close()
 
 
-def _counted(paths: Sequence[str], counter: PromptCounter,
-             on_position: Position | None) -> Iterator[CountedRequest | LoadError]:
+def _counted(paths: Sequence[str], counter: PromptCounter, on_position: Position | None,
+             input_format: str | None) -> Iterator[CountedRequest | LoadError]:
     """The log's records read, normalized and counted, in order: the first half of the
     pipeline (which :class:`promptcache.run.parallel.Reader` runs in a process of its own)."""
-    for item in normalize_records(read_records(paths, on_position), counter.intern):
+    for item in read_requests(paths, input_format, on_position, counter.intern):
         yield item if isinstance(item, LoadError) else counter.count(item)
 
 

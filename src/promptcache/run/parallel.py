@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from promptcache.catalog import FALLBACK, facts_for
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.load.records import normalize_records
-from promptcache.load.sources import LoadError, Position, read_records
+from promptcache.load.records import read_requests
+from promptcache.load.sources import LoadError, Position
 from promptcache.model import Estimate, ImageRef, Location, ObservedUsage, Request, Segment
 from promptcache.tokens.disk_memo import memo_path
 
@@ -139,7 +139,7 @@ class Reader:
     and load errors, in the order of the log."""
 
     def __init__(self, paths: Sequence[str], counter: PromptCounter,
-                 on_position: Position | None) -> None:
+                 on_position: Position | None, input_format: str | None = None) -> None:
         import multiprocessing
 
         if _vocabulary_needed(paths):
@@ -150,7 +150,7 @@ class Reader:
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_read, name="promptcache-reader", daemon=True,
-                                        args=(list(paths), sender))
+                                        args=(list(paths), sender, input_format))
         self._process.start()
         sender.close()
         self._link: Connection = receiver
@@ -290,18 +290,19 @@ def _request_fields(request: Request) -> tuple[Any, ...]:
     return (location.file, location.line, location.column, request.api, request.model,
             request.timestamp, request.cache_key, request.user, request.session,
             None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
-            request.settings, request.inline_ignore, request.deployment, request.recorded)
+            request.settings, request.inline_ignore, request.deployment, request.recorded,
+            request.partial)
 
 
 def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
     (file, line, column, api, model, timestamp, cache_key, user, session, observed,
-     settings, inline_ignore, deployment, recorded) = fields
+     settings, inline_ignore, deployment, recorded, partial) = fields
     return Request(Location(file, line, column), api, model, segments, timestamp, cache_key,
                    user, session, None if observed is None else ObservedUsage(*observed),
-                   settings, inline_ignore, deployment, recorded)
+                   settings, inline_ignore, deployment, recorded, partial)
 
 
-def _read(paths: list[str], link: Connection) -> None:
+def _read(paths: list[str], link: Connection, input_format: str | None) -> None:
     """The reader's whole life: the log, counted, streamed to the main process in batches."""
     try:
         learned: list[tuple[str, str, array[int]]] = []
@@ -310,8 +311,8 @@ def _read(paths: list[str], link: Connection) -> None:
         numbering = _Numbering()
         positions: list[tuple[str, int]] = []
         items: list[_Shipped | LoadError] = []
-        for item in normalize_records(read_records(paths, lambda path, done: positions.append(
-                (path, done))), counter.intern):
+        for item in read_requests(paths, input_format, lambda path, done: positions.append(
+                (path, done)), counter.intern):
             items.append(item if isinstance(item, LoadError)
                          else numbering.ship(counter.count(item)))
             if len(items) >= _BATCH:
