@@ -30,6 +30,7 @@ from promptcache.config import (
 )
 from promptcache.config_files import discover_config, load_config
 from promptcache.engine.findings import Severity
+from promptcache.load.calls import UnknownFormatName, check_format_name
 from promptcache.load.paths import InputError, expand_paths
 from promptcache.redaction import redact
 from promptcache.report.baseline import (
@@ -79,6 +80,8 @@ class AuditOptions:
     fetch_images: bool | None = None
     fetch_timeout: float | None = None
     fetch_max_images: int | None = None
+    input_format: str | None = None
+    """Every log's format (``--input-format``); None to tell each file's from its records."""
     paths_options: PathOptions = field(default_factory=PathOptions)
     """--exclude, --extend-exclude, --respect-gitignore, --force-exclude."""
     show_settings: bool = False
@@ -94,13 +97,15 @@ def audit_command(options: AuditOptions) -> ExitCode:
 
             sys.stdout.write(settings_text(settings))
             return ExitCode.CLEAN
+        if options.input_format is not None:
+            check_format_name(options.input_format)
         files = expand_paths(options.paths, settings.path_filter)
         known = read_baseline(options.baseline) if options.baseline else frozenset[str]()
         outputs = _outputs(options)
         check_outputs([*(destination for _, destination in outputs),
                        *([options.write_baseline] if options.write_baseline else [])],
                       files)
-    except (ConfigError, InputError, BaselineError, OutputRefused) as problem:
+    except (ConfigError, InputError, BaselineError, OutputRefused, UnknownFormatName) as problem:
         say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
     if not files and not options.quiet:
@@ -114,6 +119,7 @@ def audit_command(options: AuditOptions) -> ExitCode:
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                            ignored=settings.ignored, on_position=on_position,
                            project_path=settings.project_path,
+                           input_format=options.input_format,
                            # Images are sized where requests are read: in this process, which
                            # keeps the per-run fetch limits and warnings.
                            jobs=1 if settings.image_fetch is not None

@@ -158,6 +158,10 @@ def audit(
     fetch_max_images: Annotated[int | None, typer.Option(
         help="Distinct image URLs fetched per run at most with --fetch-images "
              "[default: 100].", min=1, show_default=False)] = None,
+    input_format: Annotated[str | None, typer.Option(
+        "--input-format", metavar="NAME",
+        help="Read every log as this format instead of telling each file's from its first "
+             "records (promptcache formats lists them).", show_default=False)] = None,
 ) -> None:
     """Audit request logs: count tokens, find what breaks the cache, replay the cache, price it."""
     from promptcache.cli.audit_command import AuditOptions, audit_command
@@ -188,6 +192,7 @@ def audit(
         fetch_images=fetch_images,
         fetch_timeout=fetch_timeout,
         fetch_max_images=fetch_max_images,
+        input_format=input_format,
         paths_options=PathOptions(
             exclude=_split(exclude) if exclude is not None else None,
             extend_exclude=_split(extend_exclude), respect_gitignore=respect_gitignore,
@@ -225,6 +230,16 @@ def list_rules() -> None:
     from promptcache.cli.rules_command import print_rule_list
 
     print_rule_list(Console())
+
+
+@app.command("formats")
+def list_formats() -> None:
+    """List the log formats audit reads (told per file, or named with --input-format)."""
+    from rich.console import Console
+
+    from promptcache.cli.formats_command import print_format_list
+
+    print_format_list(Console())
 
 
 @app.command("rule")

@@ -35,6 +35,8 @@ date). Once the shared prefix reaches the minimum it is cached.
 - A conversation that grows by appending: when the earlier request's whole prompt is the
   start of this one, the next turn will share all of it.
 - Shared prefixes more than `window` tokens short of the minimum (nothing near reach).
+- Partial records (a log that did not keep part of the prompt, such as the tool definitions):
+  what they share is only the least they can share.
 
 ## Options
 - `window` (default 256): how many tokens below the minimum a shared prefix may be and still
@@ -54,7 +56,7 @@ def check(context: Context) -> Iterator[Hit]:
     """A hit when the prompt is cacheable but its stable prefix is just short of the minimum."""
     current = context.current
     minimum = current.facts.cache.min_tokens
-    if current.prompt_tokens < minimum:
+    if current.prompt_tokens < minimum or current.request.partial:
         return
     match = context.best_match()
     if match is None:

@@ -22,7 +22,8 @@ there is nothing to gain: ignore the rule for that log.
 
 ## Will not fire on
 Prompts at or above the minimum; models whose minimum the catalogue does not list are checked
-against the OpenAI default and say so.
+against the OpenAI default and say so. Partial records (a log that did not keep part of the
+prompt, such as the tool definitions): their count is only the least the prompt can be.
 
 ## Options
 None.
@@ -40,7 +41,7 @@ def check(context: Context) -> Iterator[Hit]:
     """One hit for a request below its model's minimum."""
     current = context.current
     minimum = current.facts.cache.min_tokens
-    if current.prompt_tokens >= minimum:
+    if current.prompt_tokens >= minimum or current.request.partial:
         return
     short_by = minimum - current.prompt_tokens
     model = current.request.model or "an unnamed model"

@@ -42,6 +42,11 @@ _BY_KIND = {
 _UNVERIFIED = "a rendering not verified against recorded usage"
 
 
+def partial_reason(missing: str) -> str:
+    """The reason given for a request whose log lacks ``missing`` (a partial record)."""
+    return f"partial record: {missing}"
+
+
 def remote_image_estimate(scheme: ImageScheme, detail: str) -> Estimate:
     """An image whose size is unknown (a remote URL read offline), costed by ``scheme`` with
     ``detail`` (its bounds include the model's framing around every image)."""
@@ -102,11 +107,17 @@ def _estimated_parts(counted: CountedRequest) -> list[tuple[str, Estimate | None
     """(reason, estimate, tokens counted) for each estimated part of ``counted``, the model
     first when the catalogue does not know it (an estimate of no known range: None)."""
     known = counted.facts.known
-    if known and not counted.request.estimated:
+    request = counted.request
+    if known and not request.partial and not request.estimated:
         return []
     found: list[tuple[str, Estimate | None, int]] = []
     if not known:
         found.append((UNKNOWN_MODEL, None, counted.prompt_tokens))
+    for missing in request.partial:
+        # What the log did not keep adds tokens not counted: the count is the least the
+        # request cost, with no known most.
+        reason = partial_reason(missing)
+        found.append((reason, Estimate(reason, 0, None), 0))
     for segment, tokens in zip(counted.request.segments, counted.segment_tokens, strict=True):
         if segment.estimated:
             estimate = segment_estimate(segment)

@@ -33,7 +33,6 @@ from promptcache.load.times import parse_timestamp, recorded_date
 from promptcache.load.validator import compiled, format_path, json_type
 from promptcache.model import Location
 
-
 _REQUEST_KEYS = frozenset({"model", "messages", "input", "instructions", "prompt", "request",
                            "custom_id", "body"})
 """Keys that make an object an attempt at a request body or one of its envelopes."""
