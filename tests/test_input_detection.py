@@ -14,8 +14,8 @@ from promptcache.counting import PromptCounter
 from promptcache.estimates import certainty
 from promptcache.load.calls import read_calls
 from promptcache.load.formats import all_formats, format_named
-from promptcache.load.formats.base import LoggedCall
 from promptcache.load.formats import request as request_format
+from promptcache.load.formats.base import LoggedCall
 from promptcache.load.formats.request import RequestBodies
 from promptcache.load.records import normalize_call
 from promptcache.load.sources import LoadError
@@ -48,7 +48,8 @@ def test_a_file_of_request_bodies_is_read_as_them(folder: Path) -> None:
     assert [call.body_path for call in calls if isinstance(call, LoggedCall)] == [
         "$", "$.request"]
     second = calls[1]
-    assert isinstance(second, LoggedCall) and second.usage is not None
+    assert isinstance(second, LoggedCall)
+    assert second.usage is not None
     assert second.usage.input_tokens == 9
 
 
@@ -56,8 +57,10 @@ def test_leading_broken_lines_do_not_hide_the_format(folder: Path) -> None:
     log = folder / "log.jsonl"
     log.write_text("not json\n" + json.dumps(BODY) + "\n", "utf-8")
     calls = list(read_calls([str(log)]))
-    assert isinstance(calls[0], LoadError) and calls[0].location == Location(str(log), 1)
-    assert isinstance(calls[1], LoggedCall) and calls[1].location == Location(str(log), 2)
+    assert isinstance(calls[0], LoadError)
+    assert calls[0].location == Location(str(log), 1)
+    assert isinstance(calls[1], LoggedCall)
+    assert calls[1].location == Location(str(log), 2)
 
 
 def test_a_file_no_format_reads_is_one_error_naming_the_formats_tried(
