@@ -11,8 +11,9 @@ from promptcache.cli.messages import say
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence
-from promptcache.load.records import normalize_record
-from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.load.calls import read_calls
+from promptcache.load.records import normalize_call
+from promptcache.load.sources import LoadError
 from promptcache.model import SegmentKind
 from promptcache.redaction import redact
 from promptcache.report.privacy import (
@@ -38,12 +39,12 @@ def _parse(spec: str) -> tuple[str, int]:
 
 def _load(spec: str, counter: PromptCounter, snippets: bool) -> CountedRequest:
     path, line = _parse(spec)
-    for item in read_records([path]):
-        if item.location.line < line:
+    # Read in the file's own format: the first call of the record on that line (a span
+    # export's line may hold several; the first is the one named).
+    for item in read_calls([path]):
+        if item.location.line != line:
             continue
-        if item.location.line > line or isinstance(item, LoadError):
-            break
-        request = normalize_record(RawRecord(item.location, item.value))
+        request = item if isinstance(item, LoadError) else normalize_call(item)
         if isinstance(request, LoadError):
             raise _SpecError(f"{spec}: {load_error_text(request.message, snippets=snippets)}")
         return counter.count(request)
