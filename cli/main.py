@@ -233,13 +233,20 @@ def list_rules() -> None:
 
 
 @app.command("formats")
-def list_formats() -> None:
-    """List the log formats audit reads (told per file, or named with --input-format)."""
+def list_formats(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Log files: say which format reads each, as audit tells it.",
+        show_default=False, metavar="[FILES]...")] = None,
+) -> None:
+    """List the log formats audit reads, or tell the format of each file given."""
     from rich.console import Console
 
-    from promptcache.cli.formats_command import print_format_list
+    from promptcache.cli.formats_command import print_format_list, print_told_formats
 
-    print_format_list(Console())
+    if not paths:
+        print_format_list(Console())
+    elif not print_told_formats(paths, Console()):
+        raise typer.Exit(int(ExitCode.USAGE))
 
 
 @app.command("rule")

@@ -141,3 +141,18 @@ def test_a_partial_short_prompt_is_not_called_too_short(
     assert partial["requests"][0]["exact"] is False
     assert partial["requests"][0]["estimate_reasons"] == [
         "partial record: tool definitions not logged"]
+
+
+def test_formats_tells_which_format_reads_each_file(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(folder / "log.jsonl", BODY)
+    _write(folder / "odd.jsonl", {"event": "started"})
+    (folder / "broken.jsonl").write_text("not json\n", "utf-8")
+    assert main(["formats", "log.jsonl"]) == 0
+    assert capsys.readouterr().out == "log.jsonl: request\n"
+    assert main(["formats", "log.jsonl", "odd.jsonl", "broken.jsonl"]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "log.jsonl: request"
+    assert lines[1].startswith("odd.jsonl:1: unknown log format (tried request: ")
+    assert lines[2].startswith("broken.jsonl:1: ")
+    assert len(lines) == 3

@@ -78,6 +78,20 @@ def read_calls(paths: Sequence[str], input_format: str | None = None,
             yield from reader.finish()
 
 
+def tell_format(path: str) -> str | LoadError:
+    """The name of the format that reads the file at ``path``, or the error saying why none
+    does (as an audit would report it)."""
+    plan = _plan(path, [fmt() for fmt in all_formats()], forced=False)
+    if plan.unknown is not None:
+        return plan.unknown
+    if plan.peeked and not any(isinstance(item, RawRecord) for item in plan.peeked):
+        first = plan.peeked[0]
+        assert isinstance(first, LoadError)
+        return first  # unreadable (no such file, not JSON): nothing to tell from
+    assert plan.reader is not None
+    return plan.reader.name
+
+
 def _plan(path: str, readers: list[InputFormat], forced: bool) -> _Plan:
     stream = read_records([path])
     peeked = list(itertools.islice(stream, _PEEK))

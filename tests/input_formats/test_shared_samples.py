@@ -1,0 +1,87 @@
+"""Every log written by a real library in ../shared/samples/formats audits as the request
+bodies it was made from: the same prompt token counts, request by request, and the same
+findings; its format is told right, and ``--input-format`` names it too.
+
+The truth files' usage is a mock's, not a provider's: only the bodies are compared here."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptcache.cli.main import main
+from promptcache.load.calls import read_calls, tell_format
+from promptcache.load.formats import all_formats
+from promptcache.load.formats.base import LoggedCall
+from tests.conftest import shared_format_sample
+
+from .helpers import truth_lines
+
+# (sample folder, its log files in the order to give them, the format that reads them, the
+# truth file). Only the formats promptcache has are listed.
+SAMPLES: list[tuple[str, tuple[str, ...], str, str]] = []
+_KNOWN = {fmt.name for fmt in all_formats()}
+_ALL_SAMPLES = [
+    ("litellm", ("standard_logging_payload.jsonl",), "litellm",
+     "standard_logging_payload.truth.jsonl"),
+    ("langfuse", ("langfuse_spans.otlp.jsonl",), "langfuse", "langfuse_spans.truth.jsonl"),
+    ("langsmith", ("runs.jsonl",), "langsmith", "runs.truth.jsonl"),
+    ("har", ("session.har",), "har", "session.truth.jsonl"),
+    ("openai_batch", ("batch_input.jsonl", "batch_output.jsonl"), "openai_batch",
+     "batch.truth.jsonl"),
+    *((folder, ("traces.otlp.jsonl",), "otel", "traces.truth.jsonl") for folder in (
+        "otel_openai_v2_latest", "otel_openinference_anthropic", "otel_openinference_openai",
+        "otel_traceloop_anthropic", "otel_traceloop_openai")),
+]
+SAMPLES = [sample for sample in _ALL_SAMPLES if sample[2] in _KNOWN]
+
+
+def _audit(capsys: pytest.CaptureFixture[str], *arguments: str) -> dict[str, Any]:
+    main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", "--allow-empty",
+          *arguments])
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
+
+
+def _truth_as_bodies(folder: str, truth: str, tmp_path: Path) -> Path:
+    """The truth file's request bodies, one per line (made at test time, never committed)."""
+    bodies = tmp_path / f"{folder}.bodies.jsonl"
+    bodies.write_text("".join(json.dumps(line["request"]) + "\n"
+                              for line in truth_lines(shared_format_sample(folder, truth))),
+                      "utf-8")
+    return bodies
+
+
+def _findings(report: dict[str, Any]) -> Counter[str]:
+    return Counter(finding["code"] for finding in report["findings"])
+
+
+@pytest.mark.parametrize(("folder", "logs", "name", "truth"), SAMPLES,
+                         ids=[sample[0] for sample in SAMPLES])
+def test_a_sample_audits_as_the_bodies_it_was_made_from(
+        folder: str, logs: tuple[str, ...], name: str, truth: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    paths = [str(shared_format_sample(folder, log)) for log in logs]
+    from_log = _audit(capsys, *paths)
+    from_bodies = _audit(capsys, str(_truth_as_bodies(folder, truth, tmp_path)))
+    assert [row["prompt_tokens"] for row in from_log["requests"]] == [
+        row["prompt_tokens"] for row in from_bodies["requests"]]
+    assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
+        "requests_audited"]
+    assert _findings(from_log) == _findings(from_bodies)
+
+
+@pytest.mark.parametrize(("folder", "logs", "name", "truth"), SAMPLES,
+                         ids=[sample[0] for sample in SAMPLES])
+def test_a_sample_gives_every_body_exactly_and_is_told_right(
+        folder: str, logs: tuple[str, ...], name: str, truth: str) -> None:
+    paths = [str(shared_format_sample(folder, log)) for log in logs]
+    expected = [line["request"] for line in truth_lines(shared_format_sample(folder, truth))]
+    assert [tell_format(path) for path in paths] == [name] * len(paths)
+    for forced in (None, name):
+        calls = [call for call in read_calls(paths, forced) if isinstance(call, LoggedCall)]
+        assert [call.body for call in calls] == expected
