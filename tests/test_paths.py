@@ -179,3 +179,18 @@ def test_force_exclude_with_every_file_excluded_audits_nothing_and_passes(
     assert captured.out == "0 findings in 0 requests audited of 0 records read (0 invalid)\n"
     assert captured.err == ("promptcache: every path given is excluded (--force-exclude): "
                             "nothing to audit\n")
+
+
+def test_a_folder_walk_takes_har_captures_and_leaves_other_files(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _tree(project, "captures/session.har", "notes/readme.txt")
+    assert _audited_files(capsys, ".") == ["captures/session.har", "logs/a.jsonl"]
+
+
+def test_a_folder_with_no_log_says_which_files_it_looked_for(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "empty").mkdir()
+    assert main(["audit", "empty"]) == 2
+    assert capsys.readouterr().err == (
+        "promptcache: empty: directory holds no .json, .jsonl, .ndjson or .har files that "
+        "are not excluded\n")

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
+LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".har", ".jsonl.gz", ".ndjson.gz", ".json.gz",
+                ".har.gz")
+"""What a folder walk takes as a log: JSON text (a HAR capture is one JSON document)."""
 """What a directory argument expands to."""
 
 DEFAULT_EXCLUDES = (
@@ -121,8 +123,8 @@ def _expand_one(argument: str, path_filter: PathFilter,
     if stat.S_ISDIR(mode):
         found = sorted(_log_files_below(Path(argument), path_filter))
         if not found:
-            raise InputError(f"{argument}: directory holds no .json or .jsonl files"
-                             " that are not excluded")
+            raise InputError(f"{argument}: directory holds no .json, .jsonl, .ndjson or .har "
+                             "files that are not excluded")
         return found
     if not stat.S_ISREG(mode):
         raise InputError(f"{argument}: not a regular file")
