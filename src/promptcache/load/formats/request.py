@@ -45,7 +45,9 @@ class RequestBodies(InputFormat):
     title = "Request bodies (bare, request/response pairs, Batch input lines)"
     carries = ("the exact request body; pairs add the response's usage, a timestamp and a "
                "session")
-    priority = 10
+    priority = 1000
+    """Tried last: any object with a ``model`` or ``messages`` is taken for a body (so that a
+    broken one gets the schema's precise message), and a gateway's record has both."""
 
     def recognize(self, value: Any) -> Recognition:
         if not isinstance(value, Mapping):
