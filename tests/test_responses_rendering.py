@@ -180,3 +180,21 @@ def test_a_body_with_nothing_to_send_says_what_a_responses_request_needs() -> No
             "'input' or a "
         "stored 'prompt' (Responses), 'request' or 'body' (keys: prompt)")
 
+
+
+def test_a_function_schema_keyword_of_unknown_rendering_makes_the_tool_an_estimate() -> None:
+    # As in Chat Completions: `format` is no keyword whose rendering recorded usage shows.
+    dated = {"type": "object", "properties": {"day": {"type": "string", "format": "date"}}}
+    plain = {"type": "object", "properties": {"day": {"type": "string"}}}
+    tools = []
+    for parameters in (dated, plain):
+        request = _normalize({"model": "gpt-4o", "input": "Book it", "tools": [
+            {"type": "function", "name": "book", "parameters": parameters}]})
+        assert isinstance(request, Request)
+        tools.append(next(segment for segment in request.segments
+                          if segment.kind is SegmentKind.TOOL))
+    assert tools[0].estimated
+    assert tools[0].estimate is not None
+    assert tools[0].estimate.reason.startswith("a tool schema keyword whose rendering is not "
+                                               "established")
+    assert not tools[1].estimated

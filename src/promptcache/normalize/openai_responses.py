@@ -100,7 +100,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from promptcache.catalog import ModelFacts, resolve_model
-from promptcache.estimates import FILE_ESTIMATE, FILE_GUESS_TOKENS
+from promptcache.estimates import (
+    FILE_ESTIMATE,
+    FILE_GUESS_TOKENS,
+    UNVERIFIED_KEYWORDS_ESTIMATE,
+)
 from promptcache.memo import BoundedMemo
 from promptcache.model import Estimate, Segment, SegmentKind
 
@@ -121,6 +125,7 @@ from promptcache.tokens.functions import (
     forced_function,
     render_function,
     tool_block_parts,
+    unverified_keywords,
 )
 from promptcache.tokens.joins import joined_texts
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
@@ -363,6 +368,8 @@ class _Tool:
     estimated: bool
     canonical: str
     """:func:`canonical_json` of the tool's entry."""
+    estimate: Estimate | None = None
+    """Why the tool's count is an estimate, when that is known."""
 
 
 def _top_tools(tools: list[Any],
@@ -391,8 +398,12 @@ def _render_tool(tool: object) -> _Tool:
     name = tool.get("name")
     label = name if isinstance(name, str) else ""
     if kind == "function":
-        return _Tool(label, _render_function(tool), function=True, estimated=False,
-                     canonical=canonical)
+        # A schema keyword whose rendering is not established makes the count an estimate,
+        # as in Chat Completions (the two APIs render a function the same way).
+        unverified = unverified_keywords(tool.get("parameters"))
+        return _Tool(label, _render_function(tool), function=True, estimated=bool(unverified),
+                     canonical=canonical,
+                     estimate=UNVERIFIED_KEYWORDS_ESTIMATE if unverified else None)
     if kind == "custom":  # grammar / free-text tools: rendering unknown
         return _Tool(label, render_function(tool), function=True, estimated=True,
                      canonical=canonical)
@@ -484,7 +495,8 @@ class _Builder:
             text, correction = next(pieces) if tool.function else ("", 0)
             out.append(Segment(SegmentKind.TOOL, f"{path}[{index}]", text,
                                fixed_tokens=correction, key=tool.name,
-                               estimated=tool.estimated, canonical=tool.canonical))
+                               estimated=tool.estimated, canonical=tool.canonical,
+                               estimate=tool.estimate))
         out.append(Segment(SegmentKind.TOOLS_FRAME, path, footer.text,
                            fixed_tokens=footer.correction))
         return tuple(out)
