@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from promptcache.load.formats import all_formats, format_named
-from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Usage
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
 from promptcache.load.formats.litellm import LiteLLM
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
@@ -226,6 +226,33 @@ def test_anthropic_tool_call_arguments_that_are_not_json_are_an_error_at_their_p
         4, "$.messages[1].tool_calls[0].function.arguments: the arguments are not JSON")
 
 
+def test_calls_without_a_prompt_yield_nothing_and_an_unknown_call_type_is_an_error() -> None:
+    found = _calls("payload_other_calls.jsonl")
+    assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
+        "other-2", "other-3", "other-4"]  # other-1, an embedding, is no call
+    errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
+    assert errors == [(5, "$.call_type: call type 'atext_completion' is not one promptcache reads")]
+
+
+def test_redacted_messages_make_the_call_partial() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[0])
+    assert call.missing == ("the messages (LiteLLM's turn_off_message_logging redacted them)",)
+
+
+def test_a_provider_litellm_translates_for_is_read_as_openai_and_partial() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[1])
+    assert call.api == CHAT
+    assert call.missing == ("the request LiteLLM translated for bedrock (read as OpenAI's)",)
+
+
+def test_a_responses_call_is_the_responses_body() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[2])
+    assert call.api == RESPONSES
+    assert call.body == {"model": "gpt-4.1",
+                         "input": [{"role": "user", "content": "Summarise the trip"}],
+                         "instructions": "Be brief.", "max_output_tokens": 90}
+
+
 # --- own cases: proxy spend-log rows ------------------------------------------------------
 
 def test_spend_row_with_a_stored_prompt_rebuilds_the_providers_body() -> None:
@@ -266,7 +293,7 @@ def test_spend_row_truncated_for_the_database_is_partial_naming_the_path() -> No
         "content truncated by LiteLLM at $.proxy_server_request.messages[0].content",)
 
 
-def test_spend_rows_cache_hits_are_no_calls_and_a_bad_time_is_an_error() -> None:
+def test_spend_rows_of_cache_hits_and_embeddings_are_no_calls_and_a_bad_time_is_an_error() -> None:
     found = _calls("spend_logs.jsonl")
     assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
         "chatcmpl-spend-1", "chatcmpl-spend-2", "chatcmpl-spend-3", "chatcmpl-spend-4"]
@@ -277,7 +304,7 @@ def test_spend_rows_cache_hits_are_no_calls_and_a_bad_time_is_an_error() -> None
 # --- recognition and discovery -----------------------------------------------------------
 
 @pytest.mark.parametrize("case", ["payload_openai.jsonl", "payload_anthropic.jsonl",
-                                  "spend_logs.jsonl"])
+                                  "payload_other_calls.jsonl", "spend_logs.jsonl"])
 def test_recognizes_its_own_records(case: str) -> None:
     first = orjson.loads((CASES / case).read_bytes().splitlines()[0])
     assert LiteLLM().recognize(first).matches

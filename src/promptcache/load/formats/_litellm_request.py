@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from promptcache.load.formats._litellm_anthropic import anthropic_body
+from promptcache.load.formats._litellm_anthropic import Unreadable, anthropic_body
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 
 CHAT_FIELDS = frozenset({
@@ -54,6 +54,14 @@ OPENAI_COMPATIBLE = frozenset({
 CHAT_CALL_TYPES = frozenset({"completion", "acompletion"})
 RESPONSES_CALL_TYPES = frozenset({"responses", "aresponses"})
 MESSAGES_CALL_TYPES = frozenset({"anthropic_messages", "aanthropic_messages"})
+NOT_PROMPT_CALL_TYPES = frozenset({
+    "embedding", "aembedding", "image_generation", "aimage_generation", "image_edit",
+    "aimage_edit", "transcription", "atranscription", "speech", "aspeech", "moderation",
+    "amoderation", "rerank", "arerank", "create_batch", "acreate_batch", "create_file",
+    "acreate_file",
+})
+"""Calls LiteLLM logs that send no chat prompt a provider could cache (its ``CallTypes``):
+not calls to audit, so they yield nothing."""
 
 TRUNCATION_MARKER = re.compile(r"\.\.\. \(litellm_truncated skipped \d+ chars")
 """What LiteLLM puts in place of the middle of a string it shortened: ``... (litellm_truncated
@@ -70,10 +78,6 @@ REDACTED = "redacted-by-litellm"
 (``REDACTED_BY_LITELLM`` in ``litellm/constants.py``)."""
 
 
-class NotAuditable(Exception):
-    """A record whose request promptcache cannot rebuild (an embedding, a transcription)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Request:
     """A provider request rebuilt from LiteLLM's record."""
@@ -85,11 +89,14 @@ class Request:
 
 def provider_request(*, call_type: str, provider: str, model: str, messages: Any,
                      params: Mapping[str, Any], messages_path: str,
-                     params_path: str) -> Request:
+                     params_path: str, call_type_path: str) -> Request | None:
     """The body ``provider`` received for a ``call_type`` call LiteLLM logged as
-    ``messages`` and ``params`` (at ``messages_path`` and ``params_path`` in the record).
-    Raises :class:`NotAuditable` for a call type that is not a prompt, and
-    :class:`~._litellm_anthropic.Unreadable` for a message LiteLLM could not have sent."""
+    ``messages`` and ``params`` (at ``messages_path`` and ``params_path`` in the record);
+    None for a call that sends no prompt (an embedding). Raises
+    :class:`~._litellm_anthropic.Unreadable` for a call type it does not know and for a
+    message LiteLLM could not have sent."""
+    if call_type in NOT_PROMPT_CALL_TYPES:
+        return None
     missing: list[str] = []
     if _redacted(messages):
         missing.append("the messages (LiteLLM's turn_off_message_logging redacted them)")
@@ -114,7 +121,7 @@ def provider_request(*, call_type: str, provider: str, model: str, messages: Any
     if call_type in MESSAGES_CALL_TYPES:
         return Request({"model": model, "messages": messages, **_fields(params, MESSAGES_FIELDS)},
                        MESSAGES, tuple(missing))
-    raise NotAuditable(f"a {call_type or 'untyped'!r} call is not a chat prompt")
+    raise Unreadable(call_type_path, f"call type {call_type!r} is not one promptcache reads")
 
 
 def _fields(params: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:

@@ -37,8 +37,8 @@ from typing import Any
 from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats._litellm_request import (
     MESSAGES_CALL_TYPES,
+    NOT_PROMPT_CALL_TYPES,
     RESPONSES_CALL_TYPES,
-    NotAuditable,
     int_of,
     mapping_of,
     provider_request,
@@ -60,9 +60,11 @@ def is_spend_row(value: Any) -> bool:
 
 
 def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
-    """The call a spend-log row records (nothing for one LiteLLM's cache answered)."""
+    """The call a spend-log row records (nothing for one LiteLLM's cache answered, nor for
+    an embedding or another call without a prompt)."""
     row: Mapping[str, Any] = record.value
-    if str(row.get("cache_hit")) == "True":
+    call_type = str(row.get("call_type") or "")
+    if str(row.get("cache_hit")) == "True" or call_type in NOT_PROMPT_CALL_TYPES:
         return
     model = text_of(row.get("model"))
     if model is None:
@@ -72,7 +74,6 @@ def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
     if started is None:
         yield LoadError(record.location, "$.startTime: not a date-time")
         return
-    call_type = str(row.get("call_type") or "")
     provider = str(row.get("custom_llm_provider") or "")
     stored = json_text(row.get("proxy_server_request"), None)
     if not isinstance(stored, Mapping):
@@ -84,12 +85,12 @@ def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
             request = provider_request(
                 call_type=call_type, provider=provider, model=model, messages=stored.get(turns_key),
                 params=stored, messages_path=f"$.proxy_server_request.{turns_key}",
-                params_path="$.proxy_server_request")
-        except (Unreadable, NotAuditable) as problem:
-            where = problem.path if isinstance(problem, Unreadable) else "$.call_type"
-            reason = problem.problem if isinstance(problem, Unreadable) else str(problem)
-            yield LoadError(record.location, f"{where}: {reason}")
+                params_path="$.proxy_server_request", call_type_path="$.call_type")
+        except Unreadable as problem:
+            yield LoadError(record.location, str(problem))
             return
+        if request is None:
+            return  # an embedding, a transcription: no prompt to cache
         body, api, missing = request.body, request.api, request.missing
     else:
         anthropic = provider == "anthropic" or call_type in MESSAGES_CALL_TYPES

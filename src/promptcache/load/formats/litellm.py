@@ -47,7 +47,6 @@ from typing import Any
 from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats._litellm_request import (
     MESSAGES_CALL_TYPES,
-    NotAuditable,
     int_of,
     mapping_of,
     provider_request,
@@ -129,13 +128,13 @@ def _payload_call(record: RawRecord, payload: Mapping[str, Any],
     try:
         request = provider_request(
             call_type=call_type, provider=str(payload.get("custom_llm_provider") or ""),
-            model=model, messages=messages, params=params,
-            messages_path=f"{path}.messages", params_path=f"{path}.model_parameters")
-    except (Unreadable, NotAuditable) as problem:
-        where = problem.path if isinstance(problem, Unreadable) else f"{path}.call_type"
-        reason = problem.problem if isinstance(problem, Unreadable) else str(problem)
-        yield LoadError(record.location, f"{where}: {reason}")
+            model=model, messages=messages, params=params, messages_path=f"{path}.messages",
+            params_path=f"{path}.model_parameters", call_type_path=f"{path}.call_type")
+    except Unreadable as problem:
+        yield LoadError(record.location, str(problem))
         return
+    if request is None:
+        return  # an embedding, a transcription: no prompt to cache
     metadata = mapping_of(payload.get("metadata"))
     response = mapping_of(payload.get("response"))
     served = response.get("model")
