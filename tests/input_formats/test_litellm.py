@@ -213,6 +213,32 @@ def test_anthropic_response_format_is_the_forced_json_tool_before_the_callers_to
     assert call.body["system"] == [{"type": "text", "text": "You plan trips."}]
 
 
+def test_anthropic_json_object_without_a_schema_sends_no_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[4])
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Plan as JSON."}]}],
+        "max_tokens": 100}
+    assert call.missing == ()
+
+
+def test_anthropic_response_format_with_thinking_is_an_unforced_described_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[5])
+    assert "tool_choice" not in call.body
+    assert call.body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert call.body["tools"] == [{
+        "name": "json_tool_call",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "description": "When you are ready to answer, call this tool with your final answer "
+                       "as its input. Do not reply in plain text."}]
+
+
+def test_anthropic_tool_choice_given_replaces_the_one_forcing_the_json_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[6])
+    assert call.body["tool_choice"] == {"type": "tool", "name": "get_forecast"}
+    assert [tool["name"] for tool in call.body["tools"]] == ["json_tool_call", "get_forecast"]
+
+
 def test_anthropic_response_format_sent_as_output_format_is_partial_not_guessed() -> None:
     call = _call(_calls("payload_anthropic.jsonl")[2])
     assert "tools" not in call.body

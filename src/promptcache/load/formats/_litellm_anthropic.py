@@ -14,7 +14,8 @@ litellm 1.110.2 does it, so the audit sees the prompt Anthropic cached:
 - OpenAI function tools become ``{"name", "input_schema", "type": "custom",
   "description"}`` (the schema keeps only the keys Anthropic accepts);
 - ``response_format`` with a schema becomes the ``json_tool_call`` tool, put before the
-  caller's tools, and a ``tool_choice`` forcing it (models without native structured output);
+  caller's tools, and a ``tool_choice`` forcing it (models without native structured output;
+  with thinking on, not forced but described; a caller's ``tool_choice`` replaces it);
 - ``user`` becomes ``metadata.user_id`` (not for an e-mail or phone number), ``stop``
   ``stop_sequences``, ``tool_choice`` / ``parallel_tool_calls`` Anthropic's ``tool_choice``.
 
@@ -44,6 +45,11 @@ from promptcache.load.formats.embedded import json_text
 JSON_TOOL_NAME = "json_tool_call"
 """LiteLLM's ``RESPONSE_FORMAT_TOOL_NAME``: the tool a ``response_format`` schema becomes."""
 
+_UNFORCED_TOOL_DESCRIPTION = (
+    "When you are ready to answer, call this tool with your final answer as its input. "
+    "Do not reply in plain text.")
+"""LiteLLM's ``RESPONSE_FORMAT_UNFORCED_TOOL_DESCRIPTION``: the json tool's description when
+thinking is on, since a thinking model cannot be forced to call a tool."""
 _SCHEMA_KEYS = ("type", "properties", "additionalProperties", "required", "$defs", "strict")
 """The input-schema keys Anthropic accepts (LiteLLM's ``AnthropicInputSchema``)."""
 _TOOL_USE_ID_INVALID = re.compile(r"[^a-zA-Z0-9_-]")
@@ -325,10 +331,13 @@ def _params(model: str, params: Mapping[str, Any], conversion: _Conversion) -> d
     tools: list[dict[str, Any]] = []
     json_tool = _json_tool(model, params, conversion)
     if json_tool is not None:
-        mapped["tool_choice"] = {"name": JSON_TOOL_NAME, "type": "tool"}
+        if "description" not in json_tool:  # forced: LiteLLM makes the model call it
+            mapped["tool_choice"] = {"name": JSON_TOOL_NAME, "type": "tool"}
         tools.append(json_tool)
+    # LiteLLM maps response_format before tool_choice: a tool_choice given replaces the one
+    # forcing the json tool (completion()'s parameter order, kept by map_openai_params).
     choice = _tool_choice(params.get("tool_choice"), params.get("parallel_tool_calls"))
-    if choice is not None and json_tool is None:
+    if choice is not None:
         mapped["tool_choice"] = choice
     logged_tools = params.get("tools")
     for tool in logged_tools if isinstance(logged_tools, list) else ():
@@ -342,23 +351,29 @@ def _params(model: str, params: Mapping[str, Any], conversion: _Conversion) -> d
 
 def _json_tool(model: str, params: Mapping[str, Any],
                conversion: _Conversion) -> dict[str, Any] | None:
+    """The tool a ``response_format`` schema becomes (none for ``json_object``, which has
+    no schema); forced unless thinking is on, when it carries LiteLLM's description instead."""
     response_format = params.get("response_format")
-    if not isinstance(response_format, Mapping) or response_format.get("type") == "text":
+    if not isinstance(response_format, Mapping):
         return None
     schema = _response_schema(response_format)
-    if _NATIVE_OUTPUT_MODEL.search(model):
-        if schema is not None:
-            conversion.lacks("the output_format LiteLLM sends for response_format (not rebuilt)")
-        return None
-    if params.get("thinking") is not None or params.get("reasoning_effort") is not None:
-        conversion.lacks("how LiteLLM sends response_format when thinking is on (not rebuilt)")
-        return None
-    input_schema: dict[str, Any] = {"type": "object"}
     if schema is None:
-        input_schema.update({"additionalProperties": True, "properties": {}})
-    else:
-        input_schema.update(schema)
-    return {"name": JSON_TOOL_NAME, "input_schema": input_schema}
+        return None
+    if _NATIVE_OUTPUT_MODEL.search(model):
+        conversion.lacks("the output_format LiteLLM sends for response_format (not rebuilt)")
+        return None
+    if params.get("reasoning_effort") is not None:
+        conversion.lacks("how LiteLLM sends response_format with reasoning_effort (not rebuilt)")
+        return None
+    tool: dict[str, Any] = {"name": JSON_TOOL_NAME, "input_schema": {"type": "object", **schema}}
+    if _thinking_on(params.get("thinking")):
+        tool["description"] = _UNFORCED_TOOL_DESCRIPTION
+    return tool
+
+
+def _thinking_on(thinking: Any) -> bool:
+    return thinking is True or (isinstance(thinking, Mapping)
+                                and thinking.get("type") in ("enabled", "adaptive"))
 
 
 def _response_schema(response_format: Mapping[str, Any]) -> dict[str, Any] | None:
