@@ -245,6 +245,31 @@ def test_anthropic_response_format_sent_as_output_format_is_partial_not_guessed(
     assert call.missing == ("the output_format LiteLLM sends for response_format (not rebuilt)",)
 
 
+def test_anthropic_empty_text_becomes_litellms_placeholder_unless_the_turn_has_tool_calls(
+) -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[7])
+    placeholder = {"type": "text",
+                   "text": "[System: Empty message content sanitised to satisfy protocol]"}
+    assert call.missing == ()
+    assert call.body["messages"] == [
+        {"role": "user", "content": [placeholder]},
+        {"role": "assistant", "content": [placeholder]},
+        {"role": "user", "content": [placeholder, {"type": "text", "text": "Lyon?"}]},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "call_d4", "name": "get_forecast",
+             "input": {"city": "Lyon"}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "call_d4", "content": "rain"}]}]
+
+
+def test_anthropic_tool_calls_without_tools_get_litellms_dummy_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[8])
+    assert call.body["tools"] == [{
+        "name": "dummy_tool", "input_schema": {"type": "object", "properties": {}},
+        "type": "custom", "description": "This is a dummy tool call"}]
+    assert call.missing == ()
+
+
 def test_anthropic_tool_call_arguments_that_are_not_json_are_an_error_at_their_path() -> None:
     found = _calls("payload_anthropic.jsonl")[3]
     assert isinstance(found, LoadError)

@@ -17,7 +17,9 @@ litellm 1.110.2 does it, so the audit sees the prompt Anthropic cached:
   caller's tools, and a ``tool_choice`` forcing it (models without native structured output;
   with thinking on, not forced but described; a caller's ``tool_choice`` replaces it);
 - ``user`` becomes ``metadata.user_id`` (not for an e-mail or phone number), ``stop``
-  ``stop_sequences``, ``tool_choice`` / ``parallel_tool_calls`` Anthropic's ``tool_choice``.
+  ``stop_sequences``, ``tool_choice`` / ``parallel_tool_calls`` Anthropic's ``tool_choice``;
+- empty text becomes LiteLLM's placeholder (or is dropped from an assistant turn with tool
+  calls); tool calls without tools bring LiteLLM's ``dummy_tool``.
 
 Sources (BerriAI/litellm, the 1.110.2 wheel): ``litellm/llms/anthropic/chat/transformation.py``
 (``transform_request``, ``map_openai_params``, ``_map_tool_helper``, ``_map_tool_choice``,
@@ -29,7 +31,7 @@ Sources (BerriAI/litellm, the 1.110.2 wheel): ``litellm/llms/anthropic/chat/tran
 (``sanitize_input_schema_for_anthropic``).
 
 What LiteLLM does that cannot be redone from a log (an image it downloaded, a reasoning
-budget it chose, output schemas it rewrote, a placeholder it put in an empty turn) is not
+budget it chose, output schemas it rewrote, how it fills a turn without content) is not
 guessed: the call is marked with what is missing.
 """
 
@@ -50,6 +52,8 @@ _UNFORCED_TOOL_DESCRIPTION = (
     "Do not reply in plain text.")
 """LiteLLM's ``RESPONSE_FORMAT_UNFORCED_TOOL_DESCRIPTION``: the json tool's description when
 thinking is on, since a thinking model cannot be forced to call a tool."""
+_DUMMY_TOOL = {"name": "dummy_tool", "input_schema": {"type": "object", "properties": {}},
+               "type": "custom", "description": "This is a dummy tool call"}
 _SCHEMA_KEYS = ("type", "properties", "additionalProperties", "required", "$defs", "strict")
 """The input-schema keys Anthropic accepts (LiteLLM's ``AnthropicInputSchema``)."""
 _TOOL_USE_ID_INVALID = re.compile(r"[^a-zA-Z0-9_-]")
@@ -62,6 +66,8 @@ _NATIVE_OUTPUT_MODEL = re.compile(
 ``response_format`` schema is sent as ``output_format``, not as the ``json_tool_call`` tool."""
 _USER_TURN_ROLES = frozenset({"user", "tool", "function"})
 _NOT_AN_OBJECT = "a content part that is not an object"
+_EMPTY_TEXT_PLACEHOLDER = "[System: Empty message content sanitised to satisfy protocol]"
+"""What LiteLLM sends instead of empty text (``_EMPTY_TEXT_PLACEHOLDER`` in factory.py)."""
 _DATA_URL = re.compile(r"^data:([^;,]+);base64,(.*)$", re.DOTALL)
 
 
@@ -95,8 +101,11 @@ def anthropic_body(model: str, messages: Any, params: Mapping[str, Any],
     system, rest = _system_blocks(messages, conversion)
     body: dict[str, Any] = {"model": model, "messages": list(_turns(rest, conversion))}
     body.update(_params(model, params, conversion))
-    if "tools" not in body and any(message.get("tool_calls") for _, message in rest):
-        conversion.lacks("the placeholder tool LiteLLM adds when tool calls come without tools")
+    if "tools" not in body and any(message.get("tool_calls") or message["role"] == "tool"
+                                   for _, message in rest):
+        # Anthropic refuses tool_use blocks without tools: LiteLLM adds its dummy tool
+        # (``add_dummy_tool`` in litellm/utils.py).
+        body["tools"] = [_DUMMY_TOOL]
     if system:
         body["system"] = system
     return body, tuple(conversion.missing)
@@ -169,13 +178,13 @@ def _user_blocks(message: Mapping[str, Any], path: str,
         yield _tool_result(message, path, conversion)
         return
     content = message.get("content")
-    if isinstance(content, str) and content.strip():
-        yield _with_cache_control({"type": "text", "text": content}, message)
+    if isinstance(content, str):
+        yield _with_cache_control({"type": "text", "text": _or_placeholder(content)}, message)
     elif isinstance(content, list) and content:
         for number, part in enumerate(content):
             yield from _user_part(part, f"{path}.content[{number}]", conversion)
     else:
-        conversion.lacks("an empty user message (LiteLLM sends a placeholder text)")
+        conversion.lacks("a user message without content (LiteLLM fills it per turn)")
 
 
 def _user_part(part: Any, path: str, conversion: _Conversion) -> Iterator[dict[str, Any]]:
@@ -183,12 +192,7 @@ def _user_part(part: Any, path: str, conversion: _Conversion) -> Iterator[dict[s
         raise Unreadable(path, _NOT_AN_OBJECT)
     kind = part.get("type")
     if kind == "text":
-        if not isinstance(part.get("text"), str):
-            raise Unreadable(f"{path}.text", "a text part without text")
-        if not part["text"].strip():
-            conversion.lacks("an empty text part (LiteLLM sends a placeholder text)")
-            return
-        yield _with_cache_control({"type": "text", "text": part["text"]}, part)
+        yield _with_cache_control({"type": "text", "text": _or_placeholder(part.get("text"))}, part)
     elif kind == "image_url":
         image = _image_block(part.get("image_url"), f"{path}.image_url", conversion)
         if image is not None:
@@ -259,23 +263,31 @@ def _assistant_blocks(message: Mapping[str, Any], path: str,
         conversion.lacks("an assistant function_call (LiteLLM gives it a random tool_use id)")
     content = message.get("content")
     tool_calls = message.get("tool_calls")
-    if isinstance(content, str) and content:
-        if content.strip():
-            yield _with_cache_control({"type": "text", "text": content}, message)
-        elif not tool_calls:
-            conversion.lacks("an empty assistant message (LiteLLM sends a placeholder text)")
-    elif isinstance(content, list):
-        for number, part in enumerate(content):
-            if not isinstance(part, Mapping):
-                raise Unreadable(f"{path}.content[{number}]", _NOT_AN_OBJECT)
-            if part.get("type") == "text" and isinstance(part.get("text"), str) and part["text"]:
-                yield _with_cache_control({"type": "text", "text": part["text"]}, part)
-            elif part.get("type") != "text":
-                conversion.lacks(f"a {part.get('type')!r} part in an assistant turn (not rebuilt)")
-    elif not tool_calls:
-        conversion.lacks("an empty assistant message (LiteLLM sends a placeholder text)")
+    parts = content if isinstance(content, list) else []
+    # Empty text is dropped from a turn that carries something else, replaced by LiteLLM's
+    # placeholder in one that does not (``_sanitize_empty_text_content``).
+    drop_empty = bool(tool_calls) or any(
+        isinstance(part, Mapping) and part.get("type") != "text" for part in parts)
+    if isinstance(content, str):
+        if content.strip() or not drop_empty:
+            yield _with_cache_control({"type": "text", "text": _or_placeholder(content)}, message)
+    elif content is None and not tool_calls:
+        conversion.lacks("an assistant message without content (LiteLLM sends no turn for it)")
+    for number, part in enumerate(parts):
+        if not isinstance(part, Mapping):
+            raise Unreadable(f"{path}.content[{number}]", _NOT_AN_OBJECT)
+        if part.get("type") != "text":
+            conversion.lacks(f"a {part.get('type')!r} part in an assistant turn (not rebuilt)")
+        elif _or_placeholder(part.get("text")) != _EMPTY_TEXT_PLACEHOLDER or not drop_empty:
+            yield _with_cache_control(
+                {"type": "text", "text": _or_placeholder(part.get("text"))}, part)
     for number, call in enumerate(tool_calls if isinstance(tool_calls, list) else ()):
         yield _tool_use(call, f"{path}.tool_calls[{number}]")
+
+
+def _or_placeholder(text: Any) -> str:
+    """``text``, or LiteLLM's placeholder for text Anthropic would refuse as empty."""
+    return text if isinstance(text, str) and text.strip() else _EMPTY_TEXT_PLACEHOLDER
 
 
 def _tool_use(call: Any, path: str) -> dict[str, Any]:
