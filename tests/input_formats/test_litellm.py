@@ -293,7 +293,7 @@ def test_redacted_messages_make_the_call_partial() -> None:
 def test_a_provider_litellm_translates_for_is_read_as_openai_and_partial() -> None:
     call = _call(_calls("payload_other_calls.jsonl")[1])
     assert call.api == CHAT
-    assert call.missing == ("the request LiteLLM translated for bedrock (read as OpenAI's)",)
+    assert call.missing == ("the request LiteLLM translated for bedrock (read as logged)",)
 
 
 def test_a_responses_call_is_the_responses_body() -> None:
@@ -344,10 +344,28 @@ def test_spend_row_truncated_for_the_database_is_partial_naming_the_path() -> No
         "content truncated by LiteLLM at $.proxy_server_request.messages[0].content",)
 
 
+def test_spend_row_of_a_messages_call_keeps_the_anthropic_body_without_litellms_keys() -> None:
+    call = _call(_calls("spend_logs.jsonl")[5])
+    assert call.api == MESSAGES
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": "Weather in Lyon?"}], "max_tokens": 64,
+        "system": [{"type": "text", "text": "You plan trips.",
+                    "cache_control": {"type": "ephemeral"}}]}
+    assert call.missing == ()
+    assert call.timestamp == 1767605408.25  # a database time without a zone is UTC
+
+
+def test_spend_row_of_a_messages_call_litellm_sent_elsewhere_is_partial() -> None:
+    call = _call(_calls("spend_logs.jsonl")[6])
+    assert call.missing == ("the request LiteLLM translated for openai (read as logged)",)
+
+
 def test_spend_rows_of_cache_hits_and_embeddings_are_no_calls_and_a_bad_time_is_an_error() -> None:
     found = _calls("spend_logs.jsonl")
     assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
-        "chatcmpl-spend-1", "chatcmpl-spend-2", "chatcmpl-spend-3", "chatcmpl-spend-4"]
+        "chatcmpl-spend-1", "chatcmpl-spend-2", "chatcmpl-spend-3", "chatcmpl-spend-4",
+        "msg-spend-8", "msg-spend-9"]
     errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
     assert errors == [(6, "$.startTime: not a date-time")]
 

@@ -51,6 +51,7 @@ OPENAI_COMPATIBLE = frozenset({
     "hosted_vllm", "lm_studio", "ollama_chat", "custom_openai", "litellm_proxy", "",
 })
 """Providers LiteLLM sends the OpenAI chat body to as it is (its own keys removed)."""
+_ANTHROPIC = frozenset({"anthropic", ""})
 CHAT_CALL_TYPES = frozenset({"completion", "acompletion"})
 RESPONSES_CALL_TYPES = frozenset({"responses", "aresponses"})
 MESSAGES_CALL_TYPES = frozenset({"anthropic_messages", "aanthropic_messages"})
@@ -112,16 +113,22 @@ def provider_request(*, call_type: str, provider: str, model: str, messages: Any
             return Request(body, MESSAGES, (*missing, *lacks))
         body = {"model": model, "messages": _without_null_content(messages),
                 **_fields(params, CHAT_FIELDS)}
-        if provider not in OPENAI_COMPATIBLE:
-            missing.append(f"the request LiteLLM translated for {provider} (read as OpenAI's)")
-        return Request(body, CHAT, tuple(missing))
+        return Request(body, CHAT, (*missing, *_translated(provider, OPENAI_COMPATIBLE)))
     if call_type in RESPONSES_CALL_TYPES:
-        return Request({"model": model, "input": messages, **_fields(params, RESPONSES_FIELDS)},
-                       RESPONSES, tuple(missing))
+        body = {"model": model, "input": messages, **_fields(params, RESPONSES_FIELDS)}
+        return Request(body, RESPONSES, (*missing, *_translated(provider, OPENAI_COMPATIBLE)))
     if call_type in MESSAGES_CALL_TYPES:
-        return Request({"model": model, "messages": messages, **_fields(params, MESSAGES_FIELDS)},
-                       MESSAGES, tuple(missing))
+        body = {"model": model, "messages": messages, **_fields(params, MESSAGES_FIELDS)}
+        return Request(body, MESSAGES, (*missing, *_translated(provider, _ANTHROPIC)))
     raise Unreadable(call_type_path, f"call type {call_type!r} is not one promptcache reads")
+
+
+def _translated(provider: str, sent_as_is_to: frozenset[str]) -> tuple[str, ...]:
+    """What a call lacks when LiteLLM translated it for ``provider`` (a Bedrock model behind
+    an OpenAI request, an OpenAI model behind ``/v1/messages``): its body is read as logged."""
+    if provider in sent_as_is_to:
+        return ()
+    return (f"the request LiteLLM translated for {provider} (read as logged)",)
 
 
 def _fields(params: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
