@@ -280,7 +280,7 @@ def test_anthropic_tool_call_arguments_that_are_not_json_are_an_error_at_their_p
 def test_calls_without_a_prompt_yield_nothing_and_an_unknown_call_type_is_an_error() -> None:
     found = _calls("payload_other_calls.jsonl")
     assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
-        "other-2", "other-3", "other-4"]  # other-1, an embedding, is no call
+        "other-2", "other-3", "other-4", "other-6", "other-7"]  # other-1, an embedding, is none
     errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
     assert errors == [(5, "$.call_type: call type 'atext_completion' is not one promptcache reads")]
 
@@ -302,6 +302,24 @@ def test_a_responses_call_is_the_responses_body() -> None:
     assert call.body == {"model": "gpt-4.1",
                          "input": [{"role": "user", "content": "Summarise the trip"}],
                          "instructions": "Be brief.", "max_output_tokens": 90}
+
+
+def test_a_messages_call_gets_its_logged_string_system_prompt_back_in_system() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[4])
+    assert call.api == MESSAGES
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Lyon?", "cache_control": {"type": "ephemeral"}}]}],
+        "max_tokens": 64, "stream": True, "system": "You plan trips."}
+    assert call.missing == ()
+
+
+def test_a_messages_call_without_a_logged_system_prompt_says_it_may_lack_one() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[5])
+    assert "system" not in call.body
+    assert call.missing == (
+        "the system prompt (LiteLLM logs a /v1/messages system only when it is a string)",)
 
 
 # --- own cases: proxy spend-log rows ------------------------------------------------------

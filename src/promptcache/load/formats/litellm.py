@@ -124,7 +124,8 @@ def _payload_call(record: RawRecord, payload: Mapping[str, Any],
         yield LoadError(record.location, f"{path}.model: no model")
         return
     call_type = str(payload.get("call_type") or "")
-    messages, system_missing = _messages_with_system(payload.get("messages"), call_type, params)
+    messages, params, system_missing = _messages_with_system(
+        payload.get("messages"), call_type, params)
     try:
         request = provider_request(
             call_type=call_type, provider=str(payload.get("custom_llm_provider") or ""),
@@ -154,16 +155,18 @@ def _payload_call(record: RawRecord, payload: Mapping[str, Any],
     )
 
 
-def _messages_with_system(messages: Any, call_type: str,
-                          params: Mapping[str, Any]) -> tuple[Any, tuple[str, ...]]:
-    """For a ``/v1/messages`` call, the messages without the system prompt LiteLLM put in
-    front of them (``append_system_prompt_messages``, which keeps only a string system)."""
+def _messages_with_system(messages: Any, call_type: str, params: Mapping[str, Any]
+                          ) -> tuple[Any, Mapping[str, Any], tuple[str, ...]]:
+    """For a ``/v1/messages`` call, the messages and parameters with the system prompt back
+    in ``system``: LiteLLM logs it as a system message in front of the others
+    (``append_system_prompt_messages``), and only when it was a string."""
     if call_type not in MESSAGES_CALL_TYPES or not isinstance(messages, list):
-        return messages, ()
+        return messages, params, ()
     first = messages[0] if messages else None
     if isinstance(first, Mapping) and first.get("role") == "system":
-        return messages[1:], ()
-    return messages, ("the system prompt (LiteLLM logs a /v1/messages system only as a string)",)
+        return messages[1:], {**params, "system": first.get("content")}, ()
+    return messages, params, (
+        "the system prompt (LiteLLM logs a /v1/messages system only when it is a string)",)
 
 
 def _usage(payload: Mapping[str, Any], metadata: Mapping[str, Any],
