@@ -52,8 +52,6 @@ _UNFORCED_TOOL_DESCRIPTION = (
     "Do not reply in plain text.")
 """LiteLLM's ``RESPONSE_FORMAT_UNFORCED_TOOL_DESCRIPTION``: the json tool's description when
 thinking is on, since a thinking model cannot be forced to call a tool."""
-_DUMMY_TOOL = {"name": "dummy_tool", "input_schema": {"type": "object", "properties": {}},
-               "type": "custom", "description": "This is a dummy tool call"}
 _SCHEMA_KEYS = ("type", "properties", "additionalProperties", "required", "$defs", "strict")
 """The input-schema keys Anthropic accepts (LiteLLM's ``AnthropicInputSchema``)."""
 _TOOL_USE_ID_INVALID = re.compile(r"[^a-zA-Z0-9_-]")
@@ -105,7 +103,9 @@ def anthropic_body(model: str, messages: Any, params: Mapping[str, Any],
                                    for _, message in rest):
         # Anthropic refuses tool_use blocks without tools: LiteLLM adds its dummy tool
         # (``add_dummy_tool`` in litellm/utils.py).
-        body["tools"] = [_DUMMY_TOOL]
+        body["tools"] = [{"name": "dummy_tool",
+                          "input_schema": {"type": "object", "properties": {}},
+                          "type": "custom", "description": "This is a dummy tool call"}]
     if system:
         body["system"] = system
     return body, tuple(conversion.missing)
