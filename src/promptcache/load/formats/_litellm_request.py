@@ -1,0 +1,178 @@
+"""The body a provider received, from what LiteLLM logged of the caller's request.
+
+Both LiteLLM records (the standard logging payload and the proxy's spend-log row) keep the
+request as the caller gave it to LiteLLM: OpenAI-format messages and parameters. For an
+OpenAI-compatible provider that is the body, less LiteLLM's own keys; for Anthropic it is
+LiteLLM's translation (:mod:`._litellm_anthropic`). Both records may hold text LiteLLM
+shortened or replaced before writing it; :func:`paths_matching` finds it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from promptcache.load.formats._litellm_anthropic import Unreadable, anthropic_body
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
+
+CHAT_FIELDS = frozenset({
+    "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",
+    "max_completion_tokens", "max_tokens", "modalities", "n", "parallel_tool_calls",
+    "prediction", "presence_penalty", "prompt_cache_key", "prompt_cache_retention",
+    "reasoning_effort", "response_format", "safety_identifier", "seed", "service_tier", "stop",
+    "store", "stream", "stream_options", "temperature", "tool_choice", "tools", "top_logprobs",
+    "top_p", "user", "verbosity", "web_search_options",
+})
+"""OpenAI Chat Completions request fields besides ``model`` and ``messages``. LiteLLM's
+``model_parameters`` may also hold its own keys (``thinking``, Responses or embedding
+parameters) and a proxy request LiteLLM's (``metadata`` as its tags, ``fallbacks``...): none
+reaches an OpenAI-compatible provider. ``metadata`` is left out on purpose: LiteLLM takes
+it as its own and does not forward it."""
+RESPONSES_FIELDS = frozenset({
+    "background", "conversation", "include", "input", "instructions", "max_output_tokens",
+    "max_tool_calls", "parallel_tool_calls", "previous_response_id", "prompt",
+    "prompt_cache_key", "prompt_cache_retention", "reasoning", "safety_identifier",
+    "service_tier", "store", "stream", "temperature", "text", "tool_choice", "tools",
+    "top_logprobs", "top_p", "truncation", "user",
+})
+"""OpenAI Responses request fields besides ``model``."""
+MESSAGES_FIELDS = frozenset({
+    "container", "context_management", "max_tokens", "mcp_servers", "messages", "metadata",
+    "output_config", "output_format", "service_tier", "stop_sequences", "stream", "system",
+    "temperature", "thinking", "tool_choice", "tools", "top_k", "top_p",
+})
+"""Anthropic Messages request fields besides ``model``."""
+
+OPENAI_COMPATIBLE = frozenset({
+    "openai", "azure", "azure_ai", "text-completion-openai", "openrouter", "together_ai",
+    "deepseek", "groq", "fireworks_ai", "mistral", "xai", "perplexity", "deepinfra",
+    "hosted_vllm", "lm_studio", "ollama_chat", "custom_openai", "litellm_proxy", "",
+})
+"""Providers LiteLLM sends the OpenAI chat body to as it is (its own keys removed)."""
+_ANTHROPIC = frozenset({"anthropic", ""})
+CHAT_CALL_TYPES = frozenset({"completion", "acompletion"})
+RESPONSES_CALL_TYPES = frozenset({"responses", "aresponses"})
+MESSAGES_CALL_TYPES = frozenset({"anthropic_messages", "aanthropic_messages"})
+NOT_PROMPT_CALL_TYPES = frozenset({
+    "embedding", "aembedding", "image_generation", "aimage_generation", "image_edit",
+    "aimage_edit", "transcription", "atranscription", "speech", "aspeech", "moderation",
+    "amoderation", "rerank", "arerank", "create_batch", "acreate_batch", "create_file",
+    "acreate_file",
+})
+"""Calls LiteLLM logs that send no chat prompt a provider could cache (its ``CallTypes``):
+not calls to audit, so they yield nothing."""
+
+TRUNCATION_MARKER = re.compile(r"\.\.\. \(litellm_truncated skipped \d+ chars")
+"""What LiteLLM puts in place of the middle of a string it shortened: ``... (litellm_truncated
+skipped N chars. <note>) ...`` (``_truncated_for_db`` in
+``litellm/proxy/spend_tracking/spend_tracking_utils.py``; strings over
+``MAX_STRING_LENGTH_PROMPT_IN_DB``, 2048 characters by default; older releases wrote
+``... (litellm_truncated skipped N chars) ...``)."""
+BASE64_PLACEHOLDER = re.compile(r";base64,\[base64_data truncated: [^\]]*\]")
+"""What LiteLLM logs instead of a data URL's base64 payload over ``MAX_BASE64_LENGTH_FOR_LOGGING``
+(64 characters by default): ``data:image/png;base64,[base64_data truncated: 75B]``
+(``_base64_data_uri_replacer`` in ``litellm/litellm_core_utils/logging_utils.py``)."""
+REDACTED = "redacted-by-litellm"
+"""What LiteLLM logs instead of the messages with ``turn_off_message_logging`` on
+(``REDACTED_BY_LITELLM`` in ``litellm/constants.py``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A provider request rebuilt from LiteLLM's record."""
+
+    body: dict[str, Any]
+    api: str
+    missing: tuple[str, ...]
+
+
+def provider_request(*, call_type: str, provider: str, model: str, messages: Any,
+                     params: Mapping[str, Any], messages_path: str,
+                     params_path: str, call_type_path: str) -> Request | None:
+    """The body ``provider`` received for a ``call_type`` call LiteLLM logged as
+    ``messages`` and ``params`` (at ``messages_path`` and ``params_path`` in the record);
+    None for a call that sends no prompt (an embedding). Raises
+    :class:`~._litellm_anthropic.Unreadable` for a call type it does not know and for a
+    message LiteLLM could not have sent."""
+    if call_type in NOT_PROMPT_CALL_TYPES:
+        return None
+    missing: list[str] = []
+    if _redacted(messages):
+        missing.append("the messages (LiteLLM's turn_off_message_logging redacted them)")
+    for value, path in ((messages, messages_path), (params.get("tools"), f"{params_path}.tools"),
+                        (params.get("system"), f"{params_path}.system")):
+        missing.extend(f"content truncated by LiteLLM at {found}"
+                       for found in paths_matching(value, path, TRUNCATION_MARKER))
+        missing.extend(f"image data replaced by a placeholder in LiteLLM's log at {found}"
+                       for found in paths_matching(value, path, BASE64_PLACEHOLDER))
+    if call_type in CHAT_CALL_TYPES:
+        if provider == "anthropic":
+            body, lacks = anthropic_body(model, messages, params, messages_path)
+            return Request(body, MESSAGES, (*missing, *lacks))
+        body = {"model": model, "messages": _without_null_content(messages),
+                **_fields(params, CHAT_FIELDS)}
+        return Request(body, CHAT, (*missing, *_translated(provider, OPENAI_COMPATIBLE)))
+    if call_type in RESPONSES_CALL_TYPES:
+        body = {"model": model, "input": messages, **_fields(params, RESPONSES_FIELDS)}
+        return Request(body, RESPONSES, (*missing, *_translated(provider, OPENAI_COMPATIBLE)))
+    if call_type in MESSAGES_CALL_TYPES:
+        body = {"model": model, "messages": messages, **_fields(params, MESSAGES_FIELDS)}
+        return Request(body, MESSAGES, (*missing, *_translated(provider, _ANTHROPIC)))
+    raise Unreadable(call_type_path, f"call type {call_type!r} is not one promptcache reads")
+
+
+def _translated(provider: str, sent_as_is_to: frozenset[str]) -> tuple[str, ...]:
+    """What a call lacks when LiteLLM translated it for ``provider`` (a Bedrock model behind
+    an OpenAI request, an OpenAI model behind ``/v1/messages``): its body is read as logged."""
+    if provider in sent_as_is_to:
+        return ()
+    return (f"the request LiteLLM translated for {provider} (read as logged)",)
+
+
+def _fields(params: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    return {key: value for key, value in params.items()
+            if key in fields and key not in ("messages", "input")}
+
+
+def _without_null_content(messages: Any) -> Any:
+    # LiteLLM logs an assistant turn's absent content as null; what it sends has no content
+    # key there (the shared sample's truth bodies), and a null would be counted as a field.
+    if not isinstance(messages, list):
+        return messages
+    return [{key: value for key, value in message.items() if key != "content" or value is not None}
+            if isinstance(message, Mapping) else message for message in messages]
+
+
+def _redacted(messages: Any) -> bool:
+    return (isinstance(messages, list) and len(messages) == 1
+            and isinstance(messages[0], Mapping) and messages[0].get("content") == REDACTED)
+
+
+def paths_matching(value: Any, path: str, pattern: re.Pattern[str]) -> Iterator[str]:
+    """The JSON paths of the strings under ``value`` (at ``path``) that ``pattern`` finds."""
+    if isinstance(value, str):
+        if pattern.search(value):
+            yield path
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from paths_matching(item, f"{path}.{key}", pattern)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from paths_matching(item, f"{path}[{index}]", pattern)
+
+
+def mapping_of(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is an object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def text_of(value: Any) -> str | None:
+    """``value`` if it is a non-empty string."""
+    return value if isinstance(value, str) and value else None
+
+
+def int_of(value: Any, default: int | None = None) -> int | None:
+    """``value`` if it is an integer (not a bool), else ``default``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

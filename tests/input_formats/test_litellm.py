@@ -1,0 +1,415 @@
+"""LiteLLM: the standard logging payload (shared sample and own cases) and proxy spend logs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from promptcache.load.formats import all_formats, format_named
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
+from promptcache.load.formats.litellm import LiteLLM
+from promptcache.load.sources import LoadError
+from tests.conftest import shared_format_sample
+
+from .helpers import read_calls, truth_lines
+
+CASES = Path(__file__).parent / "cases" / "litellm"
+FORECAST_TOOL = {"type": "function", "function": {
+    "name": "get_forecast", "description": "Weather forecast for a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"], "additionalProperties": False}}}
+ANTHROPIC_FORECAST_TOOL = {
+    "name": "get_forecast",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
+                     "required": ["city"], "additionalProperties": False},
+    "type": "custom", "description": "Weather forecast for a city."}
+
+
+def _calls(name: str) -> list[LoggedCall | LoadError]:
+    return read_calls(LiteLLM(), CASES / name)
+
+
+def _call(found: LoggedCall | LoadError) -> LoggedCall:
+    assert isinstance(found, LoggedCall), found
+    return found
+
+
+def _as_logged(value: Any) -> Any:
+    """A truth body as LiteLLM's log keeps it: base64 payloads over 64 characters replaced by
+    LiteLLM's placeholder naming their decoded size."""
+    if isinstance(value, str):
+        data_url = re.fullmatch(r"(data:[^;]+;base64,)([A-Za-z0-9+/=]{65,})", value)
+        if data_url:
+            return f"{data_url[1]}[base64_data truncated: {len(data_url[2]) * 3 // 4}B]"
+        if re.fullmatch(r"[A-Za-z0-9+/=]{65,}", value):
+            return f"[base64_data truncated: {len(value) * 3 // 4}B]"
+        return value
+    if isinstance(value, dict):
+        return {key: _as_logged(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_logged(item) for item in value]
+    return value
+
+
+# --- the shared sample, written by litellm 1.110.2 ---------------------------------------
+
+def _sample() -> tuple[list[LoggedCall | LoadError], list[dict[str, Any]]]:
+    log = shared_format_sample("litellm", "standard_logging_payload.jsonl")
+    truth = truth_lines(shared_format_sample("litellm", "standard_logging_payload.truth.jsonl"))
+    return read_calls(LiteLLM(), log), truth
+
+
+def test_sample_bodies_equal_the_requests_the_providers_received() -> None:
+    calls, truth = _sample()
+    assert len(calls) == len(truth) == 28
+    for call, line in zip(calls, truth, strict=True):
+        call = _call(call)
+        assert call.api == (MESSAGES if line["provider"] == "anthropic" else CHAT)
+        if call.missing:
+            # Only the image data is lost: LiteLLM logs a size placeholder for it.
+            assert all("image data replaced by a placeholder" in what for what in call.missing)
+            assert call.body != line["request"]
+            assert call.body == _as_logged(line["request"])
+        else:
+            assert call.body == line["request"]
+
+
+def test_sample_anthropic_rows_carry_litellms_translation() -> None:
+    calls, truth = _sample()
+    json_row = _call(calls[23])
+    assert json_row.body == truth[23]["request"]
+    names = [tool["name"] for tool in json_row.body["tools"]]
+    assert names[:2] == ["json_tool_call", "lookup_order"]
+    assert json_row.body["tool_choice"] == {"name": "json_tool_call", "type": "tool"}
+    assert json_row.body["system"][1]["cache_control"] == {"type": "ephemeral"}
+
+
+def test_sample_partial_calls_are_the_rows_with_an_image() -> None:
+    calls, _ = _sample()
+    partial = [number for number, call in enumerate(calls) if _call(call).missing]
+    assert partial == [2, 3, 4, 16, 17, 18]
+    assert _call(calls[2]).missing == ("image data replaced by a placeholder in LiteLLM's log "
+                                       "at $.messages[5].content[1].image_url.url",)
+
+
+def test_sample_usage_counts_cache_reads_and_writes_inside_input_tokens() -> None:
+    calls, truth = _sample()
+    for call, line in zip(calls, truth, strict=True):
+        usage = line["usage"]
+        if line["provider"] == "anthropic":
+            expected = Usage(
+                input_tokens=usage["input_tokens"] + usage["cache_read_input_tokens"]
+                + usage["cache_creation_input_tokens"],
+                cache_read_tokens=usage["cache_read_input_tokens"],
+                cache_write_tokens=usage["cache_creation_input_tokens"])
+        else:
+            expected = Usage(input_tokens=usage["prompt_tokens"],
+                             cache_read_tokens=usage["prompt_tokens_details"]["cached_tokens"])
+        assert _call(call).usage == expected
+    assert _call(calls[14]).usage == Usage(2066, 0, 2062)
+
+
+def test_sample_times_sessions_and_ids() -> None:
+    calls, _ = _sample()
+    first = _call(calls[0])
+    assert first.timestamp == 1796396276.249095
+    assert first.call_id == "chatcmpl-2A6dBCA4bSUTeA8m9WMGhN"
+    assert first.served_model == "gpt-4o-2024-08-06"
+    sessions = [_call(call).session for call in calls]
+    assert sessions[:5] == ["sess_1418b6d1b0f6d6c5"] * 5
+    assert len(set(sessions)) == 3
+    stamps = [_call(call).timestamp or 0.0 for call in calls]
+    assert stamps == sorted(stamps)
+
+
+# --- own cases: the standard logging payload ----------------------------------------------
+
+def test_openai_body_is_messages_and_request_parameters_without_litellms_own() -> None:
+    call = _call(_calls("payload_openai.jsonl")[0])
+    assert call.body == {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "system", "content": "You plan trips."},
+                     {"role": "user", "content": "Weather in Lyon?"}],
+        "temperature": 0.3, "max_tokens": 300, "user": "traveller-12",
+        "tools": [FORECAST_TOOL], "tool_choice": "auto"}  # no "thinking": LiteLLM's own
+    assert call.body_path == "$"
+    assert (call.session, call.user, call.scope) == ("trip-planner-7", "traveller-12", "88c1f0e2")
+    assert call.usage == Usage(input_tokens=121, cache_read_tokens=64)
+    assert (call.timestamp, call.call_id) == (1767225601.5, "resp-1")
+
+
+def test_callback_kwargs_are_read_at_their_standard_logging_object() -> None:
+    call = _call(_calls("payload_openai.jsonl")[1])
+    assert call.body_path == "$.standard_logging_object"
+    assert call.body["messages"][2] == {"role": "assistant", "tool_calls": [
+        {"id": "call_a1", "type": "function",
+         "function": {"name": "get_forecast", "arguments": '{"city": "Lyon"}'}}]}
+    assert call.body["response_format"] == {"type": "json_object"}
+
+
+def test_truncated_content_makes_the_call_partial_naming_the_path() -> None:
+    call = _call(_calls("payload_openai.jsonl")[2])
+    assert call.missing == ("content truncated by LiteLLM at $.messages[0].content",)
+
+
+def test_a_malformed_record_is_one_error_with_line_and_path_and_the_rest_is_read() -> None:
+    found = _calls("payload_openai.jsonl")
+    errors = [item for item in found if isinstance(item, LoadError)]
+    assert [(error.location.line, error.message) for error in errors] == [
+        (4, "$.model_parameters: not an object")]
+    assert len(found) == 5  # six records: one error, one cache hit that is no call
+
+
+def test_a_record_litellms_cache_answered_is_not_a_call() -> None:
+    ids = [item.call_id for item in _calls("payload_openai.jsonl") if isinstance(item, LoggedCall)]
+    assert ids == ["resp-1", "resp-2", "resp-3", "resp-6"]
+
+
+def test_a_logged_image_placeholder_makes_the_call_partial() -> None:
+    call = _call(_calls("payload_openai.jsonl")[-1])
+    assert call.missing == ("image data replaced by a placeholder in LiteLLM's log at "
+                            "$.messages[0].content[1].image_url.url",)
+
+
+def test_anthropic_body_is_rebuilt_as_litellm_translates_it() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[0])
+    ephemeral = {"type": "ephemeral"}
+    assert call.api == MESSAGES
+    assert call.missing == ()
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "Weather in Lyon and a picture?",
+                 "cache_control": ephemeral}]},
+            {"role": "assistant", "content": [
+                {"type": "text", "text": "Checking."},
+                {"type": "tool_use", "id": "call_b_2", "name": "get_forecast", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "call_b_2",
+                 "content": [{"type": "text", "text": "sunny", "cache_control": ephemeral}]},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/lyon.png"}}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Here it is."}]}],
+        "temperature": 0.1, "max_tokens": 200, "stop_sequences": ["END"],
+        # no metadata: LiteLLM does not send an e-mail address as user_id
+        "tool_choice": {"type": "any", "disable_parallel_tool_use": True},
+        "tools": [ANTHROPIC_FORECAST_TOOL],
+        "system": [{"type": "text", "text": "You plan trips.", "cache_control": ephemeral}]}
+    assert call.usage == Usage(input_tokens=900, cache_read_tokens=700, cache_write_tokens=150)
+
+
+def test_anthropic_response_format_is_the_forced_json_tool_before_the_callers_tools() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[1])
+    assert call.body["tool_choice"] == {"name": "json_tool_call", "type": "tool"}
+    assert call.body["tools"] == [
+        {"name": "json_tool_call", "input_schema": {
+            "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+        ANTHROPIC_FORECAST_TOOL]
+    assert call.body["metadata"] == {"user_id": "traveller-12"}
+    assert call.body["system"] == [{"type": "text", "text": "You plan trips."}]
+
+
+def test_anthropic_json_object_without_a_schema_sends_no_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[4])
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Plan as JSON."}]}],
+        "max_tokens": 100}
+    assert call.missing == ()
+
+
+def test_anthropic_response_format_with_thinking_is_an_unforced_described_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[5])
+    assert "tool_choice" not in call.body
+    assert call.body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert call.body["tools"] == [{
+        "name": "json_tool_call",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "description": "When you are ready to answer, call this tool with your final answer "
+                       "as its input. Do not reply in plain text."}]
+
+
+def test_anthropic_tool_choice_given_replaces_the_one_forcing_the_json_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[6])
+    assert call.body["tool_choice"] == {"type": "tool", "name": "get_forecast"}
+    assert [tool["name"] for tool in call.body["tools"]] == ["json_tool_call", "get_forecast"]
+
+
+def test_anthropic_response_format_sent_as_output_format_is_partial_not_guessed() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[2])
+    assert "tools" not in call.body
+    assert call.missing == ("the output_format LiteLLM sends for response_format (not rebuilt)",)
+
+
+def test_anthropic_empty_text_becomes_litellms_placeholder_unless_the_turn_has_tool_calls(
+) -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[7])
+    placeholder = {"type": "text",
+                   "text": "[System: Empty message content sanitised to satisfy protocol]"}
+    assert call.missing == ()
+    assert call.body["messages"] == [
+        {"role": "user", "content": [placeholder]},
+        {"role": "assistant", "content": [placeholder]},
+        {"role": "user", "content": [placeholder, {"type": "text", "text": "Lyon?"}]},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "call_d4", "name": "get_forecast",
+             "input": {"city": "Lyon"}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "call_d4", "content": "rain"}]}]
+
+
+def test_anthropic_tool_calls_without_tools_get_litellms_dummy_tool() -> None:
+    call = _call(_calls("payload_anthropic.jsonl")[8])
+    assert call.body["tools"] == [{
+        "name": "dummy_tool", "input_schema": {"type": "object", "properties": {}},
+        "type": "custom", "description": "This is a dummy tool call"}]
+    assert call.missing == ()
+
+
+def test_anthropic_tool_call_arguments_that_are_not_json_are_an_error_at_their_path() -> None:
+    found = _calls("payload_anthropic.jsonl")[3]
+    assert isinstance(found, LoadError)
+    assert (found.location.line, found.message) == (
+        4, "$.messages[1].tool_calls[0].function.arguments: the arguments are not JSON")
+
+
+def test_calls_without_a_prompt_yield_nothing_and_an_unknown_call_type_is_an_error() -> None:
+    found = _calls("payload_other_calls.jsonl")
+    assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
+        "other-2", "other-3", "other-4", "other-6", "other-7"]  # other-1, an embedding, is none
+    errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
+    assert errors == [(5, "$.call_type: call type 'atext_completion' is not one promptcache reads")]
+
+
+def test_redacted_messages_make_the_call_partial() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[0])
+    assert call.missing == ("the messages (LiteLLM's turn_off_message_logging redacted them)",)
+
+
+def test_a_provider_litellm_translates_for_is_read_as_openai_and_partial() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[1])
+    assert call.api == CHAT
+    assert call.missing == ("the request LiteLLM translated for bedrock (read as logged)",)
+
+
+def test_a_responses_call_is_the_responses_body() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[2])
+    assert call.api == RESPONSES
+    assert call.body == {"model": "gpt-4.1",
+                         "input": [{"role": "user", "content": "Summarise the trip"}],
+                         "instructions": "Be brief.", "max_output_tokens": 90}
+
+
+def test_a_messages_call_gets_its_logged_string_system_prompt_back_in_system() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[4])
+    assert call.api == MESSAGES
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Lyon?", "cache_control": {"type": "ephemeral"}}]}],
+        "max_tokens": 64, "stream": True, "system": "You plan trips."}
+    assert call.missing == ()
+
+
+def test_a_messages_call_without_a_logged_system_prompt_says_it_may_lack_one() -> None:
+    call = _call(_calls("payload_other_calls.jsonl")[5])
+    assert "system" not in call.body
+    assert call.missing == (
+        "the system prompt (LiteLLM logs a /v1/messages system only when it is a string)",)
+
+
+# --- own cases: proxy spend-log rows ------------------------------------------------------
+
+def test_spend_row_with_a_stored_prompt_rebuilds_the_providers_body() -> None:
+    call = _call(_calls("spend_logs.jsonl")[0])
+    assert call.body == {
+        "model": "gpt-4o-mini",  # the deployment's model, not the proxy alias "planner"
+        "messages": [{"role": "system", "content": "You plan trips."},
+                     {"role": "user", "content": "Weather in Lyon?"}],
+        "tools": [FORECAST_TOOL], "temperature": 0.3}  # no metadata, session or fallbacks
+    assert call.body_path == "$.proxy_server_request"
+    assert call.timestamp == 1767605401.25  # 2026-01-05T09:30:01.25Z
+    assert (call.session, call.user, call.scope, call.call_id) == (
+        "trip-planner-7", "traveller-12", "5e3a9d0c7b", "chatcmpl-spend-1")
+    assert call.usage == Usage(input_tokens=500, cache_read_tokens=384)
+
+
+def test_spend_row_without_a_stored_prompt_is_a_partial_call_that_keeps_its_usage() -> None:
+    call = _call(_calls("spend_logs.jsonl")[1])
+    assert call.body == {"model": "gpt-4o-mini", "messages": []}
+    assert call.missing == ("the prompt (the proxy stores request bodies only with "
+                            "store_prompts_in_spend_logs: true)",)
+    assert call.usage == Usage(input_tokens=500, cache_read_tokens=384)
+
+
+def test_spend_row_for_anthropic_is_translated_and_keeps_cache_writes() -> None:
+    call = _call(_calls("spend_logs.jsonl")[2])
+    assert call.api == MESSAGES
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather in Lyon?"}]}],
+        "max_tokens": 64, "system": [{"type": "text", "text": "You plan trips."}]}
+    assert call.usage == Usage(input_tokens=500, cache_read_tokens=256, cache_write_tokens=128)
+
+
+def test_spend_row_truncated_for_the_database_is_partial_naming_the_path() -> None:
+    call = _call(_calls("spend_logs.jsonl")[3])
+    assert call.missing == (
+        "content truncated by LiteLLM at $.proxy_server_request.messages[0].content",)
+
+
+def test_spend_row_of_a_messages_call_keeps_the_anthropic_body_without_litellms_keys() -> None:
+    call = _call(_calls("spend_logs.jsonl")[5])
+    assert call.api == MESSAGES
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "messages": [{"role": "user", "content": "Weather in Lyon?"}], "max_tokens": 64,
+        "system": [{"type": "text", "text": "You plan trips.",
+                    "cache_control": {"type": "ephemeral"}}]}
+    assert call.missing == ()
+    assert call.timestamp == 1767605408.25  # a database time without a zone is UTC
+
+
+def test_spend_row_of_a_messages_call_litellm_sent_elsewhere_is_partial() -> None:
+    call = _call(_calls("spend_logs.jsonl")[6])
+    assert call.missing == ("the request LiteLLM translated for openai (read as logged)",)
+
+
+def test_spend_rows_of_cache_hits_and_embeddings_are_no_calls_and_a_bad_time_is_an_error() -> None:
+    found = _calls("spend_logs.jsonl")
+    assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
+        "chatcmpl-spend-1", "chatcmpl-spend-2", "chatcmpl-spend-3", "chatcmpl-spend-4",
+        "msg-spend-8", "msg-spend-9"]
+    errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
+    assert errors == [(6, "$.startTime: not a date-time")]
+
+
+# --- recognition and discovery -----------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["payload_openai.jsonl", "payload_anthropic.jsonl",
+                                  "payload_other_calls.jsonl", "spend_logs.jsonl"])
+def test_recognizes_its_own_records(case: str) -> None:
+    first = orjson.loads((CASES / case).read_bytes().splitlines()[0])
+    assert LiteLLM().recognize(first).matches
+
+
+@pytest.mark.parametrize("record", [
+    {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    {"resourceSpans": []},
+    {"log": {"version": "1.2", "entries": []}},
+    {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", "body": {}},
+    [1, 2],
+], ids=["bare body", "otlp export", "har", "batch input", "not an object"])
+def test_does_not_recognize_other_records_and_says_why(record: Any) -> None:
+    recognition = LiteLLM().recognize(record)
+    assert not recognition.matches
+    assert recognition.reason.startswith("LiteLLM: no standard_logging_object fields")
+
+
+def test_is_found_by_name_among_the_formats() -> None:
+    assert format_named("litellm") is LiteLLM
+    assert LiteLLM in all_formats()
