@@ -92,8 +92,7 @@ def test_sample_partial_calls_are_the_rows_with_an_image() -> None:
     calls, _ = _sample()
     partial = [number for number, call in enumerate(calls) if _call(call).missing]
     assert partial == [2, 3, 4, 16, 17, 18]
-    assert _call(calls[2]).missing == ("image data replaced by a placeholder in LiteLLM's log "
-                                       "at $.messages[5].content[1].image_url.url",)
+    assert _call(calls[2]).missing == ("image data replaced by a placeholder in LiteLLM's log",)
 
 
 def test_sample_usage_counts_cache_reads_and_writes_inside_input_tokens() -> None:
@@ -153,7 +152,7 @@ def test_callback_kwargs_are_read_at_their_standard_logging_object() -> None:
 
 def test_truncated_content_makes_the_call_partial_naming_the_path() -> None:
     call = _call(_calls("payload_openai.jsonl")[2])
-    assert call.missing == ("content truncated by LiteLLM at $.messages[0].content",)
+    assert call.missing == ("content truncated by LiteLLM",)
 
 
 def test_a_malformed_record_is_one_error_with_line_and_path_and_the_rest_is_read() -> None:
@@ -171,8 +170,7 @@ def test_a_record_litellms_cache_answered_is_not_a_call() -> None:
 
 def test_a_logged_image_placeholder_makes_the_call_partial() -> None:
     call = _call(_calls("payload_openai.jsonl")[-1])
-    assert call.missing == ("image data replaced by a placeholder in LiteLLM's log at "
-                            "$.messages[0].content[1].image_url.url",)
+    assert call.missing == ("image data replaced by a placeholder in LiteLLM's log",)
 
 
 def test_anthropic_body_is_rebuilt_as_litellm_translates_it() -> None:
@@ -359,7 +357,7 @@ def test_spend_row_for_anthropic_is_translated_and_keeps_cache_writes() -> None:
 def test_spend_row_truncated_for_the_database_is_partial_naming_the_path() -> None:
     call = _call(_calls("spend_logs.jsonl")[3])
     assert call.missing == (
-        "content truncated by LiteLLM at $.proxy_server_request.messages[0].content",)
+        "content truncated by LiteLLM",)
 
 
 def test_spend_row_of_a_messages_call_keeps_the_anthropic_body_without_litellms_keys() -> None:

@@ -38,6 +38,12 @@ _ALL_SAMPLES = [
         "otel_traceloop_anthropic", "otel_traceloop_openai")),
 ]
 SAMPLES = [sample for sample in _ALL_SAMPLES if sample[2] in _KNOWN]
+PARTIAL = {
+    # LiteLLM logs an image's data as a placeholder ("[base64_data truncated: ...]"): the
+    # request with the image, in each provider's three sessions.
+    "litellm": [2, 3, 4, 16, 17, 18],
+}
+"""The calls of each sample that are partial, by index, in the truth file's order."""
 
 
 def _audit(capsys: pytest.CaptureFixture[str], *arguments: str) -> dict[str, Any]:
@@ -47,12 +53,18 @@ def _audit(capsys: pytest.CaptureFixture[str], *arguments: str) -> dict[str, Any
     return report
 
 
-def _truth_as_bodies(folder: str, truth: str, tmp_path: Path) -> Path:
-    """The truth file's request bodies, one per line (made at test time, never committed)."""
+def _truth_as_bodies(folder: str, truth: str, calls: list[LoggedCall],
+                     tmp_path: Path) -> Path:
+    """The truth file's request bodies, each with the time and session the log gives its
+    call (so that time and session rules see the same traffic): made at test time, never
+    committed."""
+    lines = truth_lines(shared_format_sample(folder, truth))
+    assert len(lines) == len(calls)
     bodies = tmp_path / f"{folder}.bodies.jsonl"
-    bodies.write_text("".join(json.dumps(line["request"]) + "\n"
-                              for line in truth_lines(shared_format_sample(folder, truth))),
-                      "utf-8")
+    bodies.write_text("".join(
+        json.dumps({"request": line["request"], "timestamp": call.timestamp,
+                    "meta": {"session": call.session}}) + "\n"
+        for line, call in zip(lines, calls, strict=True)), "utf-8")
     return bodies
 
 
@@ -66,8 +78,9 @@ def test_a_sample_audits_as_the_bodies_it_was_made_from(
         folder: str, logs: tuple[str, ...], name: str, truth: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     paths = [str(shared_format_sample(folder, log)) for log in logs]
+    calls = [call for call in read_calls(paths) if isinstance(call, LoggedCall)]
     from_log = _audit(capsys, *paths)
-    from_bodies = _audit(capsys, str(_truth_as_bodies(folder, truth, tmp_path)))
+    from_bodies = _audit(capsys, str(_truth_as_bodies(folder, truth, calls, tmp_path)))
     assert [row["prompt_tokens"] for row in from_log["requests"]] == [
         row["prompt_tokens"] for row in from_bodies["requests"]]
     assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
@@ -84,4 +97,9 @@ def test_a_sample_gives_every_body_exactly_and_is_told_right(
     assert [tell_format(path) for path in paths] == [name] * len(paths)
     for forced in (None, name):
         calls = [call for call in read_calls(paths, forced) if isinstance(call, LoggedCall)]
-        assert [call.body for call in calls] == expected
+        assert len(calls) == len(expected)
+        # A partial call (the log kept less than was sent) says so instead of matching.
+        assert [index for index, call in enumerate(calls) if call.missing] == PARTIAL.get(
+            folder, [])
+        assert [call.body for call in calls if not call.missing] == [
+            body for body, call in zip(expected, calls, strict=True) if not call.missing]

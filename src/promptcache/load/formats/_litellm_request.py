@@ -10,7 +10,7 @@ shortened or replaced before writing it; :func:`paths_matching` finds it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,12 +101,13 @@ def provider_request(*, call_type: str, provider: str, model: str, messages: Any
     missing: list[str] = []
     if _redacted(messages):
         missing.append("the messages (LiteLLM's turn_off_message_logging redacted them)")
-    for value, path in ((messages, messages_path), (params.get("tools"), f"{params_path}.tools"),
-                        (params.get("system"), f"{params_path}.system")):
-        missing.extend(f"content truncated by LiteLLM at {found}"
-                       for found in paths_matching(value, path, TRUNCATION_MARKER))
-        missing.extend(f"image data replaced by a placeholder in LiteLLM's log at {found}"
-                       for found in paths_matching(value, path, BASE64_PLACEHOLDER))
+    # Said once per kind, without the place: the report groups requests by what they lack.
+    logged = ((messages, messages_path), (params.get("tools"), f"{params_path}.tools"),
+              (params.get("system"), f"{params_path}.system"))
+    if _anywhere(logged, TRUNCATION_MARKER):
+        missing.append("content truncated by LiteLLM")
+    if _anywhere(logged, BASE64_PLACEHOLDER):
+        missing.append("image data replaced by a placeholder in LiteLLM's log")
     if call_type in CHAT_CALL_TYPES:
         if provider == "anthropic":
             body, lacks = anthropic_body(model, messages, params, messages_path)
@@ -148,6 +149,12 @@ def _without_null_content(messages: Any) -> Any:
 def _redacted(messages: Any) -> bool:
     return (isinstance(messages, list) and len(messages) == 1
             and isinstance(messages[0], Mapping) and messages[0].get("content") == REDACTED)
+
+
+def _anywhere(logged: Iterable[tuple[Any, str]], pattern: re.Pattern[str]) -> bool:
+    """Whether a string of any of the ``(value, path)`` pairs matches ``pattern``."""
+    return any(next(paths_matching(value, path, pattern), None) is not None
+               for value, path in logged)
 
 
 def paths_matching(value: Any, path: str, pattern: re.Pattern[str]) -> Iterator[str]:
