@@ -48,3 +48,10 @@ def served_model(body: Mapping[str, Any], facts: ResponseFacts) -> str | None:
     """The model the response names, when the request named another (an alias, a dated
     snapshot) or none (an Azure deployment)."""
     return facts.model if facts.model and facts.model != body.get("model") else None
+
+
+def refused(status: Any) -> bool:
+    """Whether an HTTP status is a provider's refusal (a rate limit, an invalid request,
+    from 400 on): it processed no prompt, so the call read and wrote no cache, and its
+    retry would otherwise count twice."""
+    return isinstance(status, int) and not isinstance(status, bool) and status >= 400

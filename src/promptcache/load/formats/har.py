@@ -44,7 +44,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
-from promptcache.load.formats._responses import response_facts, served_model
+from promptcache.load.formats._responses import refused, response_facts, served_model
 from promptcache.load.formats._times import epoch_seconds
 from promptcache.load.formats.base import (
     RECOGNIZED,
@@ -55,10 +55,6 @@ from promptcache.load.formats.base import (
 )
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.sources import LoadError, RawRecord
-
-_REFUSED = 400
-"""Responses from this status on are refusals (rate limits, invalid requests): the
-provider processed no prompt, so the entry is no call."""
 
 
 class HarFormat(InputFormat):
@@ -103,8 +99,7 @@ def _entry_call(record: RawRecord, index: int, entry: Any) -> LoggedCall | LoadE
         return None
     response = entry.get("response")
     response = response if isinstance(response, Mapping) else {}
-    status = response.get("status")
-    if isinstance(status, int) and status >= _REFUSED:
+    if refused(response.get("status")):
         return None
     body, body_path, problem = _request_body(request, f"{path}.request")
     if body is None:
