@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 
 from promptcache.load.formats import format_named
-from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
 from promptcache.load.formats.helicone import HeliconeFormat
-from promptcache.load.sources import LoadError
 from tests.input_formats.helpers import read_calls
+from tests.input_formats.outcomes import load_errors, logged_calls
 
 CASES = Path(__file__).parent / "cases" / "helicone"
 EXPORT = CASES / "export.jsonl"
@@ -22,17 +22,8 @@ def _rows() -> list[dict[str, object]]:
     return [orjson.loads(line) for line in EXPORT.read_bytes().splitlines()]
 
 
-def _calls(path: Path) -> list[LoggedCall]:
-    return [item for item in read_calls(HeliconeFormat(), path) if isinstance(item, LoggedCall)]
-
-
-def _errors(path: Path) -> list[tuple[str, str]]:
-    return [(str(item.location), item.message) for item in read_calls(HeliconeFormat(), path)
-            if isinstance(item, LoadError)]
-
-
 def test_each_provider_call_of_an_export_is_read_in_order_with_its_line() -> None:
-    calls = _calls(EXPORT)
+    calls = logged_calls(HeliconeFormat(), EXPORT)
     # Line 3 was answered by Helicone's cache, 5 is an embedding, 6 a refused (429) call.
     assert [call.location.line for call in calls] == [1, 2, 7, 9]
     assert [call.api for call in calls] == [CHAT, MESSAGES, CHAT, RESPONSES]
@@ -40,14 +31,14 @@ def test_each_provider_call_of_an_export_is_read_in_order_with_its_line() -> Non
 
 
 def test_the_body_is_the_request_body_helicone_forwarded_even_as_json_text() -> None:
-    rows, calls = _rows(), _calls(EXPORT)
+    rows, calls = _rows(), logged_calls(HeliconeFormat(), EXPORT)
     assert calls[0].body == rows[0]["request_body"]
     assert isinstance(rows[1]["request_body"], str)
     assert calls[1].body == orjson.loads(rows[1]["request_body"])  # type: ignore[arg-type]
 
 
 def test_usage_comes_from_the_response_or_else_from_the_columns_in_one_meaning() -> None:
-    calls = _calls(EXPORT)
+    calls = logged_calls(HeliconeFormat(), EXPORT)
     # Response kept: the provider's own figures (the columns say 208 + 1792 read).
     assert calls[0].usage == Usage(2000, 1792)
     # Anthropic without its response: prompt_tokens (30) excludes the 1500 read and 200 written.
@@ -61,11 +52,11 @@ def test_openai_columns_without_a_response_add_the_cache_reads_back(tmp_path: Pa
     row = _rows()[0] | {"response_body": None}
     path = tmp_path / "export.jsonl"
     path.write_bytes(orjson.dumps(row) + b"\n")
-    assert [call.usage for call in _calls(path)] == [Usage(2000, 1792)]
+    assert [call.usage for call in logged_calls(HeliconeFormat(), path)] == [Usage(2000, 1792)]
 
 
 def test_time_user_and_session_come_from_the_row() -> None:
-    calls = _calls(EXPORT)
+    calls = logged_calls(HeliconeFormat(), EXPORT)
     assert calls[0].timestamp == 1770714900.123   # ClickHouse "2026-02-10 09:15:00.123", UTC
     assert calls[1].timestamp == 1770714960.0     # ISO "2026-02-10T09:16:00.000Z"
     assert [call.session for call in calls] == ["sess-42", "sess-42", None, None]
@@ -75,14 +66,14 @@ def test_time_user_and_session_come_from_the_row() -> None:
 
 
 def test_a_body_the_ai_gateway_translated_is_partial() -> None:
-    calls = _calls(EXPORT)
+    calls = logged_calls(HeliconeFormat(), EXPORT)
     assert calls[2].missing == ("body logged in OpenAI form; Helicone's AI gateway translated "
                                 "it for anthropic, whose prompt differs",)
     assert all(call.missing == () for call in calls[:2] + calls[3:])
 
 
 def test_rows_without_a_readable_body_are_one_error_each_and_the_rest_is_read() -> None:
-    assert _errors(EXPORT) == [
+    assert load_errors(HeliconeFormat(), EXPORT) == [
         (f"{EXPORT}:4", "$.request_body: no request body: the export holds Helicone's "
                         "placeholder (run npx @helicone/export with --include-body)"),
         (f"{EXPORT}:8", "$.request_body: not valid JSON (cut short?)"),
@@ -91,10 +82,10 @@ def test_rows_without_a_readable_body_are_one_error_each_and_the_rest_is_read() 
 
 def test_a_saved_query_api_answer_is_read_row_by_row() -> None:
     path = CASES / "query_api.json"
-    calls = _calls(path)
+    calls = logged_calls(HeliconeFormat(), path)
     assert [(call.body_path, call.usage) for call in calls] == [
         ("$.data[0].request_body", Usage(50, 0))]
-    assert _errors(path) == [
+    assert load_errors(HeliconeFormat(), path) == [
         (f"{path}:1", "$.data[1]: not a Helicone request row"),
         (f"{path}:1", "$.data[2].request_body: no request body: the export holds Helicone's "
                       "placeholder (run npx @helicone/export with --include-body)"),
@@ -121,8 +112,9 @@ def test_recognizes_export_rows_and_api_answers_and_says_why_not_for_others() ->
 def test_a_record_of_another_format_is_an_error_when_helicone_is_forced(tmp_path: Path) -> None:
     path = tmp_path / "bodies.jsonl"
     path.write_bytes(b'{"model": "gpt-4o", "messages": []}\n')
-    assert _errors(path) == [(f"{path}:1", "not a Helicone request: no Helicone 'request_id', "
-                                           "'request_created_at' and 'request_body' fields")]
+    assert load_errors(HeliconeFormat(), path) == [
+        (f"{path}:1", "not a Helicone request: no Helicone 'request_id', "
+                      "'request_created_at' and 'request_body' fields")]
 
 
 def test_the_format_is_found_by_its_name() -> None:

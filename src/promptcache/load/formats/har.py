@@ -44,6 +44,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
+from promptcache.load.formats._reading import calls_of_own_records
 from promptcache.load.formats._responses import refused, response_facts, served_model
 from promptcache.load.formats._times import epoch_seconds
 from promptcache.load.formats.base import (
@@ -72,18 +73,14 @@ class HarFormat(InputFormat):
         return RECOGNIZED
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
-        for record in records:
-            if isinstance(record, LoadError):
-                yield record
-                continue
-            recognition = self.recognize(record.value)
-            if not recognition.matches:
-                yield LoadError(record.location, f"not a HAR capture: {recognition.reason}")
-                continue
-            for index, entry in enumerate(record.value["log"]["entries"]):
-                found = _entry_call(record, index, entry)
-                if found is not None:
-                    yield found
+        return calls_of_own_records(self, "a HAR capture", records, _document_calls)
+
+
+def _document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+    for index, entry in enumerate(record.value["log"]["entries"]):
+        found = _entry_call(record, index, entry)
+        if found is not None:
+            yield found
 
 
 def _entry_call(record: RawRecord, index: int, entry: Any) -> LoggedCall | LoadError | None:

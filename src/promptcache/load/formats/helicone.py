@@ -49,6 +49,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
+from promptcache.load.formats._reading import calls_of_own_records
 from promptcache.load.formats._responses import (
     ResponseFacts,
     refused,
@@ -93,17 +94,16 @@ class HeliconeFormat(InputFormat):
                               "'request_body' fields")
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
-        for record in records:
-            if isinstance(record, LoadError):
-                yield record
-            elif _is_row(record.value):
-                yield from _row_call(record.location, record.value, "$")
-            elif (rows := _api_rows(record.value)) is not None:
-                for index, row in enumerate(rows):
-                    yield from _row_call(record.location, row, f"$.data[{index}]")
-            else:
-                yield LoadError(record.location, "not a Helicone request: "
-                                + self.recognize(record.value).reason)
+        return calls_of_own_records(self, "a Helicone request", records, _record_calls)
+
+
+def _record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+    rows = _api_rows(record.value)
+    if rows is None:
+        yield from _row_call(record.location, record.value, "$")
+        return
+    for index, row in enumerate(rows):
+        yield from _row_call(record.location, row, f"$.data[{index}]")
 
 
 def _is_row(value: Any) -> bool:
