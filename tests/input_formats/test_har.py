@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +143,30 @@ def test_recognizes_a_har_document_and_says_why_not_for_other_records() -> None:
 
 def test_the_format_is_found_by_its_name() -> None:
     assert format_named("har") is HarFormat
+
+
+def _one_entry_har(path: Path, post_data: dict[str, Any], content: dict[str, Any]) -> Path:
+    entry = {"startedDateTime": "2026-03-01T10:00:00Z",
+             "request": {"method": "POST", "url": "https://api.openai.com/v1/chat/completions",
+                         "headers": [], "postData": post_data},
+             "response": {"status": 200, "headers": [], "content": content}}
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    return path
+
+
+def test_a_gzip_bomb_in_a_response_gives_no_usage_and_the_call_is_still_read(
+        tmp_path: Path) -> None:
+    bomb = base64.b64encode(gzip.compress(b"0" * (17 << 20))).decode()
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    path = _one_entry_har(tmp_path / "bomb.har", {"text": orjson.dumps(body).decode()},
+                          {"encoding": "base64", "text": bomb})
+    assert [(call.body, call.usage) for call in _calls(path)] == [(body, None)]
+
+
+def test_a_gzip_bomb_as_a_request_body_is_one_error(tmp_path: Path) -> None:
+    bomb = base64.b64encode(gzip.compress(b" " * (17 << 20))).decode()
+    path = _one_entry_har(tmp_path / "bomb.har", {"encoding": "base64", "text": bomb}, {})
+    assert [item.message for item in read_calls(HarFormat(), path)
+            if isinstance(item, LoadError)] == [
+        "$.log.entries[0].request.postData.text: marked base64 but does not decode to text "
+        "(damaged, binary, or over 16 MiB once unpacked)"]

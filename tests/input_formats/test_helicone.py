@@ -119,3 +119,15 @@ def test_a_record_of_another_format_is_an_error_when_helicone_is_forced(tmp_path
 
 def test_the_format_is_found_by_its_name() -> None:
     assert format_named("helicone") is HeliconeFormat
+
+
+def test_the_json_array_export_gives_the_same_calls_as_the_jsonl_one(tmp_path: Path) -> None:
+    # npx @helicone/export --format json: "[", each row indented, ",\n" between, "]".
+    path = tmp_path / "export.json"
+    path.write_bytes(b"[\n" + b",\n".join(orjson.dumps(row, option=orjson.OPT_INDENT_2)
+                                         for row in _rows()) + b"\n]\n")
+    as_array = logged_calls(HeliconeFormat(), path)
+    as_lines = logged_calls(HeliconeFormat(), EXPORT)
+    assert [(call.body, call.usage, call.session) for call in as_array] == [
+        (call.body, call.usage, call.session) for call in as_lines]
+    assert len(load_errors(HeliconeFormat(), path)) == 2

@@ -113,3 +113,16 @@ def test_a_record_of_another_format_is_an_error_when_portkey_is_forced(tmp_path:
 
 def test_the_format_is_found_by_its_name() -> None:
     assert format_named("portkey") is PortkeyFormat
+
+
+def test_an_openai_shaped_usage_whose_total_already_holds_the_cache_is_not_added_twice(
+        tmp_path: Path) -> None:
+    row = orjson.loads(EXPORT.read_bytes().splitlines()[1])
+    # prompt_tokens 2320 already counts the 2000 read and 300 written: total = prompt + completion.
+    row["response"]["usage"] = {"prompt_tokens": 2320, "completion_tokens": 30,
+                                "total_tokens": 2350, "cache_read_input_tokens": 2000,
+                                "cache_creation_input_tokens": 300}
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(orjson.dumps(row) + b"\n")
+    assert [call.usage for call in logged_calls(PortkeyFormat(), path)] == [
+        Usage(2320, 2000, 300)]

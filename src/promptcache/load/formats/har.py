@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -55,6 +54,7 @@ from promptcache.load.formats.base import (
     not_recognized,
 )
 from promptcache.load.formats.embedded import json_text
+from promptcache.load.limits import MAX_TEXT_BYTES
 from promptcache.load.sources import LoadError, RawRecord
 
 
@@ -132,7 +132,8 @@ def _request_body(request: Mapping[str, Any],
     if post_data.get("encoding") == "base64":
         decoded = _decoded_base64(text)
         if decoded is None:
-            return None, path, "marked base64 but is not base64 text"
+            return None, path, ("marked base64 but does not decode to text (damaged, binary, "
+                                f"or over {MAX_TEXT_BYTES >> 20} MiB once unpacked)")
         text = decoded
     body = json_text(text)
     if isinstance(body, Mapping):
@@ -167,16 +168,28 @@ def _content_text(content: Any) -> str | None:
 
 
 def _decoded_base64(text: str) -> str | None:
+    """Base64 text decoded, gunzipped when it holds gzip, as UTF-8; None when any step fails."""
     try:
         raw = base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
         return None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error):
-            return None
+    unpacked = _gunzipped(raw) if raw[:2] == b"\x1f\x8b" else raw
+    if unpacked is None:
+        return None
     try:
-        return raw.decode("utf-8")
+        return unpacked.decode("utf-8")
     except UnicodeDecodeError:  # still compressed (brotli), or binary
         return None
+
+
+def _gunzipped(raw: bytes) -> bytes | None:
+    """``raw`` unpacked, or None when damaged or when it unpacks to more text than a record
+    may hold (a few kilobytes of gzip can unpack to gigabytes)."""
+    unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        unpacked = unpacker.decompress(raw, MAX_TEXT_BYTES + 1)
+    except zlib.error:
+        return None
+    if len(unpacked) > MAX_TEXT_BYTES or not unpacker.eof:
+        return None
+    return unpacked
