@@ -122,7 +122,7 @@ def _request_body(request: Mapping[str, Any],
         return None, f"{path}.postData", "the capture kept no request body"
     text = post_data.get("text")
     params = post_data.get("params")
-    if not isinstance(text, str) and isinstance(params, list) and params:
+    if not text and isinstance(params, list) and params:
         path = f"{path}.postData.params"
         text = _joined_params(params)
     else:
