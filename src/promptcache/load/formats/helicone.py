@@ -1,0 +1,221 @@
+"""Helicone request exports: ``npx @helicone/export`` (JSONL, the default, or a JSON array)
+and the rows of its REST API (``POST /v1/request/query-clickhouse``, also saved whole as
+``{"data": [...], "error": null}``).
+
+Each row is one ``HeliconeRequest``: ``request_id``, ``request_created_at`` (ISO 8601, or
+ClickHouse's ``2025-08-16 00:31:37.805``, UTC), ``request_body`` and ``response_body``
+(objects, or JSON text; with ``--include-body`` the export fetches them from their signed
+URL, without it both are a placeholder ``{"helicone_message": "fetching body from
+signed_url..."}``), ``target_url`` (the provider URL), ``provider`` (``OPENAI``,
+``ANTHROPIC``, ``AZURE``...), ``request_user_id`` (``Helicone-User-Id``),
+``request_properties`` / ``properties`` (custom properties, and ``Helicone-Session-Id``),
+the token columns ``prompt_tokens``, ``prompt_cache_read_tokens``,
+``prompt_cache_write_tokens``, ``completion_tokens``, ``cache_reference_id`` (set when
+Helicone's own cache answered), ``ai_gateway_body_mapping`` (set when Helicone's AI gateway
+translated an OpenAI-shaped body for another provider).
+
+What is read:
+
+- **The body**: ``request_body``, as Helicone forwarded it to the provider. A row without
+  one (the placeholder of an export run without ``--include-body``, a body Helicone was told
+  not to store) is one :class:`LoadError` saying so: there is nothing to count.
+- **The API**: ``target_url``'s path (``/v1/chat/completions``, ``/v1/responses``,
+  ``/v1/messages``), else ``provider``; rows of other endpoints (embeddings, Helicone's
+  custom tool and vector-database events) are no calls and are skipped.
+- **The usage**: the response body's own usage when the export kept it (the provider's
+  figures, one conversion); else the columns, in Helicone's meaning: ``prompt_tokens``
+  excludes the cache reads for OpenAI (its OpenAI body processor subtracts them) and both
+  reads and writes for Anthropic (it stores Anthropic's ``input_tokens``); they are added
+  back.
+- **Skipped rows**: answered from Helicone's own response cache (``cache_reference_id``
+  other than the zero UUID: the provider never received them), or refused by the provider
+  (``response_status`` 400 or more: it processed no prompt).
+
+The CSV export (``--format csv``) is not read: promptcache reads JSON and JSONL, and that
+CSV keeps neither the response body nor the cache columns.
+
+References, repo Helicone/helicone: examples/export/typescript/index.ts
+(``@helicone/export``: rows written, bodies fetched, the CSV's twelve columns);
+valhalla/jawn/src/lib/stores/request/request.ts (the row's columns);
+valhalla/jawn/src/lib/shared/bodyProcessors/openaiBodyProcessor.ts and
+anthropicBodyProcessor.ts (what ``prompt_tokens`` holds). Docs:
+https://docs.helicone.ai/rest/request/post-v1requestquery-clickhouse,
+https://docs.helicone.ai/use-cases/etl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from promptcache.load.formats._endpoints import api_of_url
+from promptcache.load.formats._reading import calls_of_own_records
+from promptcache.load.formats._responses import (
+    ResponseFacts,
+    refused,
+    response_facts,
+    served_model,
+)
+from promptcache.load.formats._times import epoch_seconds
+from promptcache.load.formats._usage import count
+from promptcache.load.formats.base import (
+    CHAT,
+    MESSAGES,
+    RECOGNIZED,
+    InputFormat,
+    LoggedCall,
+    Recognition,
+    Usage,
+    not_recognized,
+)
+from promptcache.load.formats.embedded import json_text
+from promptcache.load.sources import LoadError, RawRecord
+from promptcache.model import Location
+
+_NO_CACHE_REFERENCE = "00000000-0000-0000-0000-000000000000"
+_SESSION_PROPERTY = "helicone-session-id"
+_CUSTOM_EVENT = "_type"
+"""Helicone's custom events (``{"_type": "tool" | "vector_db" | ...}``) log no prompt."""
+
+
+class HeliconeFormat(InputFormat):
+    """Helicone's request export (JSON/JSONL) and query API rows."""
+
+    name = "helicone"
+    title = "Helicone request export (npx @helicone/export, /v1/request/query-clickhouse)"
+    carries = ("request and response bodies (with --include-body), cache read and write "
+               "columns, user, Helicone-Session-Id; the CSV export is not read")
+
+    def recognize(self, value: Any) -> Recognition:
+        rows = _api_rows(value)
+        if _is_row(value) or (rows and _is_row(rows[0])):
+            return RECOGNIZED
+        return not_recognized("no Helicone 'request_id', 'request_created_at' and "
+                              "'request_body' fields")
+
+    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+        return calls_of_own_records(self, "a Helicone request", records, _record_calls)
+
+
+def _record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+    rows = _api_rows(record.value)
+    if rows is None:
+        yield from _row_call(record.location, record.value, "$")
+        return
+    for index, row in enumerate(rows):
+        yield from _row_call(record.location, row, f"$.data[{index}]")
+
+
+def _is_row(value: Any) -> bool:
+    return (isinstance(value, Mapping) and isinstance(value.get("request_id"), str)
+            and "request_created_at" in value
+            and ("request_body" in value or "prompt_tokens" in value))
+
+
+def _api_rows(value: Any) -> list[Any] | None:
+    """The rows of a query API answer saved whole (``{"data": [...], "error": null}``)."""
+    if isinstance(value, Mapping) and "error" in value and isinstance(value.get("data"), list):
+        rows: list[Any] = value["data"]
+        return rows
+    return None
+
+
+def _row_call(location: Location, row: Any, path: str) -> Iterator[LoggedCall | LoadError]:
+    if not _is_row(row):
+        yield LoadError(location, f"{path}: not a Helicone request row")
+        return
+    if _answered_by_helicone(row) or refused(row.get("response_status")):
+        return
+    body_path = f"{path}.request_body"
+    raw = row.get("request_body")
+    body = json_text(raw)
+    problem = _body_problem(raw, body)
+    if problem is not None:
+        yield LoadError(location, f"{body_path}: {problem}")
+        return
+    if _CUSTOM_EVENT in body:
+        return
+    api, missing = _api(row, body)
+    if api is None:
+        return
+    facts = response_facts(row.get("response_body"))
+    yield LoggedCall(
+        location=location,
+        body=body,
+        body_path=body_path,
+        api=api,
+        usage=facts.usage or _column_usage(row, api),
+        timestamp=epoch_seconds(row.get("request_created_at")),
+        session=_session(row),
+        user=_text(row.get("request_user_id")),
+        served_model=served_model(body, _with_model(facts, row)),
+        missing=missing,
+        call_id=row["request_id"],
+    )
+
+
+def _answered_by_helicone(row: Mapping[str, Any]) -> bool:
+    reference = row.get("cache_reference_id")
+    return isinstance(reference, str) and reference not in ("", _NO_CACHE_REFERENCE)
+
+
+def _body_problem(raw: Any, body: Any) -> str | None:
+    if isinstance(raw, str) and raw.strip() and body is None:
+        return "not valid JSON (cut short?)"
+    if not isinstance(body, Mapping):
+        return "no request body: the row holds no JSON object"
+    if "helicone_message" in body and len(body) == 1:
+        return ("no request body: the export holds Helicone's placeholder (run "
+                "npx @helicone/export with --include-body)")
+    if not body:
+        return "no request body: Helicone did not store it (Helicone-Omit-Request)"
+    return None
+
+
+def _api(row: Mapping[str, Any], body: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The API the body is written for (None: no prompt-taking endpoint), and what the
+    record then lacks."""
+    provider = str(row.get("provider") or "").upper()
+    url = next((row[key] for key in ("target_url", "request_path")
+                if isinstance(row.get(key), str) and row[key]), None)
+    api = api_of_url(url) if url is not None else (MESSAGES if provider == "ANTHROPIC" else "")
+    if api is None:
+        return None, ()
+    if str(row.get("ai_gateway_body_mapping") or "").upper() == "OPENAI" and api != CHAT:
+        # The gateway logs the body the application sent (OpenAI Chat Completions) and sends
+        # the provider its own translation of it, which the log does not keep.
+        return CHAT, (f"body logged in OpenAI form; Helicone's AI gateway translated it for "
+                      f"{provider.lower() or 'the provider'}, whose prompt differs",)
+    return api, ()
+
+
+def _column_usage(row: Mapping[str, Any], api: str) -> Usage | None:
+    prompt = count(row.get("prompt_tokens"))
+    if prompt is None:
+        return None
+    read = count(row.get("prompt_cache_read_tokens")) or 0
+    write = count(row.get("prompt_cache_write_tokens"))
+    if api == MESSAGES or str(row.get("provider") or "").upper() == "ANTHROPIC":
+        return Usage(prompt + read + (write or 0), read, write)
+    return Usage(prompt + read, read, write if write else None)
+
+
+def _with_model(facts: ResponseFacts, row: Mapping[str, Any]) -> ResponseFacts:
+    """The response's model, else the row's ``response_model``."""
+    if facts.model is None and isinstance(row.get("response_model"), str):
+        return ResponseFacts(facts.usage, facts.response_id, row["response_model"] or None)
+    return facts
+
+
+def _session(row: Mapping[str, Any]) -> str | None:
+    for key in ("request_properties", "properties"):
+        properties = json_text(row.get(key))
+        if isinstance(properties, Mapping):
+            for name, value in properties.items():
+                if str(name).lower() == _SESSION_PROPERTY and _text(value):
+                    return str(value)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
