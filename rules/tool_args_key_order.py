@@ -55,7 +55,7 @@ from dataclasses import replace
 from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.model import Segment, SegmentKind
+from promptcache.model import Segment, SegmentKind, same_place
 from promptcache.prefix import common_prefix_chars
 from promptcache.snippets import around, excerpt
 
@@ -100,7 +100,8 @@ def check(context: Context) -> Iterator[Hit]:
             where = index + shift
             if 0 <= where < len(old_segments):
                 old = old_segments[where]
-                if (old.kind is SegmentKind.TOOL_CALL and old.path == call.path
+                if (old.kind is SegmentKind.TOOL_CALL
+                        and same_place(earlier.request, old.path, current.request, call.path)
                         and old.key == call.key and old.canonical == call.canonical):
                     forms[call.path] = (old, earlier)
         if len(forms) == len(calls):

@@ -60,7 +60,7 @@ from dataclasses import dataclass, replace
 from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Rule
-from promptcache.model import Segment, SegmentKind
+from promptcache.model import Segment, SegmentKind, same_place
 from promptcache.prefix import same_content
 from promptcache.rules._conversation import (
     SHORT_SPAN_CHARS,
@@ -117,7 +117,7 @@ def check(context: Context) -> Iterator[Hit]:
         start = context.divergence(earlier)
         if start is None or not _movable(old[start]) or not _movable(new[start]):
             continue  # one extends the other, or the difference is not in message text
-        found = (_segment_run(current, old, new, start, minimum)
+        found = (_segment_run(current, earlier, start, minimum)
                  or _inside_segment(context, old, new, start, minimum))
         if found is None:
             continue
@@ -131,11 +131,12 @@ def check(context: Context) -> Iterator[Hit]:
         return
 
 
-def _segment_run(current: CountedRequest, old: Sequence[Segment], new: Sequence[Segment],
-                 start: int, minimum: int) -> _Found | None:
+def _segment_run(current: CountedRequest, earlier: CountedRequest, start: int,
+                 minimum: int) -> _Found | None:
     """The changing part as whole segments: the first identical run of ``minimum`` tokens
     after ``start``, wherever it sits in the earlier request (the changing part may have
     another number of segments there)."""
+    old, new = earlier.request.segments, current.request.segments
     anchors: dict[SegmentKey, int] = {}
     for index in range(start, len(old)):
         segment = old[index]
@@ -165,13 +166,16 @@ def _segment_run(current: CountedRequest, old: Sequence[Segment], new: Sequence[
             run += tokens[here + length]
             length += 1
         if run >= minimum:
-            return _volatile(old[start:there], new[start:here], start, here, length, run)
+            return _volatile(old[start:there], new[start:here], start, here, length, run,
+                             same_slot=len(old[start:there]) == len(new[start:here]) == 1
+                             and same_place(earlier.request, old[start].path,
+                                            current.request, new[start].path))
         position = max(position + 1, here + length)
     return None
 
 
 def _volatile(old: Sequence[Segment], new: Sequence[Segment], start: int, stable: int,
-              length: int, run: int) -> _Found | None:
+              length: int, run: int, *, same_slot: bool) -> _Found | None:
     """The run, when what precedes it differs in more than a short span and is not the same
     segments in another order."""
     if Counter(map(segment_key, old)) == Counter(map(segment_key, new)):
@@ -185,8 +189,7 @@ def _volatile(old: Sequence[Segment], new: Sequence[Segment], start: int, stable
     # One segment in the same slot is where the dynamic-content rules look for a value: leave
     # them every short span there. Elsewhere (a message added, removed or replaced whole), a
     # short part counts when it is most of what changed.
-    one_slot = (len(old) == 1 and len(new) == 1 and old[0].kind is new[0].kind
-                and old[0].path == new[0].path)
+    one_slot = same_slot and old[0].kind is new[0].kind
     if changed <= SHORT_SPAN_CHARS and (one_slot or 2 * changed <= len(new_text)):
         return None
     return _Found(start, stable, stable + length, run, changed)
@@ -251,7 +254,7 @@ def _hit(context: Context, earlier: CountedRequest, found: _Found) -> Hit:
     return Hit(
         location=current.request.location,
         path=first.path,
-        group=first.path,
+        group=current.request.place(first.path),
         message=(f"content that changes per request ({found.changed_chars:,} characters "
                  f"differ from {earlier.request.location}) sits in {where}, ahead of "
                  f"{found.tokens:,} tokens that are identical in both requests; they cannot be "

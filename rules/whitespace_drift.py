@@ -60,6 +60,7 @@ from promptcache.engine.detect.dynamic_span import (
 )
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Rule
+from promptcache.model import same_place
 from promptcache.prefix import common_prefix_chars, shared_prefix
 from promptcache.snippets import around
 
@@ -92,7 +93,8 @@ def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
     if index is None:
         return None
     old, new = old_segments[index], new_segments[index]
-    if (old.kind is not new.kind or new.kind not in TEXT_KINDS or old.path != new.path
+    if (old.kind is not new.kind or new.kind not in TEXT_KINDS
+            or not same_place(earlier.request, old.path, current.request, new.path)
             or old.role != new.role or old.fixed_tokens != new.fixed_tokens
             or not differs_only_in_whitespace(old.text, new.text)):
         return None
@@ -115,7 +117,7 @@ def _drift(context: Context, earlier: CountedRequest) -> Hit | None:
     return Hit(
         location=current.request.location,
         path=new.path,
-        group=f"{new.path} {new.kind}",
+        group=f"{current.request.place(new.path)} {new.kind}",
         message=(f"{where} ({new.path}) differs from the earlier request's only in whitespace "
                  f"({_describe(old.text, new.text)}, from character {start}); the "
                  f"{equal_after:,} tokens from there on are otherwise the same but cannot be "

@@ -164,13 +164,24 @@ class Request:
     partial: tuple[str, ...] = ()
     """What the log did not keep of this request that the provider counted ("tool
     definitions not logged"): the count is then a lower bound, reported as partial."""
+    body_path: str = "$"
+    """Where the body sits in its record (``$.request``; ``$.log.entries[3].request.postData
+    .text`` in a HAR capture): every segment's path starts with it."""
 
     def with_segments(self, segments: tuple[Segment, ...]) -> Request:
         """This request with other segments (equal ones, interned): built directly, since
         ``dataclasses.replace`` costs several times as much and runs once per request."""
         return Request(self.location, self.api, self.model, segments, self.timestamp,
                        self.cache_key, self.user, self.session, self.observed, self.settings,
-                       self.inline_ignore, self.deployment, self.recorded, self.partial)
+                       self.inline_ignore, self.deployment, self.recorded, self.partial,
+                       self.body_path)
+
+    def place(self, path: str) -> str:
+        """A segment's path from the body on (``$.messages[0].content``), the same for
+        requests whose bodies sit at different paths of their records: what findings are
+        grouped by."""
+        base = self.body_path
+        return path if base == "$" else "$" + path[len(base):]
 
     @property
     def estimated(self) -> bool:
@@ -179,3 +190,14 @@ class Request:
 
 
 _ESTIMATED = attrgetter("estimated")
+
+
+def same_place(old: Request, old_path: str, new: Request, new_path: str) -> bool:
+    """Whether a segment of ``old`` at ``old_path`` and one of ``new`` at ``new_path`` are at
+    the same place of their bodies. Bodies of one log may sit at different paths of their
+    records (one per entry of a HAR capture, per span of a trace export), so paths are
+    compared from the body on."""
+    old_base, new_base = old.body_path, new.body_path
+    if old_base == new_base:
+        return old_path == new_path
+    return old_path[len(old_base):] == new_path[len(new_base):]

@@ -139,6 +139,7 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         deployment=deployment,
         recorded=call.recorded,
         partial=call.missing,
+        body_path=base_path,
     )
 
 

@@ -291,15 +291,15 @@ def _request_fields(request: Request) -> tuple[Any, ...]:
             request.timestamp, request.cache_key, request.user, request.session,
             None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
             request.settings, request.inline_ignore, request.deployment, request.recorded,
-            request.partial)
+            request.partial, request.body_path)
 
 
 def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
     (file, line, column, api, model, timestamp, cache_key, user, session, observed,
-     settings, inline_ignore, deployment, recorded, partial) = fields
+     settings, inline_ignore, deployment, recorded, partial, body_path) = fields
     return Request(Location(file, line, column), api, model, segments, timestamp, cache_key,
                    user, session, None if observed is None else ObservedUsage(*observed),
-                   settings, inline_ignore, deployment, recorded, partial)
+                   settings, inline_ignore, deployment, recorded, partial, body_path)
 
 
 def _read(paths: list[str], link: Connection, input_format: str | None) -> None:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair
 from promptcache.engine.rule_api import Context, Group
-from promptcache.model import Segment, SegmentKind
+from promptcache.model import Segment, SegmentKind, same_place
 from promptcache.prefix import common_prefix_chars, common_suffix_chars, same_content
 from promptcache.snippets import excerpt
 from promptcache.values import ID_KINDS, TIME_KINDS, USER_DATA_KINDS, classify
@@ -111,7 +111,8 @@ def find_dynamic_span(context: Context) -> DynamicSpan | None:
     if index >= len(old_segments) or index >= len(new_segments):
         return None
     old, new = old_segments[index], new_segments[index]
-    if old.kind is not new.kind or new.kind not in TEXT_KINDS or old.path != new.path:
+    if (old.kind is not new.kind or new.kind not in TEXT_KINDS
+            or not same_place(earlier.request, old.path, context.current.request, new.path)):
         return None
     if old.canonical and old.canonical == new.canonical:
         return None  # the same JSON with its keys reordered: the key-order rules' evidence
@@ -184,7 +185,7 @@ def span_hit(context: Context, span: DynamicSpan, subject: str, fix: str) -> Hit
     return Hit(
         location=context.current.request.location,
         path=span.path,
-        group=f"{span.path} {span.kind}",
+        group=f"{context.current.request.place(span.path)} {span.kind}",
         message=(f"{subject} changes inside {span.where} ({span.path}, character "
                  f"{span.start}); the {span.tokens_after:,} tokens after it are the same but "
                  "cannot be cached"),
