@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import orjson
@@ -151,3 +152,34 @@ def test_batch_records_are_recognized(value: object) -> None:
 def test_other_records_are_not_recognized_and_the_reason_says_why(value: object,
                                                                   reason: str) -> None:
     assert AnthropicBatch().recognize(value).reason == reason
+
+
+def test_results_saved_with_the_sdk_as_the_docs_show_are_read(tmp_path: Path) -> None:
+    # docs/formats/anthropic_batch.md: `out.write(result.model_dump_json() + "\n")` for each
+    # result of client.messages.batches.results(...), with the SDK's own result type.
+    from anthropic.types.messages import MessageBatchIndividualResponse
+
+    results = [
+        {"custom_id": "beach-2", "result": {"type": "errored", "error": {
+            "type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}}},
+        {"custom_id": "beach-1", "result": {"type": "succeeded", "message": {
+            "id": "msg_b1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": "Yes."}], "stop_reason": "end_turn",
+            "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 2,
+                                             "cache_read_input_tokens": 100,
+                                             "cache_creation_input_tokens": 7}}}},
+    ]
+    saved = tmp_path / "results.jsonl"
+    saved.write_text("".join(MessageBatchIndividualResponse.model_validate(result)
+                             .model_dump_json() + "\n" for result in results), encoding="utf-8")
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("".join(json.dumps({"custom_id": f"beach-{n}", "params": {
+        "model": "claude-haiku-4-5", "max_tokens": 20,
+        "messages": [{"role": "user", "content": f"Question {n}"}]}}) + "\n" for n in (1, 2)),
+        encoding="utf-8")
+
+    found = read_calls(AnthropicBatch(), saved, requests)
+
+    assert [call.usage for call in _calls(found)] == [Usage(112, 100, 7), None]
+    assert _errors(found) == ["results.jsonl:1: $.result.error: the request errored: "
+                              "overloaded_error: Overloaded: no usage for request 'beach-2'"]
