@@ -80,7 +80,7 @@ def test_a_request_the_batch_failed_is_audited_without_usage_and_its_output_line
     assert by_line[3].body["messages"][0]["content"] == "Opening hours on Sunday?"
     assert by_line[6].body["messages"][0]["content"] == "Is the shop open on public holidays?"
     assert (by_line[3].usage, by_line[6].usage) == (None, None)
-    assert _errors(found)[:3] == [
+    assert _errors(found)[:4] == [
         "output.jsonl:3: $.error: the batch reports batch_expired: This request could not be "
         "executed before the completion window expired.: no usage for request "
         "'ticket-8-turn-1'",
@@ -88,6 +88,8 @@ def test_a_request_the_batch_failed_is_audited_without_usage_and_its_output_line
         "invalid_request_error: Invalid value for 'max_tokens'.: no usage for request "
         "'ticket-10-turn-1'",
         "errors.jsonl:2: $.custom_id: missing",
+        "errors.jsonl:3: $.response: the request failed with status 500: no usage for request "
+        "'ticket-12-turn-1'",
     ]
 
 

@@ -105,14 +105,14 @@ class BatchFormat(InputFormat):
 
     requests_file: ClassVar[str]
     """What the file holding the requests is called, for the error when it is missing
-    ("the batch's input file (the JSONL uploaded with purpose 'batch')")."""
+    ("the batch's input file")."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, deque[Outcome]] = {}
         self._results_read: dict[str, int] = {}
         """Results read per results file, to tell a file none of whose results were taken."""
         self._requests_named: dict[str, str] = {}
-        """The requests file a results file names (OpenAI's ``input_file_id``), per file."""
+        """The requests file a results file names (see :meth:`requests_named`), per file."""
 
     @abstractmethod
     def is_result(self, value: Mapping[str, Any]) -> bool:
@@ -126,6 +126,10 @@ class BatchFormat(InputFormat):
     def requests(self, value: Mapping[str, Any]) -> Iterator[BatchRequest | BatchProblem]:
         """The requests a record of the requests file holds (one, or a whole
         ``{"requests": [...]}`` document), a problem for each one that cannot be read."""
+
+    def requests_named(self, value: Mapping[str, Any]) -> str | None:
+        """The requests file a results line names, if its format names one."""
+        return None
 
     def reads_first(self, value: Any) -> bool:
         return isinstance(value, Mapping) and self.is_result(value)
@@ -175,8 +179,8 @@ class BatchFormat(InputFormat):
             return
         self._waiting.setdefault(custom_id, deque()).append(outcome)
         self._results_read[location.file] = self._results_read.get(location.file, 0) + 1
-        named = value.get("input_file_id")
-        if isinstance(named, str) and named:
+        named = self.requests_named(value)
+        if named:
             self._requests_named[location.file] = named
         if outcome.failure:
             yield LoadError(location, f"{outcome.failure}: no usage for request {custom_id!r}")

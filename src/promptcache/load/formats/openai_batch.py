@@ -80,18 +80,26 @@ class OpenAIBatch(BatchFormat):
     def is_result(self, value: Mapping[str, Any]) -> bool:
         return "body" not in value and ("response" in value or "error" in value)
 
+    def requests_named(self, value: Mapping[str, Any]) -> str | None:
+        # Not in the output format; the Batch object's field, which some download scripts
+        # copy into each line they save.
+        named = value.get("input_file_id")
+        return named if isinstance(named, str) and named else None
+
     def outcome(self, value: Mapping[str, Any], location: Location) -> Outcome:
         error = value.get("error")
         if isinstance(error, Mapping):
             return Outcome(location, None, failure=f"$.error: the batch reports "
                                                    f"{_error_text(error)}")
         response = object_field(value, "response")
-        body = object_field(response, "body", "$.response")
         status = response.get("status_code")
-        if status != 200 or isinstance(body.get("error"), Mapping):
-            failure = _error_text(body["error"]) if isinstance(body.get("error"), Mapping) else ""
+        answer = response.get("body")
+        error = answer.get("error") if isinstance(answer, Mapping) else None
+        if not (isinstance(status, int) and 200 <= status < 300) or isinstance(error, Mapping):
+            detail = f": {_error_text(error)}" if isinstance(error, Mapping) else ""
             return Outcome(location, None, failure=f"$.response: the request failed with status "
-                                                   f"{status}{': ' + failure if failure else ''}")
+                                                   f"{status}{detail}")
+        body = object_field(response, "body", "$.response")
         model, call_id = body.get("model"), body.get("id")
         created = body.get("created", body.get("created_at"))
         return Outcome(
