@@ -72,6 +72,8 @@ class CaptureLog:
         self.path = Path(path)
         self._meta = meta
         self._lock = threading.Lock()
+        """Guards the appends and the requests in flight: hooks run on every thread (and
+        every event loop) that uses the clients."""
         # Requests and responses are httpx's or httpx2's, whichever the client is: both
         # have the same API, read here by duck typing (hence Any).
         self._sent: WeakKeyDictionary[Any, _Sent] = WeakKeyDictionary()
@@ -106,10 +108,12 @@ class CaptureLog:
         except Exception as error:  # the app's own function: its failure must not stop the call
             _LOG.warning("promptcache.capture: the meta function failed: %r", error)
             meta = {}
-        self._sent[request] = _Sent(body, time.time(), provider, meta)
+        with self._lock:
+            self._sent[request] = _Sent(body, time.time(), provider, meta)
 
     def _on_response(self, response: Any) -> None:
-        sent = self._sent.pop(response.request, None)
+        with self._lock:
+            sent = self._sent.pop(response.request, None)
         if sent is None or not response.is_success:
             return
         streamed = "text/event-stream" in response.headers.get("content-type", "")
