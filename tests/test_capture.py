@@ -304,6 +304,33 @@ def test_async_clients_log_each_call_like_sync_ones(tmp_path: Path) -> None:
         ("anthropic", "Spa hours?", usage)]
 
 
+def test_an_async_streamed_call_is_logged_with_the_usage_of_its_last_chunk(
+        tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    chunk = {"id": "chatcmpl-4", "object": "chat.completion.chunk", "created": 1767225600,
+             "model": "gpt-4o-mini-2024-07-18"}
+    body = _sse({**chunk, "choices": [{"index": 0, "delta": {"content": "Until 10 pm."}}]},
+                {**chunk, "choices": [], "usage": {"prompt_tokens": 44, "completion_tokens": 5,
+                                                   "total_tokens": 49}}, done=True)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: _streamed(body)),
+                             event_hooks=async_capture_hooks(log))
+    client = openai.AsyncOpenAI(api_key=KEY, base_url="http://127.0.0.1:9/v1", max_retries=0,
+                                http_client=http)
+
+    async def run() -> str:
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Bar hours?"}],
+            stream=True, stream_options={"include_usage": True})
+        return "".join([part.choices[0].delta.content or "" async for part in stream
+                        if part.choices])
+
+    assert asyncio.run(run()) == "Until 10 pm."
+    [line] = _lines(log)
+    assert line["response"] == {"model": "gpt-4o-mini-2024-07-18", "usage": {
+        "prompt_tokens": 44, "completion_tokens": 5, "total_tokens": 49}}
+    assert line["meta"]["streamed"] is True
+
+
 def test_headers_and_api_keys_are_never_written(tmp_path: Path) -> None:
     log = tmp_path / "calls.jsonl"
     _openai(lambda _: httpx.Response(200, json=_completion(10, 0)), log).chat.completions.create(
