@@ -432,6 +432,16 @@ def test_a_log_that_cannot_be_written_warns_and_the_call_still_answers(
         "promptcache.capture: cannot append to /dev/full: [Errno 28] No space left on device"]
 
 
+def test_meta_values_json_cannot_hold_are_written_as_text(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    _openai(lambda _: httpx.Response(200, json=_completion(10, 0)), log,
+            meta={"run": Path("runs/7"), 3: "third shift"}).chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+
+    assert (_lines(log)[0]["meta"]["run"], _lines(log)[0]["meta"]["3"]) == (
+        "runs/7", "third shift")
+
+
 def test_meta_given_as_a_function_is_read_for_each_call(tmp_path: Path) -> None:
     log, session = tmp_path / "calls.jsonl", ["s-1"]
     client = _openai(lambda _: httpx.Response(200, json=_completion(10, 0)), log,

@@ -143,11 +143,12 @@ class CaptureLog:
             "meta": {"provider": sent.provider, "endpoint": endpoint, "status": status,
                      "streamed": observer.streamed, **sent.meta},
         }
-        data = orjson.dumps(line, default=str) + b"\n"
         try:
+            # default=str: meta values the app gave (a UUID, a datetime) are written as text.
+            data = orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS) + b"\n"
             with self._lock, self.path.open("ab") as out:
                 out.write(data)
-        except OSError as error:
+        except (OSError, orjson.JSONEncodeError) as error:
             # Logging must never break the app's call: the SDK has its answer already.
             _LOG.warning("promptcache.capture: cannot append to %s: %s", self.path, error)
 
