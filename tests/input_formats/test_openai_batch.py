@@ -176,3 +176,23 @@ def test_batch_lines_are_recognized(line: object) -> None:
 def test_other_records_are_not_recognized_and_the_reason_says_why(value: object,
                                                                   reason: str) -> None:
     assert OpenAIBatch().recognize(value).reason == reason
+
+
+def test_many_results_without_their_request_are_one_error_naming_the_first_three(
+        tmp_path: Path) -> None:
+    output = tmp_path / "output.jsonl"
+    output.write_bytes(b"".join(orjson.dumps({
+        "id": f"batch_req_{n}", "custom_id": f"row-{n}", "error": None,
+        "response": {"status_code": 200, "body": {"model": "gpt-4o",
+                                                  "usage": {"prompt_tokens": n}}}}) + b"\n"
+        for n in range(1, 7)))
+    given = tmp_path / "input.jsonl"
+    given.write_bytes(orjson.dumps({"custom_id": "row-2", "url": "/v1/chat/completions", "body": {
+        "model": "gpt-4o", "messages": [{"role": "user", "content": "Row two"}]}}) + b"\n")
+
+    found = read_calls(OpenAIBatch(), output, given)
+
+    assert [call.usage for call in _calls(found)] == [Usage(2)]
+    assert _errors(found) == [
+        "output.jsonl:1: $.custom_id: 5 batch result(s) whose request is in none of the files "
+        "given ('row-1', 'row-3', 'row-4' and 2 more): their calls are not audited"]
