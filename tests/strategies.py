@@ -297,12 +297,19 @@ def responses_requests(draw: st.DrawFn) -> JSON:
 requests = st.one_of(chat_requests(), responses_requests())
 
 
+REQUEST_ENVELOPES = ("bare", "pair", "pair")
+"""The records of the ``request`` format: a log mixes them."""
+BATCH_ENVELOPES = ("batch",)
+"""OpenAI Batch input lines: the ``openai_batch`` format's, a file of their own."""
+
+
 @st.composite
-def records(draw: st.DrawFn, bodies: st.SearchStrategy[JSON] = requests) -> JSON:
-    """A request body in one of the envelopes promptcache reads."""
+def records(draw: st.DrawFn, bodies: st.SearchStrategy[JSON] = requests,
+            envelopes: tuple[str, ...] = REQUEST_ENVELOPES) -> JSON:
+    """A request body in one of the ``envelopes`` promptcache reads."""
     body = draw(bodies)
     responses_api = "messages" not in body
-    envelope = draw(st.sampled_from(("bare", "pair", "pair", "batch")))
+    envelope = draw(st.sampled_from(envelopes))
     if envelope == "bare":
         return body
     if envelope == "batch":
@@ -427,7 +434,9 @@ def logs(draw: st.DrawFn, max_records: int = 6) -> tuple[bytes, dict[int, JSON]]
     spread over lines): a broken first line is read as JSONL only when the next record is
     whole (see promptcache.load.sources). So the first line is only ever cut short, never
     to a lone ``{``, and only in front of a valid record."""
-    values = draw(st.lists(records(), min_size=1, max_size=max_records))
+    # One format a file: request bodies and pairs, or Batch input lines.
+    envelopes = draw(st.sampled_from((REQUEST_ENVELOPES, REQUEST_ENVELOPES, BATCH_ENVELOPES)))
+    values = draw(st.lists(records(envelopes=envelopes), min_size=1, max_size=max_records))
     broken = [False] + [draw(st.integers(0, 2)) == 0 for _ in values[1:]]
     cut_first = len(values) > 1 and not broken[1] and draw(st.integers(0, 5)) == 0
     data = bytearray()

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from promptcache.config import Config, settings_from
-from promptcache.load.records import normalize_record, normalize_records
-from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.load.records import normalize_record, read_requests
+from promptcache.load.sources import LoadError, RawRecord
 from promptcache.model import Location, SegmentKind
 from promptcache.report.json_format import write_json
 from promptcache.report.model import Report
@@ -76,7 +76,7 @@ def test_every_record_is_audited_or_one_error_naming_its_line(
 def test_loading_alone_accounts_for_every_line(log: tuple[bytes, dict[int, JSON]]) -> None:
     data, _ = log
     LOG.write_bytes(data)
-    items = list(normalize_records(read_records([str(LOG)])))
+    items = list(read_requests([str(LOG)]))
     lines = [number for number, line in enumerate(data.split(b"\n"), 1) if line.strip()]
     assert [item.location.line for item in items] == lines
     assert all(isinstance(item, LoadError) or item.segments for item in items)

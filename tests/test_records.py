@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from promptcache.load.records import normalize_record
+from promptcache.load.formats.openai_batch import OpenAIBatch
+from promptcache.load.records import normalize_call, normalize_record
 from promptcache.load.sources import LoadError, RawRecord
 from promptcache.model import Location, Request
 
@@ -14,7 +15,13 @@ BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}
 
 
 def _normalize(value: Any) -> Request | LoadError:
-    return normalize_record(RawRecord(Location("log.jsonl", 7), value))
+    """One record read as its format reads it: a Batch line by ``openai_batch``, anything
+    else as request bodies."""
+    record = RawRecord(Location("log.jsonl", 7), value)
+    if isinstance(value, dict) and "custom_id" in value:
+        [call] = OpenAIBatch().calls(iter([record]))
+        return call if isinstance(call, LoadError) else normalize_call(call)
+    return normalize_record(record)
 
 
 def test_bare_body() -> None:
@@ -83,7 +90,7 @@ def test_batch_line() -> None:
                      "$.response.usage.input_tokens: must be at least 0, found -1",
                      id="responses-negative-usage"),
         pytest.param({"custom_id": "x", "url": "/v1/embeddings", "body": {"input": "x"}},
-                     "$.url: batch line for /v1/embeddings", id="batch-embeddings"),
+                     "$.url: a batch line for /v1/embeddings", id="batch-embeddings"),
         pytest.param({"hello": 1}, "$: not a request", id="unrelated-object"),
         pytest.param({"model": "claude-sonnet-4-5", "max_tokens": 10, "system": "x",
                       "messages": [{"role": "user", "content": "hi"}]},

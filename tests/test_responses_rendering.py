@@ -178,7 +178,7 @@ def test_a_body_with_nothing_to_send_says_what_a_responses_request_needs() -> No
     assert result.message == (
         "$.request: not a request: expected 'messages' (Chat Completions, Anthropic Messages), "
             "'input' or a "
-        "stored 'prompt' (Responses), 'request' or 'body' (keys: prompt)")
+        "stored 'prompt' (Responses), or 'request' (keys: prompt)")
 
 
 

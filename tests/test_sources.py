@@ -137,7 +137,7 @@ def test_directories_expand_to_sorted_log_files(tmp_path: Path) -> None:
     ("make", "message"),
     [
         pytest.param(lambda p: p / "missing.jsonl", "no such file", id="missing"),
-        pytest.param(lambda p: p, "no .json or .jsonl files", id="empty-directory"),
+        pytest.param(lambda p: p, "no .json, .jsonl, .ndjson or .har files", id="empty-directory"),
     ],
 )
 def test_unusable_paths_are_input_errors(tmp_path: Path, make: object, message: str) -> None:

@@ -28,8 +28,8 @@ from promptcache.model import Location
 
 _PEEK = 8
 """Records looked at to tell a file's format: enough to pass a few broken leading lines."""
-_REASON_CHARS = 90
-"""A format's reason for not reading a file is cut to this, so the error stays one line."""
+_KEYS_SHOWN = 6
+"""Keys of an unknown record named in the error, enough to recognize the record by."""
 
 
 class UnknownFormatName(ValueError):
@@ -119,18 +119,18 @@ def _request_reader(readers: list[InputFormat]) -> InputFormat:
 
 
 def _unknown(path: str, record: RawRecord, readers: list[InputFormat]) -> LoadError:
-    tried = "; ".join(f"{reader.name}: {_cut(reader.recognize(record.value).reason)}"
-                      for reader in readers)
+    # Every format's own reason would make a paragraph: the names, the record's keys, and
+    # how to hear one format's reason (forced, it says why for each record).
+    tried = ", ".join(reader.name for reader in readers)
+    keys = ", ".join(sorted(record.value)[:_KEYS_SHOWN]) or "none"
+    if len(record.value) > _KEYS_SHOWN:
+        keys += ", ..."
     location = record.location
     return LoadError(
         Location(location.file, location.line),
-        f"unknown log format (tried {tried}); name it with --input-format "
-        "(promptcache formats lists them)",
+        f"unknown log format: none of {tried} reads its first records (keys: {keys}); "
+        "--input-format NAME reads it as one and says why each record does not fit",
         Unread(location.line, _size(path)))
-
-
-def _cut(reason: str) -> str:
-    return reason if len(reason) <= _REASON_CHARS else reason[:_REASON_CHARS - 1] + "…"
 
 
 def _size(path: str) -> int:

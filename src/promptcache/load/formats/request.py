@@ -4,8 +4,9 @@
   (``{"model", "input" | "instructions" | "prompt", ...}``) or Anthropic Messages;
 - a request/response pair (``{"request": {...}, "response": {...}, "timestamp", "meta"}``),
   as logging middleware and :mod:`promptcache.capture` write it: ``response.usage`` is the
-  provider's usage, ``meta.session`` (or ``session_id``, ``conversation_id``) the session;
-- an OpenAI Batch API input line (``{"custom_id", "method", "url", "body"}``).
+  provider's usage, ``meta.session`` (or ``session_id``, ``conversation_id``) the session.
+
+OpenAI Batch input lines are :mod:`promptcache.load.formats.openai_batch`'s.
 
 Any of them may carry ``"promptcache": {"ignore": [...]}`` (a bare body at its top level, an
 envelope at its top level or in ``meta``): rules the record silences for itself.
@@ -19,9 +20,7 @@ from typing import Any
 
 from promptcache.load.apis import api_of, usage_of
 from promptcache.load.formats.base import (
-    CHAT,
     RECOGNIZED,
-    RESPONSES,
     InputFormat,
     LoggedCall,
     Recognition,
@@ -33,8 +32,7 @@ from promptcache.load.times import parse_timestamp, recorded_date
 from promptcache.load.validator import compiled, format_path, json_type
 from promptcache.model import Location
 
-_REQUEST_KEYS = frozenset({"model", "messages", "input", "instructions", "prompt", "request",
-                           "custom_id", "body"})
+_REQUEST_KEYS = frozenset({"model", "messages", "input", "instructions", "prompt", "request"})
 """Keys that make an object an attempt at a request body or one of its envelopes."""
 
 
@@ -42,7 +40,7 @@ class RequestBodies(InputFormat):
     """Request bodies, bare or in promptcache's request/response pair."""
 
     name = "request"
-    title = "Request bodies (bare, request/response pairs, Batch input lines)"
+    title = "Request bodies, bare or in request/response pairs"
     carries = ("the exact request body; pairs add the response's usage, a timestamp and a "
                "session")
     priority = 1000
@@ -70,8 +68,6 @@ def call_of(record: RawRecord) -> LoggedCall | LoadError:
         return LoadError(location, f"$: expected a JSON object, found {json_type(value)}")
     if "request" in value:
         return _from_pair(value, location)
-    if "custom_id" in value or ("body" in value and "url" in value):
-        return _from_batch(value, location)
     if api_of(value) is not None:
         return LoggedCall(location, value, inline_ignore=inline_ignore(value))
     return LoadError(location, _unrecognized(value))
@@ -80,7 +76,7 @@ def call_of(record: RawRecord) -> LoggedCall | LoadError:
 def _unrecognized(value: Mapping[str, Any]) -> str:
     keys = ", ".join(sorted(value)[:5]) or "none"
     return ("$: not a request: expected 'messages' (Chat Completions, Anthropic Messages), "
-            f"'input' or a stored 'prompt' (Responses), 'request' or 'body' (keys: {keys})")
+            f"'input' or a stored 'prompt' (Responses), or 'request' (keys: {keys})")
 
 
 def _from_pair(value: Mapping[str, Any], location: Location) -> LoggedCall | LoadError:
@@ -104,22 +100,6 @@ def _from_pair(value: Mapping[str, Any], location: Location) -> LoggedCall | Loa
         served_model=served if isinstance(served, str) else None,
         inline_ignore=inline_ignore(value, meta),
         recorded=recorded_date(timestamp, meta.get("recorded")))
-
-
-def _from_batch(value: Mapping[str, Any], location: Location) -> LoggedCall | LoadError:
-    problem = _first_error("batch", value)
-    if problem:
-        return LoadError(location, problem)
-    url = str(value.get("url", "/v1/chat/completions")).rstrip("/")
-    if url.endswith("chat/completions"):
-        api = CHAT
-    elif url.endswith("/responses"):
-        api = RESPONSES
-    else:
-        return LoadError(location, f"$.url: batch line for {url}; this version reads "
-                                   "/v1/chat/completions and /v1/responses only")
-    return LoggedCall(location, value["body"], "$.body", api=api,
-                      inline_ignore=inline_ignore(value, value.get("meta")))
 
 
 def usage(block: Any, api: str) -> Usage | None:
