@@ -154,3 +154,10 @@ def test_langsmith_says_why_a_record_is_not_its_own(value: Any) -> None:
 
 def test_langsmith_is_found() -> None:
     assert LangSmith in all_formats()
+
+
+def test_a_batch_sent_twice_is_one_call_and_a_late_patch_still_brings_its_usage() -> None:
+    (call,) = _only_calls(read_calls(LangSmith(), CASES / "runs_resent.jsonl"))
+    assert call.call_id == "0194a000-0000-7000-8000-000000000021"
+    assert call.usage == Usage(1400, 1024)
+    assert call.location.line == 1

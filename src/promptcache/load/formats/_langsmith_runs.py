@@ -10,8 +10,9 @@ holds, per file:
 * up to :data:`WINDOW` finished runs, released in start order once more than that many wait:
   a run that arrives more than :data:`WINDOW` finished runs after later-started ones is
   released out of order (order only shapes the cache replay of its session);
-* the ids of the runs released, so a patch arriving after its run was released is not read
-  as a second call.
+* the ids of the runs released, so a patch arriving after its run was released, or a batch
+  sent twice, is not read as a second call. (A patch for a run still held is merged into it,
+  even when its post looked finished.)
 """
 
 from __future__ import annotations
@@ -63,13 +64,14 @@ class RunOrder:
         self._posts: dict[str, Run] = {}
         self._patches: dict[str, Run] = {}
         self._finished: list[_Waiting] = []
+        self._finished_by_id: dict[str, _Waiting] = {}
         self._released: set[str] = set()
         self._sequence = 0
 
     def post(self, run: Run) -> None:
         run_id = str(run.fields.get("id"))
-        if run_id in self._released:
-            return
+        if run_id in self._released or run_id in self._finished_by_id:
+            return  # a batch sent twice
         patch = self._patches.pop(run_id, None)
         if patch is not None:
             self._finish(_merged(run, patch))
@@ -81,6 +83,11 @@ class RunOrder:
     def patch(self, run: Run) -> None:
         run_id = str(run.fields.get("id"))
         if run_id in self._released:
+            return
+        finished = self._finished_by_id.get(run_id)
+        if finished is not None:
+            # A post that looked finished and is patched after all: its place stays.
+            finished.run = _merged(finished.run, run)
             return
         post = self._posts.pop(run_id, None)
         if post is None:
@@ -107,13 +114,16 @@ class RunOrder:
 
     def _finish(self, run: Run) -> None:
         self._sequence += 1
-        heapq.heappush(self._finished, _Waiting(
-            iso_seconds(run.fields.get("start_time")) or 0.0,
-            str(run.fields.get("dotted_order") or ""), self._sequence, run))
+        waiting = _Waiting(iso_seconds(run.fields.get("start_time")) or 0.0,
+                           str(run.fields.get("dotted_order") or ""), self._sequence, run)
+        heapq.heappush(self._finished, waiting)
+        self._finished_by_id[str(run.fields.get("id"))] = waiting
 
     def _release(self) -> Run:
         run = heapq.heappop(self._finished).run
-        self._released.add(str(run.fields.get("id")))
+        run_id = str(run.fields.get("id"))
+        del self._finished_by_id[run_id]
+        self._released.add(run_id)
         return run
 
 
