@@ -182,3 +182,21 @@ def test_langfuse_says_why_a_record_is_not_its_own(value: Any, reason: str) -> N
 def test_langfuse_is_found_and_tried_before_generic_spans() -> None:
     assert Langfuse in all_formats()
     assert Langfuse.priority < 100
+
+
+def test_another_instrumentations_llm_span_in_a_langfuse_export_is_reported_not_dropped(
+) -> None:
+    call, error = _calls("spans_mixed.otlp.jsonl")
+    assert isinstance(error, LoadError)
+    assert error.message == (
+        "$.resourceSpans[0].scopeSpans[1].spans[0]: 1 LLM span(s) of other instrumentations "
+        "(openinference.instrumentation.openai) are not Langfuse generations and are not read "
+        "by this format: audit the file with --input-format otel as well")
+    assert isinstance(call, LoggedCall)
+
+
+def test_a_response_format_logged_as_a_python_class_schema_makes_the_call_partial() -> None:
+    call = _calls("spans_mixed.otlp.jsonl")[0]
+    assert isinstance(call, LoggedCall)
+    assert "response_format" not in call.body
+    assert call.missing == ("response_format logged as a Python class's schema, not as sent",)

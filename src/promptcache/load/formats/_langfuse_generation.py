@@ -112,9 +112,20 @@ def rebuild(generation: Generation) -> Rebuilt | str:
         body = {"model": model, **body}
     for key, parameter in _parameters(generation.parameters, api).items():
         body.setdefault(key, parameter)
-    if api == CHAT and generation.metadata.get("response_format") is not None:
-        body.setdefault("response_format", generation.metadata["response_format"])
-    return Rebuilt(body, api, _missing(body, model))
+    missing = _missing(body, model)
+    response_format = generation.metadata.get("response_format")
+    if api == CHAT and _is_wire_response_format(response_format):
+        body.setdefault("response_format", response_format)
+    elif api == CHAT and response_format is not None:
+        # `parse(response_format=SomeModel)`: Langfuse keeps the class's JSON schema, not the
+        # strict schema the SDK derives from it and sends.
+        missing += ("response_format logged as a Python class's schema, not as sent",)
+    return Rebuilt(body, api, missing)
+
+
+def _is_wire_response_format(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") in ("text", "json_object",
+                                                                "json_schema")
 
 
 def _api(body: Mapping[str, Any], model: str) -> str:

@@ -43,6 +43,8 @@ from promptcache.load.sources import LoadError, RawRecord
 from promptcache.model import Location
 
 _PREFIX = "langfuse."
+_SDK_SCOPE = "langfuse-sdk"
+"""The instrumentation scope of the Langfuse SDK's own spans (``LANGFUSE_TRACER_NAME``)."""
 _TYPE = "langfuse.observation.type"
 _METADATA = "langfuse.observation.metadata."
 _OBSERVATION_TYPES = frozenset({"SPAN", "GENERATION", "EVENT", "AGENT", "TOOL", "CHAIN",
@@ -94,6 +96,17 @@ def _is_langfuse_span(span: otlp.Span) -> bool:
     return any(key.startswith(_PREFIX) for key in span.attributes)
 
 
+def _is_foreign_llm_span(span: otlp.Span) -> bool:
+    """A span another instrumentation wrote (the Langfuse SDK exports GenAI spans and known
+    LLM instrumentations' spans beside its own: ``langfuse/_client/span_filter.py``,
+    ``is_default_export_span``): its call is in its own attributes, which the OpenTelemetry
+    format reads, not this one."""
+    if span.scope == _SDK_SCOPE or span.attributes.get(_TYPE) is not None:
+        return False
+    return (any(key.startswith(("gen_ai.", "llm.")) for key in span.attributes)
+            or span.attributes.get("openinference.span.kind") == "LLM")
+
+
 def _is_page(value: Any) -> bool:
     data = value.get("data") if isinstance(value, Mapping) else None
     return (isinstance(data, list) and isinstance(value.get("meta"), Mapping)
@@ -108,8 +121,8 @@ def _is_observation(value: Any) -> bool:
 
 
 def _span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError]:
-    generations = [span for span in otlp.spans(export)
-                   if span.attributes.get(_TYPE) == "generation"]
+    spans = list(otlp.spans(export))
+    generations = [span for span in spans if span.attributes.get(_TYPE) == "generation"]
     # The exporter writes spans as they end; calls are made in the order they start.
     generations.sort(key=lambda span: span.start_ns or 0)
     for span in generations:
@@ -129,6 +142,12 @@ def _span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[Logge
         yield _call(location, generation, timestamp=span.start_seconds,
                     session=_text(attributes.get("session.id")) or span.trace_id or None,
                     user=_text(attributes.get("user.id")), call_id=span.span_id or None)
+    foreign = [span for span in spans if _is_foreign_llm_span(span)]
+    if foreign:
+        scopes = ", ".join(sorted({span.scope or "no scope" for span in foreign}))
+        yield LoadError(location, f"{foreign[0].path}: {len(foreign)} LLM span(s) of other "
+                        f"instrumentations ({scopes}) are not Langfuse generations and are not "
+                        "read by this format: audit the file with --input-format otel as well")
 
 
 def _page_calls(location: Location, data: list[Any]) -> Iterator[LoggedCall | LoadError]:
