@@ -12,7 +12,7 @@ import pytest
 from promptcache.load.formats import all_formats
 from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Usage
 from promptcache.load.formats.langfuse import Langfuse
-from promptcache.load.sources import LoadError
+from promptcache.load.sources import LoadError, RawRecord, read_records
 from tests.conftest import shared_format_sample
 
 from .helpers import read_calls, truth_lines
@@ -200,3 +200,18 @@ def test_a_response_format_logged_as_a_python_class_schema_makes_the_call_partia
     assert isinstance(call, LoggedCall)
     assert "response_format" not in call.body
     assert call.missing == ("response_format logged as a Python class's schema, not as sent",)
+
+
+@pytest.mark.parametrize(("folder", "name"), [
+    ("langsmith", "runs.jsonl"), ("litellm", "standard_logging_payload.jsonl"),
+    ("openai_batch", "batch_input.jsonl"), ("har", "session.har"),
+    ("otel_openai_v2_latest", "traces.otlp.jsonl"),
+    ("otel_openinference_openai", "traces.otlp.jsonl"),
+    ("otel_traceloop_anthropic", "traces.otlp.jsonl"),
+])
+def test_langfuse_does_not_claim_the_other_tools_samples(folder: str, name: str) -> None:
+    first = next(record for record in read_records([str(shared_format_sample(folder, name))])
+                 if isinstance(record, RawRecord))
+    recognition = Langfuse().recognize(first.value)
+    assert not recognition.matches
+    assert recognition.reason.startswith("Langfuse: ")

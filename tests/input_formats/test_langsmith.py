@@ -12,7 +12,7 @@ import pytest
 from promptcache.load.formats import _langsmith_runs, all_formats
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
 from promptcache.load.formats.langsmith import LangSmith
-from promptcache.load.sources import LoadError, RawRecord
+from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import Location
 from tests.conftest import shared_format_sample
 
@@ -100,7 +100,8 @@ def test_unreadable_records_are_one_error_each_naming_line_and_path_and_the_rest
 
 
 def test_exported_runs_are_read_with_the_thread_as_session_and_responses_bodies() -> None:
-    (call,) = _only_calls(read_calls(LangSmith(), CASES / "runs_export.json"))
+    call, without_metadata = _only_calls(read_calls(LangSmith(), CASES / "runs_export.json"))
+    assert without_metadata.usage == Usage(1400, 1280)  # from the run's prompt_tokens columns
     assert call.api == RESPONSES
     assert call.body == {"model": "gpt-5-mini", "instructions": "Answer in one line.",
                          "input": "Opening hours?", "reasoning": {"effort": "low"}}
@@ -161,3 +162,16 @@ def test_a_batch_sent_twice_is_one_call_and_a_late_patch_still_brings_its_usage(
     assert call.call_id == "0194a000-0000-7000-8000-000000000021"
     assert call.usage == Usage(1400, 1024)
     assert call.location.line == 1
+
+
+@pytest.mark.parametrize(("folder", "name"), [
+    ("langfuse", "langfuse_spans.otlp.jsonl"), ("litellm", "standard_logging_payload.jsonl"),
+    ("openai_batch", "batch_output.jsonl"), ("har", "session.har"),
+    ("otel_openinference_anthropic", "traces.otlp.jsonl"),
+])
+def test_langsmith_does_not_claim_the_other_tools_samples(folder: str, name: str) -> None:
+    first = next(record for record in read_records([str(shared_format_sample(folder, name))])
+                 if isinstance(record, RawRecord))
+    recognition = LangSmith().recognize(first.value)
+    assert not recognition.matches
+    assert recognition.reason.startswith("LangSmith: ")

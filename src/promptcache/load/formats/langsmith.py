@@ -145,7 +145,10 @@ def _call(run: Run) -> LoggedCall | LoadError:
     served = outputs.get("model")
     return LoggedCall(
         location=run.location, body=body, body_path=body_path, api=api,
-        usage=_usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")),
+        usage=_usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
+                     # An exported run's own columns, the same counts (schemas.Run).
+                     or {"input_tokens": fields.get("prompt_tokens"),
+                         "input_token_details": fields.get("prompt_token_details")}),
         timestamp=iso_seconds(fields.get("start_time")),
         session=_session(metadata) or _text(fields.get("trace_id")),
         served_model=served if isinstance(served, str) and served != body.get("model") else None,
