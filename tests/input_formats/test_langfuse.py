@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from promptcache.load.formats import all_formats
-from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Usage
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
 from promptcache.load.formats.langfuse import Langfuse
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from tests.conftest import shared_format_sample
@@ -215,3 +215,18 @@ def test_langfuse_does_not_claim_the_other_tools_samples(folder: str, name: str)
     recognition = Langfuse().recognize(first.value)
     assert not recognition.matches
     assert recognition.reason.startswith("Langfuse: ")
+
+
+def test_a_responses_call_gets_its_instructions_and_parameters_back() -> None:
+    bare_list, with_tools = _only_calls(_calls("spans_responses.otlp.jsonl"))
+    assert (bare_list.api, with_tools.api) == (RESPONSES, RESPONSES)
+    assert bare_list.body == {
+        "model": "gpt-4o-mini-2024-07-18", "instructions": "Answer as the bike shop.",
+        "input": [{"role": "user", "content": "When do you open?"}],
+        "max_output_tokens": 120, "reasoning": {"effort": "low"}}
+    assert with_tools.body == {
+        "model": "gpt-4o-mini-2024-07-18", "instructions": "Answer as the bike shop.",
+        "input": [{"role": "user", "content": "When do you open?"}],
+        "tools": [{"type": "function", "name": "book_slot",
+                   "parameters": {"type": "object", "properties": {}}}],
+        "tool_choice": "auto", "temperature": 0.2}

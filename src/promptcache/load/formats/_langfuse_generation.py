@@ -21,8 +21,10 @@ https://github.com/langfuse/langfuse-python/blob/main/langfuse/openai.py):
   which says ``default`` whether or not the request named a tier.
 * ``metadata.response_format`` (and ``text_format``) when sent.
 * ``model``: the request's, overwritten by the response's (a dated snapshot) once it returns.
-* not kept at all: ``user``, ``stop``, ``logit_bias``, ``tool_choice`` (chat),
-  ``prompt_cache_key``, ``store``... (none of them is a prompt token).
+* not kept at all: ``tool_choice`` (chat; a forced function or ``"none"`` adds a few
+  tokens, see docs/formats/langfuse.md), ``user``, ``stop``, ``logit_bias``,
+  ``prompt_cache_key``, ``store``, Responses ``text`` (its format schema).
+* Responses ``instructions``: written as a first ``{"role": "system"}`` item of the input.
 * images stay in the messages; Langfuse uploads a ``data:`` URL's bytes and writes
   ``@@@langfuseMedia:type=image/png|id=...|source=base64_data_uri@@@`` in its place
   (``langfuse/media.py``), so the image's size is gone.
@@ -66,6 +68,10 @@ _PARAMETERS: dict[str, tuple[str, ...]] = {
 # `default` is what a response says when the request named no tier (or `auto`): Langfuse
 # writes the response's tier, so only a tier a request must have asked for is put back.
 _RESPONSE_ONLY_TIER = "default"
+_RESPONSES_PARTS = frozenset({"input_text", "input_image", "input_file"})
+_RESPONSES_ONLY_PARAMETERS = ("max_output_tokens", "reasoning_summary")
+_RESPONSES_OUTPUTS = frozenset({"message", "function_call", "reasoning", "web_search_call",
+                                "file_search_call", "computer_call"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,8 @@ class Generation:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
     usage_details: Mapping[str, Any] | None = None
+    output: Any = None
+    """The generation's output (decoded), which tells a Responses call from a chat one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +103,10 @@ def rebuild(generation: Generation) -> Rebuilt | str:
     """The request body of ``generation``, or the problem (``"$.path: ..."``) when its input
     is not a request's."""
     value = generation.input
-    if isinstance(value, list):
-        body: dict[str, Any] = {"messages": value}
+    if isinstance(value, list) and _is_responses(generation):
+        body: dict[str, Any] = {"input": value}
+    elif isinstance(value, list):
+        body = {"messages": value}
     elif isinstance(value, Mapping) and isinstance(value.get("messages"), list):
         # The OpenAI integration's {"tools", "messages"}; other integrations (OpenInference's
         # `input.value`) keep the whole request, `model` and `system` included.
@@ -108,6 +118,8 @@ def rebuild(generation: Generation) -> Rebuilt | str:
                 "{'messages': [...]} (a completion prompt, or input capture turned off?)")
     model = str(body.get("model") or generation.model or "")
     api = _api(body, model)
+    if api == RESPONSES:
+        _restore_instructions(body)
     if model:
         body = {"model": model, **body}
     for key, parameter in _parameters(generation.parameters, api).items():
@@ -121,6 +133,42 @@ def rebuild(generation: Generation) -> Rebuilt | str:
         # strict schema the SDK derives from it and sends.
         missing += ("response_format logged as a Python class's schema, not as sent",)
     return Rebuilt(body, api, missing)
+
+
+def _is_responses(generation: Generation) -> bool:
+    """Whether a message list is a Responses call's ``input``: Langfuse keeps it as a bare
+    list too (``_extract_responses_prompt``). Its items or content parts have Responses
+    types, or the call had Responses-only parameters, or its output is Responses items."""
+    items = generation.input if isinstance(generation.input, list) else []
+    parts = [part for item in items if isinstance(item, Mapping)
+             for part in _list(item.get("content"))]
+    output = generation.output
+    outputs = output if isinstance(output, list) else [output]
+    return (any(isinstance(item, Mapping) and "type" in item for item in items)
+            or any(isinstance(part, Mapping) and part.get("type") in _RESPONSES_PARTS
+                   for part in parts)
+            or any(key in generation.parameters for key in _RESPONSES_ONLY_PARAMETERS)
+            or any(isinstance(item, Mapping) and item.get("type") in _RESPONSES_OUTPUTS
+                   for item in outputs))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _restore_instructions(body: dict[str, Any]) -> None:
+    """Langfuse writes ``instructions`` as a first ``{"role": "system"}`` item of the input
+    (``_extract_responses_prompt``); put it back. (A system message the caller wrote first
+    in ``input`` itself, without ``instructions``, is taken as instructions too: the log
+    cannot tell them apart.)"""
+    items = body.get("input")
+    if "instructions" in body or not isinstance(items, list) or not items:
+        return
+    first = items[0]
+    if (isinstance(first, Mapping) and set(first) == {"role", "content"}
+            and first["role"] == "system" and isinstance(first["content"], str)):
+        body["instructions"] = first["content"]
+        body["input"] = items[1:]
 
 
 def _is_wire_response_format(value: Any) -> bool:

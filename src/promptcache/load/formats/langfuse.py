@@ -138,6 +138,7 @@ def _span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[Logge
             parameters=_mapping(json_text(attributes.get("langfuse.observation.model.parameters"))),
             metadata=metadata,
             usage_details=_mapping(json_text(attributes.get("langfuse.observation.usage_details"))),
+            output=json_text(attributes.get("langfuse.observation.output")),
         )
         yield _call(location, generation, timestamp=span.start_seconds,
                     session=_text(attributes.get("session.id")) or span.trace_id or None,
@@ -170,6 +171,7 @@ def _observation_calls(location: Location,
             parameters=_mapping(json_text(_first(row, "modelParameters", "model_parameters"))),
             metadata=_mapping(json_text(row.get("metadata"))),
             usage_details=_mapping(json_text(_first(row, "usageDetails", "usage_details"))),
+            output=json_text(row.get("output")),
         )
         yield _call(location, generation,
                     timestamp=iso_seconds(_first(row, "startTime", "start_time")),
