@@ -230,3 +230,17 @@ def test_a_responses_call_gets_its_instructions_and_parameters_back() -> None:
         "tools": [{"type": "function", "name": "book_slot",
                    "parameters": {"type": "object", "properties": {}}}],
         "tool_choice": "auto", "temperature": 0.2}
+
+
+def test_an_input_cut_short_is_one_error_saying_so() -> None:
+    (error,) = _calls("spans_truncated.otlp.jsonl")
+    assert isinstance(error, LoadError)
+    assert error.message == (
+        "$.resourceSpans[0].scopeSpans[0].spans[0].attributes[langfuse.observation.input]: "
+        "the input is not valid JSON (cut short, by an attribute length limit?)")
+
+
+def test_an_older_api_row_with_usage_only_gets_its_usage() -> None:
+    (call,) = _only_calls(_calls("observation_v1.jsonl"))
+    assert call.usage == Usage(20)
+    assert call.body_path == "$.input"

@@ -175,3 +175,12 @@ def test_langsmith_does_not_claim_the_other_tools_samples(folder: str, name: str
     recognition = LangSmith().recognize(first.value)
     assert not recognition.matches
     assert recognition.reason.startswith("LangSmith: ")
+
+
+def test_a_parse_call_logged_with_its_python_class_is_partial_without_the_class() -> None:
+    chat, responses = _only_calls(read_calls(LangSmith(), CASES / "runs_parse.jsonl"))
+    assert "response_format" not in chat.body
+    assert "text_format" not in responses.body
+    assert chat.missing == responses.missing == (
+        "response_format logged as a Python class's schema, not as sent",)
+    assert responses.body == {"model": "gpt-4.1", "input": "Summarise."}

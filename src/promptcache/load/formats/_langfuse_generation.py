@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptcache.catalog import facts_for, without_provider
+from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
 from promptcache.tokens.images import image_token_range
 
@@ -103,6 +104,9 @@ def rebuild(generation: Generation) -> Rebuilt | str:
     """The request body of ``generation``, or the problem (``"$.path: ..."``) when its input
     is not a request's."""
     value = generation.input
+    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        return (f"{generation.input_path}: the input is not valid JSON (cut short, by an "
+                "attribute length limit?)")
     if isinstance(value, list) and _is_responses(generation):
         body: dict[str, Any] = {"input": value}
     elif isinstance(value, list):
@@ -126,12 +130,12 @@ def rebuild(generation: Generation) -> Rebuilt | str:
         body.setdefault(key, parameter)
     missing = _missing(body, model)
     response_format = generation.metadata.get("response_format")
-    if api == CHAT and _is_wire_response_format(response_format):
+    if api == CHAT and is_wire_response_format(response_format):
         body.setdefault("response_format", response_format)
     elif api == CHAT and response_format is not None:
         # `parse(response_format=SomeModel)`: Langfuse keeps the class's JSON schema, not the
         # strict schema the SDK derives from it and sends.
-        missing += ("response_format logged as a Python class's schema, not as sent",)
+        missing += (CLASS_RESPONSE_FORMAT,)
     return Rebuilt(body, api, missing)
 
 
@@ -170,10 +174,6 @@ def _restore_instructions(body: dict[str, Any]) -> None:
         body["instructions"] = first["content"]
         body["input"] = items[1:]
 
-
-def _is_wire_response_format(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get("type") in ("text", "json_object",
-                                                                "json_schema")
 
 
 def _api(body: Mapping[str, Any], model: str) -> str:

@@ -170,7 +170,9 @@ def _observation_calls(location: Location,
             model=_text(_first(row, "model", "provided_model_name", "providedModelName")),
             parameters=_mapping(json_text(_first(row, "modelParameters", "model_parameters"))),
             metadata=_mapping(json_text(row.get("metadata"))),
-            usage_details=_mapping(json_text(_first(row, "usageDetails", "usage_details"))),
+            # `usage` is the older API's name for the same flat counts.
+            usage_details=_mapping(json_text(_first(row, "usageDetails", "usage_details",
+                                                    "usage"))),
             output=json_text(row.get("output")),
         )
         yield _call(location, generation,

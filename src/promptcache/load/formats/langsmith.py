@@ -35,6 +35,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._langsmith_runs import Orphan, Run, RunOrder
+from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
 from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import (
     CHAT,
@@ -141,6 +142,7 @@ def _call(run: Run) -> LoggedCall | LoadError:
     assert isinstance(inputs, Mapping)
     provider = str(metadata.get("ls_provider") or "")
     body, api = _body(inputs, provider)
+    missing = _class_schemas_dropped(body)
     outputs = _mapping(fields.get("outputs"))
     served = outputs.get("model")
     return LoggedCall(
@@ -152,7 +154,7 @@ def _call(run: Run) -> LoggedCall | LoadError:
         timestamp=iso_seconds(fields.get("start_time")),
         session=_session(metadata) or _text(fields.get("trace_id")),
         served_model=served if isinstance(served, str) and served != body.get("model") else None,
-        call_id=_text(fields.get("id")),
+        missing=missing, call_id=_text(fields.get("id")),
     )
 
 
@@ -184,6 +186,21 @@ def _body(inputs: Mapping[str, Any], provider: str) -> tuple[dict[str, Any], str
             body["messages"] = messages[1:]
         return body, MESSAGES
     return body, RESPONSES if "messages" not in body else CHAT
+
+
+def _class_schemas_dropped(body: dict[str, Any]) -> tuple[str, ...]:
+    """``parse()`` calls: the wrapper logs the Python class (Chat Completions'
+    ``response_format``) or its plain JSON schema (Responses' ``text_format``,
+    ``_process_inputs``), not the strict schema the SDK derives and sends. Neither is a body
+    field as logged: removed, and the call is partial."""
+    dropped = False
+    if "response_format" in body and not is_wire_response_format(body["response_format"]):
+        del body["response_format"]
+        dropped = True
+    if "text_format" in body:
+        del body["text_format"]
+        dropped = True
+    return (CLASS_RESPONSE_FORMAT,) if dropped else ()
 
 
 def _usage(value: Any) -> Usage | None:
