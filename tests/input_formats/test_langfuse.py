@@ -59,7 +59,7 @@ def test_the_sdk_spans_give_every_request_in_order_losing_only_what_langfuse_dro
     calls = _only_calls(read_calls(Langfuse(), log))
     assert len(calls) == len(truth) == 14
     for call, line in zip(calls, truth, strict=True):
-        assert call.served_model == "gpt-4o-2024-08-06"
+        assert call.served_model is None  # the body names the response's model already
         expected = _as_langfuse_keeps_it(line["request"], "gpt-4o-2024-08-06")
         assert _media_masked(call.body) == expected
         assert call.api == CHAT
@@ -241,6 +241,13 @@ def test_an_input_cut_short_is_one_error_saying_so() -> None:
 
 
 def test_an_older_api_row_with_usage_only_gets_its_usage() -> None:
-    (call,) = _only_calls(_calls("observation_v1.jsonl"))
+    call = _only_calls(_calls("observation_v1.jsonl"))[0]
     assert call.usage == Usage(20)
     assert call.body_path == "$.input"
+
+
+def test_an_input_holding_the_whole_request_keeps_its_model_and_names_the_served_one() -> None:
+    whole = _only_calls(_calls("observation_v1.jsonl"))[1]
+    assert whole.body == {"model": "gpt-4o", "max_tokens": 50, "messages": [
+        {"role": "user", "content": "Which tomatoes grow in shade?"}]}
+    assert whole.served_model == "gpt-4o-2024-08-06"

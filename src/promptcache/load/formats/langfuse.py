@@ -190,7 +190,8 @@ def _call(location: Location, generation: Generation, *, timestamp: float | None
     return LoggedCall(location=location, body=rebuilt.body, body_path=generation.input_path,
                       api=rebuilt.api, usage=usage(generation.usage_details),
                       timestamp=timestamp, session=session, user=user,
-                      served_model=generation.model, missing=rebuilt.missing, call_id=call_id)
+                      served_model=None if generation.model == rebuilt.body.get("model")
+                      else generation.model, missing=rebuilt.missing, call_id=call_id)
 
 
 def _first(row: Mapping[str, Any], *keys: str) -> Any:
