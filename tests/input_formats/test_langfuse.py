@@ -156,7 +156,7 @@ def test_a_blob_storage_export_row_is_read_with_its_session_user_and_utc_time() 
 
 
 @pytest.mark.parametrize("name", ["spans.otlp.jsonl", "observations_page.json",
-                                  "observations_v2.jsonl"])
+                                  "observations_v2.jsonl", "trace_detail.json"])
 def test_langfuse_recognizes_its_own_records(name: str) -> None:
     data = (CASES / name).read_bytes()
     value = orjson.loads(data.splitlines()[0] if name.endswith(".jsonl") else data)
@@ -171,8 +171,10 @@ def test_langfuse_recognizes_its_own_records(name: str) -> None:
                             "trace_id": "t", "inputs": {}}},
      "Langfuse: neither an OTLP export with 'langfuse.*' span attributes nor an observation "
      "('id', 'traceId', 'type', 'startTime')"),
-    ({"id": "trace-quiz", "timestamp": "2026-06-01 08:00:00.000000", "session_id": "quiz-42"},
-     "Langfuse: a trace row; its calls are in the observations export"),
+    (orjson.loads((CASES / "traces.jsonl").read_bytes()),
+     "Langfuse: a trace without its observations (an export's trace row, or a trace list, "
+     "which names observations by id); its calls are in the observations export, or in "
+     "GET /api/public/traces/{id}"),
 ])
 def test_langfuse_says_why_a_record_is_not_its_own(value: Any, reason: str) -> None:
     recognition = Langfuse().recognize(value)
@@ -251,3 +253,13 @@ def test_an_input_holding_the_whole_request_keeps_its_model_and_names_the_served
     assert whole.body == {"model": "gpt-4o", "max_tokens": 50, "messages": [
         {"role": "user", "content": "Which tomatoes grow in shade?"}]}
     assert whole.served_model == "gpt-4o-2024-08-06"
+
+
+def test_a_trace_with_its_observations_gives_its_generations_with_the_traces_session() -> None:
+    first, second = _only_calls(_calls("trace_detail.json"))
+    assert [first.call_id, second.call_id] == ["obs-21", "obs-22"]
+    assert [first.body_path, second.body_path] == ["$.observations[2].input",
+                                                   "$.observations[0].input"]
+    assert {(call.session, call.user) for call in (first, second)} == {
+        ("garden-session-3", "gardener-8")}
+    assert (first.usage, second.usage) == (Usage(12), Usage(30))

@@ -68,12 +68,13 @@ class Langfuse(InputFormat):
                 return RECOGNIZED
             return not_recognized("Langfuse: an OTLP export with no span carrying "
                                   "'langfuse.*' attributes")
-        if _is_page(value) or _is_observation(value):
+        if _is_page(value) or _is_observation(value) or _is_trace_detail(value):
             return RECOGNIZED
-        if isinstance(value, Mapping) and "timestamp" in value and "observations" not in value \
-                and ("sessionId" in value or "session_id" in value):
-            return not_recognized("Langfuse: a trace row; its calls are in the observations "
-                                  "export")
+        if _is_trace(value):
+            return not_recognized("Langfuse: a trace without its observations (an export's "
+                                  "trace row, or a trace list, which names observations by "
+                                  "id); its calls are in the observations export, or in "
+                                  "GET /api/public/traces/{id}")
         return not_recognized("Langfuse: neither an OTLP export with 'langfuse.*' span "
                               "attributes nor an observation ('id', 'traceId', 'type', "
                               "'startTime')")
@@ -86,6 +87,8 @@ class Langfuse(InputFormat):
                 yield from _span_calls(record.location, record.value)
             elif _is_page(record.value):
                 yield from _page_calls(record.location, record.value["data"])
+            elif _is_trace_detail(record.value):
+                yield from _trace_calls(record.location, record.value)
             elif _is_observation(record.value):
                 yield from _observation_calls(record.location, [("$", record.value)])
             else:
@@ -105,6 +108,22 @@ def _is_foreign_llm_span(span: otlp.Span) -> bool:
         return False
     return (any(key.startswith(("gen_ai.", "llm.")) for key in span.attributes)
             or span.attributes.get("openinference.span.kind") == "LLM")
+
+
+def _is_trace(value: Any) -> bool:
+    """A trace: its own time, and the session/user keys observations lack."""
+    items = value.get("data") if isinstance(value, Mapping) else None
+    if isinstance(items, list) and items:
+        value = items[0]  # a page of traces
+    return (isinstance(value, Mapping) and "timestamp" in value
+            and any(key in value for key in ("sessionId", "session_id", "userId", "user_id")))
+
+
+def _is_trace_detail(value: Any) -> bool:
+    """``GET /api/public/traces/{id}``: a trace with its observations in full."""
+    observations = value.get("observations") if isinstance(value, Mapping) else None
+    return (_is_trace(value) and isinstance(observations, list) and bool(observations)
+            and all(_is_observation(item) for item in observations))
 
 
 def _is_page(value: Any) -> bool:
@@ -154,6 +173,15 @@ def _span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[Logge
 def _page_calls(location: Location, data: list[Any]) -> Iterator[LoggedCall | LoadError]:
     yield from _observation_calls(location, [(f"$.data[{n}]", item)
                                              for n, item in enumerate(data)])
+
+
+def _trace_calls(location: Location, trace: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError]:
+    # Observations inside a trace do not repeat its session and user.
+    context = {"sessionId": trace.get("sessionId"), "userId": trace.get("userId")}
+    yield from _observation_calls(location, [
+        (f"$.observations[{n}]", {**context, **{key: value for key, value in item.items()
+                                                 if value is not None}})
+        for n, item in enumerate(trace["observations"])])
 
 
 def _observation_calls(location: Location,
