@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from promptcache.load.formats import all_formats
+from promptcache.load.formats._langfuse_generation import Generation, Rebuilt, rebuild
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
 from promptcache.load.formats.langfuse import Langfuse
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -263,3 +264,19 @@ def test_a_trace_with_its_observations_gives_its_generations_with_the_traces_ses
     assert {(call.session, call.user) for call in (first, second)} == {
         ("garden-session-3", "gardener-8")}
     assert (first.usage, second.usage) == (Usage(12), Usage(30))
+
+
+@pytest.mark.parametrize(("reference", "missing"), [
+    ("@@@langfuseMedia:type=audio/wav|id=QXVkaW8x|source=base64_data_uri@@@",
+     "audio replaced by a Langfuse media reference"),
+    ("@@@langfuseMedia:type=application/pdf|id=UGRmMQ|source=base64_data_uri@@@",
+     "file replaced by a Langfuse media reference"),
+])
+def test_other_media_references_make_the_call_partial_naming_what_was_replaced(
+        reference: str, missing: str) -> None:
+    rebuilt = rebuild(Generation(
+        input=[{"role": "user", "content": [
+            {"type": "input_audio", "input_audio": {"data": reference, "format": "wav"}}]}],
+        input_path="$.input", model="gpt-4o-audio-preview"))
+    assert isinstance(rebuilt, Rebuilt)
+    assert rebuilt.missing == (missing,)

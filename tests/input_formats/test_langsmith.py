@@ -184,3 +184,15 @@ def test_a_parse_call_logged_with_its_python_class_is_partial_without_the_class(
     assert chat.missing == responses.missing == (
         "response_format logged as a Python class's schema, not as sent",)
     assert responses.body == {"model": "gpt-4.1", "input": "Summarise."}
+
+
+def test_patches_that_do_not_say_their_runs_type_are_merged_dropped_or_reported() -> None:
+    found = read_calls(LangSmith(), CASES / "runs_untyped_patches.jsonl")
+    call, error = found
+    assert isinstance(call, LoggedCall)
+    assert (call.call_id, call.usage) == ("0194a000-0000-7000-8000-000000000041",
+                                          Usage(1400, 1152))
+    assert isinstance(error, LoadError)
+    assert (error.location.line, error.message) == (
+        5, "$.run: patch of LLM run 0194a000-0000-7000-8000-000000000043, whose post (with the "
+           "inputs) is not in this file: the call cannot be read")

@@ -247,7 +247,7 @@ def _media(value: Any) -> Iterator[tuple[str, str]]:
     elif _is_media(value):
         found = _MEDIA_TYPE.search(value)
         kind = found.group(1).split("/", 1)[0] if found else ""
-        yield (kind or "media"), "auto"
+        yield (kind if kind in ("image", "audio") else "file"), "auto"
 
 
 def _is_media(value: Any) -> bool:

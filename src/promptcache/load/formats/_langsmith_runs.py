@@ -10,7 +10,8 @@ holds, per file:
 * up to :data:`WINDOW` finished runs, released in start order once more than that many wait:
   a run that arrives more than :data:`WINDOW` finished runs after later-started ones is
   released out of order (order only shapes the cache replay of its session);
-* the ids of the runs released, so a patch arriving after its run was released, or a batch
+* the ids of the runs released and of the other runs (chains, tools: a patch need not say
+  its run's type), so a patch arriving after its run was released, or a batch
   sent twice, is not read as a second call. (A patch for a run still held is merged into it,
   even when its post looked finished.)
 """
@@ -39,15 +40,6 @@ class Run:
     fields: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Orphan:
-    """A patch whose post never came: its run's inputs are not in the file."""
-
-    location: Location
-    path: str
-    run_id: str
-
-
 @dataclass(order=True)
 class _Waiting:
     start: float
@@ -66,7 +58,14 @@ class RunOrder:
         self._finished: list[_Waiting] = []
         self._finished_by_id: dict[str, _Waiting] = {}
         self._released: set[str] = set()
+        self._other: set[str] = set()
         self._sequence = 0
+
+    def skip(self, run_id: str) -> None:
+        """A run that is not an LLM call (a chain, a tool): its patch, which may not say its
+        type, is dropped on arrival rather than held."""
+        self._other.add(run_id)
+        self._patches.pop(run_id, None)
 
     def post(self, run: Run) -> None:
         run_id = str(run.fields.get("id"))
@@ -82,7 +81,7 @@ class RunOrder:
 
     def patch(self, run: Run) -> None:
         run_id = str(run.fields.get("id"))
-        if run_id in self._released:
+        if run_id in self._released or run_id in self._other:
             return
         finished = self._finished_by_id.get(run_id)
         if finished is not None:
@@ -100,15 +99,15 @@ class RunOrder:
         while len(self._finished) > WINDOW:
             yield self._release()
 
-    def drain(self) -> tuple[list[Run], list[Orphan]]:
+    def drain(self) -> tuple[list[Run], list[Run]]:
         """Every run left (posts whose patch never came included, as they are), in start
-        order, and the patches whose post never came."""
+        order, and the patches whose post never came (their run's inputs are not in the
+        file)."""
         for run in self._posts.values():
             self._finish(run)
         self._posts.clear()
         runs = [self._release() for _ in range(len(self._finished))]
-        orphans = [Orphan(run.location, run.path, run_id)
-                   for run_id, run in self._patches.items()]
+        orphans = list(self._patches.values())
         self._patches.clear()
         return runs, orphans
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from promptcache.load.formats._langsmith_runs import Orphan, Run, RunOrder
+from promptcache.load.formats._langsmith_runs import Run, RunOrder
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
 from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import (
@@ -79,11 +79,11 @@ class LangSmith(InputFormat):
                 yield record
                 continue
             for op, path, run in _runs(record.value):
-                if run.get("run_type") != "llm":
-                    continue
                 located = Run(record.location, path, run)
-                if op == "patch":
-                    order.patch(located)
+                if run.get("run_type", "llm") != "llm" or (op == "post" and "run_type" not in run):
+                    order.skip(str(run.get("id")))
+                elif op == "patch":
+                    order.patch(located)  # a patch may leave out the run's type
                 else:
                     order.post(located)
             if not _runs_in(record.value):
@@ -94,7 +94,8 @@ class LangSmith(InputFormat):
         for left in finished:
             yield _call(left)
         for orphan in orphans:
-            yield _orphan_error(orphan)
+            if _is_llm_patch(orphan.fields):
+                yield _orphan_error(orphan)
 
 
 def _operation(value: Any) -> str | None:
@@ -221,9 +222,19 @@ def _session(metadata: Mapping[str, Any]) -> str | None:
     return next((str(metadata[key]) for key in _SESSION_KEYS if metadata.get(key)), None)
 
 
-def _orphan_error(orphan: Orphan) -> LoadError:
-    return LoadError(orphan.location, f"{orphan.path}: patch of LLM run {orphan.run_id}, whose "
-                     "post (with the inputs) is not in this file: the call cannot be read")
+def _is_llm_patch(fields: Mapping[str, Any]) -> bool:
+    """Whether a patch whose post never came was an LLM run's: it says so, or it carries what
+    only the wrappers' LLM runs carry (token usage, the provider)."""
+    if "run_type" in fields:
+        return bool(fields["run_type"] == "llm")
+    metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
+    return "usage_metadata" in metadata or "ls_provider" in metadata
+
+
+def _orphan_error(orphan: Run) -> LoadError:
+    run_id = orphan.fields.get("id")
+    return LoadError(orphan.location, f"{orphan.path}: patch of LLM run {run_id}, whose post "
+                     "(with the inputs) is not in this file: the call cannot be read")
 
 
 def _text(value: Any) -> str | None:
