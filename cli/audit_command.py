@@ -198,6 +198,12 @@ def audited_nothing(report: Report) -> str | None:
     summary = report.summary
     if summary.requests_audited:
         return None
+    skipped = sum(count for _, count in summary.skipped)
+    if skipped:
+        return (f"no request audited: of {summary.records_read:,} record"
+                f"{'s' if summary.records_read != 1 else ''} read, {summary.invalid_records:,} "
+                f"invalid and {skipped:,} skipped (calls not to audit: "
+                f"{', '.join(reason for reason, _ in summary.skipped)})")
     if summary.records_read:
         count = summary.records_read
         return (f"no request audited: {'the' if count == 1 else f'all {count:,}'} "

@@ -12,6 +12,7 @@ from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence
 from promptcache.load.calls import read_calls
+from promptcache.load.formats.base import Skipped
 from promptcache.load.records import normalize_call
 from promptcache.load.sources import LoadError
 from promptcache.model import SegmentKind
@@ -42,7 +43,7 @@ def _load(spec: str, counter: PromptCounter, snippets: bool) -> CountedRequest:
     # Read in the file's own format: the first call of the record on that line (a span
     # export's line may hold several; the first is the one named).
     for item in read_calls([path]):
-        if item.location.line != line:
+        if item.location.line != line or isinstance(item, Skipped):
             continue
         request = item if isinstance(item, LoadError) else normalize_call(item)
         if isinstance(request, LoadError):

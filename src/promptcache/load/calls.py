@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from promptcache.load.formats import all_formats, format_named
-from promptcache.load.formats.base import InputFormat, LoggedCall
+from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped
 from promptcache.load.formats.request import RequestBodies
 from promptcache.load.sources import LoadError, Position, RawRecord, Unread, read_records
 from promptcache.model import Location
@@ -58,7 +58,8 @@ def check_format_name(name: str) -> None:
 
 
 def read_calls(paths: Sequence[str], input_format: str | None = None,
-               on_position: Position | None = None) -> Iterator[LoggedCall | LoadError]:
+               on_position: Position | None = None,
+               ) -> Iterator[LoggedCall | LoadError | Skipped]:
     """Every call in ``paths``, file by file (files their format reads first, first), errors
     in place, then what the formats hold once every file is read (unjoined batch lines).
     ``input_format`` names every file's format; None tells it per file."""

@@ -16,7 +16,7 @@ from typing import Any
 from promptcache.catalog import ModelFacts, facts_for
 from promptcache.load.apis import api_of
 from promptcache.load.calls import read_calls
-from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped
 from promptcache.load.formats.request import call_of
 from promptcache.load.sources import LoadError, Position, RawRecord
 from promptcache.load.validator import compiled, format_path
@@ -48,14 +48,14 @@ _APIS = {CHAT: _CHAT, RESPONSES: _RESPONSES}
 
 def read_requests(paths: Sequence[str], input_format: str | None = None,
                   on_position: Position | None = None,
-                  intern: Intern | None = None) -> Iterator[Request | LoadError]:
+                  intern: Intern | None = None) -> Iterator[Request | LoadError | Skipped]:
     """The requests of the logs at ``paths``, each file read in its format (see
     :func:`promptcache.load.calls.read_calls`), normalized: the pipeline's first stages."""
     return normalize_calls(read_calls(paths, input_format, on_position), intern)
 
 
-def normalize_calls(calls: Iterable[LoggedCall | LoadError],
-                    intern: Intern | None = None) -> Iterator[Request | LoadError]:
+def normalize_calls(calls: Iterable[LoggedCall | LoadError | Skipped],
+                    intern: Intern | None = None) -> Iterator[Request | LoadError | Skipped]:
     """Normalize each call; pass load errors through so every record is accounted for.
 
     Each conversation's latest turn is remembered, so the history the next turn resends is
@@ -63,14 +63,17 @@ def normalize_calls(calls: Iterable[LoggedCall | LoadError],
     (the counter's) makes the segments it keeps the counter's own objects."""
     turns = TurnMemory(intern=intern)
     for call in calls:
-        yield call if isinstance(call, LoadError) else normalize_call(call, turns)
+        yield call if isinstance(call, LoadError | Skipped) else normalize_call(call, turns)
 
 
 def normalize_records(records: Iterable[RawRecord | LoadError],
                       intern: Intern | None = None) -> Iterator[Request | LoadError]:
-    """:func:`normalize_calls` of records read as request bodies (promptcache's own format)."""
-    return normalize_calls((record if isinstance(record, LoadError) else call_of(record)
-                            for record in records), intern)
+    """:func:`normalize_calls` of records read as request bodies (promptcache's own format,
+    which skips no call)."""
+    turns = TurnMemory(intern=intern)
+    for record in records:
+        call = record if isinstance(record, LoadError) else call_of(record)
+        yield call if isinstance(call, LoadError) else normalize_call(call, turns)
 
 
 def normalize_record(record: RawRecord, turns: TurnMemory | None = None) -> Request | LoadError:

@@ -48,6 +48,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "records_read": summary.records_read,
             "requests_audited": summary.requests_audited,
             "invalid_records": summary.invalid_records,
+            "skipped_records": [{"reason": reason, "count": count}
+                                for reason, count in summary.skipped],
             "unread": [{"file": part.file, "line": part.line, "bytes": part.size}
                        for part in summary.unread],
             "findings_suppressed_inline": summary.suppressed_inline,

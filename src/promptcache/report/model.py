@@ -112,6 +112,10 @@ class Summary:
     """Counted vs observed prompt tokens per model, for requests whose log carries usage."""
     counting_changes: tuple[ChangeSeen, ...] = ()
     """Known changes in counting that requests of the log were logged before."""
+    skipped: tuple[tuple[str, int], ...] = ()
+    """(why, how many) for the calls the log holds that were deliberately not audited
+    (answered by a gateway's cache, refused by the provider, embeddings), most first: they
+    are records read, neither audited nor invalid."""
     resolved_models: tuple[tuple[str, str, str], ...] = ()
     """(the name the log gives, the model counted as, why: ``fine-tuned`` or
     ``deployment``): a fine-tuned model counted as its base, a deployment name as the model

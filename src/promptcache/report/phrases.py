@@ -28,12 +28,19 @@ def plural(count: int, noun: str, *, grouped: bool = False) -> str:
 
 
 def accounting(summary: Summary, *, grouped: bool = False) -> str:
-    """``2 requests audited of 3 records read (1 invalid)``: every record is either audited or
-    invalid. ``grouped`` writes thousands separators (for people, not for grep)."""
+    """``2 requests audited of 3 records read (1 invalid)``: every record is audited, invalid
+    or a call deliberately skipped (``(1 invalid, 2 skipped: answered by LiteLLM's cache)``).
+    ``grouped`` writes thousands separators (for people, not for grep)."""
     invalid = f"{summary.invalid_records:,}" if grouped else str(summary.invalid_records)
+    skipped = ""
+    if summary.skipped:
+        total = sum(count for _, count in summary.skipped)
+        skipped = (f", {total:,}" if grouped else f", {total}") + " skipped: " + "; ".join(
+            f"{reason} {count:,}" if grouped else f"{reason} {count}"
+            for reason, count in summary.skipped)
     phrase = (f"{plural(summary.requests_audited, 'request', grouped=grouped)} audited of "
               f"{plural(summary.records_read, 'record', grouped=grouped)} read "
-              f"({invalid} invalid)")
+              f"({invalid} invalid{skipped})")
     if summary.unread:
         phrase += f"; {not_read(summary, grouped=grouped)}"
     if summary.suppressed_inline:

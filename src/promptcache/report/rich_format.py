@@ -53,6 +53,9 @@ def _summary(report: Report, console: Console) -> None:
     table.add_row("Requests audited", f"{summary.requests_audited:,}")
     table.add_row("Invalid records", f"{summary.invalid_records:,}"
                   + (" (listed below)" if summary.invalid_records else ""))
+    if summary.skipped:
+        table.add_row("Skipped calls", escape("\n".join(
+            f"{count:,} {reason}" for reason, count in summary.skipped)))
     if summary.unread:
         table.add_row("Not read", escape(not_read(summary, grouped=True).removeprefix(
             "not read: ")) + " (damaged: the audit is incomplete)")

@@ -18,6 +18,7 @@ from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Severity
 from promptcache.engine.rule_engine import ActiveRule, RuleEngine
 from promptcache.estimates import Certainty, EstimateTally
+from promptcache.load.formats.base import Skipped
 from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
 from promptcache.model import Location
@@ -65,14 +66,14 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
 
 
 def _counted(paths: Sequence[str], counter: PromptCounter, on_position: Position | None,
-             input_format: str | None) -> Iterator[CountedRequest | LoadError]:
+             input_format: str | None) -> Iterator[CountedRequest | LoadError | Skipped]:
     """The log's records read, normalized and counted, in order: the first half of the
     pipeline (which :class:`promptcache.run.parallel.Reader` runs in a process of its own)."""
     for item in read_requests(paths, input_format, on_position, counter.intern):
-        yield item if isinstance(item, LoadError) else counter.count(item)
+        yield item if isinstance(item, LoadError | Skipped) else counter.count(item)
 
 
-def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[ActiveRule],
+def _audit(records: Iterable[CountedRequest | LoadError | Skipped], rules: Sequence[ActiveRule],
            lifetime_seconds: float | None, ignored: Callable[[str, str], bool] | None,
            counter: PromptCounter, project_path: Callable[[str], str] | None = None) -> Report:
     engine = RuleEngine(rules, counter, lifetime_seconds, ignored, project_path,
@@ -83,6 +84,9 @@ def _audit(records: Iterable[CountedRequest | LoadError], rules: Sequence[Active
     savings = SavingsTally(Pricer(), lifetime)
     tally = _Tally(savings, SessionTracker(lifetime_seconds))
     for counted in records:
+        if isinstance(counted, Skipped):
+            tally.skipped[counted.reason] = tally.skipped.get(counted.reason, 0) + 1
+            continue
         if isinstance(counted, LoadError):
             tally.errors.append(ErrorRow(counted.location.file, counted.location.line,
                                          counted.message))
@@ -136,6 +140,8 @@ class _Tally:
         self.rows = RequestRows()
         self.errors: list[ErrorRow] = []
         self.unread: list[UnreadPart] = []
+        self.skipped: dict[str, int] = {}
+        """Calls deliberately not audited, by reason."""
         self.requests = 0
         self.prompt_tokens = 0
         self.cacheable = 0
@@ -219,8 +225,9 @@ class _Tally:
         for finding in priced:
             by_rule[finding.name] = by_rule.get(finding.name, 0) + 1
         invalid = sum(1 for error in self.errors if error.line > 0)
+        skipped = tuple(sorted(self.skipped.items(), key=lambda item: (-item[1], item[0])))
         summary = Summary(
-            records_read=self.requests + invalid,
+            records_read=self.requests + invalid + sum(self.skipped.values()),
             requests_audited=self.requests,
             invalid_records=invalid,
             prompt_tokens=self.prompt_tokens,
@@ -240,6 +247,7 @@ class _Tally:
             token_calibration=self.calibration.result(),
             counting_changes=self.calibration.changes(),
             resolved_models=tuple(sorted(self.resolved_models)),
+            skipped=skipped,
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())
         return Report(__version__, summary, self.rows, tuple(priced), tuple(self.errors),

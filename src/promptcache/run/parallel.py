@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from promptcache.catalog import FALLBACK, facts_for
 from promptcache.counting import CountedRequest, PromptCounter
+from promptcache.load.formats.base import Skipped
 from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
 from promptcache.model import Estimate, ImageRef, Location, ObservedUsage, Request, Segment
@@ -123,7 +124,7 @@ class _Shipped:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    items: list[_Shipped | LoadError]
+    items: list[_Shipped | LoadError | Skipped]
     learned: list[tuple[str, str, array[int]]]
     """(encoding, text, ids) of the texts tokenized for these items."""
     forgotten: list[int]
@@ -158,7 +159,7 @@ class Reader:
         self._on_position = on_position
         self._segments: dict[int, tuple[Segment, int]] = {}
 
-    def __iter__(self) -> Iterator[CountedRequest | LoadError]:
+    def __iter__(self) -> Iterator[CountedRequest | LoadError | Skipped]:
         segments = self._segments
         while True:
             batch = self._receive()
@@ -166,9 +167,9 @@ class Reader:
                 break
             for encoding, text, ids in batch.learned:
                 self._counter.counter_for(encoding).learn(text, ids)
-            ready: list[CountedRequest | LoadError] = []
+            ready: list[CountedRequest | LoadError | Skipped] = []
             for item in batch.items:
-                if isinstance(item, LoadError):
+                if isinstance(item, LoadError | Skipped):
                     ready.append(item)
                     continue
                 for number, fields, tokens in item.new:
@@ -310,10 +311,10 @@ def _read(paths: list[str], link: Connection, input_format: str | None) -> None:
             (encoding, text, ids)))
         numbering = _Numbering()
         positions: list[tuple[str, int]] = []
-        items: list[_Shipped | LoadError] = []
+        items: list[_Shipped | LoadError | Skipped] = []
         for item in read_requests(paths, input_format, lambda path, done: positions.append(
                 (path, done)), counter.intern):
-            items.append(item if isinstance(item, LoadError)
+            items.append(item if isinstance(item, LoadError | Skipped)
                          else numbering.ship(counter.count(item)))
             if len(items) >= _BATCH:
                 # Sent (pickled) at once, so the lists and the dict can be emptied in place.

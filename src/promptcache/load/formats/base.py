@@ -88,6 +88,20 @@ class LoggedCall:
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record of a call to a provider that is deliberately not audited, and why: answered
+    by a gateway's own cache (the provider never saw it), refused by the provider, or no
+    prompt to cache (an embedding). Reported as counted, so no call is dropped silently.
+    Records that are no call at all (a page load in a HAR capture, a parent span) are not
+    skipped calls: they yield nothing."""
+
+    location: Location
+    reason: str
+    """Short and the same for every such record ("answered by LiteLLM's cache"): the report
+    counts records by reason."""
+
+
+@dataclass(frozen=True, slots=True)
 class Recognition:
     """Whether a record is a format's own; when not, why (shown when no format reads a
     file: "LiteLLM: no 'standard_logging_object' fields")."""
@@ -123,18 +137,20 @@ class InputFormat(ABC):
         """Whether the decoded record ``value`` is this format's."""
 
     @abstractmethod
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         """The calls in one file's records, in the order they were made as far as the file
         tells. Load errors pass through in place; a record that is not a call (a parent
-        span, a log's header) yields nothing; a record this format should read but cannot
-        yields a :class:`LoadError` naming its location, the JSON path and the problem."""
+        span, a log's header) yields nothing; a call deliberately not audited yields a
+        :class:`Skipped`; a record this format should read but cannot yields a
+        :class:`LoadError` naming its location, the JSON path and the problem."""
 
     def reads_first(self, value: Any) -> bool:
         """Whether the file that starts with ``value`` must be read before the others of its
         format (a batch output, whose usage the input's requests are joined to)."""
         return False
 
-    def finish(self) -> Iterator[LoggedCall | LoadError]:
+    def finish(self) -> Iterator[LoggedCall | LoadError | Skipped]:
         """What is left once every file is read (inputs no output joined); nothing by
         default."""
         return iter(())
