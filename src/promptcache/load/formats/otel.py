@@ -1,0 +1,210 @@
+"""OpenTelemetry GenAI spans as OTLP/JSON, whatever the instrumentation's dialect.
+
+The collector's file exporter and the SDKs' JSON exporters write one
+``ExportTraceServiceRequest`` (``resourceSpans``) per line; an LLM call is one span whose
+attributes describe the request in one of several dialects, each read by its own module:
+
+- the current GenAI semantic conventions (:mod:`.otel_semconv`): OpenLLMetry 0.4x+, the
+  official ``opentelemetry-instrumentation-openai-v2`` with the latest conventions;
+- OpenLLMetry's older flattened ``gen_ai.prompt.N.*`` (:mod:`.otel_openllmetry`);
+- OpenInference's ``input.value`` / ``llm.input_messages.N.*`` (:mod:`.otel_openinference`);
+- the Vercel AI SDK's ``ai.*`` (:mod:`.otel_vercel`);
+- the official OpenAI instrumentation's log events (``resourceLogs``, :mod:`.otel_events`),
+  joined to their span by span id.
+
+The Anthropic SDK traces itself (scope ``com.anthropic.sdk.python``) beside an
+instrumentation's span of the same request: such a span is never a second call; it fills the
+usage the instrumentation's span lacks, and is a call of its own (without content) only when
+no instrumentation span recorded that request.
+
+Calls come in start-time order within a record (one trace per line in a collector file); the
+session is ``session.id`` on the span or on its root span, else ``gen_ai.conversation.id``,
+else the trace id. Reference: https://opentelemetry.io/docs/specs/semconv/gen-ai/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from types import ModuleType
+from typing import Any
+
+from promptcache.load.formats import (
+    otel_events,
+    otel_openinference,
+    otel_openllmetry,
+    otel_semconv,
+    otel_vercel,
+)
+from promptcache.load.formats.base import (
+    MESSAGES,
+    RECOGNIZED,
+    InputFormat,
+    LoggedCall,
+    Recognition,
+    Usage,
+    not_recognized,
+)
+from promptcache.load.formats.otel_span import (
+    SpanCall,
+    SpanProblem,
+    attribute_path,
+    int_attribute,
+    logged_call,
+    usage_including_cache,
+)
+from promptcache.load.formats.otlp import Span, is_trace_export, spans
+from promptcache.load.sources import LoadError, RawRecord
+
+DIALECTS: tuple[ModuleType, ...] = (otel_openinference, otel_vercel, otel_openllmetry, otel_semconv)
+"""Tried in this order: the Vercel AI SDK also writes ``gen_ai.request.model`` and OpenLLMetry's
+old spans ``gen_ai.system``, so the dialects with their own markers go before the conventions."""
+PROVIDER_SDK_SCOPES = frozenset({"com.anthropic.sdk.python"})
+"""Provider SDKs that trace their own requests, without content."""
+_SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "ai.telemetry.metadata.sessionId")
+
+
+class OpenTelemetryGenAI(InputFormat):
+    """LLM call spans of any OpenTelemetry GenAI dialect, with their log events."""
+
+    name = "otel"
+    title = "OpenTelemetry GenAI spans (OTLP/JSON)"
+    carries = (
+        "request rebuilt from span attributes (GenAI conventions, OpenLLMetry, "
+        "OpenInference, Vercel AI SDK, OpenAI log events), usage, time, session; "
+        "tools, response_format or cache_control missing in some dialects"
+    )
+    priority = 60
+
+    def recognize(self, value: Any) -> Recognition:
+        if otel_events.is_log_export(value):
+            if otel_events.has_events(value):
+                return RECOGNIZED
+            return not_recognized("OpenTelemetry: an OTLP logs export without GenAI events")
+        if not is_trace_export(value):
+            return not_recognized("OpenTelemetry: no 'resourceSpans' or 'resourceLogs' list")
+        if any(
+            _dialect(span) is not None or span.scope in PROVIDER_SDK_SCOPES for span in spans(value)
+        ):
+            return RECOGNIZED
+        return not_recognized("OpenTelemetry: no span carries GenAI request attributes")
+
+    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+        joiner = otel_events.EventJoiner()
+        for record in records:
+            if isinstance(record, LoadError):
+                yield record
+            elif otel_events.is_log_export(record.value):
+                yield from joiner.add_events(record)
+            elif is_trace_export(record.value):
+                yield from _record_calls(record, joiner)
+            else:
+                yield LoadError(
+                    record.location,
+                    "$: not an OTLP/JSON export (no 'resourceSpans' or 'resourceLogs')",
+                )
+        yield from joiner.leftovers()
+
+
+def _dialect(span: Span) -> ModuleType | None:
+    if span.scope in PROVIDER_SDK_SCOPES:
+        return None
+    return next((dialect for dialect in DIALECTS if dialect.claims(span)), None)
+
+
+def _record_calls(
+    record: RawRecord, joiner: otel_events.EventJoiner
+) -> Iterator[LoggedCall | LoadError]:
+    every = list(spans(record.value))
+    by_id = {span.span_id: span for span in every}
+    sdk_spans = [span for span in every if span.scope in PROVIDER_SDK_SCOPES]
+    found: list[tuple[Span, LoggedCall | LoadError]] = []
+    used: set[str] = set()
+    for span in every:
+        if otel_events.awaits_events(span):
+            found.extend(
+                (span, call) for call in joiner.add_span(record, span, _session(span, by_id))
+            )
+            continue
+        dialect = _dialect(span)
+        if dialect is None:
+            continue
+        try:
+            rebuilt = dialect.rebuild(span)
+        except SpanProblem as problem:
+            found.append(
+                (
+                    span,
+                    LoadError(
+                        record.location, f"{attribute_path(span, problem.key)}: {problem.problem}"
+                    ),
+                )
+            )
+            continue
+        sdk = _provider_sdk_span(span, rebuilt, sdk_spans)
+        if sdk is not None:
+            used.add(sdk.span_id)
+            rebuilt = replace(rebuilt, usage=_fill_usage(rebuilt.usage, sdk))
+        found.append((span, logged_call(record, span, rebuilt, _session(span, by_id))))
+    for sdk in sdk_spans:
+        if sdk.span_id not in used:
+            found.append((sdk, logged_call(record, sdk, _sdk_only_call(sdk), _session(sdk, by_id))))
+    found.sort(key=lambda pair: pair[0].start_ns or 0)
+    for _, call in found:
+        yield call
+
+
+def _session(span: Span, by_id: Mapping[str, Span]) -> str:
+    """The span's own session, else the nearest ancestor's in the record, else the trace."""
+    seen: set[str] = set()
+    current: Span | None = span
+    while current is not None and current.span_id not in seen:
+        seen.add(current.span_id)
+        for key in _SESSION_KEYS:
+            value = current.attributes.get(key)
+            if isinstance(value, str) and value:
+                return value
+        current = by_id.get(current.parent_id)
+    return span.trace_id
+
+
+def _provider_sdk_span(span: Span, rebuilt: SpanCall, sdk_spans: list[Span]) -> Span | None:
+    """The provider SDK's own span of the same request: same response id, else its child."""
+    for sdk in sdk_spans:
+        if rebuilt.call_id and sdk.attributes.get("gen_ai.response.id") == rebuilt.call_id:
+            return sdk
+    return next((sdk for sdk in sdk_spans if sdk.parent_id == span.span_id), None)
+
+
+def _sdk_usage(sdk: Span) -> Usage | None:
+    attributes = sdk.attributes
+    return usage_including_cache(
+        int_attribute(attributes, "gen_ai.usage.input_tokens"),
+        int_attribute(attributes, "gen_ai.usage.cache_read.input_tokens"),
+        int_attribute(attributes, "gen_ai.usage.cache_write.input_tokens"),
+    )
+
+
+def _fill_usage(usage: Usage | None, sdk: Span) -> Usage | None:
+    """The instrumentation's usage, with what only the SDK's span recorded filled in."""
+    own = _sdk_usage(sdk)
+    if usage is None or own is None:
+        return usage or own
+    if usage.cache_write_tokens is None and own.cache_write_tokens is not None:
+        return replace(usage, cache_write_tokens=own.cache_write_tokens)
+    return usage
+
+
+def _sdk_only_call(sdk: Span) -> SpanCall:
+    attributes = sdk.attributes
+    body: dict[str, Any] = {"model": attributes.get("gen_ai.request.model"), "messages": []}
+    if attributes.get("gen_ai.request.max_tokens") is not None:
+        body["max_tokens"] = attributes["gen_ai.request.max_tokens"]
+    return SpanCall(
+        body=body,
+        api=MESSAGES,
+        usage=_sdk_usage(sdk),
+        missing=(f"request content not logged ({sdk.scope} traces no content)",),
+        call_id=attributes.get("gen_ai.response.id"),
+        served_model=attributes.get("gen_ai.response.model"),
+    )

@@ -1,0 +1,275 @@
+"""The Vercel AI SDK's own telemetry (``experimental_telemetry: { isEnabled: true }``).
+
+The call to the provider is the ``ai.generateText.doGenerate`` / ``ai.streamText.doStream``
+(``ai.generateObject.doGenerate``...) span: ``ai.prompt.messages`` (JSON text of the SDK's
+provider-neutral prompt: ``system`` / ``user`` / ``assistant`` / ``tool`` messages with
+``text``, ``file`` / ``image``, ``tool-call``, ``tool-result`` parts), ``ai.prompt.tools``
+(a list of JSON texts, one per tool: ``{"type": "function", "name", "description",
+"inputSchema"}``, ``parameters`` before v5), ``ai.prompt.toolChoice``, ``ai.model.provider``
+(``openai.chat``, ``anthropic.messages``...), ``ai.model.id``, ``ai.settings.*``, usage
+``ai.usage.inputTokens`` (``promptTokens`` before v5), ``ai.usage.cachedInputTokens``,
+``ai.usage.inputTokenDetails.*`` (v6). The outer ``ai.generateText`` span holds no request.
+The body is rebuilt as the provider package converts the prompt (``@ai-sdk/openai``
+``convertToOpenAIChatMessages``, ``@ai-sdk/anthropic`` ``convertToAnthropicMessagesPrompt``):
+a lone user text becomes a string, tool-call inputs JSON text without spaces (as
+``JSON.stringify`` writes them), consecutive user and tool messages one Anthropic user turn.
+References: vercel/ai@packages/ai/src/generate-text/generate-text.ts (``recordSpan`` attributes),
+vercel/ai@packages/openai/src/chat/convert-to-openai-chat-messages.ts,
+vercel/ai@packages/anthropic/src/convert-to-anthropic-messages-prompt.ts,
+https://ai-sdk.dev/docs/ai-sdk-core/telemetry
+
+What it does not record: provider options (OpenAI ``user``, ``response_format`` from
+``generateObject``'s schema, Anthropic ``cache_control``); a span whose usage shows Anthropic
+cache reads or writes is reported missing its breakpoints. Usage before v6 is the provider's
+own meaning (Anthropic's ``inputTokens`` exclude the cache: added back here); v6's
+``inputTokens`` include it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
+from promptcache.load.formats.embedded import json_text
+from promptcache.load.formats.otel_span import (
+    SpanCall,
+    SpanProblem,
+    int_attribute,
+    json_attribute,
+    str_attribute,
+    usage_including_cache,
+)
+from promptcache.load.formats.otlp import Span
+
+_SETTINGS = {
+    "maxOutputTokens": "max_tokens",
+    "maxTokens": "max_tokens",
+    "temperature": "temperature",
+    "topP": "top_p",
+    "topK": "top_k",
+    "frequencyPenalty": "frequency_penalty",
+    "presencePenalty": "presence_penalty",
+    "seed": "seed",
+    "stopSequences": "stop",
+}
+_ANTHROPIC_SETTINGS = frozenset({"max_tokens", "temperature", "top_p", "top_k", "stop"})
+
+
+def claims(span: Span) -> bool:
+    """A provider call span of the AI SDK (it carries the prompt messages)."""
+    return "ai.prompt.messages" in span.attributes
+
+
+def rebuild(span: Span) -> SpanCall:
+    """The provider body the SDK's prompt converts to."""
+    attributes = span.attributes
+    prompt = json_attribute(attributes, "ai.prompt.messages", list)
+    provider = str(attributes.get("ai.model.provider") or "")
+    anthropic = provider.startswith("anthropic")
+    body: dict[str, Any] = {"model": attributes.get("ai.model.id")}
+    if anthropic:
+        body.update(_anthropic_prompt(prompt))
+    else:
+        body["messages"] = _openai_messages(prompt)
+    for setting, name in _SETTINGS.items():
+        value = attributes.get(f"ai.settings.{setting}")
+        if value is not None and (not anthropic or name in _ANTHROPIC_SETTINGS):
+            body["stop_sequences" if anthropic and name == "stop" else name] = value
+    tools = [_tool(attributes, index, anthropic) for index in range(len(_tool_texts(attributes)))]
+    if tools:
+        body["tools"] = tools
+    usage = _usage(attributes, anthropic)
+    missing: list[str] = []
+    if anthropic and usage is not None and (usage.cache_read_tokens or usage.cache_write_tokens):
+        missing.append(
+            "cache_control breakpoints not logged (the usage shows cache reads or writes)"
+        )
+    if attributes.get("ai.operationId", "").startswith(("ai.generateObject", "ai.streamObject")):
+        missing.append("response_format (the object schema) not logged")
+    return SpanCall(
+        body=body,
+        api=MESSAGES if anthropic else RESPONSES if provider.endswith(".responses") else CHAT,
+        usage=usage,
+        missing=tuple(missing),
+        call_id=str_attribute(attributes, "ai.response.id"),
+        served_model=str_attribute(attributes, "ai.response.model"),
+    )
+
+
+def _usage(attributes: Mapping[str, Any], anthropic: bool) -> Usage | None:
+    prompt = int_attribute(attributes, "ai.usage.inputTokens", "ai.usage.promptTokens")
+    read = int_attribute(
+        attributes, "ai.usage.inputTokenDetails.cacheReadTokens", "ai.usage.cachedInputTokens"
+    )
+    write = int_attribute(attributes, "ai.usage.inputTokenDetails.cacheWriteTokens")
+    if prompt is None:
+        return None
+    if anthropic and "ai.usage.inputTokenDetails.noCacheTokens" not in attributes:
+        # Before v6 the SDK passed Anthropic's input_tokens through: cache reads excluded.
+        prompt += read or 0
+    return usage_including_cache(prompt, read, write)
+
+
+def _tool_texts(attributes: Mapping[str, Any]) -> list[Any]:
+    tools = attributes.get("ai.prompt.tools")
+    return tools if isinstance(tools, list) else []
+
+
+def _tool(attributes: Mapping[str, Any], index: int, anthropic: bool) -> dict[str, Any]:
+    tool = json_text(_tool_texts(attributes)[index])
+    if not isinstance(tool, dict):
+        raise SpanProblem("ai.prompt.tools", f"tool {index} is not a JSON object")
+    schema = tool.get("inputSchema", tool.get("parameters"))
+    if anthropic:
+        return {
+            key: value
+            for key, value in (
+                ("name", tool.get("name")),
+                ("description", tool.get("description")),
+                ("input_schema", schema),
+            )
+            if value is not None
+        }
+    function = {
+        key: value
+        for key, value in (
+            ("name", tool.get("name")),
+            ("description", tool.get("description")),
+            ("parameters", schema),
+        )
+        if value is not None
+    }
+    return {"type": "function", "function": function}
+
+
+def _js_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _parts(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return (
+        [part for part in content if isinstance(part, Mapping)] if isinstance(content, list) else []
+    )
+
+
+def _tool_output(part: Mapping[str, Any]) -> str:
+    output = part.get("output", part.get("result"))
+    if isinstance(output, Mapping) and "type" in output and "value" in output:
+        value = output["value"]
+        return (
+            value
+            if output["type"] in ("text", "error-text") and isinstance(value, str)
+            else _js_json(value)
+        )
+    return output if isinstance(output, str) else _js_json(output)
+
+
+def _image(part: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(media type, data or URL) of an image part, v4 ``image`` or v5 ``file``."""
+    data = part.get("data", part.get("image"))
+    media = part.get("mediaType", part.get("mimeType")) or "image/png"
+    if part.get("type") in ("file", "image") and isinstance(data, str):
+        return str(media), data
+    return None
+
+
+def _openai_messages(prompt: list[Any]) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for message in prompt:
+        if not isinstance(message, Mapping):
+            continue
+        role, parts = message.get("role"), _parts(message)
+        if role == "system":
+            messages.append({"role": "system", "content": message.get("content")})
+        elif role == "user":
+            if len(parts) == 1 and parts[0].get("type") == "text":
+                messages.append({"role": "user", "content": parts[0].get("text")})
+            else:
+                messages.append({"role": "user", "content": [_openai_part(part) for part in parts]})
+        elif role == "assistant":
+            text = "".join(
+                str(part.get("text") or "") for part in parts if part.get("type") == "text"
+            )
+            calls = [
+                {
+                    "id": part.get("toolCallId"),
+                    "type": "function",
+                    "function": {
+                        "name": part.get("toolName"),
+                        "arguments": _js_json(part.get("input", part.get("args"))),
+                    },
+                }
+                for part in parts
+                if part.get("type") == "tool-call"
+            ]
+            messages.append(
+                {"role": "assistant", "content": text, **({"tool_calls": calls} if calls else {})}
+            )
+        elif role == "tool":
+            messages.extend(
+                {
+                    "role": "tool",
+                    "tool_call_id": part.get("toolCallId"),
+                    "content": _tool_output(part),
+                }
+                for part in parts
+            )
+    return messages
+
+
+def _openai_part(part: Mapping[str, Any]) -> dict[str, Any]:
+    image = _image(part)
+    if image is None:
+        return {"type": "text", "text": part.get("text")}
+    media, data = image
+    url = (
+        data if data.startswith(("http://", "https://", "data:")) else f"data:{media};base64,{data}"
+    )
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _anthropic_prompt(prompt: list[Any]) -> dict[str, Any]:
+    system: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    for message in prompt:
+        if not isinstance(message, Mapping):
+            continue
+        if message.get("role") == "system":
+            system.append({"type": "text", "text": message.get("content")})
+            continue
+        role = "assistant" if message.get("role") == "assistant" else "user"
+        blocks = [_anthropic_block(part) for part in _parts(message)]
+        if messages and messages[-1]["role"] == role:
+            messages[-1]["content"].extend(blocks)  # the provider merges consecutive turns
+        else:
+            messages.append({"role": role, "content": blocks})
+    return {**({"system": system} if system else {}), "messages": messages}
+
+
+def _anthropic_block(part: Mapping[str, Any]) -> dict[str, Any]:
+    kind = part.get("type")
+    if kind == "tool-call":
+        return {
+            "type": "tool_use",
+            "id": part.get("toolCallId"),
+            "name": part.get("toolName"),
+            "input": part.get("input", part.get("args")),
+        }
+    if kind == "tool-result":
+        return {
+            "type": "tool_result",
+            "tool_use_id": part.get("toolCallId"),
+            "content": _tool_output(part),
+        }
+    image = _image(part)
+    if image is not None:
+        media, data = image
+        if data.startswith(("http://", "https://")):
+            return {"type": "image", "source": {"type": "url", "url": data}}
+        return {"type": "image", "source": {"type": "base64", "media_type": media, "data": data}}
+    return {"type": "text", "text": part.get("text")}
