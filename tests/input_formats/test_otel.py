@@ -1,0 +1,329 @@
+"""The ``otel`` format on hand-written OTLP/JSON fixtures (``cases/otel``): one per dialect
+the samples do not cover (OpenLLMetry's flattened prompts, the Vercel AI SDK, the official
+OpenAI instrumentation's log events), the Anthropic SDK's own span alone, malformed records,
+and records of other formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from promptcache.load.formats.base import LoggedCall, Usage
+from promptcache.load.formats.otel import OpenTelemetryGenAI
+from promptcache.load.sources import LoadError
+from tests.input_formats.helpers import read_calls
+
+CASES = Path(__file__).parent / "cases" / "otel"
+SYSTEM = "You are Pip, the helpdesk assistant of a small bakery. Answer in one sentence."
+SCHEMA = {"type": "object", "properties": {"day": {"type": "string"}}, "required": ["day"]}
+OPENAI_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "opening_hours",
+        "description": "Opening hours of a day.",
+        "parameters": SCHEMA,
+    },
+}
+ANTHROPIC_TOOL = {
+    "name": "opening_hours",
+    "description": "Opening hours of a day.",
+    "input_schema": SCHEMA,
+}
+
+
+def _tool_call(call_id: str, arguments: str) -> dict[str, Any]:
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": "opening_hours", "arguments": arguments},
+    }
+
+
+def _calls(name: str) -> list[LoggedCall | LoadError]:
+    return read_calls(OpenTelemetryGenAI(), CASES / name)
+
+
+def _only_calls(name: str) -> list[LoggedCall]:
+    found = _calls(name)
+    assert all(isinstance(call, LoggedCall) for call in found)
+    return [call for call in found if isinstance(call, LoggedCall)]
+
+
+def test_openllmetry_flattened_openai_prompts_rebuild_the_chat_body_in_start_order() -> None:
+    first, second = _only_calls("openllmetry_openai.otlp.jsonl")
+    assert first.body == {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Are you open on Sunday?"},
+        ],
+        "max_tokens": 200,
+        "temperature": 0.5,
+        "user": "u-42",
+        "tools": [OPENAI_TOOL],
+    }
+    assert second.body["messages"][2:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [_tool_call("call_1", '{"day": "sunday"}')],
+        },
+        {"role": "tool", "content": "closed", "tool_call_id": "call_1"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "And this cake?"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cake.png"}},
+            ],
+        },
+    ]
+    assert (first.timestamp, second.timestamp) == (1700000001.0, 1700000002.0)
+    assert first.session == second.session == "legacy-sess"
+    assert first.usage == Usage(input_tokens=61)
+    assert first.served_model == "gpt-4o-mini-2024-07-18"
+    assert first.body_path == "$.resourceSpans[0].scopeSpans[0].spans[1].attributes"
+
+
+def test_openllmetry_flattened_anthropic_prompts_keep_system_blocks_and_usage_with_cache() -> None:
+    (call,) = _only_calls("openllmetry_anthropic.otlp.jsonl")
+    assert call.api == "anthropic.messages"
+    assert call.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "system": [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": "Do you bake rye bread?"},
+            {
+                "role": "assistant",
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_1",
+                        "name": "opening_hours",
+                        "input": {"day": "monday"},
+                    }
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "7-18"}],
+            },
+        ],
+        "max_tokens": 300,
+        "tools": [ANTHROPIC_TOOL],
+    }
+    assert call.usage == Usage(input_tokens=1210, cache_read_tokens=1100, cache_write_tokens=100)
+    assert call.missing == ()
+    # No session attribute anywhere: the trace groups the calls.
+    assert call.session == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_vercel_ai_sdk_prompt_is_converted_as_the_openai_provider_sends_it() -> None:
+    openai, _ = _only_calls("vercel_ai.otlp.jsonl")
+    assert openai.api == "openai.chat"
+    assert openai.body == {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Are you open on Sunday?"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [_tool_call("call_v1", '{"day":"sunday"}')],
+            },
+            {"role": "tool", "tool_call_id": "call_v1", "content": '{"open":false}'},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Pity. Look:"},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="},
+                    },
+                ],
+            },
+        ],
+        "max_tokens": 400,
+        "temperature": 0.3,
+        "tools": [OPENAI_TOOL],
+    }
+    assert openai.usage == Usage(input_tokens=180, cache_read_tokens=128)
+    assert openai.session == "vercel-sess"
+    assert openai.missing == ()
+
+
+def test_vercel_ai_sdk_anthropic_call_merges_user_turns_and_adds_cache_reads_to_input() -> None:
+    _, anthropic = _only_calls("vercel_ai.otlp.jsonl")
+    assert anthropic.api == "anthropic.messages"
+    assert anthropic.body["system"] == [{"type": "text", "text": SYSTEM}]
+    assert anthropic.body["messages"][2] == {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "call_v1", "content": '{"open":false}'},
+            {"type": "text", "text": "Pity. Look:"},
+            {
+                "type": "image",
+                "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+            },
+        ],
+    }
+    assert anthropic.body["tools"] == [ANTHROPIC_TOOL]
+    assert anthropic.usage == Usage(input_tokens=170, cache_read_tokens=150)
+    assert anthropic.missing == (
+        "cache_control breakpoints not logged (the usage shows cache reads or writes)",
+    )
+
+
+def test_openai_log_events_join_their_span_whichever_record_comes_first() -> None:
+    first, second, alone = _only_calls("openai_v2_events.otlp.jsonl")
+    assert first.body == {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Reply in JSON: open on Sunday?"},
+        ],
+        "max_tokens": 100,
+    }
+    assert first.location.line == 1
+    assert first.missing == (
+        "tool definitions never logged by opentelemetry.instrumentation.openai_v2",
+        "cached tokens not logged",
+        "response_format not logged (only its type, json_object)",
+    )
+    assert second.location.line == 4
+    assert second.body["messages"] == [
+        {"role": "user", "content": "Sunday?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [_tool_call("call_e", '{"day": "sunday"}')],
+        },
+        {"role": "tool", "content": "closed", "tool_call_id": "call_e"},
+    ]
+    assert second.usage == Usage(input_tokens=90)
+    assert alone.call_id == "chatcmpl-ev-3"
+    assert alone.missing[0] == "input messages not logged (no log events for this span)"
+
+
+def test_anthropic_sdk_span_alone_is_one_call_without_content() -> None:
+    (call,) = _only_calls("anthropic_sdk_only.otlp.jsonl")
+    assert call.body == {"model": "claude-sonnet-4-20250514", "messages": [], "max_tokens": 512}
+    assert call.missing == (
+        "request content not logged (com.anthropic.sdk.python traces no content)",
+    )
+    assert call.usage == Usage(input_tokens=900, cache_read_tokens=800, cache_write_tokens=50)
+    assert call.call_id == "msg_sdk_only"
+
+
+def test_malformed_span_is_one_error_naming_the_attribute_and_the_rest_is_read() -> None:
+    found = _calls("mixed.otlp.jsonl")
+    assert [type(item).__name__ for item in found] == [
+        "LoadError",
+        "LoggedCall",
+        "LoadError",
+        "LoggedCall",
+    ]
+    bad, good, not_otlp, flattened = found
+    assert isinstance(bad, LoadError)
+    assert isinstance(not_otlp, LoadError)
+    assert str(bad.location) == f"{CASES / 'mixed.otlp.jsonl'}:1"
+    assert bad.message == (
+        "$.resourceSpans[0].scopeSpans[0].spans[0].attributes[?(@.key=='gen_ai.input.messages')]"
+        ".value: expected a JSON array (as a string), found text that is not JSON"
+    )
+    assert not_otlp.location.line == 2
+    assert not_otlp.message == "$: not an OTLP/JSON export (no 'resourceSpans' or 'resourceLogs')"
+    assert isinstance(good, LoggedCall)
+    assert good.body["messages"] == [{"role": "user", "content": "Hello"}]
+    assert good.session == "conv-7"
+    assert isinstance(flattened, LoggedCall)
+    assert flattened.location.line == 3
+
+
+def test_openinference_without_input_value_is_rebuilt_and_partial_when_redacted() -> None:
+    flattened = _calls("mixed.otlp.jsonl")[3]
+    assert isinstance(flattened, LoggedCall)
+    assert flattened.body == {
+        "model": "gpt-4o",
+        "temperature": 0,
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": "__REDACTED__"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_tool_call("call_o", '{"day":"monday"}')],
+            },
+            {"role": "tool", "content": "7-18", "tool_call_id": "call_o"},
+        ],
+    }
+    assert flattened.missing == (
+        "tool definitions not logged (the conversation calls tools)",
+        "content redacted by OpenInference (__REDACTED__)",
+    )
+    assert flattened.user == "customer-9"
+    assert flattened.usage == Usage(input_tokens=300, cache_read_tokens=256)
+
+
+def _first_record(name: str) -> Any:
+    return orjson.loads((CASES / name).read_bytes().splitlines()[0])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "openllmetry_openai.otlp.jsonl",
+        "openllmetry_anthropic.otlp.jsonl",
+        "vercel_ai.otlp.jsonl",
+        "openai_v2_events.otlp.jsonl",
+        "anthropic_sdk_only.otlp.jsonl",
+        "mixed.otlp.jsonl",
+    ],
+)
+def test_recognizes_its_own_records(name: str) -> None:
+    assert OpenTelemetryGenAI().recognize(_first_record(name)).matches
+
+
+def test_recognizes_a_logs_export_of_genai_events() -> None:
+    logs = orjson.loads((CASES / "openai_v2_events.otlp.jsonl").read_bytes().splitlines()[1])
+    assert OpenTelemetryGenAI().recognize(logs).matches
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            {"model": "gpt-4o", "messages": []},
+            "OpenTelemetry: no 'resourceSpans' or 'resourceLogs' list",
+        ),
+        (
+            {"standard_logging_object": {"messages": []}},
+            "OpenTelemetry: no 'resourceSpans' or 'resourceLogs' list",
+        ),
+        (
+            {
+                "resourceLogs": [
+                    {"scopeLogs": [{"logRecords": [{"body": {"stringValue": "GET /"}}]}]}
+                ]
+            },
+            "OpenTelemetry: an OTLP logs export without GenAI events",
+        ),
+    ],
+)
+def test_does_not_recognize_other_records_and_says_why(value: Any, reason: str) -> None:
+    recognition = OpenTelemetryGenAI().recognize(value)
+    assert (recognition.matches, recognition.reason) == (False, reason)
+
+
+def test_does_not_recognize_spans_without_genai_attributes() -> None:
+    recognition = OpenTelemetryGenAI().recognize(_first_record("no_genai.otlp.jsonl"))
+    assert recognition.reason == "OpenTelemetry: no span carries GenAI request attributes"
+    assert _calls("no_genai.otlp.jsonl") == []
