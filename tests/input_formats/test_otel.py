@@ -327,3 +327,18 @@ def test_does_not_recognize_spans_without_genai_attributes() -> None:
     recognition = OpenTelemetryGenAI().recognize(_first_record("no_genai.otlp.jsonl"))
     assert recognition.reason == "OpenTelemetry: no span carries GenAI request attributes"
     assert _calls("no_genai.otlp.jsonl") == []
+
+
+def test_trace_split_over_records_is_one_call_with_the_root_session_and_sdk_cache_writes() -> None:
+    (call,) = _only_calls("split_trace.otlp.jsonl")
+    assert call.location.line == 2
+    assert call.session == "split-sess"
+    assert call.body == {
+        "model": "claude-sonnet-4-20250514",
+        "system": [{"type": "text", "text": SYSTEM}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Croissants today?"}]}],
+        "max_tokens": 512,
+    }
+    # The instrumentation's span has no cache-write count; the SDK's own span of the same
+    # response does.
+    assert call.usage == Usage(input_tokens=900, cache_read_tokens=800, cache_write_tokens=50)

@@ -25,7 +25,7 @@ else the trace id. Reference: https://opentelemetry.io/docs/specs/semconv/gen-ai
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -90,20 +90,20 @@ class OpenTelemetryGenAI(InputFormat):
         return not_recognized("OpenTelemetry: no span carries GenAI request attributes")
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
-        joiner = otel_events.EventJoiner()
+        reader = _FileReader()
         for record in records:
             if isinstance(record, LoadError):
                 yield record
             elif otel_events.is_log_export(record.value):
-                yield from joiner.add_events(record)
+                yield from reader.joiner.add_events(record)
             elif is_trace_export(record.value):
-                yield from _record_calls(record, joiner)
+                yield from reader.record_calls(record)
             else:
                 yield LoadError(
                     record.location,
                     "$: not an OTLP/JSON export (no 'resourceSpans' or 'resourceLogs')",
                 )
-        yield from joiner.leftovers()
+        yield from reader.leftovers()
 
 
 def _dialect(span: Span) -> ModuleType | None:
@@ -112,68 +112,97 @@ def _dialect(span: Span) -> ModuleType | None:
     return next((dialect for dialect in DIALECTS if dialect.claims(span)), None)
 
 
-def _record_calls(
-    record: RawRecord, joiner: otel_events.EventJoiner
-) -> Iterator[LoggedCall | LoadError]:
-    every = list(spans(record.value))
-    by_id = {span.span_id: span for span in every}
-    sdk_spans = [span for span in every if span.scope in PROVIDER_SDK_SCOPES]
-    found: list[tuple[Span, LoggedCall | LoadError]] = []
-    used: set[str] = set()
-    for span in every:
-        if otel_events.awaits_events(span):
-            found.extend(
-                (span, call) for call in joiner.add_span(record, span, _session(span, by_id))
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    record: RawRecord
+    span: Span
+    session: str
+
+
+class _FileReader:
+    """One file's reading. A record (one batch of an exporter) is read whole, but a trace may
+    span several records; what links records is kept small: the session found for each trace,
+    the ids of the calls read, and the provider SDK's spans no instrumentation span has
+    claimed yet (a call of their own only if none does by the end of the file)."""
+
+    def __init__(self) -> None:
+        self.joiner = otel_events.EventJoiner()
+        self._trace_sessions: dict[str, str] = {}
+        self._read_ids: set[str] = set()
+        self._sdk_pending: dict[str, _Pending] = {}
+
+    def record_calls(self, record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+        """The calls of one record's spans, in start-time order."""
+        every = list(spans(record.value))
+        by_id = {span.span_id: span for span in every}
+        for sdk in every:
+            if sdk.scope in PROVIDER_SDK_SCOPES and not self._read_ids & _sdk_keys(sdk):
+                self._sdk_pending[sdk.span_id] = _Pending(record, sdk, self._session(sdk, by_id))
+        found: list[tuple[Span, LoggedCall | LoadError]] = []
+        for span in every:
+            session = self._session(span, by_id)
+            if otel_events.awaits_events(span):
+                found.extend((span, call) for call in self.joiner.add_span(record, span, session))
+            elif (dialect := _dialect(span)) is not None:
+                found.append((span, self._call(record, span, dialect, session)))
+        found.sort(key=lambda pair: pair[0].start_ns or 0)
+        for _, call in found:
+            yield call
+
+    def leftovers(self) -> Iterator[LoggedCall | LoadError]:
+        """Provider SDK spans no instrumentation span recorded, then unjoined events."""
+        for pending in self._sdk_pending.values():
+            yield logged_call(
+                pending.record, pending.span, _sdk_only_call(pending.span), pending.session
             )
-            continue
-        dialect = _dialect(span)
-        if dialect is None:
-            continue
+        self._sdk_pending.clear()
+        yield from self.joiner.leftovers()
+
+    def _call(
+        self, record: RawRecord, span: Span, dialect: ModuleType, session: str
+    ) -> LoggedCall | LoadError:
         try:
-            rebuilt = dialect.rebuild(span)
+            rebuilt: SpanCall = dialect.rebuild(span)
         except SpanProblem as problem:
-            found.append(
-                (
-                    span,
-                    LoadError(
-                        record.location, f"{attribute_path(span, problem.key)}: {problem.problem}"
-                    ),
-                )
+            return LoadError(
+                record.location, f"{attribute_path(span, problem.key)}: {problem.problem}"
             )
-            continue
-        sdk = _provider_sdk_span(span, rebuilt, sdk_spans)
+        keys = {span.span_id} | ({rebuilt.call_id} if rebuilt.call_id else set())
+        self._read_ids |= keys
+        sdk = next(
+            (
+                pending.span
+                for pending in self._sdk_pending.values()
+                if _sdk_keys(pending.span) & keys
+            ),
+            None,
+        )
         if sdk is not None:
-            used.add(sdk.span_id)
+            del self._sdk_pending[sdk.span_id]
             rebuilt = replace(rebuilt, usage=_fill_usage(rebuilt.usage, sdk))
-        found.append((span, logged_call(record, span, rebuilt, _session(span, by_id))))
-    for sdk in sdk_spans:
-        if sdk.span_id not in used:
-            found.append((sdk, logged_call(record, sdk, _sdk_only_call(sdk), _session(sdk, by_id))))
-    found.sort(key=lambda pair: pair[0].start_ns or 0)
-    for _, call in found:
-        yield call
+        return logged_call(record, span, rebuilt, session)
+
+    def _session(self, span: Span, by_id: Mapping[str, Span]) -> str:
+        """The span's own session, else the nearest ancestor's in the record, else the one
+        found earlier for its trace, else the trace."""
+        seen: set[str] = set()
+        current: Span | None = span
+        while current is not None and current.span_id not in seen:
+            seen.add(current.span_id)
+            for key in _SESSION_KEYS:
+                value = current.attributes.get(key)
+                if isinstance(value, str) and value:
+                    self._trace_sessions[span.trace_id] = value
+                    return value
+            current = by_id.get(current.parent_id)
+        return self._trace_sessions.get(span.trace_id, span.trace_id)
 
 
-def _session(span: Span, by_id: Mapping[str, Span]) -> str:
-    """The span's own session, else the nearest ancestor's in the record, else the trace."""
-    seen: set[str] = set()
-    current: Span | None = span
-    while current is not None and current.span_id not in seen:
-        seen.add(current.span_id)
-        for key in _SESSION_KEYS:
-            value = current.attributes.get(key)
-            if isinstance(value, str) and value:
-                return value
-        current = by_id.get(current.parent_id)
-    return span.trace_id
-
-
-def _provider_sdk_span(span: Span, rebuilt: SpanCall, sdk_spans: list[Span]) -> Span | None:
-    """The provider SDK's own span of the same request: same response id, else its child."""
-    for sdk in sdk_spans:
-        if rebuilt.call_id and sdk.attributes.get("gen_ai.response.id") == rebuilt.call_id:
-            return sdk
-    return next((sdk for sdk in sdk_spans if sdk.parent_id == span.span_id), None)
+def _sdk_keys(sdk: Span) -> set[str]:
+    """What ties a provider SDK's span to the instrumentation's span of the same request:
+    the response id (siblings, OpenLLMetry) or its parent (OpenInference wraps the SDK)."""
+    response = sdk.attributes.get("gen_ai.response.id")
+    return {sdk.parent_id} | ({response} if isinstance(response, str) and response else set())
 
 
 def _sdk_usage(sdk: Span) -> Usage | None:
