@@ -87,12 +87,12 @@ def test_openllmetry_flattened_openai_prompts_rebuild_the_chat_body_in_start_ord
     assert first.body_path == "$.resourceSpans[0].scopeSpans[0].spans[1].attributes"
 
 
-def test_openllmetry_flattened_anthropic_prompts_keep_system_blocks_and_usage_with_cache() -> None:
+def test_openllmetry_flattened_anthropic_prompts_keep_logged_blocks_and_usage_with_cache() -> None:
     (call,) = _only_calls("openllmetry_anthropic.otlp.jsonl")
     assert call.api == "anthropic.messages"
     assert call.body == {
         "model": "claude-3-5-haiku-20241022",
-        "system": [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}],
+        "system": SYSTEM,
         "messages": [
             {"role": "user", "content": "Do you bake rye bread?"},
             {
@@ -108,7 +108,14 @@ def test_openllmetry_flattened_anthropic_prompts_keep_system_blocks_and_usage_wi
             },
             {
                 "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "7-18"}],
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_1",
+                        "content": "7-18",
+                        "cache_control": {"type": "ephemeral"},
+                    }
+                ],
             },
         ],
         "max_tokens": 300,
@@ -342,3 +349,51 @@ def test_trace_split_over_records_is_one_call_with_the_root_session_and_sdk_cach
     # The instrumentation's span has no cache-write count; the SDK's own span of the same
     # response does.
     assert call.usage == Usage(input_tokens=900, cache_read_tokens=800, cache_write_tokens=50)
+
+
+def test_openllmetry_flat_input_messages_and_text_system_instructions_are_rebuilt() -> None:
+    anthropic, openai = _only_calls("openllmetry_flat_messages.otlp.jsonl")
+    assert anthropic.body == {
+        "model": "claude-3-5-haiku-20241022",
+        "system": SYSTEM,
+        "messages": [
+            {"role": "user", "content": "Do you bake rye bread?"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Let me check."},
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_2",
+                        "name": "opening_hours",
+                        "input": {"day": "monday"},
+                    },
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_2", "content": "7-18"}],
+            },
+        ],
+        "max_tokens": 300,
+        "tools": [ANTHROPIC_TOOL],
+    }
+    # Cache reads, and no breakpoint left in the body: the log dropped them.
+    assert anthropic.missing == (
+        "cache_control breakpoints not logged (the usage shows cache reads or writes)",
+    )
+    assert anthropic.usage == Usage(input_tokens=1300, cache_read_tokens=1200, cache_write_tokens=0)
+    assert openai.body == {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Sunday?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_tool_call("call_f", '{"day": "sunday"}')],
+            },
+            {"role": "tool", "content": "closed", "tool_call_id": "call_f"},
+        ],
+    }
+    assert openai.missing == ("tool definitions not logged (the conversation calls tools)",)

@@ -26,9 +26,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from promptcache.load.formats.base import CHAT, MESSAGES
-from promptcache.load.formats.embedded import json_text
+from promptcache.load.formats.otel_flat_messages import (
+    anthropic_message,
+    calls_tools,
+    content_blocks,
+    openai_message,
+)
+from promptcache.load.formats.otel_semconv import provider
 from promptcache.load.formats.otel_span import (
     SpanCall,
+    breakpoints_missing,
     indexed,
     int_attribute,
     json_attribute,
@@ -62,17 +69,17 @@ def claims(span: Span) -> bool:
 def rebuild(span: Span) -> SpanCall:
     """The body the flattened prompts and functions describe."""
     attributes = span.attributes
-    anthropic = str(attributes.get("gen_ai.system") or "").lower() == "anthropic"
-    prompts = indexed(attributes, "gen_ai.prompt")
+    anthropic = provider(attributes) == "anthropic"
+    prompts = [_flat(prompt) for prompt in indexed(attributes, "gen_ai.prompt")]
     functions = indexed(attributes, "llm.request.functions")
     body: dict[str, Any] = {"model": attributes.get("gen_ai.request.model")}
     if anthropic:
         if prompts and prompts[0].get("role") == "system":
-            body["system"] = _content(prompts.pop(0).get("content"))
-        body["messages"] = [_anthropic_message(prompt) for prompt in prompts]
+            body["system"] = content_blocks(prompts.pop(0).get("content"))
+        body["messages"] = [anthropic_message(prompt) for prompt in prompts]
         names = _ANTHROPIC_PARAMETERS
     else:
-        body["messages"] = [_openai_message(prompt) for prompt in prompts]
+        body["messages"] = [openai_message(prompt) for prompt in prompts]
         names = _OPENAI_PARAMETERS
     body.update(
         {name: attributes[key] for key, name in names.items() if attributes.get(key) is not None}
@@ -82,68 +89,36 @@ def rebuild(span: Span) -> SpanCall:
             _tool(attributes, index, function, anthropic)
             for index, function in enumerate(functions)
         ]
-    missing: tuple[str, ...] = ()
-    if not functions and any(
-        ".tool_calls." in key or key.endswith(".tool_call_id") for key in attributes
-    ):
-        missing = ("tool definitions not logged (the conversation calls tools)",)
+    missing: list[str] = []
+    if not functions and any(calls_tools(prompt) for prompt in prompts):
+        missing.append("tool definitions not logged (the conversation calls tools)")
+    cache_read = int_attribute(attributes, "gen_ai.usage.cache_read_input_tokens")
+    cache_write = int_attribute(attributes, "gen_ai.usage.cache_creation_input_tokens")
+    if anthropic:
+        missing.extend(breakpoints_missing(body, cache_read, cache_write))
     return SpanCall(
         body=body,
         api=MESSAGES if anthropic else CHAT,
-        missing=missing,
+        missing=tuple(missing),
         usage=usage_including_cache(
             int_attribute(attributes, "gen_ai.usage.prompt_tokens", "gen_ai.usage.input_tokens"),
-            int_attribute(attributes, "gen_ai.usage.cache_read_input_tokens"),
-            int_attribute(attributes, "gen_ai.usage.cache_creation_input_tokens"),
+            cache_read,
+            cache_write,
         ),
         call_id=str_attribute(attributes, "gen_ai.response.id"),
         served_model=str_attribute(attributes, "gen_ai.response.model"),
     )
 
 
-def _content(content: Any) -> Any:
-    """A prompt's content: a list of content parts was logged as its JSON text."""
-    decoded = json_text(content) if isinstance(content, str) and content.startswith("[") else None
-    if isinstance(decoded, list) and all(
-        isinstance(part, Mapping) and "type" in part for part in decoded
-    ):
-        return decoded
-    return content
-
-
-def _openai_message(prompt: Mapping[str, Any]) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "role": prompt.get("role") or "user",
-        "content": _content(prompt.get("content")),
-    }
+def _flat(prompt: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``gen_ai.prompt.N`` as the flat message it was logged from."""
+    message: dict[str, Any] = {"role": prompt.get("role"), "content": prompt.get("content")}
     calls = indexed(prompt, "tool_calls")
     if calls:
-        message["tool_calls"] = [
-            {
-                "id": call.get("id"),
-                "type": "function",
-                "function": {"name": call.get("name"), "arguments": call.get("arguments") or "{}"},
-            }
-            for call in calls
-        ]
+        message["tool_calls"] = calls
     if prompt.get("tool_call_id") is not None:
         message["tool_call_id"] = prompt["tool_call_id"]
     return message
-
-
-def _anthropic_message(prompt: Mapping[str, Any]) -> dict[str, Any]:
-    content = _content(prompt.get("content"))
-    if content is None:
-        content = [
-            {
-                "type": "tool_use",
-                "id": call.get("id"),
-                "name": call.get("name"),
-                "input": json_text(call.get("arguments"), {}),
-            }
-            for call in indexed(prompt, "tool_calls")
-        ]
-    return {"role": prompt.get("role") or "user", "content": content}
 
 
 def _tool(

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptcache.load.formats import otel_flat_messages
+from promptcache.load.formats.embedded import json_text
 from promptcache.load.formats.otel_span import dumps_like_python
 
 TOOL_CALL_PARTS = frozenset({"tool_call", "function_call"})
@@ -69,6 +71,10 @@ def openai_chat_messages(messages: list[Any]) -> Rebuilt:
     rebuilt = Rebuilt()
     for message in messages:
         if not isinstance(message, Mapping):
+            continue
+        if otel_flat_messages.is_flat(message):
+            rebuilt.messages.append(otel_flat_messages.openai_message(message))
+            rebuilt.calls_tools |= otel_flat_messages.calls_tools(message)
             continue
         role = str(message.get("role") or "user")
         parts = _parts(message)
@@ -133,6 +139,10 @@ def anthropic_messages(messages: list[Any]) -> Rebuilt:
     for message in messages:
         if not isinstance(message, Mapping):
             continue
+        if otel_flat_messages.is_flat(message):
+            rebuilt.messages.append(otel_flat_messages.anthropic_message(message))
+            rebuilt.calls_tools |= otel_flat_messages.calls_tools(message)
+            continue
         role = "assistant" if message.get("role") == "assistant" else "user"
         parts = _parts(message)
         if not parts:
@@ -176,11 +186,28 @@ def _anthropic_block(part: Mapping[str, Any], rebuilt: Rebuilt) -> dict[str, Any
     return {"type": "text", "text": _text(part)}
 
 
-def anthropic_system(instructions: list[Any]) -> list[dict[str, Any]]:
-    """``system`` as text blocks, one per logged instruction part."""
+def anthropic_system(instructions: Any) -> Any:
+    """``system`` from ``gen_ai.system_instructions``: text blocks, one per logged part;
+    Anthropic blocks logged verbatim are kept; a system prompt logged as plain text (some
+    OpenLLMetry releases) is that text."""
+    decoded = json_text(instructions, instructions)
+    if not isinstance(decoded, list):
+        return decoded
     return [
-        {"type": "text", "text": _text(part)} for part in instructions if isinstance(part, Mapping)
+        dict(part)
+        if "text" in part and "content" not in part
+        else {"type": "text", "text": _text(part)}
+        for part in decoded
+        if isinstance(part, Mapping)
     ]
+
+
+def system_text(instructions: Any) -> str:
+    """The system instructions as one text (for a Chat Completions system message)."""
+    system = anthropic_system(instructions)
+    if isinstance(system, list):
+        return "".join(str(block.get("text") or "") for block in system)
+    return "" if system is None else str(system)
 
 
 def openai_chat_tools(definitions: list[Any]) -> list[Any]:

@@ -32,9 +32,11 @@ from promptcache.load.formats.otel_parts import (
     anthropic_system,
     openai_chat_messages,
     openai_chat_tools,
+    system_text,
 )
 from promptcache.load.formats.otel_span import (
     SpanCall,
+    breakpoints_missing,
     int_attribute,
     json_attribute,
     str_attribute,
@@ -80,8 +82,10 @@ def claims(span: Span) -> bool:
 
 
 def provider(attributes: Mapping[str, Any]) -> str:
-    """The provider a span names (``gen_ai.provider.name``, formerly ``gen_ai.system``)."""
-    return str(attributes.get("gen_ai.provider.name") or attributes.get("gen_ai.system") or "")
+    """The provider a span names (``gen_ai.provider.name``, formerly ``gen_ai.system``), in
+    lower case (OpenLLMetry wrote ``Anthropic``)."""
+    name = attributes.get("gen_ai.provider.name") or attributes.get("gen_ai.system") or ""
+    return str(name).lower()
 
 
 def rebuild(span: Span) -> SpanCall:
@@ -122,10 +126,8 @@ def rebuild(span: Span) -> SpanCall:
         "gen_ai.usage.cache_write.input_tokens",
         "gen_ai.usage.cache_creation_input_tokens",
     )
-    if api == MESSAGES and (cache_read or cache_write):
-        missing.append(
-            "cache_control breakpoints not logged (the usage shows cache reads or writes)"
-        )
+    if api == MESSAGES:
+        missing.extend(breakpoints_missing(body, cache_read, cache_write))
     return SpanCall(
         body=body,
         api=api,
@@ -153,6 +155,14 @@ def _openai_body(
     body: dict[str, Any] = {"model": attributes.get("gen_ai.request.model")}
     rebuilt = openai_chat_messages(messages or [])
     body["messages"] = rebuilt.messages
+    instructions = attributes.get("gen_ai.system_instructions")
+    if instructions is not None and not any(
+        message.get("role") in ("system", "developer") for message in rebuilt.messages
+    ):
+        body["messages"] = [
+            {"role": "system", "content": system_text(instructions)},
+            *rebuilt.messages,
+        ]
     body.update(_parameters(attributes, _OPENAI_PARAMETERS))
     if definitions:
         body["tools"] = openai_chat_tools(definitions)
@@ -176,10 +186,11 @@ def _anthropic_body(
     body["messages"] = rebuilt.messages
     instructions = attributes.get("gen_ai.system_instructions")
     if instructions is not None:
-        body["system"] = anthropic_system(
-            json_attribute(attributes, "gen_ai.system_instructions", list)
-        )
+        body["system"] = anthropic_system(instructions)
     body.update(_parameters(attributes, _ANTHROPIC_PARAMETERS))
     if definitions:
         body["tools"] = definitions
+    schema = json_text(attributes.get("gen_ai.request.structured_output_schema"))
+    if schema is not None:
+        body["output_format"] = {"type": "json_schema", "schema": schema}
     return body, rebuilt.calls_tools, rebuilt.lost

@@ -120,6 +120,25 @@ def usage_including_cache(
     return Usage(input_tokens=prompt, cache_read_tokens=read, cache_write_tokens=cache_write)
 
 
+def breakpoints_missing(
+    body: Mapping[str, Any], cache_read: int | None, cache_write: int | None
+) -> tuple[str, ...]:
+    """For an Anthropic call: Anthropic reads and writes its cache only at ``cache_control``
+    breakpoints, so cache activity in the usage of a body that holds none proves the log
+    dropped them, and the call is partial."""
+    if (cache_read or cache_write) and not _holds_key(body, "cache_control"):
+        return ("cache_control breakpoints not logged (the usage shows cache reads or writes)",)
+    return ()
+
+
+def _holds_key(value: Any, key: str) -> bool:
+    if isinstance(value, Mapping):
+        return key in value or any(_holds_key(item, key) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_key(item, key) for item in value)
+    return False
+
+
 def dumps_like_python(value: Any) -> str:
     """JSON text the way Python SDKs write tool-call arguments (``json.dumps`` defaults), so a
     rebuilt body matches the bytes the provider received when the log decoded them."""

@@ -36,6 +36,7 @@ from promptcache.load.formats.embedded import json_text
 from promptcache.load.formats.otel_span import (
     SpanCall,
     SpanProblem,
+    breakpoints_missing,
     int_attribute,
     json_attribute,
     str_attribute,
@@ -82,10 +83,8 @@ def rebuild(span: Span) -> SpanCall:
         body["tools"] = tools
     usage = _usage(attributes, anthropic)
     missing: list[str] = []
-    if anthropic and usage is not None and (usage.cache_read_tokens or usage.cache_write_tokens):
-        missing.append(
-            "cache_control breakpoints not logged (the usage shows cache reads or writes)"
-        )
+    if anthropic and usage is not None:
+        missing.extend(breakpoints_missing(body, usage.cache_read_tokens, usage.cache_write_tokens))
     if attributes.get("ai.operationId", "").startswith(("ai.generateObject", "ai.streamObject")):
         missing.append("response_format (the object schema) not logged")
     return SpanCall(
