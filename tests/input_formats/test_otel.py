@@ -397,3 +397,16 @@ def test_openllmetry_flat_input_messages_and_text_system_instructions_are_rebuil
         ],
     }
     assert openai.missing == ("tool definitions not logged (the conversation calls tools)",)
+
+
+def test_odd_attribute_values_are_read_without_failing() -> None:
+    semconv, vercel, openinference = _only_calls("odd_values.otlp.jsonl")
+    # A double that is not a number is left out; a part whose type is a list is kept as text.
+    assert semconv.body == {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+    }
+    assert semconv.missing == ("a '['text']' part logged without its content",)
+    assert vercel.body == {"model": "gpt-4o", "messages": []}
+    assert vercel.missing == ("input messages not logged",)
+    assert openinference.body["messages"] == [{"role": "user", "content": '{"text": "Hi"}'}]

@@ -28,6 +28,7 @@ from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.formats.otel_span import (
     SpanCall,
+    dumps_like_python,
     indexed,
     int_attribute,
     json_attribute,
@@ -131,7 +132,11 @@ def _message(fields: Mapping[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": fields.get("message.role") or "user"}
     contents = indexed(fields, "message.contents")
     if "message.content" in fields:
-        message["content"] = fields["message.content"]
+        # Always text as OpenInference writes it; anything else is kept as its JSON text.
+        content = fields["message.content"]
+        message["content"] = (
+            content if content is None or isinstance(content, str) else dumps_like_python(content)
+        )
     elif contents:
         message["content"] = [
             _content(part)
@@ -171,7 +176,7 @@ def _content(part: Mapping[str, Any]) -> dict[str, Any]:
 def _plain_text(message: Mapping[str, Any]) -> str:
     content = message.get("content")
     if isinstance(content, list):
-        return "".join(str(part.get("text") or "") for part in content)
+        return "".join(str(part.get("text") or "") for part in content if isinstance(part, Mapping))
     return "" if content is None else str(content)
 
 

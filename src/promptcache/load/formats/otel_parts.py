@@ -19,7 +19,7 @@ from promptcache.load.formats import otel_flat_messages
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.formats.otel_span import dumps_like_python
 
-TOOL_CALL_PARTS = frozenset({"tool_call", "function_call"})
+TOOL_CALL_PARTS = ("tool_call", "function_call")
 """Part types that carry a model's tool call."""
 
 

@@ -71,9 +71,9 @@ def rebuild(span: Span) -> SpanCall:
     anthropic = provider.startswith("anthropic")
     body: dict[str, Any] = {"model": attributes.get("ai.model.id")}
     if anthropic:
-        body.update(_anthropic_prompt(prompt))
+        body.update(_anthropic_prompt(prompt or []))
     else:
-        body["messages"] = _openai_messages(prompt)
+        body["messages"] = _openai_messages(prompt or [])
     for setting, name in _SETTINGS.items():
         value = attributes.get(f"ai.settings.{setting}")
         if value is not None and (not anthropic or name in _ANTHROPIC_SETTINGS):
@@ -82,10 +82,12 @@ def rebuild(span: Span) -> SpanCall:
     if tools:
         body["tools"] = tools
     usage = _usage(attributes, anthropic)
-    missing: list[str] = []
+    missing: list[str] = [] if prompt is not None else ["input messages not logged"]
     if anthropic and usage is not None:
         missing.extend(breakpoints_missing(body, usage.cache_read_tokens, usage.cache_write_tokens))
-    if attributes.get("ai.operationId", "").startswith(("ai.generateObject", "ai.streamObject")):
+    if str(attributes.get("ai.operationId") or "").startswith(
+        ("ai.generateObject", "ai.streamObject")
+    ):
         missing.append("response_format (the object schema) not logged")
     return SpanCall(
         body=body,
