@@ -410,3 +410,56 @@ def test_odd_attribute_values_are_read_without_failing() -> None:
     assert vercel.body == {"model": "gpt-4o", "messages": []}
     assert vercel.missing == ("input messages not logged",)
     assert openinference.body["messages"] == [{"role": "user", "content": '{"text": "Hi"}'}]
+
+
+def test_vercel_ai_sdk_anthropic_breakpoints_from_provider_options_are_kept() -> None:
+    anthropic, _ = _only_calls("vercel_ai_more.otlp.jsonl")
+    ephemeral = {"type": "ephemeral"}
+    assert anthropic.body["system"] == [
+        {"type": "text", "text": SYSTEM, "cache_control": ephemeral}
+    ]
+    assert anthropic.body["messages"][0]["content"][1] == {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/jpeg", "data": "R0lGOD=="},
+    }
+    assert anthropic.body["messages"][2] == {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "c1", "content": "Tool execution denied."},
+            {
+                "type": "tool_result",
+                "tool_use_id": "c2",
+                "content": '{"error":"timeout"}',
+                "is_error": True,
+                "cache_control": ephemeral,
+            },
+        ],
+    }
+    # v6 usage: inputTokens already include the cache; the body keeps its breakpoints.
+    assert anthropic.usage == Usage(
+        input_tokens=3000, cache_read_tokens=2800, cache_write_tokens=100
+    )
+    assert anthropic.missing == ()
+
+
+def test_vercel_ai_sdk_v4_prompt_and_generate_object_without_its_schema() -> None:
+    _, openai = _only_calls("vercel_ai_more.otlp.jsonl")
+    assert openai.body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Cake?"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cake.png"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": "Checking.",
+            "tool_calls": [_tool_call("c4", '{"day":"friday"}')],
+        },
+        {"role": "tool", "tool_call_id": "c4", "content": "8-16"},
+    ]
+    assert openai.body["max_tokens"] == 100
+    assert openai.body["tools"] == [OPENAI_TOOL]
+    assert openai.usage == Usage(input_tokens=55)
+    assert openai.missing == ("response_format (the object schema) not logged",)

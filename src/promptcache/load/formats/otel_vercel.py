@@ -18,16 +18,18 @@ vercel/ai@packages/openai/src/chat/convert-to-openai-chat-messages.ts,
 vercel/ai@packages/anthropic/src/convert-to-anthropic-messages-prompt.ts,
 https://ai-sdk.dev/docs/ai-sdk-core/telemetry
 
-What it does not record: provider options (OpenAI ``user``, ``response_format`` from
-``generateObject``'s schema, Anthropic ``cache_control``); a span whose usage shows Anthropic
-cache reads or writes is reported missing its breakpoints. Usage before v6 is the provider's
-own meaning (Anthropic's ``inputTokens`` exclude the cache: added back here); v6's
-``inputTokens`` include it.
+What it records of caching: Anthropic ``cacheControl`` set in a message's or part's
+``providerOptions`` is in the prompt, and becomes the block's ``cache_control``.
+What it does not record: call-level provider options (OpenAI ``user``,
+``parallelToolCalls``), ``generateObject``'s schema as ``response_format`` (reported missing
+on ``ai.generateObject`` / ``ai.streamObject``); cache activity in an Anthropic usage whose
+body holds no breakpoint is reported missing its breakpoints. Usage before v6 is the
+provider's own meaning (Anthropic's ``inputTokens`` exclude cache reads: added back here);
+v6's ``inputTokens`` include them (``inputTokenDetails`` present).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +44,7 @@ from promptcache.load.formats.otel_span import (
     str_attribute,
     usage_including_cache,
 )
+from promptcache.load.formats.otel_vercel_prompt import anthropic_prompt, openai_messages
 from promptcache.load.formats.otlp import Span
 
 _SETTINGS = {
@@ -71,9 +74,9 @@ def rebuild(span: Span) -> SpanCall:
     anthropic = provider.startswith("anthropic")
     body: dict[str, Any] = {"model": attributes.get("ai.model.id")}
     if anthropic:
-        body.update(_anthropic_prompt(prompt or []))
+        body.update(anthropic_prompt(prompt or []))
     else:
-        body["messages"] = _openai_messages(prompt or [])
+        body["messages"] = openai_messages(prompt or [])
     for setting, name in _SETTINGS.items():
         value = attributes.get(f"ai.settings.{setting}")
         if value is not None and (not anthropic or name in _ANTHROPIC_SETTINGS):
@@ -143,134 +146,3 @@ def _tool(attributes: Mapping[str, Any], index: int, anthropic: bool) -> dict[st
         if value is not None
     }
     return {"type": "function", "function": function}
-
-
-def _js_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _parts(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    content = message.get("content")
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    return (
-        [part for part in content if isinstance(part, Mapping)] if isinstance(content, list) else []
-    )
-
-
-def _tool_output(part: Mapping[str, Any]) -> str:
-    output = part.get("output", part.get("result"))
-    if isinstance(output, Mapping) and "type" in output and "value" in output:
-        value = output["value"]
-        return (
-            value
-            if output["type"] in ("text", "error-text") and isinstance(value, str)
-            else _js_json(value)
-        )
-    return output if isinstance(output, str) else _js_json(output)
-
-
-def _image(part: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(media type, data or URL) of an image part, v4 ``image`` or v5 ``file``."""
-    data = part.get("data", part.get("image"))
-    media = part.get("mediaType", part.get("mimeType")) or "image/png"
-    if part.get("type") in ("file", "image") and isinstance(data, str):
-        return str(media), data
-    return None
-
-
-def _openai_messages(prompt: list[Any]) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    for message in prompt:
-        if not isinstance(message, Mapping):
-            continue
-        role, parts = message.get("role"), _parts(message)
-        if role == "system":
-            messages.append({"role": "system", "content": message.get("content")})
-        elif role == "user":
-            if len(parts) == 1 and parts[0].get("type") == "text":
-                messages.append({"role": "user", "content": parts[0].get("text")})
-            else:
-                messages.append({"role": "user", "content": [_openai_part(part) for part in parts]})
-        elif role == "assistant":
-            text = "".join(
-                str(part.get("text") or "") for part in parts if part.get("type") == "text"
-            )
-            calls = [
-                {
-                    "id": part.get("toolCallId"),
-                    "type": "function",
-                    "function": {
-                        "name": part.get("toolName"),
-                        "arguments": _js_json(part.get("input", part.get("args"))),
-                    },
-                }
-                for part in parts
-                if part.get("type") == "tool-call"
-            ]
-            messages.append(
-                {"role": "assistant", "content": text, **({"tool_calls": calls} if calls else {})}
-            )
-        elif role == "tool":
-            messages.extend(
-                {
-                    "role": "tool",
-                    "tool_call_id": part.get("toolCallId"),
-                    "content": _tool_output(part),
-                }
-                for part in parts
-            )
-    return messages
-
-
-def _openai_part(part: Mapping[str, Any]) -> dict[str, Any]:
-    image = _image(part)
-    if image is None:
-        return {"type": "text", "text": part.get("text")}
-    media, data = image
-    url = (
-        data if data.startswith(("http://", "https://", "data:")) else f"data:{media};base64,{data}"
-    )
-    return {"type": "image_url", "image_url": {"url": url}}
-
-
-def _anthropic_prompt(prompt: list[Any]) -> dict[str, Any]:
-    system: list[dict[str, Any]] = []
-    messages: list[dict[str, Any]] = []
-    for message in prompt:
-        if not isinstance(message, Mapping):
-            continue
-        if message.get("role") == "system":
-            system.append({"type": "text", "text": message.get("content")})
-            continue
-        role = "assistant" if message.get("role") == "assistant" else "user"
-        blocks = [_anthropic_block(part) for part in _parts(message)]
-        if messages and messages[-1]["role"] == role:
-            messages[-1]["content"].extend(blocks)  # the provider merges consecutive turns
-        else:
-            messages.append({"role": role, "content": blocks})
-    return {**({"system": system} if system else {}), "messages": messages}
-
-
-def _anthropic_block(part: Mapping[str, Any]) -> dict[str, Any]:
-    kind = part.get("type")
-    if kind == "tool-call":
-        return {
-            "type": "tool_use",
-            "id": part.get("toolCallId"),
-            "name": part.get("toolName"),
-            "input": part.get("input", part.get("args")),
-        }
-    if kind == "tool-result":
-        return {
-            "type": "tool_result",
-            "tool_use_id": part.get("toolCallId"),
-            "content": _tool_output(part),
-        }
-    image = _image(part)
-    if image is not None:
-        media, data = image
-        if data.startswith(("http://", "https://")):
-            return {"type": "image", "source": {"type": "url", "url": data}}
-        return {"type": "image", "source": {"type": "base64", "media_type": media, "data": data}}
-    return {"type": "text", "text": part.get("text")}
