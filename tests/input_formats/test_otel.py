@@ -463,3 +463,42 @@ def test_vercel_ai_sdk_v4_prompt_and_generate_object_without_its_schema() -> Non
     assert openai.body["tools"] == [OPENAI_TOOL]
     assert openai.usage == Usage(input_tokens=55)
     assert openai.missing == ("response_format (the object schema) not logged",)
+
+
+def test_responses_api_spans_rebuild_a_responses_body_with_input_items() -> None:
+    official, traceloop = _only_calls("responses_api.otlp.jsonl")
+    assert official.api == traceloop.api == "openai.responses"
+    assert official.body == {
+        "model": "gpt-4.1",
+        "instructions": SYSTEM,
+        "input": [{"role": "user", "content": "Open on Sunday?"}],
+        "max_output_tokens": 300,
+    }
+    assert official.missing == (
+        "text.format not logged (the output type is json)",
+        "function call items never logged by opentelemetry.util.genai.handler",
+        "tool definitions never logged by opentelemetry.util.genai.handler",
+    )
+    assert official.usage == Usage(input_tokens=1500, cache_read_tokens=1280)
+    assert traceloop.body == {
+        "model": "gpt-4.1",
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "Open on Sunday?"},
+                    {"type": "input_image", "image_url": "https://example.com/door.jpg"},
+                ],
+            },
+            {
+                "type": "function_call",
+                "call_id": "fc_1",
+                "name": "opening_hours",
+                "arguments": '{"day": "sunday"}',
+            },
+            {"type": "function_call_output", "call_id": "fc_1", "output": "closed"},
+        ],
+        "temperature": 0.0,
+        "tools": [{"type": "function", **OPENAI_TOOL["function"]}],
+    }
+    assert traceloop.missing == ()

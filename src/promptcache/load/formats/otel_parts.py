@@ -34,17 +34,20 @@ class Rebuilt:
     """Whether the conversation holds a tool call or result (so the request had tools)."""
 
 
-def _parts(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def message_parts(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A logged message's parts (the well-formed ones)."""
     parts = message.get("parts")
     return [part for part in parts if isinstance(part, Mapping)] if isinstance(parts, list) else []
 
 
-def _text(part: Mapping[str, Any]) -> str:
+def part_text(part: Mapping[str, Any]) -> str:
+    """A text part's content."""
     content = part.get("content")
     return content if isinstance(content, str) else "" if content is None else str(content)
 
 
-def _arguments_text(arguments: Any) -> str:
+def arguments_text(arguments: Any) -> str:
+    """Tool-call arguments as the JSON text sent (the log decoded them)."""
     return (
         arguments
         if isinstance(arguments, str)
@@ -52,11 +55,13 @@ def _arguments_text(arguments: Any) -> str:
     )
 
 
-def _response_text(response: Any) -> str:
+def response_text(response: Any) -> str:
+    """A tool response as the text sent."""
     return response if isinstance(response, str) else dumps_like_python(response)
 
 
-def _image_url(part: Mapping[str, Any]) -> str | None:
+def image_url(part: Mapping[str, Any]) -> str | None:
+    """The URL (a data URL for a blob) of an image part; None for other parts."""
     if part.get("type") == "uri" and isinstance(part.get("uri"), str):
         return str(part["uri"])
     if part.get("type") == "blob" and isinstance(part.get("content"), str):
@@ -77,7 +82,7 @@ def openai_chat_messages(messages: list[Any]) -> Rebuilt:
             rebuilt.calls_tools |= otel_flat_messages.calls_tools(message)
             continue
         role = str(message.get("role") or "user")
-        parts = _parts(message)
+        parts = message_parts(message)
         if not parts:
             rebuilt.lost.add("content of a message not logged")
             rebuilt.messages.append({"role": role, "content": ""})
@@ -89,7 +94,7 @@ def openai_chat_messages(messages: list[Any]) -> Rebuilt:
                 {
                     "role": "tool",
                     "tool_call_id": part.get("id"),
-                    "content": _response_text(part.get("response")),
+                    "content": response_text(part.get("response")),
                 }
             )
         others = [part for part in parts if part.get("type") != "tool_call_response"]
@@ -103,7 +108,7 @@ def _openai_message(role: str, parts: list[Mapping[str, Any]], rebuilt: Rebuilt)
     content_parts = [part for part in parts if part.get("type") not in TOOL_CALL_PARTS]
     message: dict[str, Any] = {"role": role}
     if len(content_parts) == 1 and content_parts[0].get("type", "text") == "text":
-        message["content"] = _text(content_parts[0])
+        message["content"] = part_text(content_parts[0])
     elif content_parts:
         message["content"] = [_openai_content(part, rebuilt) for part in content_parts]
     else:
@@ -116,7 +121,7 @@ def _openai_message(role: str, parts: list[Mapping[str, Any]], rebuilt: Rebuilt)
                 "type": "function",
                 "function": {
                     "name": part.get("name"),
-                    "arguments": _arguments_text(part.get("arguments")),
+                    "arguments": arguments_text(part.get("arguments")),
                 },
             }
             for part in calls
@@ -125,12 +130,12 @@ def _openai_message(role: str, parts: list[Mapping[str, Any]], rebuilt: Rebuilt)
 
 
 def _openai_content(part: Mapping[str, Any], rebuilt: Rebuilt) -> dict[str, Any]:
-    url = _image_url(part)
+    url = image_url(part)
     if url is not None:
         return {"type": "image_url", "image_url": {"url": url}}
     if part.get("type", "text") != "text":
         rebuilt.lost.add(f"a '{part.get('type')}' part logged without its content")
-    return {"type": "text", "text": _text(part)}
+    return {"type": "text", "text": part_text(part)}
 
 
 def anthropic_messages(messages: list[Any]) -> Rebuilt:
@@ -144,7 +149,7 @@ def anthropic_messages(messages: list[Any]) -> Rebuilt:
             rebuilt.calls_tools |= otel_flat_messages.calls_tools(message)
             continue
         role = "assistant" if message.get("role") == "assistant" else "user"
-        parts = _parts(message)
+        parts = message_parts(message)
         if not parts:
             rebuilt.lost.add("content of a message not logged")
         blocks = [_anthropic_block(part, rebuilt) for part in parts]
@@ -168,7 +173,7 @@ def _anthropic_block(part: Mapping[str, Any], rebuilt: Rebuilt) -> dict[str, Any
         return {
             "type": "tool_result",
             "tool_use_id": part.get("id"),
-            "content": _response_text(part.get("response")),
+            "content": response_text(part.get("response")),
         }
     if kind == "blob" and isinstance(part.get("content"), str):
         return {
@@ -183,7 +188,7 @@ def _anthropic_block(part: Mapping[str, Any], rebuilt: Rebuilt) -> dict[str, Any
         return {"type": "image", "source": {"type": "url", "url": part["uri"]}}
     if kind != "text":
         rebuilt.lost.add(f"a '{kind}' part logged without its content")
-    return {"type": "text", "text": _text(part)}
+    return {"type": "text", "text": part_text(part)}
 
 
 def anthropic_system(instructions: Any) -> Any:
@@ -196,7 +201,7 @@ def anthropic_system(instructions: Any) -> Any:
     return [
         dict(part)
         if "text" in part and "content" not in part
-        else {"type": "text", "text": _text(part)}
+        else {"type": "text", "text": part_text(part)}
         for part in decoded
         if isinstance(part, Mapping)
     ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from promptcache.load.formats.base import CHAT, MESSAGES
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.formats.otel_parts import (
     anthropic_messages,
@@ -33,6 +33,11 @@ from promptcache.load.formats.otel_parts import (
     openai_chat_messages,
     openai_chat_tools,
     system_text,
+)
+from promptcache.load.formats.otel_responses_items import (
+    RESPONSE_ID_PREFIX,
+    input_items,
+    responses_tools,
 )
 from promptcache.load.formats.otel_span import (
     SpanCall,
@@ -62,6 +67,11 @@ _OPENAI_PARAMETERS = {
     "gen_ai.request.seed": "seed",
     "gen_ai.request.stop_sequences": "stop",
     "gen_ai.request.choice.count": "n",
+}
+_RESPONSES_PARAMETERS = {
+    "gen_ai.request.max_tokens": "max_output_tokens",
+    "gen_ai.request.temperature": "temperature",
+    "gen_ai.request.top_p": "top_p",
 }
 _ANTHROPIC_PARAMETERS = {
     "gen_ai.request.max_tokens": "max_tokens",
@@ -96,9 +106,15 @@ def rebuild(span: Span) -> SpanCall:
     missing: list[str] = []
     if messages is None:
         missing.append("input messages not logged")
+    response_id = str_attribute(attributes, "gen_ai.response.id") or ""
     if provider(attributes) == "anthropic":
         body, calls_tools, lost = _anthropic_body(attributes, messages, definitions)
         api = MESSAGES
+    elif response_id.startswith(RESPONSE_ID_PREFIX):
+        body, calls_tools, lost = _responses_body(attributes, messages, definitions, missing)
+        api = RESPONSES
+        if span.scope.startswith(_TOOLLESS_WRITERS):
+            missing.append(f"function call items never logged by {span.scope}")
     else:
         body, calls_tools, lost = _openai_body(attributes, messages, definitions, missing)
         api = CHAT
@@ -175,6 +191,29 @@ def _openai_body(
         missing.append("response_format name and strict flag not logged")
     elif attributes.get("gen_ai.output.type") == "json":
         missing.append("response_format not logged (the output type is json)")
+    return body, rebuilt.calls_tools, rebuilt.lost
+
+
+def _responses_body(
+    attributes: Mapping[str, Any],
+    messages: list[Any] | None,
+    definitions: list[Any] | None,
+    missing: list[str],
+) -> tuple[dict[str, Any], bool, set[str]]:
+    body: dict[str, Any] = {"model": attributes.get("gen_ai.request.model")}
+    instructions = attributes.get("gen_ai.system_instructions")
+    if instructions is not None:
+        body["instructions"] = system_text(instructions)
+    rebuilt = input_items(messages or [])
+    body["input"] = rebuilt.messages
+    body.update(_parameters(attributes, _RESPONSES_PARAMETERS))
+    if definitions:
+        body["tools"] = responses_tools(definitions)
+    user = str_attribute(attributes, "gen_ai.user", "gen_ai.openai.request.user")
+    if user is not None:
+        body["user"] = user
+    if attributes.get("gen_ai.output.type") == "json":
+        missing.append("text.format not logged (the output type is json)")
     return body, rebuilt.calls_tools, rebuilt.lost
 
 
