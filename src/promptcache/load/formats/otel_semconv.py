@@ -162,6 +162,12 @@ def _parameters(attributes: Mapping[str, Any], names: Mapping[str, str]) -> dict
     return {name: attributes[key] for key, name in names.items() if attributes.get(key) is not None}
 
 
+def _end_user(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``user`` field, which OpenLLMetry logs as ``gen_ai.user``."""
+    user = str_attribute(attributes, "gen_ai.user", "gen_ai.openai.request.user")
+    return {} if user is None else {"user": user}
+
+
 def _openai_body(
     attributes: Mapping[str, Any],
     messages: list[Any] | None,
@@ -182,9 +188,7 @@ def _openai_body(
     body.update(_parameters(attributes, _OPENAI_PARAMETERS))
     if definitions:
         body["tools"] = openai_chat_tools(definitions)
-    user = str_attribute(attributes, "gen_ai.user", "gen_ai.openai.request.user")
-    if user is not None:
-        body["user"] = user
+    body.update(_end_user(attributes))
     schema = json_text(attributes.get("gen_ai.request.structured_output_schema"))
     if schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
@@ -209,9 +213,7 @@ def _responses_body(
     body.update(_parameters(attributes, _RESPONSES_PARAMETERS))
     if definitions:
         body["tools"] = responses_tools(definitions)
-    user = str_attribute(attributes, "gen_ai.user", "gen_ai.openai.request.user")
-    if user is not None:
-        body["user"] = user
+    body.update(_end_user(attributes))
     if attributes.get("gen_ai.output.type") == "json":
         missing.append("text.format not logged (the output type is json)")
     return body, rebuilt.calls_tools, rebuilt.lost
