@@ -158,6 +158,8 @@ def test_vercel_ai_sdk_prompt_is_converted_as_the_openai_provider_sends_it() -> 
     }
     assert openai.usage == Usage(input_tokens=180, cache_read_tokens=128)
     assert openai.session == "vercel-sess"
+    # The run's user, set on the outer span, is the call's end user.
+    assert openai.user == "baker-1"
     assert openai.missing == ()
 
 

@@ -51,6 +51,7 @@ from promptcache.load.formats.otel_span import (
     attribute_path,
     int_attribute,
     logged_call,
+    str_attribute,
     usage_including_cache,
 )
 from promptcache.load.formats.otlp import Span, is_trace_export, spans
@@ -62,6 +63,8 @@ old spans ``gen_ai.system``, so the dialects with their own markers go before th
 PROVIDER_SDK_SCOPES = frozenset({"com.anthropic.sdk.python"})
 """Provider SDKs that trace their own requests, without content."""
 _SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "ai.telemetry.metadata.sessionId")
+_USER_KEYS = ("user.id", "enduser.id", "ai.telemetry.metadata.userId")
+"""The end user, when the span or its run names one outside the body."""
 
 
 class OpenTelemetryGenAI(InputFormat):
@@ -144,7 +147,8 @@ class _FileReader:
             if otel_events.awaits_events(span):
                 found.extend((span, call) for call in self.joiner.add_span(record, span, session))
             elif (dialect := _dialect(span)) is not None:
-                found.append((span, self._call(record, span, dialect, session)))
+                user = _inherited(span, by_id, _USER_KEYS)
+                found.append((span, self._call(record, span, dialect, session, user)))
         found.sort(key=lambda pair: pair[0].start_ns or 0)
         for _, call in found:
             yield call
@@ -159,7 +163,7 @@ class _FileReader:
         yield from self.joiner.leftovers()
 
     def _call(
-        self, record: RawRecord, span: Span, dialect: ModuleType, session: str
+        self, record: RawRecord, span: Span, dialect: ModuleType, session: str, user: str | None
     ) -> LoggedCall | LoadError:
         try:
             rebuilt: SpanCall = dialect.rebuild(span)
@@ -180,22 +184,32 @@ class _FileReader:
         if sdk is not None:
             del self._sdk_pending[sdk.span_id]
             rebuilt = replace(rebuilt, usage=_fill_usage(rebuilt.usage, sdk))
+        if rebuilt.user is None and user is not None:
+            rebuilt = replace(rebuilt, user=user)
         return logged_call(record, span, rebuilt, session)
 
     def _session(self, span: Span, by_id: Mapping[str, Span]) -> str:
         """The span's own session, else the nearest ancestor's in the record, else the one
         found earlier for its trace, else the trace."""
-        seen: set[str] = set()
-        current: Span | None = span
-        while current is not None and current.span_id not in seen:
-            seen.add(current.span_id)
-            for key in _SESSION_KEYS:
-                value = current.attributes.get(key)
-                if isinstance(value, str) and value:
-                    self._trace_sessions[span.trace_id] = value
-                    return value
-            current = by_id.get(current.parent_id)
-        return self._trace_sessions.get(span.trace_id, span.trace_id)
+        session = _inherited(span, by_id, _SESSION_KEYS)
+        if session is None:
+            return self._trace_sessions.get(span.trace_id, span.trace_id)
+        self._trace_sessions[span.trace_id] = session
+        return session
+
+
+def _inherited(span: Span, by_id: Mapping[str, Span], keys: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` set on the span, else on its nearest ancestor in the record
+    (instrumentations put the session and user on the root span of an agent run)."""
+    seen: set[str] = set()
+    current: Span | None = span
+    while current is not None and current.span_id not in seen:
+        seen.add(current.span_id)
+        value = str_attribute(current.attributes, *keys)
+        if value is not None:
+            return value
+        current = by_id.get(current.parent_id)
+    return None
 
 
 def _sdk_keys(sdk: Span) -> set[str]:
