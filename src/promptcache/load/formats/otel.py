@@ -5,7 +5,9 @@ The collector's file exporter and the SDKs' JSON exporters write one
 attributes describe the request in one of several dialects, each read by its own module:
 
 - the current GenAI semantic conventions (:mod:`.otel_semconv`): OpenLLMetry 0.4x+, the
-  official ``opentelemetry-instrumentation-openai-v2`` with the latest conventions;
+  official ``opentelemetry-instrumentation-openai-v2`` with the latest conventions (parts
+  messages, :mod:`.otel_parts`; OpenLLMetry's flat messages, :mod:`.otel_flat_messages`;
+  Responses calls, :mod:`.otel_responses_items`);
 - OpenLLMetry's older flattened ``gen_ai.prompt.N.*`` (:mod:`.otel_openllmetry`);
 - OpenInference's ``input.value`` / ``llm.input_messages.N.*`` (:mod:`.otel_openinference`);
 - the Vercel AI SDK's ``ai.*`` (:mod:`.otel_vercel`);
@@ -17,16 +19,17 @@ instrumentation's span of the same request: such a span is never a second call; 
 usage the instrumentation's span lacks, and is a call of its own (without content) only when
 no instrumentation span recorded that request.
 
-Calls come in start-time order within a record (one trace per line in a collector file); the
-session is ``session.id`` on the span or on its root span, else ``gen_ai.conversation.id``,
-else the trace id. Reference: https://opentelemetry.io/docs/specs/semconv/gen-ai/
+Calls come in start-time order within a record (one exporter batch, one trace per line in
+the samples); records are read one at a time. The session is ``session.id`` (or
+``gen_ai.conversation.id``, the AI SDK's ``sessionId`` metadata) on the span or its nearest
+ancestor, else the one an earlier record gave its trace, else the trace id.
+Reference: https://opentelemetry.io/docs/specs/semconv/gen-ai/
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from types import ModuleType
 from typing import Any
 
 from promptcache.load.formats import (
@@ -46,6 +49,7 @@ from promptcache.load.formats.base import (
     not_recognized,
 )
 from promptcache.load.formats.otel_span import (
+    Dialect,
     SpanCall,
     SpanProblem,
     attribute_path,
@@ -57,7 +61,7 @@ from promptcache.load.formats.otel_span import (
 from promptcache.load.formats.otlp import Span, is_trace_export, spans
 from promptcache.load.sources import LoadError, RawRecord
 
-DIALECTS: tuple[ModuleType, ...] = (otel_openinference, otel_vercel, otel_openllmetry, otel_semconv)
+DIALECTS: tuple[Dialect, ...] = (otel_openinference, otel_vercel, otel_openllmetry, otel_semconv)
 """Tried in this order: the Vercel AI SDK also writes ``gen_ai.request.model`` and OpenLLMetry's
 old spans ``gen_ai.system``, so the dialects with their own markers go before the conventions."""
 PROVIDER_SDK_SCOPES = frozenset({"com.anthropic.sdk.python"})
@@ -74,8 +78,8 @@ class OpenTelemetryGenAI(InputFormat):
     title = "OpenTelemetry GenAI spans (OTLP/JSON)"
     carries = (
         "request rebuilt from span attributes (GenAI conventions, OpenLLMetry, "
-        "OpenInference, Vercel AI SDK, OpenAI log events), usage, time, session; "
-        "tools, response_format or cache_control missing in some dialects"
+        "OpenInference, Vercel AI SDK, OpenAI log events), usage, time, session, user; "
+        "tools, cached tokens, response_format or cache_control missing in some dialects"
     )
     priority = 60
 
@@ -109,7 +113,7 @@ class OpenTelemetryGenAI(InputFormat):
         yield from reader.leftovers()
 
 
-def _dialect(span: Span) -> ModuleType | None:
+def _dialect(span: Span) -> Dialect | None:
     if span.scope in PROVIDER_SDK_SCOPES:
         return None
     return next((dialect for dialect in DIALECTS if dialect.claims(span)), None)
@@ -163,7 +167,7 @@ class _FileReader:
         yield from self.joiner.leftovers()
 
     def _call(
-        self, record: RawRecord, span: Span, dialect: ModuleType, session: str, user: str | None
+        self, record: RawRecord, span: Span, dialect: Dialect, session: str, user: str | None
     ) -> LoggedCall | LoadError:
         try:
             rebuilt: SpanCall = dialect.rebuild(span)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from promptcache.load.formats.base import LoggedCall, Usage
 from promptcache.load.formats.embedded import json_text
@@ -40,6 +40,19 @@ class SpanCall:
     user: str | None = None
     """The end user named outside the body (OpenInference's ``user.id``)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Dialect(Protocol):
+    """What a dialect module provides (each ``otel_<dialect>`` module is one)."""
+
+    def claims(self, span: Span) -> bool:
+        """Whether ``span`` is an LLM call written in this dialect."""
+        ...
+
+    def rebuild(self, span: Span) -> SpanCall:
+        """The call the span describes; :class:`SpanProblem` when an attribute it needs is
+        malformed."""
+        ...
 
 
 class SpanProblem(Exception):
