@@ -504,3 +504,31 @@ def test_responses_api_spans_rebuild_a_responses_body_with_input_items() -> None
         "tools": [{"type": "function", **OPENAI_TOOL["function"]}],
     }
     assert traceloop.missing == ()
+
+
+def test_framework_llm_spans_around_an_instrumented_call_are_not_second_calls() -> None:
+    inner_openinference, inner_openllmetry, _ = _only_calls("framework_wrappers.otlp.jsonl")
+    # LangChain's OpenInference span wraps the OpenAI instrumentation's span (same record):
+    # the inner span, the body as sent, is the one call.
+    assert inner_openinference.call_id == "chatcmpl-inner-1"
+    assert inner_openinference.body == {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "Sunday?"}],
+        "temperature": 0.1,
+    }
+    assert inner_openinference.session == "lc-sess"
+    # OpenLLMetry's LangChain span ends after the call it wraps, in a later record.
+    assert inner_openllmetry.call_id == "chatcmpl-inner-2"
+    assert inner_openllmetry.location.line == 2
+
+
+def test_framework_llm_span_alone_is_rebuilt_from_its_messages_not_its_input() -> None:
+    *_, langchain_alone = _only_calls("framework_wrappers.otlp.jsonl")
+    # input.value holds LangChain's serialized messages, and the invocation parameters
+    # LangChain's names: only request fields are kept.
+    assert langchain_alone.body == {
+        "model": "gpt-4o",
+        "temperature": 0.1,
+        "messages": [{"role": "user", "content": "Sunday?"}],
+    }
+    assert langchain_alone.body_path == "$.resourceSpans[0].scopeSpans[0].spans[0].attributes"

@@ -129,14 +129,17 @@ class _Pending:
 class _FileReader:
     """One file's reading. A record (one batch of an exporter) is read whole, but a trace may
     span several records; what links records is kept small: the session found for each trace,
-    the ids of the calls read, and the provider SDK's spans no instrumentation span has
-    claimed yet (a call of their own only if none does by the end of the file)."""
+    the ids of the calls read and of their parents (a wrapper span, which ends after the call
+    it wraps, comes in the same record or a later one), and the provider SDK's spans no
+    instrumentation span has claimed yet (a call of their own only if none does by the end
+    of the file)."""
 
     def __init__(self) -> None:
         self.joiner = otel_events.EventJoiner()
         self._trace_sessions: dict[str, str] = {}
         self._read_ids: set[str] = set()
         self._sdk_pending: dict[str, _Pending] = {}
+        self._call_parents: set[str] = set()
 
     def record_calls(self, record: RawRecord) -> Iterator[LoggedCall | LoadError]:
         """The calls of one record's spans, in start-time order."""
@@ -145,12 +148,18 @@ class _FileReader:
         for sdk in every:
             if sdk.scope in PROVIDER_SDK_SCOPES and not self._read_ids & _sdk_keys(sdk):
                 self._sdk_pending[sdk.span_id] = _Pending(record, sdk, self._session(sdk, by_id))
+        calls = [span for span in every if otel_events.awaits_events(span) or _dialect(span)]
+        wrappers = _ancestors(calls, by_id) | self._call_parents
+        self._call_parents |= {span.parent_id for span in calls if span.parent_id}
         found: list[tuple[Span, LoggedCall | LoadError]] = []
-        for span in every:
+        for span in calls:
+            if span.span_id in wrappers:
+                continue
             session = self._session(span, by_id)
-            if otel_events.awaits_events(span):
+            dialect = _dialect(span)
+            if otel_events.awaits_events(span) or dialect is None:
                 found.extend((span, call) for call in self.joiner.add_span(record, span, session))
-            elif (dialect := _dialect(span)) is not None:
+            else:
                 user = _inherited(span, by_id, _USER_KEYS)
                 found.append((span, self._call(record, span, dialect, session, user)))
         found.sort(key=lambda pair: pair[0].start_ns or 0)
@@ -200,6 +209,19 @@ class _FileReader:
             return self._trace_sessions.get(span.trace_id, span.trace_id)
         self._trace_sessions[span.trace_id] = session
         return session
+
+
+def _ancestors(calls: list[Span], by_id: Mapping[str, Span]) -> set[str]:
+    """The span ids of every ancestor of a call in the record. A call span with a call span
+    below it is a framework's wrapper (LangChain's LLM span around the instrumented SDK's):
+    the inner span is the request as sent, the wrapper is not a second one."""
+    found: set[str] = set()
+    for span in calls:
+        parent = by_id.get(span.parent_id)
+        while parent is not None and parent.span_id not in found:
+            found.add(parent.span_id)
+            parent = by_id.get(parent.parent_id)
+    return found
 
 
 def _inherited(span: Span, by_id: Mapping[str, Span], keys: tuple[str, ...]) -> str | None:

@@ -2,8 +2,9 @@
 
 ``openinference-instrumentation-openai`` / ``-anthropic`` write ``input.value``: the request
 kwargs as a JSON string, which IS the body the SDK sent, so it is read as is. When it is
-absent or not JSON (``OPENINFERENCE_HIDE_INPUTS``, a text input), the body is put together
-from the flattened attributes: ``llm.input_messages.N.message.role|content|name|tool_call_id``
+not a request body (absent with ``OPENINFERENCE_HIDE_INPUTS``, a framework's input such as
+LangChain's serialized messages), the body is put together from the flattened attributes:
+``llm.input_messages.N.message.role|content|name|tool_call_id``
 (multi-part: ``...message.contents.M.message_content.type|text|image.image.url``, tool calls
 ``...message.tool_calls.K.tool_call.id|function.name|function.arguments``),
 ``llm.tools.N.tool.json_schema`` and ``llm.invocation_parameters`` (JSON strings).
@@ -37,6 +38,40 @@ from promptcache.load.formats.otel_span import (
 )
 from promptcache.load.formats.otlp import Span
 
+_REQUEST_FIELDS = frozenset(
+    {
+        "model",
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_tokens",
+        "max_completion_tokens",
+        "n",
+        "stop",
+        "stop_sequences",
+        "seed",
+        "frequency_penalty",
+        "presence_penalty",
+        "logit_bias",
+        "logprobs",
+        "top_logprobs",
+        "user",
+        "metadata",
+        "response_format",
+        "tool_choice",
+        "parallel_tool_calls",
+        "tools",
+        "system",
+        "thinking",
+        "service_tier",
+        "reasoning_effort",
+        "prompt_cache_key",
+        "store",
+    }
+)
+"""Request fields of Chat Completions and Messages: a framework's invocation parameters
+(LangChain's ``model_name``, ``_type``, ``stream``...) are not all sent, so only these are
+kept in a rebuilt body."""
 REDACTED = "__REDACTED__"
 """What OpenInference writes in place of hidden or oversized content."""
 
@@ -53,7 +88,7 @@ def rebuild(span: Span) -> SpanCall:
     whole = json_text(attributes.get("input.value"))
     missing: list[str] = []
     body_key: str | None = "input.value"
-    if isinstance(whole, dict):
+    if _is_request_body(whole):
         body: dict[str, Any] = whole
     else:
         body_key = None
@@ -79,6 +114,17 @@ def rebuild(span: Span) -> SpanCall:
         served_model=str_attribute(attributes, "llm.response.model_name", "llm.model_name"),
         user=str_attribute(attributes, "user.id"),
     )
+
+
+def _is_request_body(value: Any) -> bool:
+    """Whether ``input.value`` is a provider request (what the SDK instrumentations write),
+    not a framework's input (LangChain's LLM span writes its serialized messages there)."""
+    if not isinstance(value, dict) or not isinstance(value.get("model"), str):
+        return False
+    messages = value.get("messages")
+    if isinstance(messages, list):
+        return all(isinstance(message, Mapping) for message in messages)
+    return isinstance(value.get("input"), str | list)
 
 
 def _response_id(attributes: Mapping[str, Any]) -> str | None:
@@ -107,7 +153,7 @@ def _flattened_body(attributes: Mapping[str, Any], anthropic: bool) -> dict[str,
         or parameters.get("model")
         or attributes.get("llm.model_name")
     }
-    body.update(parameters)
+    body.update({key: value for key, value in parameters.items() if key in _REQUEST_FIELDS})
     messages = [_message(fields) for fields in indexed(attributes, "llm.input_messages")]
     if anthropic:
         system = [message for message in messages if message["role"] == "system"]
