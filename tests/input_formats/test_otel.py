@@ -532,3 +532,16 @@ def test_framework_llm_span_alone_is_rebuilt_from_its_messages_not_its_input() -
         "messages": [{"role": "user", "content": "Sunday?"}],
     }
     assert langchain_alone.body_path == "$.resourceSpans[0].scopeSpans[0].spans[0].attributes"
+
+
+def test_log_events_join_their_spans_across_files() -> None:
+    found = read_calls(
+        OpenTelemetryGenAI(), CASES / "split_logs.otlp.jsonl", CASES / "split_traces.otlp.jsonl"
+    )
+    assert [
+        (call.location.file, call.call_id) for call in found if isinstance(call, LoggedCall)
+    ] == [
+        (str(CASES / "split_traces.otlp.jsonl"), "chatcmpl-ev-1"),
+        (str(CASES / "split_traces.otlp.jsonl"), "chatcmpl-ev-2"),
+    ]
+    assert [len(call.body["messages"]) for call in found if isinstance(call, LoggedCall)] == [2, 3]

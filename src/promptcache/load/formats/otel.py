@@ -96,21 +96,29 @@ class OpenTelemetryGenAI(InputFormat):
             return RECOGNIZED
         return not_recognized("OpenTelemetry: no span carries GenAI request attributes")
 
+    def __init__(self) -> None:
+        # One reader for the audit's files: a collector may write traces and logs to
+        # separate files, and a span's events must join it across them.
+        self._reader = _AuditReader()
+
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
-        reader = _FileReader()
         for record in records:
             if isinstance(record, LoadError):
                 yield record
             elif otel_events.is_log_export(record.value):
-                yield from reader.joiner.add_events(record)
+                yield from self._reader.joiner.add_events(record)
             elif is_trace_export(record.value):
-                yield from reader.record_calls(record)
+                yield from self._reader.record_calls(record)
             else:
                 yield LoadError(
                     record.location,
                     "$: not an OTLP/JSON export (no 'resourceSpans' or 'resourceLogs')",
                 )
-        yield from reader.leftovers()
+
+    def finish(self) -> Iterator[LoggedCall | LoadError]:
+        """Spans still waiting for their log events, events for their span, and provider
+        SDK spans no instrumentation span claimed: each a call of its own."""
+        return self._reader.leftovers()
 
 
 def _dialect(span: Span) -> Dialect | None:
@@ -126,13 +134,13 @@ class _Pending:
     session: str
 
 
-class _FileReader:
-    """One file's reading. A record (one batch of an exporter) is read whole, but a trace may
-    span several records; what links records is kept small: the session found for each trace,
-    the ids of the calls read and of their parents (a wrapper span, which ends after the call
-    it wraps, comes in the same record or a later one), and the provider SDK's spans no
-    instrumentation span has claimed yet (a call of their own only if none does by the end
-    of the file)."""
+class _AuditReader:
+    """One audit's reading. A record (one batch of an exporter) is read whole, but a trace
+    may span several records and files; what links them is kept small: the session found for
+    each trace, the ids of the calls read and of their parents (a wrapper span, which ends
+    after the call it wraps, comes in the same record or a later one), the spans and log
+    events waiting for each other, and the provider SDK's spans no instrumentation span has
+    claimed yet (a call of their own only if none does by the end of the audit)."""
 
     def __init__(self) -> None:
         self.joiner = otel_events.EventJoiner()

@@ -8,10 +8,10 @@ logs (``resourceLogs -> scopeLogs -> logRecords``), one per message: ``gen_ai.sy
 ``{"content", "id"}``) and ``gen_ai.choice`` (the output, ignored). The event's name is the
 record's ``eventName`` (or its ``event.name`` attribute, older SDKs); ``traceId`` and
 ``spanId`` name the span, which carries the parameters and usage.
-A span and its events may come in either order and in separate records (a collector file
-interleaves traces and logs): whichever comes first waits, unmatched, for the other; at the
-end of the file a span without events is a call without messages, events without a span a
-call without usage.
+A span and its events may come in either order, in separate records (a collector file
+interleaves traces and logs) or separate files (one per pipeline): whichever comes first
+waits, unmatched, for the other; once the audit's files are read, a span without events is a
+call without messages, events without a span a call without usage.
 References: open-telemetry/opentelemetry-python-contrib@instrumentation-genai/
 opentelemetry-instrumentation-openai-v2/src/opentelemetry/instrumentation/openai_v2/utils.py
 (``message_to_event``, ``extract_tool_calls``); https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
