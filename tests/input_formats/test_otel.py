@@ -545,3 +545,10 @@ def test_log_events_join_their_spans_across_files() -> None:
         (str(CASES / "split_traces.otlp.jsonl"), "chatcmpl-ev-2"),
     ]
     assert [len(call.body["messages"]) for call in found if isinstance(call, LoggedCall)] == [2, 3]
+
+
+def test_a_content_less_span_of_the_same_response_neither_replaces_nor_doubles_the_call() -> None:
+    (call,) = _only_calls("sdk_self_trace.otlp.jsonl")
+    assert call.call_id == "chatcmpl-dup-1"
+    assert call.body["messages"] == [{"role": "user", "content": "Hello"}]
+    assert call.body_path == "$.resourceSpans[0].scopeSpans[1].spans[0].attributes"

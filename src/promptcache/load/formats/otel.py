@@ -83,6 +83,11 @@ class OpenTelemetryGenAI(InputFormat):
     )
     priority = 60
 
+    def __init__(self) -> None:
+        # One reader for the audit's files: a collector may write traces and logs to
+        # separate files, and a span's events must join it across them.
+        self._reader = _AuditReader()
+
     def recognize(self, value: Any) -> Recognition:
         if otel_events.is_log_export(value):
             if otel_events.has_events(value):
@@ -95,11 +100,6 @@ class OpenTelemetryGenAI(InputFormat):
         ):
             return RECOGNIZED
         return not_recognized("OpenTelemetry: no span carries GenAI request attributes")
-
-    def __init__(self) -> None:
-        # One reader for the audit's files: a collector may write traces and logs to
-        # separate files, and a span's events must join it across them.
-        self._reader = _AuditReader()
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
         for record in records:
@@ -157,19 +157,23 @@ class _AuditReader:
             if sdk.scope in PROVIDER_SDK_SCOPES and not self._read_ids & _sdk_keys(sdk):
                 self._sdk_pending[sdk.span_id] = _Pending(record, sdk, self._session(sdk, by_id))
         calls = [span for span in every if otel_events.awaits_events(span) or _dialect(span)]
-        wrappers = _ancestors(calls, by_id) | self._call_parents
-        self._call_parents |= {span.parent_id for span in calls if span.parent_id}
+        inner = [span for span in calls if _carries_request(span)]
+        wrappers = _ancestors(inner, by_id) | self._call_parents
+        self._call_parents |= {span.parent_id for span in inner if span.parent_id}
         found: list[tuple[Span, LoggedCall | LoadError]] = []
-        for span in calls:
+        # Spans holding the request go first: of two spans of one response, the one with
+        # the content is the call, whatever their order in the record.
+        for span in sorted(calls, key=lambda span: not _carries_request(span)):
             if span.span_id in wrappers:
                 continue
             session = self._session(span, by_id)
             dialect = _dialect(span)
             if otel_events.awaits_events(span) or dialect is None:
                 found.extend((span, call) for call in self.joiner.add_span(record, span, session))
-            else:
-                user = _inherited(span, by_id, _USER_KEYS)
-                found.append((span, self._call(record, span, dialect, session, user)))
+            elif call := self._call(
+                record, span, dialect, session, _inherited(span, by_id, _USER_KEYS)
+            ):
+                found.append((span, call))
         found.sort(key=lambda pair: pair[0].start_ns or 0)
         for _, call in found:
             yield call
@@ -185,14 +189,18 @@ class _AuditReader:
 
     def _call(
         self, record: RawRecord, span: Span, dialect: Dialect, session: str, user: str | None
-    ) -> LoggedCall | LoadError:
+    ) -> LoggedCall | LoadError | None:
+        """The call of one span; None when a span already read recorded the same response
+        (a content-less span of a call whose content another span holds)."""
         try:
             rebuilt: SpanCall = dialect.rebuild(span)
         except SpanProblem as problem:
             return LoadError(
                 record.location, f"{attribute_path(span, problem.key)}: {problem.problem}"
             )
-        keys = {span.span_id} | ({rebuilt.call_id} if rebuilt.call_id else set())
+        if rebuilt.call_id and rebuilt.call_id in self._read_ids:
+            return None
+        keys = {key for key in (span.span_id, rebuilt.call_id) if key}
         self._read_ids |= keys
         sdk = next(
             (
@@ -217,6 +225,22 @@ class _AuditReader:
             return self._trace_sessions.get(span.trace_id, span.trace_id)
         self._trace_sessions[span.trace_id] = session
         return session
+
+
+_REQUEST_KEYS = ("gen_ai.input.messages", "input.value", "ai.prompt.messages")
+_REQUEST_PREFIXES = ("gen_ai.prompt.", "llm.input_messages.")
+
+
+def _carries_request(span: Span) -> bool:
+    """Whether a call span holds its request's content (or has it in log events): only such
+    a span makes the call spans above it wrappers, so a content-less span below an
+    instrumentation's never takes its place."""
+    attributes = span.attributes
+    return (
+        otel_events.awaits_events(span)
+        or any(key in attributes for key in _REQUEST_KEYS)
+        or any(key.startswith(_REQUEST_PREFIXES) for key in attributes)
+    )
 
 
 def _ancestors(calls: list[Span], by_id: Mapping[str, Span]) -> set[str]:
@@ -250,7 +274,7 @@ def _sdk_keys(sdk: Span) -> set[str]:
     """What ties a provider SDK's span to the instrumentation's span of the same request:
     the response id (siblings, OpenLLMetry) or its parent (OpenInference wraps the SDK)."""
     response = sdk.attributes.get("gen_ai.response.id")
-    return {sdk.parent_id} | ({response} if isinstance(response, str) and response else set())
+    return {key for key in (sdk.parent_id, response) if isinstance(key, str) and key}
 
 
 def _sdk_usage(sdk: Span) -> Usage | None:
