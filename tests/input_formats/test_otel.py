@@ -552,3 +552,19 @@ def test_a_content_less_span_of_the_same_response_neither_replaces_nor_doubles_t
     assert call.call_id == "chatcmpl-dup-1"
     assert call.body["messages"] == [{"role": "user", "content": "Hello"}]
     assert call.body_path == "$.resourceSpans[0].scopeSpans[1].spans[0].attributes"
+
+
+def test_calls_to_providers_promptcache_does_not_read_are_errors_naming_the_provider() -> None:
+    *errors, call = _calls("other_providers.otlp.jsonl")
+    spans = "$.resourceSpans[0].scopeSpans"
+    reads = "is not one promptcache reads (OpenAI, Azure OpenAI, Anthropic)"
+    assert [error.message for error in errors if isinstance(error, LoadError)] == [
+        f"{spans}[0].spans[0].attributes[?(@.key=='gen_ai.provider.name')].value: "
+        f"provider 'gcp.gemini' {reads}",
+        f"{spans}[1].spans[0].attributes[?(@.key=='llm.system')].value: "
+        f"provider 'mistralai' {reads}",
+        f"{spans}[2].spans[0].attributes[?(@.key=='ai.model.provider')].value: "
+        f"provider 'google.generative-ai' {reads}",
+    ]
+    assert isinstance(call, LoggedCall)
+    assert call.body["messages"] == [{"role": "user", "content": "Hello"}]

@@ -32,6 +32,7 @@ from promptcache.load.formats.otel_span import (
     dumps_like_python,
     indexed,
     int_attribute,
+    is_anthropic,
     json_attribute,
     str_attribute,
     usage_including_cache,
@@ -84,7 +85,7 @@ def claims(span: Span) -> bool:
 def rebuild(span: Span) -> SpanCall:
     """The body from ``input.value``, or from the flattened attributes."""
     attributes = span.attributes
-    anthropic = str_attribute(attributes, "llm.provider", "llm.system") == "anthropic"
+    anthropic = is_anthropic(attributes, "llm.system", "llm.provider")
     whole = json_text(attributes.get("input.value"))
     missing: list[str] = []
     body_key: str | None = "input.value"

@@ -32,12 +32,12 @@ from promptcache.load.formats.otel_flat_messages import (
     content_blocks,
     openai_message,
 )
-from promptcache.load.formats.otel_semconv import provider
 from promptcache.load.formats.otel_span import (
     SpanCall,
     breakpoints_missing,
     indexed,
     int_attribute,
+    is_anthropic,
     json_attribute,
     str_attribute,
     usage_including_cache,
@@ -69,7 +69,7 @@ def claims(span: Span) -> bool:
 def rebuild(span: Span) -> SpanCall:
     """The body the flattened prompts and functions describe."""
     attributes = span.attributes
-    anthropic = provider(attributes) == "anthropic"
+    anthropic = is_anthropic(attributes, "gen_ai.system", "gen_ai.provider.name")
     prompts = [_flat(prompt) for prompt in indexed(attributes, "gen_ai.prompt")]
     functions = indexed(attributes, "llm.request.functions")
     body: dict[str, Any] = {"model": attributes.get("gen_ai.request.model")}

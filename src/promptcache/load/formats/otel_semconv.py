@@ -43,6 +43,7 @@ from promptcache.load.formats.otel_span import (
     SpanCall,
     breakpoints_missing,
     int_attribute,
+    is_anthropic,
     json_attribute,
     str_attribute,
     usage_including_cache,
@@ -91,13 +92,6 @@ def claims(span: Span) -> bool:
     ) in ("chat", "text_completion")
 
 
-def provider(attributes: Mapping[str, Any]) -> str:
-    """The provider a span names (``gen_ai.provider.name``, formerly ``gen_ai.system``), in
-    lower case (OpenLLMetry wrote ``Anthropic``)."""
-    name = attributes.get("gen_ai.provider.name") or attributes.get("gen_ai.system") or ""
-    return str(name).lower()
-
-
 def rebuild(span: Span) -> SpanCall:
     """The request body the span's attributes describe."""
     attributes = span.attributes
@@ -107,7 +101,7 @@ def rebuild(span: Span) -> SpanCall:
     if messages is None:
         missing.append("input messages not logged")
     response_id = str_attribute(attributes, "gen_ai.response.id") or ""
-    if provider(attributes) == "anthropic":
+    if is_anthropic(attributes, "gen_ai.provider.name", "gen_ai.system"):
         body, calls_tools, lost = _anthropic_body(attributes, messages, definitions)
         api = MESSAGES
     elif response_id.startswith(RESPONSE_ID_PREFIX):

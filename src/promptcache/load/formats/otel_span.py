@@ -133,6 +133,26 @@ def usage_including_cache(
     return Usage(input_tokens=prompt, cache_read_tokens=read, cache_write_tokens=cache_write)
 
 
+def is_anthropic(attributes: Mapping[str, Any], *keys: str) -> bool:
+    """Whether the provider the first of ``keys`` names is Anthropic (Messages API); False
+    for OpenAI and Azure OpenAI, or when none is named. Any other provider's API is not one
+    promptcache reads: :class:`SpanProblem`, rather than a body counted in the wrong shape."""
+    for key in keys:
+        value = attributes.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        name = value.lower()
+        if name.startswith("anthropic"):
+            return True
+        if name.startswith(("openai", "azure", "az.ai.openai")):
+            return False
+        raise SpanProblem(
+            key,
+            f"provider '{value}' is not one promptcache reads (OpenAI, Azure OpenAI, Anthropic)",
+        )
+    return False
+
+
 def breakpoints_missing(
     body: Mapping[str, Any], cache_read: int | None, cache_write: int | None
 ) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ from promptcache.load.formats.otel_span import (
     SpanProblem,
     breakpoints_missing,
     int_attribute,
+    is_anthropic,
     json_attribute,
     str_attribute,
     usage_including_cache,
@@ -71,7 +72,7 @@ def rebuild(span: Span) -> SpanCall:
     attributes = span.attributes
     prompt = json_attribute(attributes, "ai.prompt.messages", list)
     provider = str(attributes.get("ai.model.provider") or "")
-    anthropic = provider.startswith("anthropic")
+    anthropic = is_anthropic(attributes, "ai.model.provider")
     body: dict[str, Any] = {"model": attributes.get("ai.model.id")}
     if anthropic:
         body.update(anthropic_prompt(prompt or []))
