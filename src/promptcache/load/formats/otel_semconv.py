@@ -3,21 +3,26 @@
 Written by OpenLLMetry (traceloop's ``opentelemetry-instrumentation-openai`` /
 ``-anthropic`` 0.4x and later) and by the official ``opentelemetry-instrumentation-openai-v2``
 with ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``: ``gen_ai.input.messages``
-and ``gen_ai.system_instructions`` (parts, see :mod:`.otel_parts`), ``gen_ai.tool.definitions``,
-``gen_ai.request.*`` (model, temperature, max_tokens, top_p, ...), ``gen_ai.user``, usage
-``gen_ai.usage.input_tokens`` (cache reads and writes included, as the conventions say),
+(parts, see :mod:`.otel_parts`; OpenLLMetry's flat messages, :mod:`.otel_flat_messages`),
+``gen_ai.system_instructions``, ``gen_ai.tool.definitions``, ``gen_ai.request.*`` (model,
+temperature, max_tokens, top_p...), ``gen_ai.user``, usage ``gen_ai.usage.input_tokens``
+(cache reads and writes included, as the conventions say),
 ``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.cache_creation.input_tokens``.
+The provider (``gen_ai.provider.name``, formerly ``gen_ai.system``) gives the API: Anthropic
+Messages, else OpenAI Responses when the response id starts ``resp_``
+(:mod:`.otel_responses_items`), else Chat Completions.
 References: https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/ ;
 open-telemetry/opentelemetry-python-contrib@util/opentelemetry-util-genai (span attributes);
 traceloop/openllmetry@packages/opentelemetry-instrumentation-openai/opentelemetry/
 instrumentation/openai/shared/chat_wrappers.py.
 
 What it does not record, by writer: the official OpenAI instrumentation never logs tool
-definitions, cached tokens, ``user`` or ``response_format`` (only ``gen_ai.output.type``) and
-drops the content of a message with an image; OpenLLMetry logs the schema of a
-``json_schema`` response format but not its name or ``strict`` flag, drops
-``gen_ai.input.messages`` altogether when a message holds an image, and keeps no Anthropic
-``cache_control`` breakpoints nor ``metadata``.
+definitions, ``user`` or ``response_format`` (only ``gen_ai.output.type``), nor cached tokens
+before its later releases, and drops the content of a message with an image (and, for
+Responses, the input items without a role); OpenLLMetry logs the schema of a ``json_schema``
+response format but not its name or ``strict`` flag, drops ``gen_ai.input.messages``
+altogether when a message holds an image (0.62.4), and keeps no Anthropic ``cache_control``
+breakpoints nor ``metadata``.
 """
 
 from __future__ import annotations
