@@ -568,3 +568,27 @@ def test_calls_to_providers_promptcache_does_not_read_are_errors_naming_the_prov
     ]
     assert isinstance(call, LoggedCall)
     assert call.body["messages"] == [{"role": "user", "content": "Hello"}]
+
+
+def test_tool_results_logged_as_content_blocks_stay_blocks() -> None:
+    anthropic, openai = _only_calls("tool_result_blocks.otlp.jsonl")
+    assert anthropic.body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_9",
+                    "content": [
+                        {"type": "text", "text": "7-18"},
+                        {"type": "text", "text": "closed Sunday"},
+                    ],
+                }
+            ],
+        }
+    ]
+    assert openai.body["messages"] == [
+        {"role": "tool", "tool_call_id": "call_9", "content": [{"type": "text", "text": "7-18"}]},
+        # A decoded JSON result goes back to the text the SDK user sent.
+        {"role": "tool", "tool_call_id": "call_10", "content": '{"open": false}'},
+    ]

@@ -60,6 +60,20 @@ def response_text(response: Any) -> str:
     return response if isinstance(response, str) else dumps_like_python(response)
 
 
+def response_content(response: Any) -> Any:
+    """A tool response as the content sent: content blocks (``[{"type": "text", ...}]``), as
+    the instrumentations log a list of blocks, are kept; anything else is its text."""
+    if (
+        isinstance(response, list)
+        and response
+        and all(
+            isinstance(block, Mapping) and isinstance(block.get("type"), str) for block in response
+        )
+    ):
+        return response
+    return response_text(response)
+
+
 def image_url(part: Mapping[str, Any]) -> str | None:
     """The URL (a data URL for a blob) of an image part; None for other parts."""
     if part.get("type") == "uri" and isinstance(part.get("uri"), str):
@@ -94,7 +108,7 @@ def openai_chat_messages(messages: list[Any]) -> Rebuilt:
                 {
                     "role": "tool",
                     "tool_call_id": part.get("id"),
-                    "content": response_text(part.get("response")),
+                    "content": response_content(part.get("response")),
                 }
             )
         others = [part for part in parts if part.get("type") != "tool_call_response"]
@@ -173,7 +187,7 @@ def _anthropic_block(part: Mapping[str, Any], rebuilt: Rebuilt) -> dict[str, Any
         return {
             "type": "tool_result",
             "tool_use_id": part.get("id"),
-            "content": response_text(part.get("response")),
+            "content": response_content(part.get("response")),
         }
     if kind == "blob" and isinstance(part.get("content"), str):
         return {
