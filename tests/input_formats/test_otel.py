@@ -155,6 +155,7 @@ def test_vercel_ai_sdk_prompt_is_converted_as_the_openai_provider_sends_it() -> 
         "max_tokens": 400,
         "temperature": 0.3,
         "tools": [OPENAI_TOOL],
+        "tool_choice": "auto",
     }
     assert openai.usage == Usage(input_tokens=180, cache_read_tokens=128)
     assert openai.session == "vercel-sess"
@@ -179,6 +180,7 @@ def test_vercel_ai_sdk_anthropic_call_merges_user_turns_and_adds_cache_reads_to_
         ],
     }
     assert anthropic.body["tools"] == [ANTHROPIC_TOOL]
+    assert anthropic.body["tool_choice"] == {"type": "auto"}
     assert anthropic.usage == Usage(input_tokens=170, cache_read_tokens=150)
     assert anthropic.missing == (
         "cache_control breakpoints not logged (the usage shows cache reads or writes)",
@@ -437,6 +439,8 @@ def test_vercel_ai_sdk_anthropic_breakpoints_from_provider_options_are_kept() ->
             },
         ],
     }
+    assert anthropic.body["tools"] == [{**ANTHROPIC_TOOL, "cache_control": ephemeral}]
+    assert anthropic.body["tool_choice"] == {"type": "any"}
     # v6 usage: inputTokens already include the cache; the body keeps its breakpoints.
     assert anthropic.usage == Usage(
         input_tokens=3000, cache_read_tokens=2800, cache_write_tokens=100
@@ -463,6 +467,7 @@ def test_vercel_ai_sdk_v4_prompt_and_generate_object_without_its_schema() -> Non
     ]
     assert openai.body["max_tokens"] == 100
     assert openai.body["tools"] == [OPENAI_TOOL]
+    assert openai.body["tool_choice"] == {"type": "function", "function": {"name": "opening_hours"}}
     assert openai.usage == Usage(input_tokens=55)
     assert openai.missing == ("response_format (the object schema) not logged",)
 

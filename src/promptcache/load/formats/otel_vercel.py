@@ -45,7 +45,11 @@ from promptcache.load.formats.otel_span import (
     str_attribute,
     usage_including_cache,
 )
-from promptcache.load.formats.otel_vercel_prompt import anthropic_prompt, openai_messages
+from promptcache.load.formats.otel_vercel_prompt import (
+    anthropic_prompt,
+    cache_control,
+    openai_messages,
+)
 from promptcache.load.formats.otlp import Span
 
 _SETTINGS = {
@@ -84,7 +88,9 @@ def rebuild(span: Span) -> SpanCall:
             body["stop_sequences" if anthropic and name == "stop" else name] = value
     tools = [_tool(attributes, index, anthropic) for index in range(len(_tool_texts(attributes)))]
     if tools:
-        body["tools"] = tools
+        body.update(
+            _with_tool_choice(tools, json_text(attributes.get("ai.prompt.toolChoice")), anthropic)
+        )
     usage = _usage(attributes, anthropic)
     missing: list[str] = [] if prompt is not None else ["input messages not logged"]
     if anthropic and usage is not None:
@@ -134,6 +140,7 @@ def _tool(attributes: Mapping[str, Any], index: int, anthropic: bool) -> dict[st
                 ("name", tool.get("name")),
                 ("description", tool.get("description")),
                 ("input_schema", schema),
+                ("cache_control", cache_control(tool)),
             )
             if value is not None
         }
@@ -147,3 +154,25 @@ def _tool(attributes: Mapping[str, Any], index: int, anthropic: bool) -> dict[st
         if value is not None
     }
     return {"type": "function", "function": function}
+
+
+def _with_tool_choice(tools: list[dict[str, Any]], choice: Any, anthropic: bool) -> dict[str, Any]:
+    """``tools`` and ``tool_choice`` as the provider packages' ``prepareTools`` send them:
+    OpenAI ``"auto"`` / ``"none"`` / ``"required"`` / a named function; Anthropic
+    ``{"type": "auto" | "any" | "tool"}``, and no tools at all for ``none``."""
+    kind = choice.get("type") if isinstance(choice, Mapping) else None
+    name = choice.get("toolName") if isinstance(choice, Mapping) else None
+    if not anthropic:
+        if kind in ("auto", "none", "required"):
+            return {"tools": tools, "tool_choice": kind}
+        if kind == "tool":
+            return {"tools": tools, "tool_choice": {"type": "function", "function": {"name": name}}}
+        return {"tools": tools}
+    if kind == "none":
+        return {}
+    anthropic_choice = {
+        "auto": {"type": "auto"},
+        "required": {"type": "any"},
+        "tool": {"type": "tool", "name": name},
+    }.get(str(kind))
+    return {"tools": tools, **({"tool_choice": anthropic_choice} if anthropic_choice else {})}

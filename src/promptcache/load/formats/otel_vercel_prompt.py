@@ -41,7 +41,8 @@ def _options(value: Mapping[str, Any], provider: str) -> Mapping[str, Any]:
     return chosen if isinstance(chosen, Mapping) else {}
 
 
-def _cache_control(value: Mapping[str, Any]) -> Any:
+def cache_control(value: Mapping[str, Any]) -> Any:
+    """The Anthropic ``cacheControl`` a message, part or tool sets in its ``providerOptions``."""
     options = _options(value, "anthropic")
     return options.get("cacheControl", options.get("cache_control"))
 
@@ -152,8 +153,8 @@ def anthropic_prompt(prompt: list[Any]) -> dict[str, Any]:
             continue
         if message.get("role") == "system":
             system.append(
-                _with_cache_control(
-                    {"type": "text", "text": message.get("content")}, _cache_control(message)
+                _withcache_control(
+                    {"type": "text", "text": message.get("content")}, cache_control(message)
                 )
             )
             continue
@@ -170,16 +171,16 @@ def _anthropic_blocks(message: Mapping[str, Any]) -> list[dict[str, Any]]:
     parts = _parts(message)
     blocks = []
     for index, part in enumerate(parts):
-        cache = _cache_control(part)
+        cache = cache_control(part)
         if cache is None and index == len(parts) - 1:
-            cache = _cache_control(message)
+            cache = cache_control(message)
         block = _anthropic_block(part)
         if block is not None:
-            blocks.append(_with_cache_control(block, cache))
+            blocks.append(_withcache_control(block, cache))
     return blocks
 
 
-def _with_cache_control(block: dict[str, Any], cache: Any) -> dict[str, Any]:
+def _withcache_control(block: dict[str, Any], cache: Any) -> dict[str, Any]:
     return block if cache is None else {**block, "cache_control": cache}
 
 
