@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from promptcache.load.formats.base import LoggedCall, Usage
@@ -39,7 +39,6 @@ class SpanCall:
     served_model: str | None = None
     user: str | None = None
     """The end user named outside the body (OpenInference's ``user.id``)."""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Dialect(Protocol):
