@@ -597,3 +597,40 @@ def test_tool_results_logged_as_content_blocks_stay_blocks() -> None:
         # A decoded JSON result goes back to the text the SDK user sent.
         {"role": "tool", "tool_call_id": "call_10", "content": '{"open": false}'},
     ]
+
+
+def test_openllmetry_event_mode_anthropic_call_is_rebuilt_from_its_events() -> None:
+    (call,) = _only_calls("openllmetry_events.otlp.jsonl")
+    assert call.api == "anthropic.messages"
+    assert call.body == {
+        "model": "claude-sonnet-4-20250514",
+        "max_tokens": 200,
+        "system": SYSTEM,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Rye?", "cache_control": {"type": "ephemeral"}}
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_e",
+                        "name": "opening_hours",
+                        "input": {"day": "monday"},
+                    }
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_e", "content": "7-18"}],
+            },
+        ],
+    }
+    # The events hold a breakpoint (so the cache activity is accounted for) and tool calls
+    # (so the request had tools, which the span did not log).
+    assert call.missing == ("tool definitions not logged (the conversation calls tools)",)
+    assert call.usage == Usage(input_tokens=1500, cache_read_tokens=1400, cache_write_tokens=50)

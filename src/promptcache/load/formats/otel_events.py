@@ -1,24 +1,28 @@
-"""The official OpenAI instrumentation's log events, joined to their span.
+"""GenAI log events, joined to their span.
 
-``opentelemetry-instrumentation-openai-v2`` (without the latest-conventions opt-in) records
-the prompt not on its ``chat <model>`` span but as OpenTelemetry events, exported as OTLP
-logs (``resourceLogs -> scopeLogs -> logRecords``), one per message: ``gen_ai.system.message``,
-``gen_ai.user.message``, ``gen_ai.assistant.message``, ``gen_ai.tool.message`` (``body``:
-``{"content"}``; an assistant's ``{"tool_calls": [...]}`` without its content; a tool's
-``{"content", "id"}``) and ``gen_ai.choice`` (the output, ignored). The event's name is the
-record's ``eventName`` (or its ``event.name`` attribute, older SDKs); ``traceId`` and
-``spanId`` name the span, which carries the parameters and usage.
+``opentelemetry-instrumentation-openai-v2`` (without the latest-conventions opt-in), and
+OpenLLMetry with ``use_legacy_attributes=False``, record the prompt not on the call's span
+but as OpenTelemetry events, exported as OTLP logs (``resourceLogs -> scopeLogs ->
+logRecords``), one per message: ``gen_ai.system.message``, ``gen_ai.user.message``,
+``gen_ai.assistant.message``, ``gen_ai.tool.message`` (``body``: ``{"content"}``; an OpenAI
+assistant's ``{"tool_calls": [...]}`` without its content; a tool's ``{"content", "id"}``;
+Anthropic content as its blocks) and ``gen_ai.choice`` (the output, ignored). The event's
+name is the record's ``eventName`` (or its ``event.name`` attribute, older SDKs); ``traceId``
+and ``spanId`` name the span, which carries the parameters and usage.
 A span and its events may come in either order, in separate records (a collector file
 interleaves traces and logs) or separate files (one per pipeline): whichever comes first
 waits, unmatched, for the other; once the audit's files are read, a span without events is a
 call without messages, events without a span a call without usage.
 References: open-telemetry/opentelemetry-python-contrib@instrumentation-genai/
 opentelemetry-instrumentation-openai-v2/src/opentelemetry/instrumentation/openai_v2/utils.py
-(``message_to_event``, ``extract_tool_calls``); https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
+(``message_to_event``, ``extract_tool_calls``); traceloop/openllmetry@packages/
+opentelemetry-instrumentation-openai/opentelemetry/instrumentation/openai/shared/
+event_emitter.py; https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
 
-What it does not record: tool definitions, ``user``, cached tokens, the ``response_format``
-beyond its type (``gen_ai.openai.request.response_format``); tool-call arguments lose their
-newlines; an assistant message with tool calls loses its text.
+What it does not record: tool definitions, ``user``, cached tokens (the official
+instrumentation), the ``response_format`` beyond its type
+(``gen_ai.openai.request.response_format``); tool-call arguments lose their newlines; an
+assistant message with tool calls loses its text; OpenLLMetry's tool events lose their call id.
 """
 
 from __future__ import annotations
@@ -28,12 +32,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from promptcache.load.formats import otel_semconv
-from promptcache.load.formats.base import CHAT, LoggedCall
-from promptcache.load.formats.otel_span import SpanProblem, attribute_path, logged_call
+from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall
+from promptcache.load.formats.otel_span import (
+    SpanCall,
+    SpanProblem,
+    attribute_path,
+    breakpoints_missing,
+    logged_call,
+)
 from promptcache.load.formats.otlp import Span, any_value, attributes
 from promptcache.load.sources import LoadError, RawRecord
 
-SCOPE = "opentelemetry.instrumentation.openai_v2"
+EVENT_WRITERS = ("opentelemetry.instrumentation.openai", "opentelemetry.instrumentation.anthropic")
+"""Instrumentation scopes that may put the messages in events instead of on the span: the
+official OpenAI one by default, OpenLLMetry's with ``use_legacy_attributes=False``."""
+_CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages")
+_CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.")
 _MESSAGE_EVENTS = {
     "gen_ai.system.message": "system",
     "gen_ai.user.message": "user",
@@ -42,6 +56,7 @@ _MESSAGE_EVENTS = {
     "gen_ai.developer.message": "developer",
 }
 _NOT_LOGGED = "input messages not logged"
+_BREAKPOINTS = "cache_control breakpoints not logged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +68,8 @@ class Event:
     span_id: str
     trace_id: str
     time_ns: int
-    message: dict[str, Any]
+    role: str
+    body: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +90,15 @@ def has_events(value: Any) -> bool:
 
 
 def awaits_events(span: Span) -> bool:
-    """A chat span of the official instrumentation whose messages went to events."""
+    """A call span of an instrumentation that writes events, with neither input nor output
+    content on it: its messages went to events (or were not recorded at all)."""
+    attributes = span.attributes
     return (
-        span.scope.startswith(SCOPE)
-        and "gen_ai.input.messages" not in span.attributes
-        and span.attributes.get("gen_ai.operation.name") == "chat"
+        span.scope.startswith(EVENT_WRITERS)
+        and "gen_ai.request.model" in attributes
+        and attributes.get("gen_ai.operation.name", "chat") == "chat"
+        and not any(key in attributes for key in _CONTENT_KEYS)
+        and not any(key.startswith(_CONTENT_PREFIXES) for key in attributes)
     )
 
 
@@ -134,11 +154,13 @@ def _joined(waiting: _Waiting, events: list[Event]) -> LoggedCall | LoadError:
         )
     missing = list(rebuilt.missing)
     if events:
-        missing.remove(_NOT_LOGGED)
         ordered = sorted(events, key=lambda event: event.time_ns)
-        rebuilt = replace(
-            rebuilt, body={**rebuilt.body, "messages": [event.message for event in ordered]}
-        )
+        if rebuilt.api == MESSAGES:
+            rebuilt = replace(rebuilt, body={**rebuilt.body, **_anthropic_prompt(ordered)})
+        else:
+            messages = [_openai_message(event) for event in ordered]
+            rebuilt = replace(rebuilt, body={**rebuilt.body, "messages": messages})
+        missing = _missing_with_events(rebuilt, ordered)
     else:
         missing[missing.index(_NOT_LOGGED)] = f"{_NOT_LOGGED} (no log events for this span)"
     response_format = waiting.span.attributes.get("gen_ai.openai.request.response_format")
@@ -149,20 +171,53 @@ def _joined(waiting: _Waiting, events: list[Event]) -> LoggedCall | LoadError:
     )
 
 
+def _missing_with_events(rebuilt: SpanCall, events: list[Event]) -> list[str]:
+    """What the span alone lacked, judged again with the messages its events gave: the
+    messages are there now, tool calls among them show the request had tools, and
+    breakpoints in them account for the cache's activity."""
+    missing = [
+        entry
+        for entry in rebuilt.missing
+        if entry != _NOT_LOGGED and not entry.startswith(_BREAKPOINTS)
+    ]
+    if (
+        "tools" not in rebuilt.body
+        and not any(entry.startswith("tool definitions") for entry in missing)
+        and any(_calls_tools(event) for event in events)
+    ):
+        missing.append("tool definitions not logged (the conversation calls tools)")
+    if rebuilt.api == MESSAGES and rebuilt.usage is not None:
+        usage = rebuilt.usage
+        missing.extend(
+            breakpoints_missing(rebuilt.body, usage.cache_read_tokens, usage.cache_write_tokens)
+        )
+    return missing
+
+
+def _calls_tools(event: Event) -> bool:
+    content = event.body.get("content")
+    blocks = content if isinstance(content, list) else []
+    return (
+        event.role == "tool"
+        or bool(event.body.get("tool_calls"))
+        or any(
+            isinstance(block, Mapping) and block.get("type") in ("tool_use", "tool_result")
+            for block in blocks
+        )
+    )
+
+
 def _events_only(events: list[Event]) -> LoggedCall:
     ordered = sorted(events, key=lambda event: event.time_ns)
     first = ordered[0]
     return LoggedCall(
         location=first.record.location,
-        body={"messages": [event.message for event in ordered]},
+        body={"messages": [_openai_message(event) for event in ordered]},
         body_path=first.path,
         api=CHAT,
         timestamp=first.time_ns / 1e9 if first.time_ns else None,
         session=first.trace_id or None,
-        missing=(
-            "model, parameters and usage not logged (no span for these events)",
-            f"tool definitions never logged by {SCOPE}",
-        ),
+        missing=("model, parameters, tools and usage not logged (no span for these events)",),
         call_id=f"{first.trace_id}/{first.span_id}",
     )
 
@@ -189,14 +244,6 @@ def _event(record: RawRecord, path: str, log: Mapping[str, Any]) -> Event | None
     if role is None:
         return None
     body = any_value(log.get("body"))
-    body = body if isinstance(body, Mapping) else {}
-    message: dict[str, Any] = {"role": role, "content": body.get("content")}
-    if role == "assistant" and body.get("tool_calls"):
-        message["tool_calls"] = [
-            _tool_call(call) for call in body["tool_calls"] if isinstance(call, Mapping)
-        ]
-    if role == "tool":
-        message["tool_call_id"] = body.get("id")
     time = log.get("timeUnixNano") or log.get("observedTimeUnixNano") or 0
     return Event(
         record=record,
@@ -204,8 +251,44 @@ def _event(record: RawRecord, path: str, log: Mapping[str, Any]) -> Event | None
         span_id=str(log.get("spanId") or ""),
         trace_id=str(log.get("traceId") or ""),
         time_ns=int(time) if str(time).isdigit() else 0,
-        message=message,
+        role=role,
+        body=body if isinstance(body, Mapping) else {},
     )
+
+
+def _openai_message(event: Event) -> dict[str, Any]:
+    """The Chat Completions message an event logged."""
+    message: dict[str, Any] = {"role": event.role, "content": event.body.get("content")}
+    calls = event.body.get("tool_calls")
+    if event.role == "assistant" and isinstance(calls, list) and calls:
+        message["tool_calls"] = [_tool_call(call) for call in calls if isinstance(call, Mapping)]
+    if event.role == "tool":
+        message["tool_call_id"] = event.body.get("id")
+    return message
+
+
+def _anthropic_prompt(events: list[Event]) -> dict[str, Any]:
+    """``system`` and ``messages`` of an Anthropic call from its events: the content as
+    logged (text or blocks), a tool event's blocks in a user turn."""
+    system = [event.body.get("content") for event in events if event.role == "system"]
+    messages = [
+        {
+            "role": "assistant" if event.role == "assistant" else "user",
+            "content": event.body.get("content"),
+        }
+        for event in events
+        if event.role != "system"
+    ]
+    if not system:
+        return {"messages": messages}
+    if len(system) == 1:
+        return {"system": system[0], "messages": messages}
+    blocks = [
+        block
+        for content in system
+        for block in (content if isinstance(content, list) else [{"type": "text", "text": content}])
+    ]
+    return {"system": blocks, "messages": messages}
 
 
 def _tool_call(call: Mapping[str, Any]) -> dict[str, Any]:
