@@ -634,3 +634,8 @@ def test_openllmetry_event_mode_anthropic_call_is_rebuilt_from_its_events() -> N
     # (so the request had tools, which the span did not log).
     assert call.missing == ("tool definitions not logged (the conversation calls tools)",)
     assert call.usage == Usage(input_tokens=1500, cache_read_tokens=1400, cache_write_tokens=50)
+
+
+def test_a_field_no_attribute_gave_is_left_out_of_the_body_not_null() -> None:
+    (call,) = _only_calls("no_model.otlp.jsonl")
+    assert call.body == {"messages": [{"role": "user", "content": "Hi"}]}

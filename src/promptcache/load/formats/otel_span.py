@@ -190,9 +190,16 @@ def logged_call(record: RawRecord, span: Span, rebuilt: SpanCall, session: str) 
         if rebuilt.body_key
         else f"{span.path}.attributes"
     )
+    # A field the span did not name (a model no attribute gave) is left out, not sent as
+    # null, unless the log kept the body whole (OpenInference's input.value).
+    body = (
+        rebuilt.body
+        if rebuilt.body_key
+        else {key: value for key, value in rebuilt.body.items() if value is not None}
+    )
     return LoggedCall(
         location=record.location,
-        body=rebuilt.body,
+        body=body,
         body_path=body_path,
         api=rebuilt.api,
         usage=rebuilt.usage,
