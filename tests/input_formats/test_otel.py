@@ -340,6 +340,33 @@ def test_does_not_recognize_spans_without_genai_attributes() -> None:
     assert _calls("no_genai.otlp.jsonl") == []
 
 
+def test_does_not_recognize_a_langfuse_generation_span() -> None:
+    # Langfuse's own export is OTLP too, but its generations carry langfuse.observation.*:
+    # the langfuse format reads them.
+    attributes = [
+        {"key": "langfuse.observation.type", "value": {"stringValue": "generation"}},
+        {"key": "langfuse.observation.input", "value": {"stringValue": '{"messages": []}'}},
+        {"key": "session.id", "value": {"stringValue": "s-1"}},
+    ]
+    export = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "langfuse-sdk"},
+                        "spans": [{"traceId": "ab", "spanId": "cd", "attributes": attributes}],
+                    }
+                ]
+            }
+        ]
+    }
+    recognition = OpenTelemetryGenAI().recognize(export)
+    assert (recognition.matches, recognition.reason) == (
+        False,
+        "OpenTelemetry: no span carries GenAI request attributes",
+    )
+
+
 def test_trace_split_over_records_is_one_call_with_the_root_session_and_sdk_cache_writes() -> None:
     (call,) = _only_calls("split_trace.otlp.jsonl")
     assert call.location.line == 2
