@@ -92,8 +92,7 @@ def any_value(value: Any) -> Any:
     if "intValue" in value:
         return _int(value["intValue"])
     if "doubleValue" in value:
-        double = value["doubleValue"]
-        return float(double) if isinstance(double, int | float | str) else None
+        return _float(value["doubleValue"])
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
@@ -116,6 +115,16 @@ def _int(value: Any) -> int | None:
         except ValueError:
             return None
     return None
+
+
+def _float(value: Any) -> float | None:
+    # The JSON mapping writes NaN and infinities as strings; any other text is malformed.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _list(value: Any) -> list[Any]:
