@@ -7,13 +7,13 @@ from typing import Any
 
 import orjson
 
-from promptcache.load.formats.base import InputFormat, LoggedCall
+from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped
 from promptcache.load.sources import LoadError, read_records
 
 
-def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError]:
+def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError | Skipped]:
     """Every call ``reader`` finds in ``paths``, read in order, then what it finishes with."""
-    found: list[LoggedCall | LoadError] = []
+    found: list[LoggedCall | LoadError | Skipped] = []
     for path in paths:
         found.extend(reader.calls(read_records([str(path)])))
     found.extend(reader.finish())

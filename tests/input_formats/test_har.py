@@ -12,7 +12,14 @@ import orjson
 import pytest
 
 from promptcache.load.formats import format_named
-from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
+from promptcache.load.formats.base import (
+    CHAT,
+    MESSAGES,
+    RESPONSES,
+    LoggedCall,
+    Skipped,
+    Usage,
+)
 from promptcache.load.formats.har import HarFormat
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
@@ -22,7 +29,7 @@ CASES = Path(__file__).parent / "cases" / "har"
 
 
 def _calls(path: Path) -> list[LoggedCall]:
-    found = read_calls(HarFormat(), path)
+    found = [item for item in read_calls(HarFormat(), path) if not isinstance(item, Skipped)]
     assert all(isinstance(item, LoggedCall) for item in found), found
     return [item for item in found if isinstance(item, LoggedCall)]
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from promptcache.load.formats import all_formats, format_named
-from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped, Usage
 from promptcache.load.formats.litellm import LiteLLM
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
@@ -30,7 +30,14 @@ ANTHROPIC_FORECAST_TOOL = {
 
 
 def _calls(name: str) -> list[LoggedCall | LoadError]:
-    return read_calls(LiteLLM(), CASES / name)
+    """The calls and errors of a case file (the calls skipped on purpose: see _skipped)."""
+    return [item for item in read_calls(LiteLLM(), CASES / name)
+            if not isinstance(item, Skipped)]
+
+
+def _skipped(name: str) -> list[tuple[int, str]]:
+    return [(item.location.line, item.reason) for item in read_calls(LiteLLM(), CASES / name)
+            if isinstance(item, Skipped)]
 
 
 def _call(found: LoggedCall | LoadError) -> LoggedCall:
@@ -275,10 +282,12 @@ def test_anthropic_tool_call_arguments_that_are_not_json_are_an_error_at_their_p
         4, "$.messages[1].tool_calls[0].function.arguments: the arguments are not JSON")
 
 
-def test_calls_without_a_prompt_yield_nothing_and_an_unknown_call_type_is_an_error() -> None:
+def test_calls_without_a_prompt_are_skipped_and_an_unknown_call_type_is_an_error() -> None:
     found = _calls("payload_other_calls.jsonl")
     assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
         "other-2", "other-3", "other-4", "other-6", "other-7"]  # other-1, an embedding, is none
+    assert _skipped("payload_other_calls.jsonl") == [
+        (1, "no prompt to cache (an embedding, image or audio call)")]
     errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
     assert errors == [(5, "$.call_type: call type 'atext_completion' is not one promptcache reads")]
 
@@ -377,13 +386,17 @@ def test_spend_row_of_a_messages_call_litellm_sent_elsewhere_is_partial() -> Non
     assert call.missing == ("the request LiteLLM translated for openai (read as logged)",)
 
 
-def test_spend_rows_of_cache_hits_and_embeddings_are_no_calls_and_a_bad_time_is_an_error() -> None:
+def test_spend_rows_of_cache_hits_and_embeddings_are_skipped_and_a_bad_time_is_an_error(
+        ) -> None:
     found = _calls("spend_logs.jsonl")
     assert [item.call_id for item in found if isinstance(item, LoggedCall)] == [
         "chatcmpl-spend-1", "chatcmpl-spend-2", "chatcmpl-spend-3", "chatcmpl-spend-4",
         "msg-spend-8", "msg-spend-9"]
     errors = [(item.location.line, item.message) for item in found if isinstance(item, LoadError)]
     assert errors == [(6, "$.startTime: not a date-time")]
+    assert _skipped("spend_logs.jsonl") == [
+        (5, "answered by LiteLLM's cache"),
+        (7, "no prompt to cache (an embedding, image or audio call)")]
 
 
 # --- recognition and discovery -----------------------------------------------------------

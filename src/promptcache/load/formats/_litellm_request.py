@@ -55,6 +55,14 @@ _ANTHROPIC = frozenset({"anthropic", ""})
 CHAT_CALL_TYPES = frozenset({"completion", "acompletion"})
 RESPONSES_CALL_TYPES = frozenset({"responses", "aresponses"})
 MESSAGES_CALL_TYPES = frozenset({"anthropic_messages", "aanthropic_messages"})
+CACHE_HIT = "answered by LiteLLM's cache"
+"""Why a call LiteLLM's own cache answered is skipped: the provider never saw it."""
+
+
+NO_PROMPT = "no prompt to cache (an embedding, image or audio call)"
+"""Why a call of :data:`NOT_PROMPT_CALL_TYPES` is skipped."""
+
+
 NOT_PROMPT_CALL_TYPES = frozenset({
     "embedding", "aembedding", "image_generation", "aimage_generation", "image_edit",
     "aimage_edit", "transcription", "atranscription", "speech", "aspeech", "moderation",

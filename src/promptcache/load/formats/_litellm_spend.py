@@ -36,7 +36,9 @@ from typing import Any
 
 from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats._litellm_request import (
+    CACHE_HIT,
     MESSAGES_CALL_TYPES,
+    NO_PROMPT,
     NOT_PROMPT_CALL_TYPES,
     RESPONSES_CALL_TYPES,
     int_of,
@@ -44,7 +46,7 @@ from promptcache.load.formats._litellm_request import (
     provider_request,
     text_of,
 )
-from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Usage
+from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Skipped, Usage
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.sources import LoadError, RawRecord
 
@@ -59,12 +61,16 @@ def is_spend_row(value: Any) -> bool:
             and ("proxy_server_request" in value or "spend" in value))
 
 
-def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
-    """The call a spend-log row records (nothing for one LiteLLM's cache answered, nor for
-    an embedding or another call without a prompt)."""
+def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
+    """The call a spend-log row records (skipped when LiteLLM's cache answered it, or for an
+    embedding or another call without a prompt)."""
     row: Mapping[str, Any] = record.value
     call_type = str(row.get("call_type") or "")
-    if str(row.get("cache_hit")) == "True" or call_type in NOT_PROMPT_CALL_TYPES:
+    if str(row.get("cache_hit")) == "True":
+        yield Skipped(record.location, CACHE_HIT)
+        return
+    if call_type in NOT_PROMPT_CALL_TYPES:
+        yield Skipped(record.location, NO_PROMPT)
         return
     model = text_of(row.get("model"))
     if model is None:
@@ -89,8 +95,9 @@ def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
         except Unreadable as problem:
             yield LoadError(record.location, str(problem))
             return
-        if request is None:
-            return  # an embedding, a transcription: no prompt to cache
+        if request is None:  # an embedding, a transcription: no prompt to cache
+            yield Skipped(record.location, NO_PROMPT)
+            return
         body, api, missing = request.body, request.api, request.missing
     else:
         anthropic = provider == "anthropic" or call_type in MESSAGES_CALL_TYPES

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from promptcache.load.formats.base import InputFormat, LoggedCall
+from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped
 from promptcache.load.sources import LoadError, RawRecord
 
-RecordReader = Callable[[RawRecord], Iterable[LoggedCall | LoadError]]
+RecordReader = Callable[[RawRecord], Iterable[LoggedCall | LoadError | Skipped]]
 """The calls (and errors) in one recognized record."""
 
 
 def calls_of_own_records(fmt: InputFormat, what: str,
                          records: Iterator[RawRecord | LoadError],
-                         read: RecordReader) -> Iterator[LoggedCall | LoadError]:
+                         read: RecordReader) -> Iterator[LoggedCall | LoadError | Skipped]:
     """``read`` applied to each record ``fmt`` recognizes; ``what`` names one of its records
     in the error for another ("a HAR capture": "not a HAR capture: no 'log.entries' list")."""
     for record in records:

@@ -50,6 +50,10 @@ def served_model(body: Mapping[str, Any], facts: ResponseFacts) -> str | None:
     return facts.model if facts.model and facts.model != body.get("model") else None
 
 
+REFUSED = "refused by the provider (HTTP status 400 or more)"
+"""Why a refused call is skipped (see :func:`refused`)."""
+
+
 def refused(status: Any) -> bool:
     """Whether an HTTP status is a provider's refusal (a rate limit, an invalid request,
     from 400 on): it processed no prompt, so the call read and wrote no cache, and its

@@ -44,13 +44,14 @@ from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._reading import calls_of_own_records
-from promptcache.load.formats._responses import refused, response_facts, served_model
+from promptcache.load.formats._responses import REFUSED, refused, response_facts, served_model
 from promptcache.load.formats._times import epoch_seconds
 from promptcache.load.formats.base import (
     RECOGNIZED,
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     not_recognized,
 )
 from promptcache.load.formats.embedded import json_text
@@ -72,18 +73,20 @@ class HarFormat(InputFormat):
             return not_recognized("no 'log.entries' list (a HAR 1.2 document)")
         return RECOGNIZED
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         return calls_of_own_records(self, "a HAR capture", records, _document_calls)
 
 
-def _document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+def _document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
     for index, entry in enumerate(record.value["log"]["entries"]):
         found = _entry_call(record, index, entry)
         if found is not None:
             yield found
 
 
-def _entry_call(record: RawRecord, index: int, entry: Any) -> LoggedCall | LoadError | None:
+def _entry_call(record: RawRecord, index: int,
+                entry: Any) -> LoggedCall | LoadError | Skipped | None:
     path = f"$.log.entries[{index}]"
     if not isinstance(entry, Mapping):
         return LoadError(record.location, f"{path}: an entry must be an object")
@@ -97,7 +100,7 @@ def _entry_call(record: RawRecord, index: int, entry: Any) -> LoggedCall | LoadE
     response = entry.get("response")
     response = response if isinstance(response, Mapping) else {}
     if refused(response.get("status")):
-        return None
+        return Skipped(record.location, REFUSED)
     body, body_path, problem = _request_body(request, f"{path}.request")
     if body is None:
         return LoadError(record.location, f"{body_path}: {problem}")

@@ -51,6 +51,7 @@ from typing import Any
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._reading import calls_of_own_records
 from promptcache.load.formats._responses import (
+    REFUSED,
     ResponseFacts,
     refused,
     response_facts,
@@ -65,6 +66,7 @@ from promptcache.load.formats.base import (
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     Usage,
     not_recognized,
 )
@@ -93,11 +95,12 @@ class HeliconeFormat(InputFormat):
         return not_recognized("no Helicone 'request_id', 'request_created_at' and "
                               "'request_body' fields")
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         return calls_of_own_records(self, "a Helicone request", records, _record_calls)
 
 
-def _record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+def _record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
     rows = _api_rows(record.value)
     if rows is None:
         yield from _row_call(record.location, record.value, "$")
@@ -120,11 +123,16 @@ def _api_rows(value: Any) -> list[Any] | None:
     return None
 
 
-def _row_call(location: Location, row: Any, path: str) -> Iterator[LoggedCall | LoadError]:
+def _row_call(location: Location, row: Any,
+              path: str) -> Iterator[LoggedCall | LoadError | Skipped]:
     if not _is_row(row):
         yield LoadError(location, f"{path}: not a Helicone request row")
         return
-    if _answered_by_helicone(row) or refused(row.get("response_status")):
+    if _answered_by_helicone(row):
+        yield Skipped(location, "answered by Helicone's cache")
+        return
+    if refused(row.get("response_status")):
+        yield Skipped(location, REFUSED)
         return
     body_path = f"{path}.request_body"
     raw = row.get("request_body")

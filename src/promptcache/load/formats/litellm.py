@@ -46,7 +46,9 @@ from typing import Any
 
 from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats._litellm_request import (
+    CACHE_HIT,
     MESSAGES_CALL_TYPES,
+    NO_PROMPT,
     int_of,
     mapping_of,
     provider_request,
@@ -58,6 +60,7 @@ from promptcache.load.formats.base import (
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     Usage,
     not_recognized,
 )
@@ -86,7 +89,8 @@ class LiteLLM(InputFormat):
             "LiteLLM: no standard_logging_object fields (messages, model_parameters, call_type) "
             "nor spend-log columns (request_id, call_type, proxy_server_request)")
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         for record in records:
             if isinstance(record, LoadError):
                 yield record
@@ -112,9 +116,11 @@ def _payload(value: Any) -> tuple[Mapping[str, Any], str] | None:
 
 
 def _payload_call(record: RawRecord, payload: Mapping[str, Any],
-                  path: str) -> Iterator[LoggedCall | LoadError]:
+                  path: str) -> Iterator[LoggedCall | LoadError | Skipped]:
     if payload.get("cache_hit") is True:
-        return  # answered from LiteLLM's own cache: the provider never saw it
+        # Answered from LiteLLM's own cache: the provider never saw it.
+        yield Skipped(record.location, CACHE_HIT)
+        return
     params = payload.get("model_parameters")
     if not isinstance(params, Mapping):
         yield LoadError(record.location, f"{path}.model_parameters: not an object")
@@ -134,8 +140,9 @@ def _payload_call(record: RawRecord, payload: Mapping[str, Any],
     except Unreadable as problem:
         yield LoadError(record.location, str(problem))
         return
-    if request is None:
-        return  # an embedding, a transcription: no prompt to cache
+    if request is None:  # an embedding, a transcription: no prompt to cache
+        yield Skipped(record.location, NO_PROMPT)
+        return
     metadata = mapping_of(payload.get("metadata"))
     response = mapping_of(payload.get("response"))
     served = response.get("model")

@@ -50,7 +50,7 @@ from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._reading import calls_of_own_records
-from promptcache.load.formats._responses import refused, response_facts, served_model
+from promptcache.load.formats._responses import REFUSED, refused, response_facts, served_model
 from promptcache.load.formats._times import epoch_seconds
 from promptcache.load.formats._usage import count
 from promptcache.load.formats.base import (
@@ -60,6 +60,7 @@ from promptcache.load.formats.base import (
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     Usage,
     not_recognized,
 )
@@ -97,11 +98,12 @@ class PortkeyFormat(InputFormat):
             return RECOGNIZED
         return not_recognized(_NOT_PORTKEY)
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         return calls_of_own_records(self, "a Portkey log", records, _record_calls)
 
 
-def _record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+def _record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
     found = _row_call(record.location, record.value)
     if found is not None:
         yield found
@@ -117,12 +119,15 @@ def _is_log_object(value: Mapping[str, Any]) -> bool:
             and isinstance(response, Mapping) and "body" in response)
 
 
-def _row_call(location: Location, row: Mapping[str, Any]) -> LoggedCall | LoadError | None:
+def _row_call(location: Location,
+              row: Mapping[str, Any]) -> LoggedCall | LoadError | Skipped | None:
     request, response = _part(row, "request"), _part(row, "response")
     metadata = json_text(row.get("metadata"), {})
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    if _answered_by_portkey(row, metadata) or refused(_status(row, response)):
-        return None
+    if _answered_by_portkey(row, metadata):
+        return Skipped(location, "answered by Portkey's cache")
+    if refused(_status(row, response)):
+        return Skipped(location, REFUSED)
     raw, body_path = _payload(row, request, _FLAT_REQUEST, "request")
     body = json_text(raw)
     if not isinstance(body, Mapping) or not body:
