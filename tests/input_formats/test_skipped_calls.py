@@ -22,6 +22,8 @@ REFUSED = "refused by the provider (HTTP status 400 or more)"
     ("helicone/export.jsonl", [(3, "answered by Helicone's cache"), (6, REFUSED)]),
     ("portkey/export.jsonl", [(3, "answered by Portkey's cache"), (4, REFUSED)]),
     ("litellm/payload_openai.jsonl", [(5, "answered by LiteLLM's cache")]),
+    ("braintrust/events.jsonl", [
+        (7, "failed before the provider answered (an error and no token count)")]),
     ("litellm/spend_logs.jsonl", [
         (5, "answered by LiteLLM's cache"),
         (7, "no prompt to cache (an embedding, image or audio call)")]),

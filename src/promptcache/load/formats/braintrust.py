@@ -65,6 +65,7 @@ from promptcache.load.formats.base import (
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     Usage,
     not_recognized,
 )
@@ -104,24 +105,29 @@ class Braintrust(InputFormat):
         return not_recognized("Braintrust: no span event ('span_id', 'root_span_id', "
                               "'span_attributes') nor a page of them ({'events': [...]})")
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         return calls_of_own_records(self, "a Braintrust log", records, _record_calls)
 
 
-def _record_calls(record: RawRecord) -> list[LoggedCall | LoadError]:
+def _record_calls(record: RawRecord) -> list[LoggedCall | LoadError | Skipped]:
     value = record.value
     key, page = _page(value)
     if page is None:
         return list(_event_calls(record.location, value, "$"))
     found = [item for index, event in enumerate(page)
              for item in _event_calls(record.location, event, f"$.{key}[{index}]")]
-    errors = [item for item in found if isinstance(item, LoadError)]
+    errors = [item for item in found if isinstance(item, LoadError | Skipped)]
     calls = [item for item in found if isinstance(item, LoggedCall)]
     if all(call.timestamp is not None for call in calls):
         # The fetch endpoint pages newest first: the page's calls are put back in the
         # order they started (the page is one record, already held whole).
         calls.sort(key=lambda call: call.timestamp or 0.0)
     return [*errors, *calls]
+
+
+FAILED = "failed before the provider answered (an error and no token count)"
+"""Why an LLM span that raised before any answer is skipped."""
 
 
 def _page(value: Any) -> tuple[str, list[Any] | None]:
@@ -141,7 +147,8 @@ def _is_event(value: Any) -> bool:
             and ("span_id" in value or "root_span_id" in value))
 
 
-def _event_calls(location: Location, event: Any, path: str) -> Iterator[LoggedCall | LoadError]:
+def _event_calls(location: Location, event: Any,
+                 path: str) -> Iterator[LoggedCall | LoadError | Skipped]:
     if not _is_event(event):
         yield LoadError(location, f"{path}: not a Braintrust span event (no 'span_id', "
                                   "'root_span_id' and 'span_attributes')")
@@ -151,7 +158,9 @@ def _event_calls(location: Location, event: Any, path: str) -> Iterator[LoggedCa
     metadata = _mapping(event.get("metadata"))
     metrics = _mapping(event.get("metrics"))
     if event.get("error") and _tokens(metrics.get("prompt_tokens")) is None:
-        return  # raised before an answer (a refusal, a rate limit): no prompt was processed
+        # Raised before an answer (a refusal, a rate limit): no prompt was processed.
+        yield Skipped(location, FAILED)
+        return
     # The first wrapOpenAI Responses spans name the provider in span_attributes instead.
     provider = metadata.get("provider") or event["span_attributes"].get("provider")
     if provider not in _PROVIDERS:
