@@ -32,9 +32,8 @@ Order and merging (what is held, and for how long) are :mod:`._langsmith_runs`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from promptcache.load.formats._langsmith_runs import Run, RunOrder
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
 from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import (
@@ -49,6 +48,9 @@ from promptcache.load.formats.base import (
     not_recognized,
 )
 from promptcache.load.sources import LoadError, RawRecord
+
+if TYPE_CHECKING:
+    from promptcache.load.formats._langsmith_runs import Run
 
 _OPS = ("post", "patch")
 _CLIENT_OPTIONS = ("extra_headers", "extra_query", "timeout")
@@ -73,6 +75,9 @@ class LangSmith(InputFormat):
                               "{'op': 'post'|'patch', 'run': {...}}")
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+        # Imported here: telling a file's format needs only the checks below.
+        from promptcache.load.formats._langsmith_runs import Run, RunOrder
+
         order = RunOrder()
         for record in records:
             if isinstance(record, LoadError):
