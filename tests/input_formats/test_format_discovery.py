@@ -17,8 +17,9 @@ from promptcache.load.formats import all_formats, format_modules
 from promptcache.load.formats.base import InputFormat
 
 _READING_HELPERS = (
-    "_langfuse_generation", "_langfuse_reading", "_langsmith_runs",
-    "_litellm_anthropic", "_litellm_payload", "_litellm_request", "_litellm_spend", "otlp",
+    "_har_entries", "_helicone_rows", "_langfuse_generation", "_langfuse_reading",
+    "_langsmith_reading", "_langsmith_runs", "_litellm_anthropic", "_litellm_payload",
+    "_litellm_request", "_litellm_spend", "_portkey_logs", "_responses", "_sse", "otlp",
     "otel_events", "otel_reader", "otel_semconv", "otel_span", "otel_vercel",
 )
 """Modules that read one format's records: a file of another format never needs them."""

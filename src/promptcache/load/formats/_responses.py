@@ -5,7 +5,8 @@ events of a stream."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from promptcache.load.formats._sse import is_event_stream, merged_stream
 from promptcache.load.formats._usage import normalized_usage
@@ -13,9 +14,8 @@ from promptcache.load.formats.base import Usage
 from promptcache.load.formats.embedded import json_text
 
 
-# A named tuple, not a dataclass: three formats import this module at the top, so every
-# start defines it to tell formats, and a dataclass costs five times as much to define.
-class ResponseFacts(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class ResponseFacts:
     """The parts of a response a :class:`~promptcache.load.formats.base.LoggedCall` uses."""
 
     usage: Usage | None = None
