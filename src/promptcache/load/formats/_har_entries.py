@@ -22,6 +22,7 @@ from promptcache.load.sources import LoadError, RawRecord
 
 
 def document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
+    """The calls of a capture's provider POSTs, in the capture's order."""
     for index, entry in enumerate(record.value["log"]["entries"]):
         found = _entry_call(record, index, entry)
         if found is not None:

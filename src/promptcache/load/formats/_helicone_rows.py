@@ -35,6 +35,7 @@ _CUSTOM_EVENT = "_type"
 
 
 def record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
+    """The calls of one record: an export's row, or every row of a query API answer."""
     rows = api_rows(record.value)
     if rows is None:
         yield from _row_call(record.location, record.value, "$")

@@ -31,6 +31,7 @@ _OPENAI_ONLY_ROLES = frozenset({"system", "developer", "tool"})
 
 
 def record_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
+    """The call of one log row or log object, if it records one."""
     found = _row_call(record.location, record.value)
     if found is not None:
         yield found
