@@ -5,7 +5,12 @@
 
 Prints a table of median wall times and their ratio to the floor, for a cold start (empty
 cache folder: the vocabulary is parsed and the price data imported) and a warm one (what a
-pre-commit hook sees from its second run on).
+pre-commit hook sees from its second run on), and the part of every start spent finding the
+input formats (``all_formats()``, timed inside a process that has imported the rest of the
+audit, as a run does before telling each file's format).
+
+To compare with another checkout, run this script with ``PYTHONPATH=OTHER/src``: the
+commands it times import promptcache from there.
 """
 
 from __future__ import annotations
@@ -60,6 +65,24 @@ def _time_edited(env: dict[str, str], runs: int) -> float:
     return statistics.median(samples)
 
 
+_FORMATS_DISCOVERY = """
+import time
+import promptcache.cli.main, promptcache.run.audit, promptcache.load.records
+start = time.perf_counter()
+from promptcache.load.formats import all_formats
+all_formats()
+print(time.perf_counter() - start)
+"""
+
+
+def _time_formats_discovery(env: dict[str, str], runs: int) -> float:
+    """The median time ``all_formats()`` takes in a fresh process, the rest imported."""
+    samples = [float(subprocess.run([sys.executable, "-c", _FORMATS_DISCOVERY], env=env,
+                                    capture_output=True, text=True, check=True).stdout)
+               for _ in range(runs)]
+    return statistics.median(samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -74,6 +97,7 @@ def main() -> None:
     subprocess.run(audit, env=env, capture_output=True, check=False)  # fill the cache
     warm = _time(audit, env, args.runs)
     edited = _time_edited(env, args.runs)
+    discovery = _time_formats_discovery(env, args.runs)
     size = SMALL_LOG.stat().st_size
     print(f"promptcache start-up, {args.runs} runs each, median wall time "
           f"({SMALL_LOG.name}: {size:,} bytes, {sum(1 for _ in SMALL_LOG.open())} requests)")
@@ -82,7 +106,8 @@ def main() -> None:
                            ("promptcache --version", version),
                            ("promptcache audit, cold cache", cold),
                            ("promptcache audit, warm cache", warm),
-                           ("promptcache audit, warm, file edited", edited)):
+                           ("promptcache audit, warm, file edited", edited),
+                           ("  of a start: finding the input formats", discovery)):
         print(f"{label:<42}{seconds:>9.3f}{seconds / floor:>9.1f}")
     shutil.rmtree(cache, ignore_errors=True)
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from promptcache.load.formats.base import InputFormat, LoggedCall, Usage
 from promptcache.load.sources import LoadError, RawRecord
@@ -31,8 +30,9 @@ _NAMED_IN_ERRORS = 3
 """How many left-over ``custom_id`` an error names before it says "and N more"."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+# Named tuples, not dataclasses: this module is the base of two formats, so every start
+# imports it to tell formats, and a dataclass costs five times as much to define.
+class Outcome(NamedTuple):
     """What a batch's results say of one request."""
 
     location: Location
@@ -51,8 +51,7 @@ class Outcome:
     time a request was sent."""
 
 
-@dataclass(frozen=True, slots=True)
-class BatchRequest:
+class BatchRequest(NamedTuple):
     """One request of a batch's requests file."""
 
     custom_id: str

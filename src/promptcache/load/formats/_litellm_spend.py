@@ -50,15 +50,8 @@ from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Skipped, U
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.sources import LoadError, RawRecord
 
-_ROW_KEYS = ("request_id", "call_type", "startTime")
 _PROMPT_NOT_STORED = ("the prompt (the proxy stores request bodies only with "
                       "store_prompts_in_spend_logs: true)")
-
-
-def is_spend_row(value: Any) -> bool:
-    """Whether a record is a spend-log row."""
-    return (isinstance(value, Mapping) and all(key in value for key in _ROW_KEYS)
-            and ("proxy_server_request" in value or "spend" in value))
 
 
 def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:

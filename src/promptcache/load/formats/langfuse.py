@@ -26,11 +26,9 @@ spans: this format goes before the generic one (priority 50) and claims only spa
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from promptcache.load.formats import otlp
-from promptcache.load.formats._langfuse_generation import Generation, Rebuilt, rebuild, usage
-from promptcache.load.formats._times import iso_seconds
+from promptcache.load.formats._otlp_kinds import is_trace_export
 from promptcache.load.formats.base import (
     RECOGNIZED,
     InputFormat,
@@ -38,15 +36,12 @@ from promptcache.load.formats.base import (
     Recognition,
     not_recognized,
 )
-from promptcache.load.formats.embedded import json_text
 from promptcache.load.sources import LoadError, RawRecord
-from promptcache.model import Location
+
+if TYPE_CHECKING:
+    from promptcache.load.formats.otlp import Span
 
 _PREFIX = "langfuse."
-_SDK_SCOPE = "langfuse-sdk"
-"""The instrumentation scope of the Langfuse SDK's own spans (``LANGFUSE_TRACER_NAME``)."""
-_TYPE = "langfuse.observation.type"
-_METADATA = "langfuse.observation.metadata."
 _OBSERVATION_TYPES = frozenset({"SPAN", "GENERATION", "EVENT", "AGENT", "TOOL", "CHAIN",
                                 "RETRIEVER", "EVALUATOR", "EMBEDDING", "GUARDRAIL"})
 """Langfuse's observation types, as its API and exports spell them."""
@@ -63,8 +58,10 @@ class Langfuse(InputFormat):
     priority = 50
 
     def recognize(self, value: Any) -> Recognition:
-        if otlp.is_trace_export(value):
-            if any(_is_langfuse_span(span) for span in otlp.spans(value)):
+        if is_trace_export(value):
+            from promptcache.load.formats.otlp import spans
+
+            if any(_is_langfuse_span(span) for span in spans(value)):
                 return RECOGNIZED
             return not_recognized("Langfuse: an OTLP export with no span carrying "
                                   "'langfuse.*' attributes")
@@ -80,34 +77,31 @@ class Langfuse(InputFormat):
                               "'startTime')")
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+        # Imported here: telling a file's format needs only the checks below.
+        from promptcache.load.formats._langfuse_reading import (
+            observation_calls,
+            page_calls,
+            span_calls,
+            trace_calls,
+        )
+
         for record in records:
             if isinstance(record, LoadError):
                 yield record
-            elif otlp.is_trace_export(record.value):
-                yield from _span_calls(record.location, record.value)
+            elif is_trace_export(record.value):
+                yield from span_calls(record.location, record.value)
             elif _is_page(record.value):
-                yield from _page_calls(record.location, record.value["data"])
+                yield from page_calls(record.location, record.value["data"])
             elif _is_trace_detail(record.value):
-                yield from _trace_calls(record.location, record.value)
+                yield from trace_calls(record.location, record.value)
             elif _is_observation(record.value):
-                yield from _observation_calls(record.location, [("$", record.value)])
+                yield from observation_calls(record.location, [("$", record.value)])
             else:
                 yield LoadError(record.location, "$: " + self.recognize(record.value).reason)
 
 
-def _is_langfuse_span(span: otlp.Span) -> bool:
+def _is_langfuse_span(span: Span) -> bool:
     return any(key.startswith(_PREFIX) for key in span.attributes)
-
-
-def _is_foreign_llm_span(span: otlp.Span) -> bool:
-    """A span another instrumentation wrote (the Langfuse SDK exports GenAI spans and known
-    LLM instrumentations' spans beside its own: ``langfuse/_client/span_filter.py``,
-    ``is_default_export_span``): its call is in its own attributes, which the OpenTelemetry
-    format reads, not this one."""
-    if span.scope == _SDK_SCOPE or span.attributes.get(_TYPE) is not None:
-        return False
-    return (any(key.startswith(("gen_ai.", "llm.")) for key in span.attributes)
-            or span.attributes.get("openinference.span.kind") == "LLM")
 
 
 def _is_trace(value: Any) -> bool:
@@ -135,100 +129,10 @@ def _is_page(value: Any) -> bool:
 def _is_observation(value: Any) -> bool:
     return (isinstance(value, Mapping) and isinstance(value.get("id"), str)
             and str(value.get("type", "")).upper() in _OBSERVATION_TYPES
-            and _first(value, "traceId", "trace_id") is not None
-            and _first(value, "startTime", "start_time") is not None)
+            and first(value, "traceId", "trace_id") is not None
+            and first(value, "startTime", "start_time") is not None)
 
 
-def _span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError]:
-    spans = list(otlp.spans(export))
-    generations = [span for span in spans if span.attributes.get(_TYPE) == "generation"]
-    # The exporter writes spans as they end; calls are made in the order they start.
-    generations.sort(key=lambda span: span.start_ns or 0)
-    for span in generations:
-        attributes = span.attributes
-        metadata = {key.removeprefix(_METADATA): json_text(value, value)
-                    for key, value in attributes.items() if key.startswith(_METADATA)}
-        metadata.update(_mapping(json_text(attributes.get("langfuse.observation.metadata"))))
-        generation = Generation(
-            input=json_text(attributes.get("langfuse.observation.input"),
-                            attributes.get("langfuse.observation.input")),
-            input_path=f"{span.path}.attributes[langfuse.observation.input]",
-            model=_text(attributes.get("langfuse.observation.model.name")),
-            parameters=_mapping(json_text(attributes.get("langfuse.observation.model.parameters"))),
-            metadata=metadata,
-            usage_details=_mapping(json_text(attributes.get("langfuse.observation.usage_details"))),
-            output=json_text(attributes.get("langfuse.observation.output")),
-        )
-        yield _call(location, generation, timestamp=span.start_seconds,
-                    session=_text(attributes.get("session.id")) or span.trace_id or None,
-                    user=_text(attributes.get("user.id")), call_id=span.span_id or None)
-    foreign = [span for span in spans if _is_foreign_llm_span(span)]
-    if foreign:
-        scopes = ", ".join(sorted({span.scope or "no scope" for span in foreign}))
-        yield LoadError(location, f"{foreign[0].path}: {len(foreign)} LLM span(s) of other "
-                        f"instrumentations ({scopes}) are not Langfuse generations and are not "
-                        "read by this format: audit the file with --input-format otel as well")
-
-
-def _page_calls(location: Location, data: list[Any]) -> Iterator[LoggedCall | LoadError]:
-    yield from _observation_calls(location, [(f"$.data[{n}]", item)
-                                             for n, item in enumerate(data)])
-
-
-def _trace_calls(location: Location, trace: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError]:
-    # Observations inside a trace do not repeat its session and user.
-    context = {"sessionId": trace.get("sessionId"), "userId": trace.get("userId")}
-    yield from _observation_calls(location, [
-        (f"$.observations[{n}]", {**context, **{key: value for key, value in item.items()
-                                                 if value is not None}})
-        for n, item in enumerate(trace["observations"])])
-
-
-def _observation_calls(location: Location,
-                       rows: list[tuple[str, Any]]) -> Iterator[LoggedCall | LoadError]:
-    generations = [(path, row) for path, row in rows
-                   if str(row.get("type", "")).upper() == "GENERATION"]
-    # The API pages newest first; calls are made in the order they start.
-    generations.sort(key=lambda item: iso_seconds(_first(item[1], "startTime", "start_time")) or 0)
-    for path, row in generations:
-        raw_input = row.get("input")
-        generation = Generation(
-            input=json_text(raw_input, raw_input),
-            input_path=f"{path}.input",
-            model=_text(_first(row, "model", "provided_model_name", "providedModelName")),
-            parameters=_mapping(json_text(_first(row, "modelParameters", "model_parameters"))),
-            metadata=_mapping(json_text(row.get("metadata"))),
-            # `usage` is the older API's name for the same flat counts.
-            usage_details=_mapping(json_text(_first(row, "usageDetails", "usage_details",
-                                                    "usage"))),
-            output=json_text(row.get("output")),
-        )
-        yield _call(location, generation,
-                    timestamp=iso_seconds(_first(row, "startTime", "start_time")),
-                    session=_text(_first(row, "sessionId", "session_id"))
-                    or _text(_first(row, "traceId", "trace_id")),
-                    user=_text(_first(row, "userId", "user_id")), call_id=_text(row.get("id")))
-
-
-def _call(location: Location, generation: Generation, *, timestamp: float | None,
-          session: str | None, user: str | None, call_id: str | None) -> LoggedCall | LoadError:
-    rebuilt = rebuild(generation)
-    if not isinstance(rebuilt, Rebuilt):
-        return LoadError(location, rebuilt)
-    return LoggedCall(location=location, body=rebuilt.body, body_path=generation.input_path,
-                      api=rebuilt.api, usage=usage(generation.usage_details),
-                      timestamp=timestamp, session=session, user=user,
-                      served_model=None if generation.model == rebuilt.body.get("model")
-                      else generation.model, missing=rebuilt.missing, call_id=call_id)
-
-
-def _first(row: Mapping[str, Any], *keys: str) -> Any:
+def first(row: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` whose value is neither missing, null nor ''."""
     return next((row[key] for key in keys if row.get(key) not in (None, "")), None)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

@@ -34,27 +34,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from promptcache.load.formats._langsmith_runs import Run, RunOrder
-from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
-from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import (
-    CHAT,
-    MESSAGES,
     RECOGNIZED,
-    RESPONSES,
     InputFormat,
     LoggedCall,
     Recognition,
-    Usage,
     not_recognized,
 )
 from promptcache.load.sources import LoadError, RawRecord
 
 _OPS = ("post", "patch")
-_CLIENT_OPTIONS = ("extra_headers", "extra_query", "timeout")
-"""Keyword arguments the SDK sends as headers or uses itself, not as body fields."""
-_SESSION_KEYS = ("session_id", "thread_id", "conversation_id")
-"""Metadata keys LangSmith groups a thread's runs by (its "Threads" view)."""
 
 
 class LangSmith(InputFormat):
@@ -67,36 +56,16 @@ class LangSmith(InputFormat):
                "keep messages, not the request)")
 
     def recognize(self, value: Any) -> Recognition:
-        if _operation(value) is not None or _is_batch(value) or _is_run(value):
+        if holds_runs(value):
             return RECOGNIZED
         return not_recognized("LangSmith: no run ('id', 'run_type', 'start_time') nor "
                               "{'op': 'post'|'patch', 'run': {...}}")
 
     def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
-        order = RunOrder()
-        for record in records:
-            if isinstance(record, LoadError):
-                yield record
-                continue
-            for op, path, run in _runs(record.value):
-                located = Run(record.location, path, run)
-                if run.get("run_type", "llm") != "llm" or (op == "post" and "run_type" not in run):
-                    order.skip(str(run.get("id")))
-                elif op == "patch":
-                    order.patch(located)  # a patch may leave out the run's type
-                else:
-                    order.post(located)
-            if not _runs_in(record.value):
-                yield LoadError(record.location, "$: " + self.recognize(record.value).reason)
-            for ready in order.ready():
-                yield _call(ready)
-        finished, orphans = order.drain()
-        for left in finished:
-            yield _call(left)
-        for orphan in orphans:
-            if _is_llm_patch(orphan.fields):
-                yield _orphan_error(orphan)
+        # Imported here: telling a file's format needs only the checks below.
+        from promptcache.load.formats._langsmith_reading import run_calls
 
+        return run_calls(self, records)
 
 def _operation(value: Any) -> str | None:
     if (isinstance(value, Mapping) and value.get("op") in _OPS
@@ -115,11 +84,12 @@ def _is_run(value: Any) -> bool:
             and "start_time" in value)
 
 
-def _runs_in(value: Any) -> bool:
+def holds_runs(value: Any) -> bool:
+    """Whether a record holds runs (an operation, a batch of them, an exported run)."""
     return _operation(value) is not None or _is_batch(value) or _is_run(value)
 
 
-def _runs(value: Any) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+def runs(value: Any) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
     """(operation, JSON path, run) for every run in a record."""
     op = _operation(value)
     if op is not None:
@@ -130,117 +100,3 @@ def _runs(value: Any) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
                 yield op, f"$.{op}[{n}]", run
     elif _is_run(value):
         yield "post", "$", value
-
-
-def _call(run: Run) -> LoggedCall | LoadError:
-    fields = run.fields
-    inputs = fields.get("inputs")
-    metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
-    body_path = f"{run.path}.inputs"
-    problem = _not_a_request(inputs)
-    if problem:
-        return LoadError(run.location, f"{body_path}: {problem}")
-    assert isinstance(inputs, Mapping)
-    provider = str(metadata.get("ls_provider") or "")
-    body, api = _body(inputs, provider)
-    missing = _class_schemas_dropped(body)
-    outputs = _mapping(fields.get("outputs"))
-    served = outputs.get("model")
-    return LoggedCall(
-        location=run.location, body=body, body_path=body_path, api=api,
-        usage=_usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
-                     # An exported run's own columns, the same counts (schemas.Run).
-                     or {"input_tokens": fields.get("prompt_tokens"),
-                         "input_token_details": fields.get("prompt_token_details")}),
-        timestamp=iso_seconds(fields.get("start_time")),
-        session=_session(metadata) or _text(fields.get("trace_id")),
-        served_model=served if isinstance(served, str) and served != body.get("model") else None,
-        missing=missing, call_id=_text(fields.get("id")),
-    )
-
-
-def _not_a_request(inputs: Any) -> str:
-    if not isinstance(inputs, Mapping) or not inputs:
-        return ("the LLM run has no inputs (hidden with LANGSMITH_HIDE_INPUTS, or its post "
-                "is missing)")
-    messages = inputs.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[0], list | str):
-        return ("LangChain chat-model inputs (messages as LangChain objects), not the request "
-                "body: trace the provider SDK with langsmith.wrappers instead")
-    if not isinstance(messages, list) and "input" not in inputs:
-        return "not a request's keyword arguments: expected 'messages' or 'input'"
-    return ""
-
-
-def _body(inputs: Mapping[str, Any], provider: str) -> tuple[dict[str, Any], str]:
-    body = {key: value for key, value in inputs.items()
-            if key not in _CLIENT_OPTIONS and key != "extra_body"}
-    extra_body = inputs.get("extra_body")
-    if isinstance(extra_body, Mapping):
-        body.update(extra_body)
-    if provider == "anthropic":
-        messages = body.get("messages")
-        if (isinstance(messages, list) and messages and isinstance(messages[0], Mapping)
-                and messages[0].get("role") == "system"):
-            # The wrapper's own move (Anthropic takes no system role in messages): undone.
-            body["system"] = messages[0].get("content")
-            body["messages"] = messages[1:]
-        return body, MESSAGES
-    return body, RESPONSES if "messages" not in body else CHAT
-
-
-def _class_schemas_dropped(body: dict[str, Any]) -> tuple[str, ...]:
-    """``parse()`` calls: the wrapper logs the Python class (Chat Completions'
-    ``response_format``) or its plain JSON schema (Responses' ``text_format``,
-    ``_process_inputs``), not the strict schema the SDK derives and sends. Neither is a body
-    field as logged: removed, and the call is partial."""
-    dropped = False
-    if "response_format" in body and not is_wire_response_format(body["response_format"]):
-        del body["response_format"]
-        dropped = True
-    if "text_format" in body:
-        del body["text_format"]
-        dropped = True
-    return (CLASS_RESPONSE_FORMAT,) if dropped else ()
-
-
-def _usage(value: Any) -> Usage | None:
-    usage = _mapping(value)
-    total = usage.get("input_tokens")
-    if not isinstance(total, int):
-        return None
-    details = _mapping(usage.get("input_token_details"))
-    write_parts = [details[key] for key in ("cache_creation", "ephemeral_5m_input_tokens",
-                                            "ephemeral_1h_input_tokens")
-                   if isinstance(details.get(key), int)]
-    read = details.get("cache_read")
-    return Usage(input_tokens=total, cache_read_tokens=read if isinstance(read, int) else 0,
-                 cache_write_tokens=sum(write_parts) if write_parts else None)
-
-
-def _session(metadata: Mapping[str, Any]) -> str | None:
-    return next((str(metadata[key]) for key in _SESSION_KEYS if metadata.get(key)), None)
-
-
-def _is_llm_patch(fields: Mapping[str, Any]) -> bool:
-    """Whether a patch whose post never came was an LLM run's: it says so, or it carries what
-    only the wrappers' LLM runs carry (token usage, the provider)."""
-    if "run_type" in fields:
-        return bool(fields["run_type"] == "llm")
-    metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
-    return "usage_metadata" in metadata or "ls_provider" in metadata
-
-
-def _orphan_error(orphan: Run) -> LoadError:
-    run_id = orphan.fields.get("id")
-    return LoadError(orphan.location, f"{orphan.path}: patch of LLM run {run_id}, whose post "
-                     "(with the inputs) is not in this file: the call cannot be read")
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from promptcache.load.formats import otel_semconv
+from promptcache.load.formats._otlp_kinds import is_log_export as is_log_export
 from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall
 from promptcache.load.formats.otel_span import (
     SpanCall,
@@ -77,11 +78,6 @@ class _Waiting:
     record: RawRecord
     span: Span
     session: str
-
-
-def is_log_export(value: Any) -> bool:
-    """An OTLP/JSON logs export (a dict with a ``resourceLogs`` list)."""
-    return isinstance(value, Mapping) and isinstance(value.get("resourceLogs"), list)
 
 
 def has_events(value: Any) -> bool:

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from promptcache.load.formats._otlp_kinds import is_trace_export as is_trace_export
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -39,11 +41,6 @@ class Span:
     def start_seconds(self) -> float | None:
         """The start as seconds since the epoch."""
         return None if self.start_ns is None else self.start_ns / 1e9
-
-
-def is_trace_export(value: Any) -> bool:
-    """Whether a record is an OTLP/JSON trace export (a dict with a ``resourceSpans`` list)."""
-    return isinstance(value, Mapping) and isinstance(value.get("resourceSpans"), list)
 
 
 def spans(export: Mapping[str, Any]) -> Iterator[Span]:
