@@ -119,7 +119,7 @@ def audit_command(options: AuditOptions) -> ExitCode:
         report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
                            ignored=settings.ignored, on_position=on_position,
                            project_path=settings.project_path,
-                           input_format=options.input_format,
+                           input_format=settings.input_format,
                            # Images are sized where requests are read: in this process, which
                            # keeps the per-run fetch limits and warnings.
                            jobs=1 if settings.image_fetch is not None
@@ -168,7 +168,8 @@ def _settings(config: Config, options: AuditOptions) -> RunSettings:
                          fail_on=options.fail_on, cache_lifetime=options.cache_lifetime,
                          fetch_images=options.fetch_images, fetch_timeout=options.fetch_timeout,
                          fetch_max_images=options.fetch_max_images,
-                         snippets=options.snippets, paths=options.paths_options)
+                         snippets=options.snippets, paths=options.paths_options,
+                         input_format=options.input_format)
 
 
 def _config(options: AuditOptions) -> Config:

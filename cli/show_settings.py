@@ -21,6 +21,8 @@ def settings_text(settings: RunSettings) -> str:
         (f"cache-lifetime = {settings.cache_lifetime:g}" if settings.cache_lifetime is not None
          else "# cache-lifetime: not set, each model's documented lifetime"),
         f"snippets = {_value(settings.snippets)}",
+        (f"input-format = {_value(settings.input_format)}" if settings.input_format is not None
+         else "# input-format: not set, each file's format is told from its first records"),
         f"fetch-images = {_value(fetch is not None)}",
     ]
     if fetch is not None:

@@ -156,3 +156,34 @@ def test_formats_tells_which_format_reads_each_file(
     assert lines[1].startswith("odd.jsonl:1: unknown log format: none of ")
     assert lines[2].startswith("broken.jsonl:1: ")
     assert len(lines) == 3
+
+
+def test_a_mistyped_input_format_suggests_the_likeliest(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(folder / "log.jsonl", BODY)
+    assert main(["audit", "--isolated", "-q", "--input-format", "litelm", "log.jsonl"]) == 2
+    assert capsys.readouterr().err == (
+        "promptcache: unknown input format 'litelm' (did you mean 'litellm'?)\n")
+
+
+def test_the_configuration_names_the_input_format_and_the_command_line_wins(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(folder / "odd.jsonl", {"event": "started"})
+    (folder / "promptcache.toml").write_text('input-format = "request"\n', "utf-8")
+    main(["audit", "-q", "-f", "concise", "--exit-zero", "odd.jsonl"])
+    assert capsys.readouterr().out.startswith("odd.jsonl:1: error: $: not a request: ")
+    main(["audit", "-q", "-f", "concise", "--exit-zero", "--input-format", "litellm",
+          "odd.jsonl"])
+    assert capsys.readouterr().out.startswith("odd.jsonl:1: error: LiteLLM: no standard_logging")
+    main(["audit", "--show-settings"])
+    assert 'input-format = "request"\n' in capsys.readouterr().out
+
+
+def test_an_unknown_input_format_in_the_configuration_names_the_key(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(folder / "log.jsonl", BODY)
+    (folder / "promptcache.toml").write_text('input-format = "langfuze"\n', "utf-8")
+    assert main(["audit", "-q", "log.jsonl"]) == 2
+    assert capsys.readouterr().err == (
+        f"promptcache: {folder / 'promptcache.toml'}: input-format: unknown input format "
+        "'langfuze' (did you mean 'langfuse'?)\n")

@@ -13,6 +13,7 @@ ignore = ["prompt-too-short"]
 fail-on = "warning"               # info | warning | error
 cache-lifetime = "10m"            # a cached prefix survives unused (600, 90s, 1h30m...)
 allow-empty = false               # true: a run that audits no request exits as usual
+input-format = "litellm"          # every log's format (default: told per file)
 fetch-images = false              # read remote images' sizes over the network (opt-in)
 fetch-timeout = 5                 # seconds per image URL, when fetching
 fetch-max-images = 100            # distinct image URLs fetched per run, at most
@@ -48,6 +49,7 @@ from promptcache.engine.findings import Severity
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import ActiveRule
 from promptcache.engine.selectors import rules_named
+from promptcache.load.formats import format_named, unknown_format
 from promptcache.load.paths import DEFAULT_EXCLUDES, PathFilter, git_root, project_path
 from promptcache.load.validator import UNKNOWN_FIELD, compile_schema, compiled
 from promptcache.suggest import did_you_mean
@@ -94,6 +96,9 @@ class Config:
     """Patterns a folder walk skips besides ``exclude``."""
     respect_gitignore: bool | None = None
     """Whether a folder walk skips what ``.gitignore`` files ignore, if set."""
+    input_format: str | None = None
+    """Every log's format (a name of :func:`promptcache.load.formats.all_formats`), if set;
+    None: each file's is told from its first records."""
 
 
 @cache
@@ -148,6 +153,10 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         for pattern, selectors in dict(data.get("per-file-ignores", {})).items()
     }
     lifetime = _lifetime(data.get("cache-lifetime"), where, prefix)
+    input_format = data.get("input-format")
+    if input_format is not None and format_named(input_format) is None:
+        raise ConfigError(f"{where}{_key_path(prefix, ['input-format'])}: "
+                          f"{unknown_format(input_format)}")
     fetch_timeout = data.get("fetch-timeout")
     return Config(
         source=source,
@@ -166,6 +175,7 @@ def parse_config(data: Mapping[str, Any], rules: Sequence[Rule], *, source: Path
         exclude=tuple(data["exclude"]) if "exclude" in data else None,
         extend_exclude=tuple(data.get("extend-exclude", ())),
         respect_gitignore=data.get("respect-gitignore"),
+        input_format=input_format,
     )
 
 
@@ -238,6 +248,8 @@ class RunSettings:
     """Reports quote (redacted) prompt text; False: no prompt text at all (``--no-snippets``)."""
     image_fetch: FetchLimits | None = None
     """How to fetch remote images' sizes; None (the default): never, the run stays offline."""
+    input_format: str | None = None
+    """Every log's format; None (the default): each file's is told from its first records."""
 
     _ignored_in: dict[str, frozenset[str]] = field(default_factory=dict, init=False,
                                                    repr=False, compare=False)
@@ -268,7 +280,8 @@ def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str
                   cache_lifetime: float | None = None, fetch_images: bool | None = None,
                   fetch_timeout: float | None = None,
                   fetch_max_images: int | None = None,
-                  snippets: bool | None = None) -> RunSettings:
+                  snippets: bool | None = None,
+                  input_format: str | None = None) -> RunSettings:
     """Combine the configuration with command-line choices (which win)."""
     for flag, selectors in (("--select", select), ("--ignore", ignore)):
         for selector in selectors:
@@ -307,6 +320,7 @@ def settings_from(config: Config, rules: Sequence[Rule], *, select: Sequence[str
         snippets=next((wanted for wanted in (snippets, config.snippets) if wanted is not None),
                       True),
         image_fetch=_image_fetch(config, fetch_images, fetch_timeout, fetch_max_images),
+        input_format=input_format or config.input_format,
     )
 
 

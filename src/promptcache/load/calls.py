@@ -20,7 +20,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from promptcache.load.formats import all_formats, format_named
+from promptcache.load.formats import all_formats, format_named, unknown_format
 from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped
 from promptcache.load.formats.request import RequestBodies
 from promptcache.load.sources import LoadError, Position, RawRecord, Unread, read_records
@@ -53,8 +53,7 @@ class _Plan:
 def check_format_name(name: str) -> None:
     """Raise :class:`UnknownFormatName`, listing the formats, when no format is ``name``."""
     if format_named(name) is None:
-        names = ", ".join(fmt.name for fmt in all_formats())
-        raise UnknownFormatName(f"unknown input format {name!r} (formats: {names})")
+        raise UnknownFormatName(unknown_format(name))
 
 
 def read_calls(paths: Sequence[str], input_format: str | None = None,

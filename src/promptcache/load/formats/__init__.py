@@ -59,3 +59,13 @@ def all_formats() -> tuple[type[InputFormat], ...]:
 def format_named(name: str) -> type[InputFormat] | None:
     """The format ``--input-format NAME`` names, or None."""
     return next((fmt for fmt in all_formats() if fmt.name == name), None)
+
+
+def unknown_format(name: str) -> str:
+    """What to say of a format name that names none: the likeliest one meant, else the
+    list."""
+    from promptcache.suggest import did_you_mean
+
+    names = [fmt.name for fmt in all_formats()]
+    return (f"unknown input format {name!r}"
+            + (did_you_mean(name, names) or f" (formats: {', '.join(names)})"))
