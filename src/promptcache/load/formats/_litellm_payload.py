@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._litellm_anthropic import Unreadable
+from promptcache.load.formats._litellm_python_repr import message_from_repr
 from promptcache.load.formats._litellm_request import (
     CACHE_HIT,
     MESSAGES_CALL_TYPES,
@@ -36,7 +37,7 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
         return
     call_type = str(payload.get("call_type") or "")
     messages, params, system_missing = _messages_with_system(
-        payload.get("messages"), call_type, params)
+        _objects_as_dicts(payload.get("messages")), call_type, params)
     try:
         request = provider_request(
             call_type=call_type, provider=str(payload.get("custom_llm_provider") or ""),
@@ -65,6 +66,15 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
         missing=(*system_missing, *request.missing),
         call_id=text_of(payload.get("id")) or text_of(payload.get("litellm_call_id")),
     )
+
+
+def _objects_as_dicts(messages: Any) -> Any:
+    """The messages with those a logger wrote as Python text (LiteLLM's ``Message``
+    objects, through ``default=str``) read back as the dicts they stand for."""
+    if not isinstance(messages, list):
+        return messages
+    return [message_from_repr(message) or message if isinstance(message, str) else message
+            for message in messages]
 
 
 def _messages_with_system(messages: Any, call_type: str, params: Mapping[str, Any]
