@@ -14,7 +14,7 @@ from promptcache.cli.main import main
 from promptcache.load.calls import tell_format
 from promptcache.load.formats import all_formats, format_named
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped, Usage
-from promptcache.load.formats.litellm import LiteLLM
+from promptcache.load.formats.litellm import LOGGED_TWICE, LiteLLM
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
 
@@ -436,8 +436,9 @@ INSTRUCTIONS_MISSING = ("the instructions (LiteLLM does not log them for a Respo
                         "sent to a chat provider)")
 
 
-def _generated() -> tuple[list[LoggedCall | LoadError | Skipped], list[dict[str, Any]]]:
-    return (read_calls(LiteLLM(), GENERATED / "standard_logging_payload.jsonl"),
+def _generated() -> tuple[list[LoggedCall | LoadError], list[dict[str, Any]]]:
+    """The generated log's calls (less the one record it repeats), and the bodies sent."""
+    return (_calls("generated/standard_logging_payload.jsonl"),
             truth_lines(GENERATED / "standard_logging_payload.truth.jsonl"))
 
 
@@ -445,8 +446,9 @@ def _what_the_log_keeps(call: LoggedCall, sent: dict[str, Any]) -> dict[str, Any
     """A body sent as the log can keep it: the image data as LiteLLM's placeholder; for a
     Responses call LiteLLM sent to Anthropic no system prompt (the instructions are not
     logged) and no max_tokens LiteLLM chose; a Responses string input as the one user
-    message LiteLLM logs it as (the same prompt tokens)."""
-    kept = _as_logged(sent)
+    message LiteLLM logs it as (the same prompt tokens); no prompt_cache_key (LiteLLM does
+    not log it; no prompt token)."""
+    kept = {key: value for key, value in _as_logged(sent).items() if key != "prompt_cache_key"}
     if INSTRUCTIONS_MISSING in call.missing:
         kept = {key: value for key, value in kept.items() if key != "system"}
         if "max_tokens" not in call.body:
@@ -457,9 +459,13 @@ def _what_the_log_keeps(call: LoggedCall, sent: dict[str, Any]) -> dict[str, Any
 
 
 def test_generated_log_every_request_sent_is_one_call() -> None:
+    log = GENERATED / "standard_logging_payload.jsonl"
+    assert tell_format(str(log)) == "litellm"
+    # The streaming responses() call ran both success callbacks: written twice, read once.
+    assert [(item.location.line, item.reason) for item in read_calls(LiteLLM(), log)
+            if isinstance(item, Skipped)] == [(14, LOGGED_TWICE)]
     calls, truth = _generated()
-    assert tell_format(str(GENERATED / "standard_logging_payload.jsonl")) == "litellm"
-    assert len(truth) == 29
+    assert len(truth) == 32
     assert [type(call) for call in calls] == [LoggedCall] * len(truth)
     assert [_call(call).api for call in calls] == [
         {"/v1/chat/completions": CHAT, "/v1/responses": RESPONSES,
@@ -471,9 +477,9 @@ def test_generated_log_bodies_equal_the_bodies_sent_or_say_what_the_log_lacks() 
     partial = {number: _call(call).missing for number, call in enumerate(calls)
                if _call(call).missing}
     image = ("image data replaced by a placeholder in LiteLLM's log",)
-    assert partial == {4: image, 18: image, 24: image, 25: (INSTRUCTIONS_MISSING,),
-                       26: (INSTRUCTIONS_MISSING,), 27: (INSTRUCTIONS_MISSING,),
-                       28: (INSTRUCTIONS_MISSING,)}
+    assert partial == {4: image, 19: image, 25: image, 26: (INSTRUCTIONS_MISSING,),
+                       27: (INSTRUCTIONS_MISSING,), 28: (INSTRUCTIONS_MISSING,),
+                       29: (INSTRUCTIONS_MISSING,)}
     for call, line in zip(calls, truth, strict=True):
         assert _call(call).body == _what_the_log_keeps(_call(call), line["request"]), line[
             "scenario"]
@@ -509,14 +515,14 @@ def test_generated_log_audits_to_the_prompt_tokens_of_the_bodies_sent(
         return requests
 
     logged, sent = audit(GENERATED / "standard_logging_payload.jsonl"), audit(bodies)
-    # This version audits OpenAI requests only: the 14 Chat Completions and Responses calls.
-    assert [request["line"] for request in logged] == [request["line"] for request in sent]
-    assert len(logged) == 14
-    complete = [number for number, request in enumerate(logged)
+    # This version audits OpenAI requests only: the 15 Chat Completions and Responses calls
+    # (the log's line 14 repeats line 13).
+    assert len(logged) == len(sent) == 15
+    complete = [number for number, request in enumerate(sent)
                 if not _call(calls[request["line"] - 1]).missing]
     assert [logged[number]["prompt_tokens"] for number in complete] == [
         sent[number]["prompt_tokens"] for number in complete]
-    assert len(complete) == 13
+    assert len(complete) == 14
 
 
 # --- what the generated log showed, each on a small case ---------------------------------
@@ -654,3 +660,26 @@ def test_an_assistant_dict_with_empty_provider_fields_is_complete_for_anthropic(
     assert call.missing == ()
     assert call.body["messages"][1] == {"role": "assistant",
                                         "content": [{"type": "text", "text": "Sunny."}]}
+
+
+def _payloads(tmp_path: Path, *start_times: float) -> list[LoggedCall | LoadError | Skipped]:
+    log = tmp_path / "payload.jsonl"
+    log.write_bytes(b"".join(orjson.dumps({
+        "call_type": "responses", "model": "gpt-4o", "custom_llm_provider": "openai",
+        "litellm_call_id": "d151b49b", "status": "success", "startTime": start,
+        "messages": [{"role": "user", "content": "Open today?"}], "model_parameters": {},
+    }) + b"\n" for start in start_times))
+    return read_calls(LiteLLM(), log)
+
+
+def test_a_payload_logged_twice_for_one_call_is_read_once_and_counted_as_skipped(
+        tmp_path: Path) -> None:
+    found = _payloads(tmp_path, 1796411190.5, 1796411190.5)
+    assert [type(item) for item in found] == [LoggedCall, Skipped]
+    assert (found[1].location.line, found[1].reason) == (
+        2, "logged twice by LiteLLM (the same litellm_call_id)")
+
+
+def test_attempts_of_one_call_that_start_apart_are_each_a_call(tmp_path: Path) -> None:
+    assert [type(item) for item in _payloads(tmp_path, 1796411190.5, 1796411192.0)] == [
+        LoggedCall, LoggedCall]

@@ -25,6 +25,7 @@ No network beyond loopback; the keys are fakes. All content here is our own.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -369,6 +370,46 @@ def run_returned_message_scenarios(litellm: Any, model: str, api_base: str,
     _scenario("")
 
 
+def run_parameter_scenarios(litellm: Any, model: str, api_base: str, session: str) -> None:
+    """Less common parameters and message shapes, one call each."""
+    common = {"api_base": api_base, "api_key": "sk-test-000", "litellm_session_id": session}
+    anthropic = model.startswith("anthropic/")
+    _scenario("parameters")
+    extra: dict[str, Any] = ({"thinking": {"type": "enabled", "budget_tokens": 1024}}
+                             if anthropic else {"prompt_cache_key": "support-v1",
+                                                "max_completion_tokens": 320})
+    litellm.completion(model=model, messages=[
+        {"role": "system", "content": SYSTEM, "cache_control": {"type": "ephemeral"}},
+        {"role": "system", "content": "The customer is a VIP."},
+        {"role": "user", "name": "camille", "content": "Check A-1001 please."},
+        {"role": "assistant", "content": [{"type": "text", "text": "Looking it up. "}],
+         "tool_calls": [{"id": "call:weird/1", "type": "function", "function": {
+             "name": "lookup_order", "arguments": '{"order_id": "A-1001"}'}}]},
+        {"role": "tool", "tool_call_id": "call:weird/1", "content": [
+            {"type": "text", "text": TOOL_RESULT_ORDER},
+            {"type": "text", "text": "(cached copy)"}]},
+        {"role": "user", "content": "Thanks. Anything else to know?"}],
+        tools=TOOLS, tool_choice={"type": "function", "function": {"name": "open_ticket"}},
+        stop="END", user="camille@example.com", max_tokens=2048, **extra, **common)
+    _scenario("")
+
+
+def run_messages_passthrough(litellm: Any, model: str, api_base: str, session: str) -> None:
+    """``litellm.anthropic.messages.create``: an Anthropic body given as is."""
+    from litellm.anthropic_interface import messages as anthropic_messages
+
+    _scenario("anthropic-messages-passthrough")
+    asyncio.run(anthropic_messages.acreate(
+        model=model, max_tokens=300, api_base=api_base, api_key="sk-test-000",
+        system=SYSTEM, litellm_session_id=session,
+        messages=[{"role": "user", "content": [
+            {"type": "text", "text": "Is order A-1001 late?",
+             "cache_control": {"type": "ephemeral"}}]}],
+        tools=[{"name": "lookup_order", "description": "Find an order by its id.",
+                "input_schema": TOOLS[0]["function"]["parameters"]}]))
+    _scenario("")
+
+
 def run_anthropic_only_scenarios(litellm: Any, model: str, api_base: str, session: str) -> None:
     common = {"api_base": api_base, "api_key": "sk-test-000",
               "litellm_session_id": session}
@@ -460,11 +501,16 @@ def main(argv: list[str]) -> int:
                               end_time: Any) -> None:
             self._write(kwargs)
 
+        async def async_log_success_event(self, kwargs: Any, response_obj: Any,
+                                          start_time: Any, end_time: Any) -> None:
+            self._write(kwargs)
+
     litellm.callbacks = [JsonlLog()]
     litellm.disable_streaming_logging = False
     run_completion_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-openai-1")
     run_returned_message_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-openai-2")
     run_responses_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-responses-1")
+    run_parameter_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-openai-3")
     run_completion_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
                              "sess-anthropic-1")
     run_returned_message_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
@@ -473,6 +519,10 @@ def main(argv: list[str]) -> int:
                                  "sess-anthropic-2")
     run_responses_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
                             "sess-anthropic-responses-1")
+    run_parameter_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
+                            "sess-anthropic-4")
+    run_messages_passthrough(litellm, "anthropic/claude-sonnet-4-20250514", base,
+                             "sess-anthropic-5")
     time.sleep(2)  # LiteLLM logs success from a thread pool: let it finish
     server.shutdown()
     with (out / "standard_logging_payload.truth.jsonl").open("w") as truth:
