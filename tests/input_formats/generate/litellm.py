@@ -76,6 +76,15 @@ class _Mock(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        # An image LiteLLM downloads to send it to Anthropic as base64.
+        data = _png(3, 3)
+        self.send_response(200)
+        self.send_header("content-type", "image/png")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         body = json.loads(raw)
@@ -100,6 +109,12 @@ class _Mock(BaseHTTPRequestHandler):
             self._responses(body, tokens, cached, entry)
         elif path.endswith("/messages"):
             self._messages(body, tokens, cached, entry)
+        elif path.endswith("/embeddings"):
+            entry["usage"] = {"prompt_tokens": 5, "total_tokens": 5}
+            self._json(200, {"object": "list", "model": "text-embedding-3-small",
+                             "data": [{"object": "embedding", "index": 0,
+                                       "embedding": [0.1, 0.2, 0.3]}],
+                             "usage": entry["usage"]})
         else:
             self._json(404, {"error": {"message": f"no route {path}"}})
 
@@ -410,6 +425,54 @@ def run_messages_passthrough(litellm: Any, model: str, api_base: str, session: s
     _scenario("")
 
 
+def run_edge_scenarios(litellm: Any, model: str, api_base: str, session: str,
+                       mock: str) -> None:
+    """Calls the log reads partly or skips: an embedding, an async call, an image LiteLLM
+    downloads, a late system message, reasoning_effort. (A LiteLLM cache hit is not made
+    here: litellm 1.110.2's cache path imports its proxy, whose extras this venv lacks.)"""
+    common = {"api_base": api_base, "api_key": "sk-test-000", "litellm_session_id": session}
+    anthropic = model.startswith("anthropic/")
+    _scenario("async-tools")
+
+    async def ask() -> None:
+        await litellm.acompletion(model=model, messages=[
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Stock of TP-BLUE in Lille?"}],
+            tools=TOOLS, max_tokens=200, **common)
+        await asyncio.sleep(1)  # the async success callback runs on this loop: let it
+
+    asyncio.run(ask())
+    _scenario("refused-image-url")
+    with contextlib.suppress(Exception):  # LiteLLM refuses a loopback URL: nothing is sent
+        litellm.completion(model=model, messages=[
+            {"role": "user", "content": [
+                {"type": "text", "text": "Blocked photo:"},
+                {"type": "image_url", "image_url": {"url": f"{mock}/camera/blocked.png"}}]}],
+            max_tokens=100, **common)
+    litellm.user_url_allowed_hosts = [mock.split("//", 1)[1]]
+    _scenario("downloaded-image-and-late-system")
+    litellm.completion(model=model, messages=[
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": [
+            {"type": "text", "text": "Photo from our warehouse camera:"},
+            {"type": "image_url", "image_url": {"url": f"{mock}/camera/shelf-7.png"}}]},
+        {"role": "assistant", "content": "I see the shelf."},
+        {"role": "system", "content": "Reminder: be concise."},
+        {"role": "user", "content": "Is the teapot there?"}],
+        max_tokens=100, **common)
+    litellm.user_url_allowed_hosts = []
+    if anthropic:
+        _scenario("reasoning-effort")
+        litellm.completion(model=model, messages=[
+            {"role": "user", "content": "Plan the restock for three stores."}],
+            reasoning_effort="low", max_tokens=3000, **common)
+    else:
+        _scenario("embedding")
+        litellm.embedding(model="openai/text-embedding-3-small", input=["blue teapot"],
+                          **common)
+    _scenario("")
+
+
 def run_anthropic_only_scenarios(litellm: Any, model: str, api_base: str, session: str) -> None:
     common = {"api_base": api_base, "api_key": "sk-test-000",
               "litellm_session_id": session}
@@ -511,6 +574,7 @@ def main(argv: list[str]) -> int:
     run_returned_message_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-openai-2")
     run_responses_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-responses-1")
     run_parameter_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-openai-3")
+    run_edge_scenarios(litellm, "openai/gpt-4o", f"{base}/v1", "sess-openai-4", base)
     run_completion_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
                              "sess-anthropic-1")
     run_returned_message_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
@@ -523,6 +587,8 @@ def main(argv: list[str]) -> int:
                             "sess-anthropic-4")
     run_messages_passthrough(litellm, "anthropic/claude-sonnet-4-20250514", base,
                              "sess-anthropic-5")
+    run_edge_scenarios(litellm, "anthropic/claude-sonnet-4-20250514", base,
+                       "sess-anthropic-6", base)
     time.sleep(2)  # LiteLLM logs success from a thread pool: let it finish
     server.shutdown()
     with (out / "standard_logging_payload.truth.jsonl").open("w") as truth:

@@ -17,6 +17,7 @@ from promptcache.load.formats._litellm_request import (
     provider_request,
     text_of,
 )
+from promptcache.load.formats._responses import REFUSED, refused
 from promptcache.load.formats.base import LoggedCall, Skipped, Usage
 from promptcache.load.sources import LoadError, RawRecord
 
@@ -26,6 +27,11 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
     if payload.get("cache_hit") is True:
         # Answered from LiteLLM's own cache: the provider never saw it.
         yield Skipped(record.location, CACHE_HIT)
+        return
+    if payload.get("status") == "failure" and refused(_error_status(payload)):
+        # A rate limit, an invalid request (LiteLLM's own refusals, such as an image URL
+        # it would not fetch, are 400s too): no prompt was processed, nothing cached.
+        yield Skipped(record.location, REFUSED)
         return
     params = payload.get("model_parameters")
     if not isinstance(params, Mapping):
@@ -108,6 +114,14 @@ def _usage(payload: Mapping[str, Any], metadata: Mapping[str, Any],
                            int_of(details.get("cache_creation_tokens")))
     return Usage(input_tokens=prompt_tokens, cache_read_tokens=cache_read or 0,
                  cache_write_tokens=cache_write)
+
+
+def _error_status(payload: Mapping[str, Any]) -> int | None:
+    """The HTTP status of a failed call: ``error_information.error_code`` ("429")."""
+    code = mapping_of(payload.get("error_information")).get("error_code")
+    if isinstance(code, str) and code.isdigit():
+        return int(code)
+    return int_of(code)
 
 
 def _seconds(value: Any) -> float | None:
