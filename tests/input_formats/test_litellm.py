@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,12 @@ from typing import Any
 import orjson
 import pytest
 
+from promptcache.cli.main import main
+from promptcache.load.calls import tell_format
 from promptcache.load.formats import all_formats, format_named
+from promptcache.load.formats._responses import REFUSED
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped, Usage
-from promptcache.load.formats.litellm import LiteLLM
+from promptcache.load.formats.litellm import LOGGED_TWICE, LiteLLM
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
 
@@ -424,3 +428,296 @@ def test_does_not_recognize_other_records_and_says_why(record: Any) -> None:
 def test_is_found_by_name_among_the_formats() -> None:
     assert format_named("litellm") is LiteLLM
     assert LiteLLM in all_formats()
+
+
+# --- a log made by litellm 1.110.2 with our own content (generate/litellm.py) -------------
+
+GENERATED = CASES / "generated"
+INSTRUCTIONS_MISSING = ("the instructions (LiteLLM does not log them for a Responses call it "
+                        "sent to a chat provider)")
+
+
+def _generated() -> tuple[list[LoggedCall | LoadError], list[dict[str, Any]]]:
+    """The generated log's calls, and the bodies sent that reached a prompt (not the two 429s,
+    not the embedding)."""
+    return (_calls("generated/standard_logging_payload.jsonl"),
+            [line for line in truth_lines(GENERATED / "standard_logging_payload.truth.jsonl")
+             if line["usage"] is not None and not line["path"].endswith("/embeddings")])
+
+
+def _what_the_log_keeps(call: LoggedCall, sent: dict[str, Any]) -> dict[str, Any]:
+    """A body sent as the log can keep it: the image data as LiteLLM's placeholder; for a
+    Responses call LiteLLM sent to Anthropic no system prompt (the instructions are not
+    logged) and no max_tokens LiteLLM chose; a Responses string input as the one user
+    message LiteLLM logs it as (the same prompt tokens); no prompt_cache_key (LiteLLM does
+    not log it; no prompt token)."""
+    kept = {key: value for key, value in _as_logged(sent).items() if key != "prompt_cache_key"}
+    if INSTRUCTIONS_MISSING in call.missing:
+        kept = {key: value for key, value in kept.items() if key != "system"}
+        if "max_tokens" not in call.body:
+            del kept["max_tokens"]
+    if isinstance(kept.get("input"), str):
+        kept["input"] = [{"role": "user", "content": kept["input"]}]
+    return kept
+
+
+def test_generated_log_every_request_sent_is_one_call_or_skipped_with_why() -> None:
+    log = GENERATED / "standard_logging_payload.jsonl"
+    assert tell_format(str(log)) == "litellm"
+    assert [(item.location.line, item.reason) for item in read_calls(LiteLLM(), log)
+            if isinstance(item, Skipped)] == [
+        (7, REFUSED),  # the 429
+        (14, LOGGED_TWICE),  # the streaming responses() call ran both success callbacks
+        (20, "no prompt to cache (an embedding, image or audio call)"),
+        (27, REFUSED),  # the 429
+        (39, REFUSED)]  # an image URL LiteLLM would not fetch: nothing was sent
+    calls, truth = _generated()
+    assert len(truth) == 36
+    assert [type(call) for call in calls] == [LoggedCall] * len(truth)
+    assert [_call(call).api for call in calls] == [
+        {"/v1/chat/completions": CHAT, "/v1/responses": RESPONSES,
+         "/v1/messages": MESSAGES}[line["path"]] for line in truth]
+
+
+NOT_REBUILT = {
+    34: ("a system message after the first turn (placed by LiteLLM per model)",
+         "an image LiteLLM downloaded from an http:// URL and sent as base64"),
+    35: ("the thinking budget LiteLLM derives from reasoning_effort",)}
+"""The generated calls whose body the log cannot give, and what they lack."""
+
+
+def test_generated_log_bodies_equal_the_bodies_sent_or_say_what_the_log_lacks() -> None:
+    calls, truth = _generated()
+    partial = {number: _call(call).missing for number, call in enumerate(calls)
+               if _call(call).missing}
+    image = ("image data replaced by a placeholder in LiteLLM's log",)
+    assert partial == {4: image, 21: image, 26: image, 27: (INSTRUCTIONS_MISSING,),
+                       28: (INSTRUCTIONS_MISSING,), 29: (INSTRUCTIONS_MISSING,),
+                       30: (INSTRUCTIONS_MISSING,), **NOT_REBUILT}
+    for number, (call, line) in enumerate(zip(calls, truth, strict=True)):
+        if number not in NOT_REBUILT:
+            assert _call(call).body == _what_the_log_keeps(_call(call), line["request"]), line[
+                "scenario"]
+
+
+def test_generated_log_usage_is_the_usage_returned() -> None:
+    calls, truth = _generated()
+    for call, line in zip(calls, truth, strict=True):
+        usage = line["usage"]
+        if line["provider"] == "anthropic":
+            assert _call(call).usage == Usage(
+                usage["input_tokens"] + usage["cache_read_input_tokens"]
+                + usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"],
+                usage["cache_creation_input_tokens"])
+        else:
+            prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
+            details = usage.get("prompt_tokens_details") or usage["input_tokens_details"]
+            assert _call(call).usage == Usage(prompt, details["cached_tokens"])
+
+
+def test_generated_log_audits_to_the_prompt_tokens_of_the_bodies_sent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls, truth = _generated()
+    bodies = tmp_path / "bodies.jsonl"
+    bodies.write_text("".join(json.dumps({"request": line["request"]}) + "\n" for line in truth))
+
+    def audit(path: Path) -> list[dict[str, Any]]:
+        main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", "--allow-empty",
+              str(path)])
+        requests: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["requests"]
+        return requests
+
+    logged, sent = audit(GENERATED / "standard_logging_payload.jsonl"), audit(bodies)
+    # This version audits OpenAI requests only: the 17 Chat Completions and Responses calls
+    # that reached the provider.
+    assert len(logged) == len(sent) == 17
+    complete = [number for number, request in enumerate(sent)
+                if not _call(calls[request["line"] - 1]).missing]
+    assert [logged[number]["prompt_tokens"] for number in complete] == [
+        sent[number]["prompt_tokens"] for number in complete]
+    assert len(complete) == 16
+
+
+# --- what the generated log showed, each on a small case ---------------------------------
+
+def _one_call(tmp_path: Path, **payload: Any) -> LoggedCall:
+    record = {"call_type": "completion", "model_parameters": {}, **payload}
+    log = tmp_path / "payload.jsonl"
+    log.write_bytes(orjson.dumps(record) + b"\n")
+    [found] = read_calls(LiteLLM(), log)
+    assert isinstance(found, LoggedCall), found
+    return found
+
+
+def test_a_developer_message_reaches_openai_as_a_system_message(tmp_path: Path) -> None:
+    messages = [{"role": "developer", "content": "Answer in French."},
+                {"role": "user", "content": "Bonjour?"}]
+    call = _one_call(tmp_path, model="gpt-4o", custom_llm_provider="openai",
+                     messages=messages)
+    assert call.body["messages"] == [{"role": "system", "content": "Answer in French."},
+                                     {"role": "user", "content": "Bonjour?"}]
+
+
+def test_a_developer_message_stays_one_for_an_o_series_model(tmp_path: Path) -> None:
+    messages = [{"role": "developer", "content": "Answer in French."}]
+    call = _one_call(tmp_path, model="o3-mini", custom_llm_provider="openai",
+                     messages=messages)
+    assert call.body["messages"] == messages
+
+
+_RETURNED_MESSAGE = (
+    "Message(content='Checking.', role='assistant', tool_calls=[ChatCompletionMessageToolCall("
+    "index=1, function=Function(arguments='{\"city\": \"Lyon\"}', name='get_forecast'), "
+    "id='toolu_01A', type='function')], function_call=None, "
+    "provider_specific_fields={'citations': None, 'thinking_blocks': None})")
+"""LiteLLM's response message appended to the conversation, as ``json.dumps(default=str)``
+writes it (the logger LiteLLM's docs show)."""
+_CONVERSATION = [{"role": "user", "content": "Weather in Lyon?"}, _RETURNED_MESSAGE,
+                 {"role": "tool", "tool_call_id": "toolu_01A", "content": "sunny"}]
+
+
+def test_a_response_message_logged_as_python_text_is_read_as_the_message(
+        tmp_path: Path) -> None:
+    # As an OpenAI response's message is written: its None fields are not sent.
+    returned = ("Message(content=None, role='assistant', tool_calls=[ChatCompletionMessageToolCall("
+                "function=Function(arguments='{\"city\": \"Lyon\"}', name='get_forecast'), "
+                "id='call_1', type='function')], function_call=None, "
+                "provider_specific_fields=None, refusal=None)")
+    call = _one_call(tmp_path, model="gpt-4o", custom_llm_provider="openai",
+                     messages=[_CONVERSATION[0], returned],
+                     model_parameters={"tools": [FORECAST_TOOL]})
+    assert call.missing == ()
+    assert call.body["messages"][1] == {"role": "assistant", "tool_calls": [
+        {"function": {"arguments": '{"city": "Lyon"}', "name": "get_forecast"},
+         "id": "call_1", "type": "function"}]}
+
+
+def test_a_response_message_logged_as_python_text_is_translated_for_anthropic(
+        tmp_path: Path) -> None:
+    call = _one_call(tmp_path, model="claude-sonnet-4-20250514",
+                     custom_llm_provider="anthropic", messages=_CONVERSATION,
+                     model_parameters={"tools": [FORECAST_TOOL], "max_tokens": 100})
+    # Its empty provider_specific_fields is nothing LiteLLM sends: the call is complete.
+    assert call.missing == ()
+    assert call.body["messages"][1:] == [
+        {"role": "assistant", "content": [
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "toolu_01A", "name": "get_forecast",
+             "input": {"city": "Lyon"}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_01A", "content": "sunny"}]}]
+
+
+def test_python_text_that_is_not_a_message_is_an_error_naming_the_message(
+        tmp_path: Path) -> None:
+    log = tmp_path / "payload.jsonl"
+    log.write_bytes(orjson.dumps({
+        "call_type": "completion", "model_parameters": {}, "model": "claude-sonnet-4-20250514",
+        "custom_llm_provider": "anthropic",
+        "messages": [{"role": "user", "content": "hi"}, "Message(content=__import__('os'))"],
+    }) + b"\n")
+    [found] = read_calls(LiteLLM(), log)
+    assert isinstance(found, LoadError)
+    assert found.message == "$.messages[1]: a message without a role"
+
+
+def test_a_responses_call_litellm_sent_to_anthropic_is_its_messages_body_without_instructions(
+        tmp_path: Path) -> None:
+    # LiteLLM logs the Responses input items, and the chat parameters it derived.
+    call = _one_call(
+        tmp_path, call_type="responses", model="claude-sonnet-4-20250514",
+        custom_llm_provider="anthropic",
+        messages=[{"role": "user", "content": [
+                      {"type": "input_text", "text": "Weather in Lyon?"},
+                      {"type": "input_image", "image_url": "https://example.com/lyon.png"}]},
+                  {"type": "function_call", "call_id": "call_1", "name": "get_forecast",
+                   "arguments": '{"city": "Lyon"}'},
+                  {"type": "function_call_output", "call_id": "call_1", "output": "sunny"}],
+        model_parameters={"max_tokens": 100, "tools": [FORECAST_TOOL]})
+    assert call.api == MESSAGES
+    assert call.missing == (INSTRUCTIONS_MISSING,)
+    assert call.body == {
+        "model": "claude-sonnet-4-20250514",
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "Weather in Lyon?"},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/lyon.png"}}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "call_1", "name": "get_forecast",
+                 "input": {"city": "Lyon"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "call_1", "content": "sunny"}]}],
+        "max_tokens": 100, "tools": [ANTHROPIC_FORECAST_TOOL]}
+
+
+def test_a_responses_item_litellm_converts_otherwise_makes_the_call_partial(
+        tmp_path: Path) -> None:
+    call = _one_call(tmp_path, call_type="responses", model="claude-sonnet-4-20250514",
+                     custom_llm_provider="anthropic",
+                     messages=[{"role": "user", "content": "hi"},
+                               {"type": "reasoning", "id": "rs_1", "summary": []}])
+    assert call.missing == (INSTRUCTIONS_MISSING, "a 'reasoning' Responses input item "
+                            "(LiteLLM's conversion of it is not rebuilt)")
+
+
+def test_an_assistant_dict_with_empty_provider_fields_is_complete_for_anthropic(
+        tmp_path: Path) -> None:
+    # response.choices[0].message.model_dump(): LiteLLM's fields, all empty.
+    assistant = {"role": "assistant", "content": "Sunny.", "tool_calls": None,
+                 "function_call": None,
+                 "provider_specific_fields": {"citations": None, "thinking_blocks": None}}
+    call = _one_call(tmp_path, model="claude-sonnet-4-20250514",
+                     custom_llm_provider="anthropic",
+                     messages=[{"role": "user", "content": "Weather?"}, assistant,
+                               {"role": "user", "content": "Thanks."}])
+    assert call.missing == ()
+    assert call.body["messages"][1] == {"role": "assistant",
+                                        "content": [{"type": "text", "text": "Sunny."}]}
+
+
+def _payloads(tmp_path: Path, *start_times: float) -> list[LoggedCall | LoadError | Skipped]:
+    log = tmp_path / "payload.jsonl"
+    log.write_bytes(b"".join(orjson.dumps({
+        "call_type": "responses", "model": "gpt-4o", "custom_llm_provider": "openai",
+        "litellm_call_id": "d151b49b", "status": "success", "startTime": start,
+        "messages": [{"role": "user", "content": "Open today?"}], "model_parameters": {},
+    }) + b"\n" for start in start_times))
+    return read_calls(LiteLLM(), log)
+
+
+def test_a_payload_logged_twice_for_one_call_is_read_once_and_counted_as_skipped(
+        tmp_path: Path) -> None:
+    found = _payloads(tmp_path, 1796411190.5, 1796411190.5)
+    assert [type(item) for item in found] == [LoggedCall, Skipped]
+    assert (found[1].location.line, found[1].reason) == (
+        2, "logged twice by LiteLLM (the same litellm_call_id)")
+
+
+def test_attempts_of_one_call_that_start_apart_are_each_a_call(tmp_path: Path) -> None:
+    assert [type(item) for item in _payloads(tmp_path, 1796411190.5, 1796411192.0)] == [
+        LoggedCall, LoggedCall]
+
+
+def _failed(tmp_path: Path, error_information: dict[str, Any]) -> LoggedCall | LoadError | Skipped:
+    log = tmp_path / "payload.jsonl"
+    log.write_bytes(orjson.dumps({
+        "call_type": "completion", "model": "gpt-4o", "custom_llm_provider": "openai",
+        "status": "failure", "prompt_tokens": 0, "error_information": error_information,
+        "messages": [{"role": "user", "content": "Ping"}], "model_parameters": {},
+    }) + b"\n")
+    [found] = read_calls(LiteLLM(), log)
+    return found
+
+
+@pytest.mark.parametrize("code", ["429", "400", 500])
+def test_a_call_the_provider_refused_is_skipped_as_refused(tmp_path: Path, code: Any) -> None:
+    found = _failed(tmp_path, {"error_code": code, "error_class": "RateLimitError"})
+    assert isinstance(found, Skipped)
+    assert found.reason == "refused by the provider (HTTP status 400 or more)"
+
+
+def test_a_failure_without_an_http_status_is_a_call_without_usage(tmp_path: Path) -> None:
+    # A timeout: the provider may have processed the prompt.
+    found = _failed(tmp_path, {"error_code": "", "error_class": "Timeout"})
+    assert isinstance(found, LoggedCall)
+    assert found.usage is None

@@ -257,7 +257,11 @@ def _tool_result(message: Mapping[str, Any], path: str, conversion: _Conversion)
 
 def _assistant_blocks(message: Mapping[str, Any], path: str,
                       conversion: _Conversion) -> Iterator[dict[str, Any]]:
-    if message.get("thinking_blocks") or message.get("provider_specific_fields"):
+    provider_fields = message.get("provider_specific_fields")
+    # LiteLLM's own response messages carry {"citations": None, "thinking_blocks": None}
+    # when there were none: only a field with something in it is sent back.
+    if message.get("thinking_blocks") or (isinstance(provider_fields, Mapping) and any(
+            provider_fields.values())):
         conversion.lacks("an assistant turn's thinking or server-tool blocks (not rebuilt)")
     if message.get("function_call") is not None:
         conversion.lacks("an assistant function_call (LiteLLM gives it a random tool_use id)")

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._litellm_anthropic import Unreadable
+from promptcache.load.formats._litellm_python_repr import message_from_repr
 from promptcache.load.formats._litellm_request import (
     CACHE_HIT,
     MESSAGES_CALL_TYPES,
@@ -16,6 +17,7 @@ from promptcache.load.formats._litellm_request import (
     provider_request,
     text_of,
 )
+from promptcache.load.formats._responses import REFUSED, refused
 from promptcache.load.formats.base import LoggedCall, Skipped, Usage
 from promptcache.load.sources import LoadError, RawRecord
 
@@ -25,6 +27,11 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
     if payload.get("cache_hit") is True:
         # Answered from LiteLLM's own cache: the provider never saw it.
         yield Skipped(record.location, CACHE_HIT)
+        return
+    if payload.get("status") == "failure" and refused(_error_status(payload)):
+        # A rate limit, an invalid request (LiteLLM's own refusals, such as an image URL
+        # it would not fetch, are 400s too): no prompt was processed, nothing cached.
+        yield Skipped(record.location, REFUSED)
         return
     params = payload.get("model_parameters")
     if not isinstance(params, Mapping):
@@ -36,7 +43,7 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
         return
     call_type = str(payload.get("call_type") or "")
     messages, params, system_missing = _messages_with_system(
-        payload.get("messages"), call_type, params)
+        _objects_as_dicts(payload.get("messages")), call_type, params)
     try:
         request = provider_request(
             call_type=call_type, provider=str(payload.get("custom_llm_provider") or ""),
@@ -65,6 +72,15 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
         missing=(*system_missing, *request.missing),
         call_id=text_of(payload.get("id")) or text_of(payload.get("litellm_call_id")),
     )
+
+
+def _objects_as_dicts(messages: Any) -> Any:
+    """The messages with those a logger wrote as Python text (LiteLLM's ``Message``
+    objects, through ``default=str``) read back as the dicts they stand for."""
+    if not isinstance(messages, list):
+        return messages
+    return [message_from_repr(message) or message if isinstance(message, str) else message
+            for message in messages]
 
 
 def _messages_with_system(messages: Any, call_type: str, params: Mapping[str, Any]
@@ -98,6 +114,14 @@ def _usage(payload: Mapping[str, Any], metadata: Mapping[str, Any],
                            int_of(details.get("cache_creation_tokens")))
     return Usage(input_tokens=prompt_tokens, cache_read_tokens=cache_read or 0,
                  cache_write_tokens=cache_write)
+
+
+def _error_status(payload: Mapping[str, Any]) -> int | None:
+    """The HTTP status of a failed call: ``error_information.error_code`` ("429")."""
+    code = mapping_of(payload.get("error_information")).get("error_code")
+    if isinstance(code, str) and code.isdigit():
+        return int(code)
+    return int_of(code)
 
 
 def _seconds(value: Any) -> float | None:

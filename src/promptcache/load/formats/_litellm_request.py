@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptcache.load.formats._litellm_anthropic import Unreadable, anthropic_body
+from promptcache.load.formats._litellm_responses_input import chat_messages
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 
 CHAT_FIELDS = frozenset({
@@ -82,6 +83,8 @@ BASE64_PLACEHOLDER = re.compile(r";base64,\[base64_data truncated: [^\]]*\]")
 """What LiteLLM logs instead of a data URL's base64 payload over ``MAX_BASE64_LENGTH_FOR_LOGGING``
 (64 characters by default): ``data:image/png;base64,[base64_data truncated: 75B]``
 (``_base64_data_uri_replacer`` in ``litellm/litellm_core_utils/logging_utils.py``)."""
+_O_SERIES = re.compile(r"^o\d")
+"""OpenAI's o-series models (``o1``, ``o3-mini``...), which take the ``developer`` role."""
 REDACTED = "redacted-by-litellm"
 """What LiteLLM logs instead of the messages with ``turn_off_message_logging`` on
 (``REDACTED_BY_LITELLM`` in ``litellm/constants.py``)."""
@@ -120,16 +123,32 @@ def provider_request(*, call_type: str, provider: str, model: str, messages: Any
         if provider == "anthropic":
             body, lacks = anthropic_body(model, messages, params, messages_path)
             return Request(body, MESSAGES, (*missing, *lacks))
-        body = {"model": model, "messages": _without_null_content(messages),
+        body = {"model": model,
+                "messages": _without_null_content(_developer_as_system(messages, model)),
                 **_fields(params, CHAT_FIELDS)}
         return Request(body, CHAT, (*missing, *_translated(provider, OPENAI_COMPATIBLE)))
     if call_type in RESPONSES_CALL_TYPES:
+        if provider == "anthropic":
+            return _responses_sent_to_anthropic(model, messages, params, messages_path, missing)
         body = {"model": model, "input": messages, **_fields(params, RESPONSES_FIELDS)}
         return Request(body, RESPONSES, (*missing, *_translated(provider, OPENAI_COMPATIBLE)))
     if call_type in MESSAGES_CALL_TYPES:
         body = {"model": model, "messages": messages, **_fields(params, MESSAGES_FIELDS)}
         return Request(body, MESSAGES, (*missing, *_translated(provider, _ANTHROPIC)))
     raise Unreadable(call_type_path, f"call type {call_type!r} is not one promptcache reads")
+
+
+def _responses_sent_to_anthropic(model: str, messages: Any, params: Mapping[str, Any],
+                                 messages_path: str, missing: list[str]) -> Request:
+    """A ``responses()`` call LiteLLM sent to Anthropic through ``completion()``: its logged
+    input items become chat messages, then Anthropic's body like any completion's."""
+    converted = chat_messages(messages)
+    body, lacks = anthropic_body(model, converted.messages, params, messages_path)
+    # LiteLLM logs the chat parameters it derived, and nowhere the instructions it turned
+    # into the system prompt: whether there were any cannot be told.
+    return Request(body, MESSAGES, (
+        *missing, "the instructions (LiteLLM does not log them for a Responses call it sent "
+        "to a chat provider)", *converted.lacks, *lacks))
 
 
 def _translated(provider: str, sent_as_is_to: frozenset[str]) -> tuple[str, ...]:
@@ -143,6 +162,17 @@ def _translated(provider: str, sent_as_is_to: frozenset[str]) -> tuple[str, ...]
 def _fields(params: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
     return {key: value for key, value in params.items()
             if key in fields and key not in ("messages", "input")}
+
+
+def _developer_as_system(messages: Any, model: str) -> Any:
+    """The messages with the ``developer`` role sent as ``system``, as LiteLLM sends them to
+    every chat model but OpenAI's o-series (``translate_developer_role_to_system_role`` in
+    ``litellm/llms/openai/chat/gpt_transformation.py`` and ``o_series_transformation.py``)."""
+    if not isinstance(messages, list) or _O_SERIES.match(model.rsplit("/", 1)[-1]):
+        return messages
+    return [{**message, "role": "system"}
+            if isinstance(message, Mapping) and message.get("role") == "developer" else message
+            for message in messages]
 
 
 def _without_null_content(messages: Any) -> Any:

@@ -23,7 +23,9 @@ Also read: ``startTime`` (epoch seconds), the session (``session_id``, else ``tr
 which holds ``litellm_session_id`` / ``litellm_trace_id`` when given), ``end_user``, the
 hashed API key ``metadata.user_api_key_hash`` as the cache scope, ``response.model`` when
 it differs, the call id (``id``, else ``litellm_call_id``). A record LiteLLM's own cache
-answered (``cache_hit: true``) never reached the provider and is not a call.
+answered (``cache_hit: true``) never reached the provider and is not a call; a payload
+written twice for one call (a streaming ``responses()`` call runs both success callbacks)
+is read once.
 
 What the payload loses (the call is then partial, with what is missing): base64 image data
 (LiteLLM logs ``data:image/png;base64,[base64_data truncated: 75B]``), strings LiteLLM
@@ -57,6 +59,8 @@ from promptcache.load.sources import LoadError, RawRecord
 _PAYLOAD_KEYS = ("messages", "model_parameters", "call_type")
 """Keys every standard logging payload has, and a bare request body does not."""
 _WRAPPER = "standard_logging_object"
+LOGGED_TWICE = "logged twice by LiteLLM (the same litellm_call_id)"
+"""Why a payload that repeats one already read is skipped: the provider saw one call."""
 _ROW_KEYS = ("request_id", "call_type", "startTime")
 """Keys every spend-log row has."""
 
@@ -71,6 +75,10 @@ class LiteLLM(InputFormat):
                "start time, session, end user, key hash; lacks image data and content LiteLLM "
                "truncated; spend-log rows carry a prompt only with store_prompts_in_spend_logs")
     priority = 40
+
+    def __init__(self) -> None:
+        self._logged: set[tuple[str, str, str]] = set()
+        """The payloads read so far, by :func:`_same_call_key`."""
 
     def recognize(self, value: Any) -> Recognition:
         if _payload(value) is not None or is_spend_row(value):
@@ -91,6 +99,12 @@ class LiteLLM(InputFormat):
                 continue
             found = _payload(record.value)
             if found is not None:
+                key = _same_call_key(found[0])
+                if key is not None and key in self._logged:
+                    yield Skipped(record.location, LOGGED_TWICE)
+                    continue
+                if key is not None:
+                    self._logged.add(key)
                 yield from payload_call(record, *found)
             elif is_spend_row(record.value):
                 yield from spend_row_call(record)
@@ -109,6 +123,17 @@ def _payload(value: Any) -> tuple[Mapping[str, Any], str] | None:
     return None
 
 
+
+
+def _same_call_key(payload: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """What a payload LiteLLM wrote twice for one call shares: its call id, status and start
+    time. A sync streaming ``responses()`` call runs both the sync and the async success
+    callbacks, and a logger written as the docs show (the same line in both) writes the
+    payload twice; a retried call's attempts start at different times."""
+    call_id = payload.get("litellm_call_id")
+    if not isinstance(call_id, str) or not call_id:
+        return None
+    return call_id, str(payload.get("status")), str(payload.get("startTime"))
 
 
 def is_spend_row(value: Any) -> bool:
