@@ -79,6 +79,8 @@ _RESPONSES_PARAMETERS = {
     "gen_ai.request.temperature": "temperature",
     "gen_ai.request.top_p": "top_p",
 }
+_JSON_OBJECT = {"type": "json_object"}
+"""JSON mode's ``response_format``, whole."""
 _ANTHROPIC_PARAMETERS = {
     "gen_ai.request.max_tokens": "max_tokens",
     "gen_ai.request.temperature": "temperature",
@@ -189,7 +191,10 @@ def _openai_body(
         body["tools"] = openai_chat_tools(definitions)
     body.update(_end_user(attributes))
     schema = json_text(attributes.get("gen_ai.request.structured_output_schema"))
-    if schema is not None:
+    if schema == _JSON_OBJECT:
+        # OpenLLMetry logs a response_format without a schema as the format itself.
+        body["response_format"] = dict(_JSON_OBJECT)
+    elif schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
         missing.append("response_format name and strict flag not logged")
     elif attributes.get("gen_ai.output.type") == "json":
