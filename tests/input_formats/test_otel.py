@@ -685,3 +685,29 @@ def test_openllmetry_json_mode_is_the_json_object_response_format_not_a_schema()
     assert isinstance(call, LoggedCall)
     assert call.body["response_format"] == {"type": "json_object"}
     assert call.missing == ()
+
+
+def test_openllmetry_responses_call_gives_back_its_instructions_string_input_and_stream() -> None:
+    streamed, with_tools = _only_calls("openllmetry_responses.otlp.jsonl")
+    assert streamed.body == {
+        "model": "gpt-4o",
+        "instructions": SYSTEM,
+        "input": "Open on Sunday?",
+        "stream": True,
+    }
+    assert with_tools.body == {
+        "model": "gpt-4o",
+        "instructions": SYSTEM,
+        "input": [
+            {"role": "user", "content": "Open on Sunday?"},
+            {
+                "type": "function_call",
+                "call_id": "call_9",
+                "name": "opening_hours",
+                "arguments": '{"day": "sunday"}',
+            },
+            {"type": "function_call_output", "call_id": "call_9", "output": "closed"},
+        ],
+    }
+    assert streamed.missing == ()
+    assert with_tools.missing == ("tool definitions not logged (the conversation calls tools)",)

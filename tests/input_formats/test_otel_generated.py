@@ -121,3 +121,14 @@ def test_openai_calls_count_the_prompt_tokens_of_the_bodies_sent_or_fewer_when_p
             assert from_log["prompt_tokens"] <= sent[index]["prompt_tokens"]
         else:
             assert from_log["prompt_tokens"] == sent[index]["prompt_tokens"]
+
+
+def test_openllmetry_responses_calls_give_the_bodies_sent_with_instructions_and_string_input() -> (
+    None
+):
+    calls, _, truth = _read("traceloop_openai")
+    answered = [line["request"] for line in truth if line["usage"] is not None]
+    instructions_string_input, function_call_output, _, streamed = range(9, 13)
+    for index in (instructions_string_input, function_call_output, streamed):
+        assert calls[index].body == answered[index]
+    assert calls[streamed].body["stream"] is True
