@@ -1,7 +1,8 @@
 """The ``otel`` format on logs made with the real instrumentations and content of our own
 (``cases/otel/generated``, written by ``generate/otel.py``): multi-turn tool calls, nested
 tool schemas, ``response_format``, image parts, streaming, Responses calls, Anthropic
-system blocks with ``cache_control``, and a request the provider refused (429). Every
+system blocks with ``cache_control``, an embedding call, and a request the provider
+refused (429). Every
 request the library traced is one call or one skipped call; a complete call counts the
 prompt tokens of the body sent, a partial one no more."""
 
@@ -21,6 +22,7 @@ from tests.input_formats.helpers import read_calls, truth_lines
 
 GENERATED = Path(__file__).parent / "cases" / "otel" / "generated"
 FAILED = "failed before the provider answered (span status ERROR, no token count)"
+EMBEDDING = "no prompt to cache (an embedding call)"
 RESPONSES_CALLS = 4
 """The Responses calls each OpenAI run makes: opentelemetry-instrumentation-openai-v2 2.4b0
 traces none of them (no span at all, so nothing to read)."""
@@ -43,14 +45,22 @@ def _audit(capsys: pytest.CaptureFixture[str], path: Path) -> list[dict[str, Any
     return requests
 
 
+def _prompts(truth: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The truth's answered requests with a prompt (not the 429, not the embeddings)."""
+    return [
+        line
+        for line in truth
+        if line["usage"] is not None and not line["endpoint"].endswith("/embeddings")
+    ]
+
+
 def _answered_bodies(truth: list[dict[str, Any]], tmp_path: Path) -> Path:
-    """The truth's answered requests as request/response pairs (made at test time)."""
+    """The truth's prompts as request/response pairs (made at test time)."""
     pairs = tmp_path / "bodies.jsonl"
     pairs.write_text(
         "".join(
             json.dumps({"request": line["request"], "response": {"usage": line["usage"]}}) + "\n"
-            for line in truth
-            if line["usage"] is not None
+            for line in _prompts(truth)
         ),
         "utf-8",
     )
@@ -58,33 +68,33 @@ def _answered_bodies(truth: list[dict[str, Any]], tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("dialect", "untraced"),
+    ("dialect", "skipped_reasons", "untraced"),
     [
-        ("openinference_openai", 0),
-        ("openinference_anthropic", 0),
-        ("traceloop_openai", 0),
-        ("traceloop_anthropic", 0),
-        ("openai_v2_latest", RESPONSES_CALLS),
+        ("openinference_openai", [EMBEDDING, FAILED], 0),
+        ("openinference_anthropic", [FAILED], 0),
+        ("traceloop_openai", [EMBEDDING, FAILED], 0),
+        ("traceloop_anthropic", [FAILED], 0),
+        ("openai_v2_latest", [EMBEDDING, FAILED], RESPONSES_CALLS),
     ],
 )
-def test_every_traced_request_is_a_call_and_the_refused_one_is_skipped(
-    dialect: str, untraced: int
+def test_every_traced_request_is_a_call_or_a_skipped_embedding_or_refusal(
+    dialect: str, skipped_reasons: list[str], untraced: int
 ) -> None:
     calls, skipped, truth = _read(dialect)
-    assert [item.reason for item in skipped] == [FAILED]
+    assert [item.reason for item in skipped] == skipped_reasons
     assert len(calls) + len(skipped) + untraced == len(truth)
 
 
 def test_openinference_openai_gives_every_answered_body_as_sent() -> None:
     calls, _, truth = _read("openinference_openai")
-    answered = [line["request"] for line in truth if line["usage"] is not None]
+    answered = [line["request"] for line in _prompts(truth)]
     assert [call.body for call in calls] == answered
     assert all(call.missing == () for call in calls)
 
 
 def test_openinference_anthropic_gives_every_body_as_sent_but_the_stream_flag_of_a_helper() -> None:
     calls, _, truth = _read("openinference_anthropic")
-    answered = [line["request"] for line in truth if line["usage"] is not None]
+    answered = [line["request"] for line in _prompts(truth)]
     # messages.stream() sends stream: true, which its kwargs (input.value) do not hold.
     assert answered[5].pop("stream") is True
     assert [call.body for call in calls] == answered
@@ -105,7 +115,7 @@ def test_openai_calls_count_the_prompt_tokens_of_the_bodies_sent_or_fewer_when_p
     dialect: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     calls, _, truth = _read(dialect)
-    answered = [line for line in truth if line["usage"] is not None]
+    answered = _prompts(truth)
     logged = _audit(capsys, GENERATED / dialect / "traces.otlp.jsonl")
     sent = _audit(capsys, _answered_bodies(truth, tmp_path))
     # Pair each call with its request by position, leaving out the untraced Responses calls.
@@ -127,7 +137,7 @@ def test_openllmetry_responses_calls_give_the_bodies_sent_with_instructions_and_
     None
 ):
     calls, _, truth = _read("traceloop_openai")
-    answered = [line["request"] for line in truth if line["usage"] is not None]
+    answered = [line["request"] for line in _prompts(truth)]
     instructions_string_input, function_call_output, _, streamed = range(9, 13)
     for index in (instructions_string_input, function_call_output, streamed):
         assert calls[index].body == answered[index]

@@ -18,8 +18,8 @@ Each instrumentation runs in a process of its own (they patch the same SDK metho
 writes ``tests/input_formats/cases/otel/generated/<name>/traces.otlp.jsonl`` (one OTLP/JSON
 ``ExportTraceServiceRequest`` per session, encoded as the collector's file exporter does:
 hex ids, enums as integers, int64 as strings) and ``traces.truth.jsonl`` (one line per
-request the mock received, in order: ``{"provider", "request", "usage"}``; ``usage`` is
-null for a refused request).
+request the mock received, in order: ``{"provider", "endpoint", "request", "usage"}``;
+``usage`` is null for a refused request).
 
 The provider is a loopback mock (``http.server`` on 127.0.0.1, a free port) answering
 ``/v1/chat/completions``, ``/v1/responses`` and ``/v1/messages``, streamed or not, with a
@@ -100,14 +100,22 @@ class Mock:
                 body = json.loads(raw)
                 provider = "anthropic" if self.path.endswith("/messages") else "openai"
                 with mock._lock:
-                    line: dict[str, Any] = {"provider": provider, "request": body, "usage": None}
+                    line: dict[str, Any] = {
+                        "provider": provider,
+                        "endpoint": self.path,
+                        "request": body,
+                        "usage": None,
+                    }
                     mock.received.append(line)
                     if str(body.get("model", "")).endswith("-ratelimited"):
                         self._send(429, _error(provider))
                         return
                     prompt = len(raw) // 4
                     cached = mock._cached(raw.decode())
-                if self.path.endswith("/chat/completions"):
+                if self.path.endswith("/embeddings"):
+                    line["usage"] = {"prompt_tokens": prompt, "total_tokens": prompt}
+                    self._send(200, _embeddings(body, line["usage"]))
+                elif self.path.endswith("/chat/completions"):
                     line["usage"] = _chat_usage(prompt, cached)
                     result = _chat(body, line["usage"])
                     if body.get("stream"):
@@ -157,6 +165,19 @@ def _error(provider: str) -> dict[str, Any]:
     if provider == "anthropic":
         return {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
     return {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit"}}
+
+
+def _embeddings(body: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    return {
+        "object": "list",
+        "model": body["model"],
+        "data": [
+            {"object": "embedding", "index": index, "embedding": [0.25, -0.5, 0.125]}
+            for index in range(len(texts))
+        ],
+        "usage": usage,
+    }
 
 
 def _chat_usage(prompt: int, cached: int) -> dict[str, Any]:
@@ -703,6 +724,12 @@ def openai_scenarios(client: Any) -> list[tuple[str, Callable[[], None]]]:
         for _ in stream:
             pass
 
+    def embeddings() -> None:
+        # Not a prompt to cache: read as a skipped call, never a chat call.
+        client.embeddings.create(
+            model="text-embedding-3-small", input=["cracked stove", "late delivery"]
+        )
+
     def refused() -> None:
         try:
             client.chat.completions.create(
@@ -719,6 +746,7 @@ def openai_scenarios(client: Any) -> list[tuple[str, Callable[[], None]]]:
         ("images", images),
         ("streaming", streaming),
         ("responses", responses),
+        ("embeddings", embeddings),
         ("refused", refused),
     ]
 

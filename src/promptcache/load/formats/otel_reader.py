@@ -47,6 +47,8 @@ PROVIDER_SDK_SCOPES = frozenset({"com.anthropic.sdk.python"})
 _SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "ai.telemetry.metadata.sessionId")
 _USER_KEYS = ("user.id", "enduser.id", "ai.telemetry.metadata.userId")
 """The end user, when the span or its run names one outside the body."""
+EMBEDDING = "no prompt to cache (an embedding call)"
+"""Why an embedding span is skipped: a call to the provider, but no prompt it caches."""
 FAILED = "failed before the provider answered (span status ERROR, no token count)"
 """Why a call span that raised before any answer (a 429, a refused request, a dropped
 connection) is skipped: the provider processed no prompt, and the retry that usually
@@ -60,7 +62,8 @@ def recognition(value: Mapping[str, Any]) -> Recognition:
             return RECOGNIZED
         return not_recognized("OpenTelemetry: an OTLP logs export without GenAI events")
     if any(
-        _dialect(span) is not None or span.scope in PROVIDER_SDK_SCOPES for span in spans(value)
+        _dialect(span) is not None or span.scope in PROVIDER_SDK_SCOPES or _is_embedding(span)
+        for span in spans(value)
     ):
         return RECOGNIZED
     return not_recognized("OpenTelemetry: no span carries GenAI request attributes")
@@ -122,7 +125,9 @@ class AuditReader:
         inner = [span for span in calls if _carries_request(span)]
         wrappers = _ancestors(inner, by_id) | self._call_parents
         self._call_parents |= {span.parent_id for span in inner if span.parent_id}
-        found: list[tuple[Span, LoggedCall | LoadError | Skipped]] = []
+        found: list[tuple[Span, LoggedCall | LoadError | Skipped]] = [
+            (span, Skipped(record.location, EMBEDDING)) for span in every if _is_embedding(span)
+        ]
         # Spans holding the request go first: of two spans of one response, the one with
         # the content is the call, whatever their order in the record.
         for span in sorted(calls, key=lambda span: not _carries_request(span)):
@@ -207,6 +212,16 @@ class AuditReader:
 
 _REQUEST_KEYS = ("gen_ai.input.messages", "input.value", "ai.prompt.messages")
 _REQUEST_PREFIXES = ("gen_ai.prompt.", "llm.input_messages.")
+
+
+def _is_embedding(span: Span) -> bool:
+    """An embedding call's span (OpenInference's EMBEDDING kind, the conventions'
+    ``embeddings`` operation): logged like a call, but with no prompt to cache."""
+    attributes = span.attributes
+    return (
+        attributes.get("openinference.span.kind") == "EMBEDDING"
+        or attributes.get("gen_ai.operation.name") == "embeddings"
+    )
 
 
 def _failed_unanswered(span: Span, usage: Usage | None) -> bool:
