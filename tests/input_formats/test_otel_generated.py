@@ -2,9 +2,8 @@
 (``cases/otel/generated``, written by ``generate/otel.py``): multi-turn tool calls, nested
 tool schemas, ``response_format``, image parts, streaming, Responses calls, Anthropic
 system blocks with ``cache_control``, an embedding call, and a request the provider
-refused (429). Every
-request the library traced is one call or one skipped call; a complete call counts the
-prompt tokens of the body sent, a partial one no more."""
+refused (429). Every request the library traced is one call or one skipped call; a complete
+call counts the prompt tokens of the body sent, a partial one no more."""
 
 from __future__ import annotations
 
@@ -23,9 +22,9 @@ from tests.input_formats.helpers import read_calls, truth_lines
 GENERATED = Path(__file__).parent / "cases" / "otel" / "generated"
 FAILED = "failed before the provider answered (span status ERROR, no token count)"
 EMBEDDING = "no prompt to cache (an embedding call)"
-RESPONSES_CALLS = 4
-"""The Responses calls each OpenAI run makes: opentelemetry-instrumentation-openai-v2 2.4b0
-traces none of them (no span at all, so nothing to read)."""
+UNTRACED_BY_OPENAI_V2 = 7
+"""opentelemetry-instrumentation-openai-v2 2.4b0 traces no Responses call (6) and no
+``chat.completions.parse`` (1): no span at all, so nothing to read."""
 
 
 def _read(dialect: str) -> tuple[list[LoggedCall], list[Skipped], list[dict[str, Any]]]:
@@ -39,28 +38,29 @@ def _read(dialect: str) -> tuple[list[LoggedCall], list[Skipped], list[dict[str,
     )
 
 
+def _prompts(truth: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The truth's answered requests with a prompt (not the 429, not the embeddings), by the
+    response id the mock gave each."""
+    return {
+        line["response_id"]: line
+        for line in truth
+        if line["usage"] is not None and not line["endpoint"].endswith("/embeddings")
+    }
+
+
 def _audit(capsys: pytest.CaptureFixture[str], path: Path) -> list[dict[str, Any]]:
     main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", "--allow-empty", str(path)])
     requests: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["requests"]
     return requests
 
 
-def _prompts(truth: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The truth's answered requests with a prompt (not the 429, not the embeddings)."""
-    return [
-        line
-        for line in truth
-        if line["usage"] is not None and not line["endpoint"].endswith("/embeddings")
-    ]
-
-
-def _answered_bodies(truth: list[dict[str, Any]], tmp_path: Path) -> Path:
-    """The truth's prompts as request/response pairs (made at test time)."""
+def _bodies(lines: list[dict[str, Any]], tmp_path: Path) -> Path:
+    """Requests as request/response pairs (made at test time)."""
     pairs = tmp_path / "bodies.jsonl"
     pairs.write_text(
         "".join(
             json.dumps({"request": line["request"], "response": {"usage": line["usage"]}}) + "\n"
-            for line in _prompts(truth)
+            for line in lines
         ),
         "utf-8",
     )
@@ -74,7 +74,7 @@ def _answered_bodies(truth: list[dict[str, Any]], tmp_path: Path) -> Path:
         ("openinference_anthropic", [FAILED], 0),
         ("traceloop_openai", [EMBEDDING, FAILED], 0),
         ("traceloop_anthropic", [FAILED], 0),
-        ("openai_v2_latest", [EMBEDDING, FAILED], RESPONSES_CALLS),
+        ("openai_v2_latest", [EMBEDDING, FAILED], UNTRACED_BY_OPENAI_V2),
     ],
 )
 def test_every_traced_request_is_a_call_or_a_skipped_embedding_or_refusal(
@@ -83,29 +83,39 @@ def test_every_traced_request_is_a_call_or_a_skipped_embedding_or_refusal(
     calls, skipped, truth = _read(dialect)
     assert [item.reason for item in skipped] == skipped_reasons
     assert len(calls) + len(skipped) + untraced == len(truth)
+    assert {call.call_id for call in calls} <= set(_prompts(truth))
 
 
-def test_openinference_openai_gives_every_answered_body_as_sent() -> None:
-    calls, _, truth = _read("openinference_openai")
-    answered = [line["request"] for line in _prompts(truth)]
-    assert [call.body for call in calls] == answered
-    assert all(call.missing == () for call in calls)
+@pytest.mark.parametrize("dialect", ["openinference_openai", "openinference_anthropic"])
+def test_openinference_gives_every_body_as_sent(dialect: str) -> None:
+    calls, _, truth = _read(dialect)
+    prompts = _prompts(truth)
+    for call in calls:
+        sent = dict(prompts[str(call.call_id)]["request"])
+        if call.body.get("stream") is None and sent.get("stream") is True:
+            # messages.stream() sends stream: true, which its kwargs (input.value) lack.
+            del sent["stream"]
+        assert call.body == sent
+        assert call.missing == ()
 
 
-def test_openinference_anthropic_gives_every_body_as_sent_but_the_stream_flag_of_a_helper() -> None:
-    calls, _, truth = _read("openinference_anthropic")
-    answered = [line["request"] for line in _prompts(truth)]
-    # messages.stream() sends stream: true, which its kwargs (input.value) do not hold.
-    assert answered[5].pop("stream") is True
-    assert [call.body for call in calls] == answered
-    assert all(call.missing == () for call in calls)
-
-
-FORCED_TOOL_CHOICE = 2
-"""The answered call that forces a function (``tool_choice: {"type": "function", ...}``),
-which costs prompt tokens: OpenLLMetry 0.62.4 does not log ``tool_choice`` at all, and
-nothing on the span tells a forced choice from ``auto`` (documented in
-``docs/formats/otel.md``)."""
+def _openllmetry_unlogged(request: dict[str, Any]) -> bool:
+    """Whether a request holds what OpenLLMetry 0.62.4 never logs and costs prompt tokens,
+    with nothing on the span to tell (documented in ``docs/formats/otel.md``): a forced
+    ``tool_choice``, a message ``name``, a Responses ``text.format``, or tool-call
+    arguments not written as ``json.dumps`` writes them."""
+    choice = request.get("tool_choice")
+    messages = request.get("messages") or []
+    return (
+        (isinstance(choice, dict) and choice.get("type") == "function")
+        or any("name" in message for message in messages)
+        or "text" in request
+        or any(
+            call["function"]["arguments"] != json.dumps(json.loads(call["function"]["arguments"]))
+            for message in messages
+            for call in message.get("tool_calls") or ()
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,30 +125,30 @@ def test_openai_calls_count_the_prompt_tokens_of_the_bodies_sent_or_fewer_when_p
     dialect: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     calls, _, truth = _read(dialect)
-    answered = _prompts(truth)
+    prompts = _prompts(truth)
     logged = _audit(capsys, GENERATED / dialect / "traces.otlp.jsonl")
-    sent = _audit(capsys, _answered_bodies(truth, tmp_path))
-    # Pair each call with its request by position, leaving out the untraced Responses calls.
-    traced = [
-        index
-        for index, line in enumerate(answered)
-        if dialect != "openai_v2_latest" or "input" not in line["request"]
-    ]
-    assert len(logged) == len(calls) == len(traced)
-    lower = {FORCED_TOOL_CHOICE} if dialect == "traceloop_openai" else set()
-    for call, from_log, index in zip(calls, logged, traced, strict=True):
-        if call.missing or index in lower:
-            assert from_log["prompt_tokens"] <= sent[index]["prompt_tokens"]
+    sent_lines = [prompts[str(call.call_id)] for call in calls]
+    sent = _audit(capsys, _bodies(sent_lines, tmp_path))
+    assert len(logged) == len(sent) == len(calls)
+    compared = 0
+    for call, line, from_log, from_body in zip(calls, sent_lines, logged, sent, strict=True):
+        if call.missing or (
+            dialect == "traceloop_openai" and _openllmetry_unlogged(line["request"])
+        ):
+            assert from_log["prompt_tokens"] <= from_body["prompt_tokens"]
         else:
-            assert from_log["prompt_tokens"] == sent[index]["prompt_tokens"]
+            compared += 1
+            assert from_log["prompt_tokens"] == from_body["prompt_tokens"]
+    assert compared > 0 or dialect == "openai_v2_latest"
 
 
 def test_openllmetry_responses_calls_give_the_bodies_sent_with_instructions_and_string_input() -> (
     None
 ):
     calls, _, truth = _read("traceloop_openai")
-    answered = [line["request"] for line in _prompts(truth)]
-    instructions_string_input, function_call_output, _, streamed = range(9, 13)
-    for index in (instructions_string_input, function_call_output, streamed):
-        assert calls[index].body == answered[index]
-    assert calls[streamed].body["stream"] is True
+    prompts = _prompts(truth)
+    responses = [call for call in calls if call.api == "openai.responses"]
+    as_sent = [call for call in responses if call.body == prompts[str(call.call_id)]["request"]]
+    assert len(as_sent) == 4
+    assert any(call.body.get("stream") is True for call in as_sent)
+    assert all("instructions" in call.body for call in as_sent)

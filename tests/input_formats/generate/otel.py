@@ -117,25 +117,34 @@ class Mock:
                     self._send(200, _embeddings(body, line["usage"]))
                 elif self.path.endswith("/chat/completions"):
                     line["usage"] = _chat_usage(prompt, cached)
-                    result = _chat(body, line["usage"])
-                    if body.get("stream"):
-                        self._stream(_chat_chunks(result, body), done=True)
-                    else:
-                        self._send(200, result)
+                    self._answer(
+                        line,
+                        _chat(body, line["usage"]),
+                        "chatcmpl-gen",
+                        lambda result: _chat_chunks(result, body),
+                    )
                 elif self.path.endswith("/responses"):
                     line["usage"] = _responses_usage(prompt, cached)
-                    result = _response(body, line["usage"])
-                    if body.get("stream"):
-                        self._stream(_response_events(result), done=False)
-                    else:
-                        self._send(200, result)
+                    self._answer(line, _response(body, line["usage"]), "resp_gen", _response_events)
                 else:
                     line["usage"] = _messages_usage(prompt, cached, body)
-                    result = _message(body, line["usage"])
-                    if body.get("stream"):
-                        self._stream(_message_events(result), done=False)
-                    else:
-                        self._send(200, result)
+                    self._answer(line, _message(body, line["usage"]), "msg_gen", _message_events)
+
+            def _answer(
+                self,
+                line: dict[str, Any],
+                result: dict[str, Any],
+                id_prefix: str,
+                events: Callable[[dict[str, Any]], list[dict[str, Any]]],
+            ) -> None:
+                # A response id of its own per request: the truth line names it, so that
+                # a test pairs each logged call with the request it stands for.
+                result["id"] = line["response_id"] = f"{id_prefix}{len(mock.received):04d}"
+                if line["request"].get("stream"):
+                    chat = id_prefix.startswith("chatcmpl")
+                    self._stream(events(result), done=chat)
+                else:
+                    self._send(200, result)
 
             def _send(self, status: int, value: Any) -> None:
                 data = json.dumps(value).encode()
@@ -233,9 +242,14 @@ def _wants_tool(body: dict[str, Any]) -> str | None:
 
 def _chat(body: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
     tool = _wants_tool(body)
+    wants_json = (body.get("response_format") or {}).get("type", "text") != "text"
     message: dict[str, Any] = {
         "role": "assistant",
-        "content": None if tool else "Done: order 2291 ships Monday.",
+        "content": None
+        if tool
+        else '{"category": "other", "urgent": false}'
+        if wants_json
+        else "Done: order 2291 ships Monday.",
     }
     if tool:
         message["tool_calls"] = [
@@ -314,6 +328,8 @@ def _chat_chunks(result: dict[str, Any], body: dict[str, Any]) -> list[dict[str,
 
 def _response(body: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
     tool = _wants_tool(body)
+    structured = ((body.get("text") or {}).get("format") or {}).get("type") == "json_schema"
+    text = '{"category": "other"}' if structured else "Refund issued."
     if tool:
         output: list[dict[str, Any]] = [
             {
@@ -332,7 +348,7 @@ def _response(body: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
                 "id": "msg_m0ck",
                 "role": "assistant",
                 "status": "completed",
-                "content": [{"type": "output_text", "text": "Refund issued.", "annotations": []}],
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
             }
         ]
     return {
@@ -724,6 +740,73 @@ def openai_scenarios(client: Any) -> list[tuple[str, Callable[[], None]]]:
         for _ in stream:
             pass
 
+    def more() -> None:
+        from pydantic import BaseModel
+
+        class Triage(BaseModel):
+            category: str
+            urgent: bool
+
+        # parse() sends the model's JSON schema as response_format.
+        client.chat.completions.parse(
+            model=model,
+            messages=[
+                {"role": "system", "content": "Triage the message.", "name": "triage_bot"},
+                {"role": "user", "content": "My lantern flickers.", "name": "dana"},
+            ],
+            response_format=Triage,
+            max_completion_tokens=80,
+        )
+        client.chat.completions.create(
+            model=model,
+            messages=[
+                {"role": "user", "content": "Check order 2291 and 2292."},
+                {
+                    "role": "assistant",
+                    "content": "Checking both now.",
+                    "tool_calls": [
+                        {
+                            "id": "call_b1",
+                            "type": "function",
+                            "function": {
+                                "name": "lookup_order",
+                                "arguments": '{"order_id":"2291"}',
+                            },
+                        }
+                    ],
+                },
+                {
+                    "role": "tool",
+                    "tool_call_id": "call_b1",
+                    "content": [{"type": "text", "text": "shipped"}],
+                },
+            ],
+            tools=chat_tools()[:1],
+            n=1,
+        )
+        client.responses.create(
+            model=model,
+            input=[{"role": "user", "content": "Classify: the zipper broke."}],
+            text={
+                "format": {
+                    "type": "json_schema",
+                    "name": "triage",
+                    "schema": {
+                        "type": "object",
+                        "properties": {"category": {"type": "string"}},
+                        "required": ["category"],
+                        "additionalProperties": False,
+                    },
+                    "strict": True,
+                }
+            },
+        )
+        with client.responses.stream(
+            model=model, input="One word: thanks?", instructions="Answer in one word."
+        ) as events:
+            for _ in events:
+                pass
+
     def embeddings() -> None:
         # Not a prompt to cache: read as a skipped call, never a chat call.
         client.embeddings.create(
@@ -746,6 +829,7 @@ def openai_scenarios(client: Any) -> list[tuple[str, Callable[[], None]]]:
         ("images", images),
         ("streaming", streaming),
         ("responses", responses),
+        ("more", more),
         ("embeddings", embeddings),
         ("refused", refused),
     ]
@@ -868,6 +952,72 @@ def anthropic_scenarios(client: Any) -> list[tuple[str, Callable[[], None]]]:
             for _ in events:
                 pass
 
+    def more() -> None:
+        client.messages.create(
+            model=model,
+            max_tokens=2000,
+            thinking={"type": "enabled", "budget_tokens": 1024},
+            system=[{"type": "text", "text": "You read receipts."}],
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "document",
+                            "source": {
+                                "type": "text",
+                                "media_type": "text/plain",
+                                "data": "Receipt 2291: stove 89.50, fuel 7.00",
+                            },
+                            "cache_control": {"type": "ephemeral"},
+                        },
+                        {"type": "text", "text": "What did the fuel cost?"},
+                    ],
+                },
+            ],
+        )
+        client.messages.create(
+            model=model,
+            max_tokens=300,
+            tools=anthropic_tools(False)[:1],
+            tool_choice={"type": "tool", "name": "lookup_order"},
+            messages=[
+                {"role": "user", "content": "Look up 2291."},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_b1",
+                            "name": "lookup_order",
+                            "input": {"order_id": "2291"},
+                        },
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": "toolu_b1",
+                            "content": [
+                                {"type": "text", "text": "Photo of the parcel:"},
+                                {
+                                    "type": "image",
+                                    "source": {
+                                        "type": "base64",
+                                        "media_type": "image/png",
+                                        "data": PNG,
+                                    },
+                                },
+                            ],
+                        },
+                        {"type": "text", "text": "Is it damaged?"},
+                    ],
+                },
+            ],
+        )
+
     def refused() -> None:
         try:
             client.messages.create(
@@ -882,6 +1032,7 @@ def anthropic_scenarios(client: Any) -> list[tuple[str, Callable[[], None]]]:
         ("tool_turns", tool_turns),
         ("images", images),
         ("streaming", streaming),
+        ("more", more),
         ("refused", refused),
     ]
 
