@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from promptcache.load.formats.base import LoggedCall, Usage
+from promptcache.load.formats.base import LoggedCall, Skipped, Usage
 from promptcache.load.formats.otel import OpenTelemetryGenAI
 from promptcache.load.sources import LoadError
 from tests.input_formats.helpers import read_calls
@@ -666,3 +666,48 @@ def test_openllmetry_event_mode_anthropic_call_is_rebuilt_from_its_events() -> N
 def test_a_field_no_attribute_gave_is_left_out_of_the_body_not_null() -> None:
     (call,) = _only_calls("no_model.otlp.jsonl")
     assert call.body == {"messages": [{"role": "user", "content": "Hi"}]}
+
+
+FAILED = "failed before the provider answered (span status ERROR, no token count)"
+
+
+def test_a_call_span_that_failed_before_any_answer_is_skipped_not_counted() -> None:
+    found = _calls("failed_calls.otlp.jsonl")
+    assert [type(call).__name__ for call in found] == ["LoggedCall"] + ["Skipped"] * 3
+    assert [call.reason for call in found if isinstance(call, Skipped)] == [FAILED] * 3
+    assert [str(call.location) for call in found] == [
+        f"{CASES / 'failed_calls.otlp.jsonl'}:{line}" for line in (1, 1, 2, 3)
+    ]
+
+
+def test_openllmetry_json_mode_is_the_json_object_response_format_not_a_schema() -> None:
+    call = _calls("failed_calls.otlp.jsonl")[0]
+    assert isinstance(call, LoggedCall)
+    assert call.body["response_format"] == {"type": "json_object"}
+    assert call.missing == ()
+
+
+def test_openllmetry_responses_call_gives_back_its_instructions_string_input_and_stream() -> None:
+    streamed, with_tools = _only_calls("openllmetry_responses.otlp.jsonl")
+    assert streamed.body == {
+        "model": "gpt-4o",
+        "instructions": SYSTEM,
+        "input": "Open on Sunday?",
+        "stream": True,
+    }
+    assert with_tools.body == {
+        "model": "gpt-4o",
+        "instructions": SYSTEM,
+        "input": [
+            {"role": "user", "content": "Open on Sunday?"},
+            {
+                "type": "function_call",
+                "call_id": "call_9",
+                "name": "opening_hours",
+                "arguments": '{"day": "sunday"}',
+            },
+            {"type": "function_call_output", "call_id": "call_9", "output": "closed"},
+        ],
+    }
+    assert streamed.missing == ()
+    assert with_tools.missing == ("tool definitions not logged (the conversation calls tools)",)

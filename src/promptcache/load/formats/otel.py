@@ -32,7 +32,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from promptcache.load.formats._otlp_kinds import is_log_export, is_trace_export
-from promptcache.load.formats.base import InputFormat, LoggedCall, Recognition, not_recognized
+from promptcache.load.formats.base import (
+    InputFormat,
+    LoggedCall,
+    Recognition,
+    Skipped,
+    not_recognized,
+)
 from promptcache.load.sources import LoadError, RawRecord
 
 if TYPE_CHECKING:
@@ -64,10 +70,12 @@ class OpenTelemetryGenAI(InputFormat):
 
         return recognition(value)
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(
+        self, records: Iterator[RawRecord | LoadError]
+    ) -> Iterator[LoggedCall | LoadError | Skipped]:
         return self._reader().calls(records)
 
-    def finish(self) -> Iterator[LoggedCall | LoadError]:
+    def finish(self) -> Iterator[LoggedCall | LoadError | Skipped]:
         """Spans still waiting for their log events, events for their span, and provider
         SDK spans no instrumentation span claimed: each a call of its own."""
         return iter(()) if self._audit is None else self._audit.leftovers()

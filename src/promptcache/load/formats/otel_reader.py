@@ -22,6 +22,7 @@ from promptcache.load.formats.base import (
     RECOGNIZED,
     LoggedCall,
     Recognition,
+    Skipped,
     Usage,
     not_recognized,
 )
@@ -46,6 +47,12 @@ PROVIDER_SDK_SCOPES = frozenset({"com.anthropic.sdk.python"})
 _SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "ai.telemetry.metadata.sessionId")
 _USER_KEYS = ("user.id", "enduser.id", "ai.telemetry.metadata.userId")
 """The end user, when the span or its run names one outside the body."""
+EMBEDDING = "no prompt to cache (an embedding call)"
+"""Why an embedding span is skipped: a call to the provider, but no prompt it caches."""
+FAILED = "failed before the provider answered (span status ERROR, no token count)"
+"""Why a call span that raised before any answer (a 429, a refused request, a dropped
+connection) is skipped: the provider processed no prompt, and the retry that usually
+follows is a call of its own."""
 
 
 def recognition(value: Mapping[str, Any]) -> Recognition:
@@ -55,7 +62,8 @@ def recognition(value: Mapping[str, Any]) -> Recognition:
             return RECOGNIZED
         return not_recognized("OpenTelemetry: an OTLP logs export without GenAI events")
     if any(
-        _dialect(span) is not None or span.scope in PROVIDER_SDK_SCOPES for span in spans(value)
+        _dialect(span) is not None or span.scope in PROVIDER_SDK_SCOPES or _is_embedding(span)
+        for span in spans(value)
     ):
         return RECOGNIZED
     return not_recognized("OpenTelemetry: no span carries GenAI request attributes")
@@ -89,7 +97,9 @@ class AuditReader:
         self._sdk_pending: dict[str, _Pending] = {}
         self._call_parents: set[str] = set()
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(
+        self, records: Iterator[RawRecord | LoadError]
+    ) -> Iterator[LoggedCall | LoadError | Skipped]:
         """The calls of one file's records, errors in place."""
         for record in records:
             if isinstance(record, LoadError):
@@ -104,7 +114,7 @@ class AuditReader:
                     "$: not an OTLP/JSON export (no 'resourceSpans' or 'resourceLogs')",
                 )
 
-    def record_calls(self, record: RawRecord) -> Iterator[LoggedCall | LoadError]:
+    def record_calls(self, record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
         """The calls of one record's spans, in start-time order."""
         every = list(spans(record.value))
         by_id = {span.span_id: span for span in every}
@@ -115,7 +125,9 @@ class AuditReader:
         inner = [span for span in calls if _carries_request(span)]
         wrappers = _ancestors(inner, by_id) | self._call_parents
         self._call_parents |= {span.parent_id for span in inner if span.parent_id}
-        found: list[tuple[Span, LoggedCall | LoadError]] = []
+        found: list[tuple[Span, LoggedCall | LoadError | Skipped]] = [
+            (span, Skipped(record.location, EMBEDDING)) for span in every if _is_embedding(span)
+        ]
         # Spans holding the request go first: of two spans of one response, the one with
         # the content is the call, whatever their order in the record.
         for span in sorted(calls, key=lambda span: not _carries_request(span)):
@@ -133,9 +145,12 @@ class AuditReader:
         for _, call in found:
             yield call
 
-    def leftovers(self) -> Iterator[LoggedCall | LoadError]:
+    def leftovers(self) -> Iterator[LoggedCall | LoadError | Skipped]:
         """Provider SDK spans no instrumentation span recorded, then unjoined events."""
         for pending in self._sdk_pending.values():
+            if _failed_unanswered(pending.span, _sdk_usage(pending.span)):
+                yield Skipped(pending.record.location, FAILED)
+                continue
             yield logged_call(
                 pending.record, pending.span, _sdk_only_call(pending.span), pending.session
             )
@@ -144,7 +159,7 @@ class AuditReader:
 
     def _call(
         self, record: RawRecord, span: Span, dialect: Dialect, session: str, user: str | None
-    ) -> LoggedCall | LoadError | None:
+    ) -> LoggedCall | LoadError | Skipped | None:
         """The call of one span; None when a span already read recorded the same response
         (a content-less span of a call whose content another span holds)."""
         try:
@@ -155,6 +170,9 @@ class AuditReader:
             )
         if rebuilt.call_id and rebuilt.call_id in self._read_ids:
             return None
+        if _failed_unanswered(span, rebuilt.usage):
+            self._claim_failed_sdk_span(span)
+            return Skipped(record.location, FAILED)
         keys = {key for key in (span.span_id, rebuilt.call_id) if key}
         self._read_ids |= keys
         sdk = next(
@@ -172,6 +190,16 @@ class AuditReader:
             rebuilt = replace(rebuilt, user=user)
         return logged_call(record, span, rebuilt, session)
 
+    def _claim_failed_sdk_span(self, span: Span) -> None:
+        """The provider SDK's own span of a failed call (its child under OpenInference,
+        its sibling under OpenLLMetry; failed too, with no response id to match) is the
+        same call, not one of its own."""
+        for key, pending in list(self._sdk_pending.items()):
+            sdk = pending.span
+            if sdk.failed and sdk.parent_id in (span.span_id, span.parent_id):
+                del self._sdk_pending[key]
+                return
+
     def _session(self, span: Span, by_id: Mapping[str, Span]) -> str:
         """The span's own session, else the nearest ancestor's in the record, else the one
         found earlier for its trace, else the trace."""
@@ -184,6 +212,22 @@ class AuditReader:
 
 _REQUEST_KEYS = ("gen_ai.input.messages", "input.value", "ai.prompt.messages")
 _REQUEST_PREFIXES = ("gen_ai.prompt.", "llm.input_messages.")
+
+
+def _is_embedding(span: Span) -> bool:
+    """An embedding call's span (OpenInference's EMBEDDING kind, the conventions'
+    ``embeddings`` operation): logged like a call, but with no prompt to cache."""
+    attributes = span.attributes
+    return (
+        attributes.get("openinference.span.kind") == "EMBEDDING"
+        or attributes.get("gen_ai.operation.name") == "embeddings"
+    )
+
+
+def _failed_unanswered(span: Span, usage: Usage | None) -> bool:
+    """Whether a call span raised before the provider answered: its status is ERROR and no
+    token count was recorded (a call that failed while streaming its answer has one)."""
+    return span.failed and usage is None
 
 
 def _carries_request(span: Span) -> bool:

@@ -61,6 +61,8 @@ _MARKERS = (
     "gen_ai.tool.definitions",
     "gen_ai.request.model",
 )
+_OPENLLMETRY_OPENAI = "opentelemetry.instrumentation.openai."
+"""OpenLLMetry's OpenAI scope (``...openai.v1``); the official one is ``...openai_v2``."""
 _TOOLLESS_WRITERS = ("opentelemetry.instrumentation.openai_v2", "opentelemetry.util.genai")
 """The official instrumentation's scopes: they never log tool definitions nor cached tokens,
 so the absence of either says nothing about the request."""
@@ -79,6 +81,8 @@ _RESPONSES_PARAMETERS = {
     "gen_ai.request.temperature": "temperature",
     "gen_ai.request.top_p": "top_p",
 }
+_JSON_OBJECT = {"type": "json_object"}
+"""JSON mode's ``response_format``, whole."""
 _ANTHROPIC_PARAMETERS = {
     "gen_ai.request.max_tokens": "max_tokens",
     "gen_ai.request.temperature": "temperature",
@@ -110,7 +114,13 @@ def rebuild(span: Span) -> SpanCall:
         body, calls_tools, lost = _anthropic_body(attributes, messages, definitions)
         api = MESSAGES
     elif response_id.startswith(RESPONSE_ID_PREFIX):
+        openllmetry = span.scope.startswith(_OPENLLMETRY_OPENAI)
+        if openllmetry:
+            attributes, messages = _openllmetry_instructions(attributes, messages)
         body, calls_tools, lost = _responses_body(attributes, messages, definitions, missing)
+        if openllmetry and len(body["input"]) == 1 and _is_user_text(body["input"][0]):
+            # A string input is logged as one user text: the SDK's users send the string.
+            body["input"] = body["input"][0]["content"]
         api = RESPONSES
         if span.scope.startswith(_TOOLLESS_WRITERS):
             missing.append(f"function call items never logged by {span.scope}")
@@ -118,6 +128,9 @@ def rebuild(span: Span) -> SpanCall:
         body, calls_tools, lost = _openai_body(attributes, messages, definitions, missing)
         api = CHAT
     missing.extend(sorted(lost))
+    if attributes.get("gen_ai.is_streaming") is True:
+        # OpenLLMetry says whether the call streamed; stream_options it does not log.
+        body["stream"] = True
     output = str(attributes.get("gen_ai.output.messages") or "")
     finish = attributes.get("gen_ai.response.finish_reasons")
     calls_tools = (
@@ -189,12 +202,45 @@ def _openai_body(
         body["tools"] = openai_chat_tools(definitions)
     body.update(_end_user(attributes))
     schema = json_text(attributes.get("gen_ai.request.structured_output_schema"))
-    if schema is not None:
+    if schema == _JSON_OBJECT:
+        # OpenLLMetry logs a response_format without a schema as the format itself.
+        body["response_format"] = dict(_JSON_OBJECT)
+    elif schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
         missing.append("response_format name and strict flag not logged")
     elif attributes.get("gen_ai.output.type") == "json":
         missing.append("response_format not logged (the output type is json)")
     return body, rebuilt.calls_tools, rebuilt.lost
+
+
+def _openllmetry_instructions(
+    attributes: Mapping[str, Any], messages: list[Any] | None
+) -> tuple[Mapping[str, Any], list[Any] | None]:
+    """OpenLLMetry logs a Responses call's ``instructions`` as the first input message
+    (role ``system``, one text part): taken back apart, as the SDK's users write them. (A
+    system message given in ``input`` itself reads the same, and is then read as the
+    instructions: the prompt is the same.)"""
+    if not messages or "gen_ai.system_instructions" in attributes:
+        return attributes, messages
+    first = messages[0]
+    text = _lone_text(first.get("parts")) if isinstance(first, Mapping) else None
+    if text is None or first.get("role") != "system":
+        return attributes, messages
+    return {**attributes, "gen_ai.system_instructions": text}, messages[1:]
+
+
+def _lone_text(parts: Any) -> str | None:
+    """The text of a message made of one text part, else None."""
+    if not (isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], Mapping)):
+        return None
+    content = parts[0].get("content")
+    return content if parts[0].get("type") == "text" and isinstance(content, str) else None
+
+
+def _is_user_text(item: Mapping[str, Any]) -> bool:
+    return set(item) == {"role", "content"} and item["role"] == "user" and isinstance(
+        item["content"], str
+    )
 
 
 def _responses_body(

@@ -36,6 +36,9 @@ class Span:
     """Attribute values as Python values: str, int, float, bool, lists, dicts."""
     resource: Mapping[str, Any]
     """The resource's attributes (``service.name``...)."""
+    failed: bool = False
+    """Whether its status is ERROR (``status.code`` 2): the call raised (a refusal, a
+    rate limit, a dropped connection)."""
 
     @property
     def start_seconds(self) -> float | None:
@@ -68,6 +71,7 @@ def spans(export: Mapping[str, Any]) -> Iterator[Span]:
                     end_ns=_int(span.get("endTimeUnixNano")),
                     attributes=attributes(span.get("attributes")),
                     resource=resource,
+                    failed=_mapping(span.get("status")).get("code") in (2, "STATUS_CODE_ERROR"),
                 )
 
 
