@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from promptcache.load.formats._failed_calls import failure
 from promptcache.load.formats._langsmith_runs import Run, RunOrder
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
 from promptcache.load.formats._times import iso_seconds
@@ -15,6 +16,7 @@ from promptcache.load.formats.base import (
     RESPONSES,
     InputFormat,
     LoggedCall,
+    Skipped,
     Usage,
 )
 from promptcache.load.formats.langsmith import holds_runs, runs
@@ -26,7 +28,7 @@ _SESSION_KEYS = ("session_id", "thread_id", "conversation_id")
 """Metadata keys LangSmith groups a thread's runs by (its "Threads" view)."""
 
 
-def _call(run: Run) -> LoggedCall | LoadError:
+def _call(run: Run) -> LoggedCall | LoadError | Skipped:
     fields = run.fields
     inputs = fields.get("inputs")
     metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
@@ -40,12 +42,16 @@ def _call(run: Run) -> LoggedCall | LoadError:
     missing = _class_schemas_dropped(body)
     outputs = _mapping(fields.get("outputs"))
     served = outputs.get("model")
+    usage = _usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
+                   # An exported run's own columns, the same counts (schemas.Run).
+                   or {"input_tokens": fields.get("prompt_tokens"),
+                       "input_token_details": fields.get("prompt_token_details")})
+    # The wrappers log a call that raised (a 429...) as a run with the exception's text.
+    failed = failure(fields.get("error")) if usage is None else None
+    if failed:
+        return Skipped(run.location, failed)
     return LoggedCall(
-        location=run.location, body=body, body_path=body_path, api=api,
-        usage=_usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
-                     # An exported run's own columns, the same counts (schemas.Run).
-                     or {"input_tokens": fields.get("prompt_tokens"),
-                         "input_token_details": fields.get("prompt_token_details")}),
+        location=run.location, body=body, body_path=body_path, api=api, usage=usage,
         timestamp=iso_seconds(fields.get("start_time")),
         session=_session(metadata) or _text(fields.get("trace_id")),
         served_model=served if isinstance(served, str) and served != body.get("model") else None,
@@ -140,7 +146,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def run_calls(fmt: InputFormat, records: Iterator[RawRecord | LoadError],
-              ) -> Iterator[LoggedCall | LoadError]:
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
     """The calls of one file's runs, each once its post and patch are both read."""
     order = RunOrder()
     for record in records:
