@@ -208,11 +208,23 @@ def test_another_instrumentations_llm_span_in_a_langfuse_export_is_reported_not_
     assert isinstance(call, LoggedCall)
 
 
-def test_a_response_format_logged_as_a_python_class_schema_makes_the_call_partial() -> None:
+def test_a_response_format_logged_as_a_class_schema_gets_the_strict_schema_the_sdk_sent(
+        ) -> None:
     call = _calls("spans_mixed.otlp.jsonl")[0]
     assert isinstance(call, LoggedCall)
-    assert "response_format" not in call.body
-    assert call.missing == ("response_format logged as a Python class's schema, not as sent",)
+    assert call.body["response_format"] == {"type": "json_schema", "json_schema": {
+        "schema": {"properties": {"summary": {"title": "Summary", "type": "string"}},
+                   "required": ["summary"], "title": "Ticket", "type": "object",
+                   "additionalProperties": False},
+        "name": "Ticket", "strict": True}}
+    assert call.missing == ()
+
+
+def test_a_response_format_that_is_no_class_schema_makes_the_call_partial() -> None:
+    generation = Generation(input=[{"role": "user", "content": "File it."}], input_path="$",
+                            model="gpt-4o", metadata={"response_format": "<class 'Ticket'>"})
+    assert _missing(generation) == (
+        "response_format logged as a Python class's schema, not as sent",)
 
 
 @pytest.mark.parametrize(("folder", "name"), [
@@ -320,19 +332,19 @@ def test_spans_made_by_the_integration_with_varied_calls_read_as_the_bodies_sent
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # generate/langfuse.py: langfuse.openai.OpenAI making Chat Completions calls (tools over
     # three turns, structured output, images, streaming, a 429) and Responses calls
-    # (instructions, function_call_output, a string input, an image, streaming).
+    # (instructions, function_call_output, a string input, an image, streaming), and
+    # parse() calls of both.
     log = GENERATED / "langfuse_spans.otlp.jsonl"
     calls, answered = read_as_sent(Langfuse(), log, GENERATED / "langfuse_spans.truth.jsonl",
                                    _kept_but_instructions)
-    assert [call.missing for call in calls] == [()] * 4 + [
-        ("image replaced by a Langfuse media reference",)] + [()] * 4 + [
-        (TEXT_FORMAT_NOT_LOGGED,)] + [()] * 2
-    assert [call.api for call in calls] == [CHAT] * 7 + [RESPONSES] * 5
+    assert {n: call.missing for n, call in enumerate(calls) if call.missing} == {
+        4: ("image replaced by a Langfuse media reference",), 11: (TEXT_FORMAT_NOT_LOGGED,)}
+    assert [call.api for call in calls] == [CHAT] * 9 + [RESPONSES] * 7
     counts = audits_as_sent(capsys, log, answered, tmp_path)
     # The forced tool_choice of call 2 is not kept (9 tokens on gpt-4o); partial calls 4 and
-    # 9 are compared by their bounds.
-    assert [pair for n, pair in enumerate(counts) if n not in (2, 4, 9)] == [
-        (sent, sent) for n, (_, sent) in enumerate(counts) if n not in (2, 4, 9)]
+    # 11 are compared by their bounds.
+    assert [pair for n, pair in enumerate(counts) if n not in (2, 4, 11)] == [
+        (sent, sent) for n, (_, sent) in enumerate(counts) if n not in (2, 4, 11)]
     assert counts[2][1] - counts[2][0] == 9
 
 
@@ -344,6 +356,8 @@ def _kept_but_instructions(body: Mapping[str, Any]) -> dict[str, Any]:
     if "instructions" not in kept and isinstance(items, list) and items and items[0].get(
             "role") == "system":
         kept["instructions"], kept["input"] = items[0]["content"], items[1:]
+    if isinstance(kept.get("input"), str):  # a one-message list and a string are logged alike
+        kept["input"] = [{"role": "user", "content": kept["input"]}]
     return kept
 
 

@@ -180,13 +180,30 @@ def test_langsmith_does_not_claim_the_other_tools_samples(folder: str, name: str
     assert recognition.reason.startswith("LangSmith: ")
 
 
-def test_a_parse_call_logged_with_its_python_class_is_partial_without_the_class() -> None:
+_TICKET_STRICT = {"properties": {"summary": {"title": "Summary", "type": "string"}},
+                  "required": ["summary"], "title": "Ticket", "type": "object",
+                  "additionalProperties": False}
+"""The strict schema the OpenAI SDK sends for the class ``Ticket(summary: str)``."""
+
+
+def test_a_parse_call_logged_with_its_class_schema_gets_the_strict_schema_the_sdk_sent() -> None:
     chat, responses = _only_calls(read_calls(LangSmith(), CASES / "runs_parse.jsonl"))
-    assert "response_format" not in chat.body
-    assert "text_format" not in responses.body
-    assert chat.missing == responses.missing == (
-        "response_format logged as a Python class's schema, not as sent",)
-    assert responses.body == {"model": "gpt-4.1", "input": "Summarise."}
+    assert chat.body["response_format"] == {"type": "json_schema", "json_schema": {
+        "schema": _TICKET_STRICT, "name": "Ticket", "strict": True}}
+    assert responses.body == {"model": "gpt-4.1", "input": "Summarise.", "text": {"format": {
+        "type": "json_schema", "strict": True, "name": "Ticket", "schema": _TICKET_STRICT}}}
+    assert chat.missing == responses.missing == ()
+
+
+def test_a_parse_call_logged_with_its_class_repr_is_partial_without_it() -> None:
+    run = {"id": "r1", "run_type": "llm", "start_time": "2026-01-01T00:00:00",
+           "end_time": "2026-01-01T00:00:01", "extra": {"metadata": {"ls_provider": "openai"}},
+           "inputs": {"model": "gpt-4o", "response_format": "<class 'app.Ticket'>",
+                      "messages": [{"role": "user", "content": "File it."}]}}
+    (call,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 1), run)]))
+    assert isinstance(call, LoggedCall)
+    assert call.body == {"model": "gpt-4o", "messages": [{"role": "user", "content": "File it."}]}
+    assert call.missing == ("response_format logged as a Python class's schema, not as sent",)
 
 
 def test_patches_that_do_not_say_their_runs_type_are_merged_dropped_or_reported() -> None:
@@ -208,17 +225,19 @@ def test_runs_made_by_the_wrappers_with_varied_calls_read_as_the_bodies_sent(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # generate/langsmith.py: wrap_openai (Chat Completions with tools, structured output,
     # images, streaming; the Responses API) and wrap_anthropic (cache_control, tool_use and
-    # tool_result, an image, streaming), one 429 from each provider.
+    # tool_result, an image, streaming), one 429 from each provider; parse() calls.
     calls, answered = read_as_sent(LangSmith(), GENERATED / "runs.jsonl",
                                    GENERATED / "runs.truth.jsonl", _without_stream)
-    assert [call.missing for call in calls] == [()] * len(answered)
-    assert [call.api for call in calls] == [CHAT] * 7 + [RESPONSES] * 5 + [MESSAGES] * 6
+    # chat.completions.parse(response_format=Class) is logged as the class's repr.
+    assert [n for n, call in enumerate(calls) if call.missing] == [7]
+    assert [call.api for call in calls] == [CHAT] * 9 + [RESPONSES] * 7 + [MESSAGES] * 6
     # messages.stream() is logged without `stream`, which is no prompt token.
     streamed = [call.body for call in calls if call.body.get("stream")]
     assert len(streamed) == len([line for line in answered if line["request"].get("stream")]) - 1
     counts = audits_as_sent(capsys, GENERATED / "runs.jsonl", answered, tmp_path)
-    assert len(counts) == 12  # the OpenAI calls (Anthropic ones are not audited yet)
-    assert [logged for logged, _ in counts] == [sent for _, sent in counts]
+    assert len(counts) == 16  # the OpenAI calls (Anthropic ones are not audited yet)
+    assert [pair for n, pair in enumerate(counts) if n != 7] == [
+        (sent, sent) for n, (_, sent) in enumerate(counts) if n != 7]
 
 
 def _without_stream(body: Mapping[str, Any]) -> Mapping[str, Any]:

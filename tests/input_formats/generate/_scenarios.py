@@ -14,6 +14,7 @@ import zlib
 from typing import Any
 
 from _mock_provider import RATE_LIMIT
+from pydantic import BaseModel
 
 SYSTEM = ("You are the assistant of Quire & Quill, an independent bookshop. Answer briefly, "
           "cite the order number, never invent stock levels. " * 6).strip()
@@ -44,6 +45,13 @@ RESPONSES_TOOLS = [{"type": "function", **tool["function"]} for tool in TOOLS]
 ANTHROPIC_TOOLS = [{"name": tool["function"]["name"],
                     "description": tool["function"]["description"],
                     "input_schema": tool["function"]["parameters"]} for tool in TOOLS]
+
+
+class Novel(BaseModel):
+    """A structured-output class: ``parse()`` derives the strict schema it sends."""
+
+    title: str
+    author: str
 
 
 def png(width: int, height: int) -> str:
@@ -114,6 +122,16 @@ def openai_chat(client: Any) -> None:
                                       {"role": "user", "content": "Do you buy used books?"}],
             tools=TOOLS, stream=True):
         pass
+    client.chat.completions.parse(
+        model="gpt-4o", response_format=Novel, n=2,
+        messages=[{"role": "system", "content": SYSTEM},
+                  {"role": "user", "content": "One novel set in Porto, as JSON."}])
+    with client.chat.completions.stream(
+            model="gpt-4o", messages=[{"role": "system", "content": SYSTEM},
+                                      {"role": "user", "content": "Do you sell maps?"}],
+            tools=TOOLS[:1], stream_options={"include_usage": True}) as stream:
+        for _event in stream:
+            pass
     try:
         client.chat.completions.create(model="gpt-4o", messages=[
             {"role": "system", "content": SYSTEM},
@@ -151,6 +169,11 @@ def openai_responses(client: Any) -> None:
     for event in client.responses.create(model="gpt-4o", instructions=SYSTEM,
                                          input="Do you ship to Norway?", stream=True):
         del event
+    for event in client.responses.create(model="gpt-4o", instructions=SYSTEM, stream=True,
+                                         tools=RESPONSES_TOOLS, input=[
+                                             {"role": "user", "content": "Track order 1042."}]):
+        del event
+    client.responses.parse(model="gpt-4o", input="One novel set in Porto.", text_format=Novel)
 
 
 def anthropic_messages(client: Any) -> None:

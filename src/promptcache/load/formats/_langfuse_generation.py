@@ -44,6 +44,7 @@ from typing import Any
 
 from promptcache.catalog import facts_for, without_provider
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
+from promptcache.load.formats._strict_schema import put_back_class_formats
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
 from promptcache.load.formats.embedded import json_text
 from promptcache.tokens.images import image_token_range
@@ -140,13 +141,16 @@ def rebuild(generation: Generation) -> Rebuilt | str:
         body.setdefault(key, parameter)
     missing = _missing(body, model)
     response_format = generation.metadata.get("response_format")
+    text_format = generation.metadata.get("text_format")
+    # `parse(response_format=SomeModel)` / `parse(text_format=SomeModel)`: Langfuse keeps the
+    # class's JSON schema, from which the strict schema sent is derived again.
     if api == CHAT and is_wire_response_format(response_format):
         body.setdefault("response_format", response_format)
-    elif api == CHAT and response_format is not None:
-        # `parse(response_format=SomeModel)`: Langfuse keeps the class's JSON schema, not the
-        # strict schema the SDK derives from it and sends.
+    elif not put_back_class_formats(
+            body, response_format=response_format if api == CHAT else None,
+            text_format=text_format if api == RESPONSES else None):
         missing += (CLASS_RESPONSE_FORMAT,)
-    if api == RESPONSES and _answered_json(generation.output):
+    if api == RESPONSES and text_format is None and _answered_json(generation.output):
         missing += (TEXT_FORMAT_NOT_LOGGED,)
     return Rebuilt(body, api, missing)
 

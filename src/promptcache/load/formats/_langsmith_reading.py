@@ -9,6 +9,7 @@ from typing import Any
 from promptcache.load.formats._failed_calls import failure
 from promptcache.load.formats._langsmith_runs import Run, RunOrder
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
+from promptcache.load.formats._strict_schema import put_back_class_formats
 from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import (
     CHAT,
@@ -91,17 +92,18 @@ def _body(inputs: Mapping[str, Any], provider: str) -> tuple[dict[str, Any], str
 
 def _class_schemas_dropped(body: dict[str, Any]) -> tuple[str, ...]:
     """``parse()`` calls: the wrapper logs the Python class (Chat Completions'
-    ``response_format``) or its plain JSON schema (Responses' ``text_format``,
-    ``_process_inputs``), not the strict schema the SDK derives and sends. Neither is a body
-    field as logged: removed, and the call is partial."""
-    dropped = False
-    if "response_format" in body and not is_wire_response_format(body["response_format"]):
-        del body["response_format"]
-        dropped = True
-    if "text_format" in body:
-        del body["text_format"]
-        dropped = True
-    return (CLASS_RESPONSE_FORMAT,) if dropped else ()
+    ``response_format``, as its repr) or its plain JSON schema (Responses' ``text_format``,
+    ``_process_inputs``), not the strict schema the SDK derives and sends. A JSON schema is
+    derived again as the SDK does (:mod:`._strict_schema`); a class's repr cannot be: it is
+    removed, and the call is partial."""
+    response_format = body.get("response_format")
+    if is_wire_response_format(response_format):
+        response_format = None
+    else:
+        body.pop("response_format", None)
+    derived = put_back_class_formats(body, response_format=response_format,
+                                     text_format=body.pop("text_format", None))
+    return () if derived else (CLASS_RESPONSE_FORMAT,)
 
 
 def _usage(value: Any) -> Usage | None:
