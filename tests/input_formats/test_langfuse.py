@@ -307,7 +307,7 @@ def test_other_media_references_make_the_call_partial_naming_what_was_replaced(
 
 GENERATED = CASES / "generated"
 _NOT_KEPT = ("model", "user", "stream", "stream_options", "stop", "prompt_cache_key",
-             "tool_choice", "parallel_tool_calls")
+             "tool_choice", "parallel_tool_calls", "store", "metadata")
 """What Langfuse's OpenAI integration does not keep as sent (docs/formats/langfuse.md)."""
 
 
@@ -338,13 +338,13 @@ def test_spans_made_by_the_integration_with_varied_calls_read_as_the_bodies_sent
     calls, answered = read_as_sent(Langfuse(), log, GENERATED / "langfuse_spans.truth.jsonl",
                                    _kept_but_instructions)
     assert {n: call.missing for n, call in enumerate(calls) if call.missing} == {
-        4: ("image replaced by a Langfuse media reference",), 11: (TEXT_FORMAT_NOT_LOGGED,)}
-    assert [call.api for call in calls] == [CHAT] * 9 + [RESPONSES] * 7
+        4: ("image replaced by a Langfuse media reference",), 12: (TEXT_FORMAT_NOT_LOGGED,)}
+    assert [call.api for call in calls] == [CHAT] * 10 + [RESPONSES] * 7
     counts = audits_as_sent(capsys, log, answered, tmp_path)
     # The forced tool_choice of call 2 is not kept (9 tokens on gpt-4o); partial calls 4 and
-    # 11 are compared by their bounds.
-    assert [pair for n, pair in enumerate(counts) if n not in (2, 4, 11)] == [
-        (sent, sent) for n, (_, sent) in enumerate(counts) if n not in (2, 4, 11)]
+    # 12 are compared by their bounds.
+    assert [pair for n, pair in enumerate(counts) if n not in (2, 4, 12)] == [
+        (sent, sent) for n, (_, sent) in enumerate(counts) if n not in (2, 4, 12)]
     assert counts[2][1] - counts[2][0] == 9
 
 

@@ -225,19 +225,19 @@ def test_runs_made_by_the_wrappers_with_varied_calls_read_as_the_bodies_sent(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # generate/langsmith.py: wrap_openai (Chat Completions with tools, structured output,
     # images, streaming; the Responses API) and wrap_anthropic (cache_control, tool_use and
-    # tool_result, an image, streaming), one 429 from each provider; parse() calls.
+    # tool_result, an image, streaming, a beta call), one 429 from each provider; parse().
     calls, answered = read_as_sent(LangSmith(), GENERATED / "runs.jsonl",
                                    GENERATED / "runs.truth.jsonl", _without_stream)
     # chat.completions.parse(response_format=Class) is logged as the class's repr.
-    assert [n for n, call in enumerate(calls) if call.missing] == [7]
-    assert [call.api for call in calls] == [CHAT] * 9 + [RESPONSES] * 7 + [MESSAGES] * 6
+    assert [n for n, call in enumerate(calls) if call.missing] == [8]
+    assert [call.api for call in calls] == [CHAT] * 10 + [RESPONSES] * 7 + [MESSAGES] * 7
     # messages.stream() is logged without `stream`, which is no prompt token.
     streamed = [call.body for call in calls if call.body.get("stream")]
     assert len(streamed) == len([line for line in answered if line["request"].get("stream")]) - 1
     counts = audits_as_sent(capsys, GENERATED / "runs.jsonl", answered, tmp_path)
-    assert len(counts) == 16  # the OpenAI calls (Anthropic ones are not audited yet)
-    assert [pair for n, pair in enumerate(counts) if n != 7] == [
-        (sent, sent) for n, (_, sent) in enumerate(counts) if n != 7]
+    assert len(counts) == 17  # the OpenAI calls (Anthropic ones are not audited yet)
+    assert [pair for n, pair in enumerate(counts) if n != 8] == [
+        (sent, sent) for n, (_, sent) in enumerate(counts) if n != 8]
 
 
 def _without_stream(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -269,3 +269,16 @@ def test_a_run_that_raised_after_its_usage_came_is_still_a_call() -> None:
     (call,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 1), run)]))
     assert isinstance(call, LoggedCall)
     assert call.usage == Usage(8, 0)
+
+
+def test_an_anthropic_beta_call_has_no_betas_in_its_body() -> None:
+    run = {"id": "r1", "run_type": "llm", "start_time": "2026-01-01T00:00:00",
+           "end_time": "2026-01-01T00:00:01", "extra": {"metadata": {"ls_provider": "anthropic"}},
+           "inputs": {"model": "claude-sonnet-4-20250514", "max_tokens": 100,
+                      "betas": ["context-1m-2025-08-07"],
+                      "messages": [{"role": "user", "content": "Hi"}]}}
+    (call,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 1), run)]))
+    assert isinstance(call, LoggedCall)
+    # The SDK sends them as the `anthropic-beta` header.
+    assert call.body == {"model": "claude-sonnet-4-20250514", "max_tokens": 100,
+                         "messages": [{"role": "user", "content": "Hi"}]}

@@ -122,6 +122,10 @@ def openai_chat(client: Any) -> None:
                                       {"role": "user", "content": "Do you buy used books?"}],
             tools=TOOLS, stream=True):
         pass
+    client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Say hi."}], timeout=20,
+        extra_headers={"x-shop": "quire"}, extra_body={"metadata": {"shop": "quire"},
+                                                       "store": True})
     client.chat.completions.parse(
         model="gpt-4o", response_format=Novel, n=2,
         messages=[{"role": "system", "content": SYSTEM},
@@ -219,6 +223,15 @@ def anthropic_messages(client: Any) -> None:
         # langsmith 0.15.1's stream reducer calls anthropic 2.17.0's accumulate_event with
         # an argument too few, after the call was made: the run is left as posted.
         print("the tracer failed after the call:", error)
+    client.beta.messages.create(
+        model="claude-sonnet-4-20250514", max_tokens=300, betas=["context-1m-2025-08-07"],
+        thinking={"type": "enabled", "budget_tokens": 1024}, tool_choice={"type": "any"},
+        tools=ANTHROPIC_TOOLS, system=system, messages=[{"role": "user", "content": [
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain",
+                                            "data": "Order 1042: two copies of Dune."},
+             "title": "order.txt"},
+            {"type": "text", "text": "Reserve what this order lists."}]}],
+        extra_headers={"x-shop": "quire"}, timeout=30)
     try:
         client.messages.create(model="claude-sonnet-4-20250514", max_tokens=100,
                                messages=[{"role": "user", "content": f"Hi {RATE_LIMIT}"}])

@@ -80,6 +80,9 @@ def _body(inputs: Mapping[str, Any], provider: str) -> tuple[dict[str, Any], str
     if isinstance(extra_body, Mapping):
         body.update(extra_body)
     if provider == "anthropic":
+        # `client.beta.messages.create(betas=[...])`: the SDK sends them as the
+        # `anthropic-beta` header, not in the body.
+        body.pop("betas", None)
         messages = body.get("messages")
         if (isinstance(messages, list) and messages and isinstance(messages[0], Mapping)
                 and messages[0].get("role") == "system"):
