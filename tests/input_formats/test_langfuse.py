@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,21 @@ import orjson
 import pytest
 
 from promptcache.load.formats import all_formats
-from promptcache.load.formats._langfuse_generation import Generation, Rebuilt, rebuild
-from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
+from promptcache.load.formats._failed_calls import FAILED
+from promptcache.load.formats._langfuse_generation import (
+    TEXT_FORMAT_NOT_LOGGED,
+    Generation,
+    Rebuilt,
+    rebuild,
+)
+from promptcache.load.formats._responses import REFUSED
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped, Usage
 from promptcache.load.formats.langfuse import Langfuse
 from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.model import Location
 from tests.conftest import shared_format_sample
 
+from .generated_logs import audits_as_sent, read_as_sent
 from .helpers import read_calls, truth_lines
 
 CASES = Path(__file__).parent / "cases" / "langfuse"
@@ -198,11 +208,23 @@ def test_another_instrumentations_llm_span_in_a_langfuse_export_is_reported_not_
     assert isinstance(call, LoggedCall)
 
 
-def test_a_response_format_logged_as_a_python_class_schema_makes_the_call_partial() -> None:
+def test_a_response_format_logged_as_a_class_schema_gets_the_strict_schema_the_sdk_sent(
+        ) -> None:
     call = _calls("spans_mixed.otlp.jsonl")[0]
     assert isinstance(call, LoggedCall)
-    assert "response_format" not in call.body
-    assert call.missing == ("response_format logged as a Python class's schema, not as sent",)
+    assert call.body["response_format"] == {"type": "json_schema", "json_schema": {
+        "schema": {"properties": {"summary": {"title": "Summary", "type": "string"}},
+                   "required": ["summary"], "title": "Ticket", "type": "object",
+                   "additionalProperties": False},
+        "name": "Ticket", "strict": True}}
+    assert call.missing == ()
+
+
+def test_a_response_format_that_is_no_class_schema_makes_the_call_partial() -> None:
+    generation = Generation(input=[{"role": "user", "content": "File it."}], input_path="$",
+                            model="gpt-4o", metadata={"response_format": "<class 'Ticket'>"})
+    assert _missing(generation) == (
+        "response_format logged as a Python class's schema, not as sent",)
 
 
 @pytest.mark.parametrize(("folder", "name"), [
@@ -223,13 +245,14 @@ def test_langfuse_does_not_claim_the_other_tools_samples(folder: str, name: str)
 def test_a_responses_call_gets_its_instructions_and_parameters_back() -> None:
     bare_list, with_tools = _only_calls(_calls("spans_responses.otlp.jsonl"))
     assert (bare_list.api, with_tools.api) == (RESPONSES, RESPONSES)
+    # Langfuse writes `instructions` with a string `input` as [system, user]: both come back.
     assert bare_list.body == {
         "model": "gpt-4o-mini-2024-07-18", "instructions": "Answer as the bike shop.",
-        "input": [{"role": "user", "content": "When do you open?"}],
+        "input": "When do you open?",
         "max_output_tokens": 120, "reasoning": {"effort": "low"}}
     assert with_tools.body == {
         "model": "gpt-4o-mini-2024-07-18", "instructions": "Answer as the bike shop.",
-        "input": [{"role": "user", "content": "When do you open?"}],
+        "input": "When do you open?",
         "tools": [{"type": "function", "name": "book_slot",
                    "parameters": {"type": "object", "properties": {}}}],
         "tool_choice": "auto", "temperature": 0.2}
@@ -280,3 +303,109 @@ def test_other_media_references_make_the_call_partial_naming_what_was_replaced(
         input_path="$.input", model="gpt-4o-audio-preview"))
     assert isinstance(rebuilt, Rebuilt)
     assert rebuilt.missing == (missing,)
+
+
+GENERATED = CASES / "generated"
+_NOT_KEPT = ("model", "user", "stream", "stream_options", "stop", "prompt_cache_key",
+             "tool_choice", "parallel_tool_calls", "store", "metadata")
+"""What Langfuse's OpenAI integration does not keep as sent (docs/formats/langfuse.md)."""
+
+
+def _as_kept(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _image_data_masked(value) for key, value in body.items()
+            if key not in _NOT_KEPT}
+
+
+def _image_data_masked(value: Any) -> Any:
+    """Image data (a data URL sent, a media reference logged) as one placeholder: a complete
+    call's image costs the same at any size."""
+    if isinstance(value, dict):
+        return {key: _image_data_masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_image_data_masked(item) for item in value]
+    if isinstance(value, str) and (value.startswith("data:image/") or MEDIA in value):
+        return "(image)"
+    return value
+
+
+def test_spans_made_by_the_integration_with_varied_calls_read_as_the_bodies_sent(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # generate/langfuse.py: langfuse.openai.OpenAI making Chat Completions calls (tools over
+    # three turns, structured output, images, streaming, a 429) and Responses calls
+    # (instructions, function_call_output, a string input, an image, streaming), and
+    # parse() calls of both.
+    log = GENERATED / "langfuse_spans.otlp.jsonl"
+    calls, answered = read_as_sent(Langfuse(), log, GENERATED / "langfuse_spans.truth.jsonl",
+                                   _kept_but_instructions)
+    assert {n: call.missing for n, call in enumerate(calls) if call.missing} == {
+        4: ("image replaced by a Langfuse media reference",), 12: (TEXT_FORMAT_NOT_LOGGED,)}
+    assert [call.api for call in calls] == [CHAT] * 10 + [RESPONSES] * 7
+    counts = audits_as_sent(capsys, log, answered, tmp_path)
+    # The forced tool_choice of call 2 is not kept (9 tokens on gpt-4o); partial calls 4 and
+    # 12 are compared by their bounds.
+    assert [pair for n, pair in enumerate(counts) if n not in (2, 4, 12)] == [
+        (sent, sent) for n, (_, sent) in enumerate(counts) if n not in (2, 4, 12)]
+    assert counts[2][1] - counts[2][0] == 9
+
+
+def _kept_but_instructions(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What Langfuse keeps, with a system item written first in a Responses input (which it
+    logs as `instructions` are) taken as instructions."""
+    kept = _as_kept(body)
+    items = kept.get("input")
+    if "instructions" not in kept and isinstance(items, list) and items and items[0].get(
+            "role") == "system":
+        kept["instructions"], kept["input"] = items[0]["content"], items[1:]
+    if isinstance(kept.get("input"), str):  # a one-message list and a string are logged alike
+        kept["input"] = [{"role": "user", "content": kept["input"]}]
+    return kept
+
+
+def _responses_generation(input_: Any, output_text: str = "Open at 9.") -> Generation:
+    return Generation(input=input_, input_path="$.input", model="gpt-4o-2024-08-06",
+                      output={"type": "message", "role": "assistant", "content": [
+                          {"type": "output_text", "text": output_text}]})
+
+
+def _missing(generation: Generation) -> tuple[str, ...]:
+    rebuilt = rebuild(generation)
+    assert isinstance(rebuilt, Rebuilt), rebuilt
+    return rebuilt.missing
+
+
+def test_a_responses_call_with_a_plain_string_input_is_read() -> None:
+    rebuilt = rebuild(_responses_generation("Recommend one poetry book."))
+    assert rebuilt == Rebuilt({"model": "gpt-4o-2024-08-06",
+                               "input": "Recommend one poetry book."}, RESPONSES, ())
+
+
+def test_a_responses_image_of_fixed_cost_replaced_by_a_media_reference_is_not_partial() -> None:
+    def image(detail: str) -> Generation:
+        return _responses_generation([{"role": "user", "content": [
+            {"type": "input_text", "text": "Which edition?"},
+            {"type": "input_image", "image_url": f"{MEDIA}type=image/png|id=x|source="
+             "base64_data_uri@@@", "detail": detail}]}])
+
+    assert (_missing(image("low")), _missing(image("auto"))) == (
+        (), ("image replaced by a Langfuse media reference",))
+
+
+def test_a_responses_call_that_answered_json_is_partial_for_the_text_format_not_logged() -> None:
+    json_answer = _responses_generation("Pick a book.", '{"title": "Dune"}')
+    prose_answer = _responses_generation("Pick a book.", "Dune, I think.")
+    assert (_missing(json_answer), _missing(prose_answer)) == ((TEXT_FORMAT_NOT_LOGGED,), ())
+
+
+@pytest.mark.parametrize(("status_message", "reason"), [
+    ("Error code: 429 - Rate limit reached (mock)", REFUSED),
+    ("Error code: 400 - {'error': {'message': 'context too long'}}", REFUSED),
+    ("Connection error.", FAILED),
+    ("", FAILED),
+])
+def test_a_generation_that_ended_in_an_error_is_skipped_and_counted(
+        status_message: str, reason: str) -> None:
+    row = {"id": "obs-9", "traceId": "t-1", "type": "GENERATION",
+           "startTime": "2026-01-01T00:00:00Z", "model": "gpt-4o", "level": "ERROR",
+           "statusMessage": status_message, "input": [{"role": "user", "content": "Hi"}]}
+    (skipped,) = Langfuse().calls(iter([RawRecord(Location("obs.jsonl", 2), row)]))
+    assert skipped == Skipped(Location("obs.jsonl", 2), reason)

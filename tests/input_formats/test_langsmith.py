@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +10,15 @@ import orjson
 import pytest
 
 from promptcache.load.formats import _langsmith_runs, all_formats
-from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Usage
+from promptcache.load.formats._failed_calls import FAILED
+from promptcache.load.formats._responses import REFUSED
+from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped, Usage
 from promptcache.load.formats.langsmith import LangSmith
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import Location
 from tests.conftest import shared_format_sample
 
+from .generated_logs import audits_as_sent, read_as_sent
 from .helpers import read_calls, truth_lines
 
 CASES = Path(__file__).parent / "cases" / "langsmith"
@@ -177,13 +180,30 @@ def test_langsmith_does_not_claim_the_other_tools_samples(folder: str, name: str
     assert recognition.reason.startswith("LangSmith: ")
 
 
-def test_a_parse_call_logged_with_its_python_class_is_partial_without_the_class() -> None:
+_TICKET_STRICT = {"properties": {"summary": {"title": "Summary", "type": "string"}},
+                  "required": ["summary"], "title": "Ticket", "type": "object",
+                  "additionalProperties": False}
+"""The strict schema the OpenAI SDK sends for the class ``Ticket(summary: str)``."""
+
+
+def test_a_parse_call_logged_with_its_class_schema_gets_the_strict_schema_the_sdk_sent() -> None:
     chat, responses = _only_calls(read_calls(LangSmith(), CASES / "runs_parse.jsonl"))
-    assert "response_format" not in chat.body
-    assert "text_format" not in responses.body
-    assert chat.missing == responses.missing == (
-        "response_format logged as a Python class's schema, not as sent",)
-    assert responses.body == {"model": "gpt-4.1", "input": "Summarise."}
+    assert chat.body["response_format"] == {"type": "json_schema", "json_schema": {
+        "schema": _TICKET_STRICT, "name": "Ticket", "strict": True}}
+    assert responses.body == {"model": "gpt-4.1", "input": "Summarise.", "text": {"format": {
+        "type": "json_schema", "strict": True, "name": "Ticket", "schema": _TICKET_STRICT}}}
+    assert chat.missing == responses.missing == ()
+
+
+def test_a_parse_call_logged_with_its_class_repr_is_partial_without_it() -> None:
+    run = {"id": "r1", "run_type": "llm", "start_time": "2026-01-01T00:00:00",
+           "end_time": "2026-01-01T00:00:01", "extra": {"metadata": {"ls_provider": "openai"}},
+           "inputs": {"model": "gpt-4o", "response_format": "<class 'app.Ticket'>",
+                      "messages": [{"role": "user", "content": "File it."}]}}
+    (call,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 1), run)]))
+    assert isinstance(call, LoggedCall)
+    assert call.body == {"model": "gpt-4o", "messages": [{"role": "user", "content": "File it."}]}
+    assert call.missing == ("response_format logged as a Python class's schema, not as sent",)
 
 
 def test_patches_that_do_not_say_their_runs_type_are_merged_dropped_or_reported() -> None:
@@ -196,3 +216,69 @@ def test_patches_that_do_not_say_their_runs_type_are_merged_dropped_or_reported(
     assert (error.location.line, error.message) == (
         5, "$.run: patch of LLM run 0194a000-0000-7000-8000-000000000043, whose post (with the "
            "inputs) is not in this file: the call cannot be read")
+
+
+GENERATED = CASES / "generated"
+
+
+def test_runs_made_by_the_wrappers_with_varied_calls_read_as_the_bodies_sent(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # generate/langsmith.py: wrap_openai (Chat Completions with tools, structured output,
+    # images, streaming; the Responses API) and wrap_anthropic (cache_control, tool_use and
+    # tool_result, an image, streaming, a beta call), one 429 from each provider; parse().
+    calls, answered = read_as_sent(LangSmith(), GENERATED / "runs.jsonl",
+                                   GENERATED / "runs.truth.jsonl", _without_stream)
+    # chat.completions.parse(response_format=Class) is logged as the class's repr.
+    assert [n for n, call in enumerate(calls) if call.missing] == [8]
+    assert [call.api for call in calls] == [CHAT] * 10 + [RESPONSES] * 7 + [MESSAGES] * 7
+    # messages.stream() is logged without `stream`, which is no prompt token.
+    streamed = [call.body for call in calls if call.body.get("stream")]
+    assert len(streamed) == len([line for line in answered if line["request"].get("stream")]) - 1
+    counts = audits_as_sent(capsys, GENERATED / "runs.jsonl", answered, tmp_path)
+    assert len(counts) == 17  # the OpenAI calls (Anthropic ones are not audited yet)
+    assert [pair for n, pair in enumerate(counts) if n != 8] == [
+        (sent, sent) for n, (_, sent) in enumerate(counts) if n != 8]
+
+
+def _without_stream(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {key: value for key, value in body.items() if key != "stream"}
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    ("RateLimitError('Error code: 429 - Rate limit reached')\n\nTraceback ...", REFUSED),
+    ("RateLimitError('429 Rate limit reached (path: /v1/messages)')", REFUSED),
+    ("BadRequestError(\"Error code: 400 - {'error': {'message': 'bad'}}\")", REFUSED),
+    ("APIConnectionError('Connection error.')", FAILED),
+])
+def test_a_run_whose_call_raised_is_skipped_and_counted_not_audited(error: str,
+                                                                    reason: str) -> None:
+    run = {"id": "r1", "run_type": "llm", "start_time": "2026-01-01T00:00:00",
+           "end_time": "2026-01-01T00:00:01", "error": error, "outputs": {"output": None},
+           "inputs": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+           "extra": {"metadata": {"ls_provider": "openai"}}}
+    (skipped,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 3), run)]))
+    assert skipped == Skipped(Location("runs.jsonl", 3), reason)
+
+
+def test_a_run_that_raised_after_its_usage_came_is_still_a_call() -> None:
+    run = {"id": "r1", "run_type": "llm", "start_time": "2026-01-01T00:00:00",
+           "end_time": "2026-01-01T00:00:01", "error": "ValueError('stream consumer failed')",
+           "inputs": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]},
+           "extra": {"metadata": {"ls_provider": "openai",
+                                  "usage_metadata": {"input_tokens": 8}}}}
+    (call,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 1), run)]))
+    assert isinstance(call, LoggedCall)
+    assert call.usage == Usage(8, 0)
+
+
+def test_an_anthropic_beta_call_has_no_betas_in_its_body() -> None:
+    run = {"id": "r1", "run_type": "llm", "start_time": "2026-01-01T00:00:00",
+           "end_time": "2026-01-01T00:00:01", "extra": {"metadata": {"ls_provider": "anthropic"}},
+           "inputs": {"model": "claude-sonnet-4-20250514", "max_tokens": 100,
+                      "betas": ["context-1m-2025-08-07"],
+                      "messages": [{"role": "user", "content": "Hi"}]}}
+    (call,) = LangSmith().calls(iter([RawRecord(Location("runs.jsonl", 1), run)]))
+    assert isinstance(call, LoggedCall)
+    # The SDK sends them as the `anthropic-beta` header.
+    assert call.body == {"model": "claude-sonnet-4-20250514", "max_tokens": 100,
+                         "messages": [{"role": "user", "content": "Hi"}]}

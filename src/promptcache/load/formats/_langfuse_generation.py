@@ -24,7 +24,11 @@ https://github.com/langfuse/langfuse-python/blob/main/langfuse/openai.py):
 * not kept at all: ``tool_choice`` (chat; a forced function or ``"none"`` adds a few
   tokens, see docs/formats/langfuse.md), ``user``, ``stop``, ``logit_bias``,
   ``prompt_cache_key``, ``store``, Responses ``text`` (its format schema).
-* Responses ``instructions``: written as a first ``{"role": "system"}`` item of the input.
+* Responses ``instructions``: written as a first ``{"role": "system"}`` item of the input
+  (a string ``input`` becomes a ``{"role": "user"}`` item after it; without instructions
+  it is logged as the string).
+* Responses ``text`` (a ``text.format`` schema costs prompt tokens): not kept anywhere; a
+  Responses call that answered JSON is partial (:data:`TEXT_FORMAT_NOT_LOGGED`).
 * images stay in the messages; Langfuse uploads a ``data:`` URL's bytes and writes
   ``@@@langfuseMedia:type=image/png|id=...|source=base64_data_uri@@@`` in its place
   (``langfuse/media.py``), so the image's size is gone.
@@ -40,7 +44,9 @@ from typing import Any
 
 from promptcache.catalog import facts_for, without_provider
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
+from promptcache.load.formats._strict_schema import put_back_class_formats
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
+from promptcache.load.formats.embedded import json_text
 from promptcache.tokens.images import image_token_range
 
 MEDIA_MARK = "@@@langfuseMedia:"
@@ -69,6 +75,9 @@ _PARAMETERS: dict[str, tuple[str, ...]] = {
 # `default` is what a response says when the request named no tier (or `auto`): Langfuse
 # writes the response's tier, so only a tier a request must have asked for is put back.
 _RESPONSE_ONLY_TIER = "default"
+TEXT_FORMAT_NOT_LOGGED = ("text.format not logged (the call answered JSON: a structured-output "
+                          "schema was likely sent)")
+"""What a Responses call that answered JSON lacks: Langfuse keeps no ``text`` parameter."""
 _RESPONSES_PARTS = frozenset({"input_text", "input_image", "input_file"})
 _RESPONSES_ONLY_PARAMETERS = ("max_output_tokens", "reasoning_summary")
 _RESPONSES_OUTPUTS = frozenset({"message", "function_call", "reasoning", "web_search_call",
@@ -117,6 +126,8 @@ def rebuild(generation: Generation) -> Rebuilt | str:
         body = dict(value)
     elif isinstance(value, Mapping) and ("input" in value or "instructions" in value):
         body = dict(value)
+    elif isinstance(value, str) and _is_responses(generation):
+        body = {"input": value}  # `responses.create(input="...")` without instructions
     else:
         return (f"{generation.input_path}: the generation's input is not a message list nor "
                 "{'messages': [...]} (a completion prompt, or input capture turned off?)")
@@ -130,13 +141,31 @@ def rebuild(generation: Generation) -> Rebuilt | str:
         body.setdefault(key, parameter)
     missing = _missing(body, model)
     response_format = generation.metadata.get("response_format")
+    text_format = generation.metadata.get("text_format")
+    # `parse(response_format=SomeModel)` / `parse(text_format=SomeModel)`: Langfuse keeps the
+    # class's JSON schema, from which the strict schema sent is derived again.
     if api == CHAT and is_wire_response_format(response_format):
         body.setdefault("response_format", response_format)
-    elif api == CHAT and response_format is not None:
-        # `parse(response_format=SomeModel)`: Langfuse keeps the class's JSON schema, not the
-        # strict schema the SDK derives from it and sends.
+    elif not put_back_class_formats(
+            body, response_format=response_format if api == CHAT else None,
+            text_format=text_format if api == RESPONSES else None):
         missing += (CLASS_RESPONSE_FORMAT,)
+    if api == RESPONSES and text_format is None and _answered_json(generation.output):
+        missing += (TEXT_FORMAT_NOT_LOGGED,)
     return Rebuilt(body, api, missing)
+
+
+def _answered_json(output: Any) -> bool:
+    """Whether a Responses call answered with JSON text: what a structured-output call
+    (``text={"format": {"type": "json_schema", ...}}``) answers, while Langfuse keeps no
+    trace of the ``text`` it sent."""
+    for item in output if isinstance(output, list) else [output]:
+        if isinstance(item, Mapping) and item.get("type") == "message":
+            for part in _list(item.get("content")):
+                text = part.get("text") if isinstance(part, Mapping) else None
+                if isinstance(text, str) and isinstance(json_text(text), Mapping | list):
+                    return True
+    return False
 
 
 def _is_responses(generation: Generation) -> bool:
@@ -169,10 +198,18 @@ def _restore_instructions(body: dict[str, Any]) -> None:
     if "instructions" in body or not isinstance(items, list) or not items:
         return
     first = items[0]
-    if (isinstance(first, Mapping) and set(first) == {"role", "content"}
-            and first["role"] == "system" and isinstance(first["content"], str)):
+    if _is_text_message(first, "system"):
         body["instructions"] = first["content"]
         body["input"] = items[1:]
+        if len(items) == 2 and _is_text_message(items[1], "user"):
+            # How Langfuse writes `instructions` with a string `input`; a one-message list
+            # the caller wrote looks the same, and counts the same.
+            body["input"] = items[1]["content"]
+
+
+def _is_text_message(item: Any, role: str) -> bool:
+    return (isinstance(item, Mapping) and set(item) == {"role", "content"}
+            and item["role"] == role and isinstance(item["content"], str))
 
 
 
@@ -238,6 +275,10 @@ def _media(value: Any) -> Iterator[tuple[str, str]]:
         image = value.get("image_url")
         if isinstance(image, Mapping) and _is_media(image.get("url")):
             yield "image", str(image.get("detail") or "auto")
+            return
+        if value.get("type") == "input_image" and _is_media(image):
+            # A Responses image part: the URL is the part's, its detail beside it.
+            yield "image", str(value.get("detail") or "auto")
             return
         for item in value.values():
             yield from _media(item)

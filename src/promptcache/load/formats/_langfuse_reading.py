@@ -7,9 +7,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats import otlp
+from promptcache.load.formats._failed_calls import FAILED, failure
 from promptcache.load.formats._langfuse_generation import Generation, Rebuilt, rebuild, usage
 from promptcache.load.formats._times import iso_seconds
-from promptcache.load.formats.base import LoggedCall
+from promptcache.load.formats.base import LoggedCall, Skipped
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.formats.langfuse import first
 from promptcache.load.sources import LoadError
@@ -21,7 +22,8 @@ _SDK_SCOPE = "langfuse-sdk"
 """The instrumentation scope of the Langfuse SDK's own spans (``LANGFUSE_TRACER_NAME``)."""
 
 
-def span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError]:
+def span_calls(location: Location,
+               export: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError | Skipped]:
     spans = list(otlp.spans(export))
     generations = [span for span in spans if span.attributes.get(_TYPE) == "generation"]
     # The exporter writes spans as they end; calls are made in the order they start.
@@ -43,7 +45,9 @@ def span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[Logged
         )
         yield _call(location, generation, timestamp=span.start_seconds,
                     session=_text(attributes.get("session.id")) or span.trace_id or None,
-                    user=_text(attributes.get("user.id")), call_id=span.span_id or None)
+                    user=_text(attributes.get("user.id")), call_id=span.span_id or None,
+                    error=_error(attributes.get("langfuse.observation.level"),
+                                 attributes.get("langfuse.observation.status_message")))
     foreign = [span for span in spans if _is_foreign_llm_span(span)]
     if foreign:
         scopes = ", ".join(sorted({span.scope or "no scope" for span in foreign}))
@@ -52,12 +56,14 @@ def span_calls(location: Location, export: Mapping[str, Any]) -> Iterator[Logged
                         "read by this format: audit the file with --input-format otel as well")
 
 
-def page_calls(location: Location, data: list[Any]) -> Iterator[LoggedCall | LoadError]:
+def page_calls(location: Location,
+               data: list[Any]) -> Iterator[LoggedCall | LoadError | Skipped]:
     yield from observation_calls(location, [(f"$.data[{n}]", item)
                                              for n, item in enumerate(data)])
 
 
-def trace_calls(location: Location, trace: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError]:
+def trace_calls(location: Location,
+                trace: Mapping[str, Any]) -> Iterator[LoggedCall | LoadError | Skipped]:
     # Observations inside a trace do not repeat its session and user.
     context = {"sessionId": trace.get("sessionId"), "userId": trace.get("userId")}
     yield from observation_calls(location, [
@@ -67,7 +73,7 @@ def trace_calls(location: Location, trace: Mapping[str, Any]) -> Iterator[Logged
 
 
 def observation_calls(location: Location,
-                       rows: list[tuple[str, Any]]) -> Iterator[LoggedCall | LoadError]:
+                       rows: list[tuple[str, Any]]) -> Iterator[LoggedCall | LoadError | Skipped]:
     generations = [(path, row) for path, row in rows
                    if str(row.get("type", "")).upper() == "GENERATION"]
     # The API pages newest first; calls are made in the order they start.
@@ -89,19 +95,33 @@ def observation_calls(location: Location,
                     timestamp=iso_seconds(first(row, "startTime", "start_time")),
                     session=_text(first(row, "sessionId", "session_id"))
                     or _text(first(row, "traceId", "trace_id")),
-                    user=_text(first(row, "userId", "user_id")), call_id=_text(row.get("id")))
+                    user=_text(first(row, "userId", "user_id")), call_id=_text(row.get("id")),
+                    error=_error(row.get("level"),
+                                 first(row, "statusMessage", "status_message")))
 
 
 def _call(location: Location, generation: Generation, *, timestamp: float | None,
-          session: str | None, user: str | None, call_id: str | None) -> LoggedCall | LoadError:
+          session: str | None, user: str | None, call_id: str | None,
+          error: str | None) -> LoggedCall | LoadError | Skipped:
+    counts = usage(generation.usage_details)
+    if error and counts is None:
+        return Skipped(location, error)
     rebuilt = rebuild(generation)
     if not isinstance(rebuilt, Rebuilt):
         return LoadError(location, rebuilt)
     return LoggedCall(location=location, body=rebuilt.body, body_path=generation.input_path,
-                      api=rebuilt.api, usage=usage(generation.usage_details),
+                      api=rebuilt.api, usage=counts,
                       timestamp=timestamp, session=session, user=user,
                       served_model=None if generation.model == rebuilt.body.get("model")
                       else generation.model, missing=rebuilt.missing, call_id=call_id)
+
+
+def _error(level: Any, status_message: Any) -> str | None:
+    """Why a generation the integration ended as an error (level ``ERROR``, the exception's
+    text as status message: ``langfuse/openai.py``) is skipped; ``None`` for any other."""
+    if str(level).upper() != "ERROR":
+        return None
+    return failure(status_message) or FAILED
 
 
 def _is_foreign_llm_span(span: otlp.Span) -> bool:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from promptcache.load.formats._failed_calls import failure
 from promptcache.load.formats._langsmith_runs import Run, RunOrder
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
+from promptcache.load.formats._strict_schema import put_back_class_formats
 from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import (
     CHAT,
@@ -15,6 +17,7 @@ from promptcache.load.formats.base import (
     RESPONSES,
     InputFormat,
     LoggedCall,
+    Skipped,
     Usage,
 )
 from promptcache.load.formats.langsmith import holds_runs, runs
@@ -26,7 +29,7 @@ _SESSION_KEYS = ("session_id", "thread_id", "conversation_id")
 """Metadata keys LangSmith groups a thread's runs by (its "Threads" view)."""
 
 
-def _call(run: Run) -> LoggedCall | LoadError:
+def _call(run: Run) -> LoggedCall | LoadError | Skipped:
     fields = run.fields
     inputs = fields.get("inputs")
     metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
@@ -40,12 +43,16 @@ def _call(run: Run) -> LoggedCall | LoadError:
     missing = _class_schemas_dropped(body)
     outputs = _mapping(fields.get("outputs"))
     served = outputs.get("model")
+    usage = _usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
+                   # An exported run's own columns, the same counts (schemas.Run).
+                   or {"input_tokens": fields.get("prompt_tokens"),
+                       "input_token_details": fields.get("prompt_token_details")})
+    # The wrappers log a call that raised (a 429...) as a run with the exception's text.
+    failed = failure(fields.get("error")) if usage is None else None
+    if failed:
+        return Skipped(run.location, failed)
     return LoggedCall(
-        location=run.location, body=body, body_path=body_path, api=api,
-        usage=_usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
-                     # An exported run's own columns, the same counts (schemas.Run).
-                     or {"input_tokens": fields.get("prompt_tokens"),
-                         "input_token_details": fields.get("prompt_token_details")}),
+        location=run.location, body=body, body_path=body_path, api=api, usage=usage,
         timestamp=iso_seconds(fields.get("start_time")),
         session=_session(metadata) or _text(fields.get("trace_id")),
         served_model=served if isinstance(served, str) and served != body.get("model") else None,
@@ -73,6 +80,9 @@ def _body(inputs: Mapping[str, Any], provider: str) -> tuple[dict[str, Any], str
     if isinstance(extra_body, Mapping):
         body.update(extra_body)
     if provider == "anthropic":
+        # `client.beta.messages.create(betas=[...])`: the SDK sends them as the
+        # `anthropic-beta` header, not in the body.
+        body.pop("betas", None)
         messages = body.get("messages")
         if (isinstance(messages, list) and messages and isinstance(messages[0], Mapping)
                 and messages[0].get("role") == "system"):
@@ -85,17 +95,18 @@ def _body(inputs: Mapping[str, Any], provider: str) -> tuple[dict[str, Any], str
 
 def _class_schemas_dropped(body: dict[str, Any]) -> tuple[str, ...]:
     """``parse()`` calls: the wrapper logs the Python class (Chat Completions'
-    ``response_format``) or its plain JSON schema (Responses' ``text_format``,
-    ``_process_inputs``), not the strict schema the SDK derives and sends. Neither is a body
-    field as logged: removed, and the call is partial."""
-    dropped = False
-    if "response_format" in body and not is_wire_response_format(body["response_format"]):
-        del body["response_format"]
-        dropped = True
-    if "text_format" in body:
-        del body["text_format"]
-        dropped = True
-    return (CLASS_RESPONSE_FORMAT,) if dropped else ()
+    ``response_format``, as its repr) or its plain JSON schema (Responses' ``text_format``,
+    ``_process_inputs``), not the strict schema the SDK derives and sends. A JSON schema is
+    derived again as the SDK does (:mod:`._strict_schema`); a class's repr cannot be: it is
+    removed, and the call is partial."""
+    response_format = body.get("response_format")
+    if is_wire_response_format(response_format):
+        response_format = None
+    else:
+        body.pop("response_format", None)
+    derived = put_back_class_formats(body, response_format=response_format,
+                                     text_format=body.pop("text_format", None))
+    return () if derived else (CLASS_RESPONSE_FORMAT,)
 
 
 def _usage(value: Any) -> Usage | None:
@@ -140,7 +151,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def run_calls(fmt: InputFormat, records: Iterator[RawRecord | LoadError],
-              ) -> Iterator[LoggedCall | LoadError]:
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
     """The calls of one file's runs, each once its post and patch are both read."""
     order = RunOrder()
     for record in records:

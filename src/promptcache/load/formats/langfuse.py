@@ -34,6 +34,7 @@ from promptcache.load.formats.base import (
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     not_recognized,
 )
 from promptcache.load.sources import LoadError, RawRecord
@@ -76,7 +77,8 @@ class Langfuse(InputFormat):
                               "attributes nor an observation ('id', 'traceId', 'type', "
                               "'startTime')")
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         # Imported here: telling a file's format needs only the checks below.
         from promptcache.load.formats._langfuse_reading import (
             observation_calls,

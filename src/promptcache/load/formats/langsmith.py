@@ -26,7 +26,9 @@ Rebuilt bodies, from the wrappers' source:
   ``cache_creation`` (or ``ephemeral_5m_input_tokens`` + ``ephemeral_1h_input_tokens``) the
   write.
 
-Order and merging (what is held, and for how long) are :mod:`._langsmith_runs`.
+A run whose call raised (``error`` set, no usage: a 429, a connection error) is skipped and
+counted (:mod:`._failed_calls`). Order and merging (what is held, and for how long) are
+:mod:`._langsmith_runs`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from promptcache.load.formats.base import (
     InputFormat,
     LoggedCall,
     Recognition,
+    Skipped,
     not_recognized,
 )
 from promptcache.load.sources import LoadError, RawRecord
@@ -61,7 +64,8 @@ class LangSmith(InputFormat):
         return not_recognized("LangSmith: no run ('id', 'run_type', 'start_time') nor "
                               "{'op': 'post'|'patch', 'run': {...}}")
 
-    def calls(self, records: Iterator[RawRecord | LoadError]) -> Iterator[LoggedCall | LoadError]:
+    def calls(self, records: Iterator[RawRecord | LoadError],
+              ) -> Iterator[LoggedCall | LoadError | Skipped]:
         # Imported here: telling a file's format needs only the checks below.
         from promptcache.load.formats._langsmith_reading import run_calls
 
