@@ -177,3 +177,30 @@ def test_a_gzip_bomb_as_a_request_body_is_one_error(tmp_path: Path) -> None:
             if isinstance(item, LoadError)] == [
         "$.log.entries[0].request.postData.text: marked base64 but does not decode to text "
         "(damaged, binary, or over 16 MiB once unpacked)"]
+
+
+def _chat_entry(text: str) -> dict[str, Any]:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+    return {"startedDateTime": "2026-03-01T10:00:00Z",
+            "request": {"method": "POST", "url": "http://127.0.0.1:8080/v1/chat/completions",
+                        "headers": [], "postData": {"mimeType": "application/json",
+                                                    "text": orjson.dumps(body).decode()}},
+            "response": {"status": 200, "headers": [], "content": {}}}
+
+
+@pytest.mark.parametrize("option", [0, orjson.OPT_INDENT_2], ids=["minified", "pretty"])
+def test_a_capture_over_16_mib_is_read_call_by_call_and_only_a_body_over_it_is_refused(
+        tmp_path: Path, option: int) -> None:
+    # A long agent run's capture passes the per-record text limit long before any one of
+    # its prompts does: the limit applies to each body, not to the whole capture.
+    prompts = ["a" * (9 << 20), "b" * (9 << 20), "c" * (17 << 20), "still read"]
+    path = tmp_path / "long_run.har"
+    path.write_bytes(orjson.dumps(
+        {"log": {"version": "1.2", "entries": [_chat_entry(text) for text in prompts]}},
+        option=option))
+    found = read_calls(HarFormat(), path)
+    assert [item.message for item in found if isinstance(item, LoadError)] == [
+        "$.log.entries[2].request.postData.text: 17.0 MiB of text besides inline base64 "
+        "data, over the 16 MiB promptcache tokenizes in one record: not audited"]
+    assert [call.body["messages"][0]["content"][:10] for call in found
+            if isinstance(call, LoggedCall)] == ["a" * 10, "b" * 10, "still read"]

@@ -17,7 +17,7 @@ from promptcache.load.formats.base import (
     Skipped,
 )
 from promptcache.load.formats.embedded import json_text
-from promptcache.load.limits import MAX_TEXT_BYTES
+from promptcache.load.limits import MAX_TEXT_BYTES, too_much_text
 from promptcache.load.sources import LoadError, RawRecord
 
 
@@ -82,6 +82,12 @@ def _request_body(request: Mapping[str, Any],
             return None, path, ("marked base64 but does not decode to text (damaged, binary, "
                                 f"or over {MAX_TEXT_BYTES >> 20} MiB once unpacked)")
         text = decoded
+    # The document is exempt from the per-record text limit (many calls in one record),
+    # so each body meets it here, before it is decoded.
+    too_large = too_much_text(text.encode("utf-8", "replace")) if (
+        len(text) > MAX_TEXT_BYTES // 4) else None
+    if too_large is not None:
+        return None, path, too_large
     body = json_text(text)
     if isinstance(body, Mapping):
         return body, path, ""
