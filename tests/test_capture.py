@@ -23,6 +23,15 @@ import pytest
 
 from promptcache.capture import async_capture_hooks, capture, capture_hooks
 from promptcache.cli.main import main
+from promptcache.load.calls import read_calls
+from promptcache.load.formats.base import LoggedCall
+from tests.input_formats.helpers import (
+    GENERATED_HAR,
+    audited_requests,
+    bodies_as_sent,
+    generated_truth,
+    generated_usage,
+)
 
 KEY = "sk-test-000"
 SYSTEM = "You are Wren, the booking assistant of Harbour Lights, a seaside hotel. " * 40
@@ -489,3 +498,23 @@ def test_importing_promptcache_and_its_command_line_does_not_import_httpx() -> N
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_capture_log_of_the_generated_sdk_calls_gives_every_body_sent_with_its_usage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Written through capture() by tests/input_formats/generate/har.py, for the same calls
+    # as the generated HAR: refused attempts are not logged, their retries are.
+    answered, _ = generated_truth()
+    log = GENERATED_HAR / "capture.jsonl"
+    calls = list(read_calls([str(log)]))
+    assert all(isinstance(call, LoggedCall) for call in calls), calls
+    logged = [call for call in calls if isinstance(call, LoggedCall)]
+    assert [call.body for call in logged] == [line["request"] for line in answered]
+    assert [call.usage for call in logged] == [generated_usage(line) for line in answered]
+    from_log = audited_requests(capsys, log)
+    from_bodies = audited_requests(capsys, bodies_as_sent(answered, logged,
+                                                          tmp_path / "bodies.jsonl"))
+    assert [request["prompt_tokens"] for request in from_log["requests"]] == [
+        request["prompt_tokens"] for request in from_bodies["requests"]]
+    assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
+        "requests_audited"] > 0

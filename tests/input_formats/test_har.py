@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from promptcache.load.formats import format_named
+from promptcache.load.formats._responses import REFUSED
 from promptcache.load.formats.base import (
     CHAT,
     MESSAGES,
@@ -23,7 +24,15 @@ from promptcache.load.formats.base import (
 from promptcache.load.formats.har import HarFormat
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
-from tests.input_formats.helpers import read_calls, truth_lines
+from tests.input_formats.helpers import (
+    GENERATED_HAR,
+    audited_requests,
+    bodies_as_sent,
+    generated_truth,
+    generated_usage,
+    read_calls,
+    truth_lines,
+)
 
 CASES = Path(__file__).parent / "cases" / "har"
 
@@ -204,3 +213,29 @@ def test_a_capture_over_16_mib_is_read_call_by_call_and_only_a_body_over_it_is_r
         "data, over the 16 MiB promptcache tokenizes in one record: not audited"]
     assert [call.body["messages"][0]["content"][:10] for call in found
             if isinstance(call, LoggedCall)] == ["a" * 10, "b" * 10, "still read"]
+
+
+def test_a_generated_mitmproxy_capture_gives_every_body_sent_with_its_usage() -> None:
+    answered, refused = generated_truth()
+    found = read_calls(HarFormat(), GENERATED_HAR / "session.har")
+    calls = [item for item in found if isinstance(item, LoggedCall)]
+    assert [item.reason for item in found if isinstance(item, Skipped)] == [REFUSED] * refused
+    assert [call.body for call in calls] == [line["request"] for line in answered]
+    assert [call.usage for call in calls] == [generated_usage(line) for line in answered]
+    assert [call.api for call in calls] == [
+        {"/v1/chat/completions": CHAT, "/v1/responses": RESPONSES,
+         "/v1/messages": MESSAGES}[line["endpoint"]] for line in answered]
+    assert all(call.missing == () for call in calls)
+
+
+def test_a_generated_mitmproxy_capture_audits_to_the_counts_of_the_bodies_sent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answered, _ = generated_truth()
+    calls = _calls(GENERATED_HAR / "session.har")
+    from_log = audited_requests(capsys, GENERATED_HAR / "session.har")
+    from_bodies = audited_requests(
+        capsys, bodies_as_sent(answered, calls, tmp_path / "bodies.jsonl"))
+    assert [request["prompt_tokens"] for request in from_log["requests"]] == [
+        request["prompt_tokens"] for request in from_bodies["requests"]]
+    assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
+        "requests_audited"] > 0
