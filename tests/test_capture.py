@@ -503,16 +503,23 @@ def test_importing_promptcache_and_its_command_line_does_not_import_httpx() -> N
 def test_the_capture_log_of_the_generated_sdk_calls_gives_every_body_sent_with_its_usage(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Written through capture() by tests/input_formats/generate/har.py, for the same calls
-    # as the generated HAR: refused attempts are not logged, their retries are.
+    # as the generated HAR: refused attempts are not logged, their retries are. A line is
+    # written when its call ends (three calls made at once end in reverse), stamped with
+    # the time it was sent.
     answered, _ = generated_truth()
     log = GENERATED_HAR / "capture.jsonl"
     calls = list(read_calls([str(log)]))
     assert all(isinstance(call, LoggedCall) for call in calls), calls
     logged = [call for call in calls if isinstance(call, LoggedCall)]
-    assert [call.body for call in logged] == [line["request"] for line in answered]
-    assert [call.usage for call in logged] == [generated_usage(line) for line in answered]
+    sent_order = sorted(range(len(logged)), key=lambda index: logged[index].timestamp or 0)
+    assert sent_order != list(range(len(logged)))
+    assert [logged[index].body for index in sent_order] == [
+        line["request"] for line in answered]
+    assert [logged[index].usage for index in sent_order] == [
+        generated_usage(line) for line in answered]
+    truth_in_log_order = [answered[sent_order.index(index)] for index in range(len(logged))]
     from_log = audited_requests(capsys, log)
-    from_bodies = audited_requests(capsys, bodies_as_sent(answered, logged,
+    from_bodies = audited_requests(capsys, bodies_as_sent(truth_in_log_order, logged,
                                                           tmp_path / "bodies.jsonl"))
     assert [request["prompt_tokens"] for request in from_log["requests"]] == [
         request["prompt_tokens"] for request in from_bodies["requests"]]

@@ -26,6 +26,10 @@ SDK chunk by chunk as it arrives; its usage is read from the stream's events as 
 {"include_usage": true}``; ``response.completed`` for Responses; ``message_start`` and
 ``message_delta`` for Anthropic) and the line is written when the stream ends or is closed.
 
+A line is appended when its call ends: calls made at once (threads, ``asyncio.gather``)
+may be written out of the order they were sent, each stamped with the time it was sent,
+which is the order promptcache replays them in.
+
 What it never logs: headers (API keys, organization ids), and the response's content.
 Lines are appended under a lock, one ``write`` each, so threads sharing a client (or
 several clients sharing a file) never interleave lines. The async client takes

@@ -239,3 +239,17 @@ def test_a_generated_mitmproxy_capture_audits_to_the_counts_of_the_bodies_sent(
         request["prompt_tokens"] for request in from_bodies["requests"]]
     assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
         "requests_audited"] > 0
+
+
+def test_calls_made_at_once_come_in_the_order_they_were_sent_not_the_order_they_ended(
+        tmp_path: Path) -> None:
+    # mitmproxy saves an exchange when its response ends: the first of three calls made at
+    # once, answered last, is its last entry. An entry without a time stays where it was.
+    times = ["2026-03-01T10:00:00.900+00:00", "2026-03-01T10:00:00.500+00:00", None,
+             "2026-03-01T10:00:00.100+00:00"]
+    entries = [{**_chat_entry(f"call {n}"), "startedDateTime": time}
+               for n, time in enumerate(times)]
+    path = tmp_path / "parallel.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
+    assert [call.body["messages"][0]["content"] for call in _calls(path)] == [
+        "call 3", "call 1", "call 2", "call 0"]

@@ -33,6 +33,7 @@ It writes, under ``tests/input_formats/cases/har/generated/``:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import gzip
@@ -237,6 +238,8 @@ class Handler(BaseHTTPRequestHandler):
             MOCK.truth.append({"provider": provider, "endpoint": endpoint, "status": 200,
                                "request": body, "usage": None if unasked else usage})
         encoding = None
+        # Answered late on request: calls made at once then end in another order.
+        time.sleep(float(self.headers.get("x-mock-delay", "0")))
         if self.headers.get("x-mock-gzip") and "gzip" in self.headers.get("accept-encoding", ""):
             data, encoding = gzip.compress(data, mtime=0), "gzip"
         self._send(200, data, kind, encoding)
@@ -407,6 +410,20 @@ def openai_responses(client: openai.OpenAI) -> None:
                             extra_headers={"x-mock-gzip": "1"})
 
 
+async def openai_concurrent(client: openai.AsyncOpenAI) -> None:
+    """Three calls made at once (an agent's parallel sub-tasks), the first answered last:
+    a proxy may save them in the order they ended."""
+    async def ask(question: str, delay: float) -> None:
+        await asyncio.sleep(delay / 10)  # sent in this order...
+        await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "system", "content": SYSTEM},
+                                           {"role": "user", "content": question}],
+            extra_headers={"x-mock-delay": str(1.2 - delay)})  # ...answered in reverse
+
+    await asyncio.gather(ask("Price of 7731-B?", 0.0), ask("Price of a 29in tube?", 0.4),
+                         ask("Price of a chain?", 0.8))
+
+
 ANTHROPIC_TOOLS = [
     {"name": "find_part", "description": "Find a part in the workshop's catalogue.",
      "input_schema": TOOLS[0]["function"]["parameters"]},
@@ -483,6 +500,12 @@ def _wait_for(port: int) -> None:
     raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
 
 
+async def _concurrently(base: str, log: Path) -> None:
+    async with capture(httpx.AsyncClient(), log) as http:
+        await openai_concurrent(openai.AsyncOpenAI(api_key=KEY, base_url=f"{base}/v1",
+                                                   http_client=http))
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     har, log = OUT / "session.har", OUT / "capture.jsonl"
@@ -504,6 +527,7 @@ def main() -> int:
                                           http_client=http, max_retries=2)
             openai_chat(openai_client)
             openai_responses(openai_client)
+        asyncio.run(_concurrently(base, log))
         with capture(httpx2.Client(), log) as http2:
             anthropic_messages(anthropic.Anthropic(
                 api_key=KEY, base_url=base, http_client=http2, max_retries=2))

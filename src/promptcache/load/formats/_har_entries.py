@@ -7,6 +7,7 @@ import base64
 import binascii
 import zlib
 from collections.abc import Iterator, Mapping
+from math import inf
 from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
@@ -22,11 +23,25 @@ from promptcache.load.sources import LoadError, RawRecord
 
 
 def document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
-    """The calls of a capture's provider POSTs, in the capture's order."""
-    for index, entry in enumerate(record.value["log"]["entries"]):
-        found = _entry_call(record, index, entry)
+    """The calls of a capture's provider POSTs, in the order they were sent."""
+    entries = record.value["log"]["entries"]
+    for index in _in_sending_order(entries):
+        found = _entry_call(record, index, entries[index])
         if found is not None:
             yield found
+
+
+def _in_sending_order(entries: list[Any]) -> list[int]:
+    """The entries' indexes by the time each request started. Writers differ: browsers save
+    exchanges as they start, mitmproxy as they end, so calls made at once (an agent's
+    parallel sub-tasks) come in the order they were answered. An entry without a readable
+    time stays after the one before it."""
+    times: list[float] = []
+    for entry in entries:
+        started = epoch_seconds(entry.get("startedDateTime")) if isinstance(
+            entry, Mapping) else None
+        times.append(started if started is not None else (times[-1] if times else -inf))
+    return sorted(range(len(entries)), key=times.__getitem__)
 
 
 def _entry_call(record: RawRecord, index: int,

@@ -5,7 +5,8 @@ A HAR file is one JSON document, ``{"log": {"version", "creator", "entries": [..
 which the reader yields as one record; each entry is one HTTP exchange: ``request``
 (``method``, ``url``, ``headers``, ``postData``), ``response`` (``status``, ``headers``,
 ``content``) and ``startedDateTime``. This format explodes the document into one call per
-provider POST, in the order of the entries (the order the requests were sent).
+provider POST, in the order the requests were sent (``startedDateTime``): mitmproxy saves
+an exchange when its response ends, so calls made at once come in the order they ended.
 
 What is read:
 
