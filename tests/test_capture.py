@@ -414,6 +414,33 @@ def test_a_gzip_compressed_answer_is_read_and_the_sdk_still_gets_it(tmp_path: Pa
     assert _lines(log)[0]["response"]["usage"]["prompt_tokens"] == 77
 
 
+def test_a_client_that_asks_for_brotli_is_answered_in_gzip_and_its_usage_is_logged(
+        tmp_path: Path) -> None:
+    # httpx asks for br (and zstd) when their packages are installed; the hooks could not
+    # read a brotli answer's usage, so they ask for what they read, and only for calls.
+    log = tmp_path / "calls.jsonl"
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers["accept-encoding"])
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"object": "list", "data": []})
+        packed = gzip.compress(json.dumps(_completion(91, 0)).encode())
+        return httpx.Response(200, content=packed, headers={
+            "content-type": "application/json", "content-encoding": "gzip"})
+
+    client = openai.OpenAI(api_key=KEY, base_url="http://127.0.0.1:9/v1", max_retries=0,
+                           http_client=httpx.Client(
+                               transport=httpx.MockTransport(answer),
+                               headers={"accept-encoding": "br, gzip;q=0.9, zstd, deflate"},
+                               event_hooks=capture_hooks(log)))
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    client.models.list()
+
+    assert asked == ["gzip;q=0.9, deflate", "br, gzip;q=0.9, zstd, deflate"]
+    assert _lines(log)[0]["response"]["usage"]["prompt_tokens"] == 91
+
+
 def test_a_meta_function_that_fails_neither_stops_the_call_nor_its_line(tmp_path: Path) -> None:
     log = tmp_path / "calls.jsonl"
 

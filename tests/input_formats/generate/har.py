@@ -6,14 +6,15 @@ with the real libraries in a scratch venv OUTSIDE the project's::
 
     python3 -m venv /tmp/har-mitm && /tmp/har-mitm/bin/pip install mitmproxy==11.0.2
     python3 -m venv /tmp/har-libs
-    /tmp/har-libs/bin/pip install openai==3.60.0 anthropic==2.17.0 httpx orjson
+    /tmp/har-libs/bin/pip install openai==3.60.0 anthropic==2.17.0 httpx brotli orjson
     MITMDUMP=/tmp/har-mitm/bin/mitmdump PYTHONPATH=src \
         /tmp/har-libs/bin/python tests/input_formats/generate/har.py
 
 (Two venvs: mitmproxy 11.0.2 pins h11<=0.14, httpx2 under the SDKs needs h11>=0.16.)
 
 Versions used for the committed files: mitmproxy 11.0.2 (its built-in ``savehar`` addon),
-openai 3.60.0, anthropic 2.17.0 (httpx 0.28 / httpx2 under them).
+openai 3.60.0, anthropic 2.17.0, httpx 0.29.0, httpx2 2.16.2, brotli 1.1 (with it
+installed, httpx asks for brotli-compressed answers).
 
 No network: a mock provider listens on 127.0.0.1 (a free port) and answers
 ``/v1/chat/completions``, ``/v1/responses``, ``/v1/messages`` (and the endpoints that are no
@@ -50,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
+import brotli
 import httpx
 import httpx2
 import openai
@@ -240,8 +242,13 @@ class Handler(BaseHTTPRequestHandler):
         encoding = None
         # Answered late on request: calls made at once then end in another order.
         time.sleep(float(self.headers.get("x-mock-delay", "0")))
-        if self.headers.get("x-mock-gzip") and "gzip" in self.headers.get("accept-encoding", ""):
+        accepted = self.headers.get("accept-encoding", "")
+        if self.headers.get("x-mock-gzip") and "gzip" in accepted:
             data, encoding = gzip.compress(data, mtime=0), "gzip"
+        elif self.headers.get("x-mock-br") and "br" in accepted:
+            # What a CDN answers a client that asks for brotli (httpx does when the
+            # brotli package is installed).
+            data, encoding = brotli.compress(data), "br"
         self._send(200, data, kind, encoding)
         return None
 
@@ -352,6 +359,9 @@ def openai_chat(client: openai.OpenAI) -> None:
     # A gzip-compressed answer.
     client.chat.completions.create(model="gpt-4o", messages=turns[:2], tools=TOOLS,
                                    extra_headers={"x-mock-gzip": "1"})
+    # A brotli-compressed answer, when the client asks for one.
+    client.chat.completions.create(model="gpt-4o", messages=turns[:2], tools=TOOLS,
+                                   extra_headers={"x-mock-br": "1"})
     # Refused once with a 429, retried by the SDK and answered.
     MOCK.refuse_next["429-chat"] = 1
     client.chat.completions.create(model="gpt-4o", messages=turns[:2], tools=TOOLS,
