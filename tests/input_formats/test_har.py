@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from promptcache.load.formats import format_named
+from promptcache.load.formats._har_entries import NOT_READ
 from promptcache.load.formats._responses import REFUSED
 from promptcache.load.formats.base import (
     CHAT,
@@ -219,7 +220,9 @@ def test_a_generated_mitmproxy_capture_gives_every_body_sent_with_its_usage() ->
     answered, refused = generated_truth()
     found = read_calls(HarFormat(), GENERATED_HAR / "session.har")
     calls = [item for item in found if isinstance(item, LoggedCall)]
-    assert [item.reason for item in found if isinstance(item, Skipped)] == [REFUSED] * refused
+    # The generated run also made an embedding and counted tokens: counted, not audited.
+    assert sorted(item.reason for item in found if isinstance(item, Skipped)) == sorted(
+        [REFUSED] * refused + [NOT_READ] * 2)
     assert [call.body for call in calls] == [line["request"] for line in answered]
     assert [call.usage for call in calls] == [generated_usage(line) for line in answered]
     assert [call.api for call in calls] == [
@@ -253,3 +256,23 @@ def test_calls_made_at_once_come_in_the_order_they_were_sent_not_the_order_they_
     path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
     assert [call.body["messages"][0]["content"] for call in _calls(path)] == [
         "call 3", "call 1", "call 2", "call 0"]
+
+
+def test_a_provider_post_promptcache_does_not_read_is_counted_as_skipped_a_site_post_is_not(
+        tmp_path: Path) -> None:
+    def post(url: str) -> dict[str, Any]:
+        return {**_chat_entry("x"), "request": {**_chat_entry("x")["request"], "url": url}}
+
+    entries = [post("https://api.openai.com/v1/embeddings"),
+               post("http://127.0.0.1:8080/v1/messages/count_tokens?beta=true"),
+               post("https://r.openai.azure.com/openai/deployments/emb/embeddings?api-version=1"),
+               post("https://shop.example.com/api/v1/cart"),
+               post("https://shop.example.com/search/completions"),
+               {**post("https://api.openai.com/v1/models"), "request": {
+                   "method": "GET", "url": "https://api.openai.com/v1/models"}},
+               _chat_entry("read")]
+    path = tmp_path / "mixed.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
+    found = read_calls(HarFormat(), path)
+    assert [item.reason if isinstance(item, Skipped) else type(item).__name__
+            for item in found] == [NOT_READ, NOT_READ, NOT_READ, "LoggedCall"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import zlib
 from collections.abc import Iterator, Mapping
 from math import inf
 from typing import Any
+from urllib.parse import urlsplit
 
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._responses import REFUSED, refused, response_facts, served_model
@@ -20,6 +22,17 @@ from promptcache.load.formats.base import (
 from promptcache.load.formats.embedded import json_text
 from promptcache.load.limits import MAX_TEXT_BYTES, too_much_text
 from promptcache.load.sources import LoadError, RawRecord
+
+NOT_READ = ("not a chat, Responses or Messages call (embeddings, moderation, token "
+            "counting, legacy completions, batches)")
+"""Why a provider API call that is no prompt promptcache reads is skipped: counted, so that
+a capture's calls add up, where a page load or any other site's POST is no call at all."""
+
+_OTHER_API = re.compile(
+    r"(?:/v1|/openai/deployments/[^/]+)/(?:embeddings|moderations|completions|complete"
+    r"|images/\w+|audio/\w+|responses/input_tokens|messages/count_tokens|messages/batches"
+    r"|batches)$")
+"""The paths of OpenAI's, Azure OpenAI's and Anthropic's other POST endpoints."""
 
 
 def document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
@@ -53,9 +66,12 @@ def _entry_call(record: RawRecord, index: int,
     if not isinstance(request, Mapping):
         return LoadError(record.location, f"{path}.request: missing, or not an object")
     url, method = request.get("url"), request.get("method")
-    api = api_of_url(url) if isinstance(url, str) else None
-    if api is None or not isinstance(method, str) or method.upper() != "POST":
+    if not isinstance(url, str) or not isinstance(method, str) or method.upper() != "POST":
         return None
+    api = api_of_url(url)
+    if api is None:
+        return Skipped(record.location, NOT_READ) if _OTHER_API.search(
+            urlsplit(url.strip()).path.rstrip("/")) else None
     response = entry.get("response")
     response = response if isinstance(response, Mapping) else {}
     if refused(response.get("status")):
