@@ -55,6 +55,7 @@ import brotli
 import httpx
 import httpx2
 import openai
+import pydantic
 
 from promptcache.capture import capture
 
@@ -65,7 +66,7 @@ PNG = base64.b64encode(bytes.fromhex(
     "1f15c4890000000d49444154789c63f8cfc0f01f0005000201c1a6e2d60000000049454e44ae426082"
 )).decode()
 SYSTEM = ("You are Pip, the parts assistant of Dunmore Cycles, a bicycle workshop. Answer in "
-          "short sentences, quote part numbers exactly, never promise delivery dates. ") * 12
+          "short sentences, quote part numbers exactly, never promise delivery dates. ") * 8
 
 
 # --- the mock provider ------------------------------------------------------------------
@@ -114,7 +115,9 @@ def _chat(body: dict[str, Any], usage: dict[str, Any]) -> tuple[bytes, str]:
             "id": f"chatcmpl-gen{len(MOCK.truth)}", "object": "chat.completion",
             "created": 1796400000, "model": model,
             "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                "role": "assistant", "content": "Part 7731-B fits.", "refusal": None}}],
+                "role": "assistant", "refusal": None,
+                "content": ('{"part": "7731-B", "quantity": 2, "notes": []}'
+                            if body.get("response_format") else "Part 7731-B fits.")}}],
             "usage": usage}).encode(), "application/json"
     base = {"id": f"chatcmpl-gen{len(MOCK.truth)}", "object": "chat.completion.chunk",
             "created": 1796400000, "model": model}
@@ -267,6 +270,15 @@ class Handler(BaseHTTPRequestHandler):
 
 # --- the scenarios -------------------------------------------------------------------------
 
+PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
+
+
+class Pick(pydantic.BaseModel):
+    part: str
+    quantity: int
+    notes: list[str]
+
+
 TOOLS = [
     {"type": "function", "function": {
         "name": "find_part", "description": "Find a part in the workshop's catalogue.",
@@ -348,6 +360,12 @@ def openai_chat(client: openai.OpenAI) -> None:
     client.chat.completions.create(model="gpt-4o-mini",
                                    messages=[{"role": "user", "content": "Say hi."}],
                                    response_format={"type": "json_object"})
+    # Structured output from a Pydantic model (the SDK writes the json_schema).
+    client.chat.completions.parse(model="gpt-4o-mini", response_format=Pick, messages=[
+        {"role": "user", "content": [
+            {"type": "text", "text": "Which part, from this invoice?"},
+            {"type": "file", "file": {"filename": "invoice.pdf",
+                                      "file_data": f"data:application/pdf;base64,{PDF}"}}]}])
     # Streaming: with usage in the last chunk, then without usage at all.
     stream = client.chat.completions.create(model="gpt-4o", messages=turns[:2], tools=TOOLS,
                                             stream=True, stream_options={"include_usage": True})
@@ -418,6 +436,13 @@ def openai_responses(client: openai.OpenAI) -> None:
         pass
     client.responses.create(model="gpt-4.1-mini", input="Opening hours on Saturday?",
                             extra_headers={"x-mock-gzip": "1"})
+    # A reasoning model continuing a stored response: the earlier turns are the provider's.
+    client.responses.create(model="o4-mini", previous_response_id="resp_gen0",
+                            reasoning={"effort": "low", "summary": "auto"},
+                            include=["reasoning.encrypted_content"],
+                            input=[{"type": "function_call_output", "call_id": "call_r1",
+                                    "output": '[{"part": "7731-B"}]'}],
+                            tools=RESPONSE_TOOLS)
 
 
 async def openai_concurrent(client: openai.AsyncOpenAI) -> None:
@@ -480,6 +505,15 @@ def anthropic_messages(client: anthropic.Anthropic) -> None:
                                     messages=[{"role": "user", "content": "Hours?"}])
     for _ in stream:
         pass
+    # The beta client (its URL ends in ?beta=true), a PDF document and a tool choice.
+    client.beta.messages.create(
+        model="claude-sonnet-4-20250514", max_tokens=400, betas=["context-1m-2025-08-07"],
+        system=system, tools=ANTHROPIC_TOOLS, tool_choice={"type": "tool", "name": "find_part"},
+        messages=[{"role": "user", "content": [
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                            "data": PDF},
+             "title": "invoice", "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "Find the part on this invoice."}]}])
     MOCK.refuse_next["429-anth"] = 1
     client.messages.create(model="claude-sonnet-4-20250514", max_tokens=800, system=system,
                            messages=messages[:1], extra_headers={"x-mock-refuse": "429-anth"})
