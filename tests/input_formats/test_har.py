@@ -276,3 +276,34 @@ def test_a_provider_post_promptcache_does_not_read_is_counted_as_skipped_a_site_
     found = read_calls(HarFormat(), path)
     assert [item.reason if isinstance(item, Skipped) else type(item).__name__
             for item in found] == [NOT_READ, NOT_READ, NOT_READ, "LoggedCall"]
+
+
+def _as_a_devtools_writer_saves_it(index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    """A generated entry in the shapes other writers use: the response base64 of its gzip
+    (a proxy that keeps the bytes as they came), and every other request body base64 or
+    split into form parameters with no text (HAR 1.2's ``params``)."""
+    request, response = dict(entry["request"]), dict(entry["response"])
+    text = response["content"].get("text", "")
+    response["content"] = {**response["content"], "encoding": "base64",
+                           "text": base64.b64encode(gzip.compress(text.encode())).decode()}
+    post_data = request.get("postData")
+    if post_data and index % 2:
+        request["postData"] = {"mimeType": post_data["mimeType"], "encoding": "base64",
+                               "text": base64.b64encode(post_data["text"].encode()).decode()}
+    elif post_data:
+        request["postData"] = {"mimeType": post_data["mimeType"], "text": "",
+                               "params": [{"name": post_data["text"]}]}
+    return {**entry, "request": request, "response": response}
+
+
+def test_the_generated_calls_read_the_same_from_the_shapes_other_har_writers_use(
+        tmp_path: Path) -> None:
+    har = orjson.loads((GENERATED_HAR / "session.har").read_bytes())
+    har["log"]["entries"] = [_as_a_devtools_writer_saves_it(index, entry)
+                             for index, entry in enumerate(har["log"]["entries"])]
+    path = tmp_path / "devtools.har"
+    path.write_bytes(orjson.dumps(har))
+    answered, _ = generated_truth()
+    calls = _calls(path)
+    assert [call.body for call in calls] == [line["request"] for line in answered]
+    assert [call.usage for call in calls] == [generated_usage(line) for line in answered]
