@@ -23,6 +23,15 @@ import pytest
 
 from promptcache.capture import async_capture_hooks, capture, capture_hooks
 from promptcache.cli.main import main
+from promptcache.load.calls import read_calls
+from promptcache.load.formats.base import LoggedCall
+from tests.input_formats.helpers import (
+    GENERATED_HAR,
+    audited_requests,
+    bodies_as_sent,
+    generated_truth,
+    generated_usage,
+)
 
 KEY = "sk-test-000"
 SYSTEM = "You are Wren, the booking assistant of Harbour Lights, a seaside hotel. " * 40
@@ -405,6 +414,33 @@ def test_a_gzip_compressed_answer_is_read_and_the_sdk_still_gets_it(tmp_path: Pa
     assert _lines(log)[0]["response"]["usage"]["prompt_tokens"] == 77
 
 
+def test_a_client_that_asks_for_brotli_is_answered_in_gzip_and_its_usage_is_logged(
+        tmp_path: Path) -> None:
+    # httpx asks for br (and zstd) when their packages are installed; the hooks could not
+    # read a brotli answer's usage, so they ask for what they read, and only for calls.
+    log = tmp_path / "calls.jsonl"
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers["accept-encoding"])
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"object": "list", "data": []})
+        packed = gzip.compress(json.dumps(_completion(91, 0)).encode())
+        return httpx.Response(200, content=packed, headers={
+            "content-type": "application/json", "content-encoding": "gzip"})
+
+    client = openai.OpenAI(api_key=KEY, base_url="http://127.0.0.1:9/v1", max_retries=0,
+                           http_client=httpx.Client(
+                               transport=httpx.MockTransport(answer),
+                               headers={"accept-encoding": "br, gzip;q=0.9, zstd, deflate"},
+                               event_hooks=capture_hooks(log)))
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    client.models.list()
+
+    assert asked == ["gzip;q=0.9, deflate", "br, gzip;q=0.9, zstd, deflate"]
+    assert _lines(log)[0]["response"]["usage"]["prompt_tokens"] == 91
+
+
 def test_a_meta_function_that_fails_neither_stops_the_call_nor_its_line(tmp_path: Path) -> None:
     log = tmp_path / "calls.jsonl"
 
@@ -489,3 +525,30 @@ def test_importing_promptcache_and_its_command_line_does_not_import_httpx() -> N
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_capture_log_of_the_generated_sdk_calls_gives_every_body_sent_with_its_usage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Written through capture() by tests/input_formats/generate/har.py, for the same calls
+    # as the generated HAR: refused attempts are not logged, their retries are. A line is
+    # written when its call ends (three calls made at once end in reverse), stamped with
+    # the time it was sent.
+    answered, _ = generated_truth()
+    log = GENERATED_HAR / "capture.jsonl"
+    calls = list(read_calls([str(log)]))
+    assert all(isinstance(call, LoggedCall) for call in calls), calls
+    logged = [call for call in calls if isinstance(call, LoggedCall)]
+    sent_order = sorted(range(len(logged)), key=lambda index: logged[index].timestamp or 0)
+    assert sent_order != list(range(len(logged)))
+    assert [logged[index].body for index in sent_order] == [
+        line["request"] for line in answered]
+    assert [logged[index].usage for index in sent_order] == [
+        generated_usage(line) for line in answered]
+    truth_in_log_order = [answered[sent_order.index(index)] for index in range(len(logged))]
+    from_log = audited_requests(capsys, log)
+    from_bodies = audited_requests(capsys, bodies_as_sent(truth_in_log_order, logged,
+                                                          tmp_path / "bodies.jsonl"))
+    assert [request["prompt_tokens"] for request in from_log["requests"]] == [
+        request["prompt_tokens"] for request in from_bodies["requests"]]
+    assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
+        "requests_audited"] > 0

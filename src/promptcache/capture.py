@@ -26,6 +26,14 @@ SDK chunk by chunk as it arrives; its usage is read from the stream's events as 
 {"include_usage": true}``; ``response.completed`` for Responses; ``message_start`` and
 ``message_delta`` for Anthropic) and the line is written when the stream ends or is closed.
 
+A line is appended when its call ends: calls made at once (threads, ``asyncio.gather``)
+may be written out of the order they were sent, each stamped with the time it was sent,
+which is the order promptcache replays them in.
+
+A provider call's ``Accept-Encoding`` is narrowed to gzip and deflate, the compressions
+whose bytes the hooks can read the usage from (httpx also asks for brotli and zstd when
+their packages are installed).
+
 What it never logs: headers (API keys, organization ids), and the response's content.
 Lines are appended under a lock, one ``write`` each, so threads sharing a client (or
 several clients sharing a file) never interleave lines. The async client takes
@@ -103,6 +111,12 @@ class CaptureLog:
             return
         if not isinstance(body, dict):
             return
+        accepted = request.headers.get("accept-encoding")
+        if accepted:
+            # The usage is read from the raw bytes, which only gzip and deflate can be
+            # unpacked from here: httpx also asks for brotli and zstd when their packages
+            # are installed, and a CDN answering so would leave the call without usage.
+            request.headers["accept-encoding"] = _readable_only(accepted)
         try:
             meta = dict((self._meta() if callable(self._meta) else self._meta) or {})
         except Exception as error:  # the app's own function: its failure must not stop the call
@@ -197,6 +211,16 @@ def _provider(request: Any) -> str | None:
     if "/threads/" in path:  # OpenAI Assistants' thread messages: not a model call
         return None
     return next((api for end, api in _ENDPOINTS.items() if path.endswith(end)), None)
+
+
+_READABLE_ENCODINGS = frozenset({"gzip", "deflate", "identity"})
+
+
+def _readable_only(accepted: str) -> str:
+    """An ``Accept-Encoding`` value reduced to the encodings :class:`_UsageObserver` reads."""
+    kept = [part.strip() for part in accepted.split(",")
+            if part.partition(";")[0].strip().lower() in _READABLE_ENCODINGS]
+    return ", ".join(kept) or "identity"
 
 
 class _UsageObserver:

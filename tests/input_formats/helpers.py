@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
-from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped
+from promptcache.cli.main import main
+from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped, Usage
 from promptcache.load.sources import LoadError, read_records
 
 
@@ -23,3 +25,48 @@ def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError
 def truth_lines(path: Path) -> list[dict[str, Any]]:
     """The lines of a ``.truth.jsonl`` file: ``{"provider", "request", "usage"}`` each."""
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def audited_requests(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str, Any]:
+    """``promptcache audit -f json`` of ``path``: its summary and its requests."""
+    main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", "--allow-empty",
+          str(path)])
+    report: dict[str, Any] = orjson.loads(capsys.readouterr().out)
+    return report
+
+
+def bodies_as_sent(truth: list[dict[str, Any]], calls: list[LoggedCall], path: Path) -> Path:
+    """The truth's request bodies written as request envelopes, each with the time its
+    logged call has (so that time-dependent counts see the same traffic)."""
+    path.write_bytes(b"".join(
+        orjson.dumps({"request": line["request"], "timestamp": call.timestamp}) + b"\n"
+        for line, call in zip(truth, calls, strict=True)))
+    return path
+
+
+GENERATED_HAR = Path(__file__).parent / "cases" / "har" / "generated"
+"""Written by ``tests/input_formats/generate/har.py``: mitmproxy 11.0.2's HAR of the OpenAI
+and Anthropic SDKs' calls (tools, structured output, images, Unicode, the Responses API,
+streams with and without usage, gzip answers, refusals, a large prompt), with the bodies the
+mock provider received."""
+
+
+def generated_usage(line: dict[str, Any]) -> Usage | None:
+    """A generated truth line's usage in promptcache's meaning (prompt tokens include
+    cache reads and writes), spelled out per API rather than by the code under test."""
+    usage = line["usage"]
+    if usage is None:  # a chat stream that did not ask for usage
+        return None
+    if line["provider"] == "anthropic":
+        read, write = usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"]
+        return Usage(usage["input_tokens"] + read + write, read, write)
+    if line["endpoint"] == "/v1/responses":
+        return Usage(usage["input_tokens"], usage["input_tokens_details"]["cached_tokens"])
+    return Usage(usage["prompt_tokens"], usage["prompt_tokens_details"]["cached_tokens"])
+
+
+def generated_truth() -> tuple[list[dict[str, Any]], int]:
+    """The generated calls the mock answered, and how many it refused."""
+    truth = truth_lines(GENERATED_HAR / "session.truth.jsonl")
+    answered = [line for line in truth if line["status"] == 200]
+    return answered, len(truth) - len(answered)

@@ -12,6 +12,8 @@ import orjson
 import pytest
 
 from promptcache.load.formats import format_named
+from promptcache.load.formats._har_entries import NOT_READ
+from promptcache.load.formats._responses import REFUSED
 from promptcache.load.formats.base import (
     CHAT,
     MESSAGES,
@@ -23,7 +25,15 @@ from promptcache.load.formats.base import (
 from promptcache.load.formats.har import HarFormat
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
-from tests.input_formats.helpers import read_calls, truth_lines
+from tests.input_formats.helpers import (
+    GENERATED_HAR,
+    audited_requests,
+    bodies_as_sent,
+    generated_truth,
+    generated_usage,
+    read_calls,
+    truth_lines,
+)
 
 CASES = Path(__file__).parent / "cases" / "har"
 
@@ -177,3 +187,123 @@ def test_a_gzip_bomb_as_a_request_body_is_one_error(tmp_path: Path) -> None:
             if isinstance(item, LoadError)] == [
         "$.log.entries[0].request.postData.text: marked base64 but does not decode to text "
         "(damaged, binary, or over 16 MiB once unpacked)"]
+
+
+def _chat_entry(text: str) -> dict[str, Any]:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+    return {"startedDateTime": "2026-03-01T10:00:00Z",
+            "request": {"method": "POST", "url": "http://127.0.0.1:8080/v1/chat/completions",
+                        "headers": [], "postData": {"mimeType": "application/json",
+                                                    "text": orjson.dumps(body).decode()}},
+            "response": {"status": 200, "headers": [], "content": {}}}
+
+
+@pytest.mark.parametrize("option", [0, orjson.OPT_INDENT_2], ids=["minified", "pretty"])
+def test_a_capture_over_16_mib_is_read_call_by_call_and_only_a_body_over_it_is_refused(
+        tmp_path: Path, option: int) -> None:
+    # A long agent run's capture passes the per-record text limit long before any one of
+    # its prompts does: the limit applies to each body, not to the whole capture.
+    prompts = ["a" * (9 << 20), "b" * (9 << 20), "c" * (17 << 20), "still read"]
+    path = tmp_path / "long_run.har"
+    path.write_bytes(orjson.dumps(
+        {"log": {"version": "1.2", "entries": [_chat_entry(text) for text in prompts]}},
+        option=option))
+    found = read_calls(HarFormat(), path)
+    assert [item.message for item in found if isinstance(item, LoadError)] == [
+        "$.log.entries[2].request.postData.text: 17.0 MiB of text besides inline base64 "
+        "data, over the 16 MiB promptcache tokenizes in one record: not audited"]
+    assert [call.body["messages"][0]["content"][:10] for call in found
+            if isinstance(call, LoggedCall)] == ["a" * 10, "b" * 10, "still read"]
+
+
+def test_a_generated_mitmproxy_capture_gives_every_body_sent_with_its_usage() -> None:
+    answered, refused = generated_truth()
+    found = read_calls(HarFormat(), GENERATED_HAR / "session.har")
+    calls = [item for item in found if isinstance(item, LoggedCall)]
+    # The generated run also made an embedding and counted tokens: counted, not audited.
+    assert sorted(item.reason for item in found if isinstance(item, Skipped)) == sorted(
+        [REFUSED] * refused + [NOT_READ] * 2)
+    assert [call.body for call in calls] == [line["request"] for line in answered]
+    assert [call.usage for call in calls] == [generated_usage(line) for line in answered]
+    assert [call.api for call in calls] == [
+        {"/v1/chat/completions": CHAT, "/v1/responses": RESPONSES,
+         "/v1/messages": MESSAGES}[line["endpoint"]] for line in answered]
+    assert all(call.missing == () for call in calls)
+
+
+def test_a_generated_mitmproxy_capture_audits_to_the_counts_of_the_bodies_sent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answered, _ = generated_truth()
+    calls = _calls(GENERATED_HAR / "session.har")
+    from_log = audited_requests(capsys, GENERATED_HAR / "session.har")
+    from_bodies = audited_requests(
+        capsys, bodies_as_sent(answered, calls, tmp_path / "bodies.jsonl"))
+    assert [request["prompt_tokens"] for request in from_log["requests"]] == [
+        request["prompt_tokens"] for request in from_bodies["requests"]]
+    assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
+        "requests_audited"] > 0
+
+
+def test_calls_made_at_once_come_in_the_order_they_were_sent_not_the_order_they_ended(
+        tmp_path: Path) -> None:
+    # mitmproxy saves an exchange when its response ends: the first of three calls made at
+    # once, answered last, is its last entry. An entry without a time stays where it was.
+    times = ["2026-03-01T10:00:00.900+00:00", "2026-03-01T10:00:00.500+00:00", None,
+             "2026-03-01T10:00:00.100+00:00"]
+    entries = [{**_chat_entry(f"call {n}"), "startedDateTime": time}
+               for n, time in enumerate(times)]
+    path = tmp_path / "parallel.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
+    assert [call.body["messages"][0]["content"] for call in _calls(path)] == [
+        "call 3", "call 1", "call 2", "call 0"]
+
+
+def test_a_provider_post_promptcache_does_not_read_is_counted_as_skipped_a_site_post_is_not(
+        tmp_path: Path) -> None:
+    def post(url: str) -> dict[str, Any]:
+        return {**_chat_entry("x"), "request": {**_chat_entry("x")["request"], "url": url}}
+
+    entries = [post("https://api.openai.com/v1/embeddings"),
+               post("http://127.0.0.1:8080/v1/messages/count_tokens?beta=true"),
+               post("https://r.openai.azure.com/openai/deployments/emb/embeddings?api-version=1"),
+               post("https://shop.example.com/api/v1/cart"),
+               post("https://shop.example.com/search/completions"),
+               {**post("https://api.openai.com/v1/models"), "request": {
+                   "method": "GET", "url": "https://api.openai.com/v1/models"}},
+               _chat_entry("read")]
+    path = tmp_path / "mixed.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
+    found = read_calls(HarFormat(), path)
+    assert [item.reason if isinstance(item, Skipped) else type(item).__name__
+            for item in found] == [NOT_READ, NOT_READ, NOT_READ, "LoggedCall"]
+
+
+def _as_a_devtools_writer_saves_it(index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    """A generated entry in the shapes other writers use: the response base64 of its gzip
+    (a proxy that keeps the bytes as they came), and every other request body base64 or
+    split into form parameters with no text (HAR 1.2's ``params``)."""
+    request, response = dict(entry["request"]), dict(entry["response"])
+    text = response["content"].get("text", "")
+    response["content"] = {**response["content"], "encoding": "base64",
+                           "text": base64.b64encode(gzip.compress(text.encode())).decode()}
+    post_data = request.get("postData")
+    if post_data and index % 2:
+        request["postData"] = {"mimeType": post_data["mimeType"], "encoding": "base64",
+                               "text": base64.b64encode(post_data["text"].encode()).decode()}
+    elif post_data:
+        request["postData"] = {"mimeType": post_data["mimeType"], "text": "",
+                               "params": [{"name": post_data["text"]}]}
+    return {**entry, "request": request, "response": response}
+
+
+def test_the_generated_calls_read_the_same_from_the_shapes_other_har_writers_use(
+        tmp_path: Path) -> None:
+    har = orjson.loads((GENERATED_HAR / "session.har").read_bytes())
+    har["log"]["entries"] = [_as_a_devtools_writer_saves_it(index, entry)
+                             for index, entry in enumerate(har["log"]["entries"])]
+    path = tmp_path / "devtools.har"
+    path.write_bytes(orjson.dumps(har))
+    answered, _ = generated_truth()
+    calls = _calls(path)
+    assert [call.body for call in calls] == [line["request"] for line in answered]
+    assert [call.usage for call in calls] == [generated_usage(line) for line in answered]

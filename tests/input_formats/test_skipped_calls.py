@@ -18,7 +18,10 @@ REFUSED = "refused by the provider (HTTP status 400 or more)"
 
 
 @pytest.mark.parametrize(("case", "skipped"), [
-    ("har/capture.har", [(1, REFUSED)]),
+    ("har/capture.har", [
+        (1, "not a chat, Responses or Messages call (embeddings, moderation, token counting, "
+            "legacy completions, batches)"),
+        (1, REFUSED)]),
     ("helicone/export.jsonl", [(3, "answered by Helicone's cache"), (6, REFUSED)]),
     ("portkey/export.jsonl", [(3, "answered by Portkey's cache"), (4, REFUSED)]),
     ("litellm/payload_openai.jsonl", [(5, "answered by LiteLLM's cache")]),

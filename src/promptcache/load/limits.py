@@ -29,6 +29,10 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 (about a million tokens) hold some four million characters of ordinary text, so the provider
 refused such a request; tokenizing it would take seconds and hundreds of megabytes."""
 
+_HAR_START = re.compile(rb'\s*\{\s*"log"\s*:')
+"""A HAR capture: one record holding a whole session's calls, each a record in all but name.
+Its format applies the limit to each request body instead, since a capture of a long agent
+run passes it long before any one prompt does (the document limit still bounds the whole)."""
 _DATA_URL = b";base64,"
 _AUDIO_KEY = b'"data"'
 _AUDIO_VALUE = re.compile(rb'\s*:\s*"')
@@ -37,7 +41,7 @@ _AUDIO_VALUE = re.compile(rb'\s*:\s*"')
 def too_much_text(raw: bytes) -> str | None:
     """Why the record in ``raw`` is too large to tokenize, or None. Costs one length
     comparison below the limit."""
-    if len(raw) <= MAX_TEXT_BYTES:
+    if len(raw) <= MAX_TEXT_BYTES or _HAR_START.match(raw):
         return None
     text = len(raw) - _inline_data(raw)
     if text <= MAX_TEXT_BYTES:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import zlib
 from collections.abc import Iterator, Mapping
+from math import inf
 from typing import Any
+from urllib.parse import urlsplit
 
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._responses import REFUSED, refused, response_facts, served_model
@@ -17,16 +20,41 @@ from promptcache.load.formats.base import (
     Skipped,
 )
 from promptcache.load.formats.embedded import json_text
-from promptcache.load.limits import MAX_TEXT_BYTES
+from promptcache.load.limits import MAX_TEXT_BYTES, too_much_text
 from promptcache.load.sources import LoadError, RawRecord
+
+NOT_READ = ("not a chat, Responses or Messages call (embeddings, moderation, token "
+            "counting, legacy completions, batches)")
+"""Why a provider API call that is no prompt promptcache reads is skipped: counted, so that
+a capture's calls add up, where a page load or any other site's POST is no call at all."""
+
+_OTHER_API = re.compile(
+    r"(?:/v1|/openai/deployments/[^/]+)/(?:embeddings|moderations|completions|complete"
+    r"|images/\w+|audio/\w+|responses/input_tokens|messages/count_tokens|messages/batches"
+    r"|batches)$")
+"""The paths of OpenAI's, Azure OpenAI's and Anthropic's other POST endpoints."""
 
 
 def document_calls(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipped]:
-    """The calls of a capture's provider POSTs, in the capture's order."""
-    for index, entry in enumerate(record.value["log"]["entries"]):
-        found = _entry_call(record, index, entry)
+    """The calls of a capture's provider POSTs, in the order they were sent."""
+    entries = record.value["log"]["entries"]
+    for index in _in_sending_order(entries):
+        found = _entry_call(record, index, entries[index])
         if found is not None:
             yield found
+
+
+def _in_sending_order(entries: list[Any]) -> list[int]:
+    """The entries' indexes by the time each request started. Writers differ: browsers save
+    exchanges as they start, mitmproxy as they end, so calls made at once (an agent's
+    parallel sub-tasks) come in the order they were answered. An entry without a readable
+    time stays after the one before it."""
+    times: list[float] = []
+    for entry in entries:
+        started = epoch_seconds(entry.get("startedDateTime")) if isinstance(
+            entry, Mapping) else None
+        times.append(started if started is not None else (times[-1] if times else -inf))
+    return sorted(range(len(entries)), key=times.__getitem__)
 
 
 def _entry_call(record: RawRecord, index: int,
@@ -38,9 +66,12 @@ def _entry_call(record: RawRecord, index: int,
     if not isinstance(request, Mapping):
         return LoadError(record.location, f"{path}.request: missing, or not an object")
     url, method = request.get("url"), request.get("method")
-    api = api_of_url(url) if isinstance(url, str) else None
-    if api is None or not isinstance(method, str) or method.upper() != "POST":
+    if not isinstance(url, str) or not isinstance(method, str) or method.upper() != "POST":
         return None
+    api = api_of_url(url)
+    if api is None:
+        return Skipped(record.location, NOT_READ) if _OTHER_API.search(
+            urlsplit(url.strip()).path.rstrip("/")) else None
     response = entry.get("response")
     response = response if isinstance(response, Mapping) else {}
     if refused(response.get("status")):
@@ -82,6 +113,12 @@ def _request_body(request: Mapping[str, Any],
             return None, path, ("marked base64 but does not decode to text (damaged, binary, "
                                 f"or over {MAX_TEXT_BYTES >> 20} MiB once unpacked)")
         text = decoded
+    # The document is exempt from the per-record text limit (many calls in one record),
+    # so each body meets it here, before it is decoded.
+    too_large = too_much_text(text.encode("utf-8", "replace")) if (
+        len(text) > MAX_TEXT_BYTES // 4) else None
+    if too_large is not None:
+        return None, path, too_large
     body = json_text(text)
     if isinstance(body, Mapping):
         return body, path, ""

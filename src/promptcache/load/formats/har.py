@@ -5,16 +5,19 @@ A HAR file is one JSON document, ``{"log": {"version", "creator", "entries": [..
 which the reader yields as one record; each entry is one HTTP exchange: ``request``
 (``method``, ``url``, ``headers``, ``postData``), ``response`` (``status``, ``headers``,
 ``content``) and ``startedDateTime``. This format explodes the document into one call per
-provider POST, in the order of the entries (the order the requests were sent).
+provider POST, in the order the requests were sent (``startedDateTime``): mitmproxy saves
+an exchange when its response ends, so calls made at once come in the order they ended.
 
 What is read:
 
 - **Which entries are calls**: POSTs whose URL path ends like a provider endpoint
   (``/chat/completions``, ``/responses``, ``/v1/messages``; Azure's
   ``/openai/deployments/NAME/chat/completions``), whatever the host, since captures go
-  through proxies and mocks. Every other entry (page loads, GETs, embeddings, a provider's
-  refusal with status 400 or more, which it did not process) is no call and is skipped
-  without a word: a HAR records a whole session, not a log of prompts.
+  through proxies and mocks. A provider's refusal (status 400 or more, which it did not
+  process) and a POST to the providers' other endpoints (embeddings, moderation, token
+  counting, legacy completions, batches) are skipped calls, counted with why; every other
+  entry (page loads, GETs, any other site's POSTs) is no call and yields nothing: a HAR
+  records a whole session, not a log of prompts.
 - **The body**: ``postData.text``, exactly the bytes sent; ``"encoding": "base64"`` (some
   writers' extension for bodies that are not text) is decoded and a gzip body unpacked;
   when a writer split the body into ``postData.params``, the parameters are joined back.
