@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from promptcache.load.formats._fields import count
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 
 
@@ -48,24 +49,17 @@ def usage_of(usage: Any, api: str) -> tuple[int, int, int | None] | None:
     if not isinstance(usage, Mapping):
         return None
     if api == MESSAGES:
-        base = _count(usage.get("input_tokens"))
+        base = count(usage.get("input_tokens"))
         if base is None:
             return None
-        read = _count(usage.get("cache_read_input_tokens")) or 0
-        write = _count(usage.get("cache_creation_input_tokens"))
+        read = count(usage.get("cache_read_input_tokens")) or 0
+        write = count(usage.get("cache_creation_input_tokens"))
         return base + read + (write or 0), read, write
     total_key, details_key = (("prompt_tokens", "prompt_tokens_details") if api == CHAT
                               else ("input_tokens", "input_tokens_details"))
-    total = _count(usage.get(total_key))
+    total = count(usage.get(total_key))
     if total is None:
         return None
     details = usage.get(details_key)
-    cached = _count(details.get("cached_tokens")) if isinstance(details, Mapping) else None
+    cached = count(details.get("cached_tokens")) if isinstance(details, Mapping) else None
     return total, cached or 0, None
-
-
-def _count(value: Any) -> int | None:
-    """A token count, or None for anything else (a bool, a negative number, text)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None

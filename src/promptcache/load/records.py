@@ -25,9 +25,6 @@ from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
 from promptcache.normalize.reuse import Intern, TurnMemory, serialized_tools
 
-CHAT_API = CHAT
-RESPONSES_API = RESPONSES
-
 # Request settings that change what the provider caches; rules compare them across requests.
 _CACHE_RELEVANT_SETTINGS = ("tool_choice", "reasoning_effort", "parallel_tool_calls")
 

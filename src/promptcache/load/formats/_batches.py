@@ -81,10 +81,6 @@ def object_field(value: Mapping[str, Any], key: str, path: str = "$") -> Mapping
     raise BatchProblem(f"{path}.{key}: {problem}")
 
 
-def count(value: Any) -> int | None:
-    """A token count: a non-negative integer, else None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
 
 def error_line(kind: Any, message: Any) -> str:
     """An error's kind and the first line of its message (``rate_limit_exceeded: Too

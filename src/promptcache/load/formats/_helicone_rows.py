@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
+from promptcache.load.formats._fields import count
 from promptcache.load.formats._responses import (
     REFUSED,
     ResponseFacts,
@@ -15,7 +16,6 @@ from promptcache.load.formats._responses import (
     served_model,
 )
 from promptcache.load.formats._times import epoch_seconds
-from promptcache.load.formats._usage import count
 from promptcache.load.formats.base import (
     CHAT,
     MESSAGES,

@@ -8,6 +8,7 @@ from typing import Any
 
 from promptcache.load.formats import otlp
 from promptcache.load.formats._failed_calls import FAILED, failure
+from promptcache.load.formats._fields import mapping_of, text_of
 from promptcache.load.formats._langfuse_generation import Generation, Rebuilt, rebuild, usage
 from promptcache.load.formats._times import iso_seconds
 from promptcache.load.formats.base import LoggedCall, Skipped
@@ -32,20 +33,20 @@ def span_calls(location: Location,
         attributes = span.attributes
         metadata = {key.removeprefix(_METADATA): json_text(value, value)
                     for key, value in attributes.items() if key.startswith(_METADATA)}
-        metadata.update(_mapping(json_text(attributes.get("langfuse.observation.metadata"))))
+        metadata.update(mapping_of(json_text(attributes.get("langfuse.observation.metadata"))))
         generation = Generation(
             input=json_text(attributes.get("langfuse.observation.input"),
                             attributes.get("langfuse.observation.input")),
             input_path=f"{span.path}.attributes[langfuse.observation.input]",
-            model=_text(attributes.get("langfuse.observation.model.name")),
-            parameters=_mapping(json_text(attributes.get("langfuse.observation.model.parameters"))),
+            model=text_of(attributes.get("langfuse.observation.model.name")),
+            parameters=mapping_of(json_text(attributes.get("langfuse.observation.model.parameters"))),
             metadata=metadata,
-            usage_details=_mapping(json_text(attributes.get("langfuse.observation.usage_details"))),
+            usage_details=mapping_of(json_text(attributes.get("langfuse.observation.usage_details"))),
             output=json_text(attributes.get("langfuse.observation.output")),
         )
         yield _call(location, generation, timestamp=span.start_seconds,
-                    session=_text(attributes.get("session.id")) or span.trace_id or None,
-                    user=_text(attributes.get("user.id")), call_id=span.span_id or None,
+                    session=text_of(attributes.get("session.id")) or span.trace_id or None,
+                    user=text_of(attributes.get("user.id")), call_id=span.span_id or None,
                     error=_error(attributes.get("langfuse.observation.level"),
                                  attributes.get("langfuse.observation.status_message")))
     foreign = [span for span in spans if _is_foreign_llm_span(span)]
@@ -83,19 +84,19 @@ def observation_calls(location: Location,
         generation = Generation(
             input=json_text(raw_input, raw_input),
             input_path=f"{path}.input",
-            model=_text(first(row, "model", "provided_model_name", "providedModelName")),
-            parameters=_mapping(json_text(first(row, "modelParameters", "model_parameters"))),
-            metadata=_mapping(json_text(row.get("metadata"))),
+            model=text_of(first(row, "model", "provided_model_name", "providedModelName")),
+            parameters=mapping_of(json_text(first(row, "modelParameters", "model_parameters"))),
+            metadata=mapping_of(json_text(row.get("metadata"))),
             # `usage` is the older API's name for the same flat counts.
-            usage_details=_mapping(json_text(first(row, "usageDetails", "usage_details",
+            usage_details=mapping_of(json_text(first(row, "usageDetails", "usage_details",
                                                     "usage"))),
             output=json_text(row.get("output")),
         )
         yield _call(location, generation,
                     timestamp=iso_seconds(first(row, "startTime", "start_time")),
-                    session=_text(first(row, "sessionId", "session_id"))
-                    or _text(first(row, "traceId", "trace_id")),
-                    user=_text(first(row, "userId", "user_id")), call_id=_text(row.get("id")),
+                    session=text_of(first(row, "sessionId", "session_id"))
+                    or text_of(first(row, "traceId", "trace_id")),
+                    user=text_of(first(row, "userId", "user_id")), call_id=text_of(row.get("id")),
                     error=_error(row.get("level"),
                                  first(row, "statusMessage", "status_message")))
 
@@ -134,10 +135,3 @@ def _is_foreign_llm_span(span: otlp.Span) -> bool:
     return (any(key.startswith(("gen_ai.", "llm.")) for key in span.attributes)
             or span.attributes.get("openinference.span.kind") == "LLM")
 
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._failed_calls import failure
+from promptcache.load.formats._fields import mapping_of, session_of, text_of
 from promptcache.load.formats._langsmith_runs import Run, RunOrder
 from promptcache.load.formats._request_fields import CLASS_RESPONSE_FORMAT, is_wire_response_format
 from promptcache.load.formats._strict_schema import put_back_class_formats
@@ -25,14 +26,12 @@ from promptcache.load.sources import LoadError, RawRecord
 
 _CLIENT_OPTIONS = ("extra_headers", "extra_query", "timeout")
 """Keyword arguments the SDK sends as headers or uses itself, not as body fields."""
-_SESSION_KEYS = ("session_id", "thread_id", "conversation_id")
-"""Metadata keys LangSmith groups a thread's runs by (its "Threads" view)."""
 
 
 def _call(run: Run) -> LoggedCall | LoadError | Skipped:
     fields = run.fields
     inputs = fields.get("inputs")
-    metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
+    metadata = mapping_of(mapping_of(fields.get("extra")).get("metadata"))
     body_path = f"{run.path}.inputs"
     problem = _not_a_request(inputs)
     if problem:
@@ -41,7 +40,7 @@ def _call(run: Run) -> LoggedCall | LoadError | Skipped:
     provider = str(metadata.get("ls_provider") or "")
     body, api = _body(inputs, provider)
     missing = _class_schemas_dropped(body)
-    outputs = _mapping(fields.get("outputs"))
+    outputs = mapping_of(fields.get("outputs"))
     served = outputs.get("model")
     usage = _usage(metadata.get("usage_metadata") or outputs.get("usage_metadata")
                    # An exported run's own columns, the same counts (schemas.Run).
@@ -54,9 +53,9 @@ def _call(run: Run) -> LoggedCall | LoadError | Skipped:
     return LoggedCall(
         location=run.location, body=body, body_path=body_path, api=api, usage=usage,
         timestamp=iso_seconds(fields.get("start_time")),
-        session=_session(metadata) or _text(fields.get("trace_id")),
+        session=session_of(metadata) or text_of(fields.get("trace_id")),
         served_model=served if isinstance(served, str) and served != body.get("model") else None,
-        missing=missing, call_id=_text(fields.get("id")),
+        missing=missing, call_id=text_of(fields.get("id")),
     )
 
 
@@ -110,11 +109,11 @@ def _class_schemas_dropped(body: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _usage(value: Any) -> Usage | None:
-    usage = _mapping(value)
+    usage = mapping_of(value)
     total = usage.get("input_tokens")
     if not isinstance(total, int):
         return None
-    details = _mapping(usage.get("input_token_details"))
+    details = mapping_of(usage.get("input_token_details"))
     write_parts = [details[key] for key in ("cache_creation", "ephemeral_5m_input_tokens",
                                             "ephemeral_1h_input_tokens")
                    if isinstance(details.get(key), int)]
@@ -123,16 +122,13 @@ def _usage(value: Any) -> Usage | None:
                  cache_write_tokens=sum(write_parts) if write_parts else None)
 
 
-def _session(metadata: Mapping[str, Any]) -> str | None:
-    return next((str(metadata[key]) for key in _SESSION_KEYS if metadata.get(key)), None)
-
 
 def _is_llm_patch(fields: Mapping[str, Any]) -> bool:
     """Whether a patch whose post never came was an LLM run's: it says so, or it carries what
     only the wrappers' LLM runs carry (token usage, the provider)."""
     if "run_type" in fields:
         return bool(fields["run_type"] == "llm")
-    metadata = _mapping(_mapping(fields.get("extra")).get("metadata"))
+    metadata = mapping_of(mapping_of(fields.get("extra")).get("metadata"))
     return "usage_metadata" in metadata or "ls_provider" in metadata
 
 
@@ -142,12 +138,6 @@ def _orphan_error(orphan: Run) -> LoadError:
                      "(with the inputs) is not in this file: the call cannot be read")
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def run_calls(fmt: InputFormat, records: Iterator[RawRecord | LoadError],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from promptcache.load.formats._fields import mapping_of, text_of
 from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats._litellm_python_repr import message_from_repr
 from promptcache.load.formats._litellm_request import (
@@ -13,9 +14,7 @@ from promptcache.load.formats._litellm_request import (
     MESSAGES_CALL_TYPES,
     NO_PROMPT,
     int_of,
-    mapping_of,
     provider_request,
-    text_of,
 )
 from promptcache.load.formats._responses import REFUSED, refused
 from promptcache.load.formats.base import LoggedCall, Skipped, Usage

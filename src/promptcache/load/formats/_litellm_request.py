@@ -208,14 +208,6 @@ def paths_matching(value: Any, path: str, pattern: re.Pattern[str]) -> Iterator[
             yield from paths_matching(item, f"{path}[{index}]", pattern)
 
 
-def mapping_of(value: Any) -> Mapping[str, Any]:
-    """``value`` if it is an object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def text_of(value: Any) -> str | None:
-    """``value`` if it is a non-empty string."""
-    return value if isinstance(value, str) and value else None
 
 
 def int_of(value: Any, default: int | None = None) -> int | None:

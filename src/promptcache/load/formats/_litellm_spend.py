@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from promptcache.load.formats._fields import mapping_of, text_of
 from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats._litellm_request import (
     CACHE_HIT,
@@ -42,9 +43,7 @@ from promptcache.load.formats._litellm_request import (
     NOT_PROMPT_CALL_TYPES,
     RESPONSES_CALL_TYPES,
     int_of,
-    mapping_of,
     provider_request,
-    text_of,
 )
 from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Skipped, Usage
 from promptcache.load.formats.embedded import json_text

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
+from promptcache.load.formats._fields import count, text_of
 from promptcache.load.formats._responses import REFUSED, refused, response_facts, served_model
 from promptcache.load.formats._times import epoch_seconds
-from promptcache.load.formats._usage import count
 from promptcache.load.formats.base import (
     CHAT,
     MESSAGES,
@@ -65,13 +65,13 @@ def _row_call(location: Location,
         api=api,
         usage=facts.usage or _units_usage(row),
         timestamp=epoch_seconds(row.get("created_at")),
-        session=_text(row.get("trace_id")) or _text(metadata.get("trace_id"))
-        or _text(metadata.get("traceId")),
-        user=_text(metadata.get("_user")),
-        scope=_text(row.get("virtual_key")),
+        session=text_of(row.get("trace_id")) or text_of(metadata.get("trace_id"))
+        or text_of(metadata.get("traceId")),
+        user=text_of(metadata.get("_user")),
+        scope=text_of(row.get("virtual_key")),
         served_model=served_model(body, facts),
         missing=missing,
-        call_id=_text(record_id) or facts.response_id,
+        call_id=text_of(record_id) or facts.response_id,
     )
 
 
@@ -143,7 +143,3 @@ def _openai_chat_shaped(body: Mapping[str, Any]) -> bool:
 def _units_usage(row: Mapping[str, Any]) -> Usage | None:
     units = count(row.get("req_units"))
     return None if units is None else Usage(units)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from promptcache.load.formats._fields import count
 from promptcache.load.formats.base import Usage
 
 _READ = "cache_read_input_tokens"
@@ -50,10 +51,3 @@ def _cache_already_counted(usage: Mapping[str, Any], prompt: int, cache: int) ->
     total = count(usage.get("total_tokens"))
     completion = count(usage.get("completion_tokens")) or 0
     return cache > 0 and total is not None and total == prompt + completion
-
-
-def count(value: Any) -> int | None:
-    """A token count: a non-negative int (not a bool), else None."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None

@@ -42,11 +42,11 @@ from promptcache.load.formats._batches import (
     BatchProblem,
     BatchRequest,
     Outcome,
-    count,
     error_line,
     object_field,
     string_field,
 )
+from promptcache.load.formats._fields import count
 from promptcache.load.formats.base import (
     MESSAGES,
     RECOGNIZED,

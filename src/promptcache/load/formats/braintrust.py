@@ -55,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from promptcache.load.formats._fields import SESSION_KEYS, mapping_of, session_of, text_of
 from promptcache.load.formats._reading import calls_of_own_records
 from promptcache.load.formats._times import epoch_seconds, iso_seconds
 from promptcache.load.formats.base import (
@@ -75,7 +76,6 @@ from promptcache.model import Location
 _PAGE_KEYS = ("events", "data")
 """Where a saved fetch page (``events``) or BTQL answer (``data``) lists its events."""
 _PROVIDERS = ("openai", "anthropic")
-_SESSION_KEYS = ("session_id", "thread_id", "conversation_id")
 _CLIENT_OPTIONS = ("extra_headers", "extra_query", "timeout", "span_info")
 """Keyword arguments the SDK sends as headers or uses itself, not as body fields."""
 _ANTHROPIC_RESPONSE_KEYS = ("stop_reason", "stop_sequence")
@@ -155,8 +155,8 @@ def _event_calls(location: Location, event: Any,
         return
     if event["span_attributes"].get("type") != "llm":
         return
-    metadata = _mapping(event.get("metadata"))
-    metrics = _mapping(event.get("metrics"))
+    metadata = mapping_of(event.get("metadata"))
+    metrics = mapping_of(event.get("metrics"))
     if event.get("error") and _tokens(metrics.get("prompt_tokens")) is None:
         # Raised before an answer (a refusal, a rate limit): no prompt was processed.
         yield Skipped(location, FAILED)
@@ -182,10 +182,10 @@ def _event_calls(location: Location, event: Any,
         location=location, body=body, body_path=input_path, api=api,
         usage=_usage(metrics, api),
         timestamp=epoch_seconds(metrics.get("start")) or iso_seconds(event.get("created")),
-        session=_session(metadata) or _text(event.get("root_span_id")),
+        session=session_of(metadata) or text_of(event.get("root_span_id")),
         served_model=served,
         missing=(ATTACHMENT_REPLACED,) if replaced else (),
-        call_id=_text(event.get("id")) or _text(event.get("span_id")),
+        call_id=text_of(event.get("id")) or text_of(event.get("span_id")),
     )
 
 
@@ -210,7 +210,7 @@ def _body(value: Any, metadata: Mapping[str, Any],
     """The request body rebuilt from the span's input and metadata, and the model the
     response named when the metadata holds it instead of the request's."""
     params = {key: item for key, item in metadata.items()
-              if key not in _CLIENT_OPTIONS and key not in _SESSION_KEYS
+              if key not in _CLIENT_OPTIONS and key not in SESSION_KEYS
               and key not in ("provider", "extra_body") and not _braintrust_prompt(key, item)}
     extra_body = metadata.get("extra_body")
     if isinstance(extra_body, Mapping):
@@ -223,7 +223,7 @@ def _body(value: Any, metadata: Mapping[str, Any],
     if params.get("object") == "response":
         params = {key: item for key, item in params.items()
                   if key not in _RESPONSE_ONLY_KEYS and not _unset(item)}
-        served = _text(params.get("model"))
+        served = text_of(params.get("model"))
     return {**params, "input": value}, served
 
 
@@ -310,15 +310,3 @@ def _without_attachments(value: Any) -> tuple[Any, bool]:
         items = [_without_attachments(item) for item in value]
         return [item for item, _ in items], any(found for _, found in items)
     return value, False
-
-
-def _session(metadata: Mapping[str, Any]) -> str | None:
-    return next((str(metadata[key]) for key in _SESSION_KEYS if metadata.get(key)), None)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from promptcache.load.formats._fields import mapping_of
 from promptcache.load.formats._otlp_kinds import is_trace_export as is_trace_export
 
 
@@ -52,11 +53,11 @@ def spans(export: Mapping[str, Any]) -> Iterator[Span]:
     for r, resource_spans in enumerate(_list(export.get("resourceSpans"))):
         if not isinstance(resource_spans, Mapping):
             continue
-        resource = attributes(_mapping(resource_spans.get("resource")).get("attributes"))
+        resource = attributes(mapping_of(resource_spans.get("resource")).get("attributes"))
         for s, scope_spans in enumerate(_list(resource_spans.get("scopeSpans"))):
             if not isinstance(scope_spans, Mapping):
                 continue
-            scope = str(_mapping(scope_spans.get("scope")).get("name") or "")
+            scope = str(mapping_of(scope_spans.get("scope")).get("name") or "")
             for n, span in enumerate(_list(scope_spans.get("spans"))):
                 if not isinstance(span, Mapping):
                     continue
@@ -71,7 +72,7 @@ def spans(export: Mapping[str, Any]) -> Iterator[Span]:
                     end_ns=_int(span.get("endTimeUnixNano")),
                     attributes=attributes(span.get("attributes")),
                     resource=resource,
-                    failed=_mapping(span.get("status")).get("code") in (2, "STATUS_CODE_ERROR"),
+                    failed=mapping_of(span.get("status")).get("code") in (2, "STATUS_CODE_ERROR"),
                 )
 
 
@@ -97,9 +98,9 @@ def any_value(value: Any) -> Any:
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
-        return [any_value(item) for item in _list(_mapping(value["arrayValue"]).get("values"))]
+        return [any_value(item) for item in _list(mapping_of(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:
-        return attributes(_mapping(value["kvlistValue"]).get("values"))
+        return attributes(mapping_of(value["kvlistValue"]).get("values"))
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
@@ -130,7 +131,3 @@ def _float(value: Any) -> float | None:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
