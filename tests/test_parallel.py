@@ -161,13 +161,13 @@ def test_requests_and_segments_cross_the_pipe_whole() -> None:
 
     image = ImageRef("digest", "high", True, 640, 480, "example.com")
     segment = Segment(SegmentKind.IMAGE, "$.messages[1].content[0]", "text", 85, "user",
-                      "slot", image, True, "canonical", Estimate("a reason", 85, None))
+                      "slot", image, True, "canonical", Estimate("a reason", 85, None), "1h")
     assert {field.name for field in fields(Segment)} == {
         "kind", "path", "text", "fixed_tokens", "role", "key", "image", "estimated",
-        "canonical", "estimate"}
+        "canonical", "estimate", "breakpoint"}
     assert parallel._segment(parallel._segment_fields(segment)) == segment
     request = Request(Location("a.jsonl", 7), "openai.chat", "gpt-4o", (segment,), 12.5,
-                      "key", "user", "session", ObservedUsage(100, 50),
+                      "key", "user", "session", ObservedUsage(100, 50, 30, 20),
                       {"tool_choice": '"auto"'}, ("PC101",), "my-deployment", "2026-03-01",
                       ("tool definitions not logged",), "$.request")
     assert {field.name for field in fields(Request)} == {

@@ -45,7 +45,23 @@ class PatchScheme:
     """Tokens billed around every image, beyond its patches times the multiplier."""
 
 
-ImageScheme = TileScheme | PatchScheme
+@dataclass(frozen=True, slots=True)
+class AreaScheme:
+    """Images cost ``width * height / divisor`` tokens after scaling down to fit
+    ``max_long_edge`` and ``max_tokens`` (Anthropic's vision guide: ``tokens = w * h / 750``,
+    images over 1568 px on the long edge or about 1600 tokens are scaled down, aspect kept)."""
+
+    divisor: int = 750
+    """Pixels per token."""
+    max_long_edge: int = 1568
+    """The long edge an image is scaled down to, when longer."""
+    max_tokens: int = 1600
+    """The most tokens one image costs after scaling."""
+    framing: int = 0
+    """Tokens billed around every image, beyond its area."""
+
+
+ImageScheme = TileScheme | PatchScheme | AreaScheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +75,17 @@ class CacheRules:
     step_tokens: int
     """Cached token counts come in multiples of this beyond the minimum (1 = no rounding)."""
     lifetime_seconds: int
-    """Idle time after which a cached prefix is assumed evicted."""
+    """Idle time after which a cached prefix is assumed evicted (the default lifetime, for
+    providers that offer several)."""
+    max_breakpoints: int = 0
+    """Explicit caches: the most breakpoints one request may set (more is an API error);
+    0 for implicit caches."""
+    lookback_blocks: int = 0
+    """Explicit caches: how many blocks before a breakpoint a read looks back for an
+    earlier write; 0 for implicit caches."""
+    long_lifetime_seconds: int = 0
+    """Explicit caches: the longer lifetime a breakpoint may ask for (Anthropic's ``ttl:
+    1h``); 0 when there is none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +113,16 @@ _OPENAI_IMPLICIT = CacheRules("openai-implicit", min_tokens=1024, step_tokens=12
 # gpt-5.6 and later: explicit breakpoints, 30-minute minimum ttl, no 128-token rounding.
 _OPENAI_EXPLICIT = CacheRules("openai-explicit", min_tokens=1024, step_tokens=1,
                               lifetime_seconds=1800)
+
+# Anthropic (docs "Prompt caching", checked 2026-12): explicit `cache_control` breakpoints,
+# at most 4 per request, a read looks back at most 20 blocks from each breakpoint, entries
+# live 5 minutes from last use (or 1 hour with `ttl: "1h"`), no rounding of cached counts.
+# The minimum cacheable prefix is per model (see the rows below).
+def _anthropic_cache(min_tokens: int) -> CacheRules:
+    return CacheRules("anthropic-explicit", min_tokens=min_tokens, step_tokens=1,
+                      lifetime_seconds=300, max_breakpoints=4, lookback_blocks=20,
+                      long_lifetime_seconds=3600)
+
 
 _TILE_4O = TileScheme(base=85, per_tile=170)
 _PATCH_GPT_5_2 = PatchScheme(multiplier=1.2, max_patches=2500, framing=2)
@@ -145,6 +181,51 @@ MODELS: tuple[ModelFacts, ...] = (
     _openai("gpt-5.4", "o200k_base", _PATCH_GPT_5_2),
     _openai("gpt-5.6", "o200k_base", _PATCH_GPT_5_2, _OPENAI_EXPLICIT),
 )
+
+# Claude: the tokenizer family follows ctok's measurements (shared/anthropic-counting-
+# facts.md section 5): v3 for Claude 3 to Opus 4.6 and Haiku 4.5, v4.7 for Opus 4.7, v4.8
+# for Opus 4.8, Sonnet 5, Fable 5 and Opus 5. Images: the vision guide's w*h/750 formula.
+# Minimum cacheable prefix (Anthropic "Prompt caching" docs; gateway docs quoting them,
+# checked 2026-12): 1024 for Claude 3 Opus/Sonnet, 3.5 Sonnet, 3.7 Sonnet, Sonnet 4/4.5,
+# Opus 4/4.1, Opus 4.8 and Sonnet 5; 2048 for Haiku 3/3.5, Sonnet 4.6 and Opus 4.7; 4096
+# for Opus 4.5/4.6 and Haiku 4.5; 512 for Opus 5, Fable 5 and Mythos 5.
+_AREA = AreaScheme()
+
+
+def _claude(prefix: str, encoding: str, min_tokens: int, known: bool = True) -> ModelFacts:
+    # Until the Claude vocabularies are loaded, Claude text is counted with o200k (a proxy
+    # the counting facts measure at about 14% under), whatever family the row names.
+    del encoding
+    return ModelFacts(prefix, "anthropic", "o200k_base", _AREA, _anthropic_cache(min_tokens),
+                      known)
+
+
+CLAUDE_MODELS: tuple[ModelFacts, ...] = (
+    _claude("claude-3-opus", "claude-v3", 1024),
+    _claude("claude-3-sonnet", "claude-v3", 1024),
+    _claude("claude-3-haiku", "claude-v3", 2048),
+    _claude("claude-3-5-sonnet", "claude-v3", 1024),
+    _claude("claude-3-5-haiku", "claude-v3", 2048),
+    _claude("claude-3-7-sonnet", "claude-v3", 1024),
+    _claude("claude-sonnet-4", "claude-v3", 1024),
+    _claude("claude-sonnet-4-5", "claude-v3", 1024),
+    _claude("claude-sonnet-4-6", "claude-v3", 2048),
+    _claude("claude-opus-4", "claude-v3", 1024),
+    _claude("claude-opus-4-5", "claude-v3", 4096),
+    _claude("claude-opus-4-6", "claude-v3", 4096),
+    _claude("claude-opus-4-7", "claude-v4.7", 2048),
+    _claude("claude-opus-4-8", "claude-v4.8", 1024),
+    _claude("claude-haiku-4-5", "claude-v3", 4096),
+    _claude("claude-sonnet-5", "claude-v4.8", 1024),
+    _claude("claude-opus-5", "claude-v4.8", 512),
+    _claude("claude-fable-5", "claude-v4.8", 512),
+    _claude("claude-mythos-5", "claude-v4.8", 512),
+    # Any other Claude model (claude-2.1, claude-instant): Anthropic's cache rules and the
+    # Claude 3 tokenizer, reported as not in the catalogue.
+    _claude("claude", "claude-v3", 1024, known=False),
+)
+
+MODELS = MODELS + CLAUDE_MODELS
 
 FALLBACK = ModelFacts("", "openai", "o200k_base", _TILE_4O, _OPENAI_IMPLICIT, known=False)
 """Used for a model the table does not know: current OpenAI defaults, flagged as unknown."""

@@ -5,6 +5,12 @@ A loader turns one record of a log into a :class:`Request`: an ordered tuple of
 the response format, then the messages with their content parts). Rules compare segments
 across requests; the counter tokenizes each segment's text; the cache model hashes the
 resulting token stream. Nothing after the loader looks at the raw JSON again.
+
+For an explicit cache (Anthropic Messages), each content block the provider counts in its
+20-block lookback (a tool definition, a system block, a message's content block) is one
+segment of kind TOOL, TEXT, IMAGE, TOOL_CALL or OTHER; frames (MESSAGE_FRAME, TOOLS_FRAME,
+REPLY_PRIMING) are not blocks. A block's ``cache_control`` is the ``breakpoint`` of its
+segment.
 """
 
 from __future__ import annotations
@@ -116,6 +122,10 @@ class Segment:
     only in key order have equal ``canonical``. '' for other segments."""
     estimate: Estimate | None = None
     """For an ``estimated`` segment: the reason and the bounds, when the renderer gives them."""
+    breakpoint: str = ""
+    """The cache breakpoint this segment ends, for providers whose cache is explicit
+    (Anthropic's ``cache_control``): its lifetime, ``5m`` or ``1h``; '' when none. The
+    provider may write the prefix ending with this segment to its cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +136,12 @@ class ObservedUsage:
     """Total input tokens as the provider counted them."""
     cached_tokens: int
     """Input tokens served from the cache (a subset of ``prompt_tokens``)."""
+    written_tokens: int | None = None
+    """Input tokens written to the cache (a subset of ``prompt_tokens``), for providers that
+    report writes (Anthropic's ``cache_creation_input_tokens``); None when not reported."""
+    written_1h_tokens: int | None = None
+    """Of ``written_tokens``, those written with the 1-hour lifetime (Anthropic's
+    ``cache_creation.ephemeral_1h_input_tokens``); None when not reported."""
 
 
 @dataclass(frozen=True, slots=True)

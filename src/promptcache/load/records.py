@@ -133,7 +133,8 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         user=_optional_str(body.get("user") or body.get("safety_identifier") or call.user),
         session=call.session,
         observed=(None if usage is None
-                  else ObservedUsage(usage.input_tokens, usage.cache_read_tokens)),
+                  else ObservedUsage(usage.input_tokens, usage.cache_read_tokens,
+                                     usage.cache_write_tokens)),
         settings=_settings(body),
         inline_ignore=call.inline_ignore,
         deployment=deployment,

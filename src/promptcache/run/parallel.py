@@ -275,14 +275,16 @@ def _segment_fields(segment: Segment) -> tuple[Any, ...]:
                 image.height, image.source_hint),
             segment.estimated, segment.canonical,
             None if segment.estimate is None else (
-                segment.estimate.reason, segment.estimate.low, segment.estimate.high))
+                segment.estimate.reason, segment.estimate.low, segment.estimate.high),
+            segment.breakpoint)
 
 
 def _segment(fields: tuple[Any, ...]) -> Segment:
-    kind, path, text, fixed_tokens, role, key, image, estimated, canonical, estimate = fields
+    (kind, path, text, fixed_tokens, role, key, image, estimated, canonical, estimate,
+     breakpoint) = fields
     return Segment(kind, path, text, fixed_tokens, role, key,
                    None if image is None else ImageRef(*image), estimated, canonical,
-                   None if estimate is None else Estimate(*estimate))
+                   None if estimate is None else Estimate(*estimate), breakpoint)
 
 
 def _request_fields(request: Request) -> tuple[Any, ...]:
@@ -290,7 +292,9 @@ def _request_fields(request: Request) -> tuple[Any, ...]:
     location = request.location
     return (location.file, location.line, location.column, request.api, request.model,
             request.timestamp, request.cache_key, request.user, request.session,
-            None if observed is None else (observed.prompt_tokens, observed.cached_tokens),
+            None if observed is None else (observed.prompt_tokens, observed.cached_tokens,
+                                           observed.written_tokens,
+                                           observed.written_1h_tokens),
             request.settings, request.inline_ignore, request.deployment, request.recorded,
             request.partial, request.body_path)
 

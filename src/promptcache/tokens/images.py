@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, TypeAlias
 
-from promptcache.catalog import ImageScheme, PatchScheme, TileScheme
+from promptcache.catalog import AreaScheme, ImageScheme, PatchScheme, TileScheme
 
 __all__ = [
     "ImageCost",
@@ -132,6 +132,8 @@ def image_token_range(scheme: ImageScheme, detail: str) -> tuple[int, int]:
         most = _scheme_tokens(scheme, _TILE_SHORT_SIDE, _TILE_FIT, detail)
         fewest = scheme.base if detail in ("low", "auto") else scheme.base + scheme.per_tile
         return fewest + scheme.framing, most
+    if isinstance(scheme, AreaScheme):
+        return 1 + scheme.framing, scheme.max_tokens + scheme.framing
     return (_patches_cost(scheme, 1) + scheme.framing,
             _patches_cost(scheme, scheme.max_patches) + scheme.framing)
 
@@ -145,6 +147,8 @@ def _content_tokens(scheme: ImageScheme, width: int, height: int, detail: str) -
         if detail == "low":
             return scheme.base
         return scheme.base + _tile_count(width, height) * scheme.per_tile
+    if isinstance(scheme, AreaScheme):
+        return _area_tokens(scheme, width, height)
     # Patch models: `detail` does not change the cost. The guide gives no low-detail price
     # for them, and usage reported on the OpenAI developer forum is identical for
     # `detail: low` and `high` on gpt-4.1-mini, gpt-4.1-nano and o4-mini (thread "Vision:
@@ -168,6 +172,18 @@ def _tile_count(width: int, height: int) -> int:
         w, h = w * _TILE_SHORT_SIDE / shortest, h * _TILE_SHORT_SIDE / shortest
     pw, ph = max(1, math.floor(w)), max(1, math.floor(h))
     return _ceil_div(pw, _TILE) * _ceil_div(ph, _TILE)
+
+
+def _area_tokens(scheme: AreaScheme, width: int, height: int) -> int:
+    """Tokens of an image on an area model (Anthropic's vision guide: ``w * h / 750``, the
+    image first scaled down, aspect kept, until its long edge is at most 1568 px and it costs
+    at most about 1600 tokens). The guide does not say how it rounds: rounded up here."""
+    w, h = Fraction(width), Fraction(height)
+    longest = max(w, h)
+    if longest > scheme.max_long_edge:
+        w, h = w * scheme.max_long_edge / longest, h * scheme.max_long_edge / longest
+    tokens = w * h / scheme.divisor
+    return max(1, min(scheme.max_tokens, math.ceil(tokens)))
 
 
 def _patch_count(width: int, height: int, max_patches: int) -> int:
