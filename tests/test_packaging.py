@@ -22,7 +22,10 @@ def test_wheel_holds_only_the_promptcache_package(tmp_path: Path) -> None:
     top_level = {name.split("/", 1)[0] for name in names}
     assert {name for name in top_level if not name.endswith(".dist-info")} == {"promptcache"}
     for expected in ("promptcache/cli/main.py", "promptcache/rules/dynamic_prefix.py",
-                     "promptcache/schemas/report.schema.json", "promptcache/py.typed"):
+                     "promptcache/schemas/report.schema.json", "promptcache/py.typed",
+                     "promptcache/tokens/claude/data/pieces_v3.json.gz",
+                     "promptcache/tokens/claude/data/pieces_v4_7.json.gz",
+                     "promptcache/tokens/claude/data/LICENSE-ctok"):
         assert expected in names
 
 

@@ -193,11 +193,10 @@ _AREA = AreaScheme()
 
 
 def _claude(prefix: str, encoding: str, min_tokens: int, known: bool = True) -> ModelFacts:
-    # Until the Claude vocabularies are loaded, Claude text is counted with o200k (a proxy
-    # the counting facts measure at about 14% under), whatever family the row names.
-    del encoding
-    return ModelFacts(prefix, "anthropic", "o200k_base", _AREA, _anthropic_cache(min_tokens),
-                      known)
+    # ``encoding`` names the model's tokenizer family (promptcache.tokens.claude.families):
+    # ctok's routing, v3 for Claude 3 .. Opus 4.6 and Haiku 4.5, v4.7 for Opus 4.7, v4.8 from
+    # Opus 4.8 on (anthropic-counting-facts.md, section 5).
+    return ModelFacts(prefix, "anthropic", encoding, _AREA, _anthropic_cache(min_tokens), known)
 
 
 CLAUDE_MODELS: tuple[ModelFacts, ...] = (

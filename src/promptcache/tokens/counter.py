@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from promptcache.tokens.disk_memo import DiskMemo
 
 if TYPE_CHECKING:
-    import tiktoken
+    from promptcache.tokens.encodings import TextEncoding
 
 DEFAULT_MEMO_ENTRIES = 16_384
 DEFAULT_MEMO_TOKENS = 2_000_000
@@ -27,7 +27,7 @@ class TokenCounter:
     def __init__(self, encoding_name: str, memo_entries: int = DEFAULT_MEMO_ENTRIES,
                  *, persistent: bool = True) -> None:
         self.encoding_name = encoding_name
-        self._encoding: tiktoken.Encoding | None = None
+        self._encoding: TextEncoding | None = None
         self._disk = DiskMemo(encoding_name) if persistent else None
         self._memo: OrderedDict[str, array[int]] = OrderedDict()
         self._memo_entries = memo_entries
@@ -83,7 +83,7 @@ class TokenCounter:
         return len(self.encode(text))
 
     @property
-    def encoding(self) -> tiktoken.Encoding:
+    def encoding(self) -> TextEncoding:
         """The tokenizer, built on first need (a run served from the disk memo never is)."""
         if self._encoding is None:
             from promptcache.tokens.encodings import load_encoding

@@ -16,15 +16,24 @@ from array import array
 from pathlib import Path
 
 from promptcache.cachedir import cache_dir
+from promptcache.tokens.claude.families import CLAUDE_ENCODINGS, memo_version
 
 MAX_TEXTS_PER_RUN = 5_000
 MAX_ROWS = 200_000
 
 
 def memo_path(encoding_name: str) -> Path | None:
-    """Where the memo of ``encoding_name`` is kept; None without a cache folder."""
+    """Where the memo of ``encoding_name`` is kept; None without a cache folder.
+
+    A Claude encoding's memo is named after its vocabulary file's digest and the counting
+    rules' revision too: ids counted under other data are in another file, never read (a
+    tiktoken vocabulary is pinned by the hash tiktoken expects)."""
     folder = cache_dir()
-    return None if folder is None else folder / f"tokens-{encoding_name}.sqlite3"
+    if folder is None:
+        return None
+    if encoding_name in CLAUDE_ENCODINGS:
+        return folder / f"tokens-{encoding_name}-{memo_version(encoding_name)}.sqlite3"
+    return folder / f"tokens-{encoding_name}.sqlite3"
 
 
 def _key(text: str) -> bytes:

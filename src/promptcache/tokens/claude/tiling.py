@@ -1,0 +1,113 @@
+"""The count: the fewest vocabulary pieces that spell the marked stream.
+
+A min-cost tiling (every piece costs one token), where a character no piece covers costs the
+tokens of its UTF-8 bytes. No piece holds a word-end except as its last character, so the
+stream is tiled word by word: a tiling never crosses a word-end, and the words of a log
+repeat, so each distinct chunk is tiled once per process.
+"""
+
+from __future__ import annotations
+
+from promptcache.tokens.claude.markers import WORD_END
+from promptcache.tokens.claude.vocabulary import Vocabulary
+
+_CHUNK_MEMO_ENTRIES = 200_000
+"""Distinct chunks remembered per encoding (a chunk is about a word: a few megabytes)."""
+
+
+class Tiler:
+    """Tiles marked streams over one vocabulary, remembering chunks and characters."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self._vocabulary = vocabulary
+        self._prefixes = vocabulary.prefixes
+        self._chunks: dict[str, tuple[int, ...]] = {}
+        self._characters: dict[str, tuple[int, ...]] = {}
+
+    def tile(self, stream: str) -> list[int]:
+        """Token ids of ``stream``."""
+        ids: list[int] = []
+        chunks = self._chunks
+        parts = stream.split(WORD_END)
+        last = parts.pop()
+        for part in parts:
+            chunk = part + WORD_END  # the word-end split() took off
+            ids.extend(chunks.get(chunk) or self._tile_new(chunk))
+        if last:
+            ids.extend(chunks.get(last) or self._tile_new(last))
+        return ids
+
+    def _tile_new(self, chunk: str) -> tuple[int, ...]:
+        if len(self._chunks) >= _CHUNK_MEMO_ENTRIES:
+            self._chunks.clear()
+        tiled = self._chunks[chunk] = tuple(self.tile_chunk(chunk))
+        return tiled
+
+    def tile_chunk(self, text: str) -> list[int]:
+        """The min-cost tiling of ``text``: every piece edge costs 1, and the edge of one
+        uncovered character costs its byte tokens."""
+        size = len(text)
+        if not size:
+            return []
+        prefixes = self._prefixes
+        cost = [0] + [size * 8] * size
+        back = [0] * (size + 1)  # the start of the last edge ending here
+        for start in range(size):
+            here = cost[start]
+            single = prefixes.get(text[start], -1)
+            edge = here + (1 if single >= 0 else len(self.character(text[start])))
+            if edge < cost[start + 1]:
+                cost[start + 1] = edge
+                back[start + 1] = start
+            end = start + 1
+            while end < size:
+                found = prefixes.get(text[start:end + 1])
+                if found is None:
+                    break
+                end += 1
+                if found >= 0 and here + 1 < cost[end]:
+                    cost[end] = here + 1
+                    back[end] = start
+        ids: list[int] = []
+        end = size
+        while end:
+            start = back[end]
+            piece = prefixes.get(text[start:end], -1)
+            ids[:0] = (piece,) if piece >= 0 else self.character(text[start])
+            end = start
+        return ids
+
+    def character(self, ch: str) -> tuple[int, ...]:
+        """A character's token ids: its piece, or its UTF-8 bytes tiled over the byte
+        prefixes (each single byte being a token)."""
+        known = self._characters.get(ch)
+        if known is None:
+            piece = self._prefixes.get(ch, -1)
+            known = (piece,) if piece >= 0 else self._byte_tiling(ch.encode("utf-8"))
+            self._characters[ch] = known
+        return known
+
+    def _byte_tiling(self, data: bytes) -> tuple[int, ...]:
+        vocabulary = self._vocabulary
+        size = len(data)
+        best: list[tuple[int, ...]] = [()]
+        for end in range(1, size + 1):
+            options = [best[end - 1] + (vocabulary.first_byte_id + data[end - 1],)]
+            for start in range(max(0, end - vocabulary.longest_byte_prefix), end - 1):
+                prefix_id = vocabulary.byte_prefixes.get(data[start:end])
+                if prefix_id is not None:
+                    options.append(best[start] + (prefix_id,))
+            best.append(min(options, key=len))
+        return best[size]
+
+    def newline_tail(self, newlines: int) -> list[int]:
+        """What ``newlines`` content-final newlines cost beyond the frame.
+
+        The frame appends two newlines after the content and one token can span the seam, so
+        the run tiled is ``newlines + 2`` long and its last token is the frame's own (which
+        is why 28 trailing newlines are free and 29 cost one; exact on ctok's 40 measured
+        rows, ctok 1.3.0 ``engine.frame_tail``).
+        """
+        if not newlines:
+            return []
+        return self.tile_chunk("\n" * (newlines + 2))[:-1]
