@@ -22,6 +22,7 @@ from promptcache.catalog import facts_for
 from promptcache.tokens import disk_memo, encodings
 from promptcache.tokens.claude import families
 from promptcache.tokens.claude.encoding import ClaudeEncoding
+from promptcache.tokens.claude.tiling import CHUNK_BOUNDARIES
 from promptcache.tokens.claude.vocabulary import vocabulary
 from promptcache.tokens.counter import TokenCounter
 
@@ -97,6 +98,15 @@ def test_ids_are_pieces_then_byte_tokens() -> None:
     assert len(rare) == 4
     assert all(pieces <= token < 2**31 for token in rare)
     assert encoding.encode_ordinary("\U00020000") == [start, *rare]
+
+
+@pytest.mark.parametrize("encoding", families.CLAUDE_ENCODINGS)
+def test_no_piece_crosses_a_chunk_boundary(encoding: str) -> None:
+    """The tiler tiles chunk by chunk: sound only while no piece spans a boundary."""
+    crossing = [piece for piece in vocabulary(encoding).spellings
+                if any(0 < boundary.start() < len(piece)
+                       for boundary in CHUNK_BOUNDARIES.finditer(piece))]
+    assert crossing == []
 
 
 def test_a_counter_counts_claude_text() -> None:

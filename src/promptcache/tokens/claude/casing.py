@@ -10,6 +10,7 @@ exceptions below were measured by ctok against ``count_tokens`` (ctok 1.3.0,
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from promptcache.tokens.claude.classes import NEW_CASE_PAIRS, NEW_CASED
 from promptcache.tokens.claude.markers import ALL_CAPS, CAPITALIZED
@@ -60,8 +61,15 @@ def _marked_dotted_i(word: str) -> str:
         ch if ch == _DOTTED_CAPITAL_I else _lower(ch) for ch in tail)
 
 
+@lru_cache(maxsize=65_536)  # words repeat: a log's vocabulary is small
 def case_marked(word: str, all_caps_from: int | None) -> str:
     """``word`` as the stream writes it: a case marker and lowercase, or unchanged."""
+    if word.isascii():  # the common case, where every letter has its other case
+        if all_caps_from is not None and len(word) >= all_caps_from and word.isupper():
+            return ALL_CAPS + word.lower()
+        if word[0].isupper() and (len(word) == 1 or word[1:].islower()):
+            return CAPITALIZED + word.lower()
+        return word
     if _SHARP_S_CAPITAL in word:
         return word
     if _DOTTED_CAPITAL_I in word:

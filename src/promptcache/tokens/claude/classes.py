@@ -11,6 +11,7 @@ are enumerations because no Unicode category reproduces them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import Enum
 from functools import cache
@@ -112,6 +113,7 @@ def _loose_mark(ch: str) -> bool:
             and not is_separator_mark(ch))
 
 
+@cache
 def punctuation_like(ch: str) -> bool:
     """An OTHER character that takes boundary markers as punctuation does: punctuation,
     symbols, format characters and separator marks, but not CJK punctuation (it stays with
@@ -127,6 +129,7 @@ def punctuation_like(ch: str) -> bool:
     return (category[0] in "PS" or category in ("Cf", "Cn")) and not ideographic
 
 
+@cache
 def bordered_digit(ch: str) -> bool:
     """A digit that takes a boundary marker next to a space: any non-ASCII BMP decimal digit
     and any BMP ``No`` number (fractions, superscripts, circled digits)."""
@@ -152,26 +155,44 @@ def _other_part(ch: str) -> str:
 Run = tuple[Kind, str]
 
 
+class _KindCodes(dict[int, str]):
+    """A ``str.translate`` table from a character to one letter naming its kind, filled as
+    characters are met: the runs are then found by a regular expression over the letters."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        kind = kind_of(ch)
+        letter = _LETTERS[kind]
+        if kind is Kind.WORD and _loose_mark(ch):
+            letter = "m"  # a word character that would open a word of its own
+        self[code] = letter
+        return letter
+
+
+_LETTERS = {Kind.WORD: "w", Kind.OTHER: "o", Kind.DIGIT: "d", Kind.PUNCT: "p", Kind.SPACE: "s"}
+_KINDS = {"w": Kind.WORD, "m": Kind.LOOSE_MARK, "o": Kind.OTHER, "d": Kind.DIGIT,
+          "p": Kind.PUNCT, "s": Kind.SPACE}
+_CODES = _KindCodes()
+# Marks with no letter before them make a loose-mark run (first alternative); marks after a
+# letter stay in its word.
+_RUNS = re.compile("m+|[wm]+|o+|d+|p+|s+")
+
+
 def split_runs(text: str) -> list[Run]:
     """``text`` as maximal runs of one kind; OTHER runs further split where the pretoken
     changes (a variation selector stays with the character it modifies)."""
     runs: list[Run] = []
-    for ch in text:
-        kind = kind_of(ch)
-        previous = runs[-1][0] if runs else None
-        if kind is Kind.WORD and previous is not Kind.WORD and _loose_mark(ch):
-            kind = Kind.LOOSE_MARK  # nothing before it can carry it
-        if kind is previous:
-            runs[-1] = (kind, runs[-1][1] + ch)
+    for match in _RUNS.finditer(text.translate(_CODES)):
+        kind = _KINDS[match.group()[0]]
+        body = text[match.start():match.end()]
+        if kind is Kind.OTHER and len(body) > 1:
+            runs += _split_other(body)
         else:
-            runs.append((kind, ch))
-    return [part for run in runs for part in _split_other(run)]
+            runs.append((kind, body))
+    return runs
 
 
-def _split_other(run: Run) -> list[Run]:
-    kind, body = run
-    if kind is not Kind.OTHER or len(body) == 1:
-        return [run]
+def _split_other(body: str) -> list[Run]:
     parts = [body[0]]
     part = _other_part(body[0])
     for ch in body[1:]:
@@ -180,4 +201,4 @@ def _split_other(run: Run) -> list[Run]:
         else:
             parts.append(ch)
             part = _other_part(ch)
-    return [(kind, piece) for piece in parts]
+    return [(Kind.OTHER, piece) for piece in parts]

@@ -39,11 +39,13 @@ def _punct_end(body: str) -> bool:
 
 def _digit_start(kind: Kind, body: str) -> bool:
     """A digit run whose first character takes a word-start beside a space."""
-    return kind in (Kind.DIGIT, Kind.OTHER) and digit_run(body) and bordered_digit(body[0])
+    return (kind in (Kind.DIGIT, Kind.OTHER) and bordered_digit(body[0])
+            and digit_run(body))
 
 
 def _digit_end(kind: Kind, body: str) -> bool:
-    return kind in (Kind.DIGIT, Kind.OTHER) and digit_run(body) and bordered_digit(body[-1])
+    return (kind in (Kind.DIGIT, Kind.OTHER) and bordered_digit(body[-1])
+            and digit_run(body))
 
 
 def _ends_with_own_marker(run: Run) -> bool:
@@ -124,7 +126,9 @@ class _Writer:
     def write(self) -> str:
         parts = [self._head()]
         for at, (kind, body) in enumerate(self.runs):
-            if kind is Kind.WORD:
+            if kind is Kind.SPACE:
+                parts.append(body)  # literal; the markers beside it are its neighbours'
+            elif kind is Kind.WORD:
                 parts.append(self._word(at, body))
             elif kind is Kind.LOOSE_MARK:
                 letter_follows = at + 1 < len(self.runs) and self.runs[at + 1][0] is Kind.WORD

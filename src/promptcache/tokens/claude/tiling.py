@@ -1,15 +1,22 @@
 """The count: the fewest vocabulary pieces that spell the marked stream.
 
 A min-cost tiling (every piece costs one token), where a character no piece covers costs the
-tokens of its UTF-8 bytes. No piece holds a word-end except as its last character, so the
-stream is tiled word by word: a tiling never crosses a word-end, and the words of a log
-repeat, so each distinct chunk is tiled once per process.
+tokens of its UTF-8 bytes. In both shipped vocabularies a word-end is only ever a piece's last
+character, and case markers and a word-start only ever open a piece (checked by the tests), so
+no tile crosses those places: the stream is tiled chunk by chunk (about a word each), and as
+the words of a log repeat, each distinct chunk is tiled once per process.
 """
 
 from __future__ import annotations
 
-from promptcache.tokens.claude.markers import WORD_END
+import re
+
+from promptcache.tokens.claude.markers import CASE_MARKERS, WORD_END, WORD_START
 from promptcache.tokens.claude.vocabulary import Vocabulary
+
+CHUNK_BOUNDARIES = re.compile(
+    f"(?<={WORD_END})|(?<![{CASE_MARKERS}])(?=[{CASE_MARKERS}{WORD_START}])")
+"""Where no tile can cross: after a word-end, before a word's case markers and word-start."""
 
 _CHUNK_MEMO_ENTRIES = 200_000
 """Distinct chunks remembered per encoding (a chunk is about a word: a few megabytes)."""
@@ -28,13 +35,9 @@ class Tiler:
         """Token ids of ``stream``."""
         ids: list[int] = []
         chunks = self._chunks
-        parts = stream.split(WORD_END)
-        last = parts.pop()
-        for part in parts:
-            chunk = part + WORD_END  # the word-end split() took off
-            ids.extend(chunks.get(chunk) or self._tile_new(chunk))
-        if last:
-            ids.extend(chunks.get(last) or self._tile_new(last))
+        for chunk in CHUNK_BOUNDARIES.split(stream):
+            if chunk:
+                ids.extend(chunks.get(chunk) or self._tile_new(chunk))
         return ids
 
     def _tile_new(self, chunk: str) -> tuple[int, ...]:
@@ -50,32 +53,36 @@ class Tiler:
         if not size:
             return []
         prefixes = self._prefixes
+        whole = prefixes.get(text, -1)
+        if whole >= 0:
+            return [whole]  # most words are one piece, and nothing is cheaper
         cost = [0] + [size * 8] * size
-        back = [0] * (size + 1)  # the start of the last edge ending here
+        back = [0] * (size + 1)  # where the cheapest tiling's last edge ending here starts
+        piece_at = [-1] * (size + 1)  # that edge's piece, or -1 for one uncovered character
+        get = prefixes.get
         for start in range(size):
-            here = cost[start]
-            single = prefixes.get(text[start], -1)
-            edge = here + (1 if single >= 0 else len(self.character(text[start])))
+            step = cost[start] + 1
+            found = get(text[start])
+            if found is not None and found >= 0:
+                edge, piece = step, found
+            else:
+                edge, piece = cost[start] + len(self.character(text[start])), -1
             if edge < cost[start + 1]:
-                cost[start + 1] = edge
-                back[start + 1] = start
+                cost[start + 1], back[start + 1], piece_at[start + 1] = edge, start, piece
             end = start + 1
-            while end < size:
-                found = prefixes.get(text[start:end + 1])
-                if found is None:
-                    break
+            while found is not None and end < size:  # longer pieces starting here
                 end += 1
-                if found >= 0 and here + 1 < cost[end]:
-                    cost[end] = here + 1
-                    back[end] = start
-        ids: list[int] = []
+                found = get(text[start:end])
+                if found is not None and found >= 0 and step < cost[end]:
+                    cost[end], back[end], piece_at[end] = step, start, found
+        edges: list[tuple[int, ...]] = []
         end = size
         while end:
             start = back[end]
-            piece = prefixes.get(text[start:end], -1)
-            ids[:0] = (piece,) if piece >= 0 else self.character(text[start])
+            piece = piece_at[end]
+            edges.append((piece,) if piece >= 0 else self.character(text[start]))
             end = start
-        return ids
+        return [token for edge in reversed(edges) for token in edge]
 
     def character(self, ch: str) -> tuple[int, ...]:
         """A character's token ids: its piece, or its UTF-8 bytes tiled over the byte
