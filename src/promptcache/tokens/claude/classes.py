@@ -57,7 +57,8 @@ _VARIATION_SELECTORS = (0xFE00, 0xFE0F)
 _ALPHABETIC = regex.compile(r"\p{Alphabetic}")
 
 
-def _is_variation_selector(ch: str) -> bool:
+def is_variation_selector(ch: str) -> bool:
+    """U+FE00..U+FE0F: a mark by category that rides its base and takes no word markers."""
     return _VARIATION_SELECTORS[0] <= ord(ch) <= _VARIATION_SELECTORS[1]
 
 
@@ -71,7 +72,7 @@ def is_separator_mark(ch: str) -> bool:
     """A non-alphabetic BMP combining mark: it ends the word before it (Unicode's derived
     Alphabetic property decides, not orthography)."""
     return (ord(ch) < 0x10000 and unicodedata.category(ch)[0] == "M"
-            and not _is_variation_selector(ch) and not _ALPHABETIC.fullmatch(ch))
+            and not is_variation_selector(ch) and not _ALPHABETIC.fullmatch(ch))
 
 
 @cache
@@ -90,7 +91,7 @@ def kind_of(ch: str) -> Kind:
         return Kind.DIGIT
     if (code < 0x80 and category[0] in "PS") or ch in _PUNCTUATION_LIKE:
         return Kind.PUNCT
-    if _is_variation_selector(ch):
+    if is_variation_selector(ch):
         return Kind.OTHER  # a mark by category, but it takes no word markers
     if category[0] == "M":
         # Only BMP marks that are Alphabetic stay in words; astral marks go one by one.
@@ -196,7 +197,7 @@ def _split_other(body: str) -> list[Run]:
     parts = [body[0]]
     part = _other_part(body[0])
     for ch in body[1:]:
-        if _is_variation_selector(ch) or _other_part(ch) == part:
+        if is_variation_selector(ch) or _other_part(ch) == part:
             parts[-1] += ch
         else:
             parts.append(ch)

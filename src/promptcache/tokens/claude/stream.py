@@ -17,6 +17,7 @@ from promptcache.tokens.claude.classes import (
     Run,
     bordered_digit,
     digit_run,
+    is_variation_selector,
     punctuation_like,
     split_runs,
 )
@@ -30,11 +31,12 @@ _SEAM = re.compile(f"{WORD_END} (?=[{CASE_MARKERS}]*{WORD_START})")
 
 
 def _punct_start(body: str) -> bool:
-    return punctuation_like(body[0]) or 0xFE00 <= ord(body[0]) <= 0xFE0F
+    """Does the run's first character take a word-start beside a space, as punctuation?"""
+    return punctuation_like(body[0]) or is_variation_selector(body[0])
 
 
 def _punct_end(body: str) -> bool:
-    return punctuation_like(body[-1]) or 0xFE00 <= ord(body[-1]) <= 0xFE0F
+    return punctuation_like(body[-1]) or is_variation_selector(body[-1])
 
 
 def _digit_start(kind: Kind, body: str) -> bool:
