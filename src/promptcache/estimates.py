@@ -9,6 +9,7 @@ tokenizer and framing are OpenAI's current defaults, not known to be its own.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from promptcache.catalog import ImageScheme
@@ -30,6 +31,48 @@ UNVERIFIED_KEYWORDS_ESTIMATE = Estimate(
 """A tool whose schema uses a keyword no recorded usage shows the API's rendering of (see
 :data:`promptcache.tokens.functions.ESTABLISHED_KEYWORDS`): counted without it, unbounded."""
 UNKNOWN_MODEL = "a model not in the catalogue (counted with OpenAI's defaults)"
+
+# Anthropic Messages. Anthropic publishes no tokenizer or template: every structural count is
+# a reconstruction (promptcache.tokens.anthropic_framing). Renderings fitted on recorded usage
+# carry a relative error, the bound of a segment's count scaled from the tokens counted for it
+# (see FITTED_ERRORS); what the provider adds unseen has no upper bound.
+NOT_ESTIMABLE_ESTIMATE = Estimate(
+    "server tools, MCP or server-side context: not estimable offline, lower bound only", 0, None)
+"""A server tool (web search, code execution...), an MCP server, a container, context
+management, or their result blocks: the provider renders them from data the body lacks
+(recorded totals run 5-20x the visible text, shared/anthropic-counting-facts.md TL;DR 6)."""
+REMOTE_SOURCE_ESTIMATE = Estimate(
+    "an image or document by URL or file id: not estimable offline, lower bound only", 0, None)
+"""An Anthropic image or document the provider fetches (``url`` / ``file`` source), or a PDF
+whose pages cannot be read offline."""
+TOOL_DEFINITION_ESTIMATE = Estimate("Claude tool definitions: rendering fitted on recorded "
+                                    "usage", 0, None)
+TOOL_CALL_ESTIMATE = Estimate("Claude tool_use / tool_result wrappers: fitted on recorded "
+                              "usage", 0, None)
+IMAGE_ESTIMATE = Estimate("Claude image: w*h/750 plus a fitted per-image constant", 0, None)
+DOCUMENT_ESTIMATE = Estimate("Claude document: text or PDF pages at a fitted cost", 0, None)
+THINKING_ESTIMATE = Estimate("Claude extended thinking: fitted constants and replayed blocks",
+                             0, None)
+STRUCTURED_OUTPUT_ESTIMATE = Estimate("Claude structured output: schema plus a fitted "
+                                      "constant", 0, None)
+FITTED_ERRORS: dict[str, float] = {
+    # Bounds from the measured error per shape of the best method, held out
+    # (shared/anthropic-counting-facts.md, 2c): a margin around where most records fall.
+    # Tools: 59% within 5%, median 4.4%; one tool's part can miss by far more, so 25%.
+    TOOL_DEFINITION_ESTIMATE.reason: 0.25,
+    TOOL_CALL_ESTIMATE.reason: 0.25,
+    # Images: median 14%, 24% within 5%.
+    IMAGE_ESTIMATE.reason: 0.3,
+    # Documents: median 33% (PDF pages cost 500-1,550 beyond their text).
+    DOCUMENT_ESTIMATE.reason: 0.6,
+    # Thinking history: 67% within 3%, median 1.4%; the constant varies 28-30.
+    THINKING_ESTIMATE.reason: 0.15,
+    # Structured output: median 6.5%, 35% within 5%.
+    STRUCTURED_OUTPUT_ESTIMATE.reason: 0.2,
+}
+"""Relative error of each fitted Anthropic rendering: a segment estimated for one of these
+reasons costs between ``(1 - e)`` and ``(1 + e)`` times the tokens counted for it."""
+
 """The reason given for every request to a model the catalogue does not know."""
 
 _BY_KIND = {
@@ -54,12 +97,18 @@ def remote_image_estimate(scheme: ImageScheme, detail: str) -> Estimate:
     return Estimate("a remote image of unknown size", low, high)
 
 
-def segment_estimate(segment: Segment) -> Estimate:
+def segment_estimate(segment: Segment, tokens: int | None = None) -> Estimate:
     """The estimate of an ``estimated`` segment: its own, or one told from its kind with no
-    bound."""
-    if segment.estimate is not None:
-        return segment.estimate
-    return Estimate(_BY_KIND.get(segment.kind, _UNVERIFIED), 0, None)
+    bound. A fitted rendering (see :data:`FITTED_ERRORS`) counted at ``tokens`` gets bounds
+    scaled from that count."""
+    estimate = segment.estimate
+    if estimate is None:
+        return Estimate(_BY_KIND.get(segment.kind, _UNVERIFIED), 0, None)
+    error = FITTED_ERRORS.get(estimate.reason)
+    if error is None or tokens is None:
+        return estimate
+    return Estimate(estimate.reason, math.floor(tokens * (1 - error)),
+                    math.ceil(tokens * (1 + error)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +169,7 @@ def _estimated_parts(counted: CountedRequest) -> list[tuple[str, Estimate | None
         found.append((reason, Estimate(reason, 0, None), 0))
     for segment, tokens in zip(counted.request.segments, counted.segment_tokens, strict=True):
         if segment.estimated:
-            estimate = segment_estimate(segment)
+            estimate = segment_estimate(segment, tokens)
             found.append((estimate.reason, estimate, tokens))
     return found
 

@@ -1,0 +1,180 @@
+"""What Anthropic bills around the visible text of a Messages request, as dated data tables.
+
+Anthropic publishes no tokenizer and no prompt template. What is known comes from two places,
+and every row below says which:
+
+* **Documented** by Anthropic: the tool-use system prompt per model and ``tool_choice``
+  ("Tool use with Claude", Pricing; shared/anthropic-counting-facts.md section 3, "Documented
+  by Anthropic", item 1) and the image formula (vision guide, in ``catalog.AreaScheme``).
+* **Measured** on the shared recordings (``../shared/data/anthropic-*.jsonl``, 1,261 calls
+  with the provider's usage), as residuals once the Claude tokenizer's count of the visible
+  text is taken away (facts file section 3, "Measured in this data"). The frame, the system
+  prompt's +0/+1 and the +3 per message are exact on most plain records; the other
+  constants are *fitted* (robust L1 fits per generation, no intercept) and carry the error
+  the facts file measures per shape: segments costed with them are estimates.
+
+Refit procedure for the fitted rows: count every non-exotic shared record's visible text with
+the generation's Claude tokenizer, subtract the exact rules (frame, messages, documented tool
+prompt), and take the median residual per feature over records that have that feature alone
+(tools without history for the per-tool constant, then tool pairs with the tool constant
+fixed, ...), leaving each source repository out in turn to check the figure holds; re-run
+``bench/accuracy.py`` and keep a change only when its within-3% rate improves.
+
+Table checked 2026-12 (the facts file's recordings span 2024-03 to 2026-11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from promptcache.catalog import resolve_model
+
+CLAUDE_V3: Final = "claude-v3"
+CLAUDE_V4_7: Final = "claude-v4.7"
+CLAUDE_V4_8: Final = "claude-v4.8"
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The structural costs of one Claude generation (tokens)."""
+
+    name: str
+    """The generation as the facts file names it (``3``, ``4.5``, ``haiku-4.5``...)."""
+    prefixes: tuple[str, ...]
+    """Model names (resolved, lower case) starting with one of these belong to it."""
+    tokenizer: str
+    """The tokenizer family: :data:`CLAUDE_V3`, :data:`CLAUDE_V4_7` or :data:`CLAUDE_V4_8`."""
+    frame: int
+    """A request of one user message costs its text plus this (measured, exact)."""
+    per_message: int = 3
+    """Each further message (measured, exact on v3; about right on v4.8)."""
+    system: int = 0
+    """A non-empty ``system`` beyond its text (measured)."""
+    tool_definition: int = 0
+    """Each custom tool beyond its rendered JSON (fitted)."""
+    tool_use: int = 0
+    """A ``tool_use`` block beyond its name and JSON input (fitted, half of the measured
+    tool_use + tool_result pair)."""
+    tool_result: int = 0
+    """A ``tool_result`` block beyond its content (fitted, the other half of the pair)."""
+    thinking_enabled: int = 0
+    """``thinking: {type: enabled}`` (measured: 28-30 on every generation that has it)."""
+    thinking_adaptive: int = 0
+    """``thinking: {type: adaptive}`` (measured on 4.6)."""
+    image: int = 0
+    """Each image beyond the vision guide's ``w*h/750`` (fitted)."""
+    structured_output: int = 0
+    """An ``output_format`` / ``output_config.format`` beyond its schema's JSON (fitted)."""
+    pdf_page: int = 0
+    """Each page of a base64 PDF (fitted; the docs say 1,500-3,000 with the page's text)."""
+    hidden_output_config: int = 0
+    """An ``output_config`` effort or task budget (measured on Opus 4.7, three records)."""
+
+
+# Figures common to the v3 family (Claude 3 to Opus 4.6, Haiku 4.5), facts file section 3:
+# frame 7 on 142 of 145 plain single-message records; system +0 on 85 of 94; +3 per further
+# message (u,a,u -> +6), a trailing assistant prefill +0; thinking enabled 28.9 fitted,
+# identical across 3.7, 4, 4.5, haiku-4.5, 4.6; adaptive +17 (4.6). Images: the formula at
+# coefficient 1.00 pooled plus 3-13 per image block (5 taken, the facts file's
+# recommendation). Structured outputs: schema + 125-137 (131 taken). PDFs: 500-1,550 per page
+# on top of the text, unstable (n=25): 1,000 taken and reported as an estimate.
+_THINKING = 29
+_ADAPTIVE = 17
+_IMAGE = 5
+_STRUCTURED = 131
+_PDF_PAGE = 1000
+
+GENERATIONS: Final[tuple[Generation, ...]] = (
+    # Tool pairs: about +36 on Claude 3 (facts section 3), split evenly between the call and
+    # its result; the per-tool constant is the median of the -12..+175 fitted range.
+    Generation("3", ("claude-3-opus", "claude-3-sonnet", "claude-3-haiku"), CLAUDE_V3,
+               frame=7, tool_definition=20, tool_use=18, tool_result=18,
+               image=_IMAGE, pdf_page=_PDF_PAGE),
+    Generation("3.5", ("claude-3-5",), CLAUDE_V3, frame=7, tool_definition=20, tool_use=18,
+               tool_result=18, image=_IMAGE, pdf_page=_PDF_PAGE),
+    Generation("3.7", ("claude-3-7",), CLAUDE_V3, frame=7, tool_definition=20, tool_use=23,
+               tool_result=23, thinking_enabled=_THINKING, image=_IMAGE, pdf_page=_PDF_PAGE),
+    # Pairs +65 on Sonnet 4 / Opus 4.1 (facts section 3).
+    Generation("4", ("claude-sonnet-4", "claude-opus-4"), CLAUDE_V3, frame=7,
+               tool_definition=20, tool_use=32, tool_result=33, thinking_enabled=_THINKING,
+               image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+    # Pairs +45..49 on 4.5 and Haiku 4.5 (facts section 3).
+    Generation("4.5", ("claude-sonnet-4-5", "claude-opus-4-5"), CLAUDE_V3, frame=7,
+               tool_definition=20, tool_use=23, tool_result=24, thinking_enabled=_THINKING,
+               image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+    Generation("haiku-4.5", ("claude-haiku-4-5",), CLAUDE_V3, frame=7, tool_definition=20,
+               tool_use=23, tool_result=24, thinking_enabled=_THINKING, image=_IMAGE,
+               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+    # Pairs about +130 on 4.6 (n small, facts section 3).
+    Generation("4.6", ("claude-sonnet-4-6", "claude-opus-4-6"), CLAUDE_V3, frame=7,
+               tool_definition=20, tool_use=65, tool_result=65, thinking_enabled=_THINKING,
+               thinking_adaptive=_ADAPTIVE, image=_IMAGE, structured_output=_STRUCTURED,
+               pdf_page=_PDF_PAGE),
+    # Opus 4.7: frame 11 as the facts file's unfitted rules take it; its three records all
+    # carry a hidden effort / task budget prompt of +35, so nothing else is measurable.
+    Generation("4.7", ("claude-opus-4-7",), CLAUDE_V4_7, frame=11, tool_definition=20,
+               tool_use=23, tool_result=24, thinking_enabled=_THINKING,
+               thinking_adaptive=_ADAPTIVE, image=_IMAGE, structured_output=_STRUCTURED,
+               pdf_page=_PDF_PAGE, hidden_output_config=35),
+    # v4.8 (Opus 4.8, Sonnet 5, Fable 5, Opus 5): frame 6 on 14 of 14 plain records, system +1
+    # on 17 of 24; pairs +34; images 1.03 x formula + about 4.
+    Generation("4.8", ("claude-opus-4-8", "claude-sonnet-5", "claude-fable-5",
+                       "claude-opus-5", "claude-mythos-5"), CLAUDE_V4_8, frame=6, system=1,
+               tool_definition=20, tool_use=17, tool_result=17, thinking_enabled=_THINKING,
+               thinking_adaptive=_ADAPTIVE, image=4, structured_output=_STRUCTURED,
+               pdf_page=_PDF_PAGE),
+)
+
+DEFAULT_GENERATION: Final = GENERATIONS[4]
+"""Used for a Claude model no row names (claude-2.1, a new model): Sonnet 4.5's costs, the
+commonest in the recordings; the catalogue reports such a model as unknown anyway."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPrompt:
+    """The documented tool-use system prompt of the models named ``prefix*``."""
+
+    prefix: str
+    auto: int
+    """With ``tool_choice`` ``auto`` or ``none`` (or absent)."""
+    forced: int
+    """With ``tool_choice`` ``any`` or ``tool``."""
+
+
+# "Tool use with Claude" -> Pricing (platform.claude.com/docs/en/agents-and-tools/tool-use/
+# overview; facts file section 3, documented item 1), checked 2026-12. Added whenever `tools`
+# is non-empty. Models the table does not list (Opus 4.8, Sonnet 5, Fable 5) take the current
+# row, 346 / 313, which the v4.8 records fit as well as any (facts section 3).
+TOOL_PROMPTS: Final[tuple[ToolPrompt, ...]] = (
+    ToolPrompt("claude-3-opus", 530, 281),
+    ToolPrompt("claude-3-sonnet", 159, 235),
+    ToolPrompt("claude-3-haiku", 264, 340),
+    ToolPrompt("claude-3-5-haiku", 264, 340),
+    ToolPrompt("claude-3-5-sonnet-20240620", 294, 261),
+    ToolPrompt("claude-3-5-sonnet", 346, 313),
+    ToolPrompt("claude", 346, 313),
+)
+
+
+@lru_cache(maxsize=256)  # asked once per request; a log names few models
+def generation_of(model: str) -> Generation:
+    """The generation whose costs apply to ``model`` (longest prefix wins)."""
+    name = resolve_model(model)
+    best: tuple[int, Generation] | None = None
+    for row in GENERATIONS:
+        for prefix in row.prefixes:
+            if name.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), row)
+    return DEFAULT_GENERATION if best is None else best[1]
+
+
+@lru_cache(maxsize=256)
+def tool_prompt_tokens(model: str, choice: str) -> int:
+    """The documented tool-use system prompt for ``model`` with ``tool_choice`` of type
+    ``choice`` (``auto``, ``none``, ``any``, ``tool``; '' when absent)."""
+    name = resolve_model(model)
+    row = max((row for row in TOOL_PROMPTS if name.startswith(row.prefix)),
+              key=lambda row: len(row.prefix), default=TOOL_PROMPTS[-1])
+    return row.forced if choice in ("any", "tool") else row.auto

@@ -1,0 +1,331 @@
+"""Anthropic Messages requests read and rendered into segments: order, blocks, breakpoints,
+settings, schema errors, the structural arithmetic, and every shared record read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptcache.counting import PromptCounter
+from promptcache.estimates import (
+    IMAGE_ESTIMATE,
+    NOT_ESTIMABLE_ESTIMATE,
+    REMOTE_SOURCE_ESTIMATE,
+    certainty,
+)
+from promptcache.load.records import normalize_record
+from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.model import Location, Request, SegmentKind
+from promptcache.tokens.anthropic_framing import generation_of, tool_prompt_tokens
+from tests.conftest import shared_data
+
+FIXTURES = Path(__file__).parent / "anthropic"
+K = SegmentKind
+BLOCK_KINDS = {K.TOOL, K.TEXT, K.IMAGE, K.TOOL_CALL, K.OTHER}
+
+
+def _read(value: Any) -> Request:
+    request = normalize_record(RawRecord(Location("log.jsonl", 1), value))
+    assert isinstance(request, Request), request
+    return request
+
+
+def _error(value: Any) -> str:
+    result = normalize_record(RawRecord(Location("log.jsonl", 3), value))
+    assert isinstance(result, LoadError), result
+    return result.message
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    value = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    assert isinstance(value, dict)
+    return value
+
+
+def _shape(request: Request) -> list[tuple[str, str]]:
+    return [(segment.kind.value, segment.path) for segment in request.segments]
+
+
+def _words(text: str) -> int:
+    """A stand-in tokenizer: the arithmetic must hold whatever counts the text."""
+    return len(text.split())
+
+
+def _total(request: Request, count: Callable[[str], int] = _words) -> int:
+    return sum(segment.fixed_tokens + count(segment.text) for segment in request.segments)
+
+
+# -- structure and order -------------------------------------------------------------------
+
+
+def test_agent_request_segments_in_prefix_order() -> None:
+    request = _read(_fixture("agent_turn.json"))
+    assert request.api == "anthropic.messages"
+    assert _shape(request) == [
+        ("tools_frame", "$.request.tools"),
+        ("tool", "$.request.tools[0]"),
+        ("tool", "$.request.tools[1]"),
+        ("message_frame", "$.request.system"),
+        ("text", "$.request.system[0]"),
+        ("text", "$.request.system[1]"),
+        ("message_frame", "$.request.messages[0]"),
+        ("text", "$.request.messages[0].content"),
+        ("message_frame", "$.request.messages[1]"),
+        ("text", "$.request.messages[1].content[0]"),
+        ("tool_call", "$.request.messages[1].content[1]"),
+        ("message_frame", "$.request.messages[2]"),
+        ("text", "$.request.messages[2].content[0]"),
+        ("text", "$.request.messages[2].content[1]"),
+        ("reply_priming", "$.request"),
+    ]
+    roles = [segment.role for segment in request.segments if segment.kind is K.TEXT]
+    assert roles == ["system", "system", "user", "assistant", "user", "user"]
+    call = request.segments[10]
+    assert call.key == "get_weather"
+    assert call.text == 'get_weather{"city":"Paris"}'
+    result = request.segments[12]
+    assert result.key == "toolu_01"
+    assert result.text == "18 C, sunny"
+    assert request.segments[1].key == "get_weather"
+    assert request.segments[1].text.startswith('{"name":"get_weather","description":')
+
+
+def test_usage_is_the_providers_total_with_cache_reads_and_writes() -> None:
+    request = _read(_fixture("agent_turn.json"))
+    assert request.observed is not None
+    # input 12 + read 1800 + written 300
+    assert (request.observed.prompt_tokens, request.observed.cached_tokens,
+            request.observed.written_tokens) == (2112, 1800, 300)
+
+
+def test_each_block_is_one_segment_and_frames_are_not_blocks() -> None:
+    request = _read(_fixture("agent_turn.json"))
+    blocks = [segment for segment in request.segments if segment.kind in BLOCK_KINDS]
+    # 2 tools, 2 system blocks, 1 + 2 + 2 message blocks
+    assert len(blocks) == 9
+
+
+# -- breakpoints -------------------------------------------------------------------------
+
+
+def test_breakpoints_and_their_lifetimes() -> None:
+    request = _read(_fixture("agent_turn.json"))
+    marks = {segment.path: segment.breakpoint for segment in request.segments
+             if segment.breakpoint}
+    assert marks == {"$.request.tools[1]": "1h", "$.request.system[1]": "1h",
+                     "$.request.messages[2].content[0]": "5m"}
+    assert "cache_control" not in request.settings
+
+
+def test_null_cache_control_sets_no_breakpoint() -> None:
+    request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": None}]}]})
+    assert not any(segment.breakpoint for segment in request.segments)
+
+
+def test_automatic_caching_marks_the_last_cacheable_block() -> None:
+    request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                     "cache_control": {"type": "ephemeral", "ttl": "1h"},
+                     "system": "Be brief.",
+                     "messages": [
+                         {"role": "user", "content": "What is 2+2?"},
+                         {"role": "assistant", "content": [
+                             {"type": "text", "text": "4"},
+                             {"type": "thinking", "thinking": "easy", "signature": "s"}]}]})
+    marks = [(segment.path, segment.breakpoint) for segment in request.segments
+             if segment.breakpoint]
+    # The thinking block cannot carry a breakpoint: the text before it gets it.
+    assert marks == [("$.messages[1].content[0]", "1h")]
+    assert json.loads(request.settings["cache_control"]) == {"type": "ephemeral", "ttl": "1h"}
+
+
+def test_automatic_caching_keeps_an_explicit_marker_on_the_last_block() -> None:
+    request = _read({"model": "claude-haiku-4-5", "max_tokens": 5,
+                     "cache_control": {"type": "ephemeral"},
+                     "messages": [{"role": "user", "content": [
+                         {"type": "text", "text": "hi",
+                          "cache_control": {"type": "ephemeral", "ttl": "1h"}}]}]})
+    assert [segment.breakpoint for segment in request.segments
+            if segment.breakpoint] == ["1h"]
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+def test_tool_choice_and_thinking_are_cache_settings() -> None:
+    request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                     "tool_choice": {"type": "any"},
+                     "thinking": {"type": "enabled", "budget_tokens": 1024},
+                     "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+                     "messages": [{"role": "user", "content": "hi"}]})
+    assert request.settings == {
+        "tool_choice": '{"type": "any"}',
+        "thinking": '{"budget_tokens": 1024, "type": "enabled"}'}
+
+
+# -- every block type ---------------------------------------------------------------------
+
+
+def test_every_block_type() -> None:
+    request = _read(_fixture("every_block.json"))
+    generation = generation_of("claude-sonnet-4-5")
+    by_path = {segment.path: segment for segment in request.segments
+               if segment.kind in BLOCK_KINDS}
+    image = by_path["$.messages[0].content[0]"]
+    assert image.kind is K.IMAGE
+    assert image.image is not None
+    assert (image.image.width, image.image.height) == (1000, 750)
+    # 1000 * 750 / 750 = 1000, plus the generation's per-image constant
+    assert image.fixed_tokens == 1000 + generation.image
+    assert image.estimate == IMAGE_ESTIMATE
+    url_image = by_path["$.messages[0].content[1]"]
+    assert url_image.kind is K.IMAGE
+    assert url_image.estimate == REMOTE_SOURCE_ESTIMATE
+    text_document = by_path["$.messages[0].content[2]"]
+    assert text_document.kind is K.OTHER
+    assert text_document.text == "Notes\nThe cat sat."
+    assert by_path["$.messages[0].content[3]"].estimate == REMOTE_SOURCE_ESTIMATE
+    thinking = by_path["$.messages[1].content[0]"]
+    assert thinking.kind is K.OTHER
+    assert thinking.text == "Let me think."
+    for index in (1, 2, 3):  # redacted thinking, a server tool's call and its results
+        block = by_path[f"$.messages[1].content[{index}]"]
+        assert block.kind is K.OTHER
+        assert block.estimate == NOT_ESTIMABLE_ESTIMATE
+    call = by_path["$.messages[1].content[4]"]
+    assert call.kind is K.TOOL_CALL
+    assert call.text == 'query_db{"sql":"select 1"}'
+    result = by_path["$.messages[2].content[0]"]
+    assert result.kind is K.TEXT
+    assert result.text == "rows: 3\nsee chart"
+    # The 2x2 chart inside the result (1 token) adds to the result's one block.
+    assert result.fixed_tokens == generation.tool_result + 1 + generation.image
+    assert len(by_path) == 10
+
+
+def test_server_tools_and_extensions_are_lower_bounds() -> None:
+    request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                     "tools": [{"type": "web_search_20250305", "name": "web_search"}],
+                     "mcp_servers": [{"type": "url", "url": "https://x.example", "name": "x"}],
+                     "messages": [{"role": "user", "content": "news?"}]})
+    counted = PromptCounter().count(request)
+    found = certainty(counted)
+    assert found.high is None
+    assert NOT_ESTIMABLE_ESTIMATE.reason in found.reasons
+    assert [segment.path for segment in request.segments if segment.kind is K.TOOLS_FRAME] == [
+        "$.tools", "$.mcp_servers"]
+
+
+def test_plain_text_is_not_an_estimate_and_fitted_parts_have_bounds() -> None:
+    plain = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                   "messages": [{"role": "user", "content": "hi"}]})
+    assert not plain.estimated
+    tools = PromptCounter().count(_read(_fixture("agent_turn.json")))
+    found = certainty(tools)
+    assert found.low is not None
+    assert found.high is not None
+    assert found.low < tools.prompt_tokens < found.high
+
+
+# -- schema errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param({"system": "x", "messages": [{"role": "user"}]},
+                     "$.messages[0]: missing required field 'content'", id="no-content"),
+        pytest.param({"system": [{"type": "text"}], "messages": []},
+                     "$.system[0]: missing required field 'text'", id="system-block"),
+        pytest.param({"system": "x", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "a", "cache_control": {"type": "ephemeral",
+                                                           "ttl": "2h"}}]}]},
+                     "$.messages[0].content[0].cache_control.ttl: '2h' is not one of",
+                     id="ttl"),
+        pytest.param({"system": "x", "tools": [{"input_schema": {}}], "messages": []},
+                     "$.tools[0]: missing required field 'name'", id="tool-name"),
+        pytest.param({"system": "x", "messages": [{"role": "user", "content": [
+            {"type": "image", "source": "abc"}]}]},
+                     "$.messages[0].content[0].source: expected object, found string",
+                     id="image-source"),
+    ],
+)
+def test_schema_errors_are_one_line_naming_the_path(body: dict[str, Any], message: str) -> None:
+    found = _error({"model": "claude-sonnet-4-5", "max_tokens": 5, **body})
+    assert "\n" not in found
+    assert found.startswith(message), found
+
+
+# -- arithmetic ----------------------------------------------------------------------------
+
+
+def test_plain_arithmetic_frame_and_messages() -> None:
+    generation = generation_of("claude-sonnet-4-5")
+    one = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                 "messages": [{"role": "user", "content": "two words"}]})
+    assert _total(one) == 2 + generation.frame == 2 + 7
+    three = _read({"model": "claude-sonnet-4-5", "max_tokens": 5, "system": "be kind",
+                   "messages": [{"role": "user", "content": "a"},
+                                {"role": "assistant", "content": "b"},
+                                {"role": "user", "content": "c"}]})
+    assert _total(three) == 5 + 7 + 2 * 3
+    prefill = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                     "messages": [{"role": "user", "content": "a"},
+                                  {"role": "assistant", "content": "b"}]})
+    assert _total(prefill) == 2 + 7
+
+
+def test_v48_frame_and_system() -> None:
+    request = _read({"model": "claude-sonnet-5", "max_tokens": 5, "system": "be kind",
+                     "messages": [{"role": "user", "content": "two words"}]})
+    assert _total(request) == 4 + 6 + 1
+
+
+def test_tool_prompt_follows_the_documented_table() -> None:
+    body = {"model": "claude-3-opus-20240229", "max_tokens": 5,
+            "tools": [{"name": "f", "description": "", "input_schema": {"type": "object"}}],
+            "messages": [{"role": "user", "content": "hi"}]}
+    auto = _read(body)
+    forced = _read({**body, "tool_choice": {"type": "tool", "name": "f"}})
+    assert auto.segments[0].fixed_tokens == 530 == tool_prompt_tokens("claude-3-opus", "")
+    assert forced.segments[0].fixed_tokens == 281
+    assert _read({**body, "model": "claude-haiku-4-5"}).segments[0].fixed_tokens == 346
+    generation = generation_of("claude-3-opus")
+    tool_text = auto.segments[1].text
+    assert _total(auto) == (1 + generation.frame + 530 + generation.tool_definition
+                            + _words(tool_text))
+
+
+def test_thinking_adds_its_hidden_prompt() -> None:
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 5,
+            "messages": [{"role": "user", "content": "hi"}]}
+    plain = _total(_read(body))
+    assert _total(_read({**body, "thinking": {"type": "enabled", "budget_tokens": 1024}})) \
+        == plain + 29
+    assert _total(_read({**body, "thinking": {"type": "adaptive"}})) == plain + 17
+    assert _total(_read({**body, "thinking": {"type": "disabled"}})) == plain
+
+
+# -- the shared recordings -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["anthropic-cassettes.jsonl", "anthropic-more.jsonl"])
+def test_every_shared_record_is_read(name: str) -> None:
+    path = shared_data(name)
+    problems = []
+    read = 0
+    for raw in read_records([str(path)]):
+        assert not isinstance(raw, LoadError)
+        result = normalize_record(raw)
+        if isinstance(result, LoadError):
+            problems.append(f"{result.location}: {result.message}")
+        else:
+            read += 1
+            assert result.api == "anthropic.messages"
+    assert problems == []
+    assert read == {"anthropic-cassettes.jsonl": 305, "anthropic-more.jsonl": 956}[name]
+
