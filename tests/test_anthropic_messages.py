@@ -91,7 +91,9 @@ def test_agent_request_segments_in_prefix_order() -> None:
     assert result.key == "toolu_01"
     assert result.text == "18 C, sunny"
     assert request.segments[1].key == "get_weather"
-    assert request.segments[1].text.startswith('{"name":"get_weather","description":')
+    assert request.segments[1].text == (
+        '{"name": "get_weather", "description": "Current weather in a city.", "input_schema": '
+        '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}')
 
 
 def test_usage_is_the_providers_total_with_cache_reads_and_writes() -> None:
@@ -285,19 +287,34 @@ def test_v48_frame_and_system() -> None:
     assert _total(request) == 4 + 6 + 1
 
 
-def test_tool_prompt_follows_the_documented_table() -> None:
+def test_tool_prompt_is_the_documented_table_plus_the_measured_difference() -> None:
     body = {"model": "claude-3-opus-20240229", "max_tokens": 5,
             "tools": [{"name": "f", "description": "", "input_schema": {"type": "object"}}],
             "messages": [{"role": "user", "content": "hi"}]}
     auto = _read(body)
-    forced = _read({**body, "tool_choice": {"type": "tool", "name": "f"}})
+    # Documented: 530 with auto, 281 forced; Claude 3 bills 16 more when forced, and a
+    # forced tool's name is text in the prompt, plus 3.
     assert auto.segments[0].fixed_tokens == 530 == tool_prompt_tokens("claude-3-opus", "")
-    assert forced.segments[0].fixed_tokens == 281
-    assert _read({**body, "model": "claude-haiku-4-5"}).segments[0].fixed_tokens == 346
+    forced = _read({**body, "tool_choice": {"type": "tool", "name": "f"}})
+    assert (forced.segments[0].text, forced.segments[0].fixed_tokens) == ("f", 281 + 16 + 3)
+    assert _read({**body, "tool_choice": {"type": "any"}}).segments[0].fixed_tokens == 297
+    # Sonnet 4.5 and Haiku 4.5: 346 documented, 150 more measured.
+    assert _read({**body, "model": "claude-haiku-4-5"}).segments[0].fixed_tokens == 496
+    # An empty description is left out of the rendering.
+    assert auto.segments[1].text == '{"name": "f", "input_schema": {"type": "object"}}'
     generation = generation_of("claude-3-opus")
-    tool_text = auto.segments[1].text
-    assert _total(auto) == (1 + generation.frame + 530 + generation.tool_definition
-                            + _words(tool_text))
+    # "hi" is 1 word, the rendered tool 5.
+    assert _total(auto) == 1 + generation.frame + 530 + generation.tool_definition + 5
+
+
+def test_deferred_and_server_tools_are_not_rendered() -> None:
+    request = _read({"model": "claude-sonnet-4-6", "max_tokens": 5, "tools": [
+        {"name": "late", "defer_loading": True, "input_schema": {"type": "object"}},
+        {"type": "tool_search_tool_regex_20251119", "name": "tool_search"}],
+        "messages": [{"role": "user", "content": "hi"}]})
+    late, search = request.segments[1:3]
+    assert (late.text, late.fixed_tokens, late.estimate) == ("", 0, NOT_ESTIMABLE_ESTIMATE)
+    assert (search.text, search.estimate) == ("tool_search", NOT_ESTIMABLE_ESTIMATE)
 
 
 def test_thinking_adds_its_hidden_prompt() -> None:

@@ -35,6 +35,7 @@ fitted constants of :mod:`promptcache.tokens.anthropic_framing`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -92,10 +93,13 @@ def _tool_segments(body: Mapping[str, Any], base_path: str,
     segments: list[Segment] = []
     if isinstance(tools, list) and tools:
         choice = body.get("tool_choice")
-        choice_type = str(choice.get("type") or "") if isinstance(choice, Mapping) else ""
+        choice = choice if isinstance(choice, Mapping) else {}
+        choice_type = str(choice.get("type") or "")
+        # A forced tool is named in the prompt: its name is text the tokenizer counts.
+        forced = str(choice.get("name") or "") if choice_type == "tool" else ""
         segments.append(Segment(
-            SegmentKind.TOOLS_FRAME, f"{base_path}.tools",
-            "", fixed_tokens=tool_prompt_tokens(str(body.get("model") or ""), choice_type)))
+            SegmentKind.TOOLS_FRAME, f"{base_path}.tools", forced,
+            fixed_tokens=tool_prompt_tokens(str(body.get("model") or ""), choice_type)))
         segments += (_tool_segment(tool, f"{base_path}.tools[{index}]", generation)
                      for index, tool in enumerate(tools))
     for name in _EXTENSIONS:
@@ -108,8 +112,11 @@ def _tool_segments(body: Mapping[str, Any], base_path: str,
 
 def _tool_segment(tool: Any, path: str, generation: Generation) -> Segment:
     """A tool definition: a custom tool (no ``type``, or ``custom``) is rendered as the JSON
-    of its name, description and input schema; a server tool (``web_search_20250305``...) is
-    defined by the provider, its name counted as the least it costs."""
+    of its name, its description when it has one, and its input schema, with the default
+    separators ``", "`` and ``": "`` (the rendering whose residual is most constant across
+    the recorded tools, see :mod:`promptcache.tokens.anthropic_framing`); a server tool
+    (``web_search_20250305``...) is defined by the provider, its name counted as the least
+    it costs; a tool with ``defer_loading`` is loaded only when a tool search finds it."""
     if not isinstance(tool, Mapping):
         return Segment(SegmentKind.TOOL, path, "", estimated=True,
                        estimate=NOT_ESTIMABLE_ESTIMATE)
@@ -120,9 +127,15 @@ def _tool_segment(tool: Any, path: str, generation: Generation) -> Segment:
         return Segment(SegmentKind.TOOL, path, name, key=name,
                        canonical=canonical_json(definition), estimated=True,
                        estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
-    rendered = {"name": name, "description": tool.get("description") or "",
-                "input_schema": tool.get("input_schema")}
-    return Segment(SegmentKind.TOOL, path, compact_json(rendered),
+    if tool.get("defer_loading") is True:
+        return Segment(SegmentKind.TOOL, path, "", key=name,
+                       canonical=canonical_json(definition), estimated=True,
+                       estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
+    rendered: dict[str, Any] = {"name": name}
+    if tool.get("description"):
+        rendered["description"] = tool["description"]
+    rendered["input_schema"] = tool.get("input_schema")
+    return Segment(SegmentKind.TOOL, path, json.dumps(rendered, ensure_ascii=False),
                    fixed_tokens=generation.tool_definition, key=name,
                    canonical=canonical_json(definition), estimated=True,
                    estimate=TOOL_DEFINITION_ESTIMATE, breakpoint=mark)

@@ -52,6 +52,11 @@ class Generation:
     """Each further message (measured, exact on v3; about right on v4.8)."""
     system: int = 0
     """A non-empty ``system`` beyond its text (measured)."""
+    tools_auto: int = 0
+    """The tool-use system prompt with ``tool_choice`` auto / none / absent, beyond the
+    documented figure (:data:`TOOL_PROMPTS`): measured."""
+    tools_forced: int = 0
+    """The same with ``tool_choice`` any / tool, beyond the documented figure: measured."""
     tool_definition: int = 0
     """Each custom tool beyond its rendered JSON (fitted)."""
     tool_use: int = 0
@@ -80,51 +85,83 @@ class Generation:
 # coefficient 1.00 pooled plus 3-13 per image block (5 taken, the facts file's
 # recommendation). Structured outputs: schema + 125-137 (131 taken). PDFs: 500-1,550 per page
 # on top of the text, unstable (n=25): 1,000 taken and reported as an estimate.
+#
+# Tools (measured 2026-12 on the 217 shared records with tools and no call history, each
+# tool rendered as the JSON ``{"name", "description" (when non-empty), "input_schema"}``
+# with the API's default separators, see normalize.anthropic_messages): every generation
+# costs 4 per tool beyond that JSON (sonnet-4-5 with tool_choice any: 279 / 283 / 287 beyond
+# the rest for 1 / 2 / 3 tools, pydantic-ai test_output/*_basemodel_output; sonnet-4-0
+# auto: 1 tool -378, 2 tools -374 relative, fantasy multi_tool vs tool), and the tool-use
+# prompt differs from the documented table by a constant per generation and choice:
+#   Claude 3 / 3.5: auto +0 (claude-3-haiku, claude-3-5-haiku and claude-3-5-sonnet-20240620
+#     records exact on the documented 264 / 294: langchaingo, openllmetry, openinference),
+#     forced +16 (28 claude-3-haiku `tool` records of magentic and sublayer at +17, two `any`
+#     at +15-16, claude-3-opus `any` at +15, claude-3-5-sonnet `tool` at +17);
+#   Sonnet 4: auto -32 (24 of 28 mirascope / pydantic-ai / activeagent records), forced +3
+#     (pydantic-ai `any` x5; fantasy `tool` +4); mirascope's forced tool with
+#     disable_parallel_tool_use true sits at -38 (18 records, one client): not modelled;
+#   Sonnet 4.5 and Haiku 4.5: auto +150 (about 90 records of pydantic-ai, mirascope,
+#     dd-trace-py, ruby_llm, chatlas, llm-anthropic, activeagent, nearly all exact), forced
+#     +275 (16 `any` records at 275-276);
+#   Sonnet 4.6: auto +151 (4 of 5 records: pydantic-ai, dd-trace-py, openinference);
+#   Sonnet 5 (v4.8): auto +10 (activeagent, ellmer, 6 records), forced +163 (activeagent
+#     test_agent_tool_choice_any).
+# A forced `tool` choice adds the tool's name (rendered in the prompt's text, see
+# normalize.anthropic_messages) and 3 more tokens than `any` (+1..+4 by generation).
 _THINKING = 29
 _ADAPTIVE = 17
 _IMAGE = 5
 _STRUCTURED = 131
 _PDF_PAGE = 1000
+_PER_TOOL = 4
+FORCED_TOOL_NAME = 3
+"""A ``tool_choice`` of type ``tool`` costs its name's text plus this beyond ``any``."""
 
 GENERATIONS: Final[tuple[Generation, ...]] = (
     # Tool pairs: about +36 on Claude 3 (facts section 3), split evenly between the call and
-    # its result; the per-tool constant is the median of the -12..+175 fitted range.
+    # its result.
     Generation("3", ("claude-3-opus", "claude-3-sonnet", "claude-3-haiku"), CLAUDE_V3,
-               frame=7, tool_definition=20, tool_use=18, tool_result=18,
-               image=_IMAGE, pdf_page=_PDF_PAGE),
-    Generation("3.5", ("claude-3-5",), CLAUDE_V3, frame=7, tool_definition=20, tool_use=18,
+               frame=7, tools_forced=16, tool_definition=_PER_TOOL, tool_use=18,
                tool_result=18, image=_IMAGE, pdf_page=_PDF_PAGE),
-    Generation("3.7", ("claude-3-7",), CLAUDE_V3, frame=7, tool_definition=20, tool_use=23,
-               tool_result=23, thinking_enabled=_THINKING, image=_IMAGE, pdf_page=_PDF_PAGE),
+    Generation("3.5", ("claude-3-5",), CLAUDE_V3, frame=7, tools_forced=16,
+               tool_definition=_PER_TOOL, tool_use=18, tool_result=18, image=_IMAGE,
+               pdf_page=_PDF_PAGE),
+    Generation("3.7", ("claude-3-7",), CLAUDE_V3, frame=7, tools_forced=16,
+               tool_definition=_PER_TOOL, tool_use=23, tool_result=23,
+               thinking_enabled=_THINKING, image=_IMAGE, pdf_page=_PDF_PAGE),
     # Pairs +65 on Sonnet 4 / Opus 4.1 (facts section 3).
     Generation("4", ("claude-sonnet-4", "claude-opus-4"), CLAUDE_V3, frame=7,
-               tool_definition=20, tool_use=32, tool_result=33, thinking_enabled=_THINKING,
-               image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+               tools_auto=-32, tools_forced=3, tool_definition=_PER_TOOL, tool_use=32,
+               tool_result=33, thinking_enabled=_THINKING, image=_IMAGE,
+               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
     # Pairs +45..49 on 4.5 and Haiku 4.5 (facts section 3).
     Generation("4.5", ("claude-sonnet-4-5", "claude-opus-4-5"), CLAUDE_V3, frame=7,
-               tool_definition=20, tool_use=23, tool_result=24, thinking_enabled=_THINKING,
-               image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
-    Generation("haiku-4.5", ("claude-haiku-4-5",), CLAUDE_V3, frame=7, tool_definition=20,
-               tool_use=23, tool_result=24, thinking_enabled=_THINKING, image=_IMAGE,
+               tools_auto=150, tools_forced=275, tool_definition=_PER_TOOL, tool_use=23,
+               tool_result=24, thinking_enabled=_THINKING, image=_IMAGE,
                structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
-    # Pairs about +130 on 4.6 (n small, facts section 3).
-    Generation("4.6", ("claude-sonnet-4-6", "claude-opus-4-6"), CLAUDE_V3, frame=7,
-               tool_definition=20, tool_use=65, tool_result=65, thinking_enabled=_THINKING,
-               thinking_adaptive=_ADAPTIVE, image=_IMAGE, structured_output=_STRUCTURED,
+    Generation("haiku-4.5", ("claude-haiku-4-5",), CLAUDE_V3, frame=7, tools_auto=150,
+               tools_forced=275, tool_definition=_PER_TOOL, tool_use=23, tool_result=24,
+               thinking_enabled=_THINKING, image=_IMAGE, structured_output=_STRUCTURED,
                pdf_page=_PDF_PAGE),
+    # Pairs about +130 on 4.6 (n small, facts section 3). No forced-choice records: 4.5's.
+    Generation("4.6", ("claude-sonnet-4-6", "claude-opus-4-6"), CLAUDE_V3, frame=7,
+               tools_auto=151, tools_forced=275, tool_definition=_PER_TOOL, tool_use=65,
+               tool_result=65, thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE,
+               image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
     # Opus 4.7: frame 11 as the facts file's unfitted rules take it; its three records all
-    # carry a hidden effort / task budget prompt of +35, so nothing else is measurable.
-    Generation("4.7", ("claude-opus-4-7",), CLAUDE_V4_7, frame=11, tool_definition=20,
-               tool_use=23, tool_result=24, thinking_enabled=_THINKING,
-               thinking_adaptive=_ADAPTIVE, image=_IMAGE, structured_output=_STRUCTURED,
-               pdf_page=_PDF_PAGE, hidden_output_config=35),
+    # carry a hidden effort / task budget prompt of +35, so nothing else is measurable: the
+    # tool figures are 4.6's, assumed.
+    Generation("4.7", ("claude-opus-4-7",), CLAUDE_V4_7, frame=11, tools_auto=151,
+               tools_forced=275, tool_definition=_PER_TOOL, tool_use=23, tool_result=24,
+               thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE, image=_IMAGE,
+               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE, hidden_output_config=35),
     # v4.8 (Opus 4.8, Sonnet 5, Fable 5, Opus 5): frame 6 on 14 of 14 plain records, system +1
     # on 17 of 24; pairs +34; images 1.03 x formula + about 4.
     Generation("4.8", ("claude-opus-4-8", "claude-sonnet-5", "claude-fable-5",
                        "claude-opus-5", "claude-mythos-5"), CLAUDE_V4_8, frame=6, system=1,
-               tool_definition=20, tool_use=17, tool_result=17, thinking_enabled=_THINKING,
-               thinking_adaptive=_ADAPTIVE, image=4, structured_output=_STRUCTURED,
-               pdf_page=_PDF_PAGE),
+               tools_auto=10, tools_forced=163, tool_definition=_PER_TOOL, tool_use=17,
+               tool_result=17, thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE,
+               image=4, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
 )
 
 DEFAULT_GENERATION: Final = GENERATIONS[4]
@@ -172,9 +209,14 @@ def generation_of(model: str) -> Generation:
 
 @lru_cache(maxsize=256)
 def tool_prompt_tokens(model: str, choice: str) -> int:
-    """The documented tool-use system prompt for ``model`` with ``tool_choice`` of type
-    ``choice`` (``auto``, ``none``, ``any``, ``tool``; '' when absent)."""
+    """The tool-use system prompt for ``model`` with ``tool_choice`` of type ``choice``
+    (``auto``, ``none``, ``any``, ``tool``; '' when absent): the documented figure plus the
+    generation's measured difference (a ``tool`` choice's name is counted apart)."""
     name = resolve_model(model)
     row = max((row for row in TOOL_PROMPTS if name.startswith(row.prefix)),
               key=lambda row: len(row.prefix), default=TOOL_PROMPTS[-1])
-    return row.forced if choice in ("any", "tool") else row.auto
+    generation = generation_of(model)
+    if choice in ("any", "tool"):
+        return (row.forced + generation.tools_forced
+                + (FORCED_TOOL_NAME if choice == "tool" else 0))
+    return row.auto + generation.tools_auto
