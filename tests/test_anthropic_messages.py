@@ -327,6 +327,39 @@ def test_thinking_adds_its_hidden_prompt() -> None:
     assert _total(_read({**body, "thinking": {"type": "disabled"}})) == plain
 
 
+def test_adaptive_thinking_and_task_budget_by_generation() -> None:
+    body = {"max_tokens": 5, "thinking": {"type": "adaptive"},
+            "messages": [{"role": "user", "content": "hi"}]}
+    # Opus 4.8 / Sonnet 5 bill nothing for adaptive thinking; Opus 4.7 bills its task budget.
+    assert _total(_read({**body, "model": "claude-sonnet-5"})) == 1 + 6
+    budget = {"task_budget": {"total": 20000, "type": "tokens"}, "effort": "high"}
+    assert _total(_read({**body, "model": "claude-opus-4-7", "output_config": budget})) \
+        == 1 + 11 + 35
+    assert _total(_read({**body, "model": "claude-opus-4-7",
+                         "output_config": {"effort": "xhigh"}})) == 1 + 11
+
+
+def _thinking_history(last: dict[str, Any]) -> Request:
+    return _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                  "thinking": {"type": "enabled", "budget_tokens": 1024}, "messages": [
+                      {"role": "user", "content": "weather?"},
+                      {"role": "assistant", "content": [
+                          {"type": "thinking", "thinking": "call the tool", "signature": "s"},
+                          {"type": "tool_use", "id": "t1", "name": "w", "input": {}}]},
+                      last]})
+
+
+def test_thinking_of_earlier_turns_is_stripped_but_kept_in_the_tool_loop() -> None:
+    in_loop = _thinking_history({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "t1", "content": "sunny"}]})
+    thinking = in_loop.segments[3]
+    assert (thinking.path, thinking.text) == ("$.messages[1].content[0]", "call the tool")
+    later = _thinking_history({"role": "user", "content": "thanks"})
+    stripped = later.segments[3]
+    assert (stripped.kind, stripped.text, stripped.fixed_tokens) == (K.OTHER, "", 0)
+    assert not stripped.estimated
+
+
 # -- the shared recordings -----------------------------------------------------------------
 
 

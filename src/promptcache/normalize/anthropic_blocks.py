@@ -36,6 +36,7 @@ from promptcache.tokens.images import data_url_dimensions, image_tokens
 __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
 
 _LOWER_BOUNDS = (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE)
+_THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 
 _TEXT_BLOCKS = frozenset({"text"})
 
@@ -61,8 +62,10 @@ def text_segment(path: str, text: str, role: str, breakpoint: str = "") -> Segme
 
 
 def block_segment(block: Any, path: str, role: str, facts: ModelFacts,
-                  generation: Generation) -> Segment:
-    """The segment of one message content block at ``path``."""
+                  generation: Generation, keeps_thinking: bool = True) -> Segment:
+    """The segment of one message content block at ``path``; a thinking block counts only
+    when ``keeps_thinking`` (see :func:`promptcache.normalize.anthropic_messages.
+    thinking_turn`)."""
     if not isinstance(block, Mapping):
         return Segment(SegmentKind.OTHER, path, "", role=role, estimated=True,
                        estimate=NOT_ESTIMABLE_ESTIMATE)
@@ -83,6 +86,9 @@ def block_segment(block: Any, path: str, role: str, facts: ModelFacts,
                        estimated=True, estimate=TOOL_CALL_ESTIMATE, breakpoint=mark)
     if kind == "tool_result":
         return _tool_result(block, path, role, mark, facts, generation)
+    if kind in _THINKING_BLOCKS and not keeps_thinking:
+        # Stripped from the prompt: still a block of the request, costing nothing.
+        return Segment(SegmentKind.OTHER, path, "", role=role, key=str(kind), breakpoint=mark)
     if kind == "thinking":
         return Segment(SegmentKind.OTHER, path, str(block.get("thinking") or ""), role=role,
                        key="thinking", estimated=True, estimate=THINKING_ESTIMATE,

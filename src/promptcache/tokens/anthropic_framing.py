@@ -74,8 +74,8 @@ class Generation:
     """An ``output_format`` / ``output_config.format`` beyond its schema's JSON (fitted)."""
     pdf_page: int = 0
     """Each page of a base64 PDF (fitted; the docs say 1,500-3,000 with the page's text)."""
-    hidden_output_config: int = 0
-    """An ``output_config`` effort or task budget (measured on Opus 4.7, three records)."""
+    task_budget: int = 0
+    """An ``output_config.task_budget`` (measured on Opus 4.7)."""
 
 
 # Figures common to the v3 family (Claude 3 to Opus 4.6, Haiku 4.5), facts file section 3:
@@ -114,6 +114,16 @@ _IMAGE = 5
 _STRUCTURED = 131
 _PDF_PAGE = 1000
 _PER_TOOL = 4
+# A tool_use block (rendered as its name and compact JSON input) with its tool_result costs
+# 51 beyond their texts on every v3 generation up to Haiku 4.5: single-pair histories, 49-51
+# on Claude 3 (magentic test_retry_chat_model, dd-trace-py tools_call_with_tool_result, 5
+# records), 50-51 on 3.5 (2), 51-52 on Sonnet 4 (about 25: mirascope, fantasy, pydantic-ai),
+# 52-53 on Sonnet 4.5 (13), 52 on Haiku 4.5 (25 of 65; chatlas' parameterless tools 39-41,
+# ruby_llm's 65). Split between the call and the result. Parallel calls in one message
+# cost about 30 more per extra call (Sonnet 4 mirascope test_call_with_tools #1, Haiku 4.5
+# ruby_llm parallel_tool_calls): not modelled.
+_USE = 25
+_RESULT = 26
 FORCED_TOOL_NAME = 3
 """A ``tool_choice`` of type ``tool`` costs its name's text plus this beyond ``any``."""
 
@@ -121,47 +131,55 @@ GENERATIONS: Final[tuple[Generation, ...]] = (
     # Tool pairs: about +36 on Claude 3 (facts section 3), split evenly between the call and
     # its result.
     Generation("3", ("claude-3-opus", "claude-3-sonnet", "claude-3-haiku"), CLAUDE_V3,
-               frame=7, tools_forced=16, tool_definition=_PER_TOOL, tool_use=18,
-               tool_result=18, image=_IMAGE, pdf_page=_PDF_PAGE),
+               frame=7, tools_forced=16, tool_definition=_PER_TOOL, tool_use=_USE,
+               tool_result=_RESULT, image=_IMAGE, pdf_page=_PDF_PAGE),
     Generation("3.5", ("claude-3-5",), CLAUDE_V3, frame=7, tools_forced=16,
-               tool_definition=_PER_TOOL, tool_use=18, tool_result=18, image=_IMAGE,
+               tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT, image=_IMAGE,
                pdf_page=_PDF_PAGE),
     Generation("3.7", ("claude-3-7",), CLAUDE_V3, frame=7, tools_forced=16,
-               tool_definition=_PER_TOOL, tool_use=23, tool_result=23,
+               tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT,
                thinking_enabled=_THINKING, image=_IMAGE, pdf_page=_PDF_PAGE),
-    # Pairs +65 on Sonnet 4 / Opus 4.1 (facts section 3).
     Generation("4", ("claude-sonnet-4", "claude-opus-4"), CLAUDE_V3, frame=7,
-               tools_auto=-32, tools_forced=3, tool_definition=_PER_TOOL, tool_use=32,
-               tool_result=33, thinking_enabled=_THINKING, image=_IMAGE,
+               tools_auto=-32, tools_forced=3, tool_definition=_PER_TOOL, tool_use=_USE,
+               tool_result=_RESULT, thinking_enabled=_THINKING, image=_IMAGE,
                structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
-    # Pairs +45..49 on 4.5 and Haiku 4.5 (facts section 3).
     Generation("4.5", ("claude-sonnet-4-5", "claude-opus-4-5"), CLAUDE_V3, frame=7,
-               tools_auto=150, tools_forced=275, tool_definition=_PER_TOOL, tool_use=23,
-               tool_result=24, thinking_enabled=_THINKING, image=_IMAGE,
+               tools_auto=150, tools_forced=275, tool_definition=_PER_TOOL, tool_use=_USE,
+               tool_result=_RESULT, thinking_enabled=_THINKING, image=_IMAGE,
                structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
     Generation("haiku-4.5", ("claude-haiku-4-5",), CLAUDE_V3, frame=7, tools_auto=150,
-               tools_forced=275, tool_definition=_PER_TOOL, tool_use=23, tool_result=24,
+               tools_forced=275, tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT,
                thinking_enabled=_THINKING, image=_IMAGE, structured_output=_STRUCTURED,
                pdf_page=_PDF_PAGE),
-    # Pairs about +130 on 4.6 (n small, facts section 3). No forced-choice records: 4.5's.
+    # No forced-choice records: 4.5's figure. Pairs: 65 alone (openinference
+    # test_anthropic_instrumentation_tool_use_in_input, 2 records), 68-75 in pydantic-ai's
+    # deferred-capability histories (5 records): 68 taken.
     Generation("4.6", ("claude-sonnet-4-6", "claude-opus-4-6"), CLAUDE_V3, frame=7,
-               tools_auto=151, tools_forced=275, tool_definition=_PER_TOOL, tool_use=65,
-               tool_result=65, thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE,
+               tools_auto=151, tools_forced=275, tool_definition=_PER_TOOL, tool_use=34,
+               tool_result=34, thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE,
                image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
-    # Opus 4.7: frame 11 as the facts file's unfitted rules take it; its three records all
-    # carry a hidden effort / task budget prompt of +35, so nothing else is measurable: the
-    # tool figures are 4.6's, assumed.
+    # Opus 4.7: frame 11 (ctok's v4.7 message overhead). Its three records are exact with a
+    # task budget costing 35 and effort and adaptive thinking nothing: pydantic-ai
+    # test_anthropic_task_budget_adds_output_config_and_beta #0 (53) and
+    # test_anthropic_task_budget_coexists_with_effort #0 (54, effort high), and
+    # test_anthropic_opus_47_features #0 (18: effort xhigh, adaptive thinking, no budget).
+    # The tool figures are 4.6's, assumed (no records).
     Generation("4.7", ("claude-opus-4-7",), CLAUDE_V4_7, frame=11, tools_auto=151,
-               tools_forced=275, tool_definition=_PER_TOOL, tool_use=23, tool_result=24,
-               thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE, image=_IMAGE,
-               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE, hidden_output_config=35),
+               tools_forced=275, tool_definition=_PER_TOOL, tool_use=34, tool_result=34,
+               thinking_enabled=_THINKING, image=_IMAGE, structured_output=_STRUCTURED,
+               pdf_page=_PDF_PAGE, task_budget=35),
     # v4.8 (Opus 4.8, Sonnet 5, Fable 5, Opus 5): frame 6 on 14 of 14 plain records, system +1
-    # on 17 of 24; pairs +34; images 1.03 x formula + about 4.
+    # on 17 of 24; images 1.03 x formula + about 4. Pairs: 35 (activeagent native_format_test
+    # tool_choice_any / _specific / tools_with_streaming #1), 22-24 (ellmer anthropic-tool),
+    # the facts file's fit +34: 35 taken. Adaptive thinking costs nothing here: 4 records
+    # exact without it (pydantic-ai test_anthropic_opus_48_features #0 and _opus_5_features
+    # #0, activeagent test_agent_extended_thinking #0, ruby_llm sonnet-5
+    # returns_readable_thinking_with_display_summarized #0), 17 over with 4.6's figure.
     Generation("4.8", ("claude-opus-4-8", "claude-sonnet-5", "claude-fable-5",
                        "claude-opus-5", "claude-mythos-5"), CLAUDE_V4_8, frame=6, system=1,
                tools_auto=10, tools_forced=163, tool_definition=_PER_TOOL, tool_use=17,
-               tool_result=17, thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE,
-               image=4, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+               tool_result=18, thinking_enabled=_THINKING, image=4,
+               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
 )
 
 DEFAULT_GENERATION: Final = GENERATIONS[4]
