@@ -30,7 +30,7 @@ from promptcache.estimates import (
 from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
 from promptcache.normalize.openai_chat import canonical_json
 from promptcache.tokens.anthropic_documents import pdf_pages
-from promptcache.tokens.anthropic_framing import Generation
+from promptcache.tokens.anthropic_framing import TEXT_DOCUMENT, Generation
 from promptcache.tokens.images import data_url_dimensions, image_tokens
 
 __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
@@ -141,15 +141,16 @@ def _document(block: Mapping[str, Any], path: str, role: str, mark: str,
     identity = canonical_json(source)
     if kind == "text":
         return Segment(SegmentKind.OTHER, path, heading + str(source.get("data") or ""),
-                       role=role, key=identity, estimated=True, estimate=DOCUMENT_ESTIMATE,
-                       breakpoint=mark)
+                       fixed_tokens=TEXT_DOCUMENT, role=role, key=identity, estimated=True,
+                       estimate=DOCUMENT_ESTIMATE, breakpoint=mark)
     if kind == "content":
         parts = source.get("content")
         text = parts if isinstance(parts, str) else "".join(
             str(part.get("text") or "") for part in parts or ()
             if isinstance(part, Mapping))
-        return Segment(SegmentKind.OTHER, path, heading + text, role=role, key=identity,
-                       estimated=True, estimate=DOCUMENT_ESTIMATE, breakpoint=mark)
+        return Segment(SegmentKind.OTHER, path, heading + text, fixed_tokens=TEXT_DOCUMENT,
+                       role=role, key=identity, estimated=True, estimate=DOCUMENT_ESTIMATE,
+                       breakpoint=mark)
     if kind == "base64":
         pages = pdf_pages(str(source.get("data") or ""))
         if pages:

@@ -51,7 +51,6 @@ from promptcache.model import Segment, SegmentKind
 from promptcache.normalize.anthropic_blocks import (
     block_segment,
     breakpoint_of,
-    compact_json,
     text_segment,
 )
 from promptcache.normalize.openai_chat import canonical_json
@@ -153,7 +152,10 @@ def _format_segments(body: Mapping[str, Any], base_path: str) -> list[Segment]:
         return []
     schema = value.get("schema")
     generation = generation_of(str(body.get("model") or ""))
-    return [Segment(SegmentKind.RESPONSE_FORMAT, path, compact_json(schema),
+    # Rendered indented by 2 spaces: the rendering whose residual is constant on the
+    # recordings (see tokens.anthropic_framing).
+    return [Segment(SegmentKind.RESPONSE_FORMAT, path,
+                    json.dumps(schema, ensure_ascii=False, indent=2),
                     fixed_tokens=generation.structured_output,
                     canonical=canonical_json(value), estimated=True,
                     estimate=STRUCTURED_OUTPUT_ESTIMATE)]

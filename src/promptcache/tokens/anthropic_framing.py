@@ -71,9 +71,10 @@ class Generation:
     image: int = 0
     """Each image beyond the vision guide's ``w*h/750`` (fitted)."""
     structured_output: int = 0
-    """An ``output_format`` / ``output_config.format`` beyond its schema's JSON (fitted)."""
+    """An ``output_format`` / ``output_config.format`` beyond its schema's indented JSON
+    (measured)."""
     pdf_page: int = 0
-    """Each page of a base64 PDF (fitted; the docs say 1,500-3,000 with the page's text)."""
+    """Each page of a base64 PDF, its image and text (measured; the docs say 1,500-3,000)."""
     task_budget: int = 0
     """An ``output_config.task_budget`` (measured on Opus 4.7)."""
 
@@ -83,8 +84,18 @@ class Generation:
 # message (u,a,u -> +6), a trailing assistant prefill +0; thinking enabled 28.9 fitted,
 # identical across 3.7, 4, 4.5, haiku-4.5, 4.6; adaptive +17 (4.6). Images: the formula at
 # coefficient 1.00 pooled plus 3-13 per image block (5 taken, the facts file's
-# recommendation). Structured outputs: schema + 125-137 (131 taken). PDFs: 500-1,550 per page
-# on top of the text, unstable (n=25): 1,000 taken and reported as an estimate.
+# recommendation).
+# PDFs (measured 2026-12, base64 sources, page count read from the file): a one-page PDF
+# costs 1,577-1,721 beside the request's text, its page image and extracted text together
+# (20 records of pydantic-ai, mirascope, activeagent, chatlas, ellmer, ruby_llm, magentic;
+# the vision guide's largest image is about 1,600): 1,600 per page taken. A text-heavy page
+# costs more (a 9-page PDF, 2,450 per page, pydantic-ai test_payloads_pdf on 3.7), and
+# pages in compressed object streams are not seen (ruby_llm's 25,080-character PDF reads as
+# one page and costs 2,666): documents stay estimates. Citations (``citations.enabled``)
+# add about 550 more (ruby_llm cites_text_documents, 2 records): not modelled.
+# Text documents (``source.type`` text): their text plus 37 (pydantic-ai
+# test_text_document_as_binary_content_input #0 and test_text_document_url_input #1: 38
+# and 36), a title costing its text (chatlas test_anthropic_document #0).
 #
 # Tools (measured 2026-12 on the 217 shared records with tools and no call history, each
 # tool rendered as the JSON ``{"name", "description" (when non-empty), "input_schema"}``
@@ -111,8 +122,15 @@ class Generation:
 _THINKING = 29
 _ADAPTIVE = 17
 _IMAGE = 5
-_STRUCTURED = 131
-_PDF_PAGE = 1000
+# Structured outputs: the schema rendered as JSON indented by 2 spaces, plus 82 (measured
+# 2026-12 on the 64 shared structured-output records outside claude-agent-sdk: residual
+# 79-83 on nearly all of pydantic-ai, mirascope, ruby_llm, chatlas, activeagent,
+# llm-anthropic, openinference, sd 4.5; compact JSON leaves 121-225, sd 28). The two
+# claude-agent-sdk records sit 50-59 lower: not modelled.
+_STRUCTURED = 82
+_PDF_PAGE = 1600
+TEXT_DOCUMENT = 37
+"""A text document (``source.type`` text or content) beyond its text."""
 _PER_TOOL = 4
 # A tool_use block (rendered as its name and compact JSON input) with its tool_result costs
 # 51 beyond their texts on every v3 generation up to Haiku 4.5: single-pair histories, 49-51
