@@ -3,6 +3,7 @@ settings, schema errors, the structural arithmetic, and every shared record read
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -358,6 +359,44 @@ def test_thinking_of_earlier_turns_is_stripped_but_kept_in_the_tool_loop() -> No
     stripped = later.segments[3]
     assert (stripped.kind, stripped.text, stripped.fixed_tokens) == (K.OTHER, "", 0)
     assert not stripped.estimated
+
+
+def test_structured_output_is_the_indented_schema_plus_its_constant() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    for field, body in (
+            ("$.output_format", {"output_format": {"type": "json_schema", "schema": schema}}),
+            ("$.output_config.format",
+             {"output_config": {"format": {"type": "json_schema", "schema": schema}}})):
+        request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5, **body,
+                         "messages": [{"role": "user", "content": "hi"}]})
+        response_format = request.segments[0]
+        assert (response_format.kind, response_format.path) == (K.RESPONSE_FORMAT, field)
+        assert response_format.text == json.dumps(schema, indent=2)
+        assert response_format.fixed_tokens == 82
+
+
+def test_a_mid_conversation_system_message_has_no_marker() -> None:
+    request = _read({"model": "claude-sonnet-5", "max_tokens": 5, "messages": [
+        {"role": "user", "content": "a"}, {"role": "system", "content": "b"},
+        {"role": "user", "content": "c"}]})
+    frames = [(segment.role, segment.fixed_tokens) for segment in request.segments
+              if segment.kind is K.MESSAGE_FRAME]
+    assert frames == [("user", 3), ("system", 0), ("user", 3)]
+    assert _total(request) == 3 + 6 + 3
+
+
+def test_pdf_pages_and_text_documents() -> None:
+    page = b"<< /Type /Page /Parent 2 0 R >>"
+    pdf = base64.b64encode(b"%PDF-1.4\n" + page + b"\n" + page + b"\n<< /Type /Pages >>")
+    request = _read({"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [
+        {"role": "user", "content": [
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                            "data": pdf.decode()}},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain",
+                                            "data": "plain words"}}]}]})
+    pdf_block, text_block = request.segments[1:3]
+    assert pdf_block.fixed_tokens == 2 * 1600
+    assert (text_block.text, text_block.fixed_tokens) == ("plain words", 37)
 
 
 # -- the shared recordings -----------------------------------------------------------------

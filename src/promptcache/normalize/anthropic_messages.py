@@ -210,8 +210,12 @@ def _message_segments(message: Any, path: str, facts: ModelFacts, generation: Ge
     if not isinstance(message, Mapping):
         return []
     role = str(message.get("role") or "user")
-    segments = [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.per_message,
-                        role=role)]
+    # A system message inside the history (the API's mid-conversation system prompt) joins
+    # the turn it sits in: no marker of its own. pydantic-ai's
+    # test_anthropic_mid_conversation_system cassettes (8 records, Sonnet 5 and Opus 5) are 3
+    # over per such message with one.
+    frame = 0 if role == "system" else generation.per_message
+    segments = [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=frame, role=role)]
     content = message.get("content")
     if isinstance(content, str):
         segments.append(text_segment(f"{path}.content", content, role))
