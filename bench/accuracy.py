@@ -225,7 +225,8 @@ class AnthropicOutcome:
 
 def anthropic_shape(body: Mapping[str, Any]) -> str:
     """The shape of an Anthropic Messages body (see :data:`ANTHROPIC_SHAPES`)."""
-    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    tools = body.get("tools")
+    tools = tools if isinstance(tools, list) else []
     messages = body.get("messages")
     messages = messages if isinstance(messages, list) else []
     blocks = [block.get("type") for message in messages

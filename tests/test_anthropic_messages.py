@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from promptcache.cli.main import main
 from promptcache.counting import PromptCounter
 from promptcache.estimates import (
     IMAGE_ESTIMATE,
@@ -100,9 +101,9 @@ def test_agent_request_segments_in_prefix_order() -> None:
 def test_usage_is_the_providers_total_with_cache_reads_and_writes() -> None:
     request = _read(_fixture("agent_turn.json"))
     assert request.observed is not None
-    # input 12 + read 1800 + written 300
+    # input 15 + read 580 + written 110
     assert (request.observed.prompt_tokens, request.observed.cached_tokens,
-            request.observed.written_tokens) == (2112, 1800, 300)
+            request.observed.written_tokens) == (705, 580, 110)
 
 
 def test_each_block_is_one_segment_and_frames_are_not_blocks() -> None:
@@ -397,6 +398,40 @@ def test_pdf_pages_and_text_documents() -> None:
     pdf_block, text_block = request.segments[1:3]
     assert pdf_block.fixed_tokens == 2 * 1600
     assert (text_block.text, text_block.fixed_tokens) == ("plain words", 37)
+
+
+def test_the_pipeline_count_is_the_text_plus_the_structural_constants() -> None:
+    """Whatever tokenizer the catalogue names for the model, the count is that tokenizer's
+    count of each segment's text plus the rules: documented prompt, measured differences."""
+    request = _read(_fixture("agent_turn.json"))
+    prompts = PromptCounter()
+    counted = prompts.count(request)
+    counter = prompts.counter_for(counted.facts.encoding)
+    text = sum(counter.count(segment.text) for segment in request.segments)
+    generation = generation_of("claude-sonnet-4-5")
+    structure = (346 + generation.tools_auto  # documented tool prompt, measured difference
+                 + 2 * generation.tool_definition
+                 + generation.system  # the system prompt's blocks: nothing beyond the text
+                 + 3 * generation.per_message + (generation.frame - generation.per_message)
+                 + generation.tool_use + generation.tool_result)
+    assert counted.prompt_tokens == text + structure == text + 496 + 8 + 0 + 9 + 4 + 51
+
+
+def test_audit_reads_an_anthropic_log(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "calls.jsonl"
+    log.write_text(json.dumps(_fixture("agent_turn.json")) + "\n", encoding="utf-8")
+    status = main(["audit", "--isolated", "-q", "-f", "json", str(log)])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert report["errors"] == []
+    [request] = report["requests"]
+    assert (request["model"], request["observed_prompt_tokens"],
+            request["observed_cached_tokens"]) == ("claude-sonnet-4-5", 705, 580)
+    assert request["estimated"] is True
+    assert "Claude tool definitions: rendering fitted on recorded usage" in request[
+        "estimate_reasons"]
+    assert request["bounds"]["low"] < request["prompt_tokens"] < request["bounds"]["high"]
 
 
 # -- the shared recordings -----------------------------------------------------------------

@@ -56,18 +56,27 @@ THINKING_ESTIMATE = Estimate("Claude extended thinking: fitted constants and rep
 STRUCTURED_OUTPUT_ESTIMATE = Estimate("Claude structured output: schema plus a fitted "
                                       "constant", 0, None)
 FITTED_ERRORS: dict[str, float] = {
-    # Bounds from the measured error per shape of the best method, held out
-    # (shared/anthropic-counting-facts.md, 2c): a margin around where most records fall.
-    # Tools: 59% within 5%, median 4.4%; one tool's part can miss by far more, so 25%.
+    # Margins around a fitted segment's own count, from the misses of the renderings of
+    # promptcache.tokens.anthropic_framing on the shared recordings (measured 2026-12 with the
+    # Claude v3/v4.7/v4.8 vocabularies; request-level error per shape, non-exotic: tools p90
+    # 7%, p95 11%; structured p95 1.4%; thinking p95 5%; images p75 32% (URL images are
+    # lower bounds, apart); documents p50 40%, most of it PDFs by URL or file).
+    # Tool definitions: the prompt's difference is constant per generation and choice; the
+    # misses are clients whose prompts differ (disable_parallel_tool_use, 40-200 tokens).
     TOOL_DEFINITION_ESTIMATE.reason: 0.25,
-    TOOL_CALL_ESTIMATE.reason: 0.25,
-    # Images: median 14%, 24% within 5%.
+    # Calls and results: parallel calls in one message cost about 30 more per extra call,
+    # parameterless calls about 12 less, on a pair of about 51 plus its text.
+    TOOL_CALL_ESTIMATE.reason: 0.5,
+    # Images with a known size: within a few tokens up to about 1,300; the largest miss
+    # about 45 at the 1,600 cap.
     IMAGE_ESTIMATE.reason: 0.3,
-    # Documents: median 33% (PDF pages cost 500-1,550 beyond their text).
-    DOCUMENT_ESTIMATE.reason: 0.6,
-    # Thinking history: 67% within 3%, median 1.4%; the constant varies 28-30.
+    # PDF pages: 1,577-1,721 for one-page files, 2,450 per text-heavy page, pages hidden in
+    # compressed object streams not counted.
+    DOCUMENT_ESTIMATE.reason: 0.7,
+    # Thinking: the +29 of thinking enabled is 28-30; kept blocks within 18 tokens.
     THINKING_ESTIMATE.reason: 0.15,
-    # Structured output: median 6.5%, 35% within 5%.
+    # Structured output: schema + 82 within 4 on 62 of 64 records; claude-agent-sdk's 50-59
+    # lower.
     STRUCTURED_OUTPUT_ESTIMATE.reason: 0.2,
 }
 """Relative error of each fitted Anthropic rendering: a segment estimated for one of these
