@@ -160,6 +160,13 @@ def test_automatic_caching_keeps_an_explicit_marker_on_the_last_block() -> None:
 # -- settings -----------------------------------------------------------------------------
 
 
+def test_the_end_user_is_metadata_user_id() -> None:
+    request = _read({"model": "claude-haiku-4-5", "max_tokens": 5,
+                     "metadata": {"user_id": "u-42"},
+                     "messages": [{"role": "user", "content": "hi"}]})
+    assert request.user == "u-42"
+
+
 def test_tool_choice_and_thinking_are_cache_settings() -> None:
     request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
                      "tool_choice": {"type": "any"},

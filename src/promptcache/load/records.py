@@ -134,7 +134,8 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         segments=segments,
         timestamp=call.timestamp,
         cache_key=_optional_str(body.get("prompt_cache_key")),
-        user=_optional_str(body.get("user") or body.get("safety_identifier") or call.user),
+        user=_optional_str(body.get("user") or body.get("safety_identifier")
+                           or _metadata_user(body) or call.user),
         session=call.session,
         observed=(None if usage is None
                   else ObservedUsage(usage.input_tokens, usage.cache_read_tokens,
@@ -191,6 +192,12 @@ def _first_error(schema: str, definition: str | None, value: Any, base_path: str
     if problem is None:
         return None
     return f"{format_path(base_path, problem.path)}: {problem.message}"
+
+
+def _metadata_user(body: Mapping[str, Any]) -> Any:
+    """Anthropic's end-user field, ``metadata.user_id``."""
+    metadata = body.get("metadata")
+    return metadata.get("user_id") if isinstance(metadata, Mapping) else None
 
 
 def _optional_str(value: Any) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 from typing import Final
 
 _PAGE: Final = re.compile(rb"/Type\s*/Page(?![s\w])")
@@ -20,6 +21,7 @@ _MAX_CHARS: Final = 64 * 1024 * 1024
 """A PDF larger than this (48 MB decoded) is not read: the API limit is 32 MB per request."""
 
 
+@lru_cache(maxsize=64)  # an agent resends the same document every turn
 def pdf_pages(data: str) -> int:
     """Pages of the PDF whose base64 text is ``data``; 0 when it cannot tell."""
     if len(data) > _MAX_CHARS:
