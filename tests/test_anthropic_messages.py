@@ -207,6 +207,10 @@ def test_every_block_type() -> None:
         block = by_path[f"$.messages[1].content[{index}]"]
         assert block.kind is K.OTHER
         assert block.estimate == NOT_ESTIMABLE_ESTIMATE
+    # A search result's ciphertext is not what the model reads: only readable fields count.
+    assert by_path["$.messages[1].content[3]"].text == (
+        '{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":'
+        '[{"type":"web_search_result","url":"https://cats.example","title":"Cats"}]}')
     call = by_path["$.messages[1].content[4]"]
     assert call.kind is K.TOOL_CALL
     assert call.text == 'query_db{"sql":"select 1"}'

@@ -37,6 +37,7 @@ __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
 
 _LOWER_BOUNDS = (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE)
 _THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+_OPAQUE = frozenset({"signature", "cache_control"})
 
 _TEXT_BLOCKS = frozenset({"text"})
 
@@ -99,14 +100,24 @@ def block_segment(block: Any, path: str, role: str, facts: ModelFacts,
                        estimated=True, estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
     # Server-tool calls and results (server_tool_use, web_search_tool_result, mcp_tool_use,
     # container_upload, compaction...): the provider renders them from data it keeps; their
-    # visible JSON is counted as the least they cost.
-    return Segment(SegmentKind.OTHER, path, compact_json(_without_control(block)), role=role,
+    # readable JSON is counted as the least they cost.
+    return Segment(SegmentKind.OTHER, path, compact_json(_readable(block)), role=role,
                    key=str(kind or ""), estimated=True, estimate=NOT_ESTIMABLE_ESTIMATE,
                    breakpoint=mark)
 
 
-def _without_control(block: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in block.items() if key != "cache_control"}
+def _readable(value: Any) -> Any:
+    """``value`` without its opaque parts (``encrypted_content``, ``encrypted_index``,
+    ``signature``) and its ``cache_control``: what the provider renders from an opaque
+    string is not that string (a web search result's page text is not its encrypted form:
+    counting the ciphertext put chatlas' and ellmer's web-search turns at twice their
+    recorded totals), so only the readable fields make the lower bound."""
+    if isinstance(value, Mapping):
+        return {key: _readable(item) for key, item in value.items()
+                if key not in _OPAQUE and not key.startswith("encrypted")}
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    return value
 
 
 def _image(block: Mapping[str, Any], path: str, role: str, mark: str, facts: ModelFacts,
