@@ -4,21 +4,31 @@ model family x request shape, exact and within 1%, and the worst misses.
     python bench/accuracy.py                      # every OpenAI file of ../shared/data
     python bench/accuracy.py --misses 20          # and the 20 largest misses of each file
     python bench/accuracy.py --file openai-chat-more.jsonl --family 4o --shape tools --list
+    python bench/accuracy.py --anthropic           # the Anthropic section alone
 
 The counts are the pipeline's own (read -> normalize -> count, as ``promptcache audit`` does);
 the truth is the provider's recorded ``usage.prompt_tokens`` (Chat Completions) or
 ``usage.input_tokens`` (Responses). Every record of a file is in its denominator: a record the
 counter marks estimated (remote image of unknown size, file, audio) counts as a miss unless it
 happens to be exact, and the table says how many were estimated beside the rate.
+
+The Anthropic section measures every record of ``anthropic-*.jsonl`` against its total input
+(``input_tokens + cache_read_input_tokens + cache_creation_input_tokens``) per Claude
+generation x request shape: within 1%, 3% and 5%, the median error and the worst misses, and
+the within-3% rate on all records and on the non-exotic ones (no server tools, MCP, container
+or context management, whose input the provider extends unseen). Anthropic publishes no
+tokenizer, so these counts are reconstructions: ``anthropic_outcomes`` takes the function that
+counts a request, so a scratch script can measure the same rendering with another tokenizer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +37,8 @@ from promptcache.catalog import resolve_model
 from promptcache.counting import PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.model import Request
+from promptcache.tokens.anthropic_framing import generation_of
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OPENAI_FILES = ("openai-cassettes.jsonl", "openai-chat-more.jsonl",
@@ -34,6 +46,14 @@ OPENAI_FILES = ("openai-cassettes.jsonl", "openai-chat-more.jsonl",
                 "openai-responses-more.jsonl")
 SHAPES = ("image", "toolhist", "rf_schema", "rf_object", "tools", "parts", "text")
 """Request shapes, most telling first: a request is classed by the first that applies."""
+ANTHROPIC_FILES = ("anthropic-cassettes.jsonl", "anthropic-more.jsonl")
+ANTHROPIC_SHAPES = ("exotic", "documents", "images", "thinking", "structured", "tools",
+                    "text")
+"""Anthropic request shapes, most telling first (the classes of
+shared/anthropic-counting-facts.md section 2): a request is classed by the first that
+applies."""
+_SERVER_BLOCKS = ("server_tool_use", "mcp_tool_use", "mcp_tool_result", "compaction",
+                  "container_upload", "tool_addition")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +201,136 @@ def totals(results: list[Outcome]) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True, slots=True)
+class AnthropicOutcome:
+    """One Anthropic record: the counted total input against the recorded one."""
+
+    file: str
+    line: int
+    source: str
+    model: str
+    generation: str
+    shape: str
+    counted: int | None
+    """None when the record could not be read as a request."""
+    observed: int
+
+    @property
+    def error(self) -> float:
+        """Relative error of the count (1.0 for an unread record)."""
+        if self.counted is None:
+            return 1.0
+        return abs(self.counted - self.observed) / max(self.observed, 1)
+
+
+def anthropic_shape(body: Mapping[str, Any]) -> str:
+    """The shape of an Anthropic Messages body (see :data:`ANTHROPIC_SHAPES`)."""
+    tools = body.get("tools")
+    tools = tools if isinstance(tools, list) else []
+    messages = body.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    blocks = [block.get("type") for message in messages
+              if isinstance(message, dict) and isinstance(message.get("content"), list)
+              for block in message["content"] if isinstance(block, dict)]
+    text = json.dumps(body.get("messages"))
+    if (any(body.get(name) for name in ("mcp_servers", "container", "context_management"))
+            or any(isinstance(tool, dict) and tool.get("type") not in (None, "custom")
+                   for tool in tools)
+            or any(kind in _SERVER_BLOCKS or (str(kind).endswith("_tool_result")
+                                              and kind != "tool_result") for kind in blocks)):
+        return "exotic"
+    if '"type": "document"' in text:
+        return "documents"
+    if '"type": "image"' in text:
+        return "images"
+    if "thinking" in blocks or "redacted_thinking" in blocks:
+        return "thinking"
+    config = body.get("output_config")
+    if body.get("output_format") or (isinstance(config, dict) and config.get("format")):
+        return "structured"
+    return "tools" if tools else "text"
+
+
+def _anthropic_observed(record: Mapping[str, Any]) -> int | None:
+    usage = (record.get("response") or {}).get("usage") or {}
+    parts = [usage.get(key) for key in ("input_tokens", "cache_read_input_tokens",
+                                        "cache_creation_input_tokens")]
+    if not isinstance(parts[0], int):
+        return None
+    return sum(part for part in parts if isinstance(part, int))
+
+
+def pipeline_total(counter: PromptCounter) -> Callable[[Request], int]:
+    """The pipeline's own count of a request (what ``promptcache audit`` reports)."""
+    return lambda request: counter.count(request).prompt_tokens
+
+
+def anthropic_outcomes(path: Path, count: Callable[[Request], int] | None = None,
+                       ) -> Iterator[AnthropicOutcome]:
+    """Every record of ``path`` with recorded usage, counted by ``count`` (the pipeline's
+    counter by default)."""
+    count = count or pipeline_total(PromptCounter())
+    for raw in read_records([str(path)]):
+        if isinstance(raw, LoadError) or not isinstance(raw.value, dict):
+            continue
+        record = raw.value
+        observed = _anthropic_observed(record)
+        body = record.get("request")
+        if observed is None or not isinstance(body, dict):
+            continue
+        model = str(body.get("model", ""))
+        source = str((record.get("meta") or {}).get("source", ""))
+        request = normalize_record(RawRecord(raw.location, record))
+        counted = None if isinstance(request, LoadError) else count(request)
+        yield AnthropicOutcome(path.name, raw.location.line, source, model,
+                               generation_of(model).name, anthropic_shape(body), counted,
+                               observed)
+
+
+def _within(group: list[AnthropicOutcome], share: float) -> str:
+    return _rate(sum(o.error <= share for o in group), len(group))
+
+
+def anthropic_table(results: list[AnthropicOutcome]) -> list[str]:
+    """Markdown rows: generation x shape, within 1/3/5%, median error; then the totals."""
+    groups: dict[tuple[str, str], list[AnthropicOutcome]] = defaultdict(list)
+    for outcome in results:
+        groups[(outcome.generation, outcome.shape)].append(outcome)
+    rows = ["| generation | shape | records | within 1% | within 3% | within 5% | median error |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for (generation, shape), group in sorted(
+            groups.items(), key=lambda item: (item[0][0], ANTHROPIC_SHAPES.index(item[0][1]))):
+        rows.append(f"| {generation} | {shape} | {len(group)} | {_within(group, 0.01)} | "
+                    f"{_within(group, 0.03)} | {_within(group, 0.05)} | "
+                    f"{statistics.median(o.error for o in group):.1%} |")
+    usual = [o for o in results if o.shape != "exotic"]
+    for label, group in (("all records", results), ("non-exotic records", usual)):
+        if group:
+            rows.append(f"| {label} | | {len(group)} | {_within(group, 0.01)} | "
+                        f"{_within(group, 0.03)} | {_within(group, 0.05)} | "
+                        f"{statistics.median(o.error for o in group):.1%} |")
+    return rows
+
+
+def anthropic_report(data: Path, misses: int,
+                     count: Callable[[Request], int] | None = None) -> list[str]:
+    """The Anthropic section: the table, then the worst misses."""
+    results = [outcome for name in ANTHROPIC_FILES if (data / name).is_file()
+               for outcome in anthropic_outcomes(data / name, count)]
+    lines = ["Anthropic Messages: total input (input + cache read + cache creation)", ""]
+    lines += anthropic_table(results)
+    lines.append("")
+    unread = sum(o.counted is None for o in results)
+    lines.append(f"{unread} records not readable as a request (counted as misses)")
+    for outcome in sorted(results, key=lambda o: -o.error)[:misses]:
+        diff = ("unreadable" if outcome.counted is None
+                else f"{outcome.counted - outcome.observed:+d}")
+        lines.append(f"{outcome.file}:{outcome.line} {outcome.model} {outcome.generation}/"
+                     f"{outcome.shape} {diff} (counted {outcome.counted}, API "
+                     f"{outcome.observed}, {outcome.error:.1%}) {outcome.source}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of the shared files")
@@ -191,11 +341,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="every miss, one line each")
     parser.add_argument("--by-api", action="store_true",
                         help="rows per API (chat, responses) instead of per file")
+    parser.add_argument("--anthropic", action="store_true",
+                        help="only the Anthropic section")
     arguments = parser.parse_args(argv)
     if not arguments.data.is_dir():
         print(f"{arguments.data}: no such folder (the shared data is not beside this clone)",
               file=sys.stderr)
         return 2
+    if arguments.anthropic:
+        print("\n".join(anthropic_report(arguments.data, arguments.misses)))
+        return 0
     results = [outcome for name in (arguments.file or OPENAI_FILES)
                for outcome in outcomes(arguments.data / name)
                if (arguments.family in (None, outcome.family))
@@ -215,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{outcome.file}:{outcome.line} {outcome.model} {outcome.family}/{outcome.shape}"
               f" {diff} (counted {outcome.counted}, API {outcome.observed})"
               f"{' estimated' if outcome.estimated else ''} {outcome.source}")
+    if not arguments.file:
+        print()
+        print("\n".join(anthropic_report(arguments.data, arguments.misses)))
     return 0
 
 

@@ -93,11 +93,12 @@ def test_batch_line() -> None:
                      "$.url: a batch line for /v1/embeddings", id="batch-embeddings"),
         pytest.param({"hello": 1}, "$: not a request", id="unrelated-object"),
         pytest.param({"model": "claude-sonnet-4-5", "max_tokens": 10, "system": "x",
-                      "messages": [{"role": "user", "content": "hi"}]},
-                     "$: an Anthropic Messages request", id="anthropic"),
+                      "messages": [{"role": "user", "content": 5}]},
+                     "$.messages[0].content: expected string or array, found number",
+                     id="anthropic"),
         pytest.param({"request": {"model": "claude-3-5-haiku", "max_tokens": 10,
-                                  "messages": [{"role": "user", "content": "hi"}]}},
-                     "$.request: an Anthropic Messages request", id="anthropic-pair"),
+                                  "messages": [{"role": "tool", "content": "hi"}]}},
+                     "$.request.messages[0].role: 'tool' is not one of", id="anthropic-pair"),
     ],
 )
 def test_invalid_records_say_where_and_what(value: Any, message: str) -> None:

@@ -235,7 +235,7 @@ def test_runs_made_by_the_wrappers_with_varied_calls_read_as_the_bodies_sent(
     streamed = [call.body for call in calls if call.body.get("stream")]
     assert len(streamed) == len([line for line in answered if line["request"].get("stream")]) - 1
     counts = audits_as_sent(capsys, GENERATED / "runs.jsonl", answered, tmp_path)
-    assert len(counts) == 17  # the OpenAI calls (Anthropic ones are not audited yet)
+    assert len(counts) == 24  # every call, the Anthropic ones read as Messages requests
     assert [pair for n, pair in enumerate(counts) if n != 8] == [
         (sent, sent) for n, (_, sent) in enumerate(counts) if n != 8]
 

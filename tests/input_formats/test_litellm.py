@@ -528,14 +528,14 @@ def test_generated_log_audits_to_the_prompt_tokens_of_the_bodies_sent(
         return requests
 
     logged, sent = audit(GENERATED / "standard_logging_payload.jsonl"), audit(bodies)
-    # This version audits OpenAI requests only: the 17 Chat Completions and Responses calls
-    # that reached the provider.
-    assert len(logged) == len(sent) == 17
+    # Every call that reached a provider: 17 Chat Completions and Responses calls, 19
+    # Anthropic Messages ones.
+    assert len(logged) == len(sent) == 36
     complete = [number for number, request in enumerate(sent)
                 if not _call(calls[request["line"] - 1]).missing]
     assert [logged[number]["prompt_tokens"] for number in complete] == [
         sent[number]["prompt_tokens"] for number in complete]
-    assert len(complete) == 16
+    assert len(complete) == 16 + 11
 
 
 # --- what the generated log showed, each on a small case ---------------------------------

@@ -21,12 +21,17 @@ from promptcache.load.formats.request import call_of
 from promptcache.load.sources import LoadError, Position, RawRecord
 from promptcache.load.validator import compiled, format_path
 from promptcache.model import ObservedUsage, Request, Segment
+from promptcache.normalize.anthropic_messages import messages_segments
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
 from promptcache.normalize.reuse import Intern, TurnMemory, serialized_tools
 
 # Request settings that change what the provider caches; rules compare them across requests.
 _CACHE_RELEVANT_SETTINGS = ("tool_choice", "reasoning_effort", "parallel_tool_calls")
+# Anthropic's: a changed tool_choice or thinking setting invalidates the cached messages
+# ("Prompt caching", what invalidates the cache); the top-level cache_control is automatic
+# caching, kept so rules can tell it from explicit breakpoints.
+_MESSAGES_SETTINGS = ("tool_choice", "thinking", "cache_control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,8 @@ class _Api:
 
 _CHAT = _Api(CHAT, "chat_request.schema.json", chat_segments)
 _RESPONSES = _Api(RESPONSES, "responses_request.schema.json", responses_segments)
-_APIS = {CHAT: _CHAT, RESPONSES: _RESPONSES}
+_MESSAGES = _Api(MESSAGES, "messages_request.schema.json", messages_segments)
+_APIS = {CHAT: _CHAT, RESPONSES: _RESPONSES, MESSAGES: _MESSAGES}
 
 
 def read_requests(paths: Sequence[str], input_format: str | None = None,
@@ -91,15 +97,13 @@ def normalize_call(call: LoggedCall, turns: TurnMemory | None = None) -> Request
 
 def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | LoadError:
     body, base_path = call.body, call.body_path
+    # A Chat-Completions-shaped body sent to a Claude model through an OpenAI-compatible
+    # gateway stays the chat API: the gateway translates it, and its framing is not known.
     name = call.api or api_of(body)
-    if name == MESSAGES:
-        return LoadError(call.location, (
-            f"{base_path}: an Anthropic Messages request; this version reads OpenAI Chat "
-            "Completions and Responses requests only"))
     api = _APIS.get(name or "")
     if api is None:
-        return LoadError(call.location, f"{base_path}: not a Chat Completions or Responses "
-                                        "request body")
+        return LoadError(call.location, f"{base_path}: not a Chat Completions, Responses or "
+                                        "Anthropic Messages request body")
     match, tools, tools_valid = None, None, False
     if turns is not None and api is _CHAT:
         match = turns.match(base_path, body.get("model"), body.get("messages"))
@@ -130,12 +134,13 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         segments=segments,
         timestamp=call.timestamp,
         cache_key=_optional_str(body.get("prompt_cache_key")),
-        user=_optional_str(body.get("user") or body.get("safety_identifier") or call.user),
+        user=_optional_str(body.get("user") or body.get("safety_identifier")
+                           or _metadata_user(body) or call.user),
         session=call.session,
         observed=(None if usage is None
                   else ObservedUsage(usage.input_tokens, usage.cache_read_tokens,
                                      usage.cache_write_tokens)),
-        settings=_settings(body),
+        settings=_messages_settings(body) if api is _MESSAGES else _settings(body),
         inline_ignore=call.inline_ignore,
         deployment=deployment,
         recorded=call.recorded,
@@ -153,6 +158,12 @@ def _settings(body: Mapping[str, Any]) -> dict[str, str]:
         values["reasoning_effort"] = reasoning.get("effort")
     return {name: json.dumps(value, sort_keys=True) for name, value in values.items()
             if value is not None}
+
+
+def _messages_settings(body: Mapping[str, Any]) -> dict[str, str]:
+    """Anthropic's cache-relevant settings as JSON text."""
+    return {name: json.dumps(body[name], sort_keys=True) for name in _MESSAGES_SETTINGS
+            if body.get(name) is not None}
 
 
 def _first_error_of_new(schema: str, body: Mapping[str, Any], base_path: str,
@@ -181,6 +192,12 @@ def _first_error(schema: str, definition: str | None, value: Any, base_path: str
     if problem is None:
         return None
     return f"{format_path(base_path, problem.path)}: {problem.message}"
+
+
+def _metadata_user(body: Mapping[str, Any]) -> Any:
+    """Anthropic's end-user field, ``metadata.user_id``."""
+    metadata = body.get("metadata")
+    return metadata.get("user_id") if isinstance(metadata, Mapping) else None
 
 
 def _optional_str(value: Any) -> str | None:

@@ -1,0 +1,265 @@
+"""An Anthropic Messages request body as the segments of the prompt Claude reads.
+
+:func:`messages_segments` returns the prompt in the provider's prefix order, the order its cache
+hashes it ("Prompt caching": tools, then system, then messages):
+
+1. the tool-use system prompt (a TOOLS_FRAME carrying the documented tokens for the model and
+   ``tool_choice``), then one TOOL segment per tool definition, then a TOOLS_FRAME for each
+   server-side extension the body names (``mcp_servers``, ``container``,
+   ``context_management``: not estimable offline);
+2. the structured-output schema (``output_format`` / ``output_config.format``);
+3. the system prompt: a MESSAGE_FRAME with its structural tokens, then one TEXT segment per
+   system block (a string ``system`` is one block);
+4. each message: a MESSAGE_FRAME (role marker, 3 tokens), then one segment per content block
+   (a string ``content`` is one text block), see :mod:`promptcache.normalize.anthropic_blocks`;
+5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts extended
+   thinking and ``output_config`` add.
+
+So every block the provider counts in its 20-block cache lookback is one segment of a block
+kind (TOOL, TEXT, IMAGE, TOOL_CALL, OTHER) and frames are not blocks. A block's
+``cache_control`` is its segment's ``breakpoint`` (its ``ttl``, ``5m`` by default).
+
+Automatic caching: a top-level ``cache_control`` "automatically applies cache breakpoints to
+the last cacheable block in the request" (Anthropic's wording, quoted in OpenRouter's API
+reference for the same field). The breakpoint is put on the last block segment that can carry
+one, with the top-level ``ttl``; thinking and redacted_thinking blocks are skipped because the
+docs say they cannot be marked with ``cache_control`` directly. A block that has its own
+breakpoint keeps it (the explicit marker is the user's). The setting itself is kept in
+``Request.settings["cache_control"]`` by the loader.
+
+The arithmetic, whichever tokenizer counts the text: ``sum(count(segment.text) +
+segment.fixed_tokens)`` is the visible text plus the generation's frame, +system, +3 per
+further message (a trailing assistant prefill adds none), the documented tool prompt, and the
+fitted constants of :mod:`promptcache.tokens.anthropic_framing`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from promptcache.catalog import ModelFacts
+from promptcache.estimates import (
+    NOT_ESTIMABLE_ESTIMATE,
+    STRUCTURED_OUTPUT_ESTIMATE,
+    THINKING_ESTIMATE,
+    TOOL_DEFINITION_ESTIMATE,
+)
+from promptcache.model import Segment, SegmentKind
+from promptcache.normalize.anthropic_blocks import (
+    block_segment,
+    breakpoint_of,
+    text_segment,
+)
+from promptcache.normalize.openai_chat import canonical_json
+from promptcache.tokens.anthropic_framing import Generation, generation_of, tool_prompt_tokens
+
+__all__ = ["AUTOMATIC_SKIPS", "messages_segments", "thinking_turn"]
+
+_BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
+                          SegmentKind.TOOL_CALL, SegmentKind.OTHER})
+AUTOMATIC_SKIPS = frozenset({"thinking", "redacted_thinking"})
+"""Block types automatic caching passes over (they cannot carry ``cache_control``)."""
+_EXTENSIONS = ("mcp_servers", "container", "context_management")
+"""Top-level fields that make the provider add prompt text the body does not show."""
+
+
+def messages_segments(body: Mapping[str, Any], base_path: str,
+                      facts: ModelFacts) -> tuple[Segment, ...]:
+    """The segments of an Anthropic Messages request ``body`` found at ``base_path``."""
+    generation = generation_of(str(body.get("model") or ""))
+    segments: list[Segment] = []
+    segments += _tool_segments(body, base_path, generation)
+    segments += _format_segments(body, base_path)
+    segments += _system_segments(body.get("system"), f"{base_path}.system", generation)
+    messages = body.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    kept = thinking_turn(messages)
+    for index, message in enumerate(messages):
+        segments += _message_segments(message, f"{base_path}.messages[{index}]", facts,
+                                      generation, keeps_thinking=index == kept)
+    segments.append(_reply_priming(body, base_path, messages, generation))
+    automatic = breakpoint_of(body)
+    if automatic:
+        _mark_last_block(segments, automatic)
+    return tuple(segments)
+
+
+def _tool_segments(body: Mapping[str, Any], base_path: str,
+                   generation: Generation) -> list[Segment]:
+    tools = body.get("tools")
+    segments: list[Segment] = []
+    if isinstance(tools, list) and tools:
+        choice = body.get("tool_choice")
+        choice = choice if isinstance(choice, Mapping) else {}
+        choice_type = str(choice.get("type") or "")
+        # A forced tool is named in the prompt: its name is text the tokenizer counts.
+        forced = str(choice.get("name") or "") if choice_type == "tool" else ""
+        segments.append(Segment(
+            SegmentKind.TOOLS_FRAME, f"{base_path}.tools", forced,
+            fixed_tokens=tool_prompt_tokens(str(body.get("model") or ""), choice_type)))
+        segments += (_tool_segment(tool, f"{base_path}.tools[{index}]", generation)
+                     for index, tool in enumerate(tools))
+    for name in _EXTENSIONS:
+        if body.get(name):
+            segments.append(Segment(SegmentKind.TOOLS_FRAME, f"{base_path}.{name}", "",
+                                    key=name, estimated=True,
+                                    estimate=NOT_ESTIMABLE_ESTIMATE))
+    return segments
+
+
+def _tool_segment(tool: Any, path: str, generation: Generation) -> Segment:
+    """A tool definition: a custom tool (no ``type``, or ``custom``) is rendered as the JSON
+    of its name, its description when it has one, and its input schema, with the default
+    separators ``", "`` and ``": "`` (the rendering whose residual is most constant across
+    the recorded tools, see :mod:`promptcache.tokens.anthropic_framing`); a server tool
+    (``web_search_20250305``...) is defined by the provider, its name counted as the least
+    it costs; a tool with ``defer_loading`` is loaded only when a tool search finds it."""
+    if not isinstance(tool, Mapping):
+        return Segment(SegmentKind.TOOL, path, "", estimated=True,
+                       estimate=NOT_ESTIMABLE_ESTIMATE)
+    name = str(tool.get("name") or "")
+    mark = breakpoint_of(tool)
+    definition = {key: value for key, value in tool.items() if key != "cache_control"}
+    if tool.get("type") not in (None, "custom"):
+        return Segment(SegmentKind.TOOL, path, name, key=name,
+                       canonical=canonical_json(definition), estimated=True,
+                       estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
+    if tool.get("defer_loading") is True:
+        return Segment(SegmentKind.TOOL, path, "", key=name,
+                       canonical=canonical_json(definition), estimated=True,
+                       estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
+    rendered: dict[str, Any] = {"name": name}
+    if tool.get("description"):
+        rendered["description"] = tool["description"]
+    rendered["input_schema"] = tool.get("input_schema")
+    return Segment(SegmentKind.TOOL, path, json.dumps(rendered, ensure_ascii=False),
+                   fixed_tokens=generation.tool_definition, key=name,
+                   canonical=canonical_json(definition), estimated=True,
+                   estimate=TOOL_DEFINITION_ESTIMATE, breakpoint=mark)
+
+
+def _format_segments(body: Mapping[str, Any], base_path: str) -> list[Segment]:
+    """The structured-output schema: ``output_format`` (the beta's field) or
+    ``output_config.format`` (the current one)."""
+    path, value = f"{base_path}.output_format", body.get("output_format")
+    config = body.get("output_config")
+    if not isinstance(value, Mapping) and isinstance(config, Mapping):
+        path, value = f"{base_path}.output_config.format", config.get("format")
+    if not isinstance(value, Mapping):
+        return []
+    schema = value.get("schema")
+    generation = generation_of(str(body.get("model") or ""))
+    # Rendered indented by 2 spaces: the rendering whose residual is constant on the
+    # recordings (see tokens.anthropic_framing).
+    return [Segment(SegmentKind.RESPONSE_FORMAT, path,
+                    json.dumps(schema, ensure_ascii=False, indent=2),
+                    fixed_tokens=generation.structured_output,
+                    canonical=canonical_json(value), estimated=True,
+                    estimate=STRUCTURED_OUTPUT_ESTIMATE)]
+
+
+def _system_segments(system: Any, path: str, generation: Generation) -> list[Segment]:
+    if isinstance(system, str):
+        if not system:
+            return []
+        return [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.system,
+                        role="system"),
+                text_segment(path, system, "system")]
+    if not isinstance(system, list) or not system:
+        return []
+    segments = [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.system,
+                        role="system")]
+    for index, block in enumerate(system):
+        block_path = f"{path}[{index}]"
+        if isinstance(block, Mapping):
+            segments.append(text_segment(block_path, str(block.get("text") or ""), "system",
+                                         breakpoint_of(block)))
+        else:
+            segments.append(text_segment(block_path, str(block), "system"))
+    return segments
+
+
+def thinking_turn(messages: Sequence[Any]) -> int:
+    """The index of the one assistant message whose thinking blocks the provider keeps, or
+    -1. The extended-thinking docs: thinking blocks of earlier assistant turns are stripped
+    from the context, except in the tool-use loop in progress (the assistant message whose
+    tool calls the last user message answers with tool results). Measured: 10 records whose
+    thinking is history (mirascope test_call_with_thinking #1 on Sonnet 4, pydantic-ai
+    thinking round trips on Sonnet 4.5, ruby_llm on Haiku 4.5) miss by exactly their
+    thinking text when it is counted; 6 in a tool loop (fantasy TestAnthropicThinking,
+    pydantic-ai test_anthropic_tool_with_thinking, dd-trace-py, llm-anthropic) are within
+    18 tokens with it. The docs say Opus 4.5 and later keep every turn's blocks; no
+    recorded Opus 4.5+ request has thinking history, so that is not modelled."""
+    if len(messages) < 2:
+        return -1
+    last, before = messages[-1], messages[-2]
+    if not (isinstance(last, Mapping) and isinstance(before, Mapping)
+            and last.get("role") == "user" and before.get("role") == "assistant"):
+        return -1
+    content = last.get("content")
+    answers = isinstance(content, list) and any(
+        isinstance(block, Mapping) and block.get("type") == "tool_result" for block in content)
+    return len(messages) - 2 if answers else -1
+
+
+def _message_segments(message: Any, path: str, facts: ModelFacts, generation: Generation,
+                      keeps_thinking: bool) -> list[Segment]:
+    if not isinstance(message, Mapping):
+        return []
+    role = str(message.get("role") or "user")
+    # A system message inside the history (the API's mid-conversation system prompt) joins
+    # the turn it sits in: no marker of its own. pydantic-ai's
+    # test_anthropic_mid_conversation_system cassettes (8 records, Sonnet 5 and Opus 5) are 3
+    # over per such message with one.
+    frame = 0 if role == "system" else generation.per_message
+    segments = [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=frame, role=role)]
+    content = message.get("content")
+    if isinstance(content, str):
+        segments.append(text_segment(f"{path}.content", content, role))
+    elif isinstance(content, list):
+        segments += (block_segment(block, f"{path}.content[{index}]", role, facts, generation,
+                                   keeps_thinking)
+                     for index, block in enumerate(content))
+    return segments
+
+
+def _reply_priming(body: Mapping[str, Any], base_path: str, messages: Sequence[Any],
+                   generation: Generation) -> Segment:
+    """The rest of the frame (the frame is the first message's marker plus this), less a
+    message's marker when the last message is an assistant prefill (measured: a trailing
+    prefill adds nothing), plus the hidden prompts of thinking and of a task budget."""
+    tokens = generation.frame - generation.per_message
+    last = messages[-1] if messages else None
+    if isinstance(last, Mapping) and last.get("role") == "assistant":
+        tokens = max(0, tokens - generation.per_message)
+    hidden = _thinking_tokens(body.get("thinking"), generation)
+    config = body.get("output_config")
+    if isinstance(config, Mapping) and config.get("task_budget"):
+        hidden += generation.task_budget
+    return Segment(SegmentKind.REPLY_PRIMING, base_path, "", fixed_tokens=tokens + hidden,
+                   estimated=bool(hidden), estimate=THINKING_ESTIMATE if hidden else None)
+
+
+def _thinking_tokens(thinking: Any, generation: Generation) -> int:
+    if not isinstance(thinking, Mapping):
+        return 0
+    kind = thinking.get("type")
+    if kind == "enabled":
+        return generation.thinking_enabled
+    if kind == "adaptive":
+        return generation.thinking_adaptive
+    return 0
+
+
+def _mark_last_block(segments: list[Segment], ttl: str) -> None:
+    """Automatic caching: the breakpoint on the last block that can carry one."""
+    for index in range(len(segments) - 1, -1, -1):
+        segment = segments[index]
+        skipped = segment.kind is SegmentKind.OTHER and segment.key in AUTOMATIC_SKIPS
+        if segment.kind in _BLOCK_KINDS and not skipped:
+            if not segment.breakpoint:
+                segments[index] = replace(segment, breakpoint=ttl)
+            return
