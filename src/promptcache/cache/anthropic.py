@@ -1,0 +1,224 @@
+"""Anthropic's explicit prompt cache (``cache_control`` breakpoints), replayed over the log.
+
+Evidence: Anthropic's "Prompt caching" guide (platform.claude.com, build-with-claude/
+prompt-caching; checked 2026-12), sections named below; shared/domain.md; the recorded calls
+in shared/data (see ``bench/anthropic_cache.py`` for how the model compares with them).
+
+- Prefix order is tools, then system, then messages ("How prompt caching works"). An entry is
+  the whole prefix through one content block: a chained hash of every segment up to and
+  including that block (message frames included, so a role change is a different prefix),
+  with the tokens of that prefix. Changing a tool definition changes every later hash, which
+  is the guide's "tool definitions invalidate everything" by construction.
+- Only breakpoints write ("Cache breakpoints"): a request with no ``cache_control`` neither
+  reads nor writes. A breakpoint whose prefix is below the model's minimum cacheable length
+  (per model, in the catalogue) is not cached and costs nothing extra ("Cache limitations").
+- Reads ("Lookback" / automatic prefix checking): from each breakpoint the provider checks the
+  block boundaries behind it, 20 at most counting the breakpoint's own block, for an entry an
+  earlier request wrote; the read is the longest such hit over all breakpoints.
+- Writes and their lifetimes ("Mixing different TTLs"): with A the read point, B the last
+  1-hour breakpoint past A and C the last breakpoint past A, the request writes B - A tokens
+  at the 1-hour lifetime and C - max(A, B) at the 5-minute one. Entries live 5 minutes (or 1
+  hour) from their last use: a read refreshes them ("Cache lifetime").
+- Requests the API rejects, so nothing is read or written: more than 4 breakpoints
+  ("Cache limitations"), and a 1-hour breakpoint after a 5-minute one (1-hour entries must come
+  first, "Mixing different TTLs").
+- Caches are separate per organization (one log is one organization) and per model; a
+  ``tool_choice`` or thinking setting that changes invalidates the messages but not the tools
+  or system ("What invalidates the cache"): the settings are mixed into the chain where the
+  messages begin (:data:`MESSAGES_INVALIDATED_BY`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from promptcache.cache.simulator import SWEEP_EVERY, Prediction
+from promptcache.catalog import CacheRules
+from promptcache.model import Segment, SegmentKind
+
+FIVE_MINUTES = "5m"
+ONE_HOUR = "1h"
+
+BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
+                         SegmentKind.TOOL_CALL, SegmentKind.OTHER})
+"""Segments that are content blocks (the units the 20-block lookback counts); frames are
+not blocks, though their tokens are part of every prefix after them."""
+
+MESSAGES_INVALIDATED_BY = ("tool_choice", "thinking")
+"""Request settings whose change invalidates the cached messages but not the tools or system
+(the guide's "What invalidates the cache" table, checked 2026-12)."""
+
+_PROMPT_ROLES = (None, "system")
+"""Roles of the segments before the messages: tool definitions have none, system blocks
+``system``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One content block's place in the prompt."""
+
+    prefix_hash: bytes
+    """Chained hash of the prompt through this block."""
+    end: int
+    """Tokens of the prompt through this block, frames before it included."""
+    breakpoint: str
+    """``5m`` / ``1h`` when the block carries ``cache_control``, else ''."""
+
+
+def prompt_blocks(segments: Sequence[Segment], tokens: Sequence[int],
+                  settings: Mapping[str, str]) -> tuple[Block, ...]:
+    """The content blocks of a prompt, each with the hash and token length of the prefix it
+    ends. ``tokens`` is parallel to ``segments``."""
+    blocks: list[Block] = []
+    digest = b""
+    end = 0
+    in_messages = False
+    for segment, count in zip(segments, tokens, strict=True):
+        step = hashlib.blake2b(digest, digest_size=16)
+        if not in_messages and segment.role not in _PROMPT_ROLES:
+            in_messages = True
+            step.update(_settings_identity(settings))
+        step.update(_identity(segment))
+        digest = step.digest()
+        end += count
+        if segment.kind in BLOCK_KINDS:
+            blocks.append(Block(digest, end, segment.breakpoint))
+    return tuple(blocks)
+
+
+def _identity(segment: Segment) -> bytes:
+    image = segment.image
+    picture = "" if image is None else f"{image.identity}|{image.detail}"
+    return (f"{segment.kind}\x00{segment.role}\x00{segment.key}\x00{segment.fixed_tokens}"
+            f"\x00{picture}\x00{segment.text}\x01").encode()
+
+
+def _settings_identity(settings: Mapping[str, str]) -> bytes:
+    return "\x00".join(f"{name}={settings.get(name, '')}"
+                       for name in MESSAGES_INVALIDATED_BY).encode() + b"\x02"
+
+
+def rejection(blocks: Sequence[Block], rules: CacheRules, every_breakpoint: str = "") -> str:
+    """Why the API would reject the request's breakpoints ('' when it accepts them), with
+    every breakpoint at ``every_breakpoint`` when given."""
+    marks = [every_breakpoint or block.breakpoint for block in blocks if block.breakpoint]
+    if len(marks) > rules.max_breakpoints:
+        return (f"{len(marks)} cache_control breakpoints: the API allows "
+                f"{rules.max_breakpoints} and rejects the request")
+    if ONE_HOUR in marks and FIVE_MINUTES in marks[:marks.index(ONE_HOUR)]:
+        return ("a 1h cache_control breakpoint after a 5m one: the API requires the "
+                "1-hour entries first and rejects the request")
+    return ""
+
+
+@dataclass(slots=True)
+class _Entry:
+    tokens: int
+    lifetime: float
+    last_used: float
+
+    def alive(self, now: float | None) -> bool:
+        return now is None or now - self.last_used <= self.lifetime
+
+
+class ExplicitCache:
+    """Entries written at breakpoints, per scope (model and cache key), each with its own
+    lifetime from last use."""
+
+    def __init__(self, rules: CacheRules, lifetime_seconds: float | None = None,
+                 every_breakpoint: str = "") -> None:
+        """``lifetime_seconds`` replaces the 5-minute lifetime (the run's ``--lifetime``);
+        ``every_breakpoint`` (``5m`` / ``1h``) replays every breakpoint at that lifetime, to
+        compare what each would cost."""
+        self._lifetimes = {
+            FIVE_MINUTES: float(rules.lifetime_seconds if lifetime_seconds is None
+                                else lifetime_seconds),
+            ONE_HOUR: float(rules.long_lifetime_seconds or rules.lifetime_seconds),
+        }
+        self._every = every_breakpoint
+        self._scopes: dict[str, dict[bytes, _Entry]] = {}
+        self._replays = 0
+
+    def replay(self, scope: str, blocks: Sequence[Block], rules: CacheRules,
+               now: float | None) -> Prediction:
+        """Predict one request at time ``now`` (None: no clock, nothing expires), then keep
+        what it writes."""
+        reason = rejection(blocks, rules, self._every)
+        if reason:
+            return Prediction(0, 0, 0, rejected=reason)
+        entries = self._scopes.setdefault(scope, {})
+        if now is not None:
+            self._replays += 1
+            if self._replays % SWEEP_EVERY == 0:
+                self._sweep(now)
+        marks = [index for index, block in enumerate(blocks) if block.breakpoint]
+        read_at = self._read_point(entries, blocks, marks, rules.lookback_blocks, now)
+        read = blocks[read_at].end if read_at >= 0 else 0
+        stamp = now if now is not None else 0.0
+        if read_at >= 0:
+            entries[blocks[read_at].prefix_hash].last_used = stamp
+        written = written_1h = 0
+        for index in marks:
+            block = blocks[index]
+            if block.end < rules.min_tokens:
+                continue  # below the minimum: not cached, no premium
+            lifetime = self._lifetime(block.breakpoint)
+            entry = entries.get(block.prefix_hash)
+            if index <= read_at:
+                # Inside what was read: kept warm, never billed as a write.
+                if entry is None or not entry.alive(now):
+                    entries[block.prefix_hash] = _Entry(block.end, lifetime, stamp)
+                else:
+                    entry.last_used, entry.lifetime = stamp, max(entry.lifetime, lifetime)
+                continue
+            entries[block.prefix_hash] = _Entry(block.end, lifetime, stamp)
+            if self._ttl(block.breakpoint) == ONE_HOUR:
+                written_1h = block.end - read
+            written = block.end - read
+        return Prediction(cached_tokens=read, written_tokens=written, cached_tokens_low=read,
+                          written_1h_tokens=written_1h)
+
+    @staticmethod
+    def _read_point(entries: dict[bytes, _Entry], blocks: Sequence[Block], marks: list[int],
+                    lookback: int, now: float | None) -> int:
+        """Index of the block ending the longest live entry any breakpoint finds in its
+        lookback, or -1."""
+        best = -1
+        for mark in reversed(marks):
+            if mark <= best:
+                break  # an earlier breakpoint cannot find anything past this one's hit
+            for index in range(mark, max(best, mark - lookback), -1):
+                entry = entries.get(blocks[index].prefix_hash)
+                if entry is not None and entry.alive(now):
+                    best = index
+                    break
+        return best
+
+    def _ttl(self, breakpoint: str) -> str:
+        return self._every or breakpoint
+
+    def _lifetime(self, breakpoint: str) -> float:
+        return self._lifetimes[self._ttl(breakpoint)]
+
+    def _sweep(self, now: float) -> None:
+        for scope, entries in list(self._scopes.items()):
+            for key in [key for key, entry in entries.items() if not entry.alive(now)]:
+                del entries[key]
+            if not entries:
+                del self._scopes[scope]
+
+    def copy(self) -> ExplicitCache:
+        """An independent cache with the same entries."""
+        twin = ExplicitCache.__new__(ExplicitCache)
+        twin._lifetimes = dict(self._lifetimes)
+        twin._every = self._every
+        twin._scopes = {scope: {key: _Entry(entry.tokens, entry.lifetime, entry.last_used)
+                                for key, entry in entries.items()}
+                        for scope, entries in self._scopes.items()}
+        twin._replays = self._replays
+        return twin
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self._scopes.values())
