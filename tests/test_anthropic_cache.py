@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.cache.simulator import Prediction
 from promptcache.counting import PromptCounter
+from promptcache.load.apis import usage_of
+from promptcache.load.formats._usage import normalized_usage
+from promptcache.load.formats.base import CHAT, MESSAGES, Usage
 from promptcache.model import Location, Request, Segment, SegmentKind
 from promptcache.tokens.counter import TokenCounter
 
@@ -223,3 +226,18 @@ def test_every_breakpoint_is_also_replayed_at_each_lifetime() -> None:
     assert [(p.cached_tokens, p.written_tokens) for p in five] == [(0, 1255), (0, 1255)]
     assert [(p.cached_tokens, p.written_tokens, p.written_1h_tokens) for p in one] == [
         (0, 1255, 1255), (1255, 0, 0)]
+
+
+ANTHROPIC_USAGE = {"input_tokens": 12, "cache_read_input_tokens": 1200,
+                   "cache_creation_input_tokens": 255,
+                   "cache_creation": {"ephemeral_5m_input_tokens": 55,
+                                      "ephemeral_1h_input_tokens": 200},
+                   "output_tokens": 40}
+
+
+def test_the_one_hour_part_of_cache_writes_is_read_from_usage() -> None:
+    assert usage_of(ANTHROPIC_USAGE, MESSAGES) == (1467, 1200, 255, 200)
+    assert normalized_usage(ANTHROPIC_USAGE) == Usage(1467, 1200, 255, 200)
+    plain = {key: value for key, value in ANTHROPIC_USAGE.items() if key != "cache_creation"}
+    assert usage_of(plain, MESSAGES) == (1467, 1200, 255, None)
+    assert usage_of({"prompt_tokens": 10}, CHAT) == (10, 0, None, None)
