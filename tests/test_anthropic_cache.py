@@ -7,16 +7,33 @@ rules in ``promptcache.cache.anthropic``.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from rich.console import Console
 
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.cache.simulator import Prediction
 from promptcache.counting import PromptCounter
+from promptcache.engine.findings import Repair
+from promptcache.engine.rule_engine import default_rules
 from promptcache.load.apis import usage_of
 from promptcache.load.formats._usage import normalized_usage
 from promptcache.load.formats.base import CHAT, MESSAGES, Usage
-from promptcache.model import Location, Request, Segment, SegmentKind
+from promptcache.model import Location, ObservedUsage, Request, Segment, SegmentKind
+from promptcache.pricing import CACHE_PREMIUMS, Pricer
+from promptcache.report.json_format import report_to_dict
+from promptcache.report.markdown_format import render_markdown
+from promptcache.report.model import Report
+from promptcache.report.rich_format import render_rich
+from promptcache.rules import ALL_RULES
+from promptcache.run.audit import _audit
 from promptcache.tokens.counter import TokenCounter
 
 MODEL = "claude-sonnet-4-5"  # minimum cacheable prefix: 1024 tokens
@@ -53,16 +70,19 @@ class Session:
     requests: list[Request] = field(default_factory=list)
 
     def send(self, segments: Sequence[Segment], at: float | None = None,
-             settings: dict[str, str] | None = None, model: str = MODEL) -> None:
+             settings: dict[str, str] | None = None, model: str = MODEL,
+             observed: ObservedUsage | None = None) -> None:
         self.requests.append(Request(Location("log.jsonl", len(self.requests) + 1),
                                      "anthropic.messages", model, tuple(segments),
-                                     timestamp=at, settings=settings or {}))
+                                     timestamp=at, settings=settings or {}, observed=observed))
 
-    def replay(self) -> list[Replayed]:
+    def replay(self, fixes: dict[int, Repair] | None = None) -> list[Replayed]:
         replayer = Replayer(self.counter)
         done: list[Replayed] = []
         for row, request in enumerate(self.requests):
-            done += replayer.add(row, self.counter.count(request), [])
+            repair = (fixes or {}).get(row)
+            done += replayer.add(row, self.counter.count(request),
+                                 [] if repair is None else [("PC999", repair)])
         done += replayer.finish()
         return sorted(done, key=lambda verdict: verdict.row)
 
@@ -241,3 +261,123 @@ def test_the_one_hour_part_of_cache_writes_is_read_from_usage() -> None:
     plain = {key: value for key, value in ANTHROPIC_USAGE.items() if key != "cache_creation"}
     assert usage_of(plain, MESSAGES) == (1467, 1200, 255, None)
     assert usage_of({"prompt_tokens": 10}, CHAT) == (10, 0, None, None)
+
+
+def test_a_fix_variant_of_an_anthropic_request_replays_through_the_explicit_cache() -> None:
+    # The system prompt changes on the second request (a timestamp, say); the fix puts the
+    # first request's system back, so the fixed variant reads the 1,255 tokens written.
+    session = Session()
+    session.send(first_turn(), at=0)
+    changed = block("system policy at 10:01", 1000, role="system")
+    second = first_turn()
+    second[1] = changed
+    session.send(second, at=60)
+    verdicts = session.replay({1: Repair(replace=((1, SYSTEM),))})
+    base = [(p.cached_tokens, p.written_tokens)
+            for p in (verdict.predictions[BASE][1] for verdict in verdicts)]
+    assert base == [(0, 1255), (0, 1255)]
+    fixed = verdicts[1].predictions["fixed"][1]
+    assert (fixed.cached_tokens, fixed.written_tokens) == (1255, 0)
+    assert verdicts[1].predictions["PC999"][1].cached_tokens == 1255
+
+
+# claude-sonnet-4-5 in genai-prices 0.2.5, USD per million input tokens: input 3, cache read
+# 0.3, 5-minute write 3.75, 1-hour write 6.
+
+
+def test_writes_are_priced_at_their_lifetime_premium() -> None:
+    pricer = Pricer()
+    # 55 tokens written for 5 minutes, 1,200 for an hour: 55 x 3.75 + 1,200 x 6.
+    assert pricer.input_cost("anthropic", MODEL, 1255, 0, 1255, 1200) == pytest.approx(
+        7406.25e-6)
+    # 1,255 read, 160 written for 5 minutes: 1,255 x 0.3 + 160 x 3.75.
+    assert pricer.input_cost("anthropic", MODEL, 1415, 1255, 160) == pytest.approx(976.5e-6)
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1",
+                                   "claude-3-5-haiku-20241022"])
+def test_the_bundled_claude_prices_carry_the_documented_premiums(model: str) -> None:
+    rates = Pricer().rates("anthropic", model)
+    assert rates is not None
+    assert rates.cache_read is not None
+    assert rates.cache_write is not None
+    assert rates.cache_write_long is not None
+    premiums = CACHE_PREMIUMS["anthropic"]
+    base = rates.input[0]
+    assert rates.cache_read[0] == pytest.approx(base * premiums.read)
+    assert rates.cache_write[0] == pytest.approx(base * premiums.write)
+    assert rates.cache_write_long[0] == pytest.approx(base * premiums.write_long)
+
+
+def _report(session: Session) -> Report:
+    return _audit((session.counter.count(request) for request in session.requests),
+                  default_rules(ALL_RULES), None, None, session.counter)
+
+
+def _twenty_minutes_apart() -> Session:
+    """Two identical requests 20 minutes apart, the provider's usage logged: the first wrote
+    1,255 tokens, the second found nothing (the 5-minute entry had expired) and wrote again."""
+    session = Session()
+    for at in (0, 1200):
+        session.send(first_turn(), at=at, observed=ObservedUsage(1255, 0, 1255, 0))
+    return session
+
+
+def test_the_report_says_which_lifetime_pays_for_the_traffic() -> None:
+    report = _report(_twenty_minutes_apart())
+    savings = report.summary.savings
+    # 5m: two writes of 1,255 at 3.75. 1h: one write at 6, then a read at 0.3.
+    assert dict(savings.lifetime_costs) == pytest.approx({"5m": 9412.5e-6, "1h": 7906.5e-6})
+    assert savings.lifetime_that_pays == "1h"
+    summary = report_to_dict(report)["summary"]
+    assert summary["explicit_cache"]["lifetime_that_pays"] == "1h"
+    assert summary["explicit_cache"]["lifetime_costs_usd"] == {"1h": 0.007907, "5m": 0.009413}
+    text = _rich(report)
+    assert "Cache lifetime" in text
+    assert ("with every breakpoint at 5m the input would cost $0.0094, at 1h $0.0079: 1h pays"
+            in text)
+
+
+def _rich(report: Report) -> str:
+    out = io.StringIO()
+    render_rich(report, Console(file=out, width=200, color_system=None))
+    return out.getvalue()
+
+
+def test_the_report_compares_predicted_reads_and_writes_with_the_usage() -> None:
+    session = Session()
+    session.send(first_turn(), at=0, observed=ObservedUsage(1255, 0, 1255, 0))
+    session.send(second_turn(), at=60, observed=ObservedUsage(1415, 1255, 160, 0))
+    # The provider read nothing here (another machine): a miss of the model.
+    session.send(first_turn(), at=90, observed=ObservedUsage(1255, 0, 1255, 0))
+    report = _report(session)
+    document = report_to_dict(report)
+    (row,) = document["summary"]["explicit_cache"]["calibration"]
+    assert row == {"model": MODEL, "requests": 3,
+                   "reads": {"exact": 2, "within_5pct": 2, "predicted_tokens": 2510,
+                             "observed_tokens": 1255},
+                   "writes": {"requests": 3, "exact": 2, "within_5pct": 2,
+                              "predicted_tokens": 1415, "observed_tokens": 2670}}
+    assert [entry["explicit_cache"] for entry in document["requests"]] == [
+        {"predicted_written_tokens": 1255, "predicted_written_1h_tokens": 0,
+         "observed_written_tokens": 1255, "observed_written_1h_tokens": 0, "rejected": None},
+        {"predicted_written_tokens": 160, "predicted_written_1h_tokens": 0,
+         "observed_written_tokens": 160, "observed_written_1h_tokens": 0, "rejected": None},
+        {"predicted_written_tokens": 0, "predicted_written_1h_tokens": 0,
+         "observed_written_tokens": 1255, "observed_written_1h_tokens": 0, "rejected": None}]
+    schema = json.loads((Path(__file__).resolve().parents[1] / "src" / "promptcache"
+                         / "schemas" / "report.schema.json").read_text("utf-8"))
+    jsonschema.validate(document, schema)
+    markdown = render_markdown(report)
+    assert f"| `{MODEL}` | 3 | 2 | 2 | 2,510 / 1,255 | 2 of 3 | 2 of 3 | 1,415 / 2,670 |" in (
+        markdown)
+    assert "1,415 / 2,670" in _rich(report)
+
+
+def test_a_rejected_request_says_why_on_its_row() -> None:
+    session = Session()
+    session.send(first_turn("1h", system_breakpoint="5m"), at=0,
+                 observed=ObservedUsage(1255, 0, 0, 0))
+    document: dict[str, Any] = report_to_dict(_report(session))
+    assert document["requests"][0]["explicit_cache"]["rejected"].startswith(
+        "a 1h cache_control breakpoint after a 5m one")
