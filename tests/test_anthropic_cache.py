@@ -30,8 +30,9 @@ from promptcache.model import Location, ObservedUsage, Request, Segment, Segment
 from promptcache.pricing import CACHE_PREMIUMS, Pricer
 from promptcache.report.json_format import report_to_dict
 from promptcache.report.markdown_format import render_markdown
-from promptcache.report.model import Report
+from promptcache.report.model import ExplicitCacheRow, Report
 from promptcache.report.rich_format import render_rich
+from promptcache.report.rows import RequestRows
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import _audit
 from promptcache.tokens.counter import TokenCounter
@@ -381,3 +382,13 @@ def test_a_rejected_request_says_why_on_its_row() -> None:
     document: dict[str, Any] = report_to_dict(_report(session))
     assert document["requests"][0]["explicit_cache"]["rejected"].startswith(
         "a 1h cache_control breakpoint after a 5m one")
+
+
+def test_request_rows_keep_the_explicit_cache_side_when_spilled_to_disk() -> None:
+    report = _report(_twenty_minutes_apart())
+    rows = RequestRows(memory_rows=1)  # every row goes through the spill file
+    for row in report.requests:
+        rows.append(row)
+    assert list(rows) == list(report.requests)
+    assert [row.explicit_cache for row in rows] == [
+        ExplicitCacheRow(1255, 0, 1255, 0, ""), ExplicitCacheRow(1255, 0, 1255, 0, "")]
