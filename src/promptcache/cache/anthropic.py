@@ -26,6 +26,25 @@ in shared/data (see ``bench/anthropic_cache.py`` for how the model compares with
   ``tool_choice`` or thinking setting that changes invalidates the messages but not the tools
   or system ("What invalidates the cache"): the settings are mixed into the chain where the
   messages begin (:data:`MESSAGES_INVALIDATED_BY`).
+
+The recorded calls (shared/data, by ``meta.source``) that show these rules at work:
+
+- append-only turns read the last turn's write and write only the new turn: Future-House/ldp
+  ``TestCachedTokenCosts.test_anthropic_incremental_cache_with_conversation.yaml#1..#3``
+  (reads 2,611 / 2,701 / 2,611, writes 90 / 131 / 7), tidyverse/ellmer
+  ``anthropic-web-fetch.yml#2..#3``;
+- a write then a read of the same prefix: traceloop/openllmetry
+  ``test_prompt_caching/test_anthropic_prompt_caching_legacy.yaml#0..#1`` (1,163 written,
+  then 1,163 read);
+- the entry ends with its breakpoint's block, not with the prompt: what follows the last block
+  (the reply priming) is billed as input, Future-House/ldp
+  ``test_cache_read_cost_accuracy[claude-sonnet-4-5-20250929-True].yaml#0`` (1,764 read of
+  1,767, ``input_tokens`` 3);
+- the 1-hour part first: DataDog/dd-trace-py
+  ``litellm/cassettes/completion_anthropic_cache_write_1h_ttl.yaml#0`` (a 1h breakpoint on the
+  system, a 5m one on the message: 2,056 written for an hour, the 14 after it for 5 minutes).
+
+``bench/anthropic_cache.py`` replays all of them and says where the model and they differ.
 """
 
 from __future__ import annotations
