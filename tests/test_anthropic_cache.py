@@ -392,3 +392,17 @@ def test_request_rows_keep_the_explicit_cache_side_when_spilled_to_disk() -> Non
     assert list(rows) == list(report.requests)
     assert [row.explicit_cache for row in rows] == [
         ExplicitCacheRow(1255, 0, 1255, 0, ""), ExplicitCacheRow(1255, 0, 1255, 0, "")]
+
+
+def test_a_read_the_model_calls_an_api_error_is_a_disagreement_saying_so() -> None:
+    session = Session()
+    session.send(first_turn(), at=0, observed=ObservedUsage(1255, 0, 1255, 0))
+    session.send(first_turn("1h", system_breakpoint="5m"), at=10,
+                 observed=ObservedUsage(1255, 1255, 0, 0))
+    calibration = _report(session).summary.savings.calibration
+    assert calibration is not None
+    assert calibration.by_reason == (("rejected", 1),)
+    (disagreement,) = calibration.disagreements
+    assert (disagreement.location.line, disagreement.observed_cached_tokens,
+            disagreement.predicted_cached_tokens) == (2, 1255, 0)
+    assert "1h cache_control breakpoint after a 5m one" in disagreement.explanation

@@ -286,9 +286,12 @@ def _explain(replayed: Replayed, observed: ObservedUsage, predicted: int,
                 "the provider already held this prefix, cached before the log begins or by "
                 "traffic not in the log" + counted)
         if replayed.prefix_expired:
+            why = (" (an explicit cache entry lives its lifetime from its last use; a "
+                   "breakpoint's ttl sets 5m or 1h)" if replayed.lifetimes
+                   else " (OpenAI keeps prefixes up to an hour off-peak)")
             return "outlived-lifetime", (
                 f"the provider kept the prefix longer than the {lifetime_note} the model "
-                "assumes (OpenAI keeps prefixes up to an hour off-peak)" + counted)
+                "assumes" + why + counted)
         return "longer-match", "the provider matched a longer prefix than predicted" + counted
     if observed.cached_tokens == 0:
         return "best-effort-miss", (
