@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 from rich.console import Console
 
+from promptcache.cache.anthropic import BlockHasher, prompt_blocks
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.cache.simulator import Prediction
 from promptcache.counting import PromptCounter
@@ -26,7 +27,7 @@ from promptcache.engine.rule_engine import default_rules
 from promptcache.load.apis import usage_of
 from promptcache.load.formats._usage import normalized_usage
 from promptcache.load.formats.base import CHAT, MESSAGES, Usage
-from promptcache.model import Location, ObservedUsage, Request, Segment, SegmentKind
+from promptcache.model import ImageRef, Location, ObservedUsage, Request, Segment, SegmentKind
 from promptcache.pricing import CACHE_PREMIUMS, Pricer
 from promptcache.report.json_format import report_to_dict
 from promptcache.report.markdown_format import render_markdown
@@ -406,3 +407,39 @@ def test_a_read_the_model_calls_an_api_error_is_a_disagreement_saying_so() -> No
     assert (disagreement.location.line, disagreement.observed_cached_tokens,
             disagreement.predicted_cached_tokens) == (2, 1255, 0)
     assert "1h cache_control breakpoint after a 5m one" in disagreement.explanation
+
+
+
+def _image(label: str, tokens: int, breakpoint: str = "") -> Segment:
+    return Segment(SegmentKind.IMAGE, f"$.{label}", "", fixed_tokens=tokens, role="user",
+                   key=label, image=ImageRef(label, "auto", False, 100, 100, "image/png"),
+                   breakpoint=breakpoint)
+
+
+def test_an_image_added_to_the_prompt_invalidates_the_messages_but_not_the_system() -> None:
+    session = Session()
+    marked = first_turn("5m", system_breakpoint="5m")
+    session.send(marked, at=0)
+    # The same question, then an image of 13 tokens carrying the breakpoint: the question's
+    # entry no longer serves (images invalidate the messages), the system's does.
+    session.send([*marked[:-1], block("question one", 50), _image("chart", 13, "5m")], at=10)
+    assert session.reads_writes() == [(0, 1255), (1200, 68)]
+
+
+def test_incremental_block_hashes_equal_hashing_the_whole_prompt() -> None:
+    hasher = BlockHasher()
+    prompts = [
+        (first_turn("5m", system_breakpoint="5m"), {}),
+        (second_turn(), {}),
+        (second_turn(), {"tool_choice": '{"type": "any"}'}),
+        ([*second_turn(""), _image("chart", 13, "5m")], {"tool_choice": '{"type": "any"}'}),
+        (first_turn(), {}),
+    ]
+    counter = PromptCounter()
+    for segments, settings in prompts:
+        counted = counter.count(Request(Location("log.jsonl", 1), "anthropic.messages", MODEL,
+                                        tuple(segments), settings=settings))
+        incremental = hasher.blocks("lane", counted.request.segments, counted.segment_tokens,
+                                    settings)
+        whole = prompt_blocks(counted.request.segments, counted.segment_tokens, settings)
+        assert incremental == whole

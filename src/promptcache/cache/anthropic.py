@@ -23,8 +23,9 @@ in shared/data (see ``bench/anthropic_cache.py`` for how the model compares with
   ("Cache limitations"), and a 1-hour breakpoint after a 5-minute one (1-hour entries must come
   first, "Mixing different TTLs").
 - Caches are separate per organization (one log is one organization) and per model; a
-  ``tool_choice`` or thinking setting that changes invalidates the messages but not the tools
-  or system ("What invalidates the cache"): the settings are mixed into the chain where the
+  ``tool_choice`` or thinking setting that changes, and images added to or removed from the
+  prompt, invalidate the messages but not the tools or system ("What invalidates the cache"):
+  those settings, and whether the prompt has an image, are mixed into the chain where the
   messages begin (:data:`MESSAGES_INVALIDATED_BY`).
 
 The recorded calls (shared/data, by ``meta.source``) that show these rules at work:
@@ -50,12 +51,14 @@ The recorded calls (shared/data, by ``meta.source``) that show these rules at wo
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from promptcache.cache.simulator import SWEEP_EVERY, Prediction
 from promptcache.catalog import CacheRules
 from promptcache.model import Segment, SegmentKind
+from promptcache.prefix import identical_prefix
 
 FIVE_MINUTES = "5m"
 ONE_HOUR = "1h"
@@ -86,25 +89,83 @@ class Block:
     """``5m`` / ``1h`` when the block carries ``cache_control``, else ''."""
 
 
+@dataclass(slots=True)
+class _Chain:
+    """A prompt's segments with the chained digest and token end after each."""
+
+    segments: tuple[Segment, ...]
+    settings: bytes
+    digests: list[bytes]
+    ends: list[int]
+    messages_at: int
+    """Index of the first segment of the messages (where the settings enter the chain)."""
+
+    def extend(self, segments: Sequence[Segment], tokens: Sequence[int], start: int) -> None:
+        """Chain ``segments[start:]`` on after the first ``start`` segments."""
+        digest = self.digests[start - 1] if start else b""
+        end = self.ends[start - 1] if start else 0
+        del self.digests[start:], self.ends[start:]
+        for index in range(start, len(segments)):
+            segment = segments[index]
+            step = hashlib.blake2b(digest, digest_size=16)
+            if index == self.messages_at:
+                step.update(self.settings)
+            step.update(_identity(segment))
+            digest = step.digest()
+            end += tokens[index]
+            self.digests.append(digest)
+            self.ends.append(end)
+
+    def blocks(self) -> tuple[Block, ...]:
+        """The content blocks, each with the hash and tokens of the prefix it ends."""
+        return tuple(Block(digest, end, segment.breakpoint) for segment, digest, end
+                     in zip(self.segments, self.digests, self.ends, strict=True)
+                     if segment.kind in BLOCK_KINDS)
+
+
+def _chain(segments: Sequence[Segment], settings: Mapping[str, str]) -> _Chain:
+    messages_at = next((index for index, segment in enumerate(segments)
+                        if segment.role not in _PROMPT_ROLES), len(segments))
+    has_image = any(segment.kind is SegmentKind.IMAGE for segment in segments)
+    return _Chain(tuple(segments), _settings_identity(settings, has_image), [], [],
+                  messages_at)
+
+
 def prompt_blocks(segments: Sequence[Segment], tokens: Sequence[int],
                   settings: Mapping[str, str]) -> tuple[Block, ...]:
     """The content blocks of a prompt, each with the hash and token length of the prefix it
     ends. ``tokens`` is parallel to ``segments``."""
-    blocks: list[Block] = []
-    digest = b""
-    end = 0
-    in_messages = False
-    for segment, count in zip(segments, tokens, strict=True):
-        step = hashlib.blake2b(digest, digest_size=16)
-        if not in_messages and segment.role not in _PROMPT_ROLES:
-            in_messages = True
-            step.update(_settings_identity(settings))
-        step.update(_identity(segment))
-        digest = step.digest()
-        end += count
-        if segment.kind in BLOCK_KINDS:
-            blocks.append(Block(digest, end, segment.breakpoint))
-    return tuple(blocks)
+    chain = _chain(segments, settings)
+    chain.extend(segments, tokens, 0)
+    return chain.blocks()
+
+
+class BlockHasher:
+    """:func:`prompt_blocks` of successive prompts, hashing only what changed since the last
+    prompt of the same lane (a conversation resends its history: only the new turn is
+    hashed)."""
+
+    def __init__(self, lanes: int = 128) -> None:
+        self._lanes: OrderedDict[str, _Chain] = OrderedDict()
+        self._limit = lanes
+
+    def blocks(self, lane: str, segments: tuple[Segment, ...], tokens: Sequence[int],
+               settings: Mapping[str, str]) -> tuple[Block, ...]:
+        """The content blocks of the prompt ``segments``."""
+        chain = _chain(segments, settings)
+        previous = self._lanes.get(lane)
+        kept = 0
+        if previous is not None:
+            kept = identical_prefix(previous.segments, segments)
+            if previous.settings != chain.settings or previous.messages_at != chain.messages_at:
+                kept = min(kept, previous.messages_at, chain.messages_at)
+            chain.digests, chain.ends = previous.digests[:kept], previous.ends[:kept]
+        chain.extend(segments, tokens, kept)
+        self._lanes[lane] = chain
+        self._lanes.move_to_end(lane)
+        if len(self._lanes) > self._limit:
+            self._lanes.popitem(last=False)
+        return chain.blocks()
 
 
 def _identity(segment: Segment) -> bytes:
@@ -114,9 +175,9 @@ def _identity(segment: Segment) -> bytes:
             f"\x00{picture}\x00{segment.text}\x01").encode()
 
 
-def _settings_identity(settings: Mapping[str, str]) -> bytes:
-    return "\x00".join(f"{name}={settings.get(name, '')}"
-                       for name in MESSAGES_INVALIDATED_BY).encode() + b"\x02"
+def _settings_identity(settings: Mapping[str, str], has_image: bool) -> bytes:
+    named = "\x00".join(f"{name}={settings.get(name, '')}" for name in MESSAGES_INVALIDATED_BY)
+    return f"{named}\x00image={has_image}\x02".encode()
 
 
 def rejection(blocks: Sequence[Block], rules: CacheRules, every_breakpoint: str = "") -> str:

@@ -30,6 +30,7 @@ from promptcache.cache.anthropic import (
     FIVE_MINUTES,
     ONE_HOUR,
     Block,
+    BlockHasher,
     ExplicitCache,
     prompt_blocks,
 )
@@ -112,6 +113,7 @@ class Replayer:
         self._first_seen: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._hashers: dict[int, PromptHasher] = {}
         self._every: dict[str, ExplicitCache] = {}
+        self._block_hasher = BlockHasher()
 
     def lifetime_for(self, rules: CacheRules) -> float:
         """The idle lifetime this run assumes for a cache family."""
@@ -127,8 +129,9 @@ class Replayer:
         block = max(1, rules.step_tokens)
         segments = counted.request.segments
         if rules.max_breakpoints:
-            base = _Variant([], counted.prompt_tokens, None, prompt_blocks(
-                segments, counted.segment_tokens, counted.request.settings))
+            base = _Variant([], counted.prompt_tokens, None, self._block_hasher.blocks(
+                f"{counted.facts.encoding}\x00{lane}", segments, counted.segment_tokens,
+                counted.request.settings))
         else:
             encode = self._counter.counter_for(counted.facts.encoding).encode
             hasher = self._hashers.get(block)
