@@ -443,3 +443,15 @@ def test_incremental_block_hashes_equal_hashing_the_whole_prompt() -> None:
                                     settings)
         whole = prompt_blocks(counted.request.segments, counted.segment_tokens, settings)
         assert incremental == whole
+
+
+def test_no_lifetime_is_said_to_pay_when_nothing_is_priced() -> None:
+    session = Session()
+    for at in (0, 1200):
+        session.send(first_turn(), at=at, model="claude-mythos-5")  # not in the price data
+    report = _report(session)
+    explicit = report_to_dict(report)["summary"]["explicit_cache"]
+    assert explicit["lifetime_costs_usd"] == {"1h": None, "5m": None}
+    assert (explicit["lifetime_that_pays"], explicit["lifetime_note"]) == (None, None)
+    assert "Cache lifetime" not in _rich(report)
+    assert "Cache lifetime" not in render_markdown(report)

@@ -173,6 +173,9 @@ class SavingsTally:
                                           prediction.cached_tokens, prediction.written_tokens,
                                           prediction.written_1h_tokens)
 
+        for lifetime in replayed.lifetimes:
+            # Known even when unpriced: the report then says the comparison has no price.
+            self._lifetime_costs.setdefault(lifetime, 0.0)
         predicted_cost = price(base_prompt, base)
         if predicted_cost is None:
             self._unpriced[facts.model or NO_MODEL] += 1

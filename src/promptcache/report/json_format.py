@@ -182,10 +182,11 @@ def _explicit_cache(summary: Summary) -> dict[str, Any]:
     if not savings.lifetime_costs:
         return {}
     costs = {lifetime: _priced(usd, summary) for lifetime, usd in savings.lifetime_costs}
+    priced = not nothing_priced(summary)
     return {"explicit_cache": {
         "lifetime_costs_usd": costs,
-        "lifetime_that_pays": savings.lifetime_that_pays,
-        "lifetime_note": lifetime_line(savings),
+        "lifetime_that_pays": savings.lifetime_that_pays if priced else None,
+        "lifetime_note": lifetime_line(savings) if priced else None,
         "calibration": [_cache_calibration(row) for row in savings.cache_calibration],
     }}
 

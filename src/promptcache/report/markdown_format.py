@@ -118,7 +118,7 @@ def _figures(summary: Summary) -> list[str]:
         f"| Saved by fixing | {saved} |",
         "",
     ]
-    if savings.lifetime_costs:
+    if savings.lifetime_costs and not nothing_priced(summary):
         lines[-1:-1] = [f"| Cache lifetime | {_cell(lifetime_line(savings))} |"]
     note = unpriced_note(summary)
     if note and not nothing_priced(summary):

@@ -113,7 +113,7 @@ def _money_rows(report: Report, table: Table) -> None:
     table.add_row("Input cost", escape(cost))
     table.add_row("Cache model", f"prefix replay, {savings.lifetime_note}; providers' caches are "
                   "best-effort, so hits are predictions")
-    if savings.lifetime_costs:
+    if savings.lifetime_costs and not nothing_priced(summary):
         table.add_row("Cache lifetime", escape(lifetime_line(savings)))
     table.add_row("Prices", escape("\n".join(
         [savings.price_data] + [base_priced(*names) for names in savings.base_priced])))
