@@ -36,6 +36,7 @@ from promptcache.report.rich_format import render_rich
 from promptcache.report.rows import RequestRows
 from promptcache.rules import ALL_RULES
 from promptcache.run.audit import _audit
+from promptcache.savings import RowFacts, SavingsTally
 from promptcache.tokens.counter import TokenCounter
 
 MODEL = "claude-sonnet-4-5"  # minimum cacheable prefix: 1024 tokens
@@ -455,3 +456,27 @@ def test_no_lifetime_is_said_to_pay_when_nothing_is_priced() -> None:
     assert (explicit["lifetime_that_pays"], explicit["lifetime_note"]) == (None, None)
     assert "Cache lifetime" not in _rich(report)
     assert "Cache lifetime" not in render_markdown(report)
+
+
+def test_a_read_refreshes_the_entry_it_reads() -> None:
+    session = Session()
+    for at in (0, 250, 500, 750):  # 500 is past 300 s from the write, not from the last read
+        session.send(first_turn(), at=at)
+    assert session.reads_writes() == [(0, 1255), (1255, 0), (1255, 0), (1255, 0)]
+
+
+def test_a_fix_is_worth_the_reads_it_gains_minus_the_writes_it_adds() -> None:
+    session = Session()
+    session.send(first_turn(), at=0)
+    second = first_turn()
+    second[1] = block("system policy at 10:01", 1000, role="system")
+    session.send(second, at=60)
+    tally = SavingsTally(Pricer(), "documented idle lifetime")
+    for verdict, request in zip(session.replay({1: Repair(replace=((1, SYSTEM),))}),
+                                session.requests, strict=True):
+        tally.add(verdict, RowFacts(request.location, "anthropic", MODEL, None))
+    savings = tally.result()
+    # The second request as logged writes 1,255 tokens at 3.75; fixed, it reads them at 0.3.
+    assert savings.savings_usd == pytest.approx(1255 * (3.75 - 0.3) / 1e6)
+    assert savings.savings_by_rule == (("PC999", pytest.approx(4329.75e-6), 1255),)
+    assert savings.cost_usd == pytest.approx(2 * 1255 * 3.75 / 1e6)
