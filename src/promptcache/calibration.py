@@ -112,3 +112,65 @@ class TokenCalibrationTally:
 
 def _mean(total: int, count: int) -> float:
     return round(total / count, 2) if count else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CacheCalibration:
+    """Predicted against observed cache reads and writes for one model with an explicit
+    cache (Anthropic's), over its requests whose log carries usage."""
+
+    model: str
+    """The model as the requests name it."""
+    requests: int
+    """Requests to it whose log carries usage."""
+    reads_exact: int
+    """Of those, predicted cache reads equal to ``cache_read_input_tokens``."""
+    reads_within_5pct: int
+    """Of those, predicted reads within 5% of the provider's (exact ones included)."""
+    predicted_read_tokens: int
+    """Cache reads promptcache predicts, summed."""
+    observed_read_tokens: int
+    """Cache reads the provider reported, summed."""
+    writes_requests: int
+    """Requests whose usage reports cache writes (``cache_creation_input_tokens``)."""
+    writes_exact: int
+    """Of those, predicted writes equal to the provider's."""
+    writes_within_5pct: int
+    """Of those, predicted writes within 5% of the provider's (exact ones included)."""
+    predicted_written_tokens: int
+    """Cache writes promptcache predicts for those requests, summed."""
+    observed_written_tokens: int
+    """Cache writes the provider reported, summed."""
+
+
+def _within_5pct(predicted: int, observed: int) -> bool:
+    return abs(predicted - observed) <= observed * 0.05
+
+
+class CacheCalibrationTally:
+    """Collects predicted and observed cache reads and writes per model."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, list[int]] = {}
+
+    def add(self, model: str, predicted_read: int, observed_read: int, predicted_written: int,
+            observed_written: int | None) -> None:
+        """One request's prediction and usage; ``observed_written`` None when the usage does
+        not report writes."""
+        totals = self._models.setdefault(model, [0] * 10)
+        totals[0] += 1
+        totals[1] += predicted_read == observed_read
+        totals[2] += _within_5pct(predicted_read, observed_read)
+        totals[3] += predicted_read
+        totals[4] += observed_read
+        if observed_written is not None:
+            totals[5] += 1
+            totals[6] += predicted_written == observed_written
+            totals[7] += _within_5pct(predicted_written, observed_written)
+            totals[8] += predicted_written
+            totals[9] += observed_written
+
+    def result(self) -> tuple[CacheCalibration, ...]:
+        """One row per model, by name."""
+        return tuple(CacheCalibration(model or NO_MODEL, *totals)
+                     for model, totals in sorted(self._models.items()))

@@ -27,6 +27,31 @@ request once its input exceeds the threshold (genai-prices' "cliff" tiers)."""
 
 
 @dataclass(frozen=True, slots=True)
+class CachePremiums:
+    """What a provider bills cache reads and writes at, as multiples of its input price."""
+
+    checked: str
+    """When the multipliers were last checked against the provider's pricing."""
+    read: float
+    """A token read from the cache."""
+    write: float
+    """A token written with the default (short) lifetime."""
+    write_long: float
+    """A token written with the long lifetime."""
+
+
+CACHE_PREMIUMS: dict[str, CachePremiums] = {
+    # Anthropic "Prompt caching" guide, Pricing (checked 2026-12): 5-minute writes 1.25x the
+    # base input price, 1-hour writes 2x, reads 0.1x. genai-prices 0.2.5 bundles the same
+    # ratios for Claude (claude-sonnet-4-5: input 3, read 0.3, write 3.75, 1h write 6 per
+    # MTok; claude-haiku-4-5: 1, 0.1, 1.25, 2), so its prices are used and these multipliers
+    # only fill what a price row leaves out (a row with no 1-hour write price).
+    "anthropic": CachePremiums("2026-12", read=0.1, write=1.25, write_long=2.0),
+}
+"""Cache premiums by provider, for prices the price data does not carry."""
+
+
+@dataclass(frozen=True, slots=True)
 class InputRates:
     """Input prices for one model, at one date."""
 
@@ -38,6 +63,8 @@ class InputRates:
     """Cached input; None when the provider gives no discount (then ``input`` applies)."""
     cache_write: Price | None
     """Writing to the cache, where the provider charges for it; None when writes are free."""
+    cache_write_long: Price | None = None
+    """Writing with the long lifetime (Anthropic's 1 hour); None when there is none."""
 
 
 def _per_token(price: Price | None, total_input: int) -> float:
@@ -96,8 +123,9 @@ class Pricer:
         return found
 
     def input_cost(self, provider: str, model: str, prompt_tokens: int, cached_tokens: int,
-                   written_tokens: int = 0) -> float | None:
-        """USD for the input of one request; None for an unknown model."""
+                   written_tokens: int = 0, written_long_tokens: int = 0) -> float | None:
+        """USD for the input of one request; None for an unknown model. Of
+        ``written_tokens``, ``written_long_tokens`` were written with the long lifetime."""
         rates = self.rates(provider, model)
         if rates is None:
             return None
@@ -108,7 +136,11 @@ class Pricer:
         cost = uncached * input_rate + cached_tokens * read_rate
         if rates.cache_write is not None and written_tokens:
             # A written token is billed at the write price instead of the input price.
-            cost += written_tokens * (_per_token(rates.cache_write, prompt_tokens) - input_rate)
+            write_rate = _per_token(rates.cache_write, prompt_tokens)
+            cost += written_tokens * (write_rate - input_rate)
+            if written_long_tokens and rates.cache_write_long is not None:
+                cost += written_long_tokens * (
+                    _per_token(rates.cache_write_long, prompt_tokens) - write_rate)
         return cost
 
 
@@ -122,8 +154,17 @@ def _rates(provider: str, model: str, on_date: str) -> InputRates | None:
     base = None if entry is None else _price(entry["input"])
     if entry is None or base is None:
         return None
+    long_write = _price(entry.get("cache_write_1h"))
+    premiums = CACHE_PREMIUMS.get(provider)
+    if long_write is None and premiums is not None:
+        long_write = _scaled(base, premiums.write_long)
     return InputRates(entry["model"], base, _price(entry["cache_read"]),
-                      _price(entry["cache_write"]))
+                      _price(entry["cache_write"]), long_write)
+
+
+def _scaled(price: Price, factor: float) -> Price:
+    base, tiers = price
+    return base * factor, tuple((start, rate * factor) for start, rate in tiers)
 
 
 def _price(value: Any) -> Price | None:
@@ -149,6 +190,7 @@ def _lookup(provider: str, model: str, on_date: str) -> dict[str, Any] | None:
         "input": _plain(prices.input_mtok),
         "cache_read": _plain(getattr(prices, "cache_read_mtok", None)),
         "cache_write": _plain(getattr(prices, "cache_write_mtok", None)),
+        "cache_write_1h": _plain(getattr(prices, "cache_write_1h_mtok", None)),
     }
 
 

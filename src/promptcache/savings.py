@@ -7,6 +7,10 @@
   the current cost minus the savings.
 - Per rule: the same difference with only that rule's fixes. A rule's saving is shared among
   its findings in proportion to their tokens at risk.
+- Explicit caches (Anthropic's): every cost counts the write premium, so a fix is worth the
+  reads it gains minus the writes it adds, each write priced at its lifetime's rate. The log
+  is also priced with every breakpoint at 5 minutes and at 1 hour, to say which lifetime pays
+  for this traffic; and predicted reads and writes are compared with the usage per model.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from promptcache.cache.replay import BASE, FIXED, Replayed
+from promptcache.cache.simulator import Prediction
+from promptcache.calibration import CacheCalibration, CacheCalibrationTally
 from promptcache.model import Location, ObservedUsage
 from promptcache.pricing import Pricer
 from promptcache.vocabulary import NO_MODEL
@@ -44,7 +50,7 @@ class Disagreement:
     """What the model predicted."""
     reason: str
     """Short code: warm-start, outlived-lifetime, longer-match, best-effort-miss,
-    shorter-match, explicit-breakpoints, image-boundary."""
+    shorter-match, explicit-breakpoints, image-boundary, rejected."""
     explanation: str
     """The likely cause, in a sentence."""
 
@@ -101,6 +107,19 @@ class Savings:
     base_priced: tuple[tuple[str, str], ...] = ()
     """(fine-tuned model, the price data's model it is priced as): models the price data
     has no price for, priced at their base model's rates."""
+    lifetime_costs: tuple[tuple[str, float], ...] = ()
+    """Explicit caches: (lifetime, USD) for the priced requests with every breakpoint at
+    that lifetime (``5m``, ``1h``), as predicted; empty when no request has one."""
+    cache_calibration: tuple[CacheCalibration, ...] = ()
+    """Explicit caches: predicted against observed cache reads and writes per model."""
+
+    @property
+    def lifetime_that_pays(self) -> str | None:
+        """The lifetime whose predicted cost is lower (``5m`` on a tie: no premium for
+        nothing); None without explicit caches."""
+        if not self.lifetime_costs:
+            return None
+        return min(self.lifetime_costs, key=lambda item: item[1])[0]
 
 
 @dataclass(slots=True)
@@ -128,6 +147,8 @@ class SavingsTally:
     _abs_error_sum: int = 0
     _reasons: Counter[str] = field(default_factory=Counter)
     _disagreements: list[Disagreement] = field(default_factory=list)
+    _lifetime_costs: dict[str, float] = field(default_factory=dict)
+    _cache_calibration: CacheCalibrationTally = field(default_factory=CacheCalibrationTally)
 
     def add(self, replayed: Replayed, facts: RowFacts) -> tuple[int, float | None]:
         """Price and calibrate one replayed request; return its predicted cached tokens and
@@ -142,27 +163,50 @@ class SavingsTally:
         observed = facts.observed
         if observed is not None:
             self._calibrate(replayed, facts, observed, base.cached_tokens)
+            if replayed.lifetimes:
+                self._cache_calibration.add(facts.model, base.cached_tokens,
+                                            observed.cached_tokens, base.written_tokens,
+                                            observed.written_tokens)
 
-        def price(prompt: int, cached: int, written: int) -> float | None:
-            return self.pricer.input_cost(facts.provider, facts.model, prompt, cached, written)
+        def price(prompt: int, prediction: Prediction) -> float | None:
+            return self.pricer.input_cost(facts.provider, facts.model, prompt,
+                                          prediction.cached_tokens, prediction.written_tokens,
+                                          prediction.written_1h_tokens)
 
-        predicted_cost = price(base_prompt, base.cached_tokens, base.written_tokens)
+        for lifetime in replayed.lifetimes:
+            # Known even when unpriced: the report then says the comparison has no price.
+            self._lifetime_costs.setdefault(lifetime, 0.0)
+        predicted_cost = price(base_prompt, base)
         if predicted_cost is None:
             self._unpriced[facts.model or NO_MODEL] += 1
             return base.cached_tokens, None
-        actual = (price(observed.prompt_tokens, observed.cached_tokens, base.written_tokens)
-                  if observed is not None else predicted_cost)
+        actual = (self._observed_cost(facts, observed, base) if observed is not None
+                  else predicted_cost)
         self._cost += actual or 0.0
         self._cost_predicted += predicted_cost
-        self._cost_fixed += price(fixed_prompt, fixed.cached_tokens, fixed.written_tokens) or 0.0
+        self._cost_fixed += price(fixed_prompt, fixed) or 0.0
+        for lifetime, prediction in replayed.lifetimes.items():
+            self._lifetime_costs[lifetime] = (self._lifetime_costs.get(lifetime, 0.0)
+                                              + (price(base_prompt, prediction) or 0.0))
         for variant, (prompt, prediction) in replayed.predictions.items():
             if variant in (BASE, FIXED):
                 continue
-            cost = price(prompt, prediction.cached_tokens, prediction.written_tokens) or 0.0
+            cost = price(prompt, prediction) or 0.0
             totals = self._by_rule.setdefault(variant, [0.0, 0.0])
             totals[0] += predicted_cost - cost
             totals[1] += prediction.cached_tokens - base.cached_tokens
         return base.cached_tokens, actual
+
+    def _observed_cost(self, facts: RowFacts, observed: ObservedUsage,
+                       predicted: Prediction) -> float | None:
+        """The request priced with its usage: the reported writes where the usage has them,
+        else the predicted ones."""
+        if observed.written_tokens is None:
+            written, written_1h = predicted.written_tokens, predicted.written_1h_tokens
+        else:
+            written, written_1h = observed.written_tokens, observed.written_1h_tokens or 0
+        return self.pricer.input_cost(facts.provider, facts.model, observed.prompt_tokens,
+                                      observed.cached_tokens, written, written_1h)
 
     def _calibrate(self, replayed: Replayed, facts: RowFacts, observed: ObservedUsage,
                    predicted: int) -> None:
@@ -214,6 +258,8 @@ class SavingsTally:
             hit_rate_predicted_low=(_share(self._cached_low, self._prompt)
                                     if self._cached_low != self._cached else None),
             base_priced=self.pricer.base_priced(),
+            lifetime_costs=tuple(sorted(self._lifetime_costs.items())),
+            cache_calibration=self._cache_calibration.result(),
         )
 
 
@@ -227,6 +273,11 @@ def _explain(replayed: Replayed, observed: ObservedUsage, predicted: int,
     if observed.prompt_tokens != replayed.prompt_tokens:
         counted = (f" (promptcache counts {replayed.prompt_tokens} prompt tokens, the provider "
                    f"{observed.prompt_tokens})")
+    rejected = replayed.predictions[BASE][1].rejected
+    if rejected:
+        return "rejected", (
+            f"promptcache predicts the API rejects this request's cache settings ({rejected}), "
+            "so nothing is read or written" + counted)
     if replayed.family == "openai-explicit":
         return "explicit-breakpoints", (
             "this model caches explicitly, up to the request's prompt_cache_breakpoint "
@@ -238,9 +289,12 @@ def _explain(replayed: Replayed, observed: ObservedUsage, predicted: int,
                 "the provider already held this prefix, cached before the log begins or by "
                 "traffic not in the log" + counted)
         if replayed.prefix_expired:
+            why = (" (an explicit cache entry lives its lifetime from its last use; a "
+                   "breakpoint's ttl sets 5m or 1h)" if replayed.lifetimes
+                   else " (OpenAI keeps prefixes up to an hour off-peak)")
             return "outlived-lifetime", (
                 f"the provider kept the prefix longer than the {lifetime_note} the model "
-                "assumes (OpenAI keeps prefixes up to an hour off-peak)" + counted)
+                "assumes" + why + counted)
         return "longer-match", "the provider matched a longer prefix than predicted" + counted
     if observed.cached_tokens == 0:
         return "best-effort-miss", (

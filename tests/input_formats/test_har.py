@@ -48,7 +48,8 @@ def _truth_usage(line: dict[str, Any]) -> Usage:
     usage = line["usage"]
     if line["provider"] == "anthropic":
         read, write = usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"]
-        return Usage(usage["input_tokens"] + read + write, read, write)
+        written_1h = usage.get("cache_creation", {}).get("ephemeral_1h_input_tokens")
+        return Usage(usage["input_tokens"] + read + write, read, write, written_1h)
     return Usage(usage["prompt_tokens"], usage["prompt_tokens_details"]["cached_tokens"])
 
 

@@ -12,6 +12,11 @@ correctly. Each request is replayed in several variants at once:
 
 The fixed variants apply a fix from the request where a rule first sees the problem on: the
 first request of a problem is replayed as logged, as it would be on the day a fix ships.
+
+Requests whose cache is explicit (rules with ``max_breakpoints``: Anthropic's) go through
+:class:`promptcache.cache.anthropic.ExplicitCache` in every variant, and their logged prompt
+also through two more caches, every breakpoint at 5 minutes and every one at 1 hour, to say
+which lifetime pays for the traffic.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from promptcache.cache.anthropic import (
+    FIVE_MINUTES,
+    ONE_HOUR,
+    Block,
+    BlockHasher,
+    ExplicitCache,
+    prompt_blocks,
+)
 from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
 from promptcache.cache.simulator import Prediction, PrefixCache
 from promptcache.catalog import CacheRules
@@ -44,6 +57,8 @@ class _Variant:
     first_image_at: int | None
     """Token offset where the prompt's first image begins (None: no image): a cached run
     reaching past it is predicted as a range (see cache.simulator)."""
+    blocks: tuple[Block, ...] = ()
+    """For an explicit cache: the content blocks (``hashes`` is then empty)."""
 
 
 def _first_image_at(tokens: Sequence[int], image_indexes: Iterable[int]) -> int | None:
@@ -69,6 +84,9 @@ class Replayed:
     """That earlier prefix had expired under the model's lifetime when this request came."""
     family: str = ""
     """The cache model the request was replayed with (``openai-implicit``...)."""
+    lifetimes: dict[str, Prediction] = field(default_factory=dict)
+    """Explicit caches: the logged prompt's prediction with every breakpoint at each
+    lifetime (``5m``, ``1h``); empty for implicit caches."""
 
 
 @dataclass(order=True, slots=True)
@@ -91,9 +109,11 @@ class Replayer:
         self._sequence = 0
         self._clock = 0.0
         self._timed = False
-        self._caches: dict[str, dict[str, PrefixCache]] = {BASE: {}}
+        self._caches: dict[str, dict[str, PrefixCache | ExplicitCache]] = {BASE: {}}
         self._first_seen: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._hashers: dict[int, PromptHasher] = {}
+        self._every: dict[str, ExplicitCache] = {}
+        self._block_hasher = BlockHasher()
 
     def lifetime_for(self, rules: CacheRules) -> float:
         """The idle lifetime this run assumes for a cache family."""
@@ -106,15 +126,21 @@ class Replayer:
         several). Requests of one ``lane`` (a session) are hashed incrementally, each from
         where it stops repeating the one before."""
         rules = counted.facts.cache
-        encode = self._counter.counter_for(counted.facts.encoding).encode
         block = max(1, rules.step_tokens)
-        hasher = self._hashers.get(block)
-        if hasher is None:
-            hasher = self._hashers[block] = PromptHasher(block)
         segments = counted.request.segments
-        base = _Variant(hasher.hashes(f"{counted.facts.encoding}\x00{lane}", segments, encode),
-                        counted.prompt_tokens,
-                        _first_image_at(counted.segment_tokens, counted.image_indexes))
+        if rules.max_breakpoints:
+            base = _Variant([], counted.prompt_tokens, None, self._block_hasher.blocks(
+                f"{counted.facts.encoding}\x00{lane}", segments, counted.segment_tokens,
+                counted.request.settings))
+        else:
+            encode = self._counter.counter_for(counted.facts.encoding).encode
+            hasher = self._hashers.get(block)
+            if hasher is None:
+                hasher = self._hashers[block] = PromptHasher(block)
+            base = _Variant(
+                hasher.hashes(f"{counted.facts.encoding}\x00{lane}", segments, encode),
+                counted.prompt_tokens,
+                _first_image_at(counted.segment_tokens, counted.image_indexes))
         variants = {BASE: base}
         repairs: dict[str, list[Repair]] = {}
         for code, repair in fixes:
@@ -168,13 +194,16 @@ class Replayer:
             segments[at:at] = appended
             tokens[at:at] = [segment.fixed_tokens + counter.count(segment.text)
                              for segment in appended]
+        if counted.facts.cache.max_breakpoints:
+            return _Variant([], sum(tokens), None,
+                            prompt_blocks(segments, tokens, counted.request.settings))
         stream = token_stream(segments, counter.encode)
         images = [index for index, segment in enumerate(segments)
                   if segment.kind is SegmentKind.IMAGE]
         return _Variant(block_hashes(stream, block), sum(tokens),
                         _first_image_at(tokens, images))
 
-    def _cache(self, variant: str, rules: CacheRules) -> PrefixCache:
+    def _cache(self, variant: str, rules: CacheRules) -> PrefixCache | ExplicitCache:
         caches = self._caches.get(variant)
         if caches is None:
             # A rule's variant begins as a copy of the history every variant shares.
@@ -182,8 +211,17 @@ class Replayer:
                 family: cache.copy() for family, cache in self._caches[BASE].items()}
         cache = caches.get(rules.family)
         if cache is None:
-            cache = caches[rules.family] = PrefixCache(rules, self._lifetime)
+            cache = caches[rules.family] = (
+                ExplicitCache(rules, self._lifetime) if rules.max_breakpoints
+                else PrefixCache(rules, self._lifetime))
         return cache
+
+    def _predict(self, cache: PrefixCache | ExplicitCache, queued: _Queued, prompt: _Variant,
+                 now: float | None) -> Prediction:
+        if isinstance(cache, ExplicitCache):
+            return cache.replay(queued.scope, prompt.blocks, queued.rules, now)
+        return cache.replay(queued.scope, prompt.hashes, prompt.prompt_tokens, now,
+                            prompt.first_image_at)
 
     def _replay(self, queued: _Queued) -> Replayed:
         replayed = queued.replayed
@@ -197,18 +235,24 @@ class Replayer:
         for variant in self._caches:
             prompt = queued.variants.get(variant, queued.variants[BASE])
             cache = self._cache(variant, queued.rules)
-            prediction = cache.replay(queued.scope, prompt.hashes, prompt.prompt_tokens, now,
-                                      prompt.first_image_at)
+            prediction = self._predict(cache, queued, prompt, now)
             replayed.predictions[variant] = (prompt.prompt_tokens, prediction)
+        if queued.rules.max_breakpoints:
+            base = queued.variants[BASE]
+            for lifetime in (FIVE_MINUTES, ONE_HOUR):
+                every = self._every.get(lifetime)
+                if every is None:
+                    every = self._every[lifetime] = ExplicitCache(
+                        queued.rules, self._lifetime, every_breakpoint=lifetime)
+                replayed.lifetimes[lifetime] = every.replay(queued.scope, base.blocks,
+                                                            queued.rules, now)
         return replayed
 
     def _note_first_seen(self, queued: _Queued, now: float | None) -> None:
         rules = queued.rules
-        needed = max(1, rules.min_tokens // max(1, rules.step_tokens))
-        hashes = queued.variants[BASE].hashes
-        if len(hashes) < needed:
+        key = self._first_cacheable(queued)
+        if key is None:
             return
-        key = (queued.scope, hashes[needed - 1])
         last = self._first_seen.get(key)
         replayed = queued.replayed
         if last is not None:
@@ -219,3 +263,18 @@ class Replayer:
         self._first_seen[key] = now if now is not None else 0.0
         if len(self._first_seen) > _FIRST_SEEN_ENTRIES:
             self._first_seen.popitem(last=False)
+
+    @staticmethod
+    def _first_cacheable(queued: _Queued) -> tuple[str, bytes] | None:
+        """(scope, hash of the shortest prefix of the logged prompt long enough to cache), or
+        None when none is."""
+        rules = queued.rules
+        base = queued.variants[BASE]
+        if rules.max_breakpoints:
+            first = next((block for block in base.blocks if block.end >= rules.min_tokens),
+                         None)
+            return None if first is None else (queued.scope, first.prefix_hash)
+        needed = max(1, rules.min_tokens // max(1, rules.step_tokens))
+        if len(base.hashes) < needed:
+            return None
+        return queued.scope, base.hashes[needed - 1]

@@ -59,6 +59,12 @@ class Prediction:
     cached_tokens_low: int
     """The least the provider may serve: ``cached_tokens`` unless the cached run reaches into
     an image's tokens, where the boundary is uncertain (see the module docstring)."""
+    written_1h_tokens: int = 0
+    """Of ``written_tokens``, those written with the long (1-hour) lifetime, for explicit
+    caches that offer one."""
+    rejected: str = ""
+    """Why the provider would reject the request's cache settings (then nothing is read or
+    written); '' when it accepts them."""
 
 
 SWEEP_EVERY = 4096

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from promptcache.load.formats._fields import count
+from promptcache.load.formats._usage import written_1h
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 
 
@@ -40,12 +41,12 @@ def stored_prompt(prompt: object) -> bool:
     return isinstance(prompt, Mapping) and isinstance(prompt.get("id"), str)
 
 
-def usage_of(usage: Any, api: str) -> tuple[int, int, int | None] | None:
-    """A response's usage block as (every prompt token, cache reads, cache writes or None),
-    the one meaning of :class:`~promptcache.load.formats.base.Usage`; None when it has no
-    prompt count. Chat Completions' ``prompt_tokens`` and Responses' ``input_tokens`` include
-    cached tokens; Anthropic's ``input_tokens`` excludes cache reads and writes, which are
-    added."""
+def usage_of(usage: Any, api: str) -> tuple[int, int, int | None, int | None] | None:
+    """A response's usage block as (every prompt token, cache reads, cache writes or None,
+    the 1-hour part of those writes or None), the one meaning of
+    :class:`~promptcache.load.formats.base.Usage`; None when it has no prompt count. Chat
+    Completions' ``prompt_tokens`` and Responses' ``input_tokens`` include cached tokens;
+    Anthropic's ``input_tokens`` excludes cache reads and writes, which are added."""
     if not isinstance(usage, Mapping):
         return None
     if api == MESSAGES:
@@ -54,7 +55,7 @@ def usage_of(usage: Any, api: str) -> tuple[int, int, int | None] | None:
             return None
         read = count(usage.get("cache_read_input_tokens")) or 0
         write = count(usage.get("cache_creation_input_tokens"))
-        return base + read + (write or 0), read, write
+        return base + read + (write or 0), read, write, written_1h(usage)
     total_key, details_key = (("prompt_tokens", "prompt_tokens_details") if api == CHAT
                               else ("input_tokens", "input_tokens_details"))
     total = count(usage.get(total_key))
@@ -62,4 +63,4 @@ def usage_of(usage: Any, api: str) -> tuple[int, int, int | None] | None:
         return None
     details = usage.get(details_key)
     cached = count(details.get("cached_tokens")) if isinstance(details, Mapping) else None
-    return total, cached or 0, None
+    return total, cached or 0, None, None

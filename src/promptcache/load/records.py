@@ -139,7 +139,7 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         session=call.session,
         observed=(None if usage is None
                   else ObservedUsage(usage.input_tokens, usage.cache_read_tokens,
-                                     usage.cache_write_tokens)),
+                                     usage.cache_write_tokens, usage.cache_write_1h_tokens)),
         settings=_messages_settings(body) if api is _MESSAGES else _settings(body),
         inline_ignore=call.inline_ignore,
         deployment=deployment,

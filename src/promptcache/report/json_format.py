@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import io
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from typing import Any, TextIO
 
 import orjson
 
-from promptcache.calibration import ModelCalibration
+from promptcache.calibration import CacheCalibration, ModelCalibration
 from promptcache.divergence import Divergence
 from promptcache.engine.findings import Finding
 from promptcache.model import Location
-from promptcache.report.model import Report, RequestRow, Summary
+from promptcache.report.model import ExplicitCacheRow, Report, RequestRow, Summary
 from promptcache.report.phrases import (
     base_priced,
     change_note,
+    lifetime_line,
     nothing_priced,
     resolved_model,
 )
 
 
 def _row(row: RequestRow) -> dict[str, Any]:
+    fields = _row_fields(row)
+    if row.explicit_cache is not None:
+        # Only on requests to an explicit cache, so implicit-cache reports keep their bytes.
+        fields["explicit_cache"] = _explicit_cache_row(row.explicit_cache)
+    return fields
+
+
+def _explicit_cache_row(row: ExplicitCacheRow) -> dict[str, Any]:
+    # The JSON names are the fields' names, in their order; no reason is null, not ''.
+    fields = {field.name: getattr(row, field.name) for field in dataclass_fields(row)}
+    return {**fields, "rejected": row.rejected or None}
+
+
+def _row_fields(row: RequestRow) -> dict[str, Any]:
     return {
         "file": row.file,
         "line": row.line,
@@ -159,6 +175,36 @@ def _priced(value: float, summary: Summary) -> float | None:
     return None if nothing_priced(summary) else _usd(value)
 
 
+def _explicit_cache(summary: Summary) -> dict[str, Any]:
+    """The explicit-cache figures, only for a log with requests to an explicit cache (so an
+    implicit-cache report keeps its bytes)."""
+    savings = summary.savings
+    if not savings.lifetime_costs:
+        return {}
+    costs = {lifetime: _priced(usd, summary) for lifetime, usd in savings.lifetime_costs}
+    priced = not nothing_priced(summary)
+    return {"explicit_cache": {
+        "lifetime_costs_usd": costs,
+        "lifetime_that_pays": savings.lifetime_that_pays if priced else None,
+        "lifetime_note": lifetime_line(savings) if priced else None,
+        "calibration": [_cache_calibration(row) for row in savings.cache_calibration],
+    }}
+
+
+def _cache_calibration(row: CacheCalibration) -> dict[str, Any]:
+    return {
+        "model": row.model,
+        "requests": row.requests,
+        "reads": {"exact": row.reads_exact, "within_5pct": row.reads_within_5pct,
+                  "predicted_tokens": row.predicted_read_tokens,
+                  "observed_tokens": row.observed_read_tokens},
+        "writes": {"requests": row.writes_requests, "exact": row.writes_exact,
+                   "within_5pct": row.writes_within_5pct,
+                   "predicted_tokens": row.predicted_written_tokens,
+                   "observed_tokens": row.observed_written_tokens},
+    }
+
+
 def _savings(summary: Summary) -> dict[str, Any]:
     savings = summary.savings
     calibration = savings.calibration
@@ -195,6 +241,7 @@ def _savings(summary: Summary) -> dict[str, Any]:
                 for item in calibration.disagreements
             ],
         },
+        **_explicit_cache(summary),
     }
 
 

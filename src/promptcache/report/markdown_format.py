@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from promptcache.report.model import Report, Summary
 from promptcache.report.phrases import (
+    CACHE_CALIBRATION_COLUMNS,
+    CACHE_CALIBRATION_TITLE,
     accounting,
+    cache_calibration_cells,
     change_note,
     error_location,
     estimate_group,
+    lifetime_line,
     nothing_priced,
     plural,
     predicted_rate,
@@ -86,6 +90,15 @@ def _trust(summary: Summary) -> list[str]:
                   for row in summary.token_calibration]
         lines.append("")
         lines += [f"{_cell(change_note(seen))}.\n" for seen in summary.counting_changes]
+    cache_rows = summary.savings.cache_calibration
+    if cache_rows:
+        lines += [f"{CACHE_CALIBRATION_TITLE}:", "",
+                  "| Model | " + " | ".join(column.capitalize()
+                                            for column in CACHE_CALIBRATION_COLUMNS) + " |",
+                  "| --- |" + " ---: |" * len(CACHE_CALIBRATION_COLUMNS)]
+        lines += ["| " + " | ".join((f"`{_cell(row.model)}`", *cache_calibration_cells(row)))
+                  + " |" for row in cache_rows]
+        lines.append("")
     return lines
 
 
@@ -105,6 +118,8 @@ def _figures(summary: Summary) -> list[str]:
         f"| Saved by fixing | {saved} |",
         "",
     ]
+    if savings.lifetime_costs and not nothing_priced(summary):
+        lines[-1:-1] = [f"| Cache lifetime | {_cell(lifetime_line(savings))} |"]
     note = unpriced_note(summary)
     if note and not nothing_priced(summary):
         lines[-1:-1] = ["", f"Dollar {note}."]

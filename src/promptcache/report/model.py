@@ -45,6 +45,25 @@ class RequestRow:
     when unbounded or not worked out."""
     high: int | None = None
     """The most it can cost; None when there is no known upper bound."""
+    explicit_cache: ExplicitCacheRow | None = None
+    """For a request to a model whose cache is explicit (Anthropic's): its predicted and
+    observed cache writes; None for implicit caches."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExplicitCacheRow:
+    """The cache-write side of one request to an explicit cache."""
+
+    predicted_written_tokens: int
+    """Tokens the cache model predicts the request writes to the cache."""
+    predicted_written_1h_tokens: int
+    """Of those, written with the 1-hour lifetime."""
+    observed_written_tokens: int | None
+    """``cache_creation_input_tokens`` as reported; None when the log does not say."""
+    observed_written_1h_tokens: int | None
+    """Its 1-hour part (``cache_creation.ephemeral_1h_input_tokens``); None when not said."""
+    rejected: str
+    """Why the API would reject the request's breakpoints ('' when it accepts them)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from promptcache.calibration import ChangeSeen, ModelCalibration
+from promptcache.calibration import CacheCalibration, ChangeSeen, ModelCalibration
 from promptcache.catalog import FINE_TUNED
 from promptcache.estimates import EstimateGroup
 from promptcache.report.model import ErrorRow, Report, Summary
@@ -156,6 +156,39 @@ def printable_errors(report: Report) -> Report:
     """``report`` with every error message made :func:`one_line`, for every format alike."""
     return replace(report, errors=tuple(replace(error, message=one_line(error.message))
                                         for error in report.errors))
+
+
+def lifetime_line(savings: Savings) -> str:
+    """Which cache lifetime pays for the traffic, in one sentence ('' without an explicit
+    cache)."""
+    costs = dict(savings.lifetime_costs)
+    if not costs:
+        return ""
+    five, hour = costs.get("5m", 0.0), costs.get("1h", 0.0)
+    pays = savings.lifetime_that_pays
+    return (f"with every breakpoint at 5m the input would cost {_dollars(five)}, at 1h "
+            f"{_dollars(hour)}: {pays} pays for this traffic")
+
+
+def _dollars(value: float) -> str:
+    # Four decimals below a dollar: a test log's cost is a fraction of a cent.
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.4f}"
+
+
+CACHE_CALIBRATION_TITLE = ("Cache reads and writes vs the provider's usage (predicted / "
+                           "observed tokens)")
+CACHE_CALIBRATION_COLUMNS = ("requests", "reads exact", "reads within 5%", "reads",
+                             "writes exact", "writes within 5%", "writes")
+
+
+def cache_calibration_cells(row: CacheCalibration) -> tuple[str, ...]:
+    """The cells after the model's for one row of the cache calibration table."""
+    writes = f"{row.writes_exact:,} of {row.writes_requests:,}"
+    writes_near = f"{row.writes_within_5pct:,} of {row.writes_requests:,}"
+    return (f"{row.requests:,}", f"{row.reads_exact:,}", f"{row.reads_within_5pct:,}",
+            f"{row.predicted_read_tokens:,} / {row.observed_read_tokens:,}", writes,
+            writes_near,
+            f"{row.predicted_written_tokens:,} / {row.observed_written_tokens:,}")
 
 
 def predicted_rate(savings: Savings) -> str:

@@ -13,10 +13,14 @@ from rich.text import Text
 from promptcache.engine.findings import Finding, Severity
 from promptcache.report.model import Report
 from promptcache.report.phrases import (
+    CACHE_CALIBRATION_COLUMNS,
+    CACHE_CALIBRATION_TITLE,
     base_priced,
+    cache_calibration_cells,
     change_note,
     error_location,
     estimate_group,
+    lifetime_line,
     not_read,
     nothing_priced,
     plural,
@@ -35,6 +39,7 @@ def render_rich(report: Report, console: Console) -> None:
     """Print ``report`` to ``console``."""
     _summary(report, console)
     _token_calibration(report, console)
+    _cache_calibration(report, console)
     _sessions(report, console)
     for code, group in groupby(report.findings, key=lambda finding: finding.code):
         # Within a rule, the costliest finding first.
@@ -108,6 +113,8 @@ def _money_rows(report: Report, table: Table) -> None:
     table.add_row("Input cost", escape(cost))
     table.add_row("Cache model", f"prefix replay, {savings.lifetime_note}; providers' caches are "
                   "best-effort, so hits are predictions")
+    if savings.lifetime_costs and not nothing_priced(summary):
+        table.add_row("Cache lifetime", escape(lifetime_line(savings)))
     table.add_row("Prices", escape("\n".join(
         [savings.price_data] + [base_priced(*names) for names in savings.base_priced])))
     calibration = savings.calibration
@@ -161,6 +168,21 @@ def _token_calibration(report: Report, console: Console) -> None:
     console.print(table)
     for seen in report.summary.counting_changes:
         _indented(console, escape(change_note(seen)), 1, "dim")
+
+
+def _cache_calibration(report: Report, console: Console) -> None:
+    rows = report.summary.savings.cache_calibration
+    if not rows:
+        return
+    console.print()
+    console.print(Text(CACHE_CALIBRATION_TITLE, style="bold"))
+    table = Table(box=None, header_style="bold", padding=(0, 1))
+    table.add_column("model", overflow="fold")
+    for column in CACHE_CALIBRATION_COLUMNS:
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    for row in rows:
+        table.add_row(escape(row.model), *cache_calibration_cells(row))
+    console.print(table)
 
 
 def _sessions(report: Report, console: Console) -> None:

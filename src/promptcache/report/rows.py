@@ -12,7 +12,9 @@ from typing import IO
 
 import orjson
 
-from promptcache.report.model import RequestRow
+from promptcache.cache.simulator import Prediction
+from promptcache.model import ObservedUsage
+from promptcache.report.model import ExplicitCacheRow, RequestRow
 
 MEMORY_ROWS = 4_096
 """Rows held before they go to disk, in batches of this many: memory stays flat however many
@@ -53,6 +55,8 @@ class RequestRows:
                 for line in reader:
                     fields = orjson.loads(line)
                     fields[10] = tuple(fields[10])  # estimate_reasons, a list in JSON
+                    if fields[13] is not None:
+                        fields[13] = ExplicitCacheRow(*fields[13])
                     yield RequestRow(*fields)
         yield from list(self._memory)
 
@@ -69,4 +73,21 @@ def _fields(row: RequestRow) -> list[object]:
     return [row.file, row.line, row.model, row.prompt_tokens, row.observed_prompt_tokens,
             row.observed_cached_tokens, row.predicted_cached_tokens, row.cost_usd,
             row.estimated, row.predicted_cached_tokens_low, row.estimate_reasons, row.low,
-            row.high]
+            row.high, _explicit_fields(row.explicit_cache)]
+
+
+def _explicit_fields(row: ExplicitCacheRow | None) -> list[object] | None:
+    if row is None:
+        return None
+    return [row.predicted_written_tokens, row.predicted_written_1h_tokens,
+            row.observed_written_tokens, row.observed_written_1h_tokens, row.rejected]
+
+
+def explicit_cache_row(prediction: Prediction, observed: ObservedUsage | None
+                       ) -> ExplicitCacheRow:
+    """A request's cache-write side: ``prediction`` from the explicit cache's replay,
+    ``observed`` its usage when logged."""
+    return ExplicitCacheRow(
+        prediction.written_tokens, prediction.written_1h_tokens,
+        None if observed is None else observed.written_tokens,
+        None if observed is None else observed.written_1h_tokens, prediction.rejected)

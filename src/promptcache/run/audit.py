@@ -32,7 +32,7 @@ from promptcache.report.model import (
     Summary,
     UnreadPart,
 )
-from promptcache.report.rows import RequestRows
+from promptcache.report.rows import RequestRows, explicit_cache_row
 from promptcache.rules import ALL_RULES
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
@@ -214,6 +214,8 @@ class _Tally:
                 low=pending.certainty.low,
                 high=pending.certainty.high,
                 predicted_cached_tokens_low=_low_end(verdict),
+                explicit_cache=(explicit_cache_row(verdict.predictions[BASE][1], observed)
+                                if verdict.lifetimes else None),
             )
         # Verdicts come in time order; rows are reported in input order.
         while len(self.rows) in self.finished:

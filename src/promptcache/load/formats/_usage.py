@@ -24,6 +24,16 @@ from promptcache.load.formats.base import Usage
 
 _READ = "cache_read_input_tokens"
 _WRITE = "cache_creation_input_tokens"
+_WRITE_1H = "ephemeral_1h_input_tokens"
+"""In Anthropic's ``cache_creation`` breakdown of ``cache_creation_input_tokens`` by lifetime
+(beside ``ephemeral_5m_input_tokens``)."""
+
+
+def written_1h(usage: Mapping[str, Any]) -> int | None:
+    """Cache writes with the 1-hour lifetime, from an Anthropic usage block's
+    ``cache_creation`` breakdown; None when the block has none."""
+    breakdown = usage.get("cache_creation")
+    return count(breakdown.get(_WRITE_1H)) if isinstance(breakdown, Mapping) else None
 
 
 def normalized_usage(usage: Any) -> Usage | None:
@@ -38,8 +48,8 @@ def normalized_usage(usage: Any) -> Usage | None:
         read = count(usage.get(_READ)) or 0
         write = count(usage.get(_WRITE))
         if prompt is not None and _cache_already_counted(usage, prompt, read + (write or 0)):
-            return Usage(prompt, read, write)
-        return Usage(base + read + (write or 0), read, write)
+            return Usage(prompt, read, write, written_1h(usage))
+        return Usage(base + read + (write or 0), read, write, written_1h(usage))
     details = usage.get("prompt_tokens_details" if prompt is not None else "input_tokens_details")
     cached = count(details.get("cached_tokens")) if isinstance(details, Mapping) else None
     return Usage(base, cached or 0)

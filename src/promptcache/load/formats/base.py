@@ -44,6 +44,9 @@ class Usage:
     """Prompt tokens served from the cache (a part of ``input_tokens``)."""
     cache_write_tokens: int | None = None
     """Prompt tokens written to the cache (Anthropic); None when the log does not say."""
+    cache_write_1h_tokens: int | None = None
+    """Of ``cache_write_tokens``, those written with the 1-hour lifetime (Anthropic's
+    ``cache_creation.ephemeral_1h_input_tokens``); None when the log does not say."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,482 @@
+"""Anthropic's explicit cache on hand-built sessions whose right answer is worked out by hand.
+
+The requests are built directly (segments in prefix order, each content block one segment),
+each block of an exact token size, so every read and write below is exact arithmetic on the
+rules in ``promptcache.cache.anthropic``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from rich.console import Console
+
+from promptcache.cache.anthropic import BlockHasher, prompt_blocks
+from promptcache.cache.replay import BASE, Replayed, Replayer
+from promptcache.cache.simulator import Prediction
+from promptcache.counting import PromptCounter
+from promptcache.engine.findings import Repair
+from promptcache.engine.rule_engine import default_rules
+from promptcache.load.apis import usage_of
+from promptcache.load.formats._usage import normalized_usage
+from promptcache.load.formats.base import CHAT, MESSAGES, Usage
+from promptcache.model import ImageRef, Location, ObservedUsage, Request, Segment, SegmentKind
+from promptcache.pricing import CACHE_PREMIUMS, Pricer
+from promptcache.report.json_format import report_to_dict
+from promptcache.report.markdown_format import render_markdown
+from promptcache.report.model import ExplicitCacheRow, Report
+from promptcache.report.rich_format import render_rich
+from promptcache.report.rows import RequestRows
+from promptcache.rules import ALL_RULES
+from promptcache.run.audit import _audit
+from promptcache.savings import RowFacts, SavingsTally
+from promptcache.tokens.counter import TokenCounter
+
+MODEL = "claude-sonnet-4-5"  # minimum cacheable prefix: 1024 tokens
+_O200K = TokenCounter("o200k_base")
+
+
+def block(label: str, tokens: int, kind: SegmentKind = SegmentKind.TEXT,
+          role: str | None = "user", breakpoint: str = "") -> Segment:
+    """A content block of exactly ``tokens`` tokens whose content is ``label``."""
+    fixed = tokens - _O200K.count(label)
+    assert fixed >= 0
+    return Segment(kind, f"$.{label}", label, fixed_tokens=fixed, role=role, key=label,
+                   breakpoint=breakpoint)
+
+
+def frame(role: str) -> Segment:
+    """A message frame of 5 tokens (not a content block)."""
+    return Segment(SegmentKind.MESSAGE_FRAME, "$.frame", "", fixed_tokens=5, role=role)
+
+
+TOOL = block("tool lookup_order", 200, SegmentKind.TOOL, role=None)
+SYSTEM = block("system policy", 1000, role="system")
+
+
+def turn(role: str, label: str, tokens: int, breakpoint: str = "") -> list[Segment]:
+    return [frame(role), block(label, tokens, role=role, breakpoint=breakpoint)]
+
+
+@dataclass
+class Session:
+    """Requests to one model, replayed in order; ``at`` seconds apart as given."""
+
+    counter: PromptCounter = field(default_factory=PromptCounter)
+    requests: list[Request] = field(default_factory=list)
+
+    def send(self, segments: Sequence[Segment], at: float | None = None,
+             settings: dict[str, str] | None = None, model: str = MODEL,
+             observed: ObservedUsage | None = None) -> None:
+        self.requests.append(Request(Location("log.jsonl", len(self.requests) + 1),
+                                     "anthropic.messages", model, tuple(segments),
+                                     timestamp=at, settings=settings or {}, observed=observed))
+
+    def replay(self, fixes: dict[int, Repair] | None = None) -> list[Replayed]:
+        replayer = Replayer(self.counter)
+        done: list[Replayed] = []
+        for row, request in enumerate(self.requests):
+            repair = (fixes or {}).get(row)
+            done += replayer.add(row, self.counter.count(request),
+                                 [] if repair is None else [("PC999", repair)])
+        done += replayer.finish()
+        return sorted(done, key=lambda verdict: verdict.row)
+
+    def predictions(self) -> list[Prediction]:
+        return [verdict.predictions[BASE][1] for verdict in self.replay()]
+
+    def reads_writes(self) -> list[tuple[int, int]]:
+        return [(p.cached_tokens, p.written_tokens) for p in self.predictions()]
+
+
+def first_turn(breakpoint: str = "5m", system_breakpoint: str = "") -> list[Segment]:
+    """Tools 200, system 1000 (prefix 1200), user question 5 + 50 (prefix 1255)."""
+    system = block("system policy", 1000, role="system", breakpoint=system_breakpoint)
+    return [TOOL, system, *turn("user", "question one", 50, breakpoint)]
+
+
+def second_turn(breakpoint: str = "5m") -> list[Segment]:
+    """The first turn without its breakpoint, an answer (5 + 100) and a question (5 + 50):
+    1,415 tokens."""
+    return [*first_turn(""), *turn("assistant", "answer one", 100),
+            *turn("user", "question two", 50, breakpoint)]
+
+
+def test_appended_turns_read_the_last_write_and_write_the_new_turn() -> None:
+    session = Session()
+    session.send(first_turn(), at=0)
+    session.send(second_turn(), at=60)
+    assert session.reads_writes() == [(0, 1255), (1255, 160)]
+
+
+def test_a_request_without_breakpoints_neither_reads_nor_writes() -> None:
+    session = Session()
+    session.send(first_turn(), at=0)
+    session.send(second_turn(breakpoint=""), at=60)
+    assert session.reads_writes() == [(0, 1255), (0, 0)]
+
+
+def _appended(blocks: int) -> list[Segment]:
+    """The first turn, then ``blocks`` one-block messages of 10 tokens (5 frame + 5), the
+    last carrying the breakpoint."""
+    segments = first_turn("")
+    for index in range(blocks):
+        role = "assistant" if index % 2 == 0 else "user"
+        last = index == blocks - 1
+        segments += turn(role, f"message {index}", 5, "5m" if last else "")
+    return segments
+
+
+def test_the_lookback_reaches_20_blocks_and_no_further() -> None:
+    # The first write ends at block 2 (tool, system, question). 19 blocks later the new
+    # breakpoint is block 21: its 20 positions (21 down to 2) include the write.
+    within = Session()
+    within.send(first_turn(), at=0)
+    within.send(_appended(19), at=60)
+    assert within.reads_writes() == [(0, 1255), (1255, 190)]
+    # 20 blocks later the breakpoint is block 22 and its lookback stops at block 3.
+    beyond = Session()
+    beyond.send(first_turn(), at=0)
+    beyond.send(_appended(20), at=60)
+    assert beyond.reads_writes() == [(0, 1255), (0, 1455)]
+
+
+def test_a_breakpoint_below_the_minimum_writes_nothing() -> None:
+    short = [TOOL, *turn("user", "short question", 500, "5m")]  # 705 < 1024
+    session = Session()
+    session.send(short, at=0)
+    session.send(short, at=10)
+    assert session.reads_writes() == [(0, 0), (0, 0)]
+
+
+def test_only_breakpoints_reaching_the_minimum_are_written() -> None:
+    # A breakpoint on the tools (200 tokens) is below the minimum; the one on the question
+    # is not: the write is the whole 1,255-token prefix, and the next request reads it.
+    session = Session()
+    tools_marked = [block("tool lookup_order", 200, SegmentKind.TOOL, role=None,
+                          breakpoint="5m"), *first_turn()[1:]]
+    session.send(tools_marked, at=0)
+    session.send(tools_marked, at=10)
+    assert session.reads_writes() == [(0, 1255), (1255, 0)]
+
+
+def test_one_hour_entries_before_five_minute_ones_split_the_write() -> None:
+    session = Session()
+    session.send(first_turn("5m", system_breakpoint="1h"), at=0)
+    prediction = session.predictions()[0]
+    assert (prediction.written_tokens, prediction.written_1h_tokens) == (1255, 1200)
+    assert prediction.rejected == ""
+
+
+def test_a_one_hour_breakpoint_after_a_five_minute_one_is_rejected() -> None:
+    session = Session()
+    session.send(first_turn("1h", system_breakpoint="5m"), at=0)
+    session.send(first_turn("5m"), at=10)
+    first, second = session.predictions()
+    assert (first.cached_tokens, first.written_tokens) == (0, 0)
+    assert "1h cache_control breakpoint after a 5m one" in first.rejected
+    # The rejected request wrote nothing: the next one starts cold.
+    assert (second.cached_tokens, second.written_tokens) == (0, 1255)
+
+
+def test_five_minute_entries_expire_between_turns() -> None:
+    session = Session()
+    session.send(first_turn(), at=0)
+    session.send(first_turn(), at=300)  # exactly the lifetime: still there
+    session.send(first_turn(), at=601)  # 301 s after its last use (the read at 300)
+    assert session.reads_writes() == [(0, 1255), (1255, 0), (0, 1255)]
+
+
+def test_a_one_hour_entry_survives_a_forty_minute_pause() -> None:
+    session = Session()
+    session.send(first_turn("1h"), at=0)
+    session.send(first_turn("1h"), at=2400)
+    session.send(first_turn("5m"), at=2400 + 3601)
+    predictions = session.predictions()
+    assert [(p.cached_tokens, p.written_tokens, p.written_1h_tokens)
+            for p in predictions] == [(0, 1255, 1255), (1255, 0, 0), (0, 1255, 0)]
+
+
+def test_changed_tool_definitions_change_the_whole_prefix() -> None:
+    session = Session()
+    session.send(first_turn("5m", system_breakpoint="5m"), at=0)
+    changed = block("tool lookup_order v2", 200, SegmentKind.TOOL, role=None)
+    session.send([changed, *first_turn("5m", system_breakpoint="5m")[1:]], at=10)
+    assert session.reads_writes() == [(0, 1255), (0, 1255)]
+
+
+def test_a_changed_tool_choice_keeps_the_system_but_not_the_messages() -> None:
+    session = Session()
+    marked = first_turn("5m", system_breakpoint="5m")
+    session.send(marked, at=0, settings={"tool_choice": '{"type": "auto"}'})
+    session.send(marked, at=10, settings={"tool_choice": '{"type": "any"}'})
+    assert session.reads_writes() == [(0, 1255), (1200, 55)]
+
+
+def test_more_than_four_breakpoints_is_an_api_error() -> None:
+    segments = [block("tool lookup_order", 200, SegmentKind.TOOL, role=None, breakpoint="5m"),
+                block("system policy", 1000, role="system", breakpoint="5m")]
+    for index in range(3):
+        segments += turn("user" if index % 2 == 0 else "assistant", f"turn {index}", 20,
+                         "5m")
+    session = Session()
+    session.send(segments, at=0)
+    prediction = session.predictions()[0]
+    assert (prediction.cached_tokens, prediction.written_tokens) == (0, 0)
+    assert prediction.rejected.startswith("5 cache_control breakpoints")
+
+
+def test_models_do_not_share_entries() -> None:
+    session = Session()
+    session.send(first_turn(), at=0)
+    session.send(first_turn(), at=10, model="claude-opus-4-1")
+    assert session.reads_writes() == [(0, 1255), (0, 1255)]
+
+
+def test_every_breakpoint_is_also_replayed_at_each_lifetime() -> None:
+    session = Session()
+    session.send(first_turn("5m"), at=0)
+    session.send(first_turn("5m"), at=1200)  # 20 minutes later
+    five, one = zip(*[(verdict.lifetimes["5m"], verdict.lifetimes["1h"])
+                      for verdict in session.replay()], strict=True)
+    assert [(p.cached_tokens, p.written_tokens) for p in five] == [(0, 1255), (0, 1255)]
+    assert [(p.cached_tokens, p.written_tokens, p.written_1h_tokens) for p in one] == [
+        (0, 1255, 1255), (1255, 0, 0)]
+
+
+ANTHROPIC_USAGE = {"input_tokens": 12, "cache_read_input_tokens": 1200,
+                   "cache_creation_input_tokens": 255,
+                   "cache_creation": {"ephemeral_5m_input_tokens": 55,
+                                      "ephemeral_1h_input_tokens": 200},
+                   "output_tokens": 40}
+
+
+def test_the_one_hour_part_of_cache_writes_is_read_from_usage() -> None:
+    assert usage_of(ANTHROPIC_USAGE, MESSAGES) == (1467, 1200, 255, 200)
+    assert normalized_usage(ANTHROPIC_USAGE) == Usage(1467, 1200, 255, 200)
+    plain = {key: value for key, value in ANTHROPIC_USAGE.items() if key != "cache_creation"}
+    assert usage_of(plain, MESSAGES) == (1467, 1200, 255, None)
+    assert usage_of({"prompt_tokens": 10}, CHAT) == (10, 0, None, None)
+
+
+def test_a_fix_variant_of_an_anthropic_request_replays_through_the_explicit_cache() -> None:
+    # The system prompt changes on the second request (a timestamp, say); the fix puts the
+    # first request's system back, so the fixed variant reads the 1,255 tokens written.
+    session = Session()
+    session.send(first_turn(), at=0)
+    changed = block("system policy at 10:01", 1000, role="system")
+    second = first_turn()
+    second[1] = changed
+    session.send(second, at=60)
+    verdicts = session.replay({1: Repair(replace=((1, SYSTEM),))})
+    base = [(p.cached_tokens, p.written_tokens)
+            for p in (verdict.predictions[BASE][1] for verdict in verdicts)]
+    assert base == [(0, 1255), (0, 1255)]
+    fixed = verdicts[1].predictions["fixed"][1]
+    assert (fixed.cached_tokens, fixed.written_tokens) == (1255, 0)
+    assert verdicts[1].predictions["PC999"][1].cached_tokens == 1255
+
+
+# claude-sonnet-4-5 in genai-prices 0.2.5, USD per million input tokens: input 3, cache read
+# 0.3, 5-minute write 3.75, 1-hour write 6.
+
+
+def test_writes_are_priced_at_their_lifetime_premium() -> None:
+    pricer = Pricer()
+    # 55 tokens written for 5 minutes, 1,200 for an hour: 55 x 3.75 + 1,200 x 6.
+    assert pricer.input_cost("anthropic", MODEL, 1255, 0, 1255, 1200) == pytest.approx(
+        7406.25e-6)
+    # 1,255 read, 160 written for 5 minutes: 1,255 x 0.3 + 160 x 3.75.
+    assert pricer.input_cost("anthropic", MODEL, 1415, 1255, 160) == pytest.approx(976.5e-6)
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1",
+                                   "claude-3-5-haiku-20241022"])
+def test_the_bundled_claude_prices_carry_the_documented_premiums(model: str) -> None:
+    rates = Pricer().rates("anthropic", model)
+    assert rates is not None
+    assert rates.cache_read is not None
+    assert rates.cache_write is not None
+    assert rates.cache_write_long is not None
+    premiums = CACHE_PREMIUMS["anthropic"]
+    base = rates.input[0]
+    assert rates.cache_read[0] == pytest.approx(base * premiums.read)
+    assert rates.cache_write[0] == pytest.approx(base * premiums.write)
+    assert rates.cache_write_long[0] == pytest.approx(base * premiums.write_long)
+
+
+def _report(session: Session) -> Report:
+    return _audit((session.counter.count(request) for request in session.requests),
+                  default_rules(ALL_RULES), None, None, session.counter)
+
+
+def _twenty_minutes_apart() -> Session:
+    """Two identical requests 20 minutes apart, the provider's usage logged: the first wrote
+    1,255 tokens, the second found nothing (the 5-minute entry had expired) and wrote again."""
+    session = Session()
+    for at in (0, 1200):
+        session.send(first_turn(), at=at, observed=ObservedUsage(1255, 0, 1255, 0))
+    return session
+
+
+def test_the_report_says_which_lifetime_pays_for_the_traffic() -> None:
+    report = _report(_twenty_minutes_apart())
+    savings = report.summary.savings
+    # 5m: two writes of 1,255 at 3.75. 1h: one write at 6, then a read at 0.3.
+    assert dict(savings.lifetime_costs) == pytest.approx({"5m": 9412.5e-6, "1h": 7906.5e-6})
+    assert savings.lifetime_that_pays == "1h"
+    summary = report_to_dict(report)["summary"]
+    assert summary["explicit_cache"]["lifetime_that_pays"] == "1h"
+    assert summary["explicit_cache"]["lifetime_costs_usd"] == {"1h": 0.007907, "5m": 0.009413}
+    text = _rich(report)
+    assert "Cache lifetime" in text
+    assert ("with every breakpoint at 5m the input would cost $0.0094, at 1h $0.0079: 1h pays"
+            in text)
+
+
+def _rich(report: Report) -> str:
+    out = io.StringIO()
+    render_rich(report, Console(file=out, width=200, color_system=None))
+    return out.getvalue()
+
+
+def test_the_report_compares_predicted_reads_and_writes_with_the_usage() -> None:
+    session = Session()
+    session.send(first_turn(), at=0, observed=ObservedUsage(1255, 0, 1255, 0))
+    session.send(second_turn(), at=60, observed=ObservedUsage(1415, 1255, 160, 0))
+    # The provider read nothing here (another machine): a miss of the model.
+    session.send(first_turn(), at=90, observed=ObservedUsage(1255, 0, 1255, 0))
+    report = _report(session)
+    document = report_to_dict(report)
+    (row,) = document["summary"]["explicit_cache"]["calibration"]
+    assert row == {"model": MODEL, "requests": 3,
+                   "reads": {"exact": 2, "within_5pct": 2, "predicted_tokens": 2510,
+                             "observed_tokens": 1255},
+                   "writes": {"requests": 3, "exact": 2, "within_5pct": 2,
+                              "predicted_tokens": 1415, "observed_tokens": 2670}}
+    assert [entry["explicit_cache"] for entry in document["requests"]] == [
+        {"predicted_written_tokens": 1255, "predicted_written_1h_tokens": 0,
+         "observed_written_tokens": 1255, "observed_written_1h_tokens": 0, "rejected": None},
+        {"predicted_written_tokens": 160, "predicted_written_1h_tokens": 0,
+         "observed_written_tokens": 160, "observed_written_1h_tokens": 0, "rejected": None},
+        {"predicted_written_tokens": 0, "predicted_written_1h_tokens": 0,
+         "observed_written_tokens": 1255, "observed_written_1h_tokens": 0, "rejected": None}]
+    schema = json.loads((Path(__file__).resolve().parents[1] / "src" / "promptcache"
+                         / "schemas" / "report.schema.json").read_text("utf-8"))
+    jsonschema.validate(document, schema)
+    markdown = render_markdown(report)
+    assert f"| `{MODEL}` | 3 | 2 | 2 | 2,510 / 1,255 | 2 of 3 | 2 of 3 | 1,415 / 2,670 |" in (
+        markdown)
+    assert "1,415 / 2,670" in _rich(report)
+
+
+def test_a_rejected_request_says_why_on_its_row() -> None:
+    session = Session()
+    session.send(first_turn("1h", system_breakpoint="5m"), at=0,
+                 observed=ObservedUsage(1255, 0, 0, 0))
+    document: dict[str, Any] = report_to_dict(_report(session))
+    assert document["requests"][0]["explicit_cache"]["rejected"].startswith(
+        "a 1h cache_control breakpoint after a 5m one")
+
+
+def test_request_rows_keep_the_explicit_cache_side_when_spilled_to_disk() -> None:
+    report = _report(_twenty_minutes_apart())
+    rows = RequestRows(memory_rows=1)  # every row goes through the spill file
+    for row in report.requests:
+        rows.append(row)
+    assert list(rows) == list(report.requests)
+    assert [row.explicit_cache for row in rows] == [
+        ExplicitCacheRow(1255, 0, 1255, 0, ""), ExplicitCacheRow(1255, 0, 1255, 0, "")]
+
+
+def test_a_read_the_model_calls_an_api_error_is_a_disagreement_saying_so() -> None:
+    session = Session()
+    session.send(first_turn(), at=0, observed=ObservedUsage(1255, 0, 1255, 0))
+    session.send(first_turn("1h", system_breakpoint="5m"), at=10,
+                 observed=ObservedUsage(1255, 1255, 0, 0))
+    calibration = _report(session).summary.savings.calibration
+    assert calibration is not None
+    assert calibration.by_reason == (("rejected", 1),)
+    (disagreement,) = calibration.disagreements
+    assert (disagreement.location.line, disagreement.observed_cached_tokens,
+            disagreement.predicted_cached_tokens) == (2, 1255, 0)
+    assert "1h cache_control breakpoint after a 5m one" in disagreement.explanation
+
+
+
+def _image(label: str, tokens: int, breakpoint: str = "") -> Segment:
+    return Segment(SegmentKind.IMAGE, f"$.{label}", "", fixed_tokens=tokens, role="user",
+                   key=label, image=ImageRef(label, "auto", False, 100, 100, "image/png"),
+                   breakpoint=breakpoint)
+
+
+def test_an_image_added_to_the_prompt_invalidates_the_messages_but_not_the_system() -> None:
+    session = Session()
+    marked = first_turn("5m", system_breakpoint="5m")
+    session.send(marked, at=0)
+    # The same question, then an image of 13 tokens carrying the breakpoint: the question's
+    # entry no longer serves (images invalidate the messages), the system's does.
+    session.send([*marked[:-1], block("question one", 50), _image("chart", 13, "5m")], at=10)
+    assert session.reads_writes() == [(0, 1255), (1200, 68)]
+
+
+def test_incremental_block_hashes_equal_hashing_the_whole_prompt() -> None:
+    hasher = BlockHasher()
+    prompts = [
+        (first_turn("5m", system_breakpoint="5m"), {}),
+        (second_turn(), {}),
+        (second_turn(), {"tool_choice": '{"type": "any"}'}),
+        ([*second_turn(""), _image("chart", 13, "5m")], {"tool_choice": '{"type": "any"}'}),
+        (first_turn(), {}),
+    ]
+    counter = PromptCounter()
+    for segments, settings in prompts:
+        counted = counter.count(Request(Location("log.jsonl", 1), "anthropic.messages", MODEL,
+                                        tuple(segments), settings=settings))
+        incremental = hasher.blocks("lane", counted.request.segments, counted.segment_tokens,
+                                    settings)
+        whole = prompt_blocks(counted.request.segments, counted.segment_tokens, settings)
+        assert incremental == whole
+
+
+def test_no_lifetime_is_said_to_pay_when_nothing_is_priced() -> None:
+    session = Session()
+    for at in (0, 1200):
+        session.send(first_turn(), at=at, model="claude-mythos-5")  # not in the price data
+    report = _report(session)
+    explicit = report_to_dict(report)["summary"]["explicit_cache"]
+    assert explicit["lifetime_costs_usd"] == {"1h": None, "5m": None}
+    assert (explicit["lifetime_that_pays"], explicit["lifetime_note"]) == (None, None)
+    assert "Cache lifetime" not in _rich(report)
+    assert "Cache lifetime" not in render_markdown(report)
+
+
+def test_a_read_refreshes_the_entry_it_reads() -> None:
+    session = Session()
+    for at in (0, 250, 500, 750):  # 500 is past 300 s from the write, not from the last read
+        session.send(first_turn(), at=at)
+    assert session.reads_writes() == [(0, 1255), (1255, 0), (1255, 0), (1255, 0)]
+
+
+def test_a_fix_is_worth_the_reads_it_gains_minus_the_writes_it_adds() -> None:
+    session = Session()
+    session.send(first_turn(), at=0)
+    second = first_turn()
+    second[1] = block("system policy at 10:01", 1000, role="system")
+    session.send(second, at=60)
+    tally = SavingsTally(Pricer(), "documented idle lifetime")
+    for verdict, request in zip(session.replay({1: Repair(replace=((1, SYSTEM),))}),
+                                session.requests, strict=True):
+        tally.add(verdict, RowFacts(request.location, "anthropic", MODEL, None))
+    savings = tally.result()
+    # The second request as logged writes 1,255 tokens at 3.75; fixed, it reads them at 0.3.
+    assert savings.savings_usd == pytest.approx(1255 * (3.75 - 0.3) / 1e6)
+    assert savings.savings_by_rule == (("PC999", pytest.approx(4329.75e-6), 1255),)
+    assert savings.cost_usd == pytest.approx(2 * 1255 * 3.75 / 1e6)
