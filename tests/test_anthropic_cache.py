@@ -21,6 +21,7 @@ from rich.console import Console
 from promptcache.cache.anthropic import BlockHasher, prompt_blocks
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.cache.simulator import Prediction
+from promptcache.catalog import facts_for
 from promptcache.counting import PromptCounter
 from promptcache.engine.findings import Repair
 from promptcache.engine.rule_engine import default_rules
@@ -40,13 +41,13 @@ from promptcache.savings import RowFacts, SavingsTally
 from promptcache.tokens.counter import TokenCounter
 
 MODEL = "claude-sonnet-4-5"  # minimum cacheable prefix: 1024 tokens
-_O200K = TokenCounter("o200k_base")
+_CLAUDE = TokenCounter(facts_for(MODEL).encoding)
 
 
 def block(label: str, tokens: int, kind: SegmentKind = SegmentKind.TEXT,
           role: str | None = "user", breakpoint: str = "") -> Segment:
     """A content block of exactly ``tokens`` tokens whose content is ``label``."""
-    fixed = tokens - _O200K.count(label)
+    fixed = tokens - _CLAUDE.count(label)
     assert fixed >= 0
     return Segment(kind, f"$.{label}", label, fixed_tokens=fixed, role=role, key=label,
                    breakpoint=breakpoint)
