@@ -75,6 +75,9 @@ class Generation:
     (measured)."""
     pdf_page: int = 0
     """Each page of a base64 PDF, its image and text (measured; the docs say 1,500-3,000)."""
+    renders_loaded_tools: bool = True
+    """Whether a deferred tool the history has loaded (a tool search's ``tool_reference``)
+    is rendered with the other definitions (measured)."""
     task_budget: int = 0
     """An ``output_config.task_budget`` (measured on Opus 4.7)."""
 
@@ -169,12 +172,18 @@ GENERATIONS: Final[tuple[Generation, ...]] = (
                tools_forced=275, tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT,
                thinking_enabled=_THINKING, image=_IMAGE, structured_output=_STRUCTURED,
                pdf_page=_PDF_PAGE),
+    # Deferred tools loaded by a tool search's reference are not rendered on Sonnet 4.6:
+    # pydantic-ai test_anthropic_deferred_capability_tool_callable_without_tool_search #1/#2,
+    # its across_models[claude-sonnet-4-6] twin and test_anthropic_explicit_tool_search_
+    # keeps_search_surface #1/#2 are 23-58 over with the loaded tool rendered, within 15
+    # without; the same tests on Sonnet 4.5, Haiku 4.5, Fable 5 and Opus 5 need it.
     # No forced-choice records: 4.5's figure. Pairs: 65 alone (openinference
     # test_anthropic_instrumentation_tool_use_in_input, 2 records), 68-75 in pydantic-ai's
     # deferred-capability histories (5 records): 68 taken.
     Generation("4.6", ("claude-sonnet-4-6", "claude-opus-4-6"), CLAUDE_V3, frame=7,
                tools_auto=151, tools_forced=275, tool_definition=_PER_TOOL, tool_use=34,
-               tool_result=34, thinking_enabled=_THINKING, thinking_adaptive=_ADAPTIVE,
+               tool_result=34, renders_loaded_tools=False, thinking_enabled=_THINKING,
+               thinking_adaptive=_ADAPTIVE,
                image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
     # Opus 4.7: frame 11 (ctok's v4.7 message overhead). Its three records are exact with a
     # task budget costing 35 and effort and adaptive thinking nothing: pydantic-ai
