@@ -4,16 +4,19 @@
 hashes it ("Prompt caching": tools, then system, then messages):
 
 1. the tool-use system prompt (a TOOLS_FRAME carrying the documented tokens for the model and
-   ``tool_choice``), then one TOOL segment per tool definition, then a TOOLS_FRAME for each
+   ``tool_choice`` plus the generation's measured difference; its text is a forced tool's
+   name), then one TOOL segment per tool definition, then a TOOLS_FRAME for each
    server-side extension the body names (``mcp_servers``, ``container``,
    ``context_management``: not estimable offline);
 2. the structured-output schema (``output_format`` / ``output_config.format``);
 3. the system prompt: a MESSAGE_FRAME with its structural tokens, then one TEXT segment per
    system block (a string ``system`` is one block);
-4. each message: a MESSAGE_FRAME (role marker, 3 tokens), then one segment per content block
-   (a string ``content`` is one text block), see :mod:`promptcache.normalize.anthropic_blocks`;
-5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts extended
-   thinking and ``output_config`` add.
+4. each message: a MESSAGE_FRAME (role marker, 3 tokens; none for a mid-conversation system
+   message), then one segment per content block (a string ``content`` is one text block),
+   see :mod:`promptcache.normalize.anthropic_blocks`; thinking blocks outside the tool loop
+   in progress are stripped (see :func:`thinking_turn`);
+5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts of extended
+   thinking and of an ``output_config`` task budget.
 
 So every block the provider counts in its 20-block cache lookback is one segment of a block
 kind (TOOL, TEXT, IMAGE, TOOL_CALL, OTHER) and frames are not blocks. A block's
@@ -30,7 +33,7 @@ breakpoint keeps it (the explicit marker is the user's). The setting itself is k
 The arithmetic, whichever tokenizer counts the text: ``sum(count(segment.text) +
 segment.fixed_tokens)`` is the visible text plus the generation's frame, +system, +3 per
 further message (a trailing assistant prefill adds none), the documented tool prompt, and the
-fitted constants of :mod:`promptcache.tokens.anthropic_framing`.
+measured and fitted constants of :mod:`promptcache.tokens.anthropic_framing`.
 """
 
 from __future__ import annotations
