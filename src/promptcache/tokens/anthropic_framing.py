@@ -8,17 +8,23 @@ and every row below says which:
   by Anthropic", item 1) and the image formula (vision guide, in ``catalog.AreaScheme``).
 * **Measured** on the shared recordings (``../shared/data/anthropic-*.jsonl``, 1,261 calls
   with the provider's usage), as residuals once the Claude tokenizer's count of the visible
-  text is taken away (facts file section 3, "Measured in this data"). The frame, the system
-  prompt's +0/+1 and the +3 per message are exact on most plain records; the other
-  constants are *fitted* (robust L1 fits per generation, no intercept) and carry the error
-  the facts file measures per shape: segments costed with them are estimates.
+  text is taken away (facts file section 3, "Measured in this data", re-measured 2026-12 with
+  the renderings of :mod:`promptcache.normalize.anthropic_messages`). The frame, the system
+  prompt's +0/+1, the +3 per message and thinking's +29 are exact on most plain records;
+  where a rendering was chosen (tools, structured outputs), it is the one whose residual is
+  most constant across records and clients, and the constant is that residual's median.
+  Constants resting on few records or one client say so; segments costed with them are
+  estimates (see :data:`promptcache.estimates.FITTED_ERRORS`).
 
-Refit procedure for the fitted rows: count every non-exotic shared record's visible text with
-the generation's Claude tokenizer, subtract the exact rules (frame, messages, documented tool
-prompt), and take the median residual per feature over records that have that feature alone
-(tools without history for the per-tool constant, then tool pairs with the tool constant
-fixed, ...), leaving each source repository out in turn to check the figure holds; re-run
-``bench/accuracy.py`` and keep a change only when its within-3% rate improves.
+Refit procedure: count every non-exotic shared record's visible text with the generation's
+Claude tokenizer (a scratch script: the package never imports a reference tokenizer), take
+away the exact rules (frame, messages, documented tool prompt), and take the median residual
+per feature over the records that have that feature alone (tool definitions without call
+history first, then call/result pairs with the tool figures fixed, then thinking, documents,
+structured outputs), checking per source repository that the figure holds for more than one
+client; re-run ``bench/accuracy.py`` with that tokenizer substituted (its
+``anthropic_outcomes`` takes the counting function) and keep a change only when the
+within-3% rate improves. The figures are in-sample: a new recording set is their test.
 
 Table checked 2026-12 (the facts file's recordings span 2024-03 to 2026-11).
 """
