@@ -445,6 +445,26 @@ def test_audit_reads_an_anthropic_log(tmp_path: Path,
     assert request["bounds"]["low"] < request["prompt_tokens"] < request["bounds"]["high"]
 
 
+def _deferred_history(model: str) -> Request:
+    return _read({"model": model, "max_tokens": 5, "tools": [
+        {"name": "late", "defer_loading": True, "input_schema": {"type": "object"}}],
+        "messages": [
+            {"role": "user", "content": "find a tool"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "t1", "name": "search_tools", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                                          "content": [{"type": "tool_reference",
+                                                       "tool_name": "late"}]}]}]})
+
+
+def test_a_deferred_tool_loaded_by_a_search_is_rendered() -> None:
+    loaded = _deferred_history("claude-haiku-4-5").segments[1]
+    assert loaded.text == '{"name": "late", "input_schema": {"type": "object"}}'
+    assert loaded.estimate != NOT_ESTIMABLE_ESTIMATE
+    # Sonnet 4.6 bills a loaded deferred tool as before it was loaded.
+    assert _deferred_history("claude-sonnet-4-6").segments[1].text == ""
+
+
 # -- the shared recordings -----------------------------------------------------------------
 
 

@@ -4,16 +4,19 @@
 hashes it ("Prompt caching": tools, then system, then messages):
 
 1. the tool-use system prompt (a TOOLS_FRAME carrying the documented tokens for the model and
-   ``tool_choice``), then one TOOL segment per tool definition, then a TOOLS_FRAME for each
+   ``tool_choice`` plus the generation's measured difference; its text is a forced tool's
+   name), then one TOOL segment per tool definition, then a TOOLS_FRAME for each
    server-side extension the body names (``mcp_servers``, ``container``,
    ``context_management``: not estimable offline);
 2. the structured-output schema (``output_format`` / ``output_config.format``);
 3. the system prompt: a MESSAGE_FRAME with its structural tokens, then one TEXT segment per
    system block (a string ``system`` is one block);
-4. each message: a MESSAGE_FRAME (role marker, 3 tokens), then one segment per content block
-   (a string ``content`` is one text block), see :mod:`promptcache.normalize.anthropic_blocks`;
-5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts extended
-   thinking and ``output_config`` add.
+4. each message: a MESSAGE_FRAME (role marker, 3 tokens; none for a mid-conversation system
+   message), then one segment per content block (a string ``content`` is one text block),
+   see :mod:`promptcache.normalize.anthropic_blocks`; thinking blocks outside the tool loop
+   in progress are stripped (see :func:`thinking_turn`);
+5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts of extended
+   thinking and of an ``output_config`` task budget.
 
 So every block the provider counts in its 20-block cache lookback is one segment of a block
 kind (TOOL, TEXT, IMAGE, TOOL_CALL, OTHER) and frames are not blocks. A block's
@@ -30,7 +33,7 @@ breakpoint keeps it (the explicit marker is the user's). The setting itself is k
 The arithmetic, whichever tokenizer counts the text: ``sum(count(segment.text) +
 segment.fixed_tokens)`` is the visible text plus the generation's frame, +system, +3 per
 further message (a trailing assistant prefill adds none), the documented tool prompt, and the
-fitted constants of :mod:`promptcache.tokens.anthropic_framing`.
+measured and fitted constants of :mod:`promptcache.tokens.anthropic_framing`.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from promptcache.normalize.anthropic_blocks import (
 from promptcache.normalize.openai_chat import canonical_json
 from promptcache.tokens.anthropic_framing import Generation, generation_of, tool_prompt_tokens
 
-__all__ = ["AUTOMATIC_SKIPS", "messages_segments", "thinking_turn"]
+__all__ = ["AUTOMATIC_SKIPS", "loaded_tools", "messages_segments", "thinking_turn"]
 
 _BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
                           SegmentKind.TOOL_CALL, SegmentKind.OTHER})
@@ -87,6 +90,28 @@ def messages_segments(body: Mapping[str, Any], base_path: str,
     return tuple(segments)
 
 
+def loaded_tools(messages: Sequence[Any]) -> frozenset[str]:
+    """Names of deferred tools the history has loaded: a tool search's result (a
+    ``tool_reference`` inside a ``tool_result``) or a ``tool_addition`` block names them, and
+    from then on the provider renders their definitions (the tool search docs). Measured:
+    pydantic-ai test_cross_provider_capability_replay on Sonnet 4.5 is 80 over per request
+    without the loaded tool's 71 + 4 + 5, and test_anthropic_custom_callable_round_trip #1
+    86 over for one loaded tool of 75."""
+    names: set[str] = set()
+    for message in messages:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        for block in content if isinstance(content, list) else ():
+            if not isinstance(block, Mapping):
+                continue
+            inner = block.get("content") if block.get("type") == "tool_result" else None
+            for part in (*(inner if isinstance(inner, list) else ()), block.get("tool")):
+                if isinstance(part, Mapping) and part.get("type") == "tool_reference":
+                    name = part.get("tool_name") or part.get("name")
+                    if isinstance(name, str):
+                        names.add(name)
+    return frozenset(names)
+
+
 def _tool_segments(body: Mapping[str, Any], base_path: str,
                    generation: Generation) -> list[Segment]:
     tools = body.get("tools")
@@ -100,7 +125,10 @@ def _tool_segments(body: Mapping[str, Any], base_path: str,
         segments.append(Segment(
             SegmentKind.TOOLS_FRAME, f"{base_path}.tools", forced,
             fixed_tokens=tool_prompt_tokens(str(body.get("model") or ""), choice_type)))
-        segments += (_tool_segment(tool, f"{base_path}.tools[{index}]", generation)
+        messages = body.get("messages")
+        loaded = (loaded_tools(messages if isinstance(messages, list) else ())
+                  if generation.renders_loaded_tools else frozenset())
+        segments += (_tool_segment(tool, f"{base_path}.tools[{index}]", generation, loaded)
                      for index, tool in enumerate(tools))
     for name in _EXTENSIONS:
         if body.get(name):
@@ -110,13 +138,15 @@ def _tool_segments(body: Mapping[str, Any], base_path: str,
     return segments
 
 
-def _tool_segment(tool: Any, path: str, generation: Generation) -> Segment:
+def _tool_segment(tool: Any, path: str, generation: Generation,
+                  loaded: frozenset[str]) -> Segment:
     """A tool definition: a custom tool (no ``type``, or ``custom``) is rendered as the JSON
     of its name, its description when it has one, and its input schema, with the default
     separators ``", "`` and ``": "`` (the rendering whose residual is most constant across
     the recorded tools, see :mod:`promptcache.tokens.anthropic_framing`); a server tool
     (``web_search_20250305``...) is defined by the provider, its name counted as the least
-    it costs; a tool with ``defer_loading`` is loaded only when a tool search finds it."""
+    it costs; a tool with ``defer_loading`` is rendered only once the history has loaded it
+    (see :func:`loaded_tools`)."""
     if not isinstance(tool, Mapping):
         return Segment(SegmentKind.TOOL, path, "", estimated=True,
                        estimate=NOT_ESTIMABLE_ESTIMATE)
@@ -127,7 +157,7 @@ def _tool_segment(tool: Any, path: str, generation: Generation) -> Segment:
         return Segment(SegmentKind.TOOL, path, name, key=name,
                        canonical=canonical_json(definition), estimated=True,
                        estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
-    if tool.get("defer_loading") is True:
+    if tool.get("defer_loading") is True and name not in loaded:
         return Segment(SegmentKind.TOOL, path, "", key=name,
                        canonical=canonical_json(definition), estimated=True,
                        estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
