@@ -1,0 +1,147 @@
+"""breakpoint-on-volatile (PC501): a breakpoint ends content that changes every request.
+
+## What it detects
+Two consecutive requests of a stream with a `cache_control` breakpoint at the same place
+(the same block path), where the earlier request's entry there is never read by the later
+one: a block at or before the breakpoint differs between them, so the later request writes a
+new entry instead. The finding gives what the request writes for nothing, the premium that
+costs, which block changed, and how many tokens before it a breakpoint on the last stable
+block would have read instead.
+
+## Why it breaks the cache
+Anthropic's "Prompt caching" documentation: an entry is the exact prefix through the marked
+block, and a write costs more than sending the tokens uncached (1.25x the input price for the
+5-minute lifetime, 2x for 1 hour). A breakpoint whose prefix holds a timestamp, a request id
+or the user's question changes on every request, so every request pays the write premium
+and none reads it back: caching makes such a prompt dearer than not caching at all.
+
+## Example
+```json
+{"system": [{"type": "text", "text": "<3,000 tokens of instructions>"},
+            {"type": "text", "text": "Current time: 2026-12-05 07:31:02",
+             "cache_control": {"type": "ephemeral"}}]}
+```
+Each request writes all 3,000 tokens again, at 1.25x, and never reads them.
+
+## Use instead
+Put the breakpoint on the last block that stays the same (here the instructions), and the
+changing content after it; or drop the breakpoint when nothing before it repeats.
+
+## Will not fire on
+- Providers whose cache is implicit (OpenAI): they have no breakpoints.
+- A conversation that grows: a breakpoint on the newest turn is read by the next turn, which
+  re-sends it unchanged.
+- Breakpoints at a different place in the two requests, or one whose earlier prefix was below
+  the model's minimum (it wrote nothing).
+- Without a session (cache key, session id or user), consecutive requests may come from
+  different conversations: then only a change before the first message (in the tools or the
+  system prompt) counts.
+
+## Options
+None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from promptcache.counting import CountedRequest
+from promptcache.engine.findings import Hit, Severity
+from promptcache.engine.rule_api import Context, Group, Rule
+from promptcache.rules._breakpoints import (
+    Breakpoint,
+    explicit,
+    layout,
+    premium_tokens,
+    readable_tokens,
+    resent_entries,
+    ttl_words,
+)
+from promptcache.snippets import excerpt
+
+
+def _first_message(counted: CountedRequest) -> int:
+    """Index of the first segment of the messages (the number of segments when none)."""
+    segments = counted.request.segments
+    return next((index for index, segment in enumerate(segments)
+                 if segment.role in ("user", "assistant")), len(segments))
+
+
+def _same_place(earlier: CountedRequest, old: Breakpoint, current: CountedRequest,
+                new: Breakpoint) -> bool:
+    return earlier.request.place(old.path) == current.request.place(new.path)
+
+
+def check(context: Context) -> Iterator[Hit]:
+    """A hit when the previous request's breakpoint at the same place was written for
+    nothing: this request changed a block before it."""
+    current = context.current
+    if not explicit(current) or not context.history:
+        return
+    previous = context.history[-1]
+    shared = context.shared_with(previous)
+    request = current.request
+    in_session = bool(request.cache_key or request.session or request.user)
+    if not in_session and shared.segments >= _first_message(current):
+        return  # unrelated conversations differ in their messages: no evidence
+    minimum = current.facts.cache.min_tokens
+    old_marks = layout(previous).breakpoints
+    # What this request can read: the longest entry the previous one wrote before the change.
+    read = max((mark.prefix_tokens for mark in resent_entries(previous, shared.segments)),
+               default=0)
+    for mark in layout(current).breakpoints:
+        if mark.segment < shared.segments:
+            continue  # this prefix is the same in both: read, not rewritten
+        unread = next((old for old in old_marks if _same_place(previous, old, current, mark)
+                       and old.prefix_tokens >= minimum), None)
+        if unread is None:
+            continue
+        yield _hit(context, previous, mark, shared.segments, read)
+        return
+
+
+def _hit(context: Context, previous: CountedRequest, mark: Breakpoint, changed: int,
+         read: int) -> Hit:
+    current = context.current
+    request = current.request
+    written = mark.prefix_tokens - read
+    premium = premium_tokens(written, mark.ttl)
+    stable = readable_tokens(current, changed)
+    gain = stable - read if stable >= current.facts.cache.min_tokens else 0
+    block = request.segments[min(changed, len(request.segments) - 1)]
+    instead = (f"; a breakpoint on the last block before it would read {gain:,} tokens"
+               if gain > 0 else "")
+    return Hit(
+        location=request.location,
+        path=mark.path,
+        group=request.place(mark.path),
+        message=(f"the breakpoint writes {written:,} tokens to the {ttl_words(mark.ttl)} cache "
+                 f"again (a premium of {premium:,} input-token equivalents), and the entry the "
+                 f"previous request (line {previous.request.location.line}) wrote here is never "
+                 f"read: {request.place(block.path)} changed between them{instead}"),
+        fix=("Put the breakpoint on the last block that stays the same and the changing "
+             "content after it, or drop the breakpoint."),
+        tokens_at_risk=gain,
+        snippet=f"{request.place(block.path)}: {excerpt(block.text, 60)}",
+        compared_with=previous.request.location,
+        measure=written,
+        against=previous,
+    )
+
+
+def summarize(group: Group) -> str:
+    """The first rewrite, and how many requests rewrote the entry."""
+    if group.occurrences == 1:
+        return group.first.message
+    return (f"{group.first.message} (the same in {group.occurrences:,} requests: written "
+            "each time, never read)")
+
+
+RULE = Rule(
+    code="PC501",
+    name="breakpoint-on-volatile",
+    severity=Severity.WARNING,
+    summary="A breakpoint ends content that changes every request: written, never read.",
+    check=check,
+    summarize=summarize,
+)
