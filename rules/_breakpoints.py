@@ -139,6 +139,23 @@ def resent_entries(previous: CountedRequest, shared_segments: int) -> list[Break
             if mark.segment < shared_segments and mark.prefix_tokens >= minimum]
 
 
+def calibrated(counted: CountedRequest, tokens: int) -> int:
+    """``tokens`` of the request's count, scaled to the total its recorded usage gives when
+    the log has it: the provider's total is the truth for the request, and the offline count
+    of Claude text is an estimate that can be off by a fifth or more
+    (shared/anthropic-counting-facts.md)."""
+    observed = counted.request.observed
+    if observed is None or counted.prompt_tokens <= 0:
+        return tokens
+    return round(tokens * observed.prompt_tokens / counted.prompt_tokens)
+
+
+def cache_used(counted: CountedRequest) -> bool:
+    """True when the recorded usage shows the request read or wrote the cache."""
+    observed = counted.request.observed
+    return observed is not None and bool(observed.cached_tokens or observed.written_tokens)
+
+
 def tokens_through(counted: CountedRequest, segment: int) -> int:
     """Tokens of the prompt up to and including the segment at index ``segment``."""
     return sum(counted.segment_tokens[:segment + 1])

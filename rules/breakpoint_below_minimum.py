@@ -27,15 +27,22 @@ the lookback anyway, once a longer entry exists.
 
 ## Will not fire on
 - Providers whose cache is implicit (OpenAI): they have no breakpoints.
-- A prefix short of the minimum by less than the margin: Claude counts are estimates, and an
-  OpenAI vocabulary used as a proxy undercounts Claude text by up to about 19%
-  (shared/anthropic-counting-facts.md, o200k ratio 1.00-1.19).
+- A prefix short of the minimum by less than the margin, when the log has no usage for the
+  request: Claude counts are estimates, and an OpenAI vocabulary used as a proxy undercounts
+  Claude text by up to about 19% (shared/anthropic-counting-facts.md, o200k ratio
+  1.00-1.19). Where the log records usage, each prefix is scaled to the recorded total
+  instead (on the shared recordings, 311 requests whose breakpoints were all below the
+  minimum that way recorded no cache write or read).
+- A request whose recorded usage shows a cache write or read although no breakpoint seems
+  to reach the minimum: the usage is the truth, so the count or the catalogue's minimum is
+  off (the shared recordings show claude-sonnet-4-6 writing 1,143 tokens, below the 2,048
+  the catalogue lists for it).
 - Partial records (the log did not keep part of the prompt): their count is only the least
   the prompt can be.
 
 ## Options
 - `margin-percent` (default 20): how far below the minimum, as a share of the counted
-  prefix, a prefix must be before the rule speaks.
+  prefix, a prefix counted offline (no usage in the log) must be before the rule speaks.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ from collections.abc import Iterator
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.rules._breakpoints import (
+    cache_used,
+    calibrated,
     explicit,
     layout,
     summarize_in_requests,
@@ -59,18 +68,25 @@ def check(context: Context) -> Iterator[Hit]:
         return
     marks = layout(current)
     minimum = current.facts.cache.min_tokens
-    margin = 1.0 + float(context.options["margin-percent"]) / 100.0
-    short = [mark for mark in marks.breakpoints if mark.prefix_tokens * margin < minimum]
+    prefixes = [calibrated(current, mark.prefix_tokens) for mark in marks.breakpoints]
+    nothing_reaches = all(prefix < minimum for prefix in prefixes)
+    if nothing_reaches and cache_used(current):
+        return  # the usage shows a write or a read: the count or the minimum is off, not it
+    # A count from usage is the provider's; an offline count needs the margin.
+    margin = 1.0 if current.request.observed else (
+        1.0 + float(context.options["margin-percent"]) / 100.0)
+    short = [(mark, prefix) for mark, prefix in zip(marks.breakpoints, prefixes, strict=True)
+             if prefix * margin < minimum]
     if not short:
         return
     # Only when no breakpoint reaches the minimum is anything lost: a breakpoint at the end
     # of the prompt would then have cached it.
-    nothing_cached = all(mark.prefix_tokens < minimum for mark in marks.breakpoints)
-    cacheable = (tokens_through(current, marks.blocks[-1])
-                 if nothing_cached and current.prompt_tokens >= minimum else 0)
+    whole = calibrated(current, tokens_through(current, marks.blocks[-1]))
+    cacheable = whole if nothing_reaches and whole >= minimum else 0
     model = current.request.model or "an unnamed model"
-    for mark in short:
-        lost = cacheable if mark is short[-1] else 0
+    source = " (scaled to the recorded usage)" if current.request.observed else ""
+    for mark, prefix in short:
+        lost = cacheable if mark is short[-1][0] else 0
         consequence = (f"; no breakpoint of the request reaches it, so none of the "
                        f"{lost:,} tokens a breakpoint on the last block would cache is cached"
                        if lost else "")
@@ -78,14 +94,14 @@ def check(context: Context) -> Iterator[Hit]:
             location=current.request.location,
             path=mark.path,
             group=current.request.place(mark.path),
-            message=(f"the breakpoint ends a prefix of {mark.prefix_tokens:,} tokens, below "
-                     f"the {minimum:,}-token minimum for caching on {model}: it writes "
-                     f"nothing, and the API does not say so{consequence}"),
+            message=(f"the breakpoint ends a prefix of {prefix:,} tokens{source}, below the "
+                     f"{minimum:,}-token minimum for caching on {model}: it writes nothing, "
+                     f"and the API does not say so{consequence}"),
             fix=("Move the breakpoint to a later block whose prefix reaches the minimum (the "
                  "end of the documents or of the newest turn)."),
             tokens_at_risk=lost,
-            snippet=f"{mark.prefix_tokens:,} < {minimum:,} tokens",
-            measure=minimum - mark.prefix_tokens,
+            snippet=f"{prefix:,} < {minimum:,} tokens",
+            measure=minimum - prefix,
         )
 
 

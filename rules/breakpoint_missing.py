@@ -26,10 +26,12 @@ block of each request (automatic caching: right for conversations that grow turn
 ## Will not fire on
 - Providers whose cache is implicit (OpenAI): they cache without being asked.
 - Requests with any breakpoint, or with automatic caching (a misplaced breakpoint has rules of
-  its own: PC501, PC502, PC504).
+  its own: PC501, PC502, PC504), and requests whose recorded usage shows a cache read or
+  write all the same.
 - A shared prefix below the model's minimum (1,024 to 4,096 tokens by model): nothing could
   be cached. The prefix is counted to the end of its last whole block, since the cache is
-  read at block boundaries.
+  read at block boundaries, and scaled to the request's recorded usage where the log has it
+  (an offline count can be far off for documents and images).
 - Requests that share nothing with the earlier ones of their stream: a breakpoint would cost
   a write premium and never be read.
 
@@ -45,6 +47,8 @@ from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._breakpoints import (
     READ_PRICE,
+    cache_used,
+    calibrated,
     explicit,
     layout,
     measure_range,
@@ -58,13 +62,13 @@ def check(context: Context) -> Iterator[Hit]:
     if not explicit(current):
         return
     marks = layout(current)
-    if marks.breakpoints or marks.automatic:
-        return
+    if marks.breakpoints or marks.automatic or cache_used(current):
+        return  # (a read or write in the usage: the request is cached in a way not seen here)
     match = context.best_match()
     if match is None:
         return
     earlier, shared = match
-    repeated = readable_tokens(current, shared.segments)
+    repeated = calibrated(current, readable_tokens(current, shared.segments))
     minimum = current.facts.cache.min_tokens
     if repeated < minimum:
         return

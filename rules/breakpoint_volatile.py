@@ -33,6 +33,8 @@ changing content after it; or drop the breakpoint when nothing before it repeats
   re-sends it unchanged.
 - Breakpoints at a different place in the two requests, or one whose earlier prefix was below
   the model's minimum (it wrote nothing).
+- A request whose recorded usage shows it read most of the prefix the rule would call
+  rewritten: the provider saw no change there (the usage is the truth).
 - Without a session (cache key, session id or user), consecutive requests may come from
   different conversations: then only a change before the first message (in the tools or the
   system prompt) counts.
@@ -50,6 +52,7 @@ from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._breakpoints import (
     Breakpoint,
+    calibrated,
     explicit,
     layout,
     premium_tokens,
@@ -94,10 +97,20 @@ def check(context: Context) -> Iterator[Hit]:
             continue  # this prefix is the same in both: read, not rewritten
         unread = next((old for old in old_marks if _same_place(previous, old, current, mark)
                        and old.prefix_tokens >= minimum), None)
-        if unread is None:
+        if unread is None or _read_anyway(current, read, mark):
             continue
         yield _hit(context, previous, mark, shared.segments, read)
         return
+
+
+def _read_anyway(current: CountedRequest, read: int, mark: Breakpoint) -> bool:
+    """True when the recorded usage shows the request read most of what the rule would say it
+    writes again: the change it sees is not one the provider saw (the usage is the truth)."""
+    observed = current.request.observed
+    if observed is None:
+        return False
+    halfway = (calibrated(current, read) + calibrated(current, mark.prefix_tokens)) / 2
+    return observed.cached_tokens >= halfway
 
 
 def _hit(context: Context, previous: CountedRequest, mark: Breakpoint, changed: int,

@@ -17,7 +17,7 @@ from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import RuleEngine, default_rules
-from promptcache.model import Location, Request, Segment, SegmentKind
+from promptcache.model import Location, ObservedUsage, Request, Segment, SegmentKind
 
 MODEL = "claude-sonnet-4-5"
 """A Claude model whose minimum cacheable prefix is 1,024 tokens."""
@@ -53,7 +53,8 @@ class Body:
     model: str = MODEL
 
     def request(self, line: int, timestamp: float | None = None,
-                session: str | None = None, cache_key: str | None = None) -> Request:
+                session: str | None = None, cache_key: str | None = None,
+                observed: ObservedUsage | None = None) -> Request:
         """The body as the normalizer would hand it over, at ``line`` of the log."""
         segments: list[Segment] = []
         for index, tool in enumerate(self.tools):
@@ -74,7 +75,7 @@ class Body:
         settings = {name: json.dumps(value) for name, value in self.settings.items()}
         return Request(Location(LOG, line), "anthropic.messages", self.model, tuple(segments),
                        timestamp=timestamp, cache_key=cache_key, session=session,
-                       settings=settings)
+                       observed=observed, settings=settings)
 
 
 def _mark_last_block(segments: list[Segment], ttl: str) -> None:

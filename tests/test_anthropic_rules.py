@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ import pytest
 from promptcache.cli.main import main
 from promptcache.engine.findings import Finding
 from promptcache.engine.rule_api import Rule
-from promptcache.model import Request, SegmentKind
+from promptcache.engine.rule_engine import default_rules
+from promptcache.load.records import read_requests
+from promptcache.model import ObservedUsage, Request, SegmentKind
 from promptcache.rules import (
+    ALL_RULES,
     breakpoint_below_minimum,
     breakpoint_lifetime,
     breakpoint_lookback,
@@ -35,7 +39,9 @@ from promptcache.rules import (
     thinking_changed,
 )
 from promptcache.rules._breakpoints import layout, premium_tokens
+from promptcache.run.audit import run_audit
 from tests.anthropic_builders import Block, Body, audit, counted, words
+from tests.conftest import shared_data
 
 OPENAI_MODEL = "gpt-4o"
 """The twin of a quiet case: the same requests to a model whose cache is implicit."""
@@ -119,6 +125,19 @@ def test_volatile_breakpoint_fires_on_the_second_request_with_what_it_rewrites()
     assert "$.system[1] changed" in finding.message
     assert finding.compared_with is not None
     assert finding.compared_with.line == 1
+
+
+def test_volatile_breakpoint_believes_a_recorded_read() -> None:
+    first, second = (_stamped(minute).request(line, session="s")
+                     for line, minute in ((1, 31), (2, 32)))
+    total = counted(second).prompt_tokens
+    # the provider read 1,510 of the tokens: more than halfway from the 0 the rule expects to
+    # be read to the prefix it would call rewritten
+    read = ObservedUsage(prompt_tokens=total, cached_tokens=1510, written_tokens=0)
+    assert run(breakpoint_volatile.RULE, [first, replace(second, observed=read)]) == []
+    unread = ObservedUsage(prompt_tokens=total, cached_tokens=0, written_tokens=1510)
+    assert codes(run(breakpoint_volatile.RULE,
+                     [first, replace(second, observed=unread)])) == ["PC501"]
 
 
 def test_volatile_breakpoint_is_quiet_on_a_growing_conversation() -> None:
@@ -215,9 +234,11 @@ def test_four_breakpoints_are_quiet() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _short_head(head: int, document: int = 2000) -> Request:
+def _short_head(head: int, document: int = 2000,
+                observed: ObservedUsage | None = None) -> Request:
     return Body(system=[Block(words(head), "5m")],
-                messages=[("user", [Block(words(document, "document"))])]).request(1)
+                messages=[("user", [Block(words(document, "document"))])]).request(
+                    1, observed=observed)
 
 
 def test_a_breakpoint_on_a_short_system_prompt_caches_nothing() -> None:
@@ -238,6 +259,25 @@ def test_a_short_breakpoint_beside_a_long_one_loses_nothing() -> None:
 @pytest.mark.parametrize("head", [900, 1100], ids=["within-margin", "above"])
 def test_below_minimum_is_quiet_within_the_counting_margin(head: int) -> None:
     assert run(breakpoint_below_minimum.RULE, [_short_head(head)]) == []
+
+
+def test_below_minimum_scales_the_prefix_to_the_recorded_usage() -> None:
+    # 1,100 tokens counted, but the provider counted half as many for the whole prompt
+    recorded = ObservedUsage(prompt_tokens=(1100 + 3 + 2000) // 2, cached_tokens=0,
+                             written_tokens=0)
+    finding = only(run(breakpoint_below_minimum.RULE,
+                       [_short_head(1100, observed=recorded)]), "PC504")
+    assert "prefix of 550 tokens (scaled to the recorded usage), below" in finding.message
+    assert finding.tokens_at_risk == 1551  # the whole prompt, as the provider counted it
+    # 900 tokens counted, twice as many recorded: 1,800, above the minimum
+    doubled = ObservedUsage(prompt_tokens=2 * (900 + 3 + 2000), cached_tokens=0,
+                            written_tokens=0)
+    assert run(breakpoint_below_minimum.RULE, [_short_head(900, observed=doubled)]) == []
+
+
+def test_below_minimum_believes_a_recorded_cache_write() -> None:
+    wrote = ObservedUsage(prompt_tokens=600 + 3 + 2000, cached_tokens=0, written_tokens=600)
+    assert run(breakpoint_below_minimum.RULE, [_short_head(600, observed=wrote)]) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +379,12 @@ def test_a_repeated_prefix_without_breakpoint_pays_full_price() -> None:
     assert finding.tokens_at_risk == 1500
     assert "re-sends 1,500 tokens unchanged from line 1" in finding.message
     assert "save 1,350 input-token equivalents" in finding.message
+
+
+def test_breakpoint_missing_believes_a_recorded_cache_read() -> None:
+    first, second = _unmarked()
+    read = ObservedUsage(prompt_tokens=1543, cached_tokens=1500, written_tokens=0)
+    assert run(breakpoint_missing.RULE, [first, replace(second, observed=read)]) == []
 
 
 def test_breakpoint_missing_is_quiet_with_automatic_caching_or_a_short_prefix() -> None:
@@ -490,3 +536,32 @@ def test_an_unmarked_repeated_prefix_is_a_warning_that_fails_by_default(
                                                                     "$.request.system[0]")
     assert finding["compared_with"]["line"] == 1
     assert code == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The recorded calls: each finding agrees with the provider's usage
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "fired"), [
+    ("anthropic-cassettes.jsonl", {"PC504", "PC507"}),
+    ("anthropic-more.jsonl", {"PC501", "PC504", "PC507"}),
+])
+def test_breakpoint_findings_agree_with_the_recorded_usage(name: str, fired: set[str]) -> None:
+    """PC504 says a request caches nothing and PC507 that it has no cache at all: on real
+    calls, the usage of every request they fire on records no cache write or read; PC501
+    says a request rewrites its entry: the usage records a write there."""
+    log = shared_data(name)
+    usage = {item.location.line: item.observed for item in read_requests([str(log)])
+             if isinstance(item, Request)}
+    rules = [rule for rule in ALL_RULES if rule.code in ("PC501", "PC504", "PC507")]
+    report = run_audit([str(log)], default_rules(rules))
+    assert report.errors == ()
+    assert {finding.code for finding in report.findings} == fired
+    for finding in report.findings:
+        recorded = usage[finding.location.line]
+        assert recorded is not None, finding
+        if finding.code == "PC501":
+            assert recorded.written_tokens, finding
+        else:
+            assert (recorded.cached_tokens, recorded.written_tokens or 0) == (0, 0), finding
