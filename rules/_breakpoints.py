@@ -101,10 +101,13 @@ class Layout:
 
 def reader(marks: Layout, entry_block: int, lookback: int) -> Breakpoint | None:
     """The breakpoint of a request that finds an entry ending at its block ``entry_block``:
-    one on that block, or at most ``lookback`` blocks after it (Anthropic "Prompt caching"
-    docs: a read checks the block boundaries before a breakpoint, about 20 blocks back)."""
+    one whose window of ``lookback`` blocks, its own block first, holds that block (Anthropic
+    "Prompt caching" docs: a read checks the block boundaries from the breakpoint back, about
+    20 blocks; the window counts the breakpoint's own block, so an entry 20 blocks back is
+    missed, as the cache simulator has it, and as "appending 20 or more blocks between writes
+    misses" in shared/domain.md)."""
     return next((mark for mark in marks.breakpoints
-                 if 0 <= mark.block - entry_block <= lookback), None)
+                 if 0 <= mark.block - entry_block < lookback), None)
 
 
 def layout(counted: CountedRequest) -> Layout:

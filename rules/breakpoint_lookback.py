@@ -3,12 +3,13 @@
 ## What it detects
 A request that re-sends, unchanged, a prefix the previous request of its stream wrote to the
 cache (ending at one of its breakpoints), but whose nearest breakpoint after the end of that
-prefix is more than 20 blocks further on, with no breakpoint in between. The finding gives the
+prefix is 20 blocks or more further on, with no breakpoint in between. The finding gives the
 distance in blocks, the tokens that miss, and where the missing breakpoint should go.
 
 ## Why it breaks the cache
 Anthropic's "Prompt caching" documentation: at each breakpoint the cache looks for an earlier
-entry by checking the block boundaries before it, at most 20 blocks back. An agent that
+entry by checking the block boundaries from it back, 20 blocks at most counting its own: an
+entry 20 blocks back is out of reach. An agent that
 appends 20 or more blocks per turn (tool calls and their results, many documents) and marks
 only the last one moves its breakpoint out of reach of the previous turn's entry: the whole
 prefix is written again at 1.25x instead of read at 0.1x.
@@ -19,13 +20,13 @@ and marks its new last block (block 34): 22 blocks from the entry at block 12, s
 read.
 
 ## Use instead
-Keep a breakpoint within 20 blocks of the previous turn's: mark the last block of the
+Keep a breakpoint less than 20 blocks after the previous turn's: mark the last block of the
 previous turn as well as the newest one (a request may carry up to 4 breakpoints), or mark
 a block every 20 in a long run of appended blocks.
 
 ## Will not fire on
 - Providers whose cache is implicit (OpenAI): they have no breakpoints.
-- A breakpoint 20 blocks or fewer after the previous entry, or exactly on it.
+- A breakpoint fewer than 20 blocks after the previous entry, or exactly on it.
 - Requests that change the prefix the previous request wrote (that entry is gone for another
   reason: see the content and tools rules), and entries below the model's minimum (nothing was
   written).
@@ -85,10 +86,10 @@ def check(context: Context) -> Iterator[Hit]:
                  f"re-sends unchanged, but its next breakpoint is {distance} blocks later, "
                  f"beyond the {rules.lookback_blocks}-block lookback: {lost:,} tokens are "
                  "written again instead of read"),
-        fix=(f"Also mark a block at most {rules.lookback_blocks} blocks after the previous "
+        fix=(f"Also mark a block fewer than {rules.lookback_blocks} blocks after the previous "
              f"entry (the last block of the previous turn, {entry_path})."),
         tokens_at_risk=lost,
-        snippet=f"{distance} blocks > lookback {rules.lookback_blocks}",
+        snippet=f"{distance} blocks >= lookback {rules.lookback_blocks}",
         compared_with=previous.request.location,
         measure=distance,
         against=previous,
@@ -109,7 +110,7 @@ RULE = Rule(
     code="PC502",
     name="breakpoint-beyond-lookback",
     severity=Severity.WARNING,
-    summary="A breakpoint is more than 20 blocks past the previous write, so it misses.",
+    summary="A breakpoint is 20 or more blocks past the previous write, so it misses.",
     check=check,
     summarize=summarize,
 )

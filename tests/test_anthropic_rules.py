@@ -167,32 +167,35 @@ def test_volatile_breakpoint_needs_a_session_for_a_change_in_the_messages() -> N
 # ---------------------------------------------------------------------------------------------
 
 
-def _agent_turns(appended_pairs: int, mark_previous: bool = False) -> list[Request]:
+def _agent_turns(appended_pairs: int, mark_previous: bool = False,
+                 note: bool = False) -> list[Request]:
     """Turn 1 marks its question; turn 2 appends ``appended_pairs`` tool calls and results
-    (two blocks each) and marks the last result."""
+    (two blocks each), and a note after them when ``note``, and marks its last block."""
     first = Body(system=[Block(INSTRUCTIONS)], messages=[("user", [Block(words(40), "5m")])])
     calls = [Block(words(20, "call"), kind=SegmentKind.TOOL_CALL)
              for _ in range(appended_pairs)]
     results = [Block(words(30, "result")) for _ in range(appended_pairs)]
-    results[-1] = Block(words(30, "result"), "5m")
+    results.append(Block(words(10, "note")))
+    results = results if note else results[:-1]
+    results[-1] = replace(results[-1], ttl="5m")
     second = Body(system=[Block(INSTRUCTIONS)], messages=[
         ("user", [Block(words(40), "5m" if mark_previous else "")]),
         ("assistant", calls), ("user", results)])
     return [first.request(1, session="s"), second.request(2, session="s")]
 
 
-def test_lookback_fires_when_the_next_breakpoint_is_21_blocks_on() -> None:
-    # 10 calls then 11 results would be unbalanced; 11 pairs put the mark 22 blocks on
-    finding = only(run(breakpoint_lookback.RULE, _agent_turns(11)), "PC502")
+def test_lookback_fires_when_the_next_breakpoint_is_20_blocks_on() -> None:
+    # the window counts the breakpoint's own block: 20 blocks on is one too far
+    finding = only(run(breakpoint_lookback.RULE, _agent_turns(10)), "PC502")
     assert finding.location.line == 2
-    assert finding.path == "$.messages[2].content[10].cache_control"
+    assert finding.path == "$.messages[2].content[9].cache_control"
     assert finding.tokens_at_risk == 1500 + 3 + 40
-    assert "22 blocks later, beyond the 20-block lookback" in finding.message
+    assert "20 blocks later, beyond the 20-block lookback" in finding.message
     assert "through $.messages[0].content[0]" in finding.message
 
 
-def test_lookback_is_quiet_at_exactly_20_blocks() -> None:
-    assert run(breakpoint_lookback.RULE, _agent_turns(10)) == []
+def test_lookback_is_quiet_at_19_blocks() -> None:
+    assert run(breakpoint_lookback.RULE, _agent_turns(9, note=True)) == []
 
 
 def test_lookback_is_quiet_when_the_previous_turn_stays_marked() -> None:
