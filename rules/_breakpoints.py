@@ -15,9 +15,11 @@ role marker, the tools' wrapper, the reply priming) are not blocks: they do not 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from promptcache.counting import CountedRequest
+from promptcache.engine.findings import Repair
 from promptcache.engine.rule_api import Group
 from promptcache.model import Request, SegmentKind
 
@@ -181,6 +183,15 @@ def premium_tokens(tokens: int, ttl: str) -> int:
 def ttl_words(ttl: str) -> str:
     """A lifetime for messages: '5-minute' or '1-hour'."""
     return "1-hour" if ttl == LONG_TTL else "5-minute"
+
+
+def remarked(counted: CountedRequest, marks: Mapping[int, str]) -> Repair:
+    """The fix that sets the breakpoint of each segment index in ``marks`` to its lifetime
+    ('' removes it), for the savings replay: the explicit-cache model reads breakpoints from
+    the segments, so moving one is the whole fix."""
+    segments = counted.request.segments
+    return Repair(replace=tuple((index, replace(segments[index], breakpoint=ttl))
+                                for index, ttl in sorted(marks.items())))
 
 
 def measure_range(group: Group) -> str:

@@ -56,6 +56,7 @@ from promptcache.rules._breakpoints import (
     calibrated,
     explicit,
     layout,
+    remarked,
     summarize_in_requests,
     tokens_through,
 )
@@ -87,6 +88,8 @@ def check(context: Context) -> Iterator[Hit]:
     source = " (scaled to the recorded usage)" if current.request.observed else ""
     for mark, prefix in short:
         lost = cacheable if mark is short[-1][0] else 0
+        # The fix, where it wins something: the breakpoint moves to the last block.
+        repair = remarked(current, {mark.segment: "", marks.blocks[-1]: mark.ttl}) if lost else None
         consequence = (f"; no breakpoint of the request reaches it, so none of the "
                        f"{lost:,} tokens a breakpoint on the last block would cache is cached"
                        if lost else "")
@@ -102,6 +105,7 @@ def check(context: Context) -> Iterator[Hit]:
             tokens_at_risk=lost,
             snippet=f"{prefix:,} < {minimum:,} tokens",
             measure=minimum - prefix,
+            repair=repair,
         )
 
 

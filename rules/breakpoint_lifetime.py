@@ -63,6 +63,7 @@ from promptcache.rules._breakpoints import (
     explicit,
     layout,
     reader,
+    remarked,
     resent_entries,
     summarize_in_requests,
 )
@@ -134,6 +135,8 @@ def _expired(context: Context, previous: CountedRequest, entries: Sequence[Break
         snippet=f"gap {gap:,.0f} s > 5m entry",
         compared_with=previous.request.location,
         measure=round(gap),
+        repair=remarked(current, {mark.segment: LONG_TTL
+                                  for mark in layout(current).breakpoints}),
         against=previous,
     )
 
@@ -170,6 +173,7 @@ def _unused(context: Context, previous: CountedRequest, entries: Sequence[Breakp
         snippet=f"1h writes, gaps <= {limit:,.0f} s",
         compared_with=previous.request.location,
         measure=extra,
+        repair=remarked(current, {mark.segment: SHORT_TTL for mark in long_marks}),
         against=previous,
     )
 

@@ -47,6 +47,7 @@ from promptcache.rules._breakpoints import (
     layout,
     measure_range,
     reader,
+    remarked,
     resent_entries,
 )
 
@@ -77,6 +78,9 @@ def check(context: Context) -> Iterator[Hit]:
     distance = beyond.block - entry_block
     request = current.request
     entry_path = request.place(request.segments[longest.segment].path)
+    # The fix: a breakpoint on the previous entry's block too, while a slot is free.
+    repair = (remarked(current, {longest.segment: beyond.ttl})
+              if len(marks.breakpoints) < rules.max_breakpoints else None)
     yield Hit(
         location=request.location,
         path=beyond.path,
@@ -92,6 +96,7 @@ def check(context: Context) -> Iterator[Hit]:
         snippet=f"{distance} blocks >= lookback {rules.lookback_blocks}",
         compared_with=previous.request.location,
         measure=distance,
+        repair=repair,
         against=previous,
     )
 

@@ -47,12 +47,14 @@ from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._breakpoints import (
     READ_PRICE,
+    SHORT_TTL,
     cache_used,
     calibrated,
     explicit,
     layout,
     measure_range,
     readable_tokens,
+    remarked,
 )
 
 
@@ -90,6 +92,7 @@ def check(context: Context) -> Iterator[Hit]:
         snippet=f"{repeated:,} shared tokens, no breakpoint",
         compared_with=earlier.request.location,
         measure=repeated,
+        repair=remarked(current, {last: SHORT_TTL}),
         against=earlier,
     )
 

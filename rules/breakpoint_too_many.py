@@ -42,7 +42,7 @@ from collections.abc import Iterator
 
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.rules._breakpoints import explicit, layout, measure_range
+from promptcache.rules._breakpoints import explicit, layout, measure_range, remarked
 
 
 def check(context: Context) -> Iterator[Hit]:
@@ -69,6 +69,8 @@ def check(context: Context) -> Iterator[Hit]:
         tokens_at_risk=current.prompt_tokens,
         snippet=f"{len(found)} breakpoints > {limit}",
         measure=len(found),
+        # The fix: keep the last four, which end the longest prefixes.
+        repair=remarked(current, {mark.segment: "" for mark in found[:len(found) - limit]}),
     )
 
 

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Rule
-from promptcache.rules._breakpoints import LONG_TTL, SHORT_TTL, explicit, layout
+from promptcache.rules._breakpoints import LONG_TTL, SHORT_TTL, explicit, layout, remarked
 
 
 def check(context: Context) -> Iterator[Hit]:
@@ -68,6 +68,9 @@ def check(context: Context) -> Iterator[Hit]:
              "prompt lives longest), or use one lifetime for every breakpoint."),
         tokens_at_risk=current.prompt_tokens,
         snippet=f"5m at block {short.block}, then 1h at block {late.block}",
+        # The fix: the 1-hour breakpoints after a 5-minute one become 5-minute ones.
+        repair=remarked(current, {mark.segment: SHORT_TTL for mark in marks
+                                  if mark.ttl == LONG_TTL and mark.segment > short.segment}),
     )
 
 

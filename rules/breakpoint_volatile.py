@@ -57,6 +57,7 @@ from promptcache.rules._breakpoints import (
     layout,
     premium_tokens,
     readable_tokens,
+    remarked,
     resent_entries,
     ttl_words,
 )
@@ -124,6 +125,12 @@ def _hit(context: Context, previous: CountedRequest, mark: Breakpoint, changed: 
     block = request.segments[min(changed, len(request.segments) - 1)]
     instead = (f"; a breakpoint on the last block before it would read {gain:,} tokens"
                if gain > 0 else "")
+    # The fix: the breakpoint moves to the last block that stays the same, or, when that
+    # prefix would be too short to cache, goes.
+    moves = {mark.segment: ""}
+    stable_block = layout(current).last_block_before(changed)
+    if gain > 0 and stable_block is not None:
+        moves[stable_block] = request.segments[stable_block].breakpoint or mark.ttl
     return Hit(
         location=request.location,
         path=mark.path,
@@ -138,6 +145,7 @@ def _hit(context: Context, previous: CountedRequest, mark: Breakpoint, changed: 
         snippet=f"{request.place(block.path)}: {excerpt(block.text, 60)}",
         compared_with=previous.request.location,
         measure=written,
+        repair=remarked(current, moves),
         against=previous,
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from promptcache.counting import CountedRequest, PromptCounter
-from promptcache.engine.findings import Finding
+from promptcache.engine.findings import Finding, Hit, Repair
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import RuleEngine, default_rules
 from promptcache.model import Location, ObservedUsage, Request, Segment, SegmentKind
@@ -94,6 +94,22 @@ def audit(requests: Sequence[Request], rules: Sequence[Rule]) -> list[Finding]:
     for request in requests:
         engine.feed(counter.count(request))
     return engine.findings()
+
+
+def hits(requests: Sequence[Request], rule: Rule) -> list[Hit]:
+    """The hits ``rule`` finds on ``requests``, fed in order."""
+    counter = PromptCounter()
+    engine = RuleEngine(default_rules([rule]), counter)
+    return [hit for request in requests for _, hit in engine.feed(counter.count(request))]
+
+
+def repaired(request: Request, repair: Repair | None) -> Request:
+    """``request`` with a hit's fix applied (segment replacements only)."""
+    assert repair is not None, "the hit carries no fix"
+    segments = list(request.segments)
+    for index, segment in repair.replace:
+        segments[index] = segment
+    return request.with_segments(tuple(segments))
 
 
 def counted(request: Request) -> CountedRequest:

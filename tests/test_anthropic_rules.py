@@ -40,7 +40,7 @@ from promptcache.rules import (
 )
 from promptcache.rules._breakpoints import layout, premium_tokens
 from promptcache.run.audit import run_audit
-from tests.anthropic_builders import Block, Body, audit, counted, words
+from tests.anthropic_builders import Block, Body, audit, counted, hits, repaired, words
 from tests.conftest import shared_data
 
 OPENAI_MODEL = "gpt-4o"
@@ -568,3 +568,45 @@ def test_breakpoint_findings_agree_with_the_recorded_usage(name: str, fired: set
             assert recorded.written_tokens, finding
         else:
             assert (recorded.cached_tokens, recorded.written_tokens or 0) == (0, 0), finding
+
+
+# ---------------------------------------------------------------------------------------------
+# The fixes the savings replay applies: breakpoints moved, added, dropped or re-timed
+# ---------------------------------------------------------------------------------------------
+
+
+def _marks_after_fix(requests: Sequence[Request], rule: Rule) -> list[tuple[str, str]]:
+    """(place, lifetime) of each breakpoint of the last request with a hit, its fix applied."""
+    hit = hits(requests, rule)[-1]
+    request = next(request for request in requests if request.location == hit.location)
+    fixed = counted(repaired(request, hit.repair))
+    return [(fixed.request.segments[mark.segment].path, mark.ttl)
+            for mark in layout(fixed).breakpoints]
+
+
+def test_fixes_move_each_breakpoint_where_the_rule_says() -> None:
+    stamped = [_stamped(minute).request(line, session="s")
+               for line, minute in ((1, 31), (2, 32))]
+    assert _marks_after_fix(stamped, breakpoint_volatile.RULE) == [("$.system[0]", "5m")]
+    assert _marks_after_fix(_agent_turns(10), breakpoint_lookback.RULE) == [
+        ("$.messages[0].content[0]", "5m"), ("$.messages[2].content[9]", "5m")]
+    assert _marks_after_fix([_marked(5)], breakpoint_too_many.RULE) == [
+        (f"$.system[{index}]", "5m") for index in range(1, 5)]
+    assert _marks_after_fix([_short_head(600)], breakpoint_below_minimum.RULE) == [
+        ("$.messages[0].content[0]", "5m")]
+    assert _marks_after_fix([_lifetimes("5m", "1h")], breakpoint_ttl_order.RULE) == [
+        ("$.system[0]", "5m"), ("$.messages[0].content[0]", "5m")]
+    assert _marks_after_fix(_session([12 * MINUTE], "5m"), breakpoint_lifetime.RULE) == [
+        ("$.messages[2].content[0]", "1h")]
+    assert _marks_after_fix(_session([30.0, 40.0], "1h"), breakpoint_lifetime.RULE) == [
+        ("$.messages[4].content[0]", "5m")]
+    assert _marks_after_fix(_unmarked(), breakpoint_missing.RULE) == [("$.system[0]", "5m")]
+
+
+def test_a_volatile_breakpoint_with_nothing_stable_to_cache_is_dropped() -> None:
+    # a 900-token document that changes per request, marked, after 300 stable tokens: the
+    # stable part is too short to cache, so the fix is no breakpoint at all
+    bodies = [Body(system=[Block(words(300)), Block(words(900, topic), "5m")],
+                   messages=question(0)) for topic in ("lease", "deed")]
+    requests = [body.request(line, session="s") for line, body in enumerate(bodies, 1)]
+    assert _marks_after_fix(requests, breakpoint_volatile.RULE) == []
