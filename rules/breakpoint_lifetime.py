@@ -9,6 +9,7 @@ previous request's cached prefix unchanged:
   have served at 0.1x;
 - 1-hour entries in a stream whose requests all come well within 5 minutes of each other:
   each 1-hour write pays 2x where a 5-minute one pays 1.25x and would be read just the same.
+
 The finding gives the gap, the tokens and what the other lifetime would have saved.
 
 ## Why it breaks the cache
