@@ -22,6 +22,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Repair
 from promptcache.engine.rule_api import Group
 from promptcache.model import Request, SegmentKind
+from promptcache.rules._conversation import segment_key
 
 BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
                          SegmentKind.TOOL_CALL, SegmentKind.OTHER})
@@ -75,6 +76,9 @@ class Breakpoint:
     path: str
     """JSON path of the block's ``cache_control`` (for automatic caching's breakpoint, where
     the API puts it: the last block)."""
+    entry: int
+    """A digest of the prefix through the block: equal for two requests whose entries here
+    are the same (what a read would find)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +135,9 @@ def _layout(counted: CountedRequest) -> Layout:
                                                   strict=True)):
         running += tokens
         if segment.breakpoint and index in position:
+            entry = hash(tuple(map(segment_key, segments[:index + 1])))
             found.append(Breakpoint(index, position[index], segment.breakpoint, running,
-                                    f"{segment.path}.cache_control"))
+                                    f"{segment.path}.cache_control", entry))
     return Layout(blocks, tuple(found), automatic_ttl(request))
 
 

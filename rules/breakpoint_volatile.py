@@ -1,12 +1,12 @@
 """breakpoint-on-volatile (PC501): a breakpoint ends content that changes every request.
 
 ## What it detects
-Two consecutive requests of a stream with a `cache_control` breakpoint at the same place
-(the same block path), where the earlier request's entry there is never read by the later
-one: a block at or before the breakpoint differs between them, so the later request writes a
-new entry instead. The finding gives what the request writes for nothing, the premium that
-costs, which block changed, and how many tokens before it a breakpoint on the last stable
-block would have read instead.
+Consecutive requests of a stream with a `cache_control` breakpoint at the same place (the
+same block path), where each request's entry there is never read by the next one: a block at
+or before the breakpoint differs every time, so every request writes a new entry (at least
+`min-writes` of them, none the same). The finding gives what the request writes for
+nothing, the premium that costs, which block changed, and how many tokens before it a
+breakpoint on the last stable block would have read instead.
 
 ## Why it breaks the cache
 Anthropic's "Prompt caching" documentation: an entry is the exact prefix through the marked
@@ -35,12 +35,17 @@ changing content after it; or drop the breakpoint when nothing before it repeats
   the model's minimum (it wrote nothing).
 - A request whose recorded usage shows it read most of the prefix the rule would call
   rewritten: the provider saw no change there (the usage is the truth).
+- Fewer than `min-writes` entries written at that place, or the same entry written twice,
+  among the requests the stream shows (up to its last 8): the content there does not change
+  on every request; two applications or conversations taking turns each read their own
+  entry later.
 - Without a session (cache key, session id or user), consecutive requests may come from
   different conversations: then only a change before the first message (in the tools or the
   system prompt) counts.
 
 ## Options
-None.
+- `min-writes` (default 3): how many different entries, none of them read, the stream must
+  show at one place (the request's own included) before the rule speaks.
 """
 
 from __future__ import annotations
@@ -98,10 +103,26 @@ def check(context: Context) -> Iterator[Hit]:
             continue  # this prefix is the same in both: read, not rewritten
         unread = next((old for old in old_marks if _same_place(previous, old, current, mark)
                        and old.prefix_tokens >= minimum), None)
-        if unread is None or _read_anyway(current, read, mark):
+        if (unread is None or _read_anyway(current, read, mark)
+                or not _always_new(context, mark)):
             continue
         yield _hit(context, previous, mark, shared.segments, read)
         return
+
+
+def _always_new(context: Context, mark: Breakpoint) -> bool:
+    """True when the requests of the stream (up to the last 8) wrote an entry at this
+    breakpoint's place at least ``min-writes`` times, this one included, and never the same
+    one twice: the content there changes on every request. An entry written twice means two
+    conversations or applications taking turns, each reading its own later."""
+    current = context.current
+    place = current.request.place(mark.path)
+    minimum = current.facts.cache.min_tokens
+    entries = [old.entry for earlier in context.history for old in layout(earlier).breakpoints
+               if earlier.request.place(old.path) == place and old.prefix_tokens >= minimum]
+    entries.append(mark.entry)
+    return (len(entries) >= int(context.options["min-writes"])
+            and len(set(entries)) == len(entries))
 
 
 def _read_anyway(current: CountedRequest, read: int, mark: Breakpoint) -> bool:
@@ -164,5 +185,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="A breakpoint ends content that changes every request: written, never read.",
     check=check,
+    options={"min-writes": 3},
+    options_schema={"min-writes": {"type": "integer", "minimum": 2}},
     summarize=summarize,
 )

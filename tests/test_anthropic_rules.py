@@ -110,12 +110,13 @@ def _stamped(minute: int) -> Body:
                 messages=question(0))
 
 
-def test_volatile_breakpoint_fires_on_the_second_request_with_what_it_rewrites() -> None:
+def test_volatile_breakpoint_fires_from_the_third_write_with_what_it_rewrites() -> None:
     requests = [_stamped(minute).request(line, session="s")
-                for line, minute in ((1, 31), (2, 32), (3, 33))]
+                for line, minute in ((1, 31), (2, 32), (3, 33), (4, 34))]
     finding = only(run(breakpoint_volatile.RULE, requests), "PC501")
-    written = layout(counted(requests[1])).breakpoints[0].prefix_tokens
-    assert (finding.location.line, finding.last_location.line) == (2, 3)
+    written = layout(counted(requests[2])).breakpoints[0].prefix_tokens
+    # three different entries at $.system[1] (min-writes) by the third request
+    assert (finding.location.line, finding.last_location.line) == (3, 4)
     assert finding.path == "$.system[1].cache_control"
     assert finding.occurrences == 2
     # a breakpoint on the instructions (system[0]) would read all 1,500 of them
@@ -124,20 +125,28 @@ def test_volatile_breakpoint_fires_on_the_second_request_with_what_it_rewrites()
     assert f"premium of {premium_tokens(written, '5m'):,}" in finding.message
     assert "$.system[1] changed" in finding.message
     assert finding.compared_with is not None
-    assert finding.compared_with.line == 1
+    assert finding.compared_with.line == 2
 
 
 def test_volatile_breakpoint_believes_a_recorded_read() -> None:
-    first, second = (_stamped(minute).request(line, session="s")
-                     for line, minute in ((1, 31), (2, 32)))
-    total = counted(second).prompt_tokens
+    first, second, third = (_stamped(minute).request(line, session="s")
+                            for line, minute in ((1, 31), (2, 32), (3, 33)))
+    total = counted(third).prompt_tokens
     # the provider read 1,510 of the tokens: more than halfway from the 0 the rule expects to
     # be read to the prefix it would call rewritten
     read = ObservedUsage(prompt_tokens=total, cached_tokens=1510, written_tokens=0)
-    assert run(breakpoint_volatile.RULE, [first, replace(second, observed=read)]) == []
+    assert run(breakpoint_volatile.RULE, [first, second, replace(third, observed=read)]) == []
     unread = ObservedUsage(prompt_tokens=total, cached_tokens=0, written_tokens=1510)
     assert codes(run(breakpoint_volatile.RULE,
-                     [first, replace(second, observed=unread)])) == ["PC501"]
+                     [first, second, replace(third, observed=unread)])) == ["PC501"]
+
+
+def test_volatile_breakpoint_is_quiet_on_two_applications_taking_turns() -> None:
+    # no session: two system prompts alternate, each entry is read when its turn comes again
+    prompts = [words(1500, "policy"), words(1500, "recipe")]
+    requests = [Body(system=[Block(prompts[line % 2], "5m")], messages=question(0))
+                .request(line) for line in range(1, 5)]
+    assert run(breakpoint_volatile.RULE, requests) == []
 
 
 def test_volatile_breakpoint_is_quiet_on_a_growing_conversation() -> None:
@@ -153,7 +162,7 @@ def test_volatile_breakpoint_is_quiet_on_a_growing_conversation() -> None:
 def test_volatile_breakpoint_needs_a_session_for_a_change_in_the_messages() -> None:
     bodies = [Body(system=[Block(INSTRUCTIONS)],
                    messages=[("user", [Block(words(40, topic), "5m")])])
-              for topic in ("first", "second")]
+              for topic in ("first", "second", "third")]
     apart = [body.request(line) for line, body in enumerate(bodies, 1)]
     assert run(breakpoint_volatile.RULE, apart) == []
     together = [body.request(line, session="s") for line, body in enumerate(bodies, 1)]
@@ -586,7 +595,7 @@ def _marks_after_fix(requests: Sequence[Request], rule: Rule) -> list[tuple[str,
 
 def test_fixes_move_each_breakpoint_where_the_rule_says() -> None:
     stamped = [_stamped(minute).request(line, session="s")
-               for line, minute in ((1, 31), (2, 32))]
+               for line, minute in ((1, 31), (2, 32), (3, 33))]
     assert _marks_after_fix(stamped, breakpoint_volatile.RULE) == [("$.system[0]", "5m")]
     assert _marks_after_fix(_agent_turns(10), breakpoint_lookback.RULE) == [
         ("$.messages[0].content[0]", "5m"), ("$.messages[2].content[9]", "5m")]
@@ -607,6 +616,6 @@ def test_a_volatile_breakpoint_with_nothing_stable_to_cache_is_dropped() -> None
     # a 900-token document that changes per request, marked, after 300 stable tokens: the
     # stable part is too short to cache, so the fix is no breakpoint at all
     bodies = [Body(system=[Block(words(300)), Block(words(900, topic), "5m")],
-                   messages=question(0)) for topic in ("lease", "deed")]
+                   messages=question(0)) for topic in ("lease", "deed", "will")]
     requests = [body.request(line, session="s") for line, body in enumerate(bodies, 1)]
     assert _marks_after_fix(requests, breakpoint_volatile.RULE) == []
