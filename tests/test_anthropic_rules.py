@@ -428,6 +428,13 @@ def test_thinking_switched_off_misses_the_messages_only() -> None:
     assert finding.tokens_at_risk == 3 + 800
 
 
+def test_a_new_thinking_budget_is_a_change_too() -> None:
+    small = {"thinking": {"type": "enabled", "budget_tokens": 2000}}
+    large = {"thinking": {"type": "enabled", "budget_tokens": 8000}}
+    finding = only(run(thinking_changed.RULE, _thinking([small, large])), "PC508")
+    assert "from enabled (budget 2,000) to enabled (budget 8,000)" in finding.message
+
+
 def test_thinking_is_quiet_when_unchanged_or_without_a_session() -> None:
     enabled = {"thinking": {"type": "enabled", "budget_tokens": 2000}}
     assert run(thinking_changed.RULE, _thinking([enabled, enabled])) == []
