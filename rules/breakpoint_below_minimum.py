@@ -30,9 +30,11 @@ the lookback anyway, once a longer entry exists.
 - A prefix short of the minimum by less than the margin, when the log has no usage for the
   request: Claude counts are estimates, and an OpenAI vocabulary used as a proxy undercounts
   Claude text by up to about 19% (shared/anthropic-counting-facts.md, o200k ratio
-  1.00-1.19). Where the log records usage, each prefix is scaled to the recorded total
-  instead (on the shared recordings, 311 requests whose breakpoints were all below the
-  minimum that way recorded no cache write or read).
+  1.00-1.19). Counted offline with the margin (counts as of 2026-12-05), 303 of the 327
+  shared recordings whose breakpoints all fell below the minimum recorded no cache write or
+  read (93%; a wider margin barely helps: 20 of 265 wrong at 70%). Where the log records
+  usage, each prefix is scaled to the recorded total instead: 311 such requests recorded no
+  cache write or read, 6 did (all claude-sonnet-4-6, next item).
 - A request whose recorded usage shows a cache write or read although no breakpoint seems
   to reach the minimum: the usage is the truth, so the count or the catalogue's minimum is
   off (the shared recordings show claude-sonnet-4-6 writing 1,143 tokens, below the 2,048
