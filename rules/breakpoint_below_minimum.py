@@ -13,7 +13,10 @@ Anthropic's "Prompt caching" documentation: a prefix shorter than the model's mi
 cached, even when marked, and the request succeeds without an error; the usage then shows no
 cache write at all. A breakpoint on a short tool list or a short system prompt takes one of
 the 4 breakpoint slots and caches nothing, and a request whose only breakpoint sits there
-pays full price for its whole prompt on every call.
+pays full price for its whole prompt on every call. A recorded call shows it (shared/data,
+`meta.source` Mirascope/mirascope `.../test_call_with_strict_tool_and_optional_properties/
+anthropic_beta_claude_sonnet_4_5.yaml#0`): its only breakpoint is on the tool definitions,
+677 input tokens in all on a 1,024-token model, and the usage records no cache write.
 
 ## Example
 A 600-token system prompt marked with `cache_control`, followed by 3,000 tokens of
