@@ -15,8 +15,8 @@ cache write at all. A breakpoint on a short tool list or a short system prompt t
 the 4 breakpoint slots and caches nothing, and a request whose only breakpoint sits there
 pays full price for its whole prompt on every call. A recorded call shows it (shared/data,
 `meta.source` Mirascope/mirascope `.../test_call_with_strict_tool_and_optional_properties/
-anthropic_beta_claude_sonnet_4_5.yaml#0`): its only breakpoint is on the tool definitions,
-677 input tokens in all on a 1,024-token model, and the usage records no cache write.
+anthropic_beta_claude_sonnet_4_5.yaml#0`): a breakpoint on its one tool definition, 677
+input tokens in all on a 1,024-token model, and the usage records no cache write.
 
 ## Example
 A 600-token system prompt marked with `cache_control`, followed by 3,000 tokens of

@@ -13,8 +13,8 @@ and a request without one neither reads nor writes the cache. Every re-sent toke
 the full input price, where a cache read costs a tenth of it (a write costs 1.25x once, for
 the 5-minute lifetime). The recorded calls agree (shared/data, `meta.source`
 Mirascope/mirascope `.../test_caching_multi_turn_conversation/anthropic_claude_sonnet_4_0
-.yaml#0` and the turns after it): 4,173 input tokens re-sent without `cache_control`, no
-cache write or read recorded.
+.yaml#0`): it re-sends 4,168 of its 4,173 input tokens from an earlier recorded call, with
+no `cache_control`, and records no cache write or read.
 
 ## Example
 An agent sends the same 5,000 tokens of tool definitions and instructions on every turn,
