@@ -31,6 +31,8 @@ serves every shorter prefix of it that an earlier request wrote.
 ## Will not fire on
 - Providers whose cache is implicit (OpenAI): they have no breakpoints.
 - A `cache_control` on the block automatic caching would mark anyway: counted once.
+- A request whose record holds the provider's usage: the API answered it, so it did not
+  carry more breakpoints than allowed, whatever the count here says.
 
 ## Options
 None.
@@ -48,8 +50,8 @@ from promptcache.rules._breakpoints import explicit, layout, measure_range, rema
 def check(context: Context) -> Iterator[Hit]:
     """A hit when the request has more breakpoints than its model allows."""
     current = context.current
-    if not explicit(current):
-        return
+    if not explicit(current) or current.request.observed is not None:
+        return  # a recorded usage means the API answered: the count here is off, not it
     found = layout(current).breakpoints
     limit = current.facts.cache.max_breakpoints
     if len(found) <= limit:

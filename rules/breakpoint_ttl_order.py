@@ -28,6 +28,8 @@ Give the 1-hour lifetime to the earlier breakpoints (the part that changes least
 ## Will not fire on
 - Providers whose cache is implicit (OpenAI): they have no breakpoints.
 - 1-hour breakpoints followed by 5-minute ones (the documented order), or a single lifetime.
+- A request whose record holds the provider's usage: the API answered it, so its lifetimes
+  were in an order it accepts.
 
 ## Options
 None.
@@ -45,8 +47,8 @@ from promptcache.rules._breakpoints import LONG_TTL, SHORT_TTL, explicit, layout
 def check(context: Context) -> Iterator[Hit]:
     """A hit at the first 1-hour breakpoint that follows a 5-minute one."""
     current = context.current
-    if not explicit(current):
-        return
+    if not explicit(current) or current.request.observed is not None:
+        return  # a recorded usage means the API answered: the order here is misread, not it
     marks = layout(current).breakpoints
     short = next((mark for mark in marks if mark.ttl == SHORT_TTL), None)
     if short is None:

@@ -236,6 +236,13 @@ def test_automatic_caching_takes_the_fifth_slot() -> None:
     assert "(one of them automatic caching's)" in finding.message
 
 
+def test_a_request_the_api_answered_had_no_breakpoint_too_many() -> None:
+    answered = ObservedUsage(prompt_tokens=2000, cached_tokens=0, written_tokens=1500)
+    assert run(breakpoint_too_many.RULE, [replace(_marked(5), observed=answered)]) == []
+    assert run(breakpoint_ttl_order.RULE,
+               [replace(_lifetimes("5m", "1h"), observed=answered)]) == []
+
+
 def test_four_breakpoints_are_quiet() -> None:
     assert run(breakpoint_too_many.RULE, [_marked(4)]) == []
     assert run(breakpoint_too_many.RULE, [_marked(3, automatic=True)]) == []
