@@ -42,7 +42,7 @@ class Block:
     kind: SegmentKind = SegmentKind.TEXT
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Body:
     """An Anthropic request body, as segments."""
 
