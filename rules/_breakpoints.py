@@ -79,6 +79,17 @@ class Breakpoint:
     entry: int
     """A digest of the prefix through the block: equal for two requests whose entries here
     are the same (what a read would find)."""
+    automatic: bool = False
+    """Set by the top-level ``cache_control`` (automatic caching), not by the block."""
+    body_path: str = "$"
+    """Where the request's body sits in its record."""
+
+    @property
+    def reported_path(self) -> str:
+        """Where a finding points: the field that sets the breakpoint and that a fix changes
+        (the top-level ``cache_control`` for automatic caching's; ``path`` otherwise, which
+        stays the block's so that breakpoints are compared by the block they mark)."""
+        return f"{self.body_path}.cache_control" if self.automatic else self.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +149,13 @@ def _layout(counted: CountedRequest) -> Layout:
             entry = hash(tuple(map(segment_key, segments[:index + 1])))
             found.append(Breakpoint(index, position[index], segment.breakpoint, running,
                                     f"{segment.path}.cache_control", entry))
-    return Layout(blocks, tuple(found), automatic_ttl(request))
+    automatic = automatic_ttl(request)
+    if automatic and found:
+        # Automatic caching marks the last cacheable block, so the last breakpoint is its.
+        last = found[-1]
+        found[-1] = Breakpoint(last.segment, last.block, last.ttl, last.prefix_tokens,
+                               last.path, last.entry, True, request.body_path)
+    return Layout(blocks, tuple(found), automatic)
 
 
 def resent_entries(previous: CountedRequest, shared_segments: int) -> list[Breakpoint]:

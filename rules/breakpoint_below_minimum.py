@@ -100,7 +100,7 @@ def check(context: Context) -> Iterator[Hit]:
                        if lost else "")
         yield Hit(
             location=current.request.location,
-            path=mark.path,
+            path=mark.reported_path,
             group=current.request.place(mark.path),
             message=(f"the breakpoint ends a prefix of {prefix:,} tokens{source}, below the "
                      f"{minimum:,}-token minimum for caching on {model}: it writes nothing, "

@@ -145,7 +145,7 @@ def _expired(context: Context, previous: CountedRequest, entries: Sequence[Break
 def _first_short_path(counted: CountedRequest) -> str:
     marks = layout(counted).breakpoints
     short = next((mark for mark in marks if mark.ttl == SHORT_TTL), None)
-    return (short or marks[0]).path
+    return (short or marks[0]).reported_path
 
 
 def _unused(context: Context, previous: CountedRequest, entries: Sequence[Breakpoint],
@@ -163,7 +163,7 @@ def _unused(context: Context, previous: CountedRequest, entries: Sequence[Breakp
     seen = len(context.history) + 1
     return Hit(
         location=current.request.location,
-        path=long_marks[-1].path,
+        path=long_marks[-1].reported_path,
         group=_UNUSED,
         message=(f"writes {written:,} tokens with the 1-hour lifetime (2x) although each of "
                  f"the last {seen} requests of its stream came within {duration(limit)} of "

@@ -83,7 +83,7 @@ def check(context: Context) -> Iterator[Hit]:
               if len(marks.breakpoints) < rules.max_breakpoints else None)
     yield Hit(
         location=request.location,
-        path=beyond.path,
+        path=beyond.reported_path,
         group=request.model or "an unnamed model",
         message=(f"the previous request (line {previous.request.location.line}) cached "
                  f"{longest.prefix_tokens:,} tokens through {entry_path}, which this request "

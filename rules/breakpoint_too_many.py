@@ -61,7 +61,7 @@ def check(context: Context) -> Iterator[Hit]:
     automatic = " (one of them automatic caching's)" if layout(current).automatic else ""
     yield Hit(
         location=current.request.location,
-        path=extra.path,
+        path=extra.reported_path,
         group=model,
         message=(f"the request marks {len(found)} cache breakpoints{automatic}, more than the "
                  f"{limit} the API accepts: it is rejected with an error, so none of its "

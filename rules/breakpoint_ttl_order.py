@@ -60,7 +60,7 @@ def check(context: Context) -> Iterator[Hit]:
     request = current.request
     yield Hit(
         location=request.location,
-        path=late.path,
+        path=late.reported_path,
         group=f"{request.place(short.path)} -> {request.place(late.path)}",
         message=(f"a 1-hour breakpoint (prefix of {late.prefix_tokens:,} tokens) follows the "
                  f"5-minute one at {request.place(short.path)}: 1-hour entries must come "

@@ -154,7 +154,7 @@ def _hit(context: Context, previous: CountedRequest, mark: Breakpoint, changed: 
         moves[stable_block] = request.segments[stable_block].breakpoint or mark.ttl
     return Hit(
         location=request.location,
-        path=mark.path,
+        path=mark.reported_path,
         group=request.place(mark.path),
         message=(f"the breakpoint writes {written:,} tokens to the {ttl_words(mark.ttl)} cache "
                  f"again (a premium of {premium:,} input-token equivalents), and the entry the "
