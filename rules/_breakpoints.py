@@ -46,6 +46,18 @@ def explicit(counted: CountedRequest) -> bool:
     return counted.facts.cache.max_breakpoints > 0
 
 
+_MESSAGE_ROLES = ("user", "assistant")
+
+
+def tokens_before_messages(counted: CountedRequest) -> int:
+    """Tokens of the tools and the system prompt: what a change that Anthropic says
+    invalidates only the messages (``tool_choice``, thinking, images) leaves cached."""
+    segments = counted.request.segments
+    first = next((index for index, segment in enumerate(segments)
+                  if segment.role in _MESSAGE_ROLES), len(segments))
+    return sum(counted.segment_tokens[:first])
+
+
 def automatic_ttl(request: Request) -> str:
     """The lifetime the top-level ``cache_control`` (automatic caching) asks for, or '' when
     the request does not use automatic caching."""

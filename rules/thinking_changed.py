@@ -40,12 +40,11 @@ from collections.abc import Iterator
 from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.rules._breakpoints import explicit
+from promptcache.rules._breakpoints import explicit, tokens_before_messages
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
 
 _OFF = "disabled"
-_MESSAGE_ROLES = ("user", "assistant")
 
 
 def _thinking(counted: CountedRequest) -> str | None:
@@ -65,20 +64,12 @@ def _thinking(counted: CountedRequest) -> str | None:
     return f"{kind} (budget {budget:,})" if isinstance(budget, int) else kind
 
 
-def _before_messages(counted: CountedRequest) -> int:
-    """Tokens of the tools and system prompt: what a thinking change leaves cached."""
-    segments = counted.request.segments
-    first = next((index for index, segment in enumerate(segments)
-                  if segment.role in _MESSAGE_ROLES), len(segments))
-    return sum(counted.segment_tokens[:first])
-
-
 def check(context: Context) -> Iterator[Hit]:
     """A hit when the thinking setting differs from the previous request of the session."""
     change = setting_change(context, _thinking)
     if change is None:
         return
-    at_risk = change.at_risk - _before_messages(context.current)
+    at_risk = change.at_risk - tokens_before_messages(context.current)
     if at_risk <= 0:
         return
     current = context.current.request

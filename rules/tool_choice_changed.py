@@ -11,9 +11,10 @@ values, how many re-sent tokens miss, and whether the session switches back and 
 `tool_choice` is rendered into the prompt ahead of the conversation. Anthropic documents that
 changing it invalidates the cached messages; OpenAI lists tool changes among the prefix
 breakers but does not say where it renders `tool_choice`, so promptcache assumes the same: the
-request after a change pays full price for everything it re-sends. Forcing a tool on one turn
-is often deliberate, so the rule is informational by default; configure it as a warning where
-the setting is meant to stay fixed.
+request after a change pays full price for everything it re-sends (on Anthropic, for the
+messages it re-sends: the tools and the system prompt before them stay cached). Forcing a
+tool on one turn is often deliberate, so the rule is informational by default; configure it
+as a warning where the setting is meant to stay fixed.
 
 ## Example
 An agent sends `"tool_choice": "required"` on its planning turns and `"auto"` on the others:
@@ -47,6 +48,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import SegmentKind
+from promptcache.rules._breakpoints import explicit, tokens_before_messages
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
 
@@ -94,6 +96,13 @@ def check(context: Context) -> Iterator[Hit]:
     change = setting_change(context, _choice, _comparable)
     if change is None:
         return
+    at_risk = change.at_risk
+    if explicit(context.current):
+        # Anthropic's invalidation table: a tool_choice change invalidates the cached
+        # messages; the tools and system prompt before them stay cached.
+        at_risk -= tokens_before_messages(context.current)
+        if at_risk <= 0:
+            return
     current = context.current.request
     old, new = change.old, change.new
     yield Hit(
@@ -102,10 +111,10 @@ def check(context: Context) -> Iterator[Hit]:
         group=change.group,
         message=(f"tool_choice changes from {old} to {new} in {change.session} since line "
                  f"{change.previous.request.location.line}{change.history_note()}: the "
-                 f"{change.at_risk:,} tokens this request re-sends miss the cache"),
+                 f"{at_risk:,} tokens this request re-sends miss the cache"),
         fix="Keep tool_choice the same for the whole session (or restrict tools per turn with "
             "allowed_tools, sent the same way every time).",
-        tokens_at_risk=change.at_risk,
+        tokens_at_risk=at_risk,
         snippet=f"{old} -> {new}",
         compared_with=change.previous.request.location,
         against=change.previous,
