@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from promptcache.load.formats._fields import count
-from promptcache.load.formats._usage import written_1h
+from promptcache.load.formats._usage import as_sent, written_1h
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
 
 
@@ -50,6 +50,7 @@ def usage_of(usage: Any, api: str) -> tuple[int, int, int | None, int | None] | 
     if not isinstance(usage, Mapping):
         return None
     if api == MESSAGES:
+        usage = as_sent(usage)
         base = count(usage.get("input_tokens"))
         if base is None:
             return None

@@ -29,6 +29,23 @@ _WRITE_1H = "ephemeral_1h_input_tokens"
 (beside ``ephemeral_5m_input_tokens``)."""
 
 
+def as_sent(usage: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The usage of the request body as it was sent. When Anthropic runs one request in
+    several iterations (``usage.iterations``: context-management compaction, the advisor
+    tool), the top-level figures are not the body's: after a compaction they are the last
+    iteration's, on the compacted prompt (pydantic-ai
+    ``test_anthropic_compaction_end_to_end.yaml#0``: 55,196 input in the compaction
+    iteration, 220 at the top level), and with the advisor the sum of the executor's turns
+    (``test_anthropic_advisor_tool.yaml#0``: 1,128 + 1,262 = 2,390). The first iteration
+    processed the body as sent, its cache reads and writes included: that one is kept."""
+    iterations = usage.get("iterations")
+    if isinstance(iterations, list) and iterations:
+        first = iterations[0]
+        if isinstance(first, Mapping) and count(first.get("input_tokens")) is not None:
+            return first
+    return usage
+
+
 def written_1h(usage: Mapping[str, Any]) -> int | None:
     """Cache writes with the 1-hour lifetime, from an Anthropic usage block's
     ``cache_creation`` breakdown; None when the block has none."""
@@ -40,6 +57,7 @@ def normalized_usage(usage: Any) -> Usage | None:
     """``usage`` in the one meaning, or None when it holds no prompt count."""
     if not isinstance(usage, Mapping):
         return None
+    usage = as_sent(usage)
     prompt = count(usage.get("prompt_tokens"))
     base = prompt if prompt is not None else count(usage.get("input_tokens"))
     if base is None:
