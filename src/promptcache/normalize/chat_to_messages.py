@@ -56,6 +56,12 @@ DUMMY_TOOL_NAME = "dummy_tool"
 (``add_dummy_tool`` in ``litellm/utils.py``)."""
 _CHAT_ONLY_ROLES = frozenset({"tool", "developer", "function"})
 _CHAT_ONLY_PARTS = frozenset({"image_url", "input_audio", "file"})
+_CHAT_ONLY_FIELDS = frozenset({
+    "response_format", "parallel_tool_calls", "max_completion_tokens", "reasoning_effort",
+    "n", "seed", "logprobs", "frequency_penalty", "presence_penalty", "stop", "user",
+    "stream_options", "cache_control_injection_points"})
+"""Top-level fields of Chat Completions (or LiteLLM's) that the Messages API does not take
+(its request reference: ``stop_sequences``, ``metadata.user_id``, an object ``tool_choice``)."""
 _GATEWAY_KEYS = ("cache_control_injection_points",)
 """LiteLLM's own request keys: read here, never sent to Anthropic."""
 
@@ -79,19 +85,23 @@ def chat_sent_to_claude(body: Mapping[str, Any], model: str, logged_api: str | N
     body's, or the one the response names when the body names a gateway alias).
 
     ``logged_api`` is the API the log names (a ``/chat/completions`` URL...): when it says
-    chat, the body is chat. Otherwise only a body with something Anthropic's API does not have
-    is taken as chat (a ``tool``, ``developer`` or ``function`` message, ``tool_calls``, a
-    function tool, an ``image_url`` part, null content): the Messages API itself takes
+    chat, the body is chat. Otherwise (unknown, or told from the body's fields, which take a
+    ``claude`` model for Anthropic's) only a body with something Anthropic's API does not
+    have is taken as chat (a ``tool``, ``developer`` or ``function`` message, ``tool_calls``, a
+    function tool, an ``image_url`` part, null content, a string ``tool_choice``, a field of
+    :data:`_CHAT_ONLY_FIELDS`): the Messages API itself takes
     ``system`` messages mid-conversation (the pydantic-ai mid_conversation_system cassettes),
     so a system message alone proves nothing, and a body both APIs read alike is read as
     Anthropic's.
     """
     if facts_for(model).provider != "anthropic":
         return False
-    if logged_api:
-        return logged_api == CHAT
+    if logged_api == CHAT:
+        return True
     if "system" in body:
         return False
+    if any(key in body for key in _CHAT_ONLY_FIELDS) or isinstance(body.get("tool_choice"), str):
+        return True
     messages = body.get("messages")
     tools = body.get("tools")
     return (isinstance(messages, list) and any(_chat_only(message) for message in messages)) \
