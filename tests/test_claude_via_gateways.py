@@ -232,6 +232,14 @@ def test_segment_paths_point_into_the_chat_body() -> None:
     ]
 
 
+def test_a_marked_tool_keeps_its_breakpoint_at_its_chat_path() -> None:
+    marked = {**CLOCK_TOOL, "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    request = _read({"model": MODEL, "tools": [WEATHER_TOOL, marked],
+                     "messages": [{"role": "user", "content": "time?"}]})
+    assert [(segment.path, segment.breakpoint) for segment in request.segments
+            if segment.breakpoint] == [("$.tools[1]", "1h")]
+
+
 def test_dropped_empty_text_does_not_shift_the_paths_after_it() -> None:
     body = {"model": MODEL, "tools": [CLOCK_TOOL], "messages": [
         {"role": "user", "content": "time?"},

@@ -105,7 +105,7 @@ def normalize_call(call: LoggedCall, turns: TurnMemory | None = None) -> Request
 def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | LoadError:
     body, base_path = call.body, call.body_path
     name = call.api or api_of(body)
-    if chat_sent_to_claude(body, _served(body, call.served_model), call.api):
+    if chat_sent_to_claude(body, _served(body, call.served_model), name):
         # A chat body sent to Claude through an OpenAI-compatible gateway: Claude reads the
         # gateway's Messages translation of it.
         name, turns = CHAT, None

@@ -64,6 +64,9 @@ _CHAT_ONLY_FIELDS = frozenset({
 (its request reference: ``stop_sequences``, ``metadata.user_id``, an object ``tool_choice``)."""
 _GATEWAY_KEYS = ("cache_control_injection_points",)
 """LiteLLM's own request keys: read here, never sent to Anthropic."""
+_MAX_BREAKPOINTS = 4
+"""Anthropic's limit on ``cache_control`` blocks, which LiteLLM's injection respects
+(``MAX_CACHE_CONTROL_BLOCKS`` in its hook)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +83,23 @@ class Translation:
     """Translated turn path -> how many chat messages LiteLLM merged into it (2 or more)."""
 
 
-def chat_sent_to_claude(body: Mapping[str, Any], model: str, logged_api: str | None) -> bool:
+def chat_sent_to_claude(body: Mapping[str, Any], model: str, api: str | None) -> bool:
     """Whether ``body`` is a Chat Completions body sent to ``model``, a Claude model (the
     body's, or the one the response names when the body names a gateway alias).
 
-    ``logged_api`` is the API the log names (a ``/chat/completions`` URL...): when it says
-    chat, the body is chat. Otherwise (unknown, or told from the body's fields, which take a
-    ``claude`` model for Anthropic's) only a body with something Anthropic's API does not
-    have is taken as chat (a ``tool``, ``developer`` or ``function`` message, ``tool_calls``, a
-    function tool, an ``image_url`` part, null content, a string ``tool_choice``, a field of
-    :data:`_CHAT_ONLY_FIELDS`): the Messages API itself takes
-    ``system`` messages mid-conversation (the pydantic-ai mid_conversation_system cassettes),
-    so a system message alone proves nothing, and a body both APIs read alike is read as
-    Anthropic's.
+    ``api`` is the API the log names (a ``/chat/completions`` URL...) or the body's fields
+    tell (:func:`promptcache.load.apis.api_of`): when it says chat, the body is chat.
+    Otherwise (unknown, or Anthropic's, which the fields say of any ``claude`` model) only a
+    body with something Anthropic's API does not have is taken as chat: a ``tool``,
+    ``developer`` or ``function`` message, ``tool_calls``, a function tool, an ``image_url``
+    part, null content, a string ``tool_choice``, a field of :data:`_CHAT_ONLY_FIELDS`. The
+    Messages API itself takes ``system`` messages mid-conversation (the pydantic-ai
+    mid_conversation_system cassettes), so a system message alone proves nothing, and a body
+    both APIs read alike is read as Anthropic's.
     """
     if facts_for(model).provider != "anthropic":
         return False
-    if logged_api == CHAT:
+    if api == CHAT:
         return True
     if "system" in body:
         return False
@@ -135,8 +138,10 @@ def to_messages(body: Mapping[str, Any], base_path: str) -> Translation:
     translated, missing = anthropic_body(model, messages, params, f"{base_path}.messages")
     control = body.get("cache_control")
     if isinstance(control, Mapping):
-        # Automatic caching: OpenRouter's API reference passes a top-level cache_control to
-        # Anthropic as it is (the field Anthropic's own API takes).
+        # Automatic caching. OpenRouter's reference (AnthropicCacheControlDirective,
+        # openrouter.ai/docs/client-sdks/typescript/models/anthropiccachecontroldirective):
+        # "set at the top level, the system automatically applies cache breakpoints to the
+        # last cacheable block", Anthropic's own top-level field, kept as it is.
         translated["cache_control"] = dict(control)
     origins: dict[str, str] = {"$": base_path}
     merged: dict[str, int] = {}
@@ -205,10 +210,6 @@ def _injected(messages: list[Any], points: Any) -> list[Any]:
             _mark(marked[index], control)
             used += 1
     return marked
-
-
-_MAX_BREAKPOINTS = 4
-"""Anthropic's limit on ``cache_control`` blocks, which LiteLLM's injection respects."""
 
 
 def _targets(point: Mapping[str, Any], messages: Sequence[Any]) -> list[int]:
