@@ -12,6 +12,13 @@ from types import ModuleType
 
 from promptcache.engine.rule_api import Rule
 from promptcache.rules import (
+    breakpoint_below_minimum,
+    breakpoint_lifetime,
+    breakpoint_lookback,
+    breakpoint_missing,
+    breakpoint_too_many,
+    breakpoint_ttl_order,
+    breakpoint_volatile,
     cache_key_hot,
     cache_key_missing,
     cache_key_random,
@@ -29,6 +36,7 @@ from promptcache.rules import (
     reasoning_effort_changed,
     response_format_changed,
     system_prompt_changed,
+    thinking_changed,
     timestamp_in_prefix,
     tool_args_key_order,
     tool_choice_changed,
@@ -67,6 +75,14 @@ _MODULES: tuple[ModuleType, ...] = (
     cache_key_missing,
     cache_key_random,
     cache_key_hot,
+    breakpoint_volatile,
+    breakpoint_lookback,
+    breakpoint_too_many,
+    breakpoint_below_minimum,
+    breakpoint_ttl_order,
+    breakpoint_lifetime,
+    breakpoint_missing,
+    thinking_changed,
 )
 
 

@@ -23,6 +23,7 @@ prefix: add the user, tenant or conversation id (`"support-bot:" + user_id`), ke
 part stable across that user's requests.
 
 ## Will not fire on
+- Providers whose cache is explicit (Anthropic): they route no `prompt_cache_key`.
 - Logs without timestamps, and requests without `prompt_cache_key` (see cache-key-missing,
   PC403).
 - Keys at or below `max-per-minute`, or with fewer than eight requests so far.
@@ -44,6 +45,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.prefix import SharedPrefix
+from promptcache.rules._breakpoints import explicit
 from promptcache.rules._traffic import (
     RATE_SAMPLE,
     body_path,
@@ -60,8 +62,8 @@ def check(context: Context) -> Iterator[Hit]:
     current = context.current
     key = current.request.cache_key
     now = timestamp(current)
-    if not key or now is None:
-        return
+    if not key or now is None or explicit(current):
+        return  # an explicit cache (Anthropic) has no prompt_cache_key routing to overload
     limit = float(context.options["max-per-minute"])
     window = (RATE_SAMPLE - 1) * 60.0 / limit
     # The stream is the key's requests; its history ends with the latest ones.

@@ -30,6 +30,7 @@ tenant id. Requests with the same key and prefix still share a cache; different 
 the load so each stays under the limit.
 
 ## Will not fire on
+- Providers whose cache is explicit (Anthropic): they have no `prompt_cache_key`.
 - Logs without timestamps.
 - Requests that set `prompt_cache_key` (see cache-key-hot, PC405, for a key that is too busy).
 - Traffic at or below `max-per-minute` for one prefix, or fewer than eight requests sharing a
@@ -50,6 +51,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.prefix import SharedPrefix
+from promptcache.rules._breakpoints import explicit
 from promptcache.rules._traffic import (
     RATE_SAMPLE,
     body_path,
@@ -64,8 +66,8 @@ def check(context: Context) -> Iterator[Hit]:
     """A hit when keyless requests sharing this request's prefix arrive too fast."""
     current = context.current
     now = timestamp(current)
-    if now is None or current.request.cache_key:
-        return
+    if now is None or current.request.cache_key or explicit(current):
+        return  # an explicit cache (Anthropic) has no prompt_cache_key to set
     limit = float(context.options["max-per-minute"])
     # Cheap first: enough keyless, timed requests to the model within the window at all.
     window = (RATE_SAMPLE - 1) * 60.0 / limit

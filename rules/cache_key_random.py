@@ -26,6 +26,7 @@ Derive the key from something that stays the same for requests that should share
 the conversation, user or tenant id (or leave it out), never a per-request id or random value.
 
 ## Will not fire on
+- Providers whose cache is explicit (Anthropic): they route no `prompt_cache_key`.
 - Requests without `prompt_cache_key`, or whose key was used before in the log.
 - A new conversation's first request under its own new key (one key per conversation or user
   is the recommended use): the rule needs a request that continues an earlier one under a
@@ -45,6 +46,7 @@ from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.prefix import SharedPrefix
+from promptcache.rules._breakpoints import explicit
 from promptcache.rules._traffic import body_path, cacheable, continues
 from promptcache.snippets import excerpt
 
@@ -58,8 +60,8 @@ def check(context: Context) -> Iterator[Hit]:
     current = context.current
     key = current.request.cache_key
     # The stream is keyed by prompt_cache_key: an earlier request in it means the key repeats.
-    if not key or context.history:
-        return
+    if not key or context.history or explicit(current):
+        return  # an explicit cache (Anthropic) has no prompt_cache_key routing to scatter
     rules = current.facts.cache
     keyed: list[tuple[CountedRequest, SharedPrefix]] = []
     for neighbor in context.neighbors:

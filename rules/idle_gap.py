@@ -25,6 +25,8 @@ sharing a prefix come together. A keep-alive request only pays off when it costs
 the misses it saves.
 
 ## Will not fire on
+- Providers whose cache is explicit (Anthropic): each breakpoint sets its own lifetime, 5
+  minutes or 1 hour; breakpoint-lifetime-mismatch (PC506) judges those gaps.
 - Logs without timestamps (nothing says when requests were sent).
 - Gaps within the lifetime.
 - Requests that share less than the model's minimum with the previous request of their
@@ -43,6 +45,7 @@ from collections.abc import Iterator
 
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
+from promptcache.rules._breakpoints import explicit
 from promptcache.rules._traffic import cacheable, duration, timestamp
 
 
@@ -50,8 +53,8 @@ def check(context: Context) -> Iterator[Hit]:
     """A hit when the previous request of the stream is older than the cache lifetime."""
     current = context.current
     now = timestamp(current)
-    if now is None or not context.history:
-        return
+    if now is None or not context.history or explicit(current):
+        return  # an explicit cache's lifetime is the breakpoint's own: see PC506
     previous = context.history[-1]
     then = timestamp(previous)
     lifetime = context.lifetime_seconds

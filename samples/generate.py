@@ -16,6 +16,11 @@ again reproduces the committed files byte for byte (tests/test_samples.py checks
   ``detail`` when the conversation history is rebuilt. image-detail (PC301).
 - ``prompt-too-short.jsonl``: a ticket classifier sending 30 prompts of about 220 tokens.
   prompt-too-short (PC001, info).
+- ``anthropic-breakpoint-on-timestamp.jsonl``: the retail bot on Claude (Anthropic Messages
+  bodies), its ``cache_control`` breakpoint on a system block that carries the current time.
+  breakpoint-on-volatile (PC501).
+- ``anthropic-cache-lifetime.jsonl``: the coding agent on Claude with automatic caching (5
+  minutes), its developer approving each step 6 to 9 minutes apart. cache-lifetime (PC506).
 """
 
 from __future__ import annotations
@@ -1138,6 +1143,105 @@ def prompt_too_short() -> list[JSON]:
 
 
 # ---------------------------------------------------------------------------------------------
+# The same applications on Claude, through Anthropic's Messages API
+# ---------------------------------------------------------------------------------------------
+
+
+def _claude_tool(tool: JSON) -> JSON:
+    """An OpenAI function tool as Anthropic writes it: name, description, input_schema."""
+    function = tool["function"]
+    return {"name": function["name"], "description": function["description"],
+            "input_schema": function["parameters"]}
+
+
+def _text(text: str, **extra: Any) -> JSON:
+    return {"type": "text", "text": text, **extra}
+
+
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def anthropic_breakpoint_on_timestamp() -> list[JSON]:
+    """The retail bot of timestamp-in-prefix on Claude: the policy is one system block, the
+    current time a second one, and the breakpoint sits on the time."""
+    start = datetime(2025, 6, 2, 14, 0, 7, tzinfo=UTC)
+    tools = [_claude_tool(tool) for tool in RETAIL_TOOLS]
+    records = []
+    for _session, seconds, question in _QUESTIONS:
+        now = _stamp(start, seconds // 4)
+        request = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 1024,
+            "tools": tools,
+            "system": [_text(RETAIL_POLICY),
+                       _text(f"Current time: {now}", cache_control=_EPHEMERAL)],
+            "messages": [{"role": "user", "content": question}],
+        }
+        # No session: each customer's chat is one request, and the bot logs none.
+        records.append({"timestamp": now, "request": request})
+    return records
+
+
+def _tool_use(call_id: str, name: str, arguments: JSON) -> JSON:
+    return {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
+
+
+def _tool_result_block(call_id: str, result: JSON | str) -> JSON:
+    content = result if isinstance(result, str) else json.dumps(result)
+    return {"type": "tool_result", "tool_use_id": call_id, "content": content}
+
+
+def _claude_tool_turn(call_id: str, name: str, arguments: JSON,
+                      result: JSON | str) -> list[JSON]:
+    """An assistant turn calling one tool, and the user turn carrying its result."""
+    return [{"role": "assistant", "content": [_tool_use(call_id, name, arguments)]},
+            {"role": "user", "content": [_tool_result_block(call_id, result)]}]
+
+
+def anthropic_cache_lifetime() -> list[JSON]:
+    """The coding agent of tool-order on Claude, with automatic caching: each step waits for
+    the developer's approval, 6 to 9 minutes, longer than the default 5-minute lifetime."""
+    start = datetime(2025, 6, 3, 9, 30, 0, tzinfo=UTC)
+    steps: list[tuple[int, list[JSON]]] = [
+        (0, [{"role": "user", "content":
+              "test_parse_duration_handles_hours started failing after my refactor of "
+              "src/timekit/durations.py. Can you find out why and fix it?"}]),
+        (420, _claude_tool_turn(
+            "toolu_01Yt2mKc8Rw1LpQx5Z", "run_command",
+            {"command": "python -m pytest tests/test_durations.py -k hours -q",
+             "timeout_seconds": 120},
+            {"exit_code": 1, "stdout": _FAILURE, "stderr": ""})),
+        (800, _claude_tool_turn(
+            "toolu_01Hn5vBd3Ge7SfJt0W", "read_file", {"path": "src/timekit/durations.py"},
+            _numbered(_DURATIONS))),
+        (1330, _claude_tool_turn(
+            "toolu_01Wm3pLs8Ty2GkVe6B", "apply_patch", {"patch": _PATCH},
+            {"applied": True, "files": ["src/timekit/durations.py"]})),
+        (1750, _claude_tool_turn(
+            "toolu_01Ej7dNf1Zc5HbUo4X", "run_command",
+            {"command": "python -m pytest tests/test_durations.py -q", "timeout_seconds": 120},
+            {"exit_code": 0, "stderr": "",
+             "stdout": "..............                                         [100%]\n"
+                       "14 passed in 0.07s"})),
+        (2240, [
+            {"role": "assistant", "content": "Fixed: `_UNITS` mapped \"h\" to 360 seconds; "
+                                             "it now maps it to 3600. The tests pass."},
+            {"role": "user", "content": "Thanks! Can you also add a test for \"1h30m\"?"}]),
+    ]
+    tools = [_claude_tool(CODING_TOOLS[name]) for name in _ORDER_USUAL]
+    messages: list[JSON] = []
+    records = []
+    for seconds, added in steps:
+        messages = messages + added
+        request = {"model": "claude-sonnet-4-5", "max_tokens": 4096,
+                   # Automatic caching: the breakpoint follows the last block, 5 minutes.
+                   "cache_control": _EPHEMERAL,
+                   "tools": tools, "system": CODING_POLICY, "messages": messages}
+        records.append(_record(_stamp(start, seconds), request, "forge-run-7a1e"))
+    return records
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
 
@@ -1147,6 +1251,8 @@ SAMPLES = {
     "tool-order.jsonl": tool_order,
     "image-detail.jsonl": image_detail,
     "prompt-too-short.jsonl": prompt_too_short,
+    "anthropic-breakpoint-on-timestamp.jsonl": anthropic_breakpoint_on_timestamp,
+    "anthropic-cache-lifetime.jsonl": anthropic_cache_lifetime,
 }
 """File name -> the function building its records."""
 

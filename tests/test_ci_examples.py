@@ -196,7 +196,7 @@ def test_the_github_workflow_annotates_only_findings_new_since_the_baseline(
     assert commands[0].startswith(
         "::warning file=fixtures/tool-order.jsonl,line=4,col=1,title=PC201 tool-order::the same 5 "
         "tools")
-    assert lines[-1].startswith("promptcache: 1 finding in 57 requests audited")
+    assert lines[-1].startswith("promptcache: 1 finding in 69 requests audited")
 
 
 def test_the_github_workflow_sarif_validates_against_sarif_2_1_0(github_run: GitHubRun) -> None:
@@ -206,7 +206,7 @@ def test_the_github_workflow_sarif_validates_against_sarif_2_1_0(github_run: Git
     results = sarif["runs"][0]["results"]
     # code scanning gets every finding (it tracks alerts itself), with no prompt text
     messages = {result["ruleId"]: result["message"]["text"] for result in results}
-    assert sorted(messages) == ["PC001", "PC102", "PC201", "PC301"]
+    assert sorted(messages) == ["PC001", "PC102", "PC201", "PC301", "PC501", "PC506"]
     assert "tool 0: '[omitted]' where the earlier request had '[omitted]'" in messages["PC201"]
 
 
@@ -272,7 +272,9 @@ def test_the_gitlab_code_quality_report_validates_and_holds_every_finding(
     assert places == [("PC001", "fixtures/prompt-too-short.jsonl", 1),
                       ("PC102", "fixtures/timestamp-in-prefix.jsonl", 2),
                       ("PC201", "fixtures/tool-order.jsonl", 4),
-                      ("PC301", "fixtures/image-detail.jsonl", 2)]
+                      ("PC301", "fixtures/image-detail.jsonl", 2),
+                      ("PC501", "fixtures/anthropic-breakpoint-on-timestamp.jsonl", 3),
+                      ("PC506", "fixtures/anthropic-cache-lifetime.jsonl", 2)]
 
 
 def test_the_gitlab_junit_report_validates_and_fails_only_the_new_finding(
@@ -280,7 +282,7 @@ def test_the_gitlab_junit_report_validates_and_fails_only_the_new_finding(
     report = gitlab_run.reports["junit"]
     xmlschema.XMLSchema(JUNIT_XSD).validate(report)
     suites = ElementTree.parse(report).getroot()
-    assert (suites.get("tests"), suites.get("failures")) == ("5", "1")
+    assert (suites.get("tests"), suites.get("failures")) == ("7", "1")
     text = report.read_text("utf-8")
     assert '<testcase classname="fixtures/tool-order.jsonl" name="PC201 tool-order">' in text
     assert "fixtures/tool-order.jsonl:4:1: [warning] the same 5 tools" in text
