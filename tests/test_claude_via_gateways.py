@@ -148,6 +148,16 @@ def test_injection_never_overwrites_a_mark_nor_passes_four() -> None:
     assert marks == [{"type": "ephemeral"}, None] * 3
 
 
+@pytest.mark.parametrize(("index", "marked"), [("-1", [False, True]), ("0", [True, False]),
+                                               ("--1", [False, False]), (7, [False, False])])
+def test_an_injection_index_is_read_as_litellm_reads_it(index: Any, marked: list[bool]) -> None:
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "a"},
+                                         {"role": "assistant", "content": "b"}],
+            "cache_control_injection_points": [{"location": "message", "index": index}]}
+    turns = to_messages(body, "$").body["messages"]
+    assert ["cache_control" in turn["content"][0] for turn in turns] == marked
+
+
 def test_a_top_level_cache_control_is_kept_as_automatic_caching() -> None:
     body = {"model": MODEL, "cache_control": {"type": "ephemeral", "ttl": "1h"},
             "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}]}

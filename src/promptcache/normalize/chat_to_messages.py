@@ -26,6 +26,7 @@ one gateway's reading of the OpenAI format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
@@ -219,8 +220,8 @@ def _injected(messages: list[Any], points: Any) -> list[Any]:
 
 def _targets(point: Mapping[str, Any], messages: Sequence[Any]) -> list[int]:
     index = point.get("index")
-    if isinstance(index, str):
-        index = int(index) if index.lstrip("-").isdigit() else None
+    if isinstance(index, str):  # LiteLLM reads "-1" as -1 and ignores what is not a number
+        index = int(index) if re.fullmatch(r"-?\d+", index.strip()) else None
     if isinstance(index, int) and not isinstance(index, bool):
         index = index + len(messages) if index < 0 else index
         return [index] if 0 <= index < len(messages) else []
