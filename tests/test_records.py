@@ -98,7 +98,9 @@ def test_batch_line() -> None:
                      id="anthropic"),
         pytest.param({"request": {"model": "claude-3-5-haiku", "max_tokens": 10,
                                   "messages": [{"role": "tool", "content": "hi"}]}},
-                     "$.request.messages[0].role: 'tool' is not one of", id="anthropic-pair"),
+                     # a tool message makes it a chat body sent to Claude (a gateway's)
+                     "$.request.messages[0].tool_call_id: a tool message without a "
+                     "tool_call_id", id="anthropic-pair"),
     ],
 )
 def test_invalid_records_say_where_and_what(value: Any, message: str) -> None:

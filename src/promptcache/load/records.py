@@ -16,15 +16,22 @@ from typing import Any
 from promptcache.catalog import ModelFacts, facts_for
 from promptcache.load.apis import api_of
 from promptcache.load.calls import read_calls
+from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, LoggedCall, Skipped
 from promptcache.load.formats.request import call_of
 from promptcache.load.sources import LoadError, Position, RawRecord
 from promptcache.load.validator import compiled, format_path
 from promptcache.model import ObservedUsage, Request, Segment
 from promptcache.normalize.anthropic_messages import messages_segments
+from promptcache.normalize.chat_to_messages import (
+    chat_sent_to_claude,
+    gateway_segments,
+    to_messages,
+)
 from promptcache.normalize.openai_chat import chat_segments
 from promptcache.normalize.openai_responses import responses_segments
 from promptcache.normalize.reuse import Intern, TurnMemory, serialized_tools
+from promptcache.tokens.anthropic_framing import generation_of
 
 # Request settings that change what the provider caches; rules compare them across requests.
 _CACHE_RELEVANT_SETTINGS = ("tool_choice", "reasoning_effort", "parallel_tool_calls")
@@ -97,9 +104,11 @@ def normalize_call(call: LoggedCall, turns: TurnMemory | None = None) -> Request
 
 def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | LoadError:
     body, base_path = call.body, call.body_path
-    # A Chat-Completions-shaped body sent to a Claude model through an OpenAI-compatible
-    # gateway stays the chat API: the gateway translates it, and its framing is not known.
     name = call.api or api_of(body)
+    if chat_sent_to_claude(body, _served(body, call.served_model), name):
+        # A chat body sent to Claude through an OpenAI-compatible gateway: Claude reads the
+        # gateway's Messages translation of it.
+        name, turns = CHAT, None
     api = _APIS.get(name or "")
     if api is None:
         return LoadError(call.location, f"{base_path}: not a Chat Completions, Responses or "
@@ -124,8 +133,18 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         # response (or the record's metadata) names the model that served it.
         deployment, model, facts = model, served_model, facts_for(served_model)
         body = {**body, "model": served_model}
-    segments = (chat_segments(body, base_path, facts, turns, match, tools)
-                if match is not None else api.segments(body, base_path, facts))
+    missing = call.missing
+    if api is _CHAT and facts.provider == "anthropic":
+        try:
+            translation = to_messages(body, base_path)
+        except Unreadable as problem:
+            return LoadError(call.location, str(problem))
+        api, body, missing = _MESSAGES, translation.body, (*missing, *translation.missing)
+        segments = gateway_segments(messages_segments(body, "$", facts), translation,
+                                    generation_of(model).per_message)
+    else:
+        segments = (chat_segments(body, base_path, facts, turns, match, tools)
+                    if match is not None else api.segments(body, base_path, facts))
     usage = call.usage
     return Request(
         location=call.location,
@@ -144,9 +163,17 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         inline_ignore=call.inline_ignore,
         deployment=deployment,
         recorded=call.recorded,
-        partial=call.missing,
+        partial=missing,
         body_path=base_path,
     )
+
+
+def _served(body: Mapping[str, Any], served_model: object) -> str:
+    """The model a call ran on: the body's, or the served one when the body's is an alias."""
+    model = str(body.get("model") or "")
+    if not facts_for(model).known and isinstance(served_model, str):
+        return served_model
+    return model
 
 
 def _settings(body: Mapping[str, Any]) -> dict[str, str]:
