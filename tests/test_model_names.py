@@ -55,6 +55,16 @@ def _json(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     pytest.param("azure/ft:gpt-4o-2024-08-06:acme::x", "gpt-4o-2024-08-06",
                  id="prefixed-fine-tuned"),
     pytest.param("GPT-4o-2024-08-06", "gpt-4o-2024-08-06", id="dated-snapshot-kept"),
+    pytest.param("anthropic/claude-3.5-sonnet", "claude-3-5-sonnet", id="openrouter-claude"),
+    pytest.param("openrouter/anthropic/claude-sonnet-4.5", "claude-sonnet-4-5",
+                 id="openrouter-claude-4.5"),
+    pytest.param("us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+                 "claude-3-5-sonnet-20240620", id="bedrock-claude"),
+    pytest.param("bedrock/anthropic.claude-haiku-4-5-20251001-v1:0",
+                 "claude-haiku-4-5-20251001", id="bedrock-claude-prefixed"),
+    pytest.param("vertex_ai/claude-3-5-sonnet@20240620", "claude-3-5-sonnet-20240620",
+                 id="vertex-claude"),
+    pytest.param("claude-opus-4-1-20250805", "claude-opus-4-1-20250805", id="claude-as-is"),
 ])
 def test_model_names_resolve_to_the_model_they_run_on(name: str, base: str) -> None:
     assert resolve_model(name) == base

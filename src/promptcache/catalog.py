@@ -14,6 +14,7 @@ shared/domain.md sections 1 and 4.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -320,7 +321,19 @@ def resolve_model(model: str) -> str:
     name = without_provider(model)
     if name.startswith("ft:"):
         name = name[3:].split(":", 1)[0]
+    if "claude" in name:
+        name = _claude_name(name)
     return name
+
+
+def _claude_name(name: str) -> str:
+    """A Claude model as Anthropic's API names it, from the names clouds and gateways use:
+    Amazon Bedrock's ``us.anthropic.claude-3-5-sonnet-20240620-v1:0`` (region and vendor
+    before, version after), Google Vertex AI's ``claude-3-5-sonnet@20240620``, OpenRouter's
+    ``claude-3.5-sonnet`` / ``claude-sonnet-4.5`` (dots in the version)."""
+    name = name[name.index("claude"):]
+    name = re.sub(r"-v\d+(?::\d+)?$", "", name).replace("@", "-")
+    return re.sub(r"(?<=\d)\.(?=\d)", "-", name)
 
 
 def without_provider(model: str) -> str:
