@@ -180,3 +180,17 @@ def test_a_large_logs_rows_keep_their_reasons_and_bounds_through_the_disk() -> N
                      estimate_reasons=(IMAGE, FILE), low=98, high=None)
     rows.append(row)
     assert list(rows) == [row]
+
+
+def test_an_unknown_claude_model_says_it_is_counted_as_claude(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "claude.jsonl"
+    log.write_text(json.dumps({"request": {
+        "model": "claude-2.1", "max_tokens": 64, "system": "Be brief.",
+        "messages": [{"role": "user", "content": "Hello"}]}}) + "\n", "utf-8")
+    main(["audit", "--isolated", "--format", "json", "--exit-zero", str(log)])
+    (row,) = json.loads(capsys.readouterr().out)["requests"]
+    assert row["exact"] is False
+    assert row["estimate_reasons"] == [
+        "a Claude model not in the catalogue (counted with the Claude 3 tokenizer and "
+        "Anthropic's cache rules)"]

@@ -31,6 +31,8 @@ UNVERIFIED_KEYWORDS_ESTIMATE = Estimate(
 """A tool whose schema uses a keyword no recorded usage shows the API's rendering of (see
 :data:`promptcache.tokens.functions.ESTABLISHED_KEYWORDS`): counted without it, unbounded."""
 UNKNOWN_MODEL = "a model not in the catalogue (counted with OpenAI's defaults)"
+UNKNOWN_CLAUDE = ("a Claude model not in the catalogue (counted with the Claude 3 tokenizer "
+                  "and Anthropic's cache rules)")
 
 # Anthropic Messages. Anthropic publishes no tokenizer or template: every structural count is
 # a reconstruction (promptcache.tokens.anthropic_framing). Renderings fitted on recorded usage
@@ -170,7 +172,8 @@ def _estimated_parts(counted: CountedRequest) -> list[tuple[str, Estimate | None
         return []
     found: list[tuple[str, Estimate | None, int]] = []
     if not known:
-        found.append((UNKNOWN_MODEL, None, counted.prompt_tokens))
+        reason = UNKNOWN_CLAUDE if counted.facts.provider == "anthropic" else UNKNOWN_MODEL
+        found.append((reason, None, counted.prompt_tokens))
     for missing in request.partial:
         # What the log did not keep adds tokens not counted: the count is the least the
         # request cost, with no known most.

@@ -108,7 +108,8 @@ class Summary:
     estimated_requests: int
     """Requests whose count includes an estimate."""
     unknown_models: tuple[str, ...]
-    """Models missing from the catalogue (counted with OpenAI defaults)."""
+    """Models missing from the catalogue (counted with their provider's defaults: OpenAI's,
+    or for a Claude model the Claude 3 tokenizer and Anthropic's cache rules)."""
     observed_requests: int
     """Requests whose log carries the provider's usage."""
     observed_exact: int

@@ -81,7 +81,7 @@ def _summary(report: Report, console: Console) -> None:
             resolved_model(*names) for names in summary.resolved_models)))
     if summary.unknown_models:
         table.add_row("Unknown models", escape(", ".join(summary.unknown_models))
-                      + " (counted with OpenAI defaults)")
+                      + " (counted with their provider's defaults: see Estimated counts)")
     if summary.observed_requests:
         table.add_row("Observed usage",
                       f"{summary.observed_exact:,} of "
