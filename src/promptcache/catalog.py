@@ -185,10 +185,11 @@ MODELS: tuple[ModelFacts, ...] = (
 # Claude: the tokenizer family follows ctok's measurements (shared/anthropic-counting-
 # facts.md section 5): v3 for Claude 3 to Opus 4.6 and Haiku 4.5, v4.7 for Opus 4.7, v4.8
 # for Opus 4.8, Sonnet 5, Fable 5 and Opus 5. Images: the vision guide's w*h/750 formula.
-# Minimum cacheable prefix (Anthropic "Prompt caching" docs; gateway docs quoting them,
-# checked 2026-12): 1024 for Claude 3 Opus/Sonnet, 3.5 Sonnet, 3.7 Sonnet, Sonnet 4/4.5,
-# Opus 4/4.1, Opus 4.8 and Sonnet 5; 2048 for Haiku 3/3.5, Sonnet 4.6 and Opus 4.7; 4096
-# for Opus 4.5/4.6 and Haiku 4.5; 512 for Opus 5, Fable 5 and Mythos 5.
+# Minimum cacheable prefix: Anthropic "Prompt caching" docs ("Cache limitations"; checked
+# 2026-12, as quoted in anthropics/anthropic-sdk-python issue 1194 and by gateway docs) and
+# the shared recordings, read as: a write of N tokens proves the minimum is <= N; a breakpoint
+# over a counted prefix that writes nothing supports a minimum above it. Per row below.
+_AREA = AreaScheme()
 _AREA = AreaScheme()
 
 
@@ -200,22 +201,51 @@ def _claude(prefix: str, encoding: str, min_tokens: int, known: bool = True) -> 
 
 
 CLAUDE_MODELS: tuple[ModelFacts, ...] = (
+    # Claude 3 Opus / Sonnet, 3.5 Sonnet, 3.7 Sonnet: 1024 (docs). Recorded writes of 1,163
+    # to 1,167 (traceloop/openllmetry test_anthropic_prompt_caching_*legacy.yaml#0, 3.5
+    # Sonnet) and 1,733 (openinference test_anthropic_instrumentation_messages_token_counts
+    # #0, 3.7 Sonnet) agree.
     _claude("claude-3-opus", "claude-v3", 1024),
     _claude("claude-3-sonnet", "claude-v3", 1024),
+    # Haiku 3 and 3.5: 2048 (docs). No real recording tests it: the one Haiku 3 "write" of
+    # 1,200 (traceloop/openllmetry-js ...cache-tokens-from-providerMetadata...har#0) has no
+    # cache_control in its body and a zero ephemeral_5m/1h split: a mocked usage.
     _claude("claude-3-haiku", "claude-v3", 2048),
     _claude("claude-3-5-sonnet", "claude-v3", 1024),
     _claude("claude-3-5-haiku", "claude-v3", 2048),
     _claude("claude-3-7-sonnet", "claude-v3", 1024),
+    # Sonnet 4 / 4.5, Opus 4 / 4.1: 1024 (docs). Sonnet 4 writes 1,031
+    # (DataDog/dd-apm-test-agent anthropic_v1_messages_post_595f439c.yaml#0); Sonnet 4.5
+    # writes 1,752 to 2,611 (Future-House/ldp TestCachedTokenCosts.*).
     _claude("claude-sonnet-4", "claude-v3", 1024),
     _claude("claude-sonnet-4-5", "claude-v3", 1024),
-    _claude("claude-sonnet-4-6", "claude-v3", 2048),
+    # Sonnet 4.6: 1024. The docs list it with Sonnet 4.5 at 1024 (quoted in
+    # anthropics/anthropic-sdk-python issue 1194); some gateway pages say 2048, and were this
+    # row's value until the recordings contradicted it: DataDog/dd-trace-js claude-agent-sdk
+    # cassettes (recorded 2026-08-20) write prompts of 1,057 and 1,143 tokens
+    # (claude-agent-sdk_v1_messages_beta_true_post_d2998a83.json#0 and _1a9ef989.json#0) and
+    # read them back (_3cc65b08.json#0, _6f4b7f3a.json#0). No Sonnet 4.6 recording has a
+    # breakpoint over 1,024 tokens that writes nothing.
+    _claude("claude-sonnet-4-6", "claude-v3", 1024),
     _claude("claude-opus-4", "claude-v3", 1024),
+    # Opus 4.5 / 4.6: 4096 (docs); no recording caches on them.
     _claude("claude-opus-4-5", "claude-v3", 4096),
     _claude("claude-opus-4-6", "claude-v3", 4096),
+    # Opus 4.7: 2048 (docs); no recording caches on it.
     _claude("claude-opus-4-7", "claude-v4.7", 2048),
+    # Opus 4.8: 1024 (docs); writes 1,590 (pydantic/pydantic-ai
+    # test_inline_system_prompt_cache_prefix_is_reused.yaml#0).
     _claude("claude-opus-4-8", "claude-v4.8", 1024),
+    # Haiku 4.5: 4096 (docs), supported both ways: breakpoints over counted prefixes of
+    # 3,094 to 3,425 tokens write nothing (Mirascope/mirascope typescript caching/anthropic/
+    # caches-long-system-message.har#0..#1, caches-in-multi-turn-conversation.har#1..#2),
+    # and one over 7,351 writes (crmne/ruby_llm chat_prompt_cache_round-trip_anthropic_
+    # claude-haiku-4-5_writes_then_reads_the_prompt_cache.yml#0).
     _claude("claude-haiku-4-5", "claude-v3", 4096),
+    # Sonnet 5: 1024 (docs), bracketed by tidyverse/ellmer anthropic-tool-image.yml: #2 has a
+    # breakpoint over 1,011 recorded tokens and writes nothing, #3 writes 1,135.
     _claude("claude-sonnet-5", "claude-v4.8", 1024),
+    # Opus 5, Fable 5, Mythos 5: 512 (docs); no recording caches on them.
     _claude("claude-opus-5", "claude-v4.8", 512),
     _claude("claude-fable-5", "claude-v4.8", 512),
     _claude("claude-mythos-5", "claude-v4.8", 512),
