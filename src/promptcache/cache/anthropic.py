@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from promptcache.cache.simulator import SWEEP_EVERY, Prediction
@@ -193,6 +193,22 @@ def rejection(blocks: Sequence[Block], rules: CacheRules, every_breakpoint: str 
     return ""
 
 
+def read_point(blocks: Sequence[Block], marks: Sequence[int], lookback: int,
+               cached: Callable[[bytes], bool]) -> int:
+    """Index of the block ending the longest prefix that any breakpoint (``marks``, indexes
+    into ``blocks``) finds ``cached`` within ``lookback`` blocks of itself, its own included;
+    -1 when none does."""
+    best = -1
+    for mark in sorted(marks, reverse=True):
+        if mark <= best:
+            break  # an earlier breakpoint cannot find anything past this one's hit
+        for index in range(mark, max(best, mark - lookback), -1):
+            if cached(blocks[index].prefix_hash):
+                best = index
+                break
+    return best
+
+
 @dataclass(slots=True)
 class _Entry:
     tokens: int
@@ -265,16 +281,10 @@ class ExplicitCache:
                     lookback: int, now: float | None) -> int:
         """Index of the block ending the longest live entry any breakpoint finds in its
         lookback, or -1."""
-        best = -1
-        for mark in reversed(marks):
-            if mark <= best:
-                break  # an earlier breakpoint cannot find anything past this one's hit
-            for index in range(mark, max(best, mark - lookback), -1):
-                entry = entries.get(blocks[index].prefix_hash)
-                if entry is not None and entry.alive(now):
-                    best = index
-                    break
-        return best
+        def alive(prefix_hash: bytes) -> bool:
+            entry = entries.get(prefix_hash)
+            return entry is not None and entry.alive(now)
+        return read_point(blocks, marks, lookback, alive)
 
     def _ttl(self, breakpoint: str) -> str:
         return self._every or breakpoint
