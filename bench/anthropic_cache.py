@@ -106,6 +106,10 @@ class CacheOutcome:
     min_tokens: int = 0
     sibling_read: int = 0
     """What the model reads with the entries other cassettes of the project write."""
+    automatic: bool = False
+    """The body asks for automatic caching (a top-level ``cache_control``)."""
+    tail: int = 0
+    """Counted tokens after the last breakpoint's block: billed as plain input."""
 
     @property
     def active(self) -> bool:
@@ -187,9 +191,15 @@ class _Loaded:
     blocks: tuple[Block, ...] = ()
 
     @property
+    def body(self) -> Mapping[str, Any]:
+        """The request body as recorded."""
+        body = self.raw.value.get("request")
+        return body if isinstance(body, dict) else {}
+
+    @property
     def model(self) -> str:
         """The model the body names."""
-        return str((self.raw.value.get("request") or {}).get("model", ""))
+        return str(self.body.get("model", ""))
 
 
 def _load(raw: RawRecord, recorded: Recorded, counter: PromptCounter) -> _Loaded:
@@ -274,7 +284,10 @@ def _replay(file: str, cassette: str, records: list[_Loaded], counter: PromptCou
             written=prediction.written_tokens,
             breakpoints=sum(1 for block in loaded.blocks if block.breakpoint),
             rejected=prediction.rejected, min_tokens=counted.facts.cache.min_tokens,
-            sibling_read=_sibling_read(cassette, loaded, writers))
+            sibling_read=_sibling_read(cassette, loaded, writers),
+            automatic="cache_control" in loaded.body,
+            tail=counted.prompt_tokens - max(
+                (block.end for block in loaded.blocks if block.breakpoint), default=0))
 
 
 def _rate(part: int, whole: int) -> str:
@@ -335,6 +348,24 @@ def closing_table(results: list[CacheOutcome]) -> list[str]:
     return rows
 
 
+TAIL_SLACK = 3
+"""Tokens the counted and recorded tails may differ by and still put the breakpoint on the
+same block (the frame's count is itself an estimate)."""
+
+
+def automatic_placement(results: Iterable[CacheOutcome]) -> str:
+    """Where automatic caching puts its breakpoint, checked: over the records that ask for it
+    and that the provider cached (read or wrote), how many leave the same uncached tail
+    (``input_tokens``) after the breakpoint as the model's, which puts it on the last block
+    that can carry one."""
+    cached = [o for o in results if o.automatic and o.counted is not None
+              and (o.recorded.read or o.recorded.written)]
+    same = sum(abs(o.recorded.total - o.recorded.read - o.recorded.written - o.tail)
+               <= TAIL_SLACK for o in cached)
+    return (f"automatic caching: the uncached tail after the breakpoint agrees within "
+            f"{TAIL_SLACK} tokens on {_rate(same, len(cached))} of the records it cached")
+
+
 def by_model(results: Iterable[CacheOutcome]) -> list[str]:
     """Markdown rows per model: requests with caching, reads and writes agreeing (scaled),
     and the predicted and recorded totals over the records the count can speak for (within
@@ -371,7 +402,7 @@ def closing_report(data: Path) -> list[str]:
     results = all_outcomes(data)
     lines = ["Anthropic explicit cache: predicted vs recorded cache reads and writes", ""]
     lines += closing_table(results)
-    lines.append("")
+    lines += ["", automatic_placement(results), ""]
     lines += by_model(results)
     return lines
 
@@ -394,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(summary(results)))
         print()
     print("\n".join(closing_table(every)))
+    print()
+    print(automatic_placement(every))
     print()
     print("\n".join(by_model(every)))
     if arguments.list:
