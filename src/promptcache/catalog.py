@@ -86,6 +86,10 @@ class CacheRules:
     long_lifetime_seconds: int = 0
     """Explicit caches: the longer lifetime a breakpoint may ask for (Anthropic's ``ttl:
     1h``); 0 when there is none."""
+    explicit_mode: CacheRules | None = None
+    """The rules a request follows instead when it marks its own breakpoints (gpt-5.6's
+    ``prompt_cache_breakpoint`` markers, sent with ``prompt_cache_options`` mode
+    ``explicit``); None when the model has no such mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +114,19 @@ class ModelFacts:
 # predicted hit is one the provider really promises.
 _OPENAI_IMPLICIT = CacheRules("openai-implicit", min_tokens=1024, step_tokens=128,
                               lifetime_seconds=300)
-# gpt-5.6 and later: explicit breakpoints, 30-minute minimum ttl, no 128-token rounding.
+# gpt-5.6 and later (shared/domain.md section 1): 30-minute minimum ttl, no 128-token
+# rounding, and an explicit mode (`prompt_cache_options: {mode: explicit}`) in which only the
+# prefixes that `prompt_cache_breakpoint` markers close are written (at most 4 per request;
+# a 5th is taken as an error, as on Anthropic, the docs saying no more) and read, with "no
+# fallback to the longest unmarked prefix": a read is a breakpoint's own prefix (a lookback
+# of 1 block). pydantic/pydantic-ai test_openai_chat_prompt_cache_e2e.yaml#0..#1 and
+# test_openai_responses_prompt_cache_e2e.yaml#0..#1 write, then read, the 4,012 tokens
+# through the marked part of 4,020.
 _OPENAI_EXPLICIT = CacheRules("openai-explicit", min_tokens=1024, step_tokens=1,
-                              lifetime_seconds=1800)
+                              lifetime_seconds=1800, max_breakpoints=4, lookback_blocks=1)
+# Without markers gpt-5.6 caches implicitly, the longest cached prefix unrounded.
+_OPENAI_UNROUNDED = CacheRules("openai-implicit-unrounded", min_tokens=1024, step_tokens=1,
+                               lifetime_seconds=1800, explicit_mode=_OPENAI_EXPLICIT)
 
 # Anthropic (docs "Prompt caching", checked 2026-12): explicit `cache_control` breakpoints,
 # at most 4 per request, a read looks back at most 20 blocks from each breakpoint, entries
@@ -179,7 +193,7 @@ MODELS: tuple[ModelFacts, ...] = (
     _openai("gpt-5.2", "o200k_base", _PATCH_GPT_5_2),
     _openai("gpt-5.3", "o200k_base", _PATCH_GPT_5_2),
     _openai("gpt-5.4", "o200k_base", _PATCH_GPT_5_2),
-    _openai("gpt-5.6", "o200k_base", _PATCH_GPT_5_2, _OPENAI_EXPLICIT),
+    _openai("gpt-5.6", "o200k_base", _PATCH_GPT_5_2, _OPENAI_UNROUNDED),
 )
 
 # Claude: the tokenizer family follows ctok's measurements (shared/anthropic-counting-

@@ -290,7 +290,9 @@ class ExplicitCache:
         return self._every or breakpoint
 
     def _lifetime(self, breakpoint: str) -> float:
-        return self._lifetimes[self._ttl(breakpoint)]
+        # Any breakpoint but a 1-hour one lives the rules' default lifetime (OpenAI's explicit
+        # mode marks its breakpoints with its own 30-minute ttl).
+        return self._lifetimes.get(self._ttl(breakpoint), self._lifetimes[FIVE_MINUTES])
 
     def _sweep(self, now: float) -> None:
         for scope, entries in list(self._scopes.items()):
