@@ -106,6 +106,8 @@ class Recorded:
     total: int
     read: int
     written: int
+    compaction: bool = False
+    """Taken from a compaction pass: the server's summarization prompt follows the body."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,8 @@ def _usage(record: Mapping[str, Any]) -> Recorded | None:
         return None
     read = usage.get("cache_read_input_tokens") or 0
     written = usage.get("cache_creation_input_tokens") or 0
-    return Recorded(uncached + read + written, read, written)
+    return Recorded(uncached + read + written, read, written,
+                    compaction=usage.get("type") == "compaction")
 
 
 def _billing_header(body: Mapping[str, Any]) -> bool:
@@ -389,10 +392,13 @@ def automatic_placement(results: Iterable[CacheOutcome]) -> str:
     that can carry one."""
     cached = [o for o in results if o.automatic and o.counted is not None
               and (o.recorded.read or o.recorded.written)]
+    passes = [o for o in cached if not o.recorded.compaction]
     same = sum(abs(o.recorded.total - o.recorded.read - o.recorded.written - o.tail)
-               <= TAIL_SLACK for o in cached)
+               <= TAIL_SLACK for o in passes)
     return (f"automatic caching: the uncached tail after the breakpoint agrees within "
-            f"{TAIL_SLACK} tokens on {_rate(same, len(cached))} of the records it cached")
+            f"{TAIL_SLACK} tokens on {_rate(same, len(passes))} of the records it cached "
+            f"({len(cached) - len(passes)} compaction passes left out: the server's "
+            f"summarization prompt follows the breakpoint there)")
 
 
 def by_model(results: Iterable[CacheOutcome]) -> list[str]:

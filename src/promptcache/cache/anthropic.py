@@ -46,6 +46,10 @@ The recorded calls (shared/data, by ``meta.source``) that show these rules at wo
   system, a 5m one on the message: 2,056 written for an hour, the 14 after it for 5 minutes).
 
 ``bench/anthropic_cache.py`` replays all of them and says where the model and they differ.
+
+The same machinery replays gpt-5.6's explicit mode (``prompt_cache_breakpoint`` markers), with
+that mode's rules from the catalogue: a lookback of one block (no fallback to an unmarked
+prefix) and one lifetime.
 """
 
 from __future__ import annotations
