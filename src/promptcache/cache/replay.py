@@ -54,8 +54,9 @@ _FIRST_SEEN_ENTRIES = 100_000
 
 def rules_of(counted: CountedRequest) -> CacheRules:
     """The cache rules ``counted`` is replayed with: its model's, or their explicit mode when
-    the model has one and the request marks breakpoints (without markers it caches
-    nothing in that mode, so a request that marks none is taken to use the default one)."""
+    the model has one and the request marks breakpoints. The mode itself
+    (``prompt_cache_options``) is not among a request's settings, so a request in explicit
+    mode that marks nothing (and so caches nothing) is replayed with the default rules."""
     rules = counted.facts.cache
     explicit = rules.explicit_mode
     if explicit is not None and any(segment.breakpoint for segment in counted.request.segments):
