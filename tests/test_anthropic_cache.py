@@ -7,18 +7,21 @@ rules in ``promptcache.cache.anthropic``.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jsonschema
 import pytest
 from rich.console import Console
 
-from promptcache.cache.anthropic import BlockHasher, prompt_blocks
+from promptcache.cache.anthropic import Block, BlockHasher, prompt_blocks, read_point
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.cache.simulator import Prediction
 from promptcache.catalog import facts_for
@@ -39,6 +42,7 @@ from promptcache.rules import ALL_RULES
 from promptcache.run.audit import _audit
 from promptcache.savings import RowFacts, SavingsTally
 from promptcache.tokens.counter import TokenCounter
+from tests.conftest import shared_data
 
 MODEL = "claude-sonnet-4-5"  # minimum cacheable prefix: 1024 tokens
 _CLAUDE = TokenCounter(facts_for(MODEL).encoding)
@@ -481,3 +485,145 @@ def test_a_fix_is_worth_the_reads_it_gains_minus_the_writes_it_adds() -> None:
     assert savings.savings_usd == pytest.approx(1255 * (3.75 - 0.3) / 1e6)
     assert savings.savings_by_rule == (("PC999", pytest.approx(4329.75e-6), 1255),)
     assert savings.cost_usd == pytest.approx(2 * 1255 * 3.75 / 1e6)
+
+
+# Minimum cacheable prefixes, per model, as the recordings show them (catalog.py cites them).
+
+
+@pytest.mark.parametrize(("model", "system", "written"), [
+    # dd-trace-js claude-agent-sdk cassettes write 1,057 and 1,143 tokens on Sonnet 4.6.
+    ("claude-sonnet-4-6", 1000, 1055),
+    ("claude-sonnet-4-6", 900, 0),  # 955 < 1024
+    # Haiku 4.5: Mirascope's breakpoints over 3,094 to 3,425 tokens write nothing.
+    ("claude-haiku-4-5", 3400, 0),
+    ("claude-haiku-4-5", 4100, 4155),
+])
+def test_a_breakpoint_writes_only_from_the_models_minimum(model: str, system: int,
+                                                          written: int) -> None:
+    session = Session()
+    session.send([block("system policy", system, role="system"),
+                  *turn("user", "question one", 50, "5m")], at=0, model=model)
+    assert session.reads_writes() == [(0, written)]
+
+
+def test_the_lookback_search_takes_the_longest_prefix_any_breakpoint_reaches() -> None:
+    blocks = [Block(bytes([index]), 100 * (index + 1), "5m" if index in (3, 30) else "")
+              for index in range(31)]
+    cached = {bytes([1]), bytes([2]), bytes([12])}
+    # Block 30's lookback (30 down to 11) finds block 12; block 3's finds block 2.
+    assert read_point(blocks, [3, 30], 20, cached.__contains__) == 12
+    assert read_point(blocks, [3], 20, cached.__contains__) == 2
+    assert read_point(blocks, [30], 18, cached.__contains__) == -1  # 30 down to 13
+    assert read_point(blocks, [], 20, cached.__contains__) == -1
+
+
+# bench/anthropic_cache.py on recordings written here: its reasons, and its use of usage.
+
+_FOX = "The quick brown fox jumps over the lazy dog. " * 120
+"""A system prompt of 1,321 tokens with the question's frame (claude-sonnet-4-5)."""
+
+
+def _bench_cache() -> ModuleType:
+    """bench/anthropic_cache.py, imported as the script runs it (its folder on the path)."""
+    folder = str(Path(__file__).resolve().parents[1] / "bench")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module("anthropic_cache")
+
+
+def _recording(source: str, usage: dict[str, Any], automatic: bool = False) -> str:
+    system: dict[str, Any] = {"type": "text", "text": _FOX}
+    body: dict[str, Any] = {"model": MODEL, "max_tokens": 16, "system": [system],
+                            "messages": [{"role": "user", "content": "What does the fox do?"}]}
+    if automatic:
+        body["cache_control"] = {"type": "ephemeral"}
+    else:
+        system["cache_control"] = {"type": "ephemeral"}
+    return json.dumps({"request": body, "response": {"model": MODEL, "usage": usage},
+                       "meta": {"source": source}}) + "\n"
+
+
+def _usage(read: int, written: int, uncached: int = 13) -> dict[str, Any]:
+    return {"input_tokens": uncached, "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": written}
+
+
+def test_the_cache_bench_credits_a_read_of_what_another_cassette_wrote(
+        tmp_path: Path) -> None:
+    path = tmp_path / "recorded.jsonl"
+    path.write_text(_recording("acme/app@1:write.yaml#0", _usage(0, 1321))
+                    + _recording("acme/app@1:read.yaml#0", _usage(1321, 0))
+                    + _recording("other/app@2:read.yaml#0", _usage(1321, 0)))
+    writer, sibling, stranger = _bench_cache().outcomes(path)
+    assert (writer.read, writer.written, writer.reason) == (0, 1321, "")
+    # Replayed alone, each reading cassette writes what the provider read...
+    assert [(o.read, o.written) for o in (sibling, stranger)] == [(0, 1321), (0, 1321)]
+    # ...the one whose project wrote the prefix elsewhere is credited with that write.
+    assert (sibling.sibling_read, sibling.reason) == (1321, "warmed-by-sibling")
+    assert (stranger.sibling_read, stranger.reason) == (0, "warm-start")
+
+
+def test_the_cache_bench_takes_the_usage_of_the_pass_over_the_body(tmp_path: Path) -> None:
+    # A compaction: the first iteration writes the body's prefix, the top-level usage is
+    # the last pass's, over the summary the server built.
+    usage = {**_usage(0, 0, uncached=229), "iterations": [
+        {"type": "compaction", **_usage(0, 1330, uncached=100)},
+        {"type": "message", **_usage(0, 0, uncached=229)}]}
+    path = tmp_path / "compaction.jsonl"
+    path.write_text(_recording("acme/app@1:compact.yaml#0", usage, automatic=True))
+    bench = _bench_cache()
+    (outcome,) = bench.outcomes(path)
+    assert outcome.recorded == bench.Recorded(1430, 0, 1330, compaction=True)
+    # Automatic caching marks the question, the last block: the write is the prompt but
+    # its 4-token tail, and agrees exactly.
+    assert (outcome.written, outcome.tail, outcome.automatic) == (1330, 4, True)
+    # The server's 100-token summarization prompt follows the breakpoint, uncached: the
+    # placement check leaves the pass out.
+    assert bench.automatic_placement([outcome]).startswith(
+        "automatic caching: the uncached tail after the breakpoint agrees within 3 tokens on "
+        "0/0 of the records it cached (1 compaction passes left out")
+
+
+def test_the_cache_bench_names_who_is_at_fault(tmp_path: Path) -> None:
+    mocked = json.loads(_recording("acme/app@1:mock.yaml#0", _usage(2, 5, uncached=100)))
+    del mocked["request"]["system"][0]["cache_control"]
+    billed = json.loads(_recording("acme/app@1:sdk.json#0", _usage(1321, 0)))
+    billed["request"]["system"].insert(0, {
+        "type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.113.92d; "
+                                "cc_entrypoint=sdk-ts; cch=0fec7;"})
+    path = tmp_path / "odd.jsonl"
+    path.write_text(json.dumps(mocked) + "\n"
+                    + _recording("acme/app@1:search.yaml#0", _usage(3000, 6000, uncached=40))
+                    + json.dumps(billed) + "\n")
+    bench = _bench_cache()
+    outcomes = list(bench.outcomes(path))
+    assert [o.reason for o in outcomes] == ["no-breakpoint", "server-input", "billing-header"]
+    table = "\n".join(bench.closing_table(outcomes))
+    assert "| within 5% scaled to the recorded total | 0/3 (0%) | 0/3 (0%) |" in table
+    assert "| server-input | 1 | recording / count |" in table
+    assert "| billing-header | 1 | normalizer |" in table
+
+
+# The shared recordings: the agreement measured when the catalogue's minimums were checked
+# against them (bench/anthropic_cache.py --list gives every record's reason).
+
+READS_AGREEING = 58
+"""Of 104 records with a cache read or write, reads within 5% once scaled."""
+WRITES_AGREEING = 46
+"""...and writes."""
+
+
+def test_the_shared_recordings_agree_with_the_cache_model() -> None:
+    data = shared_data("anthropic-more.jsonl").parent
+    shared_data("anthropic-cassettes.jsonl")
+    bench = _bench_cache()
+    results = bench.all_outcomes(data)
+    active = [o for o in results if o.counted is not None and o.active]
+    assert (len(results), len(active)) == (1261, 104)
+    assert all(o.counted is not None for o in results)
+    reads = sum(o.agrees(o.read, o.recorded.read, scale=True) for o in active)
+    writes = sum(o.agrees(o.written, o.recorded.written, scale=True) for o in active)
+    assert (reads, writes) >= (READS_AGREEING, WRITES_AGREEING)
+    blamed = [f"{o.file}:{o.line} {o.reason}" for o in results
+              if o.reason in bench.MODELLING_ERRORS]
+    assert not blamed, f"disagreements the cache model is at fault for: {blamed}"

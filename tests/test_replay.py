@@ -169,22 +169,21 @@ def test_calibration_on_the_recorded_chat_cassettes() -> None:
         print(f"  {item.location.line}: observed {item.observed_cached_tokens}, predicted "
               f"{item.predicted_cached_tokens}: {item.reason}: {item.explanation}")
     assert calibration.requests == 230
-    # Every record counts: 229 of 230 predicted exactly. The miss is gpt-5.6's explicit
-    # caching, kept as a failing case in the test below.
-    assert calibration.exact >= 229
+    # Every record counts: all 230 predicted exactly, gpt-5.6's explicit caching included
+    # (the test below).
+    assert calibration.exact == 230
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gpt-5.6's explicit caching (4,012 of 4,020 tokens cached up to its breakpoint) is not "
-    "read by the implicit-style cache model yet"))
-@pytest.mark.parametrize("log", ["openai-cassettes.jsonl", "openai-responses-cassettes.jsonl"])
-def test_calibration_predicts_gpt_5_6_explicit_caching(log: str) -> None:
+@pytest.mark.parametrize(("log", "lines"), [("openai-cassettes.jsonl", (221, 222)),
+                                            ("openai-responses-cassettes.jsonl", (131, 132))])
+def test_calibration_predicts_gpt_5_6_explicit_caching(log: str, lines: tuple[int, int]) -> None:
+    # pydantic-ai's prompt_cache_e2e: the same 4,020-token prompt twice, a breakpoint closing
+    # the first of the user message's two parts. The second request reads the 4,012 tokens
+    # through that part: not the whole prompt, as an implicit cache would.
     report = run_audit([str(shared_data(log))], default_rules(ALL_RULES))
-    calibration = report.summary.savings.calibration
-    assert calibration is not None
-    assert [(item.location.line, item.observed_cached_tokens, item.predicted_cached_tokens)
-            for item in calibration.disagreements
-            if item.reason == "explicit-breakpoints"] == []
+    rows = {row.line: row for row in report.requests}
+    assert [(rows[line].observed_cached_tokens, rows[line].predicted_cached_tokens)
+            for line in lines] == [(0, 0), (4012, 4012)]
 
 
 def test_calibration_on_the_recorded_responses_cassettes() -> None:
@@ -196,9 +195,47 @@ def test_calibration_on_the_recorded_responses_cassettes() -> None:
     print(f"\nresponses cassettes: {calibration.exact}/{calibration.requests} predicted exactly, "
           f"reasons {reasons}")
     # Recordings were re-made over months against caches their own earlier runs had warmed:
-    # every cached read the model cannot see coming is a warm start. gpt-5.6's breakpoint
-    # (one more disagreement) is the failing case above.
-    reasons.pop("explicit-breakpoints", None)
+    # every cached read the model cannot see coming is a warm start.
     assert reasons == {"warm-start": 18}
     assert all(item.predicted_cached_tokens == 0 for item in calibration.disagreements
                if item.reason == "warm-start")
+
+
+def _explicit(system: str, marked: str, question: str, *, mode: str = "explicit",
+              ) -> dict[str, Any]:
+    """A gpt-5.6 chat request whose user message's first part carries a breakpoint marker
+    (``mode`` implicit: the same request with neither marker nor options)."""
+    first: dict[str, Any] = {"type": "text", "text": marked}
+    request: dict[str, Any] = {"model": "gpt-5.6", "prompt_cache_key": "catalogue",
+                               "messages": [{"role": "system", "content": system},
+                                            {"role": "user", "content": [
+                                                first, {"type": "text", "text": question}]}]}
+    if mode == "explicit":
+        first["prompt_cache_breakpoint"] = {"mode": "explicit"}
+        request["prompt_cache_options"] = {"mode": "explicit", "ttl": "30m"}
+    return {"request": request}
+
+
+def test_gpt_5_6_explicit_mode_reads_only_what_a_breakpoint_closes(tmp_path: Path) -> None:
+    marked = _text(200)
+    # The system message (4 + 1,100), then the user message's opening (3) and its marked
+    # part (200): 1,307 tokens through the breakpoint; the questions differ after it.
+    explicit = _audit(tmp_path, [_explicit(SHARED_1100, marked, " harbor question"),
+                                 _explicit(SHARED_1100, marked, " lantern question")])
+    assert _predicted(explicit) == [0, 1307]
+    # Without markers the model caches implicitly: the longest shared prefix, unrounded
+    # (the implicit stream counts the user message's frame, end token included, up front).
+    implicit = _audit(tmp_path, [_explicit(SHARED_1100, marked, " harbor question",
+                                           mode="implicit"),
+                                 _explicit(SHARED_1100, marked, " lantern question",
+                                           mode="implicit")])
+    assert _predicted(implicit) == [0, 1308]
+
+
+def test_gpt_5_6_explicit_mode_does_not_fall_back_to_an_unmarked_prefix(
+        tmp_path: Path) -> None:
+    # The marked part changes: the 1,104 shared tokens before it are not marked, and
+    # explicit mode reads nothing of them.
+    report = _audit(tmp_path, [_explicit(SHARED_1100, _text(200), " harbor question"),
+                               _explicit(SHARED_1100, _text(201), " harbor question")])
+    assert _predicted(report) == [0, 0]

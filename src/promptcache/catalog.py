@@ -87,6 +87,10 @@ class CacheRules:
     long_lifetime_seconds: int = 0
     """Explicit caches: the longer lifetime a breakpoint may ask for (Anthropic's ``ttl:
     1h``); 0 when there is none."""
+    explicit_mode: CacheRules | None = None
+    """The rules a request follows instead when it marks its own breakpoints (gpt-5.6's
+    ``prompt_cache_breakpoint`` markers, sent with ``prompt_cache_options`` mode
+    ``explicit``); None when the model has no such mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +115,19 @@ class ModelFacts:
 # predicted hit is one the provider really promises.
 _OPENAI_IMPLICIT = CacheRules("openai-implicit", min_tokens=1024, step_tokens=128,
                               lifetime_seconds=300)
-# gpt-5.6 and later: explicit breakpoints, 30-minute minimum ttl, no 128-token rounding.
+# gpt-5.6 and later (shared/domain.md section 1): 30-minute minimum ttl, no 128-token
+# rounding, and an explicit mode (`prompt_cache_options: {mode: explicit}`) in which only the
+# prefixes that `prompt_cache_breakpoint` markers close are written (at most 4 per request;
+# a 5th is taken as an error, as on Anthropic, the docs saying no more) and read, with "no
+# fallback to the longest unmarked prefix": a read is a breakpoint's own prefix (a lookback
+# of 1 block). pydantic/pydantic-ai test_openai_chat_prompt_cache_e2e.yaml#0..#1 and
+# test_openai_responses_prompt_cache_e2e.yaml#0..#1 write, then read, the 4,012 tokens
+# through the marked part of 4,020.
 _OPENAI_EXPLICIT = CacheRules("openai-explicit", min_tokens=1024, step_tokens=1,
-                              lifetime_seconds=1800)
+                              lifetime_seconds=1800, max_breakpoints=4, lookback_blocks=1)
+# Without markers gpt-5.6 caches implicitly, the longest cached prefix unrounded.
+_OPENAI_UNROUNDED = CacheRules("openai-implicit-unrounded", min_tokens=1024, step_tokens=1,
+                               lifetime_seconds=1800, explicit_mode=_OPENAI_EXPLICIT)
 
 # Anthropic (docs "Prompt caching", checked 2026-12): explicit `cache_control` breakpoints,
 # at most 4 per request, a read looks back at most 20 blocks from each breakpoint, entries
@@ -180,16 +194,17 @@ MODELS: tuple[ModelFacts, ...] = (
     _openai("gpt-5.2", "o200k_base", _PATCH_GPT_5_2),
     _openai("gpt-5.3", "o200k_base", _PATCH_GPT_5_2),
     _openai("gpt-5.4", "o200k_base", _PATCH_GPT_5_2),
-    _openai("gpt-5.6", "o200k_base", _PATCH_GPT_5_2, _OPENAI_EXPLICIT),
+    _openai("gpt-5.6", "o200k_base", _PATCH_GPT_5_2, _OPENAI_UNROUNDED),
 )
 
 # Claude: the tokenizer family follows ctok's measurements (shared/anthropic-counting-
 # facts.md section 5): v3 for Claude 3 to Opus 4.6 and Haiku 4.5, v4.7 for Opus 4.7, v4.8
 # for Opus 4.8, Sonnet 5, Fable 5 and Opus 5. Images: the vision guide's w*h/750 formula.
-# Minimum cacheable prefix (Anthropic "Prompt caching" docs; gateway docs quoting them,
-# checked 2026-12): 1024 for Claude 3 Opus/Sonnet, 3.5 Sonnet, 3.7 Sonnet, Sonnet 4/4.5,
-# Opus 4/4.1, Opus 4.8 and Sonnet 5; 2048 for Haiku 3/3.5, Sonnet 4.6 and Opus 4.7; 4096
-# for Opus 4.5/4.6 and Haiku 4.5; 512 for Opus 5, Fable 5 and Mythos 5.
+# Minimum cacheable prefix: Anthropic "Prompt caching" docs ("Cache limitations"; checked
+# 2026-12, as quoted in anthropics/anthropic-sdk-python issue 1194 and by gateway docs) and
+# the shared recordings, read as: a write of N tokens proves the minimum is <= N; a breakpoint
+# over a counted prefix that writes nothing supports a minimum above it. Per row below.
+_AREA = AreaScheme()
 _AREA = AreaScheme()
 
 
@@ -201,22 +216,51 @@ def _claude(prefix: str, encoding: str, min_tokens: int, known: bool = True) -> 
 
 
 CLAUDE_MODELS: tuple[ModelFacts, ...] = (
+    # Claude 3 Opus / Sonnet, 3.5 Sonnet, 3.7 Sonnet: 1024 (docs). Recorded writes of 1,163
+    # to 1,167 (traceloop/openllmetry test_anthropic_prompt_caching_*legacy.yaml#0, 3.5
+    # Sonnet) and 1,733 (openinference test_anthropic_instrumentation_messages_token_counts
+    # #0, 3.7 Sonnet) agree.
     _claude("claude-3-opus", "claude-v3", 1024),
     _claude("claude-3-sonnet", "claude-v3", 1024),
+    # Haiku 3 and 3.5: 2048 (docs). No real recording tests it: the one Haiku 3 "write" of
+    # 1,200 (traceloop/openllmetry-js ...cache-tokens-from-providerMetadata...har#0) has no
+    # cache_control in its body and a zero ephemeral_5m/1h split: a mocked usage.
     _claude("claude-3-haiku", "claude-v3", 2048),
     _claude("claude-3-5-sonnet", "claude-v3", 1024),
     _claude("claude-3-5-haiku", "claude-v3", 2048),
     _claude("claude-3-7-sonnet", "claude-v3", 1024),
+    # Sonnet 4 / 4.5, Opus 4 / 4.1: 1024 (docs). Sonnet 4 writes 1,031
+    # (DataDog/dd-apm-test-agent anthropic_v1_messages_post_595f439c.yaml#0); Sonnet 4.5
+    # writes 1,752 to 2,611 (Future-House/ldp TestCachedTokenCosts.*).
     _claude("claude-sonnet-4", "claude-v3", 1024),
     _claude("claude-sonnet-4-5", "claude-v3", 1024),
-    _claude("claude-sonnet-4-6", "claude-v3", 2048),
+    # Sonnet 4.6: 1024. The docs list it with Sonnet 4.5 at 1024 (quoted in
+    # anthropics/anthropic-sdk-python issue 1194); some gateway pages say 2048, and were this
+    # row's value until the recordings contradicted it: DataDog/dd-trace-js claude-agent-sdk
+    # cassettes (recorded 2026-08-20) write prompts of 1,057 and 1,143 tokens
+    # (claude-agent-sdk_v1_messages_beta_true_post_d2998a83.json#0 and _1a9ef989.json#0) and
+    # read them back (_3cc65b08.json#0, _6f4b7f3a.json#0). No Sonnet 4.6 recording has a
+    # breakpoint over 1,024 tokens that writes nothing.
+    _claude("claude-sonnet-4-6", "claude-v3", 1024),
     _claude("claude-opus-4", "claude-v3", 1024),
+    # Opus 4.5 / 4.6: 4096 (docs); no recording caches on them.
     _claude("claude-opus-4-5", "claude-v3", 4096),
     _claude("claude-opus-4-6", "claude-v3", 4096),
+    # Opus 4.7: 2048 (docs); no recording caches on it.
     _claude("claude-opus-4-7", "claude-v4.7", 2048),
+    # Opus 4.8: 1024 (docs); writes 1,590 (pydantic/pydantic-ai
+    # test_inline_system_prompt_cache_prefix_is_reused.yaml#0).
     _claude("claude-opus-4-8", "claude-v4.8", 1024),
+    # Haiku 4.5: 4096 (docs), supported both ways: breakpoints over counted prefixes of
+    # 3,094 to 3,425 tokens write nothing (Mirascope/mirascope typescript caching/anthropic/
+    # caches-long-system-message.har#0..#1, caches-in-multi-turn-conversation.har#1..#2),
+    # and one over 7,351 writes (crmne/ruby_llm chat_prompt_cache_round-trip_anthropic_
+    # claude-haiku-4-5_writes_then_reads_the_prompt_cache.yml#0).
     _claude("claude-haiku-4-5", "claude-v3", 4096),
+    # Sonnet 5: 1024 (docs), bracketed by tidyverse/ellmer anthropic-tool-image.yml: #2 has a
+    # breakpoint over 1,011 recorded tokens and writes nothing, #3 writes 1,135.
     _claude("claude-sonnet-5", "claude-v4.8", 1024),
+    # Opus 5, Fable 5, Mythos 5: 512 (docs); no recording caches on them.
     _claude("claude-opus-5", "claude-v4.8", 512),
     _claude("claude-fable-5", "claude-v4.8", 512),
     _claude("claude-mythos-5", "claude-v4.8", 512),

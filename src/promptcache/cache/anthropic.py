@@ -46,13 +46,17 @@ The recorded calls (shared/data, by ``meta.source``) that show these rules at wo
   system, a 5m one on the message: 2,056 written for an hour, the 14 after it for 5 minutes).
 
 ``bench/anthropic_cache.py`` replays all of them and says where the model and they differ.
+
+The same machinery replays gpt-5.6's explicit mode (``prompt_cache_breakpoint`` markers), with
+that mode's rules from the catalogue: a lookback of one block (no fallback to an unmarked
+prefix) and one lifetime.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from promptcache.cache.simulator import SWEEP_EVERY, Prediction
@@ -193,6 +197,22 @@ def rejection(blocks: Sequence[Block], rules: CacheRules, every_breakpoint: str 
     return ""
 
 
+def read_point(blocks: Sequence[Block], marks: Sequence[int], lookback: int,
+               cached: Callable[[bytes], bool]) -> int:
+    """Index of the block ending the longest prefix that any breakpoint (``marks``, indexes
+    into ``blocks``) finds ``cached`` within ``lookback`` blocks of itself, its own included;
+    -1 when none does."""
+    best = -1
+    for mark in sorted(marks, reverse=True):
+        if mark <= best:
+            break  # an earlier breakpoint cannot find anything past this one's hit
+        for index in range(mark, max(best, mark - lookback), -1):
+            if cached(blocks[index].prefix_hash):
+                best = index
+                break
+    return best
+
+
 @dataclass(slots=True)
 class _Entry:
     tokens: int
@@ -265,22 +285,18 @@ class ExplicitCache:
                     lookback: int, now: float | None) -> int:
         """Index of the block ending the longest live entry any breakpoint finds in its
         lookback, or -1."""
-        best = -1
-        for mark in reversed(marks):
-            if mark <= best:
-                break  # an earlier breakpoint cannot find anything past this one's hit
-            for index in range(mark, max(best, mark - lookback), -1):
-                entry = entries.get(blocks[index].prefix_hash)
-                if entry is not None and entry.alive(now):
-                    best = index
-                    break
-        return best
+        def alive(prefix_hash: bytes) -> bool:
+            entry = entries.get(prefix_hash)
+            return entry is not None and entry.alive(now)
+        return read_point(blocks, marks, lookback, alive)
 
     def _ttl(self, breakpoint: str) -> str:
         return self._every or breakpoint
 
     def _lifetime(self, breakpoint: str) -> float:
-        return self._lifetimes[self._ttl(breakpoint)]
+        # Any breakpoint but a 1-hour one lives the rules' default lifetime (OpenAI's explicit
+        # mode marks its breakpoints with its own 30-minute ttl).
+        return self._lifetimes.get(self._ttl(breakpoint), self._lifetimes[FIVE_MINUTES])
 
     def _sweep(self, now: float) -> None:
         for scope, entries in list(self._scopes.items()):

@@ -13,10 +13,12 @@ correctly. Each request is replayed in several variants at once:
 The fixed variants apply a fix from the request where a rule first sees the problem on: the
 first request of a problem is replayed as logged, as it would be on the day a fix ships.
 
-Requests whose cache is explicit (rules with ``max_breakpoints``: Anthropic's) go through
-:class:`promptcache.cache.anthropic.ExplicitCache` in every variant, and their logged prompt
-also through two more caches, every breakpoint at 5 minutes and every one at 1 hour, to say
-which lifetime pays for the traffic.
+Requests whose cache is explicit (rules with ``max_breakpoints``: Anthropic's, and gpt-5.6's
+explicit mode, see :func:`rules_of`) go through
+:class:`promptcache.cache.anthropic.ExplicitCache` in every variant. Where breakpoints may ask
+for a longer lifetime (Anthropic's ``ttl: 1h``), the logged prompt also goes through two more
+caches, every breakpoint at 5 minutes and every one at 1 hour, to say which lifetime pays for
+the traffic.
 """
 
 from __future__ import annotations
@@ -48,6 +50,18 @@ as if the late requests came at the latest time seen."""
 BASE = "base"
 FIXED = "fixed"
 _FIRST_SEEN_ENTRIES = 100_000
+
+
+def rules_of(counted: CountedRequest) -> CacheRules:
+    """The cache rules ``counted`` is replayed with: its model's, or their explicit mode when
+    the model has one and the request marks breakpoints. The mode itself
+    (``prompt_cache_options``) is not among a request's settings, so a request in explicit
+    mode that marks nothing (and so caches nothing) is replayed with the default rules."""
+    rules = counted.facts.cache
+    explicit = rules.explicit_mode
+    if explicit is not None and any(segment.breakpoint for segment in counted.request.segments):
+        return explicit
+    return rules
 
 
 @dataclass(slots=True)
@@ -125,7 +139,7 @@ class Replayer:
         that has a fix; return the verdicts that are now final (possibly none, possibly
         several). Requests of one ``lane`` (a session) are hashed incrementally, each from
         where it stops repeating the one before."""
-        rules = counted.facts.cache
+        rules = rules_of(counted)
         block = max(1, rules.step_tokens)
         segments = counted.request.segments
         if rules.max_breakpoints:
@@ -147,9 +161,9 @@ class Replayer:
             repairs.setdefault(code, []).append(repair)
         if repairs:
             every = [repair for found in repairs.values() for repair in found]
-            variants[FIXED] = self._variant(counted, every, block)
+            variants[FIXED] = self._variant(counted, every, rules)
             for code, found in repairs.items():
-                variants[code] = self._variant(counted, found, block)
+                variants[code] = self._variant(counted, found, rules)
         request = counted.request
         time = request.timestamp
         if time is not None:
@@ -177,7 +191,8 @@ class Replayer:
             done.append(self._replay(heapq.heappop(self._queue)))
         return done
 
-    def _variant(self, counted: CountedRequest, repairs: list[Repair], block: int) -> _Variant:
+    def _variant(self, counted: CountedRequest, repairs: list[Repair],
+                 rules: CacheRules) -> _Variant:
         segments = list(counted.request.segments)
         tokens = list(counted.segment_tokens)
         counter = self._counter.counter_for(counted.facts.encoding)
@@ -194,13 +209,13 @@ class Replayer:
             segments[at:at] = appended
             tokens[at:at] = [segment.fixed_tokens + counter.count(segment.text)
                              for segment in appended]
-        if counted.facts.cache.max_breakpoints:
+        if rules.max_breakpoints:
             return _Variant([], sum(tokens), None,
                             prompt_blocks(segments, tokens, counted.request.settings))
         stream = token_stream(segments, counter.encode)
         images = [index for index, segment in enumerate(segments)
                   if segment.kind is SegmentKind.IMAGE]
-        return _Variant(block_hashes(stream, block), sum(tokens),
+        return _Variant(block_hashes(stream, max(1, rules.step_tokens)), sum(tokens),
                         _first_image_at(tokens, images))
 
     def _cache(self, variant: str, rules: CacheRules) -> PrefixCache | ExplicitCache:
@@ -237,7 +252,7 @@ class Replayer:
             cache = self._cache(variant, queued.rules)
             prediction = self._predict(cache, queued, prompt, now)
             replayed.predictions[variant] = (prompt.prompt_tokens, prediction)
-        if queued.rules.max_breakpoints:
+        if queued.rules.long_lifetime_seconds:
             base = queued.variants[BASE]
             for lifetime in (FIVE_MINUTES, ONE_HOUR):
                 every = self._every.get(lifetime)

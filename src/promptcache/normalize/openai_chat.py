@@ -746,7 +746,9 @@ class _Builder:
         # (`TestTeam.test_team_run#0..3`, `test_instrumenting_model_client#0`), where the name
         # "user" costs one token (":user"), not the two of "+1 and the name".
         header = f":{name}" if isinstance(name, str) and name else ""
-        fixed = self.fmt.frame + (self.fmt.assistant_extra if role_name == "assistant" else 0)
+        end = end_moved(content)
+        fixed = (self.fmt.frame + (self.fmt.assistant_extra if role_name == "assistant" else 0)
+                 - end)
         if role_name == "assistant" and not header and self.reply_header is not None:
             text, extra = self.reply_header
             self.out.append(Segment(SegmentKind.MESSAGE_FRAME, path, text,
@@ -757,6 +759,7 @@ class _Builder:
             self._frame(path, role_name, header, fixed, estimated=not known)
         self._content(content, path, role_name, suffix="\n\n" if merged else "",
                       prefix=self.fmt.merged_heading if merged else "")
+        close_message(self.out, end)
 
     def _single_call(self, message: Mapping[str, Any], path: str, call: Mapping[str, Any]) -> None:
         role = "assistant"
@@ -872,8 +875,8 @@ class _Builder:
         first_text, last_text = (texts[0], texts[-1]) if texts else (-1, -1)
         parts: list[Segment] = []
         for index, part in enumerate(content):
-            segment = self._part(part, f"{path}.content[{index}]", role,
-                                 suffix if index == last_text else "")
+            segment = marked(part, self._part(part, f"{path}.content[{index}]", role,
+                                              suffix if index == last_text else ""))
             if index == first_text and prefix:
                 segment = replace(segment, text=prefix + segment.text)
             parts.append(segment)
@@ -917,6 +920,47 @@ class _Builder:
                            estimated=True)
         detail = spec.get("detail") if isinstance(spec, Mapping) else None
         return image_segment(self.facts, url, detail, path, role)
+
+
+EXPLICIT_BREAKPOINT: Final = "30m"
+"""The ``breakpoint`` of a content part carrying a ``prompt_cache_breakpoint`` marker
+(gpt-5.6's explicit caching, shared/domain.md section 1): the 30-minute minimum ttl, the
+lifetime the catalogue's explicit rules give every entry (a longer ``prompt_cache_options``
+ttl is not read)."""
+
+
+MESSAGE_END_TOKENS: Final = 1
+"""The token that closes a message (harmony's ``<|end|>``), counted in the message's frame.
+In a message with a breakpoint it is counted on the last content part instead: the prefix a
+breakpoint closes stops at its part, before the end of the message. pydantic/pydantic-ai
+test_openai_chat_prompt_cache_e2e.yaml#0..#1 and test_openai_responses_prompt_cache_e2e.yaml
+#0..#1 (gpt-5.6) cache 4,012 tokens through the first of two parts: the 3 tokens opening the
+message and the part's 4,009, not the frame's 4. Whether a marker on a message's last part
+takes the end token with it is not recorded; here it does."""
+
+
+def _has_marker(part: object) -> bool:
+    return isinstance(part, Mapping) and isinstance(part.get("prompt_cache_breakpoint"), Mapping)
+
+
+def marked(part: object, segment: Segment) -> Segment:
+    """``segment`` (rendered from the content part ``part``) ending a cache breakpoint when
+    ``part`` carries a ``prompt_cache_breakpoint`` marker: the provider may write the prompt
+    through this part (the marker closes the part it sits on)."""
+    return replace(segment, breakpoint=EXPLICIT_BREAKPOINT) if _has_marker(part) else segment
+
+
+def end_moved(content: object) -> int:
+    """Tokens of a message's frame counted on its last content part instead
+    (:data:`MESSAGE_END_TOKENS` when a part of ``content`` has a breakpoint, else 0)."""
+    marks = isinstance(content, list) and any(_has_marker(part) for part in content)
+    return MESSAGE_END_TOKENS if marks else 0
+
+
+def close_message(out: list[Segment], end: int) -> None:
+    """Count a message's ``end`` tokens on its last segment, ``out[-1]``."""
+    if end:
+        out[-1] = replace(out[-1], fixed_tokens=out[-1].fixed_tokens + end)
 
 
 def image_segment(facts: ModelFacts, source: str, detail_value: object, path: str, role: str,

@@ -115,7 +115,10 @@ from promptcache.normalize.openai_chat import (
     _format_for,
     canonical_arguments,
     canonical_json,
+    close_message,
+    end_moved,
     image_segment,
+    marked,
     schema_section,
 )
 from promptcache.normalize.reuse import serialized_tools
@@ -562,9 +565,12 @@ class _Builder:
     def _message(self, item: Mapping[str, Any], path: str) -> None:
         role = item.get("role")
         role_name = role if isinstance(role, str) else ""
-        self._frame(path, role_name, "", self._message_frame(role_name),
+        content = item.get("content")
+        end = end_moved(content)
+        self._frame(path, role_name, "", self._message_frame(role_name) - end,
                     estimated=role_name not in _MESSAGE_ROLES)
-        self._content(item.get("content"), f"{path}.content", role_name)
+        self._content(content, f"{path}.content", role_name)
+        close_message(self.out, end)
 
     def _call(self, item: Mapping[str, Any], path: str, *, custom: bool, stored: bool) -> None:
         """A function call message; ``stored`` when it echoes a stored single-call turn."""
@@ -639,7 +645,7 @@ class _Builder:
         if isinstance(content, str):
             self.out.append(Segment(SegmentKind.TEXT, path, content, role=role or None))
         elif isinstance(content, list):
-            parts = [self._part(part, f"{path}[{index}]", role)
+            parts = [marked(part, self._part(part, f"{path}[{index}]", role))
                      for index, part in enumerate(content)]
             # Adjacent text parts are tokenized as one string, as in Chat Completions (rule
             # F1): exact that way and 1 over apart on activeagents
