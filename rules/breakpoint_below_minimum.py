@@ -40,8 +40,8 @@ the lookback anyway, once a longer entry exists.
   cache write or read, 6 did (all claude-sonnet-4-6, next item).
 - A request whose recorded usage shows a cache write or read although no breakpoint seems
   to reach the minimum: the usage is the truth, so the count or the catalogue's minimum is
-  off (the shared recordings show claude-sonnet-4-6 writing 1,143 tokens, below the 2,048
-  the catalogue lists for it).
+  off (the shared recordings showed claude-sonnet-4-6 writing 1,143 tokens, below the 2,048
+  the catalogue listed for it until that evidence set its row to 1,024).
 - Partial records (the log did not keep part of the prompt): their count is only the least
   the prompt can be.
 

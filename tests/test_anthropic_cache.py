@@ -391,6 +391,20 @@ def test_a_rejected_request_says_why_on_its_row() -> None:
         "a 1h cache_control breakpoint after a 5m one")
 
 
+def test_a_rejected_request_that_the_usage_shows_cached_is_a_valid_disagreement() -> None:
+    # The usage says the API read a cache after all: a calibration disagreement of reason
+    # "rejected", which the report's schema must accept.
+    session = Session()
+    session.send(first_turn("1h", system_breakpoint="5m"), at=0,
+                 observed=ObservedUsage(1255, 1200, 0, 0))
+    document: dict[str, Any] = report_to_dict(_report(session))
+    reasons = [item["reason"] for item in document["summary"]["calibration"]["disagreements"]]
+    assert reasons == ["rejected"]
+    schema = json.loads((Path(__file__).resolve().parents[1] / "src" / "promptcache"
+                         / "schemas" / "report.schema.json").read_text("utf-8"))
+    jsonschema.validate(document, schema)
+
+
 def test_request_rows_keep_the_explicit_cache_side_when_spilled_to_disk() -> None:
     report = _report(_twenty_minutes_apart())
     rows = RequestRows(memory_rows=1)  # every row goes through the spill file

@@ -572,8 +572,9 @@ def test_an_unmarked_repeated_prefix_is_a_warning_that_fails_by_default(
 
 @pytest.mark.parametrize("name", ["anthropic-cassettes.jsonl", "anthropic-more.jsonl"])
 def test_breakpoint_findings_agree_with_the_recorded_usage(name: str) -> None:
-    """PC504 says a request caches nothing and PC507 that it has no cache at all: on real
-    calls, the usage of every request they fire on records no cache write or read; PC501
+    """PC504 says a request caches nothing (unless another breakpoint of it reaches the
+    minimum) and PC507 that it has no cache at all: on real calls, the usage of every
+    request they fire on records no cache write or read; PC501
     says a request rewrites its entry: the usage records a write there."""
     log = shared_data(name)
     usage = {item.location.line: item.observed for item in read_requests([str(log)])
@@ -588,6 +589,10 @@ def test_breakpoint_findings_agree_with_the_recorded_usage(name: str) -> None:
         assert recorded is not None, finding
         if finding.code == "PC501":
             assert recorded.written_tokens, finding
+        elif finding.code == "PC504" and finding.tokens_at_risk == 0:
+            # Another breakpoint of the request reaches the minimum (nothing is lost but the
+            # slot): the cache use recorded is that breakpoint's.
+            continue
         else:
             assert (recorded.cached_tokens, recorded.written_tokens or 0) == (0, 0), finding
 

@@ -124,7 +124,8 @@ class Segment:
     """For an ``estimated`` segment: the reason and the bounds, when the renderer gives them."""
     breakpoint: str = ""
     """The cache breakpoint this segment ends, for providers whose cache is explicit
-    (Anthropic's ``cache_control``): its lifetime, ``5m`` or ``1h``; '' when none. The
+    (Anthropic's ``cache_control``, OpenAI's ``prompt_cache_breakpoint``): its lifetime,
+    ``5m`` or ``1h`` (Anthropic), ``30m`` (OpenAI); '' when none. The
     provider may write the prefix ending with this segment to its cache."""
 
 

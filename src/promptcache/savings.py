@@ -50,7 +50,7 @@ class Disagreement:
     """What the model predicted."""
     reason: str
     """Short code: warm-start, outlived-lifetime, longer-match, best-effort-miss,
-    shorter-match, explicit-breakpoints, image-boundary, rejected."""
+    shorter-match, image-boundary, rejected."""
     explanation: str
     """The likely cause, in a sentence."""
 
@@ -278,11 +278,6 @@ def _explain(replayed: Replayed, observed: ObservedUsage, predicted: int,
         return "rejected", (
             f"promptcache predicts the API rejects this request's cache settings ({rejected}), "
             "so nothing is read or written" + counted)
-    if replayed.family == "openai-explicit":
-        return "explicit-breakpoints", (
-            "this model caches explicitly, up to the request's prompt_cache_breakpoint "
-            "markers; promptcache's model of it treats the whole prompt as cacheable (it does "
-            "not read breakpoints yet)" + counted)
     if observed.cached_tokens > predicted:
         if not replayed.prefix_seen_before:
             return "warm-start", (
