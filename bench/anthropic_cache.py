@@ -5,12 +5,14 @@ recordings replayed, predicted against recorded ``cache_read_input_tokens`` and
     python bench/anthropic_cache.py                    # both Anthropic files of ../shared/data
     python bench/anthropic_cache.py --list             # and every disagreement, one line each
     python bench/anthropic_cache.py --file anthropic-more.jsonl
+    python bench/anthropic_cache.py --anchored         # counts anchored on usage, as audited
 
 Each cassette (a ``meta.source`` up to its ``#``) is one recorded session: it is replayed on
 its own, in file order, through a fresh cache (the recordings carry no times, so nothing
 expires inside a cassette, and one cassette never warms another). The requests are read,
-normalized and counted as ``promptcache audit`` does; a record the pipeline cannot read is
-counted, and said, as unreadable.
+normalized and counted as ``promptcache audit`` does (with ``--anchored``, the counts also
+anchored on the recorded usage, as the audit anchors them: see promptcache.anchoring); a record
+the pipeline cannot read is counted, and said, as unreadable.
 
 Agreement is given three ways: exact tokens, within 5%, and within 5% once the prediction is
 scaled by the recorded total over the counted one (the count of a Claude prompt is itself an
@@ -45,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptcache.anchoring import Anchorer
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.load.records import normalize_record
@@ -128,7 +131,8 @@ class CacheOutcome:
         return "other"
 
 
-def _usage(record: Mapping[str, Any]) -> Recorded | None:
+def recorded_usage(record: Mapping[str, Any]) -> Recorded | None:
+    """The record's usage, None when it has none."""
     usage = (record.get("response") or {}).get("usage") or {}
     uncached = usage.get("input_tokens")
     if not isinstance(uncached, int):
@@ -142,31 +146,34 @@ def _cassette(source: str) -> str:
     return source.split("#", 1)[0]
 
 
-def outcomes(path: Path) -> Iterator[CacheOutcome]:
-    """Every record of ``path`` with recorded usage, each cassette replayed on its own."""
+def outcomes(path: Path, *, anchored: bool = False) -> Iterator[CacheOutcome]:
+    """Every record of ``path`` with recorded usage, each cassette replayed on its own, with
+    counts ``anchored`` on the usage or from the bodies alone."""
     cassettes: dict[str, list[tuple[RawRecord, Recorded]]] = defaultdict(list)
     for raw in read_records([str(path)]):
         if isinstance(raw, LoadError) or not isinstance(raw.value, dict):
             continue
-        recorded = _usage(raw.value)
+        recorded = recorded_usage(raw.value)
         if recorded is not None:
             source = str((raw.value.get("meta") or {}).get("source", ""))
             cassettes[_cassette(source)].append((raw, recorded))
     counter = PromptCounter()
     for records in cassettes.values():
-        yield from _replay(path.name, records, counter)
+        yield from _replay(path.name, records, counter, anchored)
 
 
 def _replay(file: str, records: list[tuple[RawRecord, Recorded]],
-            counter: PromptCounter) -> Iterator[CacheOutcome]:
+            counter: PromptCounter, anchored: bool) -> Iterator[CacheOutcome]:
     replayer = Replayer(counter)
+    anchorer = Anchorer()
     loaded: dict[int, CountedRequest] = {}
     verdicts: list[Replayed] = []
     for row, (raw, _) in enumerate(records):
         request = normalize_record(raw)
         if isinstance(request, LoadError):
             continue
-        loaded[row] = counter.count(request)
+        counted = counter.count(request)
+        loaded[row] = anchorer.anchor(counted, "cassette") if anchored else counted
         verdicts += replayer.add(row, loaded[row], [])
     verdicts += replayer.finish()
     by_row = {verdict.row: verdict for verdict in verdicts}
@@ -242,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of the shared files")
     parser.add_argument("--file", action="append", help="only these files (repeatable)")
     parser.add_argument("--list", action="store_true", help="every disagreement, one line each")
+    parser.add_argument("--anchored", action="store_true",
+                        help="counts anchored on the recorded usage, as the audit does")
     arguments = parser.parse_args(argv)
     if not arguments.data.is_dir():
         print(f"{arguments.data}: no such folder (the shared data is not beside this clone)",
@@ -249,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     every: list[CacheOutcome] = []
     for name in arguments.file or ANTHROPIC_FILES:
-        results = list(outcomes(arguments.data / name))
+        results = list(outcomes(arguments.data / name, anchored=arguments.anchored))
         every += results
         print(f"{name}:")
         print("\n".join(summary(results)))

@@ -1,0 +1,186 @@
+"""Anchor estimated counts on recorded usage: a log with usage is the best tokenizer there is.
+
+A stage between counting and the rules: where a request's count is an estimate (Anthropic's,
+whose tokenizer and templates are reconstructions; any request with a part the counter cannot
+size), the usage its log recorded is the truth for that request, and a later turn that
+cleanly appends to it costs that usage plus what the new turn adds, counted from the body.
+Measured on the shared recordings (``shared/anthropic-counting-facts.md`` section 4, and
+``bench/anchoring.py`` for this implementation): the next turn's total from the previous
+usage plus the counted delta is within 3% about twice as often as the body alone gives.
+
+Counts the body gives exactly (OpenAI's, with every part rendered) are left as they are: the
+same object is handed on, so their reports do not change by a byte. The body-only count of an
+anchored request stays on it (:class:`promptcache.counting.Anchoring`): the calibration table
+and ``bench/accuracy.py`` judge the estimate from the bodies, not this stage.
+
+Where the correction goes decides where the breakpoints fall (the replay positions cache
+entries by the tokens before each block), so it is placed where the estimate's error is:
+
+- an earlier turn's anchored tokens are taken as they are for the segments both requests
+  share, so a prefix cached by that turn has the same length in this one (what the provider
+  reads back is what it wrote);
+- a request's own usage corrects only the part no earlier turn anchored, spread over the
+  segments counted by estimate there, in proportion to their counts: the estimate misses
+  mostly in tool definitions and tool_use / tool_result wrappers (facts file section 2:
+  "Where the best method misses, the cause is almost always tools, not text"; section 4: "The
+  remaining error is almost all in the delta's tool_use/tool_result wrappers and in the server
+  tools"), and each fitted rendering's margin is relative to its own count
+  (:data:`promptcache.estimates.FITTED_ERRORS`). With no such segment there, the correction
+  is spread over that part's segments alike;
+- the reply priming, which closes every prompt and is not resent by the next turn, never
+  takes any: a correction there would be lost from the next turn's anchor.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from promptcache.counting import Anchoring, CountedRequest
+from promptcache.model import SegmentKind
+from promptcache.prefix import first_divergence
+
+OWN_USAGE = ("anchored on the request's recorded usage (range: the change to the body "
+             "estimate)")
+"""The reason of a request whose total is its own recorded usage."""
+EARLIER_USAGE = ("anchored on an earlier turn's recorded usage plus the counted delta (range: "
+                 "the change to the body estimate)")
+"""The reason of a request that cleanly appends to an anchored turn, without usage of its
+own."""
+LANES = 4096
+"""Lanes remembered at once; the least recently used is forgotten first."""
+_UNPRICED_SETTINGS = frozenset({"cache_control"})
+"""Settings that change no token of the prompt: a turn that only moves the automatic
+breakpoint still appends cleanly."""
+
+
+def anchorable(counted: CountedRequest) -> bool:
+    """Whether the body leaves ``counted``'s count uncertain (an estimated part, a part the
+    log did not keep, a model the catalogue does not know): only those are anchored."""
+    request = counted.request
+    return request.estimated or bool(request.partial) or not counted.facts.known
+
+
+class Anchorer:
+    """Anchors each request on usage recorded for it or for the turn it extends.
+
+    Requests come in log order with their lane (a session: see
+    :class:`promptcache.sessions.SessionTracker`); per model and lane the latest anchored
+    request is kept, the one the next turn may extend.
+    """
+
+    def __init__(self, lanes: int = LANES) -> None:
+        self._latest: OrderedDict[str, CountedRequest] = OrderedDict()
+        self._lanes = lanes
+
+    def anchor(self, counted: CountedRequest, lane: str) -> CountedRequest:
+        """``counted`` anchored on recorded usage, or ``counted`` itself when no usage
+        bears on it (or its body gives it exactly)."""
+        if not anchorable(counted):
+            return counted
+        key = f"{counted.request.model}\x00{lane}"
+        anchored = anchor_on(self._latest.get(key), counted)
+        if anchored is None:
+            # Not anchored: it is now the lane's latest turn, and the next one extends it.
+            self._latest.pop(key, None)
+            return counted
+        self._latest[key] = anchored
+        self._latest.move_to_end(key)
+        if len(self._latest) > self._lanes:
+            self._latest.popitem(last=False)
+        return anchored
+
+
+def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
+              ) -> CountedRequest | None:
+    """``counted`` anchored on its own recorded usage and on ``previous`` (the anchored
+    latest turn of its lane) when it cleanly appends to it; None when neither applies."""
+    tokens = list(counted.segment_tokens)
+    reason = ""
+    start = 0
+    shared = None if previous is None else appended_at(previous, counted)
+    if previous is not None and shared is not None:
+        tokens[:shared] = previous.segment_tokens[:shared]
+        start, reason = shared, EARLIER_USAGE
+    observed = counted.request.observed
+    if observed is not None:
+        spread_correction(counted, tokens, start, observed.prompt_tokens - sum(tokens))
+        reason = OWN_USAGE
+    if not reason:
+        return None
+    return CountedRequest(counted.request, counted.facts, tuple(tokens), sum(tokens),
+                          counted.image_indexes,
+                          Anchoring(reason, counted.segment_tokens, counted.prompt_tokens))
+
+
+def appended_at(previous: CountedRequest, counted: CountedRequest) -> int | None:
+    """How many leading segments ``counted`` shares with ``previous`` when it is a clean
+    append to it (every segment of ``previous`` but its closing reply priming, unchanged and
+    in place, and the same settings), else None."""
+    before = previous.request.segments
+    end = len(before)
+    while end and before[end - 1].kind is SegmentKind.REPLY_PRIMING:
+        end -= 1
+    after = counted.request.segments
+    if len(after) < end or first_divergence(before[:end], after[:end]) is not None:
+        return None
+    if _priced(previous.request.settings) != _priced(counted.request.settings):
+        return None
+    return end
+
+
+def _priced(settings: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in settings.items() if name not in _UNPRICED_SETTINGS}
+
+
+def spread_correction(counted: CountedRequest, tokens: list[int], start: int,
+                      correction: int) -> None:
+    """Add ``correction`` to ``tokens`` (parallel to ``counted``'s segments) from ``start``
+    on, where the estimate's error lies (see the module's docstring); a segment never goes
+    below zero, what it cannot give is taken from the next candidates."""
+    segments = counted.request.segments
+    part = [index for index in range(start, len(segments))
+            if segments[index].kind is not SegmentKind.REPLY_PRIMING]
+    whole = [index for index in range(len(segments))
+             if segments[index].kind is not SegmentKind.REPLY_PRIMING]
+    candidates = (
+        [index for index in part if segments[index].estimated],
+        part,
+        # Nothing new since the anchored turn (a resend): the drift is anywhere.
+        [index for index in whole if segments[index].estimated],
+        whole,
+        list(range(len(segments))),
+    )
+    for indexes in candidates:
+        if not correction:
+            return
+        correction = _allocate(tokens, indexes, correction)
+
+
+class _Share(NamedTuple):
+    segment: int
+    weight: int
+
+
+def _allocate(tokens: list[int], indexes: Sequence[int], amount: int) -> int:
+    """Spread ``amount`` over ``tokens[indexes]`` in proportion to each one's tokens (plus one,
+    so an empty segment can take some), none below zero; returns what could not be placed."""
+    while amount:
+        shares = [_Share(index, tokens[index] + 1) for index in indexes
+                  if amount > 0 or tokens[index] > 0]
+        if not shares:
+            return amount
+        total = sum(share.weight for share in shares)
+        parts = [amount * share.weight // total for share in shares]
+        # Largest remainders take the units the floors left over, so the parts sum exactly.
+        left = amount - sum(parts)
+        by_remainder = sorted(range(len(shares)), reverse=True,
+                              key=lambda at: (amount * shares[at].weight) % total)
+        for at in by_remainder[:left]:
+            parts[at] += 1
+        for share, part in zip(shares, parts, strict=True):
+            given = max(part, -tokens[share.segment])
+            tokens[share.segment] += given
+            amount -= given
+    return 0
