@@ -172,8 +172,8 @@ def _replay(file: str, records: list[tuple[RawRecord, Recorded]],
         request = normalize_record(raw)
         if isinstance(request, LoadError):
             continue
-        counted = counter.count(request)
-        loaded[row] = anchorer.anchor(counted, "cassette") if anchored else counted
+        from_body = counter.count(request)
+        loaded[row] = anchorer.anchor(from_body, "cassette") if anchored else from_body
         verdicts += replayer.add(row, loaded[row], [])
     verdicts += replayer.finish()
     by_row = {verdict.row: verdict for verdict in verdicts}

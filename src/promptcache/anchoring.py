@@ -19,6 +19,11 @@ entries by the tokens before each block), so it is placed where the estimate's e
 - an earlier turn's anchored tokens are taken as they are for the segments both requests
   share, so a prefix cached by that turn has the same length in this one (what the provider
   reads back is what it wrote);
+- where the usage shows a cache read or write, it also says where the last breakpoint lies
+  (what was read and written is the prompt through that block): the prompt through it and
+  what follows are corrected apart, each to its own figure, so the replay's entries have the
+  provider's lengths (``bench/anchoring.py``: cache reads predicted to the token 41 -> 47 of
+  about 100 recorded calls with caching, writes 25 -> 43);
 - a request's own usage corrects only the part no earlier turn anchored, spread over the
   segments counted by estimate there, in proportion to their counts: the estimate misses
   mostly in tool definitions and tool_use / tool_result wrappers (facts file section 2:
@@ -27,8 +32,10 @@ entries by the tokens before each block), so it is placed where the estimate's e
   tools"), and each fitted rendering's margin is relative to its own count
   (:data:`promptcache.estimates.FITTED_ERRORS`). With no such segment there, the correction
   is spread over that part's segments alike;
-- the reply priming, which closes every prompt and is not resent by the next turn, never
-  takes any: a correction there would be lost from the next turn's anchor.
+- the reply priming, which closes every prompt and is not resent by the next turn, takes
+  none (a correction there would be lost from the next turn's anchor), unless the usage says
+  the tail after the last breakpoint is that size: then the next turn, which counts its own
+  priming, is the last usage plus the counted delta less that tail's correction.
 """
 
 from __future__ import annotations
@@ -105,7 +112,9 @@ def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
         start, reason = shared, EARLIER_USAGE
     observed = counted.request.observed
     if observed is not None:
-        spread_correction(counted, tokens, start, observed.prompt_tokens - sum(tokens))
+        cut = _cached_through(counted)
+        if cut is None or not _split_correction(counted, tokens, start, cut):
+            spread_correction(counted, tokens, start, observed.prompt_tokens - sum(tokens))
         reason = OWN_USAGE
     if not reason:
         return None
@@ -134,17 +143,55 @@ def _priced(settings: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in settings.items() if name not in _UNPRICED_SETTINGS}
 
 
-def spread_correction(counted: CountedRequest, tokens: list[int], start: int,
-                      correction: int) -> None:
-    """Add ``correction`` to ``tokens`` (parallel to ``counted``'s segments) from ``start``
-    on, where the estimate's error lies (see the module's docstring); a segment never goes
-    below zero, what it cannot give is taken from the next candidates."""
+def _cached_through(counted: CountedRequest) -> int | None:
+    """The index of the block the request's cache read and write ended with, when its usage
+    shows either: a write runs to the last breakpoint, and a read that writes nothing
+    reached it (see promptcache.cache.anthropic), so what was read and written is the prompt
+    through that block, by the provider's own count."""
+    observed = counted.request.observed
+    if observed is None or not (observed.cached_tokens or observed.written_tokens):
+        return None
     segments = counted.request.segments
-    part = [index for index in range(start, len(segments))
+    return next((index for index in range(len(segments) - 1, -1, -1)
+                 if segments[index].breakpoint), None)
+
+
+def _split_correction(counted: CountedRequest, tokens: list[int], start: int,
+                      cut: int) -> bool:
+    """Correct the prompt through block ``cut`` to what the usage says was read and written,
+    and what follows to the rest of the usage (the breakpoint then lies where the provider
+    put it); False, changing nothing, when the counts from ``start`` cannot take it."""
+    observed = counted.request.observed
+    if observed is None or cut < start:
+        return False
+    cached = observed.cached_tokens + (observed.written_tokens or 0)
+    head = cached - sum(tokens[:cut + 1])
+    tail = observed.prompt_tokens - cached - sum(tokens[cut + 1:])
+    if (head < -sum(tokens[start:cut + 1]) or tail < -sum(tokens[cut + 1:])
+            or (tail and cut + 1 == len(tokens))):
+        return False
+    spread_correction(counted, tokens, start, head, stop=cut + 1)
+    spread_correction(counted, tokens, cut + 1, tail, stop=len(tokens))
+    return True
+
+
+def spread_correction(counted: CountedRequest, tokens: list[int], start: int,
+                      correction: int, stop: int | None = None) -> None:
+    """Add ``correction`` to ``tokens`` (parallel to ``counted``'s segments) from ``start``
+    on (up to ``stop``: then only there), where the estimate's error lies (see the module's
+    docstring); a segment never goes below zero, what it cannot give is taken from the next
+    candidates."""
+    segments = counted.request.segments
+    end = len(segments) if stop is None else stop
+    part = [index for index in range(start, end)
             if segments[index].kind is not SegmentKind.REPLY_PRIMING]
     whole = [index for index in range(len(segments))
              if segments[index].kind is not SegmentKind.REPLY_PRIMING]
     candidates = (
+        [index for index in part if segments[index].estimated],
+        part,
+        list(range(start, end)),
+    ) if stop is not None else (
         [index for index in part if segments[index].estimated],
         part,
         # Nothing new since the anchored turn (a resend): the drift is anywhere.

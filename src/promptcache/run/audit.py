@@ -124,6 +124,8 @@ class _Pending:
 
     facts: RowFacts
     prompt_tokens: int
+    body_prompt_tokens: int | None
+    """The body's own count when ``prompt_tokens`` is anchored on usage, else None."""
     certainty: Certainty
     session: _SessionStats
 
@@ -173,7 +175,9 @@ class _Tally:
         self.pending[row] = _Pending(
             RowFacts(request.location, counted.facts.provider, request.model,
                      request.observed),
-            counted.prompt_tokens, certainty, stats)
+            counted.prompt_tokens,
+            None if counted.anchoring is None else counted.body_prompt_tokens, certainty,
+            stats)
         self.prompt_tokens += counted.prompt_tokens
         self.cacheable += counted.cacheable
         self.estimated += not certainty.exact
@@ -236,6 +240,7 @@ class _Tally:
                 predicted_cached_tokens_low=_low_end(verdict),
                 explicit_cache=(explicit_cache_row(verdict.predictions[BASE][1], observed)
                                 if verdict.lifetimes else None),
+                body_prompt_tokens=pending.body_prompt_tokens,
             )
         # Verdicts come in time order; rows are reported in input order.
         while len(self.rows) in self.finished:
