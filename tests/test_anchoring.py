@@ -71,6 +71,17 @@ def test_a_request_with_usage_is_anchored_on_it_in_its_tool_definitions() -> Non
     assert moved == {SegmentKind.TOOL: 128}
 
 
+def test_a_count_above_the_usage_gives_back_from_its_estimated_segments_first() -> None:
+    counter = PromptCounter()
+    counted = _counted(counter, _record(_body(FIRST), {"input_tokens": 500}))
+    anchored = Anchorer().anchor(counted, "lane")
+    assert counted.segment_tokens == (496, 53, 0, 8, 3, 8, 4)
+    # The tool definition gives all it has (53 of 72), the rest comes from the other
+    # segments by size; none goes below zero, the reply priming keeps its count.
+    assert anchored.segment_tokens == (478, 0, 0, 8, 3, 7, 4)
+    assert anchored.prompt_tokens == 500
+
+
 def test_the_next_turn_is_the_last_usage_plus_the_counted_delta() -> None:
     counter = PromptCounter()
     anchorer = Anchorer()
