@@ -151,6 +151,10 @@ def test_the_audit_shows_anchored_counts_and_calibrates_the_bodies(
     assert OWN_USAGE in first["estimate_reasons"]
     assert EARLIER_USAGE in second["estimate_reasons"]
     assert first["bounds"] == {"low": 700, "high": 700}
+    # After an earlier turn's usage only the new turn's tool_use and tool_result (31 and 36
+    # tokens, each within half its count) are still estimates: not the tool definition.
+    assert second["bounds"] == {"low": 773 - 16 - 18, "high": 773 + 16 + 18}
+    assert (first["body_prompt_tokens"], second["body_prompt_tokens"]) == (572, 645)
     # The calibration table judges the body's estimate (572), not the anchored figure.
     [calibration] = report["summary"]["token_calibration"]
     assert calibration["mean_error"] == 572 - 700

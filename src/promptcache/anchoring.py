@@ -46,6 +46,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from promptcache.counting import Anchoring, CountedRequest
+from promptcache.estimates import segment_estimate
 from promptcache.model import SegmentKind
 from promptcache.prefix import first_divergence
 
@@ -121,7 +122,36 @@ def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
         return None
     return CountedRequest(counted.request, counted.facts, tuple(tokens), sum(tokens),
                           counted.image_indexes,
-                          Anchoring(reason, counted.segment_tokens, counted.prompt_tokens))
+                          Anchoring(reason, counted.segment_tokens, counted.prompt_tokens,
+                                    start))
+
+
+def anchored_bounds(counted: CountedRequest) -> tuple[int | None, int | None]:
+    """The fewest and most tokens an anchored request can cost: its own usage exactly, else
+    the earlier usage (exact for the segments it fixed) plus the new segments' estimates
+    with their margins (see promptcache.estimates); (None, None) when not anchored."""
+    anchoring = counted.anchoring
+    if anchoring is None:
+        return None, None
+    total = counted.prompt_tokens
+    if anchoring.reason == OWN_USAGE:
+        return total, total
+    if not counted.facts.known:
+        return None, None  # the new segments' tokenizer is not known
+    low: int | None = total
+    high: int | None = total
+    if counted.request.partial:
+        high = None  # what the log did not keep adds tokens, with no known most
+    segments = counted.request.segments
+    for index in range(anchoring.known, len(segments)):
+        segment = segments[index]
+        if not segment.estimated:
+            continue
+        tokens = counted.segment_tokens[index]
+        estimate = segment_estimate(segment, tokens)
+        low = None if low is None else low + estimate.low - tokens
+        high = None if high is None or estimate.high is None else high + estimate.high - tokens
+    return None if low is None else max(low, 0), high
 
 
 def appended_at(previous: CountedRequest, counted: CountedRequest) -> int | None:

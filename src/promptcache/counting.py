@@ -36,6 +36,9 @@ class Anchoring:
     """Tokens of each segment as counted from the body alone."""
     body_prompt_tokens: int
     """Their sum: the body-only estimate of the prompt."""
+    known: int = 0
+    """Leading segments whose tokens an earlier turn's usage fixed (0 when anchored on the
+    request's own usage alone): only what follows them is still an estimate."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from promptcache import __version__
-from promptcache.anchoring import OWN_USAGE, Anchorer
+from promptcache.anchoring import Anchorer, anchored_bounds
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.calibration import TokenCalibrationTally
 from promptcache.catalog import CATALOG_DATE, counted_as, counting_change, lifetimes_note
@@ -207,11 +207,10 @@ class _Tally:
             return certainty
         change = counted.prompt_tokens - anchoring.body_prompt_tokens
         self.estimates.note(Estimate(anchoring.reason, change, change))
-        reasons = (*certainty.reasons, anchoring.reason)
-        if anchoring.reason == OWN_USAGE:
-            # The total is the provider's own figure; only its split is an estimate.
-            return Certainty(reasons, counted.prompt_tokens, counted.prompt_tokens)
-        return Certainty(reasons, certainty.low, certainty.high)
+        # With its own usage the total is the provider's figure (only its split is an
+        # estimate); after an earlier turn's, only the new segments are.
+        low, high = anchored_bounds(counted)
+        return Certainty((*certainty.reasons, anchoring.reason), low, high)
 
     def replayed(self, verdicts: list[Replayed]) -> None:
         for verdict in verdicts:
