@@ -5,6 +5,7 @@ recordings replayed, predicted against recorded ``cache_read_input_tokens`` and
     python bench/anthropic_cache.py                    # both Anthropic files of ../shared/data
     python bench/anthropic_cache.py --list             # and every disagreement, one line each
     python bench/anthropic_cache.py --file anthropic-more.jsonl
+    python bench/anthropic_cache.py --anchored         # counts anchored on usage, as audited
 
 Each cassette (a ``meta.source`` up to its ``#``) is one recorded session: it is replayed on
 its own, in file order, through a fresh cache (the recordings carry no times, so nothing
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptcache.anchoring import Anchorer
 from promptcache.cache.anthropic import Block, prompt_blocks, read_point
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.counting import CountedRequest, PromptCounter
@@ -186,7 +188,7 @@ class CacheOutcome:
         return "other"
 
 
-def _usage(record: Mapping[str, Any]) -> Recorded | None:
+def recorded_usage(record: Mapping[str, Any]) -> Recorded | None:
     usage = (record.get("response") or {}).get("usage") or {}
     iterations = usage.get("iterations")
     if isinstance(iterations, list) and iterations and isinstance(iterations[0], dict):
@@ -235,11 +237,16 @@ class _Loaded:
         return str(self.body.get("model", ""))
 
 
-def _load(raw: RawRecord, recorded: Recorded, counter: PromptCounter) -> _Loaded:
+def _load(raw: RawRecord, recorded: Recorded, counter: PromptCounter,
+          anchorer: Anchorer | None) -> _Loaded:
     request = normalize_record(raw)
     if isinstance(request, LoadError):
         return _Loaded(raw, recorded, None)
     counted = counter.count(request)
+    if anchorer is not None:
+        # As the audit does: the recorded usage is this request's truth, and a later turn
+        # appending to it is that usage plus the counted delta (promptcache.anchoring).
+        counted = anchorer.anchor(counted, "cassette")
     return _Loaded(raw, recorded, counted, prompt_blocks(
         request.segments, counted.segment_tokens, request.settings))
 
@@ -278,17 +285,21 @@ def _sibling_read(cassette: str, loaded: _Loaded, writers: Writers) -> int:
     return loaded.blocks[at].end if at >= 0 else 0
 
 
-def outcomes(path: Path) -> Iterator[CacheOutcome]:
-    """Every record of ``path`` with recorded usage, each cassette replayed on its own."""
+def outcomes(path: Path, *, anchored: bool = False) -> Iterator[CacheOutcome]:
+    """Every record of ``path`` with recorded usage, each cassette replayed on its own, with
+    counts ``anchored`` on the usage (as the audit has them) or from the bodies alone."""
     counter = PromptCounter()
+    anchorers: dict[str, Anchorer] = defaultdict(Anchorer)
     cassettes: dict[str, list[_Loaded]] = defaultdict(list)
     for raw in read_records([str(path)]):
         if isinstance(raw, LoadError) or not isinstance(raw.value, dict):
             continue
-        recorded = _usage(raw.value)
+        recorded = recorded_usage(raw.value)
         if recorded is not None:
             source = str((raw.value.get("meta") or {}).get("source", ""))
-            cassettes[_cassette(source)].append(_load(raw, recorded, counter))
+            cassette = _cassette(source)
+            cassettes[cassette].append(_load(raw, recorded, counter,
+                                             anchorers[cassette] if anchored else None))
     writers = _writers(cassettes)
     for cassette, records in cassettes.items():
         yield from _replay(path.name, cassette, records, counter, writers)
@@ -424,10 +435,11 @@ def by_model(results: Iterable[CacheOutcome]) -> list[str]:
     return rows
 
 
-def all_outcomes(data: Path, names: Iterable[str] = ANTHROPIC_FILES) -> list[CacheOutcome]:
+def all_outcomes(data: Path, names: Iterable[str] = ANTHROPIC_FILES, *,
+                 anchored: bool = False) -> list[CacheOutcome]:
     """The outcomes of every named file present in ``data``."""
     return [outcome for name in names if (data / name).is_file()
-            for outcome in outcomes(data / name)]
+            for outcome in outcomes(data / name, anchored=anchored)]
 
 
 def closing_report(data: Path) -> list[str]:
@@ -447,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of the shared files")
     parser.add_argument("--file", action="append", help="only these files (repeatable)")
     parser.add_argument("--list", action="store_true", help="every disagreement, one line each")
+    parser.add_argument("--anchored", action="store_true",
+                        help="counts anchored on the recorded usage, as the audit has them")
     arguments = parser.parse_args(argv)
     if not arguments.data.is_dir():
         print(f"{arguments.data}: no such folder (the shared data is not beside this clone)",
@@ -454,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     every: list[CacheOutcome] = []
     for name in arguments.file or ANTHROPIC_FILES:
-        results = all_outcomes(arguments.data, [name])
+        results = all_outcomes(arguments.data, [name], anchored=arguments.anchored)
         every += results
         print(f"{name}:")
         print("\n".join(summary(results)))

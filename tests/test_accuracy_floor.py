@@ -9,15 +9,12 @@ happens to be exact counts as exact).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from .conftest import REPO, shared_data
+from .conftest import bench_script, shared_data
 
 # Exact records per file, measured on the merged issue-14 rendering (bench/accuracy.py).
 FILE_FLOORS = {
@@ -72,20 +69,10 @@ ROW_FLOORS = {
 }
 
 
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("accuracy", REPO / "bench" / "accuracy.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["accuracy"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("name", sorted(FILE_FLOORS))
 def test_no_shared_file_loses_exact_counts(name: str) -> None:
     path: Path = shared_data(name)
-    outcomes = list(_bench().outcomes(path))
+    outcomes = list(bench_script("accuracy").outcomes(path))
     exact = sum(outcome.exact for outcome in outcomes)
     rows = Counter((name, o.family, o.shape) for o in outcomes if o.exact)
     fallen = {row: (rows[row], floor) for row, floor in ROW_FLOORS.items()

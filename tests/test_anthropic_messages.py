@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from promptcache.anchoring import OWN_USAGE
 from promptcache.cli.main import main
 from promptcache.counting import PromptCounter
 from promptcache.estimates import (
@@ -442,7 +443,10 @@ def test_audit_reads_an_anthropic_log(tmp_path: Path,
     assert request["estimated"] is True
     assert "Claude tool definitions: rendering fitted on recorded usage" in request[
         "estimate_reasons"]
-    assert request["bounds"]["low"] < request["prompt_tokens"] < request["bounds"]["high"]
+    # The figure shown is the recorded usage, said so; the body's estimate is calibration's.
+    assert OWN_USAGE in request["estimate_reasons"]
+    assert request["bounds"] == {"low": 705, "high": 705}
+    assert request["prompt_tokens"] == 705
 
 
 def _deferred_history(model: str) -> Request:

@@ -29,6 +29,7 @@ from tests.input_formats.helpers import (
     GENERATED_HAR,
     audited_requests,
     bodies_as_sent,
+    body_count,
     generated_truth,
     generated_usage,
 )
@@ -510,8 +511,8 @@ def test_audit_of_the_captured_log_counts_each_call_as_its_body_and_compares_the
 
     assert captured["summary"]["records_read"] == captured["summary"]["requests_audited"] == 3
     assert captured["summary"]["invalid_records"] == 0
-    assert [row["prompt_tokens"] for row in captured["requests"]] == [
-        row["prompt_tokens"] for row in bare["requests"]] == [660, 674, 688]
+    assert [body_count(row) for row in captured["requests"]] == [
+        body_count(row) for row in bare["requests"]] == [660, 674, 688]
     assert [(row["observed_prompt_tokens"], row["observed_cached_tokens"])
             for row in captured["requests"]] == [(1190, 0), (1206, 1152), (1223, 1152)]
     assert captured["summary"]["observed_requests"] == 3
@@ -548,7 +549,7 @@ def test_the_capture_log_of_the_generated_sdk_calls_gives_every_body_sent_with_i
     from_log = audited_requests(capsys, log)
     from_bodies = audited_requests(capsys, bodies_as_sent(truth_in_log_order, logged,
                                                           tmp_path / "bodies.jsonl"))
-    assert [request["prompt_tokens"] for request in from_log["requests"]] == [
-        request["prompt_tokens"] for request in from_bodies["requests"]]
+    assert [body_count(request) for request in from_log["requests"]] == [
+        body_count(request) for request in from_bodies["requests"]]
     assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
         "requests_audited"] > 0

@@ -51,7 +51,9 @@ def jsonl(values: Iterable[Any]) -> bytes:
 
 
 def prompt_tokens(report: Report) -> list[int]:
-    return [row.prompt_tokens for row in report.requests]
+    """Each request's count from its body (an envelope's usage may anchor the shown one)."""
+    return [row.prompt_tokens if row.body_prompt_tokens is None else row.body_prompt_tokens
+            for row in report.requests]
 
 
 @PROPERTY

@@ -24,6 +24,24 @@ results (the history window holds the segments it needs on its own)."""
 
 
 @dataclass(frozen=True, slots=True)
+class Anchoring:
+    """How a count was anchored on recorded usage (see :mod:`promptcache.anchoring`), with
+    what the bodies alone gave: the count before anchoring stays reachable, for the
+    calibration table and ``bench/accuracy.py``, which judge the estimate from the bodies."""
+
+    reason: str
+    """What the anchored figure rests on, a phrase the report groups requests by: the
+    request's own usage, or an earlier turn's usage plus the counted delta."""
+    body_segment_tokens: tuple[int, ...]
+    """Tokens of each segment as counted from the body alone."""
+    body_prompt_tokens: int
+    """Their sum: the body-only estimate of the prompt."""
+    known: int = 0
+    """Leading segments whose tokens an earlier turn's usage fixed (0 when anchored on the
+    request's own usage alone): only what follows them is still an estimate."""
+
+
+@dataclass(frozen=True, slots=True)
 class CountedRequest:
     """A request with its token counts."""
 
@@ -37,6 +55,9 @@ class CountedRequest:
     """Total prompt tokens, what the provider reports as ``prompt_tokens``."""
     image_indexes: tuple[int, ...] = ()
     """Indexes of the image segments (found once here, not by every rule on every look back)."""
+    anchoring: Anchoring | None = None
+    """Set when the counts above are anchored on recorded usage (then they are no longer
+    what the body alone gives: that is kept here); None for a count from the body alone."""
     _derived: dict[Callable[[CountedRequest], object], object] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -49,6 +70,12 @@ class CountedRequest:
             return cast("_T", known[make])
         value = known[make] = make(self)
         return value
+
+    @property
+    def body_prompt_tokens(self) -> int:
+        """The prompt's tokens as counted from its body alone, anchored or not."""
+        anchoring = self.anchoring
+        return self.prompt_tokens if anchoring is None else anchoring.body_prompt_tokens
 
     @property
     def cacheable(self) -> bool:

@@ -243,6 +243,16 @@ class EstimateTally:
             groups[reason].requests += 1
         return found
 
+    def note(self, estimate: Estimate) -> None:
+        """Count one more request in the group of ``estimate``'s reason, for a reason found
+        beside its parts (a count anchored on recorded usage: see promptcache.anchoring)."""
+        group = self._groups.get(estimate.reason)
+        if group is None:
+            group = self._groups[estimate.reason] = _Group.of(estimate)
+        else:
+            group.widen(estimate)
+        group.requests += 1
+
     def result(self) -> tuple[EstimateGroup, ...]:
         """The groups, most requests first, then by reason."""
         groups = [EstimateGroup(reason, group.requests, group.low, group.high)

@@ -9,7 +9,14 @@ import orjson
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.load.formats.base import InputFormat, LoggedCall, Skipped, Usage
+from promptcache.load.formats.base import (
+    MESSAGES,
+    RESPONSES,
+    InputFormat,
+    LoggedCall,
+    Skipped,
+    Usage,
+)
 from promptcache.load.sources import LoadError, read_records
 
 
@@ -33,6 +40,33 @@ def audited_requests(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str
           str(path)])
     report: dict[str, Any] = orjson.loads(capsys.readouterr().out)
     return report
+
+
+def body_count(row: dict[str, Any]) -> int:
+    """A report row's count from its body alone: a count anchored on the usage a log kept
+    (see promptcache.anchoring) is not what the body sent gives."""
+    count: int = row.get("body_prompt_tokens", row["prompt_tokens"])
+    return count
+
+
+def logged_response(call: LoggedCall) -> dict[str, Any]:
+    """The usage a log kept for ``call`` as its API's response spells it (``{}`` when none):
+    given to the bodies sent too, a count anchored on it is anchored alike on both sides."""
+    usage = call.usage
+    if usage is None:
+        return {}
+    written = usage.cache_write_tokens or 0
+    if call.api == MESSAGES:
+        spelled = {"input_tokens": usage.input_tokens - usage.cache_read_tokens - written,
+                   "cache_read_input_tokens": usage.cache_read_tokens,
+                   "cache_creation_input_tokens": written}
+    elif call.api == RESPONSES:
+        spelled = {"input_tokens": usage.input_tokens,
+                   "input_tokens_details": {"cached_tokens": usage.cache_read_tokens}}
+    else:
+        spelled = {"prompt_tokens": usage.input_tokens,
+                   "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens}}
+    return {"response": {"usage": spelled}}
 
 
 def bodies_as_sent(truth: list[dict[str, Any]], calls: list[LoggedCall], path: Path) -> Path:

@@ -29,6 +29,7 @@ from tests.input_formats.helpers import (
     GENERATED_HAR,
     audited_requests,
     bodies_as_sent,
+    body_count,
     generated_truth,
     generated_usage,
     read_calls,
@@ -239,8 +240,8 @@ def test_a_generated_mitmproxy_capture_audits_to_the_counts_of_the_bodies_sent(
     from_log = audited_requests(capsys, GENERATED_HAR / "session.har")
     from_bodies = audited_requests(
         capsys, bodies_as_sent(answered, calls, tmp_path / "bodies.jsonl"))
-    assert [request["prompt_tokens"] for request in from_log["requests"]] == [
-        request["prompt_tokens"] for request in from_bodies["requests"]]
+    assert [body_count(request) for request in from_log["requests"]] == [
+        body_count(request) for request in from_bodies["requests"]]
     assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
         "requests_audited"] > 0
 

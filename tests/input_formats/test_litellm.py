@@ -19,7 +19,7 @@ from promptcache.load.formats.litellm import LOGGED_TWICE, LiteLLM
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
 
-from .helpers import read_calls, truth_lines
+from .helpers import body_count, read_calls, truth_lines
 
 CASES = Path(__file__).parent / "cases" / "litellm"
 FORECAST_TOOL = {"type": "function", "function": {
@@ -533,8 +533,8 @@ def test_generated_log_audits_to_the_prompt_tokens_of_the_bodies_sent(
     assert len(logged) == len(sent) == 36
     complete = [number for number, request in enumerate(sent)
                 if not _call(calls[request["line"] - 1]).missing]
-    assert [logged[number]["prompt_tokens"] for number in complete] == [
-        sent[number]["prompt_tokens"] for number in complete]
+    assert [body_count(logged[number]) for number in complete] == [
+        body_count(sent[number]) for number in complete]
     assert len(complete) == 16 + 11
 
 

@@ -20,7 +20,7 @@ from promptcache.load.formats import all_formats
 from promptcache.load.formats.base import LoggedCall
 from tests.conftest import shared_format_sample
 
-from .helpers import truth_lines
+from .helpers import body_count, logged_response, truth_lines
 
 # (sample folder, its log files in the order to give them, the format that reads them, the
 # truth file). Only the formats promptcache has are listed.
@@ -89,15 +89,15 @@ def _audit(capsys: pytest.CaptureFixture[str], *arguments: str) -> dict[str, Any
 
 def _truth_as_bodies(folder: str, truth: str, calls: list[LoggedCall],
                      tmp_path: Path) -> Path:
-    """The truth file's request bodies, each with the time and session the log gives its
-    call (so that time and session rules see the same traffic): made at test time, never
-    committed."""
+    """The truth file's request bodies, each with the time, session and usage the log gives
+    its call (so that time and session rules, and counts anchored on usage, see the same
+    traffic): made at test time, never committed."""
     lines = truth_lines(shared_format_sample(folder, truth))
     assert len(lines) == len(calls)
     bodies = tmp_path / f"{folder}.bodies.jsonl"
     bodies.write_text("".join(
         json.dumps({"request": line["request"], "timestamp": call.timestamp,
-                    "meta": {"session": call.session}}) + "\n"
+                    "meta": {"session": call.session}, **logged_response(call)}) + "\n"
         for line, call in zip(lines, calls, strict=True)), "utf-8")
     return bodies
 
@@ -123,9 +123,10 @@ def test_a_sample_audits_as_the_bodies_it_was_made_from(
     complete = [(logged, sent) for logged, sent in pairs if logged["exact"] or not any(
         reason.startswith("partial record: ") for reason in logged["estimate_reasons"])]
     partial = [(logged, sent) for logged, sent in pairs if (logged, sent) not in complete]
-    assert [logged["prompt_tokens"] for logged, _ in complete] == [
-        sent["prompt_tokens"] for _, sent in complete]
-    assert all(logged["prompt_tokens"] <= sent["prompt_tokens"] and logged["bounds"]["high"] is None
+    assert [body_count(logged) for logged, _ in complete] == [
+        body_count(sent) for _, sent in complete]
+    assert all(body_count(logged) <= body_count(sent) and (
+        logged["bounds"]["high"] is None or "body_prompt_tokens" in logged)
                for logged, sent in partial)
     if not partial:
         assert _findings(from_log) == _findings(from_bodies)

@@ -58,6 +58,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from promptcache.cache.simulator import SWEEP_EVERY, Prediction
 from promptcache.catalog import CacheRules
@@ -163,6 +164,10 @@ class BlockHasher:
             kept = identical_prefix(previous.segments, segments)
             if previous.settings != chain.settings or previous.messages_at != chain.messages_at:
                 kept = min(kept, previous.messages_at, chain.messages_at)
+            # The same segments may be counted otherwise in this prompt (a count anchored on
+            # recorded usage, see promptcache.anchoring): token ends are kept only as far as
+            # they still add up.
+            kept = _same_ends(previous.ends, tokens, kept)
             chain.digests, chain.ends = previous.digests[:kept], previous.ends[:kept]
         chain.extend(segments, tokens, kept)
         self._lanes[lane] = chain
@@ -170,6 +175,14 @@ class BlockHasher:
         if len(self._lanes) > self._limit:
             self._lanes.popitem(last=False)
         return chain.blocks()
+
+
+def _same_ends(ends: Sequence[int], tokens: Sequence[int], kept: int) -> int:
+    """How many of the first ``kept`` ``ends`` are the running sums of ``tokens``."""
+    running = list(accumulate(tokens[:kept]))
+    if running == ends[:kept]:
+        return kept  # the common case, compared in C
+    return next(index for index, end in enumerate(running) if end != ends[index])
 
 
 def _identity(segment: Segment) -> bytes:

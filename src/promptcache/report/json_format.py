@@ -28,6 +28,9 @@ def _row(row: RequestRow) -> dict[str, Any]:
     if row.explicit_cache is not None:
         # Only on requests to an explicit cache, so implicit-cache reports keep their bytes.
         fields["explicit_cache"] = _explicit_cache_row(row.explicit_cache)
+    if row.body_prompt_tokens is not None:
+        # Only on counts anchored on usage, so other reports keep their bytes.
+        fields["body_prompt_tokens"] = row.body_prompt_tokens
     return fields
 
 

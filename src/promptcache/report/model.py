@@ -48,6 +48,10 @@ class RequestRow:
     explicit_cache: ExplicitCacheRow | None = None
     """For a request to a model whose cache is explicit (Anthropic's): its predicted and
     observed cache writes; None for implicit caches."""
+    body_prompt_tokens: int | None = None
+    """When ``prompt_tokens`` is anchored on recorded usage (``estimate_reasons`` says on
+    which: see promptcache.anchoring), the count from the body alone; None when
+    ``prompt_tokens`` is that count."""
 
 
 @dataclass(frozen=True, slots=True)

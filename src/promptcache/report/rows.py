@@ -73,7 +73,7 @@ def _fields(row: RequestRow) -> list[object]:
     return [row.file, row.line, row.model, row.prompt_tokens, row.observed_prompt_tokens,
             row.observed_cached_tokens, row.predicted_cached_tokens, row.cost_usd,
             row.estimated, row.predicted_cached_tokens_low, row.estimate_reasons, row.low,
-            row.high, _explicit_fields(row.explicit_cache)]
+            row.high, _explicit_fields(row.explicit_cache), row.body_prompt_tokens]
 
 
 def _explicit_fields(row: ExplicitCacheRow | None) -> list[object] | None:

@@ -1,4 +1,5 @@
-"""The pipeline: read records -> normalize -> count -> rules -> replay -> savings -> report.
+"""The pipeline: read records -> normalize -> count -> anchor on usage -> rules -> replay ->
+savings -> report.
 
 One request at a time: nothing holds the log. What is kept grows with the number of requests
 only as one small row each (for the report's request list) and with the cache entries still
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from promptcache import __version__
+from promptcache.anchoring import Anchorer, anchored_bounds
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.calibration import TokenCalibrationTally
 from promptcache.catalog import CATALOG_DATE, counted_as, counting_change, lifetimes_note
@@ -21,7 +23,7 @@ from promptcache.estimates import Certainty, EstimateTally
 from promptcache.load.formats.base import Skipped
 from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
-from promptcache.model import Location
+from promptcache.model import Estimate, Location
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import (
     ErrorRow,
@@ -36,7 +38,7 @@ from promptcache.report.rows import RequestRows, explicit_cache_row
 from promptcache.rules import ALL_RULES
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
-from promptcache.sessions import SessionTracker
+from promptcache.sessions import SessionId, SessionTracker
 from promptcache.vocabulary import NO_MODEL
 
 
@@ -83,6 +85,7 @@ def _audit(records: Iterable[CountedRequest | LoadError | Skipped], rules: Seque
                 else f"{lifetime_seconds:g} s idle lifetime")
     savings = SavingsTally(Pricer(), lifetime)
     tally = _Tally(savings, SessionTracker(lifetime_seconds))
+    anchorer = Anchorer()
     for counted in records:
         if isinstance(counted, Skipped):
             tally.skipped[counted.reason] = tally.skipped.get(counted.reason, 0) + 1
@@ -94,11 +97,13 @@ def _audit(records: Iterable[CountedRequest | LoadError | Skipped], rules: Seque
                 tally.unread.append(UnreadPart(counted.location.file, counted.unread.line,
                                                counted.unread.size))
             continue
+        # The session first: a turn is anchored on the usage of the one it extends in it.
+        session = tally.sessions.assign(counted)
+        counted = anchorer.anchor(counted, session.label)
         hits = engine.feed(counted)
         fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
-        row = tally.add(counted, len(hits))
-        lane = tally.pending[row].session.label
-        tally.replayed(replayer.add(row, counted, fixes, lane))
+        row = tally.add(counted, len(hits), session)
+        tally.replayed(replayer.add(row, counted, fixes, session.label))
     tally.replayed(replayer.finish())
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
                           active.rule.summary, active.rule.doc) for active in rules)
@@ -119,6 +124,8 @@ class _Pending:
 
     facts: RowFacts
     prompt_tokens: int
+    body_prompt_tokens: int | None
+    """The body's own count when ``prompt_tokens`` is anchored on usage, else None."""
     certainty: Certainty
     session: _SessionStats
 
@@ -153,9 +160,8 @@ class _Tally:
         self.calibration = TokenCalibrationTally()
         self.resolved_models: set[tuple[str, str, str]] = set()
 
-    def add(self, counted: CountedRequest, hits: int) -> int:
+    def add(self, counted: CountedRequest, hits: int, session: SessionId) -> int:
         request = counted.request
-        session = self.sessions.assign(counted)
         stats = self.session_stats.get(session.label)
         if stats is None:
             stats = self.session_stats[session.label] = _SessionStats(
@@ -165,29 +171,46 @@ class _Tally:
         stats.hits += hits
         row = self.requests
         self.requests += 1
-        certainty = self.estimates.add(counted)
+        certainty = self._certainty(counted)
         self.pending[row] = _Pending(
             RowFacts(request.location, counted.facts.provider, request.model,
                      request.observed),
-            counted.prompt_tokens, certainty, stats)
+            counted.prompt_tokens,
+            None if counted.anchoring is None else counted.body_prompt_tokens, certainty,
+            stats)
         self.prompt_tokens += counted.prompt_tokens
         self.cacheable += counted.cacheable
         self.estimated += not certainty.exact
         if request.observed is not None:
+            # Calibration judges the count from the body, not one anchored on this usage.
+            body = counted.body_prompt_tokens
             self.observed += 1
-            self.observed_exact += request.observed.prompt_tokens == counted.prompt_tokens
+            self.observed_exact += request.observed.prompt_tokens == body
             observed = request.observed.prompt_tokens
-            self.calibration.add(request.model, request.location, counted.prompt_tokens,
+            self.calibration.add(request.model, request.location, body,
                                  observed, estimated=not certainty.exact,
                                  change=counting_change(request.model, request.api,
-                                                        request.recorded,
-                                                        counted.prompt_tokens - observed))
+                                                        request.recorded, body - observed))
         if not counted.facts.known:
             self.unknown_models.add(request.model or NO_MODEL)
         resolved = counted_as(request.model, request.deployment)
         if resolved is not None:
             self.resolved_models.add(resolved)
         return row
+
+    def _certainty(self, counted: CountedRequest) -> Certainty:
+        """How sure the count is; for an anchored one, also what it is anchored on (a
+        reason whose range is how far anchoring moved the body's estimate)."""
+        certainty = self.estimates.add(counted)
+        anchoring = counted.anchoring
+        if anchoring is None:
+            return certainty
+        change = counted.prompt_tokens - anchoring.body_prompt_tokens
+        self.estimates.note(Estimate(anchoring.reason, change, change))
+        # With its own usage the total is the provider's figure (only its split is an
+        # estimate); after an earlier turn's, only the new segments are.
+        low, high = anchored_bounds(counted)
+        return Certainty((*certainty.reasons, anchoring.reason), low, high)
 
     def replayed(self, verdicts: list[Replayed]) -> None:
         for verdict in verdicts:
@@ -216,6 +239,7 @@ class _Tally:
                 predicted_cached_tokens_low=_low_end(verdict),
                 explicit_cache=(explicit_cache_row(verdict.predictions[BASE][1], observed)
                                 if verdict.lifetimes else None),
+                body_prompt_tokens=pending.body_prompt_tokens,
             )
         # Verdicts come in time order; rows are reported in input order.
         while len(self.rows) in self.finished:

@@ -1,0 +1,200 @@
+"""Counts anchored on recorded usage: a request's own usage is its total, a clean next turn
+costs the last usage plus the counted delta, and counts the body gives exactly are left as
+they are. Hand-built sessions, then the rates measured on the shared recordings
+(``bench/anchoring.py``; skipped, saying why, without ../shared/data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptcache.anchoring import EARLIER_USAGE, OWN_USAGE, Anchorer
+from promptcache.cache.anthropic import BlockHasher
+from promptcache.cli.main import main
+from promptcache.counting import CountedRequest, PromptCounter
+from promptcache.load.records import normalize_record
+from promptcache.load.sources import RawRecord
+from promptcache.model import Location, Request, SegmentKind
+
+from .conftest import SHARED_DATA, bench_script
+
+MODEL = "claude-sonnet-4-5"
+TOOLS = [{"name": "lookup", "description": "Look a word up in the dictionary.",
+          "input_schema": {"type": "object", "properties": {"word": {"type": "string"}},
+                           "required": ["word"]}}]
+SYSTEM = "You answer questions about words, briefly."
+FIRST = [{"role": "user", "content": "What does 'anchor' mean?"}]
+SECOND = [*FIRST,
+          {"role": "assistant", "content": [
+              {"type": "tool_use", "id": "t1", "name": "lookup", "input": {"word": "anchor"}}]},
+          {"role": "user", "content": [
+              {"type": "tool_result", "tool_use_id": "t1",
+               "content": "A heavy object that holds a ship in place."}]}]
+
+
+def _body(messages: list[Any], system: str = SYSTEM) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 64, "system": system, "tools": TOOLS,
+            "messages": messages}
+
+
+def _record(body: dict[str, Any], usage: dict[str, int] | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {"request": body}
+    if usage is not None:
+        record["response"] = {"model": MODEL, "usage": {"output_tokens": 5, **usage}}
+    return record
+
+
+def _counted(counter: PromptCounter, record: dict[str, Any]) -> CountedRequest:
+    request = normalize_record(RawRecord(Location("log.jsonl", 1), record))
+    assert isinstance(request, Request), request
+    return counter.count(request)
+
+
+def test_a_request_with_usage_is_anchored_on_it_in_its_tool_definitions() -> None:
+    counter = PromptCounter()
+    counted = _counted(counter, _record(_body(FIRST), {"input_tokens": 700}))
+    anchored = Anchorer().anchor(counted, "lane")
+    assert counted.prompt_tokens == 572  # the body's estimate
+    assert anchored.prompt_tokens == 700
+    assert anchored.anchoring is not None
+    assert anchored.anchoring.reason == OWN_USAGE
+    assert anchored.body_prompt_tokens == 572
+    assert anchored.anchoring.body_segment_tokens == counted.segment_tokens
+    # The estimate's error lies in the tool definition: the whole correction goes there,
+    # and every exactly counted segment keeps its count.
+    moved = {counted.request.segments[index].kind: after - before for index, (before, after)
+             in enumerate(zip(counted.segment_tokens, anchored.segment_tokens, strict=True))
+             if after != before}
+    assert moved == {SegmentKind.TOOL: 128}
+
+
+def test_a_count_above_the_usage_gives_back_from_its_estimated_segments_first() -> None:
+    counter = PromptCounter()
+    counted = _counted(counter, _record(_body(FIRST), {"input_tokens": 500}))
+    anchored = Anchorer().anchor(counted, "lane")
+    assert counted.segment_tokens == (496, 53, 0, 8, 3, 8, 4)
+    # The tool definition gives all it has (53 of 72), the rest comes from the other
+    # segments by size; none goes below zero, the reply priming keeps its count.
+    assert anchored.segment_tokens == (478, 0, 0, 8, 3, 7, 4)
+    assert anchored.prompt_tokens == 500
+
+
+def test_the_next_turn_is_the_last_usage_plus_the_counted_delta() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    first = _counted(counter, _record(_body(FIRST), {"input_tokens": 700}))
+    second = _counted(counter, _record(_body(SECOND)))
+    anchorer.anchor(first, "lane")
+    anchored = anchorer.anchor(second, "lane")
+    assert second.prompt_tokens - first.prompt_tokens == 73  # the counted delta
+    assert anchored.prompt_tokens == 700 + 73
+    assert anchored.anchoring is not None
+    assert anchored.anchoring.reason == EARLIER_USAGE
+    assert anchored.body_prompt_tokens == second.prompt_tokens == 645
+
+
+def test_a_turn_that_does_not_append_is_not_anchored() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    anchorer.anchor(_counted(counter, _record(_body(FIRST), {"input_tokens": 700})), "lane")
+    changed = _counted(counter, _record(_body(SECOND, system="You answer in French.")))
+    assert anchorer.anchor(changed, "lane") is changed
+    # Nor is a clean append in another lane, or to another model's turn.
+    appended = _counted(counter, _record(_body(SECOND)))
+    assert anchorer.anchor(appended, "other lane") is appended
+
+
+def test_the_breakpoint_lands_where_the_usage_says_the_cache_ended() -> None:
+    counter = PromptCounter()
+    cached = [{"role": "user", "content": [
+        {"type": "text", "text": "What does 'anchor' mean?",
+         "cache_control": {"type": "ephemeral"}}]}]
+    usage = {"input_tokens": 2, "cache_creation_input_tokens": 698,
+             "cache_read_input_tokens": 0}
+    counted = _counted(counter, _record(_body(cached), usage))
+    anchored = Anchorer().anchor(counted, "lane")
+    assert anchored.prompt_tokens == 700
+    [mark] = [index for index, segment in enumerate(counted.request.segments)
+              if segment.breakpoint]
+    assert sum(anchored.segment_tokens[:mark + 1]) == 698
+    assert sum(anchored.segment_tokens[mark + 1:]) == 2
+
+
+def test_block_ends_follow_this_prompts_counts_not_the_last_ones() -> None:
+    counter = PromptCounter()
+    counted = _counted(counter, _record(_body(FIRST)))
+    segments, tokens = counted.request.segments, counted.segment_tokens
+    hasher = BlockHasher()
+    hasher.blocks("lane", segments, [token + 10 for token in tokens], {})
+    blocks = hasher.blocks("lane", segments, tokens, {})
+    assert blocks[-1].end == sum(tokens[:-1])  # all but the reply priming
+
+
+def _audit(tmp_path: Path, records: list[dict[str, Any]],
+           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    log = tmp_path / "calls.jsonl"
+    log.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    assert main(["audit", "--isolated", "-q", "-f", "json", str(log)]) == 0
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
+
+
+def test_the_audit_shows_anchored_counts_and_calibrates_the_bodies(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _audit(tmp_path, [_record(_body(FIRST), {"input_tokens": 700}),
+                               _record(_body(SECOND))], capsys)
+    first, second = report["requests"]
+    assert (first["prompt_tokens"], second["prompt_tokens"]) == (700, 773)
+    assert OWN_USAGE in first["estimate_reasons"]
+    assert EARLIER_USAGE in second["estimate_reasons"]
+    assert first["bounds"] == {"low": 700, "high": 700}
+    # After an earlier turn's usage only the new turn's tool_use and tool_result (31 and 36
+    # tokens, each within half its count) are still estimates: not the tool definition.
+    assert second["bounds"] == {"low": 773 - 16 - 18, "high": 773 + 16 + 18}
+    assert (first["body_prompt_tokens"], second["body_prompt_tokens"]) == (572, 645)
+    # The calibration table judges the body's estimate (572), not the anchored figure.
+    [calibration] = report["summary"]["token_calibration"]
+    assert calibration["mean_error"] == 572 - 700
+
+
+def test_exact_counts_are_left_as_the_body_gives_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
+    record = {"request": body, "response": {"model": "gpt-4o", "usage": {
+        "prompt_tokens": 50, "completion_tokens": 2, "total_tokens": 52}}}
+    counted = _counted(PromptCounter(), record)
+    assert Anchorer().anchor(counted, "lane") is counted
+    [row] = _audit(tmp_path, [record], capsys)["requests"]
+    assert row["prompt_tokens"] == counted.prompt_tokens == 9
+    assert row["estimate_reasons"] == []
+
+
+def _within(pairs: list[Any], share: float, predicted: str) -> float:
+    return sum(abs(getattr(pair, predicted) - pair.recorded) <= share * pair.recorded
+               for pair in pairs) / len(pairs)
+
+
+def test_anchoring_gains_on_the_shared_recordings() -> None:
+    files = ("anthropic-cassettes.jsonl", "anthropic-more.jsonl")
+    for name in files:
+        if not (SHARED_DATA / name).is_file():
+            pytest.skip(f"{SHARED_DATA / name} is absent: the shared reference data is not "
+                        "beside this clone")
+    every, caches = bench_script("anchoring").measure(SHARED_DATA, files)
+    appended = [pair for pair in every if pair.appended and not pair.exotic]
+    # Measured by bench/anchoring.py (2026-12): 338 pairs, 225 appended without exotic input.
+    assert (len(every), len(appended)) == (338, 225)
+    assert _within(every, 0.03, "body") == pytest.approx(0.68, abs=0.005)
+    assert _within(every, 0.03, "anchored") == pytest.approx(0.78, abs=0.005)
+    assert _within(appended, 0.03, "body") == pytest.approx(0.77, abs=0.005)
+    assert _within(appended, 0.03, "anchored") == pytest.approx(0.84, abs=0.005)
+    assert _within(appended, 0.05, "anchored") == pytest.approx(0.88, abs=0.005)
+    # Cache reads and writes predicted to the token (bench/anthropic_cache.py, with and
+    # without --anchored): more with anchored counts.
+    exact = {anchored: (sum(o.read == o.recorded.read for o in outcomes if o.active),
+                        sum(o.written == o.recorded.written for o in outcomes if o.active))
+             for anchored, outcomes in caches.items()}
+    assert exact == {False: (40, 25), True: (48, 46)}
