@@ -331,6 +331,18 @@ def anthropic_report(data: Path, misses: int,
     return lines
 
 
+def anthropic_cache_report(data: Path) -> list[str]:
+    """Predicted against recorded cache reads and writes (``bench/anthropic_cache.py``, whose
+    ``--list`` gives every disagreement and its likeliest reason)."""
+    folder = str(Path(__file__).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # the sibling script, when this one is loaded by a test
+    from anthropic_cache import closing_report
+
+    lines: list[str] = closing_report(data)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of the shared files")
@@ -350,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if arguments.anthropic:
         print("\n".join(anthropic_report(arguments.data, arguments.misses)))
+        print()
+        print("\n".join(anthropic_cache_report(arguments.data)))
         return 0
     results = [outcome for name in (arguments.file or OPENAI_FILES)
                for outcome in outcomes(arguments.data / name)
@@ -373,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     if not arguments.file:
         print()
         print("\n".join(anthropic_report(arguments.data, arguments.misses)))
+        print()
+        print("\n".join(anthropic_cache_report(arguments.data)))
     return 0
 
 
