@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptcache.catalog import resolve_model
+from promptcache.catalog import facts_for, resolve_model
 from promptcache.counting import PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -312,6 +312,25 @@ def anthropic_table(results: list[AnthropicOutcome]) -> list[str]:
     return rows
 
 
+def anthropic_model_table(results: list[AnthropicOutcome]) -> list[str]:
+    """Markdown rows per model (its catalogue row: dated snapshots with their alias), with
+    the median signed error, which says which way the count leans (a mean would be one
+    compaction record's: server-side input runs to hundreds of times the count)."""
+    groups: dict[str, list[AnthropicOutcome]] = defaultdict(list)
+    for outcome in results:
+        groups[facts_for(outcome.model).prefix or outcome.model].append(outcome)
+    rows = ["| model | records | within 1% | within 3% | within 5% | median error | "
+            "median signed error |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for model, group in sorted(groups.items()):
+        signed = [(o.counted - o.observed) / max(o.observed, 1) for o in group
+                  if o.counted is not None]
+        lean = f"{statistics.median(signed):+.1%}" if signed else "n/a"
+        rows.append(f"| {model} | {len(group)} | {_within(group, 0.01)} | "
+                    f"{_within(group, 0.03)} | {_within(group, 0.05)} | "
+                    f"{statistics.median(o.error for o in group):.1%} | {lean} |")
+    return rows
+
+
 def anthropic_report(data: Path, misses: int,
                      count: Callable[[Request], int] | None = None) -> list[str]:
     """The Anthropic section: the table, then the worst misses."""
@@ -319,6 +338,8 @@ def anthropic_report(data: Path, misses: int,
                for outcome in anthropic_outcomes(data / name, count)]
     lines = ["Anthropic Messages: total input (input + cache read + cache creation)", ""]
     lines += anthropic_table(results)
+    lines += ["", "Per model:", ""]
+    lines += anthropic_model_table(results)
     lines.append("")
     unread = sum(o.counted is None for o in results)
     lines.append(f"{unread} records not readable as a request (counted as misses)")
