@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import orjson
 import pytest
 
 from promptcache.cli.main import main
+from promptcache.load.apis import api_of
+from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats.base import (
     MESSAGES,
     RESPONSES,
@@ -18,6 +21,7 @@ from promptcache.load.formats.base import (
     Usage,
 )
 from promptcache.load.sources import LoadError, read_records
+from promptcache.normalize.chat_to_messages import chat_sent_to_claude, to_messages
 
 
 def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError | Skipped]:
@@ -27,6 +31,21 @@ def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError
         found.extend(reader.calls(read_records([str(path)])))
     found.extend(reader.finish())
     return found
+
+
+def as_received(found: LoggedCall | LoadError | Skipped) -> LoggedCall | LoadError | Skipped:
+    """A call as its provider received it: a chat body a gateway sent to Claude becomes the
+    Messages body promptcache translates it to (with what the translation cannot tell), or
+    the error the translation finds, as the audit reads it (``promptcache.load.records``)."""
+    if not isinstance(found, LoggedCall) or not chat_sent_to_claude(
+            found.body, str(found.body.get("model") or ""), found.api or api_of(found.body)):
+        return found
+    try:
+        translation = to_messages(found.body, found.body_path)
+    except Unreadable as problem:
+        return LoadError(found.location, str(problem))
+    return replace(found, body=translation.body, api=MESSAGES,
+                   missing=(*found.missing, *translation.missing))
 
 
 def truth_lines(path: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,11 @@ import pytest
 from promptcache.cli.main import main
 from promptcache.load.calls import read_calls, tell_format
 from promptcache.load.formats import all_formats
-from promptcache.load.formats.base import LoggedCall
+from promptcache.load.formats.base import LoggedCall, Skipped
+from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
 
-from .helpers import body_count, logged_response, truth_lines
+from .helpers import as_received, body_count, logged_response, truth_lines
 
 # (sample folder, its log files in the order to give them, the format that reads them, the
 # truth file). Only the formats promptcache has are listed.
@@ -102,6 +103,14 @@ def _truth_as_bodies(folder: str, truth: str, calls: list[LoggedCall],
     return bodies
 
 
+def _received(found: Iterable[LoggedCall | LoadError | Skipped]) -> list[LoggedCall]:
+    """The calls read, as their providers received them (a chat body a gateway logged for
+    Claude as its Messages translation: see helpers.as_received)."""
+    calls = [as_received(call) for call in found if isinstance(call, LoggedCall)]
+    assert all(isinstance(call, LoggedCall) for call in calls), calls
+    return [call for call in calls if isinstance(call, LoggedCall)]
+
+
 def _findings(report: dict[str, Any]) -> Counter[str]:
     return Counter(finding["code"] for finding in report["findings"])
 
@@ -112,7 +121,7 @@ def test_a_sample_audits_as_the_bodies_it_was_made_from(
         folder: str, logs: tuple[str, ...], name: str, truth: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     paths = [str(shared_format_sample(folder, log)) for log in logs]
-    calls = [call for call in read_calls(paths) if isinstance(call, LoggedCall)]
+    calls = _received(read_calls(paths))
     from_log = _audit(capsys, *paths)
     from_bodies = _audit(capsys, str(_truth_as_bodies(folder, truth, calls, tmp_path)))
     assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
@@ -140,7 +149,7 @@ def test_a_sample_gives_every_body_exactly_and_is_told_right(
     expected = [line["request"] for line in truth_lines(shared_format_sample(folder, truth))]
     assert [tell_format(path) for path in paths] == [name] * len(paths)
     for forced in (None, name):
-        calls = [call for call in read_calls(paths, forced) if isinstance(call, LoggedCall)]
+        calls = _received(read_calls(paths, forced))
         assert len(calls) == len(expected)
         # A partial call (the log kept less than was sent) says so instead of matching.
         assert [index for index, call in enumerate(calls) if call.missing] == PARTIAL.get(
