@@ -61,6 +61,26 @@ def audited_requests(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str
     return report
 
 
+def logged_and_sent(capsys: pytest.CaptureFixture[str], log: Path, index: int,
+                    sent: dict[str, Any], tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report rows of the ``index``-th request audited from ``log`` and of the body
+    ``sent`` (what the provider received for it) audited alone."""
+    path = tmp_path / "sent.jsonl"
+    path.write_bytes(orjson.dumps({"request": sent}) + b"\n")
+    [sent_row] = audited_requests(capsys, path)["requests"]
+    logged_row = audited_requests(capsys, log)["requests"][index]
+    assert isinstance(sent_row, dict)
+    assert isinstance(logged_row, dict)
+    return logged_row, sent_row
+
+
+def claude_turn(model: str, max_tokens: int, system: str, user: str) -> dict[str, Any]:
+    """The Messages body a gateway sends Claude for a system message and a user message."""
+    return {"model": model, "max_tokens": max_tokens,
+            "system": [{"type": "text", "text": system}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": user}]}]}
+
+
 def body_count(row: dict[str, Any]) -> int:
     """A report row's count from its body alone: a count anchored on the usage a log kept
     (see promptcache.anchoring) is not what the body sent gives."""
