@@ -74,6 +74,17 @@ def logged_and_sent(capsys: pytest.CaptureFixture[str], log: Path, index: int,
     return logged_row, sent_row
 
 
+def clocked_system_prompts(count: int) -> list[str]:
+    """``count`` system prompts of one session: a clock line that changes each turn, then
+    the same ~3,000 tokens of policy (enough for any model's cache minimum)."""
+    policy = " ".join(
+        f"Policy {number}: an order of batch {number * 7} is checked against the ledger of "
+        f"week {number % 52} before replying, and never promised more than section "
+        f"{number}.{number % 9} allows." for number in range(1, 121))
+    return [f"Current time: 2026-12-05 09:{turn * 4:02d}:{turn * 7 % 60:02d} UTC\n{policy}"
+            for turn in range(count)]
+
+
 def claude_turn(model: str, max_tokens: int, system: str, user: str) -> dict[str, Any]:
     """The Messages body a gateway sends Claude for a system message and a user message."""
     return {"model": model, "max_tokens": max_tokens,

@@ -12,7 +12,12 @@ import pytest
 from promptcache.load.formats import format_named
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
 from promptcache.load.formats.helicone import HeliconeFormat
-from tests.input_formats.helpers import claude_turn, logged_and_sent, read_calls
+from tests.input_formats.helpers import (
+    audited_requests,
+    claude_turn,
+    logged_and_sent,
+    read_calls,
+)
 from tests.input_formats.outcomes import load_errors, logged_calls
 
 CASES = Path(__file__).parent / "cases" / "helicone"
@@ -81,6 +86,28 @@ def test_a_body_the_ai_gateway_translated_for_claude_counts_what_claude_received
         "Cancel my Friday class."), tmp_path)
     assert (logged["line"], logged["prompt_tokens"], logged["estimate_reasons"]) == (
         7, sent["prompt_tokens"], [])
+
+
+def test_where_gateways_may_translate_unlike_litellm_the_estimate_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A tool result and the user's next message: one Claude turn as LiteLLM merges them.
+    row = _rows()[6]
+    row["request_body"]["messages"] += [
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "call_1", "type": "function",
+            "function": {"name": "cancel_class", "arguments": "{\"day\": \"Friday\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "cancelled"},
+        {"role": "user", "content": "And Saturday's?"}]
+    row["request_body"]["tools"] = [{"type": "function", "function": {
+        "name": "cancel_class", "parameters": {
+            "type": "object", "properties": {"day": {"type": "string"}}}}}]
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(orjson.dumps(row) + b"\n")
+    [request] = audited_requests(capsys, path)["requests"]
+    assert [reason for reason in request["estimate_reasons"] if "gateway" in reason] == [
+        "chat messages merged into one Claude turn as LiteLLM does (another gateway may send "
+        "each as its own turn)"]
+    assert not any(reason.startswith("partial") for reason in request["estimate_reasons"])
 
 
 def test_a_body_the_ai_gateway_translated_for_another_provider_is_partial(

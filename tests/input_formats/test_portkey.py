@@ -11,10 +11,16 @@ from typing import Any
 import orjson
 import pytest
 
+from promptcache.cli.main import main
 from promptcache.load.formats import format_named
 from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Usage
 from promptcache.load.formats.portkey import PortkeyFormat
-from tests.input_formats.helpers import claude_turn, logged_and_sent, read_calls
+from tests.input_formats.helpers import (
+    claude_turn,
+    clocked_system_prompts,
+    logged_and_sent,
+    read_calls,
+)
 from tests.input_formats.outcomes import load_errors, logged_calls
 
 CASES = Path(__file__).parent / "cases" / "portkey"
@@ -56,6 +62,24 @@ def test_a_unified_api_call_to_claude_is_complete_and_counts_what_claude_receive
         "Can I repot a monstera in winter?"), tmp_path)
     assert logged["estimate_reasons"] == []
     assert (logged["line"], logged["prompt_tokens"]) == (2, sent["prompt_tokens"])
+
+
+def test_findings_on_a_unified_api_call_to_claude_point_into_the_logged_chat_body(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = orjson.loads(EXPORT.read_bytes().splitlines()[1])
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(orjson.dumps({
+        **row, "id": f"pk-clock-{turn}", "created_at": f"2026-12-05T09:{turn * 4:02d}:00Z",
+        "response": None, "request": {**row["request"], "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"Question {turn}?"}]}}) + b"\n"
+        for turn, system in enumerate(clocked_system_prompts(3))))
+    main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", str(path)])
+    report = orjson.loads(capsys.readouterr().out)
+    assert [(finding["name"], finding["line"], finding["path"])
+            for finding in report["findings"]] == [
+        ("timestamp-in-prefix", 2, "$.request.messages[0].content")]
+    assert [row["estimate_reasons"] for row in report["requests"]] == [[], [], []]
 
 
 def _translated_row(tmp_path: Path, **changes: Any) -> LoggedCall:
