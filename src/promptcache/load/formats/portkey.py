@@ -75,7 +75,8 @@ class PortkeyFormat(InputFormat):
     name = "portkey"
     title = "Portkey log export (in-app export, support export, /v1/logs objects)"
     carries = ("request and response payloads, provider, trace id, metadata._user, cache "
-               "status; unified-API calls keep the OpenAI-form body, not the provider's")
+               "status; unified-API calls keep the OpenAI-form body (translated for Claude as "
+               "LiteLLM does; for other providers partial)")
 
     def recognize(self, value: Any) -> Recognition:
         if not isinstance(value, Mapping):
