@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import orjson
 import pytest
 
 from promptcache.cli.main import main
+from promptcache.load.apis import api_of
+from promptcache.load.formats._litellm_anthropic import Unreadable
 from promptcache.load.formats.base import (
     MESSAGES,
     RESPONSES,
@@ -18,6 +21,7 @@ from promptcache.load.formats.base import (
     Usage,
 )
 from promptcache.load.sources import LoadError, read_records
+from promptcache.normalize.chat_to_messages import chat_sent_to_claude, to_messages
 
 
 def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError | Skipped]:
@@ -27,6 +31,21 @@ def read_calls(reader: InputFormat, *paths: Path) -> list[LoggedCall | LoadError
         found.extend(reader.calls(read_records([str(path)])))
     found.extend(reader.finish())
     return found
+
+
+def as_received(found: LoggedCall | LoadError | Skipped) -> LoggedCall | LoadError | Skipped:
+    """A call as its provider received it: a chat body a gateway sent to Claude becomes the
+    Messages body promptcache translates it to (with what the translation cannot tell), or
+    the error the translation finds, as the audit reads it (``promptcache.load.records``)."""
+    if not isinstance(found, LoggedCall) or not chat_sent_to_claude(
+            found.body, str(found.body.get("model") or ""), found.api or api_of(found.body)):
+        return found
+    try:
+        translation = to_messages(found.body, found.body_path)
+    except Unreadable as problem:
+        return LoadError(found.location, str(problem))
+    return replace(found, body=translation.body, api=MESSAGES,
+                   missing=(*found.missing, *translation.missing))
 
 
 def truth_lines(path: Path) -> list[dict[str, Any]]:
@@ -40,6 +59,37 @@ def audited_requests(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str
           str(path)])
     report: dict[str, Any] = orjson.loads(capsys.readouterr().out)
     return report
+
+
+def logged_and_sent(capsys: pytest.CaptureFixture[str], log: Path, index: int,
+                    sent: dict[str, Any], tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report rows of the ``index``-th request audited from ``log`` and of the body
+    ``sent`` (what the provider received for it) audited alone."""
+    path = tmp_path / "sent.jsonl"
+    path.write_bytes(orjson.dumps({"request": sent}) + b"\n")
+    [sent_row] = audited_requests(capsys, path)["requests"]
+    logged_row = audited_requests(capsys, log)["requests"][index]
+    assert isinstance(sent_row, dict)
+    assert isinstance(logged_row, dict)
+    return logged_row, sent_row
+
+
+def clocked_system_prompts(count: int) -> list[str]:
+    """``count`` system prompts of one session: a clock line that changes each turn, then
+    the same ~3,000 tokens of policy (enough for any model's cache minimum)."""
+    policy = " ".join(
+        f"Policy {number}: an order of batch {number * 7} is checked against the ledger of "
+        f"week {number % 52} before replying, and never promised more than section "
+        f"{number}.{number % 9} allows." for number in range(1, 121))
+    return [f"Current time: 2026-12-05 09:{turn * 4:02d}:{turn * 7 % 60:02d} UTC\n{policy}"
+            for turn in range(count)]
+
+
+def claude_turn(model: str, max_tokens: int, system: str, user: str) -> dict[str, Any]:
+    """The Messages body a gateway sends Claude for a system message and a user message."""
+    return {"model": model, "max_tokens": max_tokens,
+            "system": [{"type": "text", "text": system}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": user}]}]}
 
 
 def body_count(row: dict[str, Any]) -> int:

@@ -7,11 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
 from promptcache.load.formats import format_named
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES, Usage
 from promptcache.load.formats.helicone import HeliconeFormat
-from tests.input_formats.helpers import read_calls
+from tests.input_formats.helpers import (
+    audited_requests,
+    claude_turn,
+    logged_and_sent,
+    read_calls,
+)
 from tests.input_formats.outcomes import load_errors, logged_calls
 
 CASES = Path(__file__).parent / "cases" / "helicone"
@@ -65,11 +71,55 @@ def test_time_user_and_session_come_from_the_row() -> None:
     assert calls[0].served_model == "gpt-4o-2024-08-06"
 
 
-def test_a_body_the_ai_gateway_translated_is_partial() -> None:
+def test_a_body_the_ai_gateway_translated_for_claude_is_complete_in_its_chat_form() -> None:
     calls = logged_calls(HeliconeFormat(), EXPORT)
-    assert calls[2].missing == ("body logged in OpenAI form; Helicone's AI gateway translated "
-                                "it for anthropic, whose prompt differs",)
-    assert all(call.missing == () for call in calls[:2] + calls[3:])
+    assert calls[2].api == CHAT
+    assert [call.missing for call in calls] == [(), (), (), ()]
+
+
+def test_a_body_the_ai_gateway_translated_for_claude_counts_what_claude_received(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # What Claude received for line 7's chat body: its system message as a system block.
+    logged, sent = logged_and_sent(capsys, EXPORT, 2, claude_turn(
+        "claude-sonnet-4-5", 200,
+        "You are Wren, the booking assistant of a climbing gym. Be concise and friendly.",
+        "Cancel my Friday class."), tmp_path)
+    assert (logged["line"], logged["prompt_tokens"], logged["estimate_reasons"]) == (
+        7, sent["prompt_tokens"], [])
+
+
+def test_where_gateways_may_translate_unlike_litellm_the_estimate_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A tool result and the user's next message: one Claude turn as LiteLLM merges them.
+    row = _rows()[6]
+    row["request_body"]["messages"] += [
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "call_1", "type": "function",
+            "function": {"name": "cancel_class", "arguments": "{\"day\": \"Friday\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "cancelled"},
+        {"role": "user", "content": "And Saturday's?"}]
+    row["request_body"]["tools"] = [{"type": "function", "function": {
+        "name": "cancel_class", "parameters": {
+            "type": "object", "properties": {"day": {"type": "string"}}}}}]
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(orjson.dumps(row) + b"\n")
+    [request] = audited_requests(capsys, path)["requests"]
+    assert [reason for reason in request["estimate_reasons"] if "gateway" in reason] == [
+        "chat messages merged into one Claude turn as LiteLLM does (another gateway may send "
+        "each as its own turn)"]
+    assert not any(reason.startswith("partial") for reason in request["estimate_reasons"])
+
+
+def test_a_body_the_ai_gateway_translated_for_another_provider_is_partial(
+        tmp_path: Path) -> None:
+    # No target URL kept: the provider column names where the gateway sent it.
+    row = _rows()[6] | {"provider": "BEDROCK", "target_url": ""}
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(orjson.dumps(row) + b"\n")
+    [call] = logged_calls(HeliconeFormat(), path)
+    assert (call.api, call.missing) == (CHAT, (
+        "body logged in OpenAI form; Helicone's AI gateway translated it for bedrock, whose "
+        "prompt differs",))
 
 
 def test_rows_without_a_readable_body_are_one_error_each_and_the_rest_is_read() -> None:

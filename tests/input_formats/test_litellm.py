@@ -19,7 +19,7 @@ from promptcache.load.formats.litellm import LOGGED_TWICE, LiteLLM
 from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
 
-from .helpers import body_count, read_calls, truth_lines
+from .helpers import as_received, body_count, read_calls, truth_lines
 
 CASES = Path(__file__).parent / "cases" / "litellm"
 FORECAST_TOOL = {"type": "function", "function": {
@@ -33,14 +33,21 @@ ANTHROPIC_FORECAST_TOOL = {
     "type": "custom", "description": "Weather forecast for a city."}
 
 
-def _calls(name: str) -> list[LoggedCall | LoadError]:
-    """The calls and errors of a case file (the calls skipped on purpose: see _skipped)."""
-    return [item for item in read_calls(LiteLLM(), CASES / name)
-            if not isinstance(item, Skipped)]
+def _read(*paths: Path) -> list[LoggedCall | LoadError | Skipped]:
+    """The calls of ``paths`` as their providers received them: a completion() call to Claude,
+    which the reader keeps in the chat form LiteLLM logged, as LiteLLM's Anthropic body."""
+    return [as_received(found) for found in read_calls(LiteLLM(), *paths)]
+
+
+def _calls(name: str, as_logged: bool = False) -> list[LoggedCall | LoadError]:
+    """The calls and errors of a case file (the calls skipped on purpose: see _skipped), as
+    received, or ``as_logged`` (as the reader gives them)."""
+    found = read_calls(LiteLLM(), CASES / name) if as_logged else _read(CASES / name)
+    return [item for item in found if not isinstance(item, Skipped)]
 
 
 def _skipped(name: str) -> list[tuple[int, str]]:
-    return [(item.location.line, item.reason) for item in read_calls(LiteLLM(), CASES / name)
+    return [(item.location.line, item.reason) for item in _read(CASES / name)
             if isinstance(item, Skipped)]
 
 
@@ -71,7 +78,7 @@ def _as_logged(value: Any) -> Any:
 def _sample() -> tuple[list[LoggedCall | LoadError], list[dict[str, Any]]]:
     log = shared_format_sample("litellm", "standard_logging_payload.jsonl")
     truth = truth_lines(shared_format_sample("litellm", "standard_logging_payload.truth.jsonl"))
-    return read_calls(LiteLLM(), log), truth
+    return _read(log), truth
 
 
 def test_sample_bodies_equal_the_requests_the_providers_received() -> None:
@@ -302,7 +309,7 @@ def test_redacted_messages_make_the_call_partial() -> None:
 
 
 def test_a_provider_litellm_translates_for_is_read_as_openai_and_partial() -> None:
-    call = _call(_calls("payload_other_calls.jsonl")[1])
+    call = _call(_calls("payload_other_calls.jsonl", as_logged=True)[1])
     assert call.api == CHAT
     assert call.missing == ("the request LiteLLM translated for bedrock (read as logged)",)
 
@@ -464,7 +471,7 @@ def _what_the_log_keeps(call: LoggedCall, sent: dict[str, Any]) -> dict[str, Any
 def test_generated_log_every_request_sent_is_one_call_or_skipped_with_why() -> None:
     log = GENERATED / "standard_logging_payload.jsonl"
     assert tell_format(str(log)) == "litellm"
-    assert [(item.location.line, item.reason) for item in read_calls(LiteLLM(), log)
+    assert [(item.location.line, item.reason) for item in _read(log)
             if isinstance(item, Skipped)] == [
         (7, REFUSED),  # the 429
         (14, LOGGED_TWICE),  # the streaming responses() call ran both success callbacks
@@ -544,7 +551,7 @@ def _one_call(tmp_path: Path, **payload: Any) -> LoggedCall:
     record = {"call_type": "completion", "model_parameters": {}, **payload}
     log = tmp_path / "payload.jsonl"
     log.write_bytes(orjson.dumps(record) + b"\n")
-    [found] = read_calls(LiteLLM(), log)
+    [found] = _read(log)
     assert isinstance(found, LoggedCall), found
     return found
 
@@ -616,7 +623,7 @@ def test_python_text_that_is_not_a_message_is_an_error_naming_the_message(
         "custom_llm_provider": "anthropic",
         "messages": [{"role": "user", "content": "hi"}, "Message(content=__import__('os'))"],
     }) + b"\n")
-    [found] = read_calls(LiteLLM(), log)
+    [found] = _read(log)
     assert isinstance(found, LoadError)
     assert found.message == "$.messages[1]: a message without a role"
 
@@ -682,7 +689,7 @@ def _payloads(tmp_path: Path, *start_times: float) -> list[LoggedCall | LoadErro
         "litellm_call_id": "d151b49b", "status": "success", "startTime": start,
         "messages": [{"role": "user", "content": "Open today?"}], "model_parameters": {},
     }) + b"\n" for start in start_times))
-    return read_calls(LiteLLM(), log)
+    return _read(log)
 
 
 def test_a_payload_logged_twice_for_one_call_is_read_once_and_counted_as_skipped(
@@ -705,7 +712,7 @@ def _failed(tmp_path: Path, error_information: dict[str, Any]) -> LoggedCall | L
         "status": "failure", "prompt_tokens": 0, "error_information": error_information,
         "messages": [{"role": "user", "content": "Ping"}], "model_parameters": {},
     }) + b"\n")
-    [found] = read_calls(LiteLLM(), log)
+    [found] = _read(log)
     return found
 
 
@@ -721,3 +728,79 @@ def test_a_failure_without_an_http_status_is_a_call_without_usage(tmp_path: Path
     found = _failed(tmp_path, {"error_code": "", "error_class": "Timeout"})
     assert isinstance(found, LoggedCall)
     assert found.usage is None
+
+
+# --- completion() calls to Claude, read in the chat form LiteLLM logged ----------------------
+
+CLOCK = CASES / "payload_claude_clock.jsonl"
+"""Three calls of one session to Claude: a clock block, then a long policy block with a
+breakpoint, in the leading system message (written for these tests)."""
+
+
+def test_a_completion_call_to_claude_is_kept_in_the_chat_form_litellm_logged() -> None:
+    rows = [orjson.loads(line) for line in CLOCK.read_bytes().splitlines()]
+    calls = [_call(found) for found in read_calls(LiteLLM(), CLOCK)]
+    assert [call.api for call in calls] == [CHAT] * 3
+    assert [call.body for call in calls] == [
+        {"model": "claude-sonnet-4-20250514", "messages": row["messages"], "max_tokens": 300,
+         "temperature": 0.2} for row in rows]
+    assert [call.missing for call in calls] == [()] * 3
+    # What Claude received: LiteLLM's translation, the system message as system blocks.
+    received = _call(as_received(calls[0]))
+    assert received.api == MESSAGES
+    assert received.body["system"] == rows[0]["messages"][0]["content"]
+
+
+def test_findings_on_claude_calls_point_at_the_messages_as_litellm_logged_them(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", str(CLOCK)])
+    report = json.loads(capsys.readouterr().out)
+    assert [(finding["code"], finding["line"], finding["path"])
+            for finding in report["findings"]] == [
+        ("PC102", 2, "$.messages[0].content[0]"),               # the clock, not $.system[0]
+        ("PC501", 3, "$.messages[0].content[1].cache_control"),  # not $.system[1]
+    ]
+    assert report["summary"]["invalid_records"] == 0
+    assert [row["prompt_tokens"] for row in report["requests"]][:2] == [3472, 3472]
+
+
+def test_an_image_url_given_as_a_bare_string_reaches_claude_as_its_image(
+        tmp_path: Path) -> None:
+    # LiteLLM takes image_url as a string too; the chat body says it as OpenAI's object.
+    call = _one_call(tmp_path, model="claude-sonnet-4-20250514",
+                     custom_llm_provider="anthropic", messages=[{"role": "user", "content": [
+                         {"type": "image_url", "image_url": "https://example.com/lyon.png"}]}])
+    assert call.body["messages"] == [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/lyon.png"}}]}]
+    [logged] = read_calls(LiteLLM(), tmp_path / "payload.jsonl")
+    assert _call(logged).body["messages"][0]["content"][0]["image_url"] == {
+        "url": "https://example.com/lyon.png"}
+
+
+def test_a_model_not_known_as_claude_is_translated_by_the_reader(tmp_path: Path) -> None:
+    # The audit would read its chat body as OpenAI's: LiteLLM's translation is made here.
+    call = _one_call(tmp_path, model="planner-large", custom_llm_provider="anthropic",
+                     messages=[{"role": "system", "content": "You plan trips."},
+                               {"role": "user", "content": "Lyon?"}])
+    [logged] = read_calls(LiteLLM(), tmp_path / "payload.jsonl")
+    assert _call(logged).api == call.api == MESSAGES
+    assert call.body["system"] == [{"type": "text", "text": "You plan trips."}]
+
+
+def test_a_spend_rows_injection_points_mark_the_messages_claude_received(
+        tmp_path: Path) -> None:
+    # The proxy applies cache_control_injection_points after storing the client's body.
+    row = {"request_id": "msg_inject", "call_type": "acompletion", "startTime":
+           "2026-12-05T09:00:00", "model": "claude-sonnet-4-20250514",
+           "custom_llm_provider": "anthropic", "prompt_tokens": 40, "proxy_server_request": {
+               "model": "planner", "max_tokens": 64,
+               "messages": [{"role": "system", "content": "You plan trips."},
+                            {"role": "user", "content": "Lyon?"}],
+               "cache_control_injection_points": [{"location": "message", "role": "system"}]}}
+    log = tmp_path / "spend.jsonl"
+    log.write_bytes(orjson.dumps(row) + b"\n")
+    [logged] = read_calls(LiteLLM(), log)
+    assert (_call(logged).api, _call(logged).body_path) == (CHAT, "$.proxy_server_request")
+    [received] = _read(log)
+    assert _call(received).body["system"] == [
+        {"type": "text", "text": "You plan trips.", "cache_control": {"type": "ephemeral"}}]

@@ -1,22 +1,31 @@
 """Portkey log exports (in-app export, support export, /v1/logs objects): the logged request
 payload, usage in one meaning (Portkey's OpenAI-shaped answer for Anthropic included),
-trace ids as sessions, metadata._user as the user, and unified-API calls reported partial."""
+trace ids as sessions, metadata._user as the user, and unified-API calls to Claude read as
+the Messages body Claude received (to other translated providers: partial)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 
+from promptcache.cli.main import main
 from promptcache.load.formats import format_named
 from promptcache.load.formats.base import CHAT, MESSAGES, LoggedCall, Usage
 from promptcache.load.formats.portkey import PortkeyFormat
-from tests.input_formats.helpers import read_calls
+from tests.input_formats.helpers import (
+    claude_turn,
+    clocked_system_prompts,
+    logged_and_sent,
+    read_calls,
+)
 from tests.input_formats.outcomes import load_errors, logged_calls
 
 CASES = Path(__file__).parent / "cases" / "portkey"
 EXPORT = CASES / "export.jsonl"
-TRANSLATED = ("body logged in OpenAI form; Portkey translated it for anthropic, whose prompt "
+TO_BEDROCK = ("body logged in OpenAI form; Portkey translated it for bedrock, whose prompt "
               "differs",)
 
 
@@ -41,11 +50,63 @@ def test_usage_is_in_one_meaning_whatever_shape_portkey_logged() -> None:
     ]
 
 
-def test_a_unified_api_call_to_anthropic_is_audited_as_openai_chat_and_partial() -> None:
+def test_a_unified_api_call_to_claude_is_complete_and_counts_what_claude_received(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     calls = logged_calls(PortkeyFormat(), EXPORT)
-    assert calls[1].api == CHAT
-    assert calls[1].missing == TRANSLATED
-    assert [call.missing for call in calls[:1] + calls[2:]] == [(), (), ()]
+    assert calls[1].api == CHAT  # as logged; the audit translates it
+    assert [call.missing for call in calls] == [(), (), (), ()]
+    # What Claude received for line 2's chat body: its system message as a system block.
+    logged, sent = logged_and_sent(capsys, EXPORT, 1, claude_turn(
+        "claude-sonnet-4-5", 300,
+        "You are Fern, the order assistant of an online plant nursery. Keep answers short.",
+        "Can I repot a monstera in winter?"), tmp_path)
+    assert logged["estimate_reasons"] == []
+    assert (logged["line"], logged["prompt_tokens"]) == (2, sent["prompt_tokens"])
+
+
+def test_findings_on_a_unified_api_call_to_claude_point_into_the_logged_chat_body(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = orjson.loads(EXPORT.read_bytes().splitlines()[1])
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(orjson.dumps({
+        **row, "id": f"pk-clock-{turn}", "created_at": f"2026-12-05T09:{turn * 4:02d}:00Z",
+        "response": None, "request": {**row["request"], "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"Question {turn}?"}]}}) + b"\n"
+        for turn, system in enumerate(clocked_system_prompts(3))))
+    main(["audit", "--isolated", "-q", "-f", "json", "--exit-zero", str(path)])
+    report = orjson.loads(capsys.readouterr().out)
+    assert [(finding["name"], finding["line"], finding["path"])
+            for finding in report["findings"]] == [
+        ("timestamp-in-prefix", 2, "$.request.messages[0].content")]
+    assert [row["estimate_reasons"] for row in report["requests"]] == [[], [], []]
+
+
+def _translated_row(tmp_path: Path, **changes: Any) -> LoggedCall:
+    row = orjson.loads(EXPORT.read_bytes().splitlines()[1])
+    for key, value in changes.items():
+        if key == "model":
+            row["request"]["model"] = row["ai_model"] = value
+        else:
+            row[key] = value
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(orjson.dumps(row) + b"\n")
+    [call] = logged_calls(PortkeyFormat(), path)
+    return call
+
+
+def test_a_unified_api_call_to_another_provider_is_partial(tmp_path: Path) -> None:
+    # Portkey's Bedrock translation (Converse) is not rebuilt, even for a Claude model.
+    call = _translated_row(tmp_path, ai_org="bedrock",
+                           model="anthropic.claude-3-5-sonnet-20240620-v1:0")
+    assert (call.api, call.missing) == (CHAT, TO_BEDROCK)
+
+
+def test_a_claude_alias_is_complete_when_the_response_names_the_model(tmp_path: Path) -> None:
+    assert _translated_row(tmp_path, model="fern-default").missing == ()
+    unnamed = _translated_row(tmp_path, model="fern-default", response=None)
+    assert unnamed.missing == ("body logged in OpenAI form; Portkey translated it for "
+                               "anthropic, whose prompt differs",)
 
 
 def test_time_trace_user_scope_and_ids_come_from_the_row() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,11 @@ import pytest
 from promptcache.cli.main import main
 from promptcache.load.calls import read_calls, tell_format
 from promptcache.load.formats import all_formats
-from promptcache.load.formats.base import LoggedCall
+from promptcache.load.formats.base import MESSAGES, LoggedCall, Skipped
+from promptcache.load.sources import LoadError
 from tests.conftest import shared_format_sample
 
-from .helpers import body_count, logged_response, truth_lines
+from .helpers import as_received, body_count, logged_response, truth_lines
 
 # (sample folder, its log files in the order to give them, the format that reads them, the
 # truth file). Only the formats promptcache has are listed.
@@ -53,6 +54,28 @@ PARTIAL = {
     "otel_traceloop_openai": [2, 3, 4, 9],
 }
 """The calls of each sample that are partial, by index, in the truth file's order."""
+COUNTED_SHORT = {
+    # The image's data, which LiteLLM logs as a placeholder: the Claude turns with the image
+    # count 6 tokens fewer than the bodies Claude received (the OpenAI ones, at detail low,
+    # cost the same whatever the image).
+    "litellm": [16, 17, 18],
+    # No tool definitions (309 tokens) nor response_format in these spans.
+    "otel_openai_v2_latest": list(range(14)),
+    # The turns OpenLLMetry logged no messages for, and the response_format it shortened.
+    "otel_traceloop_openai": [2, 3, 4, 9],
+}
+"""The calls of each sample whose log counts fewer prompt tokens than the body sent (every
+other call counts exactly what its body counts), by index in the truth file's order."""
+FINDINGS_UNSEEN: dict[str, Counter[str]] = {
+    # The breakpoints OpenLLMetry does not keep: the two written again each turn (after the
+    # clock session's changing system block, and the shuffle session's reordered tools) are
+    # breakpoint-on-volatile in the bodies, unseen in its spans.
+    "otel_traceloop_anthropic": Counter({"PC501": 2}),
+    # No tools nor response_format in these spans: what the rules say of them is unseen.
+    "otel_openai_v2_latest": Counter({"PC002": 1, "PC201": 1, "PC206": 1, "PC403": 1}),
+    "otel_traceloop_openai": Counter({"PC403": 1}),
+}
+"""What the rules find in a sample's bodies and not in its log, where the log keeps less."""
 
 
 def _as_sent(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -102,6 +125,14 @@ def _truth_as_bodies(folder: str, truth: str, calls: list[LoggedCall],
     return bodies
 
 
+def _received(found: Iterable[LoggedCall | LoadError | Skipped]) -> list[LoggedCall]:
+    """The calls read, as their providers received them (a chat body a gateway logged for
+    Claude as its Messages translation: see helpers.as_received)."""
+    calls = [as_received(call) for call in found if isinstance(call, LoggedCall)]
+    assert all(isinstance(call, LoggedCall) for call in calls), calls
+    return [call for call in calls if isinstance(call, LoggedCall)]
+
+
 def _findings(report: dict[str, Any]) -> Counter[str]:
     return Counter(finding["code"] for finding in report["findings"])
 
@@ -112,7 +143,7 @@ def test_a_sample_audits_as_the_bodies_it_was_made_from(
         folder: str, logs: tuple[str, ...], name: str, truth: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     paths = [str(shared_format_sample(folder, log)) for log in logs]
-    calls = [call for call in read_calls(paths) if isinstance(call, LoggedCall)]
+    calls = _received(read_calls(paths))
     from_log = _audit(capsys, *paths)
     from_bodies = _audit(capsys, str(_truth_as_bodies(folder, truth, calls, tmp_path)))
     assert from_log["summary"]["requests_audited"] == from_bodies["summary"][
@@ -128,8 +159,11 @@ def test_a_sample_audits_as_the_bodies_it_was_made_from(
     assert all(body_count(logged) <= body_count(sent) and (
         logged["bounds"]["high"] is None or "body_prompt_tokens" in logged)
                for logged, sent in partial)
-    if not partial:
-        assert _findings(from_log) == _findings(from_bodies)
+    assert [index for index, (logged, sent) in enumerate(pairs)
+            if body_count(logged) != body_count(sent)] == COUNTED_SHORT.get(folder, [])
+    unseen = FINDINGS_UNSEEN.get(folder, Counter())
+    assert (_findings(from_log), _findings(from_bodies) - _findings(from_log)) == (
+        _findings(from_bodies) - unseen, unseen)
 
 
 @pytest.mark.parametrize(("folder", "logs", "name", "truth"), SAMPLES,
@@ -137,11 +171,15 @@ def test_a_sample_audits_as_the_bodies_it_was_made_from(
 def test_a_sample_gives_every_body_exactly_and_is_told_right(
         folder: str, logs: tuple[str, ...], name: str, truth: str) -> None:
     paths = [str(shared_format_sample(folder, log)) for log in logs]
-    expected = [line["request"] for line in truth_lines(shared_format_sample(folder, truth))]
+    lines = truth_lines(shared_format_sample(folder, truth))
+    expected = [line["request"] for line in lines]
     assert [tell_format(path) for path in paths] == [name] * len(paths)
     for forced in (None, name):
-        calls = [call for call in read_calls(paths, forced) if isinstance(call, LoggedCall)]
+        calls = _received(read_calls(paths, forced))
         assert len(calls) == len(expected)
+        # Every Claude call is read as the Messages request Claude received.
+        assert [call.api == MESSAGES for call in calls] == [
+            line["provider"] == "anthropic" for line in lines]
         # A partial call (the log kept less than was sent) says so instead of matching.
         assert [index for index, call in enumerate(calls) if call.missing] == PARTIAL.get(
             folder, [])

@@ -8,6 +8,7 @@ from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._fields import count
+from promptcache.load.formats._gateway_translation import ANTHROPIC, translation_missing
 from promptcache.load.formats._responses import (
     REFUSED,
     ResponseFacts,
@@ -64,10 +65,13 @@ def _row_call(location: Location, row: Any,
         return
     if _CUSTOM_EVENT in body:
         return
-    api, missing = _api(row, body)
+    api, translated = _api(row, body)
     if api is None:
         return
     facts = response_facts(row.get("response_body"))
+    served = served_model(body, _with_model(facts, row))
+    missing = (translation_missing("Helicone's AI gateway", str(row.get("provider") or ""),
+                                   body, served) if translated else ())
     yield LoggedCall(
         location=location,
         body=body,
@@ -77,7 +81,7 @@ def _row_call(location: Location, row: Any,
         timestamp=epoch_seconds(row.get("request_created_at")),
         session=_session(row),
         user=_text(row.get("request_user_id")),
-        served_model=served_model(body, _with_model(facts, row)),
+        served_model=served,
         missing=missing,
         call_id=row["request_id"],
     )
@@ -101,21 +105,20 @@ def _body_problem(raw: Any, body: Any) -> str | None:
     return None
 
 
-def _api(row: Mapping[str, Any], body: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
-    """The API the body is written for (None: no prompt-taking endpoint), and what the
-    record then lacks."""
-    provider = str(row.get("provider") or "").upper()
+def _api(row: Mapping[str, Any], body: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """The API the body is written for (None: no prompt-taking endpoint), and whether the
+    AI gateway sent the provider its translation of it."""
+    provider = str(row.get("provider") or "").lower()
     url = next((row[key] for key in ("target_url", "request_path")
                 if isinstance(row.get(key), str) and row[key]), None)
-    api = api_of_url(url) if url is not None else (MESSAGES if provider == "ANTHROPIC" else "")
+    api = api_of_url(url) if url is not None else (MESSAGES if provider == ANTHROPIC else "")
     if api is None:
-        return None, ()
+        return None, False
     if str(row.get("ai_gateway_body_mapping") or "").upper() == "OPENAI" and api != CHAT:
         # The gateway logs the body the application sent (OpenAI Chat Completions) and sends
         # the provider its own translation of it, which the log does not keep.
-        return CHAT, (f"body logged in OpenAI form; Helicone's AI gateway translated it for "
-                      f"{provider.lower() or 'the provider'}, whose prompt differs",)
-    return api, ()
+        return CHAT, True
+    return api, False
 
 
 def _column_usage(row: Mapping[str, Any], api: str) -> Usage | None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from promptcache.catalog import facts_for
 from promptcache.load.formats._litellm_anthropic import Unreadable, anthropic_body
 from promptcache.load.formats._litellm_responses_input import chat_messages
 from promptcache.load.formats.base import CHAT, MESSAGES, RESPONSES
@@ -45,6 +46,10 @@ MESSAGES_FIELDS = frozenset({
     "temperature", "thinking", "tool_choice", "tools", "top_k", "top_p",
 })
 """Anthropic Messages request fields besides ``model``."""
+CLAUDE_CHAT_FIELDS = CHAT_FIELDS | {"top_k", "thinking", "cache_control_injection_points"}
+"""What of a ``completion()`` call to Anthropic its chat body keeps: the Chat Completions
+fields, and LiteLLM's own keys its Anthropic translation reads (``top_k`` and ``thinking``
+passed through, the breakpoints ``cache_control_injection_points`` asks for)."""
 
 OPENAI_COMPATIBLE = frozenset({
     "openai", "azure", "azure_ai", "text-completion-openai", "openrouter", "together_ai",
@@ -121,8 +126,7 @@ def provider_request(*, call_type: str, provider: str, model: str, messages: Any
         missing.append("image data replaced by a placeholder in LiteLLM's log")
     if call_type in CHAT_CALL_TYPES:
         if provider == "anthropic":
-            body, lacks = anthropic_body(model, messages, params, messages_path)
-            return Request(body, MESSAGES, (*missing, *lacks))
+            return _chat_sent_to_anthropic(model, messages, params, messages_path, missing)
         body = {"model": model,
                 "messages": _without_null_content(_developer_as_system(messages, model)),
                 **_fields(params, CHAT_FIELDS)}
@@ -136,6 +140,39 @@ def provider_request(*, call_type: str, provider: str, model: str, messages: Any
         body = {"model": model, "messages": messages, **_fields(params, MESSAGES_FIELDS)}
         return Request(body, MESSAGES, (*missing, *_translated(provider, _ANTHROPIC)))
     raise Unreadable(call_type_path, f"call type {call_type!r} is not one promptcache reads")
+
+
+def _chat_sent_to_anthropic(model: str, messages: Any, params: Mapping[str, Any],
+                            messages_path: str, missing: list[str]) -> Request:
+    """A ``completion()`` call LiteLLM sent to Anthropic, as the chat body the caller gave:
+    :mod:`promptcache.normalize.chat_to_messages` redoes LiteLLM's translation of it and maps
+    each finding back to the logged message it came from. A model the catalog does not know
+    as Claude would be read there as OpenAI's: its body is translated here, its findings then
+    point into the translated body."""
+    if facts_for(model).provider == "anthropic":
+        body = {"model": model, "messages": _image_urls_as_objects(messages),
+                **_fields(params, CLAUDE_CHAT_FIELDS)}
+        return Request(body, CHAT, tuple(missing))
+    translated, lacks = anthropic_body(model, messages, params, messages_path)
+    return Request(translated, MESSAGES, (*missing, *lacks))
+
+
+def _image_urls_as_objects(messages: Any) -> Any:
+    """The messages with an ``image_url`` part given as a bare URL string written as OpenAI's
+    ``{"url": ...}``: LiteLLM takes both (``create_anthropic_image_param``) and sends the
+    same image block; the chat body is read as OpenAI's, which takes only the object."""
+    if not isinstance(messages, list):
+        return messages
+    return [{**message, "content": [_image_part_as_object(part) for part in message["content"]]}
+            if isinstance(message, Mapping) and isinstance(message.get("content"), list)
+            else message for message in messages]
+
+
+def _image_part_as_object(part: Any) -> Any:
+    if (isinstance(part, Mapping) and part.get("type") == "image_url"
+            and isinstance(part.get("image_url"), str)):
+        return {**part, "image_url": {"url": part["image_url"]}}
+    return part
 
 
 def _responses_sent_to_anthropic(model: str, messages: Any, params: Mapping[str, Any],

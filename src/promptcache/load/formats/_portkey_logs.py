@@ -8,6 +8,7 @@ from typing import Any
 
 from promptcache.load.formats._endpoints import api_of_url
 from promptcache.load.formats._fields import count, text_of
+from promptcache.load.formats._gateway_translation import translation_missing
 from promptcache.load.formats._responses import REFUSED, refused, response_facts, served_model
 from promptcache.load.formats._times import epoch_seconds
 from promptcache.load.formats.base import (
@@ -53,10 +54,12 @@ def _row_call(location: Location,
                    else "no request payload: the log kept no request body")
         return LoadError(location, f"{body_path}: {problem}")
     provider = str(row.get("ai_org") or row.get("ai_provider") or "").lower()
-    api, missing = _api(row, request, body, provider)
+    api, translated = _api(row, request, body, provider)
     if api is None:
         return None
     facts = response_facts(_payload(row, response, _FLAT_RESPONSE, "response")[0])
+    served = served_model(body, facts)
+    missing = translation_missing("Portkey", provider, body, served) if translated else ()
     record_id = row.get("id")
     return LoggedCall(
         location=location,
@@ -69,7 +72,7 @@ def _row_call(location: Location,
         or text_of(metadata.get("traceId")),
         user=text_of(metadata.get("_user")),
         scope=text_of(row.get("virtual_key")),
-        served_model=served_model(body, facts),
+        served_model=served,
         missing=missing,
         call_id=text_of(record_id) or facts.response_id,
     )
@@ -102,20 +105,17 @@ def _status(row: Mapping[str, Any], response: Mapping[str, Any]) -> Any:
 
 
 def _api(row: Mapping[str, Any], request: Mapping[str, Any], body: Mapping[str, Any],
-         provider: str) -> tuple[str | None, tuple[str, ...]]:
-    """The API the logged body is written for (None: no prompt-taking endpoint), and what
-    the record then lacks."""
+         provider: str) -> tuple[str | None, bool]:
+    """The API the logged body is written for (None: no prompt-taking endpoint), and whether
+    Portkey sent the provider its translation of it."""
     url = next((value for value in (row.get("request_url"), request.get("url"))
                 if isinstance(value, str) and value), None)
     api = api_of_url(url) if url is not None else _api_of_body(body, provider)
     if api is None:
-        return None, ()
+        return None, False
     if api != CHAT and _openai_chat_shaped(body):
         api = CHAT  # the unified API: the log keeps the body before Portkey's translation
-    if api == CHAT and provider in _TRANSLATED_FOR:
-        return CHAT, (f"body logged in OpenAI form; Portkey translated it for {provider}, "
-                      "whose prompt differs",)
-    return api, ()
+    return api, api == CHAT and provider in _TRANSLATED_FOR
 
 
 def _api_of_body(body: Mapping[str, Any], provider: str) -> str | None:

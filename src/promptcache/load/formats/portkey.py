@@ -20,8 +20,10 @@ What is read:
 
 - **The body**: the request payload. Through Portkey's unified API the application sends
   OpenAI Chat Completions and Portkey translates it for the provider; the log keeps what the
-  application sent. Such a call to Anthropic, Bedrock, Vertex AI or Google is audited as
-  OpenAI Chat Completions and reported partial (the provider's prompt differs). A row whose
+  application sent. Such a call to a Claude model on Anthropic is complete: the audit
+  redoes the translation (:mod:`._gateway_translation`). One to Bedrock, Vertex AI or Google
+  is audited as OpenAI Chat Completions and reported partial (the provider's prompt
+  differs). A row whose
   request payload is absent or unreadable is one :class:`LoadError` at its JSON path.
 - **The API**: the provider URL's path (``request_url``, ``request.url``), else the body's
   shape and the provider.
@@ -73,7 +75,8 @@ class PortkeyFormat(InputFormat):
     name = "portkey"
     title = "Portkey log export (in-app export, support export, /v1/logs objects)"
     carries = ("request and response payloads, provider, trace id, metadata._user, cache "
-               "status; unified-API calls keep the OpenAI-form body, not the provider's")
+               "status; unified-API calls keep the OpenAI-form body (translated for Claude as "
+               "LiteLLM does; for other providers partial)")
 
     def recognize(self, value: Any) -> Recognition:
         if not isinstance(value, Mapping):
