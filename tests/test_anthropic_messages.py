@@ -25,6 +25,7 @@ from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import Location, Request, SegmentKind
 from promptcache.tokens.anthropic_framing import generation_of, tool_prompt_tokens
 from tests.conftest import shared_data
+from tests.test_anthropic_content_rules import POLICY, QUESTIONS, _findings
 
 FIXTURES = Path(__file__).parent / "anthropic"
 K = SegmentKind
@@ -447,6 +448,65 @@ def test_audit_reads_an_anthropic_log(tmp_path: Path,
     assert OWN_USAGE in request["estimate_reasons"]
     assert request["bounds"] == {"low": 705, "high": 705}
     assert request["prompt_tokens"] == 705
+
+
+# -- Claude Code's billing header ----------------------------------------------------------
+
+
+def _billing(cch: str) -> dict[str, Any]:
+    return {"type": "text",
+            "text": f"x-anthropic-billing-header: cc_version=2.1.113.92d; cc_entrypoint=sdk-ts; "
+                    f"cch={cch};"}
+
+
+def _agent_sdk_body(question: str, first: dict[str, Any] | None,
+                    policy: str = POLICY) -> dict[str, Any]:
+    system = [{"type": "text", "text": "You are a Claude agent, built on Anthropic's SDK."},
+              {"type": "text", "text": policy, "cache_control": {"type": "ephemeral"}}]
+    return {"model": "claude-sonnet-4-6", "max_tokens": 512,
+            "system": [first, *system] if first else system,
+            "messages": [{"role": "user", "content": question}]}
+
+
+def test_the_billing_header_is_not_part_of_the_prompt() -> None:
+    """The API reads Claude Code's first system block as metadata: no segment, no token,
+    and the block after it keeps its own path."""
+    billed = _read(_agent_sdk_body("Where is my parcel?", _billing("0fec7")))
+    plain = _read(_agent_sdk_body("Where is my parcel?", None))
+    assert [s.path for s in billed.segments if s.role == "system"] == [
+        "$.system", "$.system[1]", "$.system[2]"]
+    assert _total(billed) == _total(plain)
+    counter = PromptCounter()
+    assert counter.count(billed).prompt_tokens == counter.count(plain).prompt_tokens
+    # A system holding the header alone is no system prompt: v4.8's +1 is not added.
+    alone = _read({"model": "claude-sonnet-5", "max_tokens": 5, "system": [_billing("aeff9")],
+                   "messages": [{"role": "user", "content": "two words"}]})
+    assert _total(alone) == 2 + 6
+
+
+@pytest.mark.parametrize("system", [
+    [{"type": "text", "text": "Rules first."}, _billing("0fec7")],  # not first
+    [{"type": "text", "text": _billing("0fec7")["text"] + "\nYou are helpful."}],  # not alone
+    _billing("0fec7")["text"],  # a string system is the prompt itself
+])
+def test_only_a_first_block_holding_the_header_alone_is_left_out(system: Any) -> None:
+    request = _read({"model": "claude-sonnet-4-6", "max_tokens": 5, "system": system,
+                     "messages": [{"role": "user", "content": "hi"}]})
+    text = "".join(segment.text for segment in request.segments)
+    assert "x-anthropic-billing-header" in text
+
+
+def test_rules_do_not_flag_the_billing_headers_changing_value(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hashes = ("0fec7", "aeff9", "0b6c7", "d456a")
+    billed = [_agent_sdk_body(asked, _billing(cch))
+              for cch, asked in zip(hashes, QUESTIONS, strict=True)]
+    assert _findings(tmp_path, capsys, billed) == []
+    # The twin: the same changing value inside the prompt is flagged.
+    inside = [_agent_sdk_body(asked, None, policy=f"Session 2.1.113.{cch}\n\n{POLICY}")
+              for cch, asked in zip(hashes, QUESTIONS, strict=True)]
+    found = _findings(tmp_path, capsys, inside)
+    assert [code for code, _line, _path in found] == ["PC101", "PC501"]
 
 
 def _deferred_history(model: str) -> Request:

@@ -10,7 +10,9 @@ hashes it ("Prompt caching": tools, then system, then messages):
    ``context_management``: not estimable offline);
 2. the structured-output schema (``output_format`` / ``output_config.format``);
 3. the system prompt: a MESSAGE_FRAME with its structural tokens, then one TEXT segment per
-   system block (a string ``system`` is one block);
+   system block (a string ``system`` is one block); a first block the API takes as request
+   metadata (Claude Code's ``x-anthropic-billing-header``, see
+   :func:`promptcache.tokens.anthropic_framing.is_metadata_system_block`) is left out;
 4. each message: a MESSAGE_FRAME (role marker, 3 tokens; none for a mid-conversation system
    message), then one segment per content block (a string ``content`` is one text block),
    see :mod:`promptcache.normalize.anthropic_blocks`; thinking blocks outside the tool loop
@@ -57,7 +59,12 @@ from promptcache.normalize.anthropic_blocks import (
     text_segment,
 )
 from promptcache.normalize.openai_chat import canonical_json
-from promptcache.tokens.anthropic_framing import Generation, generation_of, tool_prompt_tokens
+from promptcache.tokens.anthropic_framing import (
+    Generation,
+    generation_of,
+    is_metadata_system_block,
+    tool_prompt_tokens,
+)
 
 __all__ = ["AUTOMATIC_SKIPS", "loaded_tools", "messages_segments", "thinking_turn"]
 
@@ -198,12 +205,19 @@ def _system_segments(system: Any, path: str, generation: Generation) -> list[Seg
         return [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.system,
                         role="system"),
                 text_segment(path, system, "system")]
-    if not isinstance(system, list) or not system:
+    if not isinstance(system, list):
+        return []
+    blocks = [(f"{path}[{index}]", block) for index, block in enumerate(system)]
+    # A first block of request metadata (Claude Code's billing header) is not prompt text:
+    # the API neither counts nor caches it, so it is no segment (no rule sees its value).
+    if blocks and isinstance(blocks[0][1], Mapping) and is_metadata_system_block(
+            str(blocks[0][1].get("text") or "")):
+        blocks = blocks[1:]
+    if not blocks:
         return []
     segments = [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.system,
                         role="system")]
-    for index, block in enumerate(system):
-        block_path = f"{path}[{index}]"
+    for block_path, block in blocks:
         if isinstance(block, Mapping):
             segments.append(text_segment(block_path, str(block.get("text") or ""), "system",
                                          breakpoint_of(block)))

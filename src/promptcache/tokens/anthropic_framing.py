@@ -246,6 +246,34 @@ TOOL_PROMPTS: Final[tuple[ToolPrompt, ...]] = (
 )
 
 
+# System blocks the API reads as request metadata and leaves out of the prompt: neither
+# counted nor cached. Checked 2026-12.
+#   ``x-anthropic-billing-header:`` -- Claude Code (2.1.36 and later) and the claude-agent-sdk
+#     send Claude Code's attribution line (``cc_version=...; cc_entrypoint=...; cch=...;``,
+#     ``cch`` a hash that changes per request) as the first ``system`` block. Undocumented by
+#     Anthropic; third parties report that the first-party API parses it out of ``system[0]``
+#     (openclaude issue #607, infinigence/octollm PR #72) while prefix-caching gateways that
+#     keep it never hit the cache (anthropics/claude-code issues #50085 and #68900, sglang PR
+#     #29169). Measured: DataDog/dd-trace-js claude-agent-sdk cassettes (Sonnet 4.6 and Haiku
+#     4.5, 12 records, anthropic-more.jsonl) read the prefixes written under another ``cch``
+#     (claude-agent-sdk_v1_messages_beta_true_post_3111c30b #0, cch=aeff9, reads the 2,750
+#     tokens _3da17772 #0, cch=0fec7, wrote; _3cc65b08 #0 the 1,057 of _d2998a83 #0;
+#     _66f64b46 #0 the 3,068 of _3111c30b #0), and counted without the block 10 of the 12
+#     come within 21 tokens of the recorded total (with it, 1 of 12).
+#     Only a block holding the line alone, first in ``system``, is left out: Claude Code's
+#     shape, the one measured.
+METADATA_SYSTEM_PREFIXES: Final[tuple[str, ...]] = ("x-anthropic-billing-header:",)
+"""Prefixes of a first ``system`` block the API takes as metadata, not prompt text."""
+
+
+def is_metadata_system_block(text: str) -> bool:
+    """Whether a first ``system`` block of ``text`` is request metadata the API leaves out
+    of the prompt (see :data:`METADATA_SYSTEM_PREFIXES`): one line starting with a listed
+    prefix."""
+    line = text.strip()
+    return "\n" not in line and line.startswith(METADATA_SYSTEM_PREFIXES)
+
+
 @lru_cache(maxsize=256)  # asked once per request; a log names few models
 def generation_of(model: str) -> Generation:
     """The generation whose costs apply to ``model`` (longest prefix wins)."""
