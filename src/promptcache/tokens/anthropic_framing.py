@@ -246,6 +246,29 @@ TOOL_PROMPTS: Final[tuple[ToolPrompt, ...]] = (
 )
 
 
+# Where a breakpoint's prefix ends (measured 2026-12 on the shared records whose usage shows
+# a cache read or write, comparing the tokens counted after the last breakpoint's block with
+# ``input_tokens``): the token that separates one turn from the next (the system prompt, each
+# message, the reply) is cached with the turn it closes. With it counted in the frame that
+# follows, the uncached tail was one token over on 36 records recorded from 2025-12 on, over 8
+# projects, 4 models and both tokenizer families, every shape: the breakpoint on a system
+# block (Future-House/ldp test_anthropic_cache_creation_cost_accuracy, Sonnet 4.5, 1,752
+# written + 15 uncached; dd-trace-py anthropic_completion_cache_write_1h_ttl, Sonnet 4), on
+# the last user message (ldp test_anthropic_incremental_cache_*, mirascope
+# test_caching_multi_turn_conversation, dd-trace-js claude-agent-sdk, chatlas and ellmer
+# documents on Sonnet 4.6 and Sonnet 5), on a mid-conversation system message (pydantic-ai
+# test_inline_system_*, Opus 4.8) and under automatic caching (pydantic-ai
+# test_anthropic_cache_real_api). The totals do not move. Older recordings split before the
+# separator (openllmetry 2025-03, dd-apm-test-agent 2025-06, dd-trace-py 2025-07: 14 records
+# whose tail was exact): the same dd-trace-py body on Sonnet 4 wrote 2,055 + 18 on 2025-07-03
+# and 2,056 + 17 on 2026-03-10, so the API moved the boundary between those dates; the
+# current split is modelled. A marked system block ending in a newline caches one token more
+# still (mirascope test_caching_system_message, ruby_llm prompt_cache_round-trip: 6
+# records): not modelled.
+TURN_SEPARATOR: Final = 1
+"""Tokens between two turns, cached with the turn before them."""
+
+
 # System blocks the API reads as request metadata and leaves out of the prompt: neither
 # counted nor cached. Checked 2026-12.
 #   ``x-anthropic-billing-header:`` -- Claude Code (2.1.36 and later) and the claude-agent-sdk
