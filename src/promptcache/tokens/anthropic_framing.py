@@ -250,9 +250,10 @@ TOOL_PROMPTS: Final[tuple[ToolPrompt, ...]] = (
 # a cache read or write, comparing the tokens counted after the last breakpoint's block with
 # ``input_tokens``): the token that separates one turn from the next (the system prompt, each
 # message, the reply) is cached with the turn it closes. With it counted in the frame that
-# follows, the uncached tail was one token over on 36 records recorded from 2025-12 on, over 8
-# projects, 4 models and both tokenizer families, every shape: the breakpoint on a system
-# block (Future-House/ldp test_anthropic_cache_creation_cost_accuracy, Sonnet 4.5, 1,752
+# follows, the uncached tail was one token over on 36 records (those dated, 2025-12 on) of 7
+# projects, 6 models (Sonnet 4 to 5, Haiku 4.5, Opus 4.8: both tokenizer families) and every
+# shape; counted on the turn it closes, 36 tails are exact (19 before). The breakpoint on a
+# system block (Future-House/ldp test_anthropic_cache_creation_cost_accuracy, Sonnet 4.5, 1,752
 # written + 15 uncached; dd-trace-py anthropic_completion_cache_write_1h_ttl, Sonnet 4), on
 # the last user message (ldp test_anthropic_incremental_cache_*, mirascope
 # test_caching_multi_turn_conversation, dd-trace-js claude-agent-sdk, chatlas and ellmer
@@ -264,7 +265,9 @@ TOOL_PROMPTS: Final[tuple[ToolPrompt, ...]] = (
 # and 2,056 + 17 on 2026-03-10, so the API moved the boundary between those dates; the
 # current split is modelled. A marked system block ending in a newline caches one token more
 # still (mirascope test_caching_system_message, ruby_llm prompt_cache_round-trip: 6
-# records): not modelled.
+# records): not modelled. Nor is a block appended to a cached message: ldp
+# test_anthropic_incremental_cache_with_conversation #3 reads the entry #0 wrote, separator
+# included, though the block #0 ended is no longer last in its message.
 TURN_SEPARATOR: Final = 1
 """Tokens between two turns, cached with the turn before them."""
 
