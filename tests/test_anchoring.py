@@ -75,10 +75,11 @@ def test_a_count_above_the_usage_gives_back_from_its_estimated_segments_first() 
     counter = PromptCounter()
     counted = _counted(counter, _record(_body(FIRST), {"input_tokens": 500}))
     anchored = Anchorer().anchor(counted, "lane")
-    assert counted.segment_tokens == (496, 53, 0, 8, 3, 8, 4)
+    # The system's and the question's last blocks carry the separator closing their turn.
+    assert counted.segment_tokens == (496, 53, 0, 9, 2, 9, 3)
     # The tool definition gives all it has (53 of 72), the rest comes from the other
     # segments by size; none goes below zero, the reply priming keeps its count.
-    assert anchored.segment_tokens == (478, 0, 0, 8, 3, 7, 4)
+    assert anchored.segment_tokens == (478, 0, 0, 9, 2, 8, 3)
     assert anchored.prompt_tokens == 500
 
 
@@ -151,9 +152,10 @@ def test_the_audit_shows_anchored_counts_and_calibrates_the_bodies(
     assert OWN_USAGE in first["estimate_reasons"]
     assert EARLIER_USAGE in second["estimate_reasons"]
     assert first["bounds"] == {"low": 700, "high": 700}
-    # After an earlier turn's usage only the new turn's tool_use and tool_result (31 and 36
-    # tokens, each within half its count) are still estimates: not the tool definition.
-    assert second["bounds"] == {"low": 773 - 16 - 18, "high": 773 + 16 + 18}
+    # After an earlier turn's usage only the new turn's tool_use and tool_result (32 and 37
+    # tokens with the separators closing their turns, each within half its count, rounded
+    # up) are still estimates: not the tool definition.
+    assert second["bounds"] == {"low": 773 - 16 - 19, "high": 773 + 16 + 19}
     assert (first["body_prompt_tokens"], second["body_prompt_tokens"]) == (572, 645)
     # The calibration table judges the body's estimate (572), not the anchored figure.
     [calibration] = report["summary"]["token_calibration"]
@@ -197,4 +199,6 @@ def test_anchoring_gains_on_the_shared_recordings() -> None:
     exact = {anchored: (sum(o.read == o.recorded.read for o in outcomes if o.active),
                         sum(o.written == o.recorded.written for o in outcomes if o.active))
              for anchored, outcomes in caches.items()}
-    assert exact == {False: (40, 25), True: (48, 46)}
+    # (40, 25) and (48, 46) before the separator closing a turn was cached with the turn
+    # (tokens.anthropic_framing.TURN_SEPARATOR).
+    assert exact == {False: (45, 28), True: (55, 51)}

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from promptcache.anchoring import OWN_USAGE
+from promptcache.cache.anthropic import prompt_blocks
 from promptcache.cli.main import main
 from promptcache.counting import PromptCounter
 from promptcache.estimates import (
@@ -23,8 +24,13 @@ from promptcache.estimates import (
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import Location, Request, SegmentKind
-from promptcache.tokens.anthropic_framing import generation_of, tool_prompt_tokens
+from promptcache.tokens.anthropic_framing import (
+    TURN_SEPARATOR,
+    generation_of,
+    tool_prompt_tokens,
+)
 from tests.conftest import shared_data
+from tests.test_anthropic_content_rules import POLICY, QUESTIONS, _findings
 
 FIXTURES = Path(__file__).parent / "anthropic"
 K = SegmentKind
@@ -218,8 +224,9 @@ def test_every_block_type() -> None:
     result = by_path["$.messages[2].content[0]"]
     assert result.kind is K.TEXT
     assert result.text == "rows: 3\nsee chart"
-    # The 2x2 chart inside the result (1 token) adds to the result's one block.
-    assert result.fixed_tokens == generation.tool_result + 1 + generation.image
+    # The 2x2 chart inside the result (1 token) adds to the result's one block, which ends
+    # the last turn and so carries the separator before the reply.
+    assert result.fixed_tokens == generation.tool_result + 1 + generation.image + TURN_SEPARATOR
     assert len(by_path) == 10
 
 
@@ -394,7 +401,8 @@ def test_a_mid_conversation_system_message_has_no_marker() -> None:
         {"role": "user", "content": "c"}]})
     frames = [(segment.role, segment.fixed_tokens) for segment in request.segments
               if segment.kind is K.MESSAGE_FRAME]
-    assert frames == [("user", 3), ("system", 0), ("user", 3)]
+    # The second user message's separator closes the turn the system message joined.
+    assert frames == [("user", 3), ("system", 0), ("user", 3 - TURN_SEPARATOR)]
     assert _total(request) == 3 + 6 + 3
 
 
@@ -409,7 +417,8 @@ def test_pdf_pages_and_text_documents() -> None:
                                             "data": "plain words"}}]}]})
     pdf_block, text_block = request.segments[1:3]
     assert pdf_block.fixed_tokens == 2 * 1600
-    assert (text_block.text, text_block.fixed_tokens) == ("plain words", 37)
+    # The text document ends the turn: it carries the separator before the reply.
+    assert (text_block.text, text_block.fixed_tokens) == ("plain words", 37 + TURN_SEPARATOR)
 
 
 def test_the_pipeline_count_is_the_text_plus_the_structural_constants() -> None:
@@ -447,6 +456,122 @@ def test_audit_reads_an_anthropic_log(tmp_path: Path,
     assert OWN_USAGE in request["estimate_reasons"]
     assert request["bounds"] == {"low": 705, "high": 705}
     assert request["prompt_tokens"] == 705
+
+
+# -- where a breakpoint's prefix ends ------------------------------------------------------
+
+
+def _tail(request: Request, count: Callable[[str], int] = _words) -> int:
+    """Tokens after the last breakpoint's block: what the provider bills as input_tokens."""
+    last = max(index for index, segment in enumerate(request.segments) if segment.breakpoint)
+    return sum(segment.fixed_tokens + count(segment.text)
+               for segment in request.segments[last + 1:])
+
+
+def _marked(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
+
+
+def test_the_separator_closing_a_turn_is_cached_with_it() -> None:
+    """The breakpoint's prefix takes the token that closes its turn; the total stays."""
+    question = {"model": "claude-sonnet-4-5", "max_tokens": 5, "system": "be kind",
+                "messages": [{"role": "user", "content": _marked("two words")}]}
+    request = _read(question)
+    assert _total(request) == 2 + 2 + 7
+    # On the last message: the reply's 4 less the separator (recorded: 3 uncached).
+    assert _tail(request) == 3
+    assert _tail(_read({**question, "model": "claude-sonnet-5"})) == 2
+    # On the system prompt: the question's frame less the separator, its text and its own
+    # separator, the reply.
+    on_system = _read({**question, "system": _marked("be kind"),
+                       "messages": [{"role": "user", "content": "two words"}]})
+    assert _tail(on_system) == 2 + 2 + 1 + 3
+    assert _total(on_system) == _total(request)
+
+
+def test_the_write_a_breakpoint_makes_ends_after_the_separator() -> None:
+    request = _read({"model": "claude-sonnet-4-5", "max_tokens": 5, "system": "be kind",
+                     "messages": [{"role": "user", "content": _marked("What is my task?")}]})
+    counted = PromptCounter().count(request)
+    [marked] = [block for block in prompt_blocks(request.segments, counted.segment_tokens,
+                                                 request.settings) if block.breakpoint]
+    assert counted.prompt_tokens - marked.end == 3
+
+
+def test_a_prefill_is_not_closed_and_earlier_turns_keep_their_blocks() -> None:
+    first = _read({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                   "messages": [{"role": "user", "content": _marked("a b")}]})
+    later = _read({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [
+        {"role": "user", "content": _marked("a b")}, {"role": "assistant", "content": "c"},
+        {"role": "user", "content": "d"}]})
+    # The first question's block is the same segment whichever turn follows it: the cache
+    # model finds the prefix it wrote.
+    assert first.segments[1] == later.segments[1]
+    assert first.segments[1].fixed_tokens == TURN_SEPARATOR
+    prefill = _read({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [
+        {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})
+    answer = prefill.segments[-2]
+    assert (answer.text, answer.fixed_tokens) == ("b", 0)
+    assert _total(prefill) == 2 + 7
+
+
+# -- Claude Code's billing header ----------------------------------------------------------
+
+
+def _billing(cch: str) -> dict[str, Any]:
+    return {"type": "text",
+            "text": f"x-anthropic-billing-header: cc_version=2.1.113.92d; cc_entrypoint=sdk-ts; "
+                    f"cch={cch};"}
+
+
+def _agent_sdk_body(question: str, first: dict[str, Any] | None,
+                    policy: str = POLICY) -> dict[str, Any]:
+    system = [{"type": "text", "text": "You are a Claude agent, built on Anthropic's SDK."},
+              {"type": "text", "text": policy, "cache_control": {"type": "ephemeral"}}]
+    return {"model": "claude-sonnet-4-6", "max_tokens": 512,
+            "system": [first, *system] if first else system,
+            "messages": [{"role": "user", "content": question}]}
+
+
+def test_the_billing_header_is_not_part_of_the_prompt() -> None:
+    """The API reads Claude Code's first system block as metadata: no segment, no token,
+    and the block after it keeps its own path."""
+    billed = _read(_agent_sdk_body("Where is my parcel?", _billing("0fec7")))
+    plain = _read(_agent_sdk_body("Where is my parcel?", None))
+    assert [s.path for s in billed.segments if s.role == "system"] == [
+        "$.system", "$.system[1]", "$.system[2]"]
+    assert _total(billed) == _total(plain)
+    counter = PromptCounter()
+    assert counter.count(billed).prompt_tokens == counter.count(plain).prompt_tokens
+    # A system holding the header alone is no system prompt: v4.8's +1 is not added.
+    alone = _read({"model": "claude-sonnet-5", "max_tokens": 5, "system": [_billing("aeff9")],
+                   "messages": [{"role": "user", "content": "two words"}]})
+    assert _total(alone) == 2 + 6
+
+
+@pytest.mark.parametrize("system", [
+    [{"type": "text", "text": "Rules first."}, _billing("0fec7")],  # not first
+    [{"type": "text", "text": _billing("0fec7")["text"] + "\nYou are helpful."}],  # not alone
+    _billing("0fec7")["text"],  # a string system is the prompt itself
+])
+def test_only_a_first_block_holding_the_header_alone_is_left_out(system: Any) -> None:
+    request = _read({"model": "claude-sonnet-4-6", "max_tokens": 5, "system": system,
+                     "messages": [{"role": "user", "content": "hi"}]})
+    text = "".join(segment.text for segment in request.segments)
+    assert "x-anthropic-billing-header" in text
+
+
+def test_rules_do_not_flag_the_billing_headers_changing_value(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hashes = ("0fec7", "aeff9", "0b6c7", "d456a")
+    billed = [_agent_sdk_body(asked, _billing(cch))
+              for cch, asked in zip(hashes, QUESTIONS, strict=True)]
+    assert _findings(tmp_path, capsys, billed) == []
+    # The twin: the same changing value inside the prompt is flagged.
+    inside = [_agent_sdk_body(asked, None, policy=f"Session 2.1.113.{cch}\n\n{POLICY}")
+              for cch, asked in zip(hashes, QUESTIONS, strict=True)]
+    found = _findings(tmp_path, capsys, inside)
+    assert [code for code, _line, _path in found] == ["PC101", "PC501"]
 
 
 def _deferred_history(model: str) -> Request:

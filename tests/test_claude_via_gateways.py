@@ -317,7 +317,8 @@ def test_where_gateways_differ_the_segment_says_so_with_bounds() -> None:
     # adds two markers of 3 tokens.
     assert merged.path == "$.messages[3]"
     assert merged.estimate is not None
-    assert (merged.estimate.low, merged.estimate.high) == (3, 9)
+    # The frame's 3 less the separator closing the turn before, which that turn carries.
+    assert (merged.estimate.low, merged.estimate.high) == (2, 8)
     structured = _read({"model": "anthropic/claude-3-5-haiku-20241022", "messages": [
         {"role": "user", "content": "a city?"}], "response_format": {
         "type": "json_schema", "json_schema": {"name": "city", "schema": {

@@ -10,13 +10,19 @@ hashes it ("Prompt caching": tools, then system, then messages):
    ``context_management``: not estimable offline);
 2. the structured-output schema (``output_format`` / ``output_config.format``);
 3. the system prompt: a MESSAGE_FRAME with its structural tokens, then one TEXT segment per
-   system block (a string ``system`` is one block);
+   system block (a string ``system`` is one block); a first block the API takes as request
+   metadata (Claude Code's ``x-anthropic-billing-header``, see
+   :func:`promptcache.tokens.anthropic_framing.is_metadata_system_block`) is left out;
 4. each message: a MESSAGE_FRAME (role marker, 3 tokens; none for a mid-conversation system
    message), then one segment per content block (a string ``content`` is one text block),
    see :mod:`promptcache.normalize.anthropic_blocks`; thinking blocks outside the tool loop
    in progress are stripped (see :func:`thinking_turn`);
 5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts of extended
    thinking and of an ``output_config`` task budget.
+
+The token that separates two turns (the system prompt, a message, the reply) is the cached
+end of the turn before it: it is counted on that turn's last block, not in the frame after
+(see :func:`_close_turns`), so a breakpoint's prefix ends where the provider's does.
 
 So every block the provider counts in its 20-block cache lookback is one segment of a block
 kind (TOOL, TEXT, IMAGE, TOOL_CALL, OTHER) and frames are not blocks. A block's
@@ -57,7 +63,13 @@ from promptcache.normalize.anthropic_blocks import (
     text_segment,
 )
 from promptcache.normalize.openai_chat import canonical_json
-from promptcache.tokens.anthropic_framing import Generation, generation_of, tool_prompt_tokens
+from promptcache.tokens.anthropic_framing import (
+    TURN_SEPARATOR,
+    Generation,
+    generation_of,
+    is_metadata_system_block,
+    tool_prompt_tokens,
+)
 
 __all__ = ["AUTOMATIC_SKIPS", "loaded_tools", "messages_segments", "thinking_turn"]
 
@@ -84,6 +96,7 @@ def messages_segments(body: Mapping[str, Any], base_path: str,
         segments += _message_segments(message, f"{base_path}.messages[{index}]", facts,
                                       generation, keeps_thinking=index == kept)
     segments.append(_reply_priming(body, base_path, messages, generation))
+    _close_turns(segments, prefill=_ends_with_prefill(messages))
     automatic = breakpoint_of(body)
     if automatic:
         _mark_last_block(segments, automatic)
@@ -198,12 +211,19 @@ def _system_segments(system: Any, path: str, generation: Generation) -> list[Seg
         return [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.system,
                         role="system"),
                 text_segment(path, system, "system")]
-    if not isinstance(system, list) or not system:
+    if not isinstance(system, list):
+        return []
+    blocks = [(f"{path}[{index}]", block) for index, block in enumerate(system)]
+    # A first block of request metadata (Claude Code's billing header) is not prompt text:
+    # the API neither counts nor caches it, so it is no segment (no rule sees its value).
+    if blocks and isinstance(blocks[0][1], Mapping) and is_metadata_system_block(
+            str(blocks[0][1].get("text") or "")):
+        blocks = blocks[1:]
+    if not blocks:
         return []
     segments = [Segment(SegmentKind.MESSAGE_FRAME, path, "", fixed_tokens=generation.system,
                         role="system")]
-    for index, block in enumerate(system):
-        block_path = f"{path}[{index}]"
+    for block_path, block in blocks:
         if isinstance(block, Mapping):
             segments.append(text_segment(block_path, str(block.get("text") or ""), "system",
                                          breakpoint_of(block)))
@@ -262,8 +282,7 @@ def _reply_priming(body: Mapping[str, Any], base_path: str, messages: Sequence[A
     message's marker when the last message is an assistant prefill (measured: a trailing
     prefill adds nothing), plus the hidden prompts of thinking and of a task budget."""
     tokens = generation.frame - generation.per_message
-    last = messages[-1] if messages else None
-    if isinstance(last, Mapping) and last.get("role") == "assistant":
+    if _ends_with_prefill(messages):
         tokens = max(0, tokens - generation.per_message)
     hidden = _thinking_tokens(body.get("thinking"), generation)
     config = body.get("output_config")
@@ -271,6 +290,38 @@ def _reply_priming(body: Mapping[str, Any], base_path: str, messages: Sequence[A
         hidden += generation.task_budget
     return Segment(SegmentKind.REPLY_PRIMING, base_path, "", fixed_tokens=tokens + hidden,
                    estimated=bool(hidden), estimate=THINKING_ESTIMATE if hidden else None)
+
+
+def _ends_with_prefill(messages: Sequence[Any]) -> bool:
+    """Whether the last message is an assistant prefill the reply continues."""
+    last = messages[-1] if messages else None
+    return isinstance(last, Mapping) and last.get("role") == "assistant"
+
+
+def _close_turns(segments: list[Segment], prefill: bool) -> None:
+    """Move the token that separates two turns from the frame after a turn (the next
+    message's, or the reply priming) onto the turn's last block: the provider caches it with
+    the turn it closes, so a breakpoint's prefix ends after it (see
+    :data:`promptcache.tokens.anthropic_framing.TURN_SEPARATOR`). Totals do not change. The
+    turns are the system prompt and the messages (tool definitions are not a turn); a
+    frame with no tokens (a mid-conversation system message joins its turn) closes nothing,
+    nor does the reply continuing a prefill."""
+    last_block = -1
+    for index, segment in enumerate(segments):
+        if segment.kind in _BLOCK_KINDS and segment.kind is not SegmentKind.TOOL:
+            last_block = index
+            continue
+        closing = (segment.kind is SegmentKind.MESSAGE_FRAME
+                   or (segment.kind is SegmentKind.REPLY_PRIMING and not prefill))
+        if not closing or segment.fixed_tokens < TURN_SEPARATOR:
+            continue
+        if last_block >= 0:
+            block = segments[last_block]
+            segments[last_block] = replace(block,
+                                           fixed_tokens=block.fixed_tokens + TURN_SEPARATOR)
+            segments[index] = replace(segment,
+                                      fixed_tokens=segment.fixed_tokens - TURN_SEPARATOR)
+        last_block = -1
 
 
 def _thinking_tokens(thinking: Any, generation: Generation) -> int:

@@ -246,6 +246,60 @@ TOOL_PROMPTS: Final[tuple[ToolPrompt, ...]] = (
 )
 
 
+# Where a breakpoint's prefix ends (measured 2026-12 on the shared records whose usage shows
+# a cache read or write, comparing the tokens counted after the last breakpoint's block with
+# ``input_tokens``): the token that separates one turn from the next (the system prompt, each
+# message, the reply) is cached with the turn it closes. With it counted in the frame that
+# follows, the uncached tail was one token over on 36 records (those dated, 2025-12 on) of 7
+# projects, 6 models (Sonnet 4 to 5, Haiku 4.5, Opus 4.8: both tokenizer families) and every
+# shape; counted on the turn it closes, 36 tails are exact (19 before). The breakpoint on a
+# system block (Future-House/ldp test_anthropic_cache_creation_cost_accuracy, Sonnet 4.5, 1,752
+# written + 15 uncached; dd-trace-py anthropic_completion_cache_write_1h_ttl, Sonnet 4), on
+# the last user message (ldp test_anthropic_incremental_cache_*, mirascope
+# test_caching_multi_turn_conversation, dd-trace-js claude-agent-sdk, chatlas and ellmer
+# documents on Sonnet 4.6 and Sonnet 5), on a mid-conversation system message (pydantic-ai
+# test_inline_system_*, Opus 4.8) and under automatic caching (pydantic-ai
+# test_anthropic_cache_real_api). The totals do not move. Older recordings split before the
+# separator (openllmetry 2025-03, dd-apm-test-agent 2025-06, dd-trace-py 2025-07: 14 records
+# whose tail was exact): the same dd-trace-py body on Sonnet 4 wrote 2,055 + 18 on 2025-07-03
+# and 2,056 + 17 on 2026-03-10, so the API moved the boundary between those dates; the
+# current split is modelled. A marked system block ending in a newline caches one token more
+# still (mirascope test_caching_system_message, ruby_llm prompt_cache_round-trip: 6
+# records): not modelled. Nor is a block appended to a cached message: ldp
+# test_anthropic_incremental_cache_with_conversation #3 reads the entry #0 wrote, separator
+# included, though the block #0 ended is no longer last in its message.
+TURN_SEPARATOR: Final = 1
+"""Tokens between two turns, cached with the turn before them."""
+
+
+# System blocks the API reads as request metadata and leaves out of the prompt: neither
+# counted nor cached. Checked 2026-12.
+#   ``x-anthropic-billing-header:`` -- Claude Code (2.1.36 and later) and the claude-agent-sdk
+#     send Claude Code's attribution line (``cc_version=...; cc_entrypoint=...; cch=...;``,
+#     ``cch`` a hash that changes per request) as the first ``system`` block. Undocumented by
+#     Anthropic; third parties report that the first-party API parses it out of ``system[0]``
+#     (openclaude issue #607, infinigence/octollm PR #72) while prefix-caching gateways that
+#     keep it never hit the cache (anthropics/claude-code issues #50085 and #68900, sglang PR
+#     #29169). Measured: DataDog/dd-trace-js claude-agent-sdk cassettes (Sonnet 4.6 and Haiku
+#     4.5, 12 records, anthropic-more.jsonl) read the prefixes written under another ``cch``
+#     (claude-agent-sdk_v1_messages_beta_true_post_3111c30b #0, cch=aeff9, reads the 2,750
+#     tokens _3da17772 #0, cch=0fec7, wrote; _3cc65b08 #0 the 1,057 of _d2998a83 #0;
+#     _66f64b46 #0 the 3,068 of _3111c30b #0), and counted without the block 10 of the 12
+#     come within 21 tokens of the recorded total (with it, 1 of 12).
+#     Only a block holding the line alone, first in ``system``, is left out: Claude Code's
+#     shape, the one measured.
+METADATA_SYSTEM_PREFIXES: Final[tuple[str, ...]] = ("x-anthropic-billing-header:",)
+"""Prefixes of a first ``system`` block the API takes as metadata, not prompt text."""
+
+
+def is_metadata_system_block(text: str) -> bool:
+    """Whether a first ``system`` block of ``text`` is request metadata the API leaves out
+    of the prompt (see :data:`METADATA_SYSTEM_PREFIXES`): one line starting with a listed
+    prefix."""
+    line = text.strip()
+    return "\n" not in line and line.startswith(METADATA_SYSTEM_PREFIXES)
+
+
 @lru_cache(maxsize=256)  # asked once per request; a log names few models
 def generation_of(model: str) -> Generation:
     """The generation whose costs apply to ``model`` (longest prefix wins)."""
