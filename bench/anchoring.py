@@ -12,12 +12,15 @@ predicted without its own usage, as the audit does when a turn's response was no
 - ``body only``: the count from the body (what ``bench/accuracy.py`` measures);
 - ``anchored``: :func:`promptcache.anchoring.anchor_on` on the previous turn as the audit
   anchors it (on its own usage): previous usage plus the counted delta when the turn cleanly
-  appends to it, the body count otherwise;
+  appends to it; the previous turn's anchored tokens for a leading run the two share and the
+  body's count for the rest when it does not (:func:`promptcache.anchoring.shared_run`); the
+  body count when they share nothing;
 - ``previous usage + delta, forced``: the previous usage plus the counted delta for every
   pair, appended or not (the facts file's predictor, for comparison).
 
-Rows: all pairs, the append-only ones (:func:`promptcache.anchoring.appended_at`), and those
-without exotic input (server tools, MCP...: ``accuracy.anthropic_shape``).
+Rows: all pairs, the append-only ones (:func:`promptcache.anchoring.appended_at`), those of
+them without exotic input (server tools, MCP...: ``accuracy.anthropic_shape``), and the pairs
+that do not append (an edited or dropped message, changed tools or settings).
 
 The cache side is ``bench/anthropic_cache.py``'s replay, once with the body counts and once with
 the counts anchored as the audit anchors them (its ``--anchored``): both summaries.
