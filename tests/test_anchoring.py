@@ -260,6 +260,23 @@ def test_the_audit_shows_anchored_counts_and_calibrates_the_bodies(
     assert calibration["mean_error"] == 572 - 700
 
 
+def test_the_audit_anchors_an_edited_turn_of_a_named_session(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    user = {"metadata": {"user_id": "reader-1"}}
+    report = _audit(tmp_path, [_record(_body(FIRST, **user), {"input_tokens": 700}),
+                               _record(_body(EDITED, **user))], capsys)
+    _, edited = report["requests"]
+    assert (edited["prompt_tokens"], edited["body_prompt_tokens"]) == (702, 574)
+    assert SHARED_USAGE in edited["estimate_reasons"]
+    # The tool definition is still an estimate, its margin about its anchored 181 tokens.
+    assert edited["bounds"] == {"low": 702 - 46, "high": 702 + 46}
+    # An inferred session follows clean appends only: there the edit starts its own
+    # session, and its count is the body's.
+    report = _audit(tmp_path, [_record(_body(FIRST), {"input_tokens": 700}),
+                               _record(_body(EDITED))], capsys)
+    assert report["requests"][1]["prompt_tokens"] == 574
+
+
 def test_exact_counts_are_left_as_the_body_gives_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
