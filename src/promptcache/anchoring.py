@@ -38,7 +38,8 @@ entries by the tokens before each block), so it is placed where the estimate's e
   again on the edited turn). Measured by
   ``bench/anchoring.py`` (2026-12) on the 73 consecutive same-model pairs of the shared
   recordings that do not append: within 3% 77% -> 86% (within 1% 67% -> 73%, median error
-  0.2% -> 0.0%); without the carried part, 86% and 68% within 1%;
+  0.2% -> 0.0%), on the 34 of them whose shared run moves a count 59% -> 79%; without the
+  carried part, 86% and 68% within 1%;
 - a request's own usage corrects only the part no earlier turn anchored, spread over the
   segments counted by estimate there, in proportion to their counts: the estimate misses
   mostly in tool definitions and tool_use / tool_result wrappers (facts file section 2:
