@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from promptcache.anchoring import EARLIER_USAGE, OWN_USAGE, SHARED_USAGE, Anchorer
+from promptcache.anchoring import (
+    EARLIER_USAGE,
+    OWN_USAGE,
+    SHARED_USAGE,
+    Anchorer,
+    anchored_bounds,
+)
 from promptcache.cache.anthropic import BlockHasher
 from promptcache.cli.main import main
 from promptcache.counting import CountedRequest, PromptCounter
@@ -33,6 +39,8 @@ SECOND = [*FIRST,
           {"role": "user", "content": [
               {"type": "tool_result", "tool_use_id": "t1",
                "content": "A heavy object that holds a ship in place."}]}]
+HISTORY = [*SECOND, {"role": "assistant", "content": "It holds a ship in place."},
+           {"role": "user", "content": "And 'keel'?"}]
 
 
 def _body(messages: list[Any], system: str | list[dict[str, Any]] = SYSTEM,
@@ -97,6 +105,21 @@ def test_the_next_turn_is_the_last_usage_plus_the_counted_delta() -> None:
     assert anchored.body_prompt_tokens == second.prompt_tokens == 645
 
 
+def test_a_later_turn_keeps_the_margins_of_the_estimates_before_it() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    anchorer.anchor(_counted(counter, _record(_body(FIRST), {"input_tokens": 700})), "lane")
+    anchorer.anchor(_counted(counter, _record(_body(SECOND))), "lane")
+    third = anchorer.anchor(_counted(counter, _record(_body(HISTORY))), "lane")
+    assert third.anchoring is not None
+    assert third.anchoring.reason == EARLIER_USAGE
+    # Only the first turn's usage is recorded: the second turn's tool_use and tool_result
+    # (31 and 36 tokens, each within half its count) are still estimates in the third, which
+    # adds text counted exactly.
+    assert third.prompt_tokens == 700 + 73 + 20
+    assert anchored_bounds(third) == (793 - 16 - 18, 793 + 16 + 18)
+
+
 def test_a_turn_that_shares_nothing_with_the_anchored_one_is_not_anchored() -> None:
     counter = PromptCounter()
     anchorer = Anchorer()
@@ -131,10 +154,6 @@ def test_a_turn_that_edits_its_last_message_keeps_the_anchored_tools() -> None:
     # How the earlier total split over the shared run was a guess: every estimated segment
     # keeps its margin, the tool definition's about the corrected count.
     assert anchored.anchoring.known == 0
-
-
-HISTORY = [*SECOND, {"role": "assistant", "content": "It holds a ship in place."},
-           {"role": "user", "content": "And 'keel'?"}]
 
 
 def test_a_turn_that_drops_the_oldest_messages_keeps_only_the_shared_corrections() -> None:

@@ -35,11 +35,10 @@ entries by the tokens before each block), so it is placed where the estimate's e
   ``test_caching_tool`` cassettes: 4,602 tokens written through the tool definitions, 147
   after them where the body counts 10, and 4 more on the next turn's 4-token longer
   question; Future-House/ldp's ``TestCachedTokenCosts``: a reply priming a token short,
-  again on the edited turn). Measured by
-  ``bench/anchoring.py`` (2026-12) on the 73 consecutive same-model pairs of the shared
-  recordings that do not append: within 3% 77% -> 86% (within 1% 67% -> 73%, median error
-  0.2% -> 0.0%), on the 34 of them whose shared run moves a count 59% -> 79%; without the
-  carried part, 86% and 68% within 1%;
+  again on the edited turn). Measured by ``bench/anchoring.py`` (2026-12) on the 73
+  consecutive same-model pairs of the shared recordings that do not append: within 3%
+  77% -> 86% (within 1% 67% -> 73%, median error 0.2% -> 0.0%), on the 34 of them whose
+  shared run moves a count 59% -> 79%; without the carried part, 86% and 68% within 1%;
 - a request's own usage corrects only the part no earlier turn anchored, spread over the
   segments counted by estimate there, in proportion to their counts: the estimate misses
   mostly in tool definitions and tool_use / tool_result wrappers (facts file section 2:
@@ -128,13 +127,14 @@ def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
     it; None when none of these applies."""
     tokens = list(counted.segment_tokens)
     reason = ""
-    start = 0
+    start = known = 0
     if previous is not None:
         appended = appended_at(previous, counted)
         shared = shared_run(previous, counted) if appended is None else appended
         if appended is not None:
             tokens[:shared] = previous.segment_tokens[:shared]
             start, reason = shared, EARLIER_USAGE
+            known = fixed_by_usage(previous, shared)
         elif shared:
             tokens[:shared] = previous.segment_tokens[:shared]
             # Only on what follows the run, which stays as anchored; what this part cannot
@@ -144,6 +144,8 @@ def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
             if tokens != list(counted.segment_tokens):
                 # Anchored only where that moves a count: the shared run's estimated
                 # segments keep their margins (below), so an unmoved count gains nothing.
+                # How an earlier total split over a shared run was a guess: its estimated
+                # segments keep their margins (known stays 0).
                 start, reason = shared, SHARED_USAGE
     observed = counted.request.observed
     if observed is not None:
@@ -156,9 +158,7 @@ def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
     return CountedRequest(counted.request, counted.facts, tuple(tokens), sum(tokens),
                           counted.image_indexes,
                           Anchoring(reason, counted.segment_tokens, counted.prompt_tokens,
-                                    # How an earlier total split over a shared run was a guess:
-                                    # its estimated segments keep their margins.
-                                    0 if reason == SHARED_USAGE else start))
+                                    start if reason == OWN_USAGE else known))
 
 
 def anchored_bounds(counted: CountedRequest) -> tuple[int | None, int | None]:
@@ -215,6 +215,16 @@ def shared_run(previous: CountedRequest, counted: CountedRequest) -> int:
     after = counted.request.segments
     divergence = first_divergence(before[:end], after)
     return min(end, len(after)) if divergence is None else divergence
+
+
+def fixed_by_usage(previous: CountedRequest, appended: int) -> int:
+    """How many leading segments of a turn appending to ``previous`` at ``appended`` recorded
+    usage fixes: all of them when it was ``previous``'s own; else only what fixed
+    ``previous``'s (its new segments were estimates, and stay so in the turns after it)."""
+    anchoring = previous.anchoring
+    if anchoring is None:
+        return 0
+    return appended if anchoring.reason == OWN_USAGE else min(anchoring.known, appended)
 
 
 def carried_correction(previous: CountedRequest, shared: int) -> int:
