@@ -12,12 +12,16 @@ predicted without its own usage, as the audit does when a turn's response was no
 - ``body only``: the count from the body (what ``bench/accuracy.py`` measures);
 - ``anchored``: :func:`promptcache.anchoring.anchor_on` on the previous turn as the audit
   anchors it (on its own usage): previous usage plus the counted delta when the turn cleanly
-  appends to it, the body count otherwise;
+  appends to it; the previous turn's anchored tokens for a leading run the two share and the
+  body's count for the rest when it does not (:func:`promptcache.anchoring.shared_run`); the
+  body count when they share nothing;
 - ``previous usage + delta, forced``: the previous usage plus the counted delta for every
   pair, appended or not (the facts file's predictor, for comparison).
 
-Rows: all pairs, the append-only ones (:func:`promptcache.anchoring.appended_at`), and those
-without exotic input (server tools, MCP...: ``accuracy.anthropic_shape``).
+Rows: all pairs, the append-only ones (:func:`promptcache.anchoring.appended_at`), those of
+them without exotic input (server tools, MCP...: ``accuracy.anthropic_shape``), the pairs
+that do not append (an edited or dropped message, changed tools or settings), and those of
+them anchored on the leading run they share with the previous turn.
 
 The cache side is ``bench/anthropic_cache.py``'s replay, once with the body counts and once with
 the counts anchored as the audit anchors them (its ``--anchored``): both summaries.
@@ -46,7 +50,7 @@ from anthropic_cache import (  # noqa: E402
     summary,
 )
 
-from promptcache.anchoring import anchor_on, appended_at  # noqa: E402
+from promptcache.anchoring import SHARED_USAGE, anchor_on, appended_at  # noqa: E402
 from promptcache.counting import CountedRequest, PromptCounter  # noqa: E402
 from promptcache.load.records import normalize_record  # noqa: E402
 from promptcache.load.sources import LoadError, RawRecord, read_records  # noqa: E402
@@ -77,6 +81,8 @@ class Pair:
     anchored: int
     forced: int
     appended: bool
+    shared: bool
+    """Anchored on a leading run shared with the previous turn, which it does not append to."""
     exotic: bool
 
 
@@ -125,6 +131,8 @@ def pairs(turns: Sequence[Turn]) -> Iterator[Pair]:
                 forced=(anchored_before.prompt_tokens + counted.prompt_tokens
                         - body_before.prompt_tokens),
                 appended=appended_at(anchored_before, counted) is not None,
+                shared=probe is not None and probe.anchoring is not None
+                and probe.anchoring.reason == SHARED_USAGE,
                 exotic=turn.exotic)
         # The turn as the audit anchors it (on its own usage), for the next one to extend.
         latest[model] = (counted, anchor_on(before[1] if before else None, counted) or counted)
@@ -159,6 +167,7 @@ def pair_table(every: Sequence[Pair]) -> list[str]:
         ("append-only, non-exotic", [pair for pair in every
                                      if pair.appended and not pair.exotic]),
         ("not appended", [pair for pair in every if not pair.appended]),
+        ("not appended, a shared run anchored", [pair for pair in every if pair.shared]),
     )
     rows = ["| pairs | predictor | n | within 1% | within 3% | within 5% | median error |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]

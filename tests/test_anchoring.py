@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from promptcache.anchoring import EARLIER_USAGE, OWN_USAGE, Anchorer
+from promptcache.anchoring import (
+    EARLIER_USAGE,
+    OWN_USAGE,
+    SHARED_USAGE,
+    Anchorer,
+    anchored_bounds,
+)
 from promptcache.cache.anthropic import BlockHasher
 from promptcache.cli.main import main
 from promptcache.counting import CountedRequest, PromptCounter
@@ -33,11 +39,14 @@ SECOND = [*FIRST,
           {"role": "user", "content": [
               {"type": "tool_result", "tool_use_id": "t1",
                "content": "A heavy object that holds a ship in place."}]}]
+HISTORY = [*SECOND, {"role": "assistant", "content": "It holds a ship in place."},
+           {"role": "user", "content": "And 'keel'?"}]
 
 
-def _body(messages: list[Any], system: str = SYSTEM) -> dict[str, Any]:
+def _body(messages: list[Any], system: str | list[dict[str, Any]] = SYSTEM,
+          **settings: Any) -> dict[str, Any]:
     return {"model": MODEL, "max_tokens": 64, "system": system, "tools": TOOLS,
-            "messages": messages}
+            "messages": messages, **settings}
 
 
 def _record(body: dict[str, Any], usage: dict[str, int] | None = None) -> dict[str, Any]:
@@ -97,15 +106,125 @@ def test_the_next_turn_is_the_last_usage_plus_the_counted_delta() -> None:
     assert anchored.body_prompt_tokens == second.prompt_tokens == 645
 
 
-def test_a_turn_that_does_not_append_is_not_anchored() -> None:
+def test_a_later_turn_keeps_the_margins_of_the_estimates_before_it() -> None:
     counter = PromptCounter()
     anchorer = Anchorer()
     anchorer.anchor(_counted(counter, _record(_body(FIRST), {"input_tokens": 700})), "lane")
-    changed = _counted(counter, _record(_body(SECOND, system="You answer in French.")))
-    assert anchorer.anchor(changed, "lane") is changed
+    anchorer.anchor(_counted(counter, _record(_body(SECOND))), "lane")
+    third = anchorer.anchor(_counted(counter, _record(_body(HISTORY))), "lane")
+    assert third.anchoring is not None
+    assert third.anchoring.reason == EARLIER_USAGE
+    # Only the first turn's usage is recorded: the second turn's tool_use and tool_result
+    # (31 and 36 tokens, each within half its count) are still estimates in the third, which
+    # adds text counted exactly.
+    assert third.prompt_tokens == 700 + 73 + 20
+    assert anchored_bounds(third) == (793 - 16 - 18, 793 + 16 + 18)
+
+
+def test_a_turn_that_shares_nothing_with_the_anchored_one_is_not_anchored() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    anchorer.anchor(_counted(counter, _record(_body(FIRST), {"input_tokens": 700})), "lane")
+    # Another tool_choice changes the tool-use system prompt the provider adds: the earlier
+    # correction is not this prompt's, though the tools read the same.
+    forced = _counted(counter, _record(_body(FIRST, tool_choice={"type": "any"})))
+    assert anchorer.anchor(forced, "lane") is forced
     # Nor is a clean append in another lane, or to another model's turn.
     appended = _counted(counter, _record(_body(SECOND)))
     assert anchorer.anchor(appended, "other lane") is appended
+
+
+EDITED = [{"role": "user", "content": "What does 'anchorage' mean?"}]
+
+
+def test_a_turn_that_edits_its_last_message_keeps_the_anchored_tools() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    first = anchorer.anchor(
+        _counted(counter, _record(_body(FIRST), {"input_tokens": 700})), "lane")
+    edited = _counted(counter, _record(_body(EDITED)))
+    anchored = anchorer.anchor(edited, "lane")
+    assert anchored.anchoring is not None
+    assert anchored.anchoring.reason == SHARED_USAGE
+    # Everything up to the edited text is the anchored turn's (the tool definition with its
+    # +128); the edited text (10 tokens, 8 before) and the priming are this body's.
+    assert first.segment_tokens == (496, 181, 0, 8, 3, 8, 4)
+    assert edited.segment_tokens == (496, 53, 0, 8, 3, 10, 4)
+    assert anchored.segment_tokens == (496, 181, 0, 8, 3, 10, 4)
+    assert anchored.prompt_tokens == 574 + 128 == 702
+    # How the earlier total split over the shared run was a guess: every estimated segment
+    # keeps its margin, the tool definition's about the corrected count.
+    assert anchored.anchoring.known == 0
+
+
+def test_a_turn_that_drops_the_oldest_messages_keeps_only_the_shared_corrections() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    long = _counted(counter, _record(_body(HISTORY), {"input_tokens": 900}))
+    anchored_long = anchorer.anchor(long, "lane")
+    # The usage's +235 went to the estimated segments by size: the tool definition +103, the
+    # tool_use +61 and the tool_result +71.
+    assert long.prompt_tokens == 665
+    assert [after - before for before, after
+            in zip(long.segment_tokens, anchored_long.segment_tokens, strict=True)
+            if after != before] == [103, 61, 71]
+    dropped = _counted(counter, _record(_body(HISTORY[4:])))
+    anchored = anchorer.anchor(dropped, "lane")
+    assert anchored.anchoring is not None
+    assert anchored.anchoring.reason == SHARED_USAGE
+    # The tool definition's share is reused; the tool_use and tool_result took their
+    # corrections with them.
+    assert dropped.segment_tokens == (496, 53, 0, 8, 3, 7, 4)
+    assert anchored.segment_tokens == (496, 156, 0, 8, 3, 7, 4)
+    assert anchored.prompt_tokens == 571 + 103 == 674
+
+
+CACHED_SYSTEM = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
+
+
+def _cached_turn(counter: PromptCounter, anchorer: Anchorer, after_breakpoint: int,
+                 ) -> CountedRequest:
+    """The first turn, its system prompt ending a breakpoint, anchored on usage that wrote
+    690 tokens through it and counted ``after_breakpoint`` after it."""
+    usage = {"input_tokens": after_breakpoint, "cache_creation_input_tokens": 690,
+             "cache_read_input_tokens": 0}
+    return anchorer.anchor(_counted(counter, _record(_body(FIRST, CACHED_SYSTEM), usage)),
+                           "lane")
+
+
+def test_what_the_usage_put_after_a_breakpoint_on_exact_text_carries_over() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    anchored_first = _cached_turn(counter, anchorer, 20)
+    # Through the system prompt 690 where the body counts 557 (+133 in the tool definition);
+    # after it 20 where the body counts 15: +5 on the exactly counted message, by size (its
+    # frame +2, its text +3).
+    assert anchored_first.segment_tokens == (496, 186, 0, 8, 5, 11, 4)
+    edited = _counted(counter, _record(_body(EDITED, CACHED_SYSTEM)))
+    anchored = anchorer.anchor(edited, "lane")
+    # The run through the message's frame is the anchored turn's (695); the edited text is
+    # this body's 10 plus the +3 its predecessor took: no error of that text's, something the
+    # provider adds after the breakpoint, which this turn pays too.
+    assert edited.segment_tokens == (496, 53, 0, 8, 3, 10, 4)
+    assert anchored.segment_tokens == (496, 186, 0, 8, 5, 13, 4)
+    assert anchored.prompt_tokens == 574 + 133 + 5 == 712
+
+
+def test_a_carried_correction_larger_than_the_new_part_stops_at_zero() -> None:
+    counter = PromptCounter()
+    anchorer = Anchorer()
+    anchored_first = _cached_turn(counter, anchorer, 2)
+    # 2 after the breakpoint where the body counts 15: the message gives all it has, the
+    # priming the rest.
+    assert anchored_first.segment_tokens == (496, 186, 0, 8, 0, 0, 2)
+    shorter = _counted(counter, _record(_body([{"role": "user", "content": "Anchorage?"}],
+                                              CACHED_SYSTEM)))
+    anchored = anchorer.anchor(shorter, "lane")
+    # The -10 carried (text -8, priming -2) finds 9 after the shared run: those go to zero,
+    # the shared run keeps its anchored 690, and the unplaced token is left out.
+    assert shorter.segment_tokens == (496, 53, 0, 8, 3, 5, 4)
+    assert anchored.segment_tokens == (496, 186, 0, 8, 0, 0, 0)
+    assert anchored.prompt_tokens == 690
 
 
 def test_the_breakpoint_lands_where_the_usage_says_the_cache_ended() -> None:
@@ -162,6 +281,23 @@ def test_the_audit_shows_anchored_counts_and_calibrates_the_bodies(
     assert calibration["mean_error"] == 572 - 700
 
 
+def test_the_audit_anchors_an_edited_turn_of_a_named_session(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    user = {"metadata": {"user_id": "reader-1"}}
+    report = _audit(tmp_path, [_record(_body(FIRST, **user), {"input_tokens": 700}),
+                               _record(_body(EDITED, **user))], capsys)
+    _, edited = report["requests"]
+    assert (edited["prompt_tokens"], edited["body_prompt_tokens"]) == (702, 574)
+    assert SHARED_USAGE in edited["estimate_reasons"]
+    # The tool definition is still an estimate, its margin about its anchored 181 tokens.
+    assert edited["bounds"] == {"low": 702 - 46, "high": 702 + 46}
+    # An inferred session follows clean appends only: there the edit starts its own
+    # session, and its count is the body's.
+    report = _audit(tmp_path, [_record(_body(FIRST), {"input_tokens": 700}),
+                               _record(_body(EDITED))], capsys)
+    assert report["requests"][1]["prompt_tokens"] == 574
+
+
 def test_exact_counts_are_left_as_the_body_gives_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
@@ -190,10 +326,23 @@ def test_anchoring_gains_on_the_shared_recordings() -> None:
     # Measured by bench/anchoring.py (2026-12): 338 pairs, 225 appended without exotic input.
     assert (len(every), len(appended)) == (338, 225)
     assert _within(every, 0.03, "body") == pytest.approx(0.68, abs=0.005)
-    assert _within(every, 0.03, "anchored") == pytest.approx(0.78, abs=0.005)
+    assert _within(every, 0.03, "anchored") == pytest.approx(0.80, abs=0.005)
     assert _within(appended, 0.03, "body") == pytest.approx(0.77, abs=0.005)
     assert _within(appended, 0.03, "anchored") == pytest.approx(0.84, abs=0.005)
     assert _within(appended, 0.05, "anchored") == pytest.approx(0.88, abs=0.005)
+    # The 73 pairs that do not append (an edited or dropped message, changed tools): the
+    # leading run they share with the anchored turn is anchored, the rest counted.
+    apart = [pair for pair in every if not pair.appended]
+    assert len(apart) == 73
+    assert _within(apart, 0.03, "body") == pytest.approx(0.77, abs=0.005)
+    assert _within(apart, 0.03, "anchored") == pytest.approx(0.86, abs=0.005)
+    assert _within(apart, 0.01, "body") == pytest.approx(0.67, abs=0.005)
+    assert _within(apart, 0.01, "anchored") == pytest.approx(0.73, abs=0.005)
+    # 34 of them share a run whose anchoring moves a count: 59% -> 79% within 3%.
+    shared = [pair for pair in apart if pair.shared]
+    assert len(shared) == 34
+    assert _within(shared, 0.03, "body") == pytest.approx(0.59, abs=0.005)
+    assert _within(shared, 0.03, "anchored") == pytest.approx(0.79, abs=0.005)
     # Cache reads and writes predicted to the token (bench/anthropic_cache.py, with and
     # without --anchored): more with anchored counts.
     exact = {anchored: (sum(o.read == o.recorded.read for o in outcomes if o.active),

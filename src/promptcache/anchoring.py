@@ -6,7 +6,7 @@ the counter cannot size), the usage its log recorded is the truth for that reque
 later turn that cleanly appends to it costs that usage plus what the new turn adds, counted
 from the body. Measured on the shared recordings by ``bench/anchoring.py`` (2026-12), the next
 turn's total without its own usage, on the 225 append-only pairs without server tools: within
-3% 77% -> 84%, median error 0.6% -> 0.1%; on all 338 consecutive same-model pairs: 68% -> 78%
+3% 77% -> 84%, median error 0.6% -> 0.1%; on all 338 consecutive same-model pairs: 68% -> 80%
 (``shared/anthropic-counting-facts.md`` section 4 found 41% -> 65% with its own counter).
 
 Counts the body gives exactly (OpenAI's, with every part rendered) are left as they are: the
@@ -23,8 +23,22 @@ entries by the tokens before each block), so it is placed where the estimate's e
 - where the usage shows a cache read or write, it also says where the last breakpoint lies
   (what was read and written is the prompt through that block): the prompt through it and
   what follows are corrected apart, each to its own figure, so the replay's entries have the
-  provider's lengths (``bench/anchoring.py``: cache reads predicted to the token 41 -> 47 of
-  about 100 recorded calls with caching, writes 25 -> 43);
+  provider's lengths (``bench/anchoring.py``: cache reads predicted to the token 40 -> 48 of
+  the 104 recorded calls with caching, writes 25 -> 46);
+- a turn that shares only a leading run with the anchored one (it edits its last message,
+  drops the oldest ones, changes a tool) takes that run's anchored tokens and counts the rest
+  from its body. What the earlier turn's correction put after the run goes with it where it
+  sat on estimated segments (it was their error, and they are gone), but carries over where
+  it sat on segments counted exactly or on the reply priming: there it was no error of that
+  text but something the provider adds unseen after the run (the tail after a cache
+  breakpoint, the priming's size), which the new turn pays too (Mirascope's
+  ``test_caching_tool`` cassettes: 4,602 tokens written through the tool definitions, 147
+  after them where the body counts 10, and 4 more on the next turn's 4-token longer
+  question; Future-House/ldp's ``TestCachedTokenCosts``: a reply priming a token short,
+  again on the edited turn). Measured by ``bench/anchoring.py`` (2026-12) on the 73
+  consecutive same-model pairs of the shared recordings that do not append: within 3%
+  77% -> 86% (within 1% 67% -> 73%, median error 0.2% -> 0.0%), on the 34 of them whose
+  shared run moves a count 59% -> 79%; without the carried part, 86% and 68% within 1%;
 - a request's own usage corrects only the part no earlier turn anchored, spread over the
   segments counted by estimate there, in proportion to their counts: the estimate misses
   mostly in tool definitions and tool_use / tool_result wrappers (facts file section 2:
@@ -47,7 +61,7 @@ from typing import NamedTuple
 
 from promptcache.counting import Anchoring, CountedRequest
 from promptcache.estimates import segment_estimate
-from promptcache.model import SegmentKind
+from promptcache.model import Segment, SegmentKind
 from promptcache.prefix import first_divergence
 
 OWN_USAGE = ("anchored on the request's recorded usage (range: the change to the body "
@@ -57,6 +71,11 @@ EARLIER_USAGE = ("anchored on an earlier turn's recorded usage plus the counted 
                  "the change to the body estimate)")
 """The reason of a request that cleanly appends to an anchored turn, without usage of its
 own."""
+SHARED_USAGE = ("anchored on an earlier turn's recorded usage for the leading segments it "
+                "shares, the rest counted from the body (range: the change to the body "
+                "estimate)")
+"""The reason of a request that shares only a leading run of segments with an anchored turn
+(an edited or dropped message, a changed tool), without usage of its own."""
 LANES = 4096
 """Lanes remembered at once; the least recently used is forgotten first."""
 _UNPRICED_SETTINGS = frozenset({"cache_control"})
@@ -104,14 +123,30 @@ class Anchorer:
 def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
               ) -> CountedRequest | None:
     """``counted`` anchored on its own recorded usage and on ``previous`` (the anchored
-    latest turn of its lane) when it cleanly appends to it; None when neither applies."""
+    latest turn of its lane) when it appends to it or shares a leading run of segments with
+    it; None when none of these applies."""
     tokens = list(counted.segment_tokens)
     reason = ""
-    start = 0
-    shared = None if previous is None else appended_at(previous, counted)
-    if previous is not None and shared is not None:
-        tokens[:shared] = previous.segment_tokens[:shared]
-        start, reason = shared, EARLIER_USAGE
+    start = known = 0
+    if previous is not None:
+        appended = appended_at(previous, counted)
+        shared = shared_run(previous, counted) if appended is None else appended
+        if appended is not None:
+            tokens[:shared] = previous.segment_tokens[:shared]
+            start, reason = shared, EARLIER_USAGE
+            known = fixed_by_usage(previous, shared)
+        elif shared:
+            tokens[:shared] = previous.segment_tokens[:shared]
+            # Only on what follows the run, which stays as anchored; what this part cannot
+            # give (nothing goes below zero) is left out.
+            spread_correction(counted, tokens, shared, carried_correction(previous, shared),
+                              stop=len(tokens))
+            if tokens != list(counted.segment_tokens):
+                # Anchored only where that moves a count: the shared run's estimated
+                # segments keep their margins (below), so an unmoved count gains nothing.
+                # How an earlier total split over a shared run was a guess: its estimated
+                # segments keep their margins (known stays 0).
+                start, reason = shared, SHARED_USAGE
     observed = counted.request.observed
     if observed is not None:
         cut = _cached_through(counted)
@@ -123,7 +158,7 @@ def anchor_on(previous: CountedRequest | None, counted: CountedRequest,
     return CountedRequest(counted.request, counted.facts, tuple(tokens), sum(tokens),
                           counted.image_indexes,
                           Anchoring(reason, counted.segment_tokens, counted.prompt_tokens,
-                                    start))
+                                    start if reason == OWN_USAGE else known))
 
 
 def anchored_bounds(counted: CountedRequest) -> tuple[int | None, int | None]:
@@ -159,14 +194,58 @@ def appended_at(previous: CountedRequest, counted: CountedRequest) -> int | None
     append to it (every segment of ``previous`` but its closing reply priming, unchanged and
     in place, and the same settings), else None."""
     before = previous.request.segments
-    end = len(before)
-    while end and before[end - 1].kind is SegmentKind.REPLY_PRIMING:
-        end -= 1
+    end = _resent(before)
     after = counted.request.segments
     if len(after) < end or first_divergence(before[:end], after[:end]) is not None:
         return None
     if _priced(previous.request.settings) != _priced(counted.request.settings):
         return None
+    return end
+
+
+def shared_run(previous: CountedRequest, counted: CountedRequest) -> int:
+    """How many leading segments ``counted`` shares with ``previous`` (its closing reply
+    priming aside), or 0 when a priced setting differs: ``tool_choice`` or ``thinking``
+    change what the provider adds unseen (the tool-use system prompt is by ``tool_choice``,
+    ``shared/anthropic-counting-facts.md`` section 3), which the earlier correction holds."""
+    if _priced(previous.request.settings) != _priced(counted.request.settings):
+        return 0
+    before = previous.request.segments
+    end = _resent(before)
+    after = counted.request.segments
+    divergence = first_divergence(before[:end], after)
+    return min(end, len(after)) if divergence is None else divergence
+
+
+def fixed_by_usage(previous: CountedRequest, appended: int) -> int:
+    """How many leading segments of a turn appending to ``previous`` at ``appended`` recorded
+    usage fixes: all of them when it was ``previous``'s own; else only what fixed
+    ``previous``'s (its new segments were estimates, and stay so in the turns after it)."""
+    anchoring = previous.anchoring
+    if anchoring is None:
+        return 0
+    return appended if anchoring.reason == OWN_USAGE else min(anchoring.known, appended)
+
+
+def carried_correction(previous: CountedRequest, shared: int) -> int:
+    """What anchoring moved onto ``previous``'s segments after its first ``shared`` that are
+    counted exactly (its reply priming among them): no error of their text, so something
+    the provider adds unseen there, which a turn sharing the run pays too (see the module's
+    docstring). 0 when ``previous`` is not anchored."""
+    anchoring = previous.anchoring
+    if anchoring is None:
+        return 0
+    segments = previous.request.segments
+    return sum(previous.segment_tokens[index] - anchoring.body_segment_tokens[index]
+               for index in range(shared, len(segments)) if not segments[index].estimated)
+
+
+def _resent(segments: Sequence[Segment]) -> int:
+    """How many leading ``segments`` the next turn resends: all but the closing reply
+    priming."""
+    end = len(segments)
+    while end and segments[end - 1].kind is SegmentKind.REPLY_PRIMING:
+        end -= 1
     return end
 
 
