@@ -59,10 +59,6 @@ REASONS: dict[str, str] = {
     "server-input": "the provider's prompt is over 25% above the body's count: input the "
                     "server adds (server tools, code execution, files by id, fetched pages)",
     "over-count": "the body counts over 25% above the provider's prompt",
-    "billing-header": "the body's first system block is Claude Code's per-request "
-                      "x-anthropic-billing-header, which the API leaves out of the prompt "
-                      "(it reads across changing values); promptcache still counts and "
-                      "hashes it",
     "minimum-too-high": "the provider cached a prompt shorter than the catalogue's minimum "
                         "for the model: the table is wrong",
     "count-crosses-minimum": "one side caches, the other not, and the model's minimum lies "
@@ -82,16 +78,11 @@ REASONS: dict[str, str] = {
 
 MODELLING_ERRORS = frozenset({"api-error", "minimum-too-high", "missed-read", "other"})
 """Reasons that put the fault on the cache model."""
-NORMALIZER_ERRORS = frozenset({"billing-header"})
+NORMALIZER_ERRORS: frozenset[str] = frozenset()
 """Reasons that put the fault on how the body is read; the rest are facts of the recording
-or counting errors of the prompt.
-
-The billing header: DataDog/dd-trace-js ``claude-agent-sdk`` cassettes (Sonnet 4.6) read
-prefixes written by requests whose first system block differs only in its ``cch=`` value,
-and with that block left out 10 of the 12 count within 21 tokens of the recorded totals
-(with it, 1 of 12; the median is 38 off) and 4 of the 6 reads they miss are credited to a
-sibling cassette."""
-BILLING_HEADER = "x-anthropic-billing-header:"
+or counting errors of the prompt. None at present: Claude Code's billing header, the one
+there was, is left out of the prompt by the normalizer (see
+``promptcache.tokens.anthropic_framing``)."""
 
 
 def fault_of(reason: str) -> str:
@@ -134,8 +125,6 @@ class CacheOutcome:
     """The body asks for automatic caching (a top-level ``cache_control``)."""
     tail: int = 0
     """Counted tokens after the last breakpoint's block: billed as plain input."""
-    billing_header: bool = False
-    """The body's first system block is Claude Code's billing header."""
 
     @property
     def active(self) -> bool:
@@ -169,8 +158,6 @@ class CacheOutcome:
             return "server-input"
         if self.counted > (1 + FAR) * recorded.total:
             return "over-count"
-        if self.billing_header:
-            return "billing-header"
         if (recorded.written or recorded.read) and recorded.total < self.min_tokens:
             return "minimum-too-high"
         low, high = sorted((self.counted, recorded.total))
@@ -200,12 +187,6 @@ def recorded_usage(record: Mapping[str, Any]) -> Recorded | None:
     written = usage.get("cache_creation_input_tokens") or 0
     return Recorded(uncached + read + written, read, written,
                     compaction=usage.get("type") == "compaction")
-
-
-def _billing_header(body: Mapping[str, Any]) -> bool:
-    system = body.get("system")
-    first = system[0] if isinstance(system, list) and system else None
-    return isinstance(first, dict) and str(first.get("text", "")).startswith(BILLING_HEADER)
 
 
 def _cassette(source: str) -> str:
@@ -329,7 +310,7 @@ def _replay(file: str, cassette: str, records: list[_Loaded], counter: PromptCou
             breakpoints=sum(1 for block in loaded.blocks if block.breakpoint),
             rejected=prediction.rejected, min_tokens=counted.facts.cache.min_tokens,
             sibling_read=_sibling_read(cassette, loaded, writers),
-            automatic="cache_control" in loaded.body, billing_header=_billing_header(loaded.body),
+            automatic="cache_control" in loaded.body,
             tail=counted.prompt_tokens - max(
                 (block.end for block in loaded.blocks if block.breakpoint), default=0))
 

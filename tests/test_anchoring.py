@@ -115,10 +115,10 @@ def test_a_later_turn_keeps_the_margins_of_the_estimates_before_it() -> None:
     assert third.anchoring is not None
     assert third.anchoring.reason == EARLIER_USAGE
     # Only the first turn's usage is recorded: the second turn's tool_use and tool_result
-    # (31 and 36 tokens, each within half its count) are still estimates in the third, which
-    # adds text counted exactly.
+    # (32 and 37 tokens with their turns' closing tokens, each within half its count) are
+    # still estimates in the third, which adds text counted exactly.
     assert third.prompt_tokens == 700 + 73 + 20
-    assert anchored_bounds(third) == (793 - 16 - 18, 793 + 16 + 18)
+    assert anchored_bounds(third) == (793 - 35, 793 + 35)
 
 
 def test_a_turn_that_shares_nothing_with_the_anchored_one_is_not_anchored() -> None:
@@ -147,10 +147,11 @@ def test_a_turn_that_edits_its_last_message_keeps_the_anchored_tools() -> None:
     assert anchored.anchoring is not None
     assert anchored.anchoring.reason == SHARED_USAGE
     # Everything up to the edited text is the anchored turn's (the tool definition with its
-    # +128); the edited text (10 tokens, 8 before) and the priming are this body's.
-    assert first.segment_tokens == (496, 181, 0, 8, 3, 8, 4)
-    assert edited.segment_tokens == (496, 53, 0, 8, 3, 10, 4)
-    assert anchored.segment_tokens == (496, 181, 0, 8, 3, 10, 4)
+    # +128); the edited text (11 tokens with its turn's closing token, 9 before) and the
+    # priming are this body's.
+    assert first.segment_tokens == (496, 181, 0, 9, 2, 9, 3)
+    assert edited.segment_tokens == (496, 53, 0, 9, 2, 11, 3)
+    assert anchored.segment_tokens == (496, 181, 0, 9, 2, 11, 3)
     assert anchored.prompt_tokens == 574 + 128 == 702
     # How the earlier total split over the shared run was a guess: every estimated segment
     # keeps its margin, the tool definition's about the corrected count.
@@ -162,21 +163,21 @@ def test_a_turn_that_drops_the_oldest_messages_keeps_only_the_shared_corrections
     anchorer = Anchorer()
     long = _counted(counter, _record(_body(HISTORY), {"input_tokens": 900}))
     anchored_long = anchorer.anchor(long, "lane")
-    # The usage's +235 went to the estimated segments by size: the tool definition +103, the
-    # tool_use +61 and the tool_result +71.
+    # The usage's +235 went to the estimated segments by size: the tool definition +102, the
+    # tool_use +62 and the tool_result +71.
     assert long.prompt_tokens == 665
     assert [after - before for before, after
             in zip(long.segment_tokens, anchored_long.segment_tokens, strict=True)
-            if after != before] == [103, 61, 71]
+            if after != before] == [102, 62, 71]
     dropped = _counted(counter, _record(_body(HISTORY[4:])))
     anchored = anchorer.anchor(dropped, "lane")
     assert anchored.anchoring is not None
     assert anchored.anchoring.reason == SHARED_USAGE
     # The tool definition's share is reused; the tool_use and tool_result took their
     # corrections with them.
-    assert dropped.segment_tokens == (496, 53, 0, 8, 3, 7, 4)
-    assert anchored.segment_tokens == (496, 156, 0, 8, 3, 7, 4)
-    assert anchored.prompt_tokens == 571 + 103 == 674
+    assert dropped.segment_tokens == (496, 53, 0, 9, 2, 8, 3)
+    assert anchored.segment_tokens == (496, 155, 0, 9, 2, 8, 3)
+    assert anchored.prompt_tokens == 571 + 102 == 673
 
 
 CACHED_SYSTEM = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
@@ -196,34 +197,34 @@ def test_what_the_usage_put_after_a_breakpoint_on_exact_text_carries_over() -> N
     counter = PromptCounter()
     anchorer = Anchorer()
     anchored_first = _cached_turn(counter, anchorer, 20)
-    # Through the system prompt 690 where the body counts 557 (+133 in the tool definition);
-    # after it 20 where the body counts 15: +5 on the exactly counted message, by size (its
-    # frame +2, its text +3).
-    assert anchored_first.segment_tokens == (496, 186, 0, 8, 5, 11, 4)
+    # Through the system prompt (its closing token included) 690 where the body counts 558
+    # (+132 in the tool definition); after it 20 where the body counts 14: +6 on the exactly
+    # counted message, by size (its frame +1, its text +5).
+    assert anchored_first.segment_tokens == (496, 185, 0, 9, 3, 14, 3)
     edited = _counted(counter, _record(_body(EDITED, CACHED_SYSTEM)))
     anchored = anchorer.anchor(edited, "lane")
-    # The run through the message's frame is the anchored turn's (695); the edited text is
-    # this body's 10 plus the +3 its predecessor took: no error of that text's, something the
+    # The run through the message's frame is the anchored turn's (693); the edited text is
+    # this body's 11 plus the +5 its predecessor took: no error of that text's, something the
     # provider adds after the breakpoint, which this turn pays too.
-    assert edited.segment_tokens == (496, 53, 0, 8, 3, 10, 4)
-    assert anchored.segment_tokens == (496, 186, 0, 8, 5, 13, 4)
-    assert anchored.prompt_tokens == 574 + 133 + 5 == 712
+    assert edited.segment_tokens == (496, 53, 0, 9, 2, 11, 3)
+    assert anchored.segment_tokens == (496, 185, 0, 9, 3, 16, 3)
+    assert anchored.prompt_tokens == 574 + 132 + 6 == 712
 
 
 def test_a_carried_correction_larger_than_the_new_part_stops_at_zero() -> None:
     counter = PromptCounter()
     anchorer = Anchorer()
     anchored_first = _cached_turn(counter, anchorer, 2)
-    # 2 after the breakpoint where the body counts 15: the message gives all it has, the
+    # 2 after the breakpoint where the body counts 14: the message gives all it has, the
     # priming the rest.
-    assert anchored_first.segment_tokens == (496, 186, 0, 8, 0, 0, 2)
+    assert anchored_first.segment_tokens == (496, 185, 0, 9, 0, 0, 2)
     shorter = _counted(counter, _record(_body([{"role": "user", "content": "Anchorage?"}],
                                               CACHED_SYSTEM)))
     anchored = anchorer.anchor(shorter, "lane")
-    # The -10 carried (text -8, priming -2) finds 9 after the shared run: those go to zero,
+    # The -10 carried (text -9, priming -1) finds 9 after the shared run: those go to zero,
     # the shared run keeps its anchored 690, and the unplaced token is left out.
-    assert shorter.segment_tokens == (496, 53, 0, 8, 3, 5, 4)
-    assert anchored.segment_tokens == (496, 186, 0, 8, 0, 0, 0)
+    assert shorter.segment_tokens == (496, 53, 0, 9, 2, 6, 3)
+    assert anchored.segment_tokens == (496, 185, 0, 9, 0, 0, 0)
     assert anchored.prompt_tokens == 690
 
 
@@ -338,11 +339,11 @@ def test_anchoring_gains_on_the_shared_recordings() -> None:
     assert _within(apart, 0.03, "anchored") == pytest.approx(0.86, abs=0.005)
     assert _within(apart, 0.01, "body") == pytest.approx(0.67, abs=0.005)
     assert _within(apart, 0.01, "anchored") == pytest.approx(0.73, abs=0.005)
-    # 34 of them share a run whose anchoring moves a count: 59% -> 79% within 3%.
+    # 32 of them share a run whose anchoring moves a count: 18 -> 25 within 3%.
     shared = [pair for pair in apart if pair.shared]
-    assert len(shared) == 34
-    assert _within(shared, 0.03, "body") == pytest.approx(0.59, abs=0.005)
-    assert _within(shared, 0.03, "anchored") == pytest.approx(0.79, abs=0.005)
+    assert len(shared) == 32
+    assert _within(shared, 0.03, "body") == pytest.approx(18 / 32)
+    assert _within(shared, 0.03, "anchored") == pytest.approx(25 / 32)
     # Cache reads and writes predicted to the token (bench/anthropic_cache.py, with and
     # without --anchored): more with anchored counts.
     exact = {anchored: (sum(o.read == o.recorded.read for o in outcomes if o.active),

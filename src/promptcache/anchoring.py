@@ -23,8 +23,8 @@ entries by the tokens before each block), so it is placed where the estimate's e
 - where the usage shows a cache read or write, it also says where the last breakpoint lies
   (what was read and written is the prompt through that block): the prompt through it and
   what follows are corrected apart, each to its own figure, so the replay's entries have the
-  provider's lengths (``bench/anchoring.py``: cache reads predicted to the token 40 -> 48 of
-  the 104 recorded calls with caching, writes 25 -> 46);
+  provider's lengths (``bench/anchoring.py``: cache reads predicted to the token 45 -> 55 of
+  the 104 recorded calls with caching, writes 28 -> 51);
 - a turn that shares only a leading run with the anchored one (it edits its last message,
   drops the oldest ones, changes a tool) takes that run's anchored tokens and counts the rest
   from its body. What the earlier turn's correction put after the run goes with it where it
@@ -37,8 +37,8 @@ entries by the tokens before each block), so it is placed where the estimate's e
   question; Future-House/ldp's ``TestCachedTokenCosts``: a reply priming a token short,
   again on the edited turn). Measured by ``bench/anchoring.py`` (2026-12) on the 73
   consecutive same-model pairs of the shared recordings that do not append: within 3%
-  77% -> 86% (within 1% 67% -> 73%, median error 0.2% -> 0.0%), on the 34 of them whose
-  shared run moves a count 59% -> 79%; without the carried part, 86% and 68% within 1%;
+  77% -> 86% (within 1% 67% -> 73%, median error 0.2% -> 0.0%), on the 32 of them whose
+  shared run moves a count 56% -> 78%; without the carried part, 86% and 68% within 1%;
 - a request's own usage corrects only the part no earlier turn anchored, spread over the
   segments counted by estimate there, in proportion to their counts: the estimate misses
   mostly in tool definitions and tool_use / tool_result wrappers (facts file section 2:

@@ -72,8 +72,11 @@ FINDINGS_UNSEEN: dict[str, Counter[str]] = {
     # breakpoint-on-volatile in the bodies, unseen in its spans.
     "otel_traceloop_anthropic": Counter({"PC501": 2}),
     # No tools nor response_format in these spans: what the rules say of them is unseen.
-    "otel_openai_v2_latest": Counter({"PC002": 1, "PC201": 1, "PC206": 1, "PC403": 1}),
-    "otel_traceloop_openai": Counter({"PC403": 1}),
+    # (PC206 and PC403, which the bodies showed too, are no longer found on either side:
+    # the bodies carry the log's usage, and the samples' usage is their mock server's, 4
+    # characters a token, on which the estimated turns are anchored, the edited ones on
+    # their shared run too; below the minimum, those changes lose nothing.)
+    "otel_openai_v2_latest": Counter({"PC002": 1, "PC201": 1}),
 }
 """What the rules find in a sample's bodies and not in its log, where the log keeps less."""
 
