@@ -43,6 +43,8 @@ if _BENCH not in sys.path:
 
 from accuracy import anthropic_shape  # noqa: E402
 from anthropic_cache import (  # noqa: E402
+    ANTHROPIC_FILES,
+    SHARED,
     CacheOutcome,
     Recorded,
     outcomes,
@@ -55,8 +57,6 @@ from promptcache.counting import CountedRequest, PromptCounter  # noqa: E402
 from promptcache.load.records import normalize_record  # noqa: E402
 from promptcache.load.sources import LoadError, RawRecord, read_records  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-ANTHROPIC_FILES = ("anthropic-cassettes.jsonl", "anthropic-more.jsonl")
 SHARES = (0.01, 0.03, 0.05)
 """The tolerances of the rate columns."""
 

@@ -21,24 +21,20 @@ from dataclasses import dataclass, replace
 from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Repair
 from promptcache.engine.rule_api import Group
-from promptcache.model import Request, SegmentKind
+from promptcache.model import BLOCK_KINDS, Request
+from promptcache.pricing import CACHE_PREMIUMS
 from promptcache.rules._conversation import segment_key
-
-BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
-                         SegmentKind.TOOL_CALL, SegmentKind.OTHER})
-"""Segment kinds that are content blocks (model.py: the contract with the normalizer)."""
 
 SHORT_TTL = "5m"
 LONG_TTL = "1h"
 
-WRITE_PREMIUM: dict[str, float] = {SHORT_TTL: 1.25, LONG_TTL: 2.0}
+_PREMIUMS = CACHE_PREMIUMS["anthropic"]
+WRITE_PREMIUM: dict[str, float] = {SHORT_TTL: _PREMIUMS.write, LONG_TTL: _PREMIUMS.write_long}
 """What writing one token to the cache costs, as a multiple of the base input price, by
-lifetime (Anthropic "Prompt caching" docs, pricing table, checked 2026-12: 5-minute writes
-1.25x, 1-hour writes 2x)."""
+lifetime (the dated table in :mod:`promptcache.pricing`)."""
 
-READ_PRICE = 0.1
-"""What reading one cached token costs, as a multiple of the base input price (same table:
-cache hits 0.1x)."""
+READ_PRICE = _PREMIUMS.read
+"""What reading one cached token costs, as a multiple of the base input price."""
 
 
 def explicit(counted: CountedRequest) -> bool:
@@ -49,13 +45,17 @@ def explicit(counted: CountedRequest) -> bool:
 _MESSAGE_ROLES = ("user", "assistant")
 
 
+def first_message(counted: CountedRequest) -> int:
+    """Index of the first segment of the messages (the number of segments when none)."""
+    segments = counted.request.segments
+    return next((index for index, segment in enumerate(segments)
+                 if segment.role in _MESSAGE_ROLES), len(segments))
+
+
 def tokens_before_messages(counted: CountedRequest) -> int:
     """Tokens of the tools and the system prompt: what a change that Anthropic says
     invalidates only the messages (``tool_choice``, thinking, images) leaves cached."""
-    segments = counted.request.segments
-    first = next((index for index, segment in enumerate(segments)
-                  if segment.role in _MESSAGE_ROLES), len(segments))
-    return sum(counted.segment_tokens[:first])
+    return sum(counted.segment_tokens[:first_message(counted)])
 
 
 def automatic_ttl(request: Request) -> str:

@@ -52,13 +52,14 @@ def check(context: Context) -> Iterator[Hit]:
     current = context.current
     if not explicit(current) or current.request.observed is not None:
         return  # a recorded usage means the API answered: the count here is off, not it
-    found = layout(current).breakpoints
+    marks = layout(current)
+    found = marks.breakpoints
     limit = current.facts.cache.max_breakpoints
     if len(found) <= limit:
         return
     extra = found[limit]
     model = current.request.model or "an unnamed model"
-    automatic = " (one of them automatic caching's)" if layout(current).automatic else ""
+    automatic = " (one of them automatic caching's)" if marks.automatic else ""
     yield Hit(
         location=current.request.location,
         path=extra.reported_path,

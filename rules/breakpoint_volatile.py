@@ -59,6 +59,7 @@ from promptcache.rules._breakpoints import (
     Breakpoint,
     calibrated,
     explicit,
+    first_message,
     layout,
     premium_tokens,
     readable_tokens,
@@ -67,13 +68,6 @@ from promptcache.rules._breakpoints import (
     ttl_words,
 )
 from promptcache.snippets import excerpt
-
-
-def _first_message(counted: CountedRequest) -> int:
-    """Index of the first segment of the messages (the number of segments when none)."""
-    segments = counted.request.segments
-    return next((index for index, segment in enumerate(segments)
-                 if segment.role in ("user", "assistant")), len(segments))
 
 
 def _same_place(earlier: CountedRequest, old: Breakpoint, current: CountedRequest,
@@ -91,7 +85,7 @@ def check(context: Context) -> Iterator[Hit]:
     shared = context.shared_with(previous)
     request = current.request
     in_session = bool(request.cache_key or request.session or request.user)
-    if not in_session and shared.segments >= _first_message(current):
+    if not in_session and shared.segments >= first_message(current):
         return  # unrelated conversations differ in their messages: no evidence
     minimum = current.facts.cache.min_tokens
     old_marks = layout(previous).breakpoints

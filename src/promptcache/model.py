@@ -59,6 +59,12 @@ class SegmentKind(StrEnum):
     """The tokens the provider appends to start the reply."""
 
 
+BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
+                         SegmentKind.TOOL_CALL, SegmentKind.OTHER})
+"""Segment kinds that are content blocks for an explicit cache (the units its lookback
+counts, see the module docstring); frames are not blocks."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImageRef:
     """What a rule needs to know about one image content part."""

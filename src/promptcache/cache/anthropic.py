@@ -62,16 +62,11 @@ from itertools import accumulate
 
 from promptcache.cache.simulator import SWEEP_EVERY, Prediction
 from promptcache.catalog import CacheRules
-from promptcache.model import Segment, SegmentKind
+from promptcache.model import BLOCK_KINDS, Segment, SegmentKind
 from promptcache.prefix import identical_prefix
 
 FIVE_MINUTES = "5m"
 ONE_HOUR = "1h"
-
-BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
-                         SegmentKind.TOOL_CALL, SegmentKind.OTHER})
-"""Segments that are content blocks (the units the 20-block lookback counts); frames are
-not blocks, though their tokens are part of every prefix after them."""
 
 MESSAGES_INVALIDATED_BY = ("tool_choice", "thinking")
 """Request settings whose change invalidates the cached messages but not the tools or system

@@ -56,7 +56,7 @@ from promptcache.estimates import (
     THINKING_ESTIMATE,
     TOOL_DEFINITION_ESTIMATE,
 )
-from promptcache.model import Segment, SegmentKind
+from promptcache.model import BLOCK_KINDS, Segment, SegmentKind
 from promptcache.normalize.anthropic_blocks import (
     block_segment,
     breakpoint_of,
@@ -73,8 +73,6 @@ from promptcache.tokens.anthropic_framing import (
 
 __all__ = ["AUTOMATIC_SKIPS", "loaded_tools", "messages_segments", "thinking_turn"]
 
-_BLOCK_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TEXT, SegmentKind.IMAGE,
-                          SegmentKind.TOOL_CALL, SegmentKind.OTHER})
 AUTOMATIC_SKIPS = frozenset({"thinking", "redacted_thinking"})
 """Block types automatic caching passes over (they cannot carry ``cache_control``)."""
 _EXTENSIONS = ("mcp_servers", "container", "context_management")
@@ -308,7 +306,7 @@ def _close_turns(segments: list[Segment], prefill: bool) -> None:
     nor does the reply continuing a prefill."""
     last_block = -1
     for index, segment in enumerate(segments):
-        if segment.kind in _BLOCK_KINDS and segment.kind is not SegmentKind.TOOL:
+        if segment.kind in BLOCK_KINDS and segment.kind is not SegmentKind.TOOL:
             last_block = index
             continue
         closing = (segment.kind is SegmentKind.MESSAGE_FRAME
@@ -340,7 +338,7 @@ def _mark_last_block(segments: list[Segment], ttl: str) -> None:
     for index in range(len(segments) - 1, -1, -1):
         segment = segments[index]
         skipped = segment.kind is SegmentKind.OTHER and segment.key in AUTOMATIC_SKIPS
-        if segment.kind in _BLOCK_KINDS and not skipped:
+        if segment.kind in BLOCK_KINDS and not skipped:
             if not segment.breakpoint:
                 segments[index] = replace(segment, breakpoint=ttl)
             return
