@@ -43,11 +43,14 @@ NOT_ESTIMABLE_ESTIMATE = Estimate(
 """A server tool (web search, code execution...), an MCP server, a container, context
 management, or their result blocks: the provider renders them from data the body lacks
 (recorded totals run 5-20x the visible text, shared/anthropic-counting-facts.md TL;DR 6)."""
+_SERVER_INPUT = "not estimable offline, lower bound only: "
+
+
 def server_input_estimate(adds: str) -> Estimate:
     """A part of a request the server extends with ``adds`` (what it fetches, runs or renders
     from data the body lacks, named by :mod:`promptcache.tokens.anthropic_server_tools`): the
-    count is the least it costs, with no known most."""
-    return Estimate(f"not estimable offline, lower bound only: {adds}", 0, None)
+    count is the least it costs (see :func:`segment_estimate`), with no known most."""
+    return Estimate(_SERVER_INPUT + adds, 0, None)
 
 
 CONTEXT_CLEARING_ESTIMATE = Estimate(
@@ -135,6 +138,10 @@ def segment_estimate(segment: Segment, tokens: int | None = None) -> Estimate:
         return Estimate(_BY_KIND.get(segment.kind, _UNVERIFIED), 0, None)
     if estimate.reason == CONTEXT_CLEARING_ESTIMATE.reason and tokens is not None:
         return Estimate(estimate.reason, 0, tokens)
+    if estimate.reason.startswith(_SERVER_INPUT) and tokens is not None:
+        # What the body shows of it (a tool's name, a priced definition, readable fields)
+        # is the least it costs.
+        return Estimate(estimate.reason, tokens, None)
     error = FITTED_ERRORS.get(estimate.reason)
     if error is None or tokens is None:
         return estimate
