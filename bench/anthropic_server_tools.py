@@ -59,10 +59,12 @@ class Priced:
 
 
 def _uploads(body: Mapping[str, Any]) -> bool:
+    """Whether the history of ``body`` holds uploaded files."""
+    messages = body.get("messages")
+    contents = [message.get("content") for message in messages or ()
+                if isinstance(message, Mapping)] if isinstance(messages, list) else []
     return any(isinstance(block, Mapping) and block.get("type") == "container_upload"
-               for message in body.get("messages") or () if isinstance(message, Mapping)
-               for block in (message.get("content") if isinstance(message.get("content"),
-                                                                  list) else ()))
+               for content in contents if isinstance(content, list) for block in content)
 
 
 def priced_records(data: Path) -> Iterator[Priced]:

@@ -103,8 +103,8 @@ class ServerAddition:
 # Server tools: what the server runs within the same response and feeds back as input (the
 # tool docs: web search, web fetch, code execution, tool search, advisor), or, for client
 # tools Anthropic defines without a row, the definition itself. Measured: every recorded
-# response whose usage counts a search or fetch (``server_tool_use``) is 1,700-490,000 over
-# the visible text (pydantic-ai, mirascope, fantasy, chatlas, ellmer, ruby_llm,
+# response whose usage counts a search or fetch (``server_tool_use``) is 3,194-487,053 over
+# the rest of its count (pydantic-ai, mirascope, fantasy, chatlas, ellmer, ruby_llm,
 # llm-anthropic).
 TOOL_ADDITIONS: Final[tuple[ServerAddition, ...]] = (
     ServerAddition("web_search_", "web search results the server fetches"),
@@ -134,8 +134,9 @@ BLOCK_ADDITIONS: Final[tuple[ServerAddition, ...]] = (
 """By block ``type`` prefix, first match; the last row matches every type."""
 
 EXTENSION_ADDITIONS: Final[Mapping[str, str]] = {
-    # activeagents/activeagent: one MCP server with no history costs 456-571 on the
-    # recordings, two or more about 14,100, the documentation server 139,000.
+    # activeagents/activeagent's MCP fixtures beyond the rest of the count: 456-571 for a
+    # server without authorization, about 14,100 for an authorized one or several, 139,000
+    # for a documentation server; pydantic-ai's 2,616-3,722.
     "mcp_servers": "MCP servers' tool lists the server fetches",
     "container": "files in the code-execution container",
 }
