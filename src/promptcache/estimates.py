@@ -65,6 +65,15 @@ REMOTE_SOURCE_ESTIMATE = Estimate(
     "an image or document by URL or file id: not estimable offline, lower bound only", 0, None)
 """An Anthropic image or document the provider fetches (``url`` / ``file`` source), or a PDF
 whose pages cannot be read offline."""
+
+
+def lower_bound(estimate: Estimate) -> bool:
+    """Whether ``estimate`` is a part the provider sizes unseen: its count the least it
+    costs, no most."""
+    return (estimate in (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE)
+            or estimate.reason.startswith(_SERVER_INPUT))
+
+
 TOOL_DEFINITION_ESTIMATE = Estimate("Claude tool definitions: rendering fitted on recorded "
                                     "usage", 0, None)
 TOOL_CALL_ESTIMATE = Estimate("Claude tool_use / tool_result wrappers: fitted on recorded "

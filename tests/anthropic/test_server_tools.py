@@ -226,13 +226,13 @@ def test_the_measured_row_is_its_fit_and_holds_out_of_sample() -> None:
     bench = bench_script("anthropic_server_tools")
     records = list(bench.priced_records(SHARED_DATA))
     [row] = [row for row in DEFINITIONS if row.measured]
+    # The table's figure is the bench's fit, not a number of its own.
     assert bench.fit(records) == row.tokens
-    projects = {record.project for record in records}
-    assert projects == {"pydantic/pydantic-ai", "crmne/ruby_llm"}
-    for project in projects:
+    held_out = {}
+    for project in {record.project for record in records}:
         own = [record for record in records if record.project == project]
         refit = bench.fit([record for record in records if record.project != project])
-        # Held out, the other project's figure prices every clean record within 3%.
-        clean = [record for record in own if not record.uploads and record.residual < 5000]
-        assert clean
-        assert all(record.within(refit) for record in clean)
+        held_out[project] = (sum(record.within(refit) for record in own), len(own))
+    # docs/claude-token-counts.md: pydantic-ai's 7 misses are responses where the server ran
+    # code or histories with uploaded files, lower bounds.
+    assert held_out == {"crmne/ruby_llm": (1, 1), "pydantic/pydantic-ai": (8, 15)}

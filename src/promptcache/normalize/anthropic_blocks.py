@@ -26,6 +26,7 @@ from promptcache.estimates import (
     REMOTE_SOURCE_ESTIMATE,
     THINKING_ESTIMATE,
     TOOL_CALL_ESTIMATE,
+    lower_bound,
     server_input_estimate,
 )
 from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
@@ -195,7 +196,7 @@ def _tool_result(block: Mapping[str, Any], path: str, role: str, mark: str,
             if inner.text:
                 texts.append(inner.text)
             extra += inner.fixed_tokens
-            if inner.estimate is not None and _lower_bound(inner.estimate):
+            if inner.estimate is not None and lower_bound(inner.estimate):
                 estimate = inner.estimate
     return Segment(SegmentKind.TEXT, path, "\n".join(texts),
                    fixed_tokens=generation.tool_result + extra, role=role,
