@@ -5,6 +5,7 @@ model family x request shape, exact and within 1%, and the worst misses.
     python bench/accuracy.py --misses 20          # and the 20 largest misses of each file
     python bench/accuracy.py --file openai-chat-more.jsonl --family 4o --shape tools --list
     python bench/accuracy.py --anthropic           # the Anthropic section alone
+    python bench/accuracy.py --held-out            # Anthropic-defined tools' rows held out
 
 The counts are the pipeline's own (read -> normalize -> count, as ``promptcache audit`` does);
 the truth is the provider's recorded ``usage.prompt_tokens`` (Chat Completions) or
@@ -364,6 +365,18 @@ def anthropic_cache_report(data: Path) -> list[str]:
     return lines
 
 
+def held_out_report(data: Path) -> list[str]:
+    """The measured rows of the Anthropic-defined tools' table refitted without one source
+    project at a time (``bench/anthropic_server_tools.py``)."""
+    folder = str(Path(__file__).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # the sibling script, when this one is loaded by a test
+    from anthropic_server_tools import held_out_report as report
+
+    lines: list[str] = report(data)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED, help="folder of the shared files")
@@ -376,11 +389,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows per API (chat, responses) instead of per file")
     parser.add_argument("--anthropic", action="store_true",
                         help="only the Anthropic section")
+    parser.add_argument("--held-out", action="store_true",
+                        help="only the Anthropic-defined tools' rows, refitted without one "
+                        "project at a time")
     arguments = parser.parse_args(argv)
     if not arguments.data.is_dir():
         print(f"{arguments.data}: no such folder (the shared data is not beside this clone)",
               file=sys.stderr)
         return 2
+    if arguments.held_out:
+        print("\n".join(held_out_report(arguments.data)))
+        return 0
     if arguments.anthropic:
         print("\n".join(anthropic_report(arguments.data, arguments.misses)))
         print()

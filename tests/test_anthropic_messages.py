@@ -20,6 +20,7 @@ from promptcache.estimates import (
     NOT_ESTIMABLE_ESTIMATE,
     REMOTE_SOURCE_ESTIMATE,
     certainty,
+    server_input_estimate,
 )
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -210,10 +211,14 @@ def test_every_block_type() -> None:
     thinking = by_path["$.messages[1].content[0]"]
     assert thinking.kind is K.OTHER
     assert thinking.text == "Let me think."
-    for index in (1, 2, 3):  # redacted thinking, a server tool's call and its results
-        block = by_path[f"$.messages[1].content[{index}]"]
-        assert block.kind is K.OTHER
-        assert block.estimate == NOT_ESTIMABLE_ESTIMATE
+    # Redacted thinking, a server tool's call and its results: lower bounds, the server
+    # blocks' reasons naming what the server adds.
+    assert by_path["$.messages[1].content[1]"].estimate == NOT_ESTIMABLE_ESTIMATE
+    assert [by_path[f"$.messages[1].content[{index}]"].estimate for index in (2, 3)] == [
+        server_input_estimate("a server block as the server renders it"),
+        server_input_estimate("pages behind encrypted search results")]
+    for index in (1, 2, 3):
+        assert by_path[f"$.messages[1].content[{index}]"].kind is K.OTHER
     # A search result's ciphertext is not what the model reads: only readable fields count.
     assert by_path["$.messages[1].content[3]"].text == (
         '{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":'
@@ -238,7 +243,9 @@ def test_server_tools_and_extensions_are_lower_bounds() -> None:
     counted = PromptCounter().count(request)
     found = certainty(counted)
     assert found.high is None
-    assert NOT_ESTIMABLE_ESTIMATE.reason in found.reasons
+    assert found.reasons == (
+        server_input_estimate("web search results the server fetches").reason,
+        server_input_estimate("MCP servers' tool lists the server fetches").reason)
     assert [segment.path for segment in request.segments if segment.kind is K.TOOLS_FRAME] == [
         "$.tools", "$.mcp_servers"]
 
@@ -335,7 +342,9 @@ def test_deferred_and_server_tools_are_not_rendered() -> None:
         "messages": [{"role": "user", "content": "hi"}]})
     late, search = request.segments[1:3]
     assert (late.text, late.fixed_tokens, late.estimate) == ("", 0, NOT_ESTIMABLE_ESTIMATE)
-    assert (search.text, search.estimate) == ("tool_search", NOT_ESTIMABLE_ESTIMATE)
+    assert (search.text, search.estimate) == (
+        "tool_search",
+        server_input_estimate("tool search results and the definitions they load"))
 
 
 def test_thinking_adds_its_hidden_prompt() -> None:

@@ -26,16 +26,22 @@ from promptcache.estimates import (
     REMOTE_SOURCE_ESTIMATE,
     THINKING_ESTIMATE,
     TOOL_CALL_ESTIMATE,
+    lower_bound,
+    server_input_estimate,
 )
 from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
 from promptcache.normalize.openai_chat import canonical_json
 from promptcache.tokens.anthropic_documents import pdf_pages
 from promptcache.tokens.anthropic_framing import TEXT_DOCUMENT, Generation
+from promptcache.tokens.anthropic_server_tools import block_addition
 from promptcache.tokens.images import data_url_dimensions, image_tokens
 
 __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
 
-_LOWER_BOUNDS = (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE)
+def _lower_bound(estimate: Estimate) -> bool:
+    """Whether ``estimate`` is a part the provider sizes unseen (a lower bound)."""
+    return estimate in (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE) or (
+        estimate == server_input_estimate(estimate.reason.rpartition(": ")[2]))
 _THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 _OPAQUE = frozenset({"signature", "cache_control"})
 
@@ -100,9 +106,11 @@ def block_segment(block: Any, path: str, role: str, facts: ModelFacts,
                        estimated=True, estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
     # Server-tool calls and results (server_tool_use, web_search_tool_result, mcp_tool_use,
     # container_upload, compaction...): the provider renders them from data it keeps; their
-    # readable JSON is counted as the least they cost.
+    # readable JSON is counted as the least they cost, the reason naming what the server
+    # adds (tokens.anthropic_server_tools.BLOCK_ADDITIONS).
     return Segment(SegmentKind.OTHER, path, compact_json(_readable(block)), role=role,
-                   key=str(kind or ""), estimated=True, estimate=NOT_ESTIMABLE_ESTIMATE,
+                   key=str(kind or ""), estimated=True,
+                   estimate=server_input_estimate(block_addition(str(kind or ""))),
                    breakpoint=mark)
 
 
@@ -188,7 +196,7 @@ def _tool_result(block: Mapping[str, Any], path: str, role: str, mark: str,
             if inner.text:
                 texts.append(inner.text)
             extra += inner.fixed_tokens
-            if inner.estimate in _LOWER_BOUNDS:  # a part the provider sizes unseen
+            if inner.estimate is not None and lower_bound(inner.estimate):
                 estimate = inner.estimate
     return Segment(SegmentKind.TEXT, path, "\n".join(texts),
                    fixed_tokens=generation.tool_result + extra, role=role,

@@ -16,7 +16,9 @@ hashes it ("Prompt caching": tools, then system, then messages):
 4. each message: a MESSAGE_FRAME (role marker, 3 tokens; none for a mid-conversation system
    message), then one segment per content block (a string ``content`` is one text block),
    see :mod:`promptcache.normalize.anthropic_blocks`; thinking blocks outside the tool loop
-   in progress are stripped (see :func:`thinking_turn`);
+   in progress (or a ``clear_thinking`` strategy's kept turns) are stripped (see
+   :func:`thinking_turn`), blocks before a compaction block are dropped, and tool results a
+   ``clear_tool_uses`` strategy clears are marked so;
 5. the REPLY_PRIMING: the rest of the request's frame, and the hidden prompts of extended
    thinking and of an ``output_config`` task budget.
 
@@ -51,10 +53,13 @@ from typing import Any
 
 from promptcache.catalog import ModelFacts
 from promptcache.estimates import (
+    CONTEXT_CLEARING_ESTIMATE,
+    DOCUMENTED_TOOL_ESTIMATE,
     NOT_ESTIMABLE_ESTIMATE,
     STRUCTURED_OUTPUT_ESTIMATE,
     THINKING_ESTIMATE,
     TOOL_DEFINITION_ESTIMATE,
+    server_input_estimate,
 )
 from promptcache.model import BLOCK_KINDS, Segment, SegmentKind
 from promptcache.normalize.anthropic_blocks import (
@@ -70,13 +75,25 @@ from promptcache.tokens.anthropic_framing import (
     is_metadata_system_block,
     tool_prompt_tokens,
 )
+from promptcache.tokens.anthropic_server_tools import (
+    EXTENSION_ADDITIONS,
+    compaction_cut,
+    compaction_trigger,
+    definition_row,
+    edits,
+    server_addition,
+    thinking_kept,
+    tool_clearing,
+)
 
 __all__ = ["AUTOMATIC_SKIPS", "loaded_tools", "messages_segments", "thinking_turn"]
 
 AUTOMATIC_SKIPS = frozenset({"thinking", "redacted_thinking"})
 """Block types automatic caching passes over (they cannot carry ``cache_control``)."""
-_EXTENSIONS = ("mcp_servers", "container", "context_management")
-"""Top-level fields that make the provider add prompt text the body does not show."""
+_MODELLED_EDITS = frozenset({"clear_thinking_20251015", "clear_tool_uses_20250919",
+                             "compact_20260112"})
+"""Context-management strategies :mod:`promptcache.tokens.anthropic_server_tools` models."""
+_COMPACTION_PASS = "a compaction pass when the input exceeds its trigger"
 
 
 def messages_segments(body: Mapping[str, Any], base_path: str,
@@ -89,10 +106,14 @@ def messages_segments(body: Mapping[str, Any], base_path: str,
     segments += _system_segments(body.get("system"), f"{base_path}.system", generation)
     messages = body.get("messages")
     messages = messages if isinstance(messages, list) else []
-    kept = thinking_turn(messages)
-    for index, message in enumerate(messages):
+    kept = _thinking_turns(body, messages)
+    # The API drops every block before a compaction block (the Compaction guide).
+    cut = compaction_cut(messages) or (0, 0)
+    for index, message in enumerate(messages[cut[0]:], start=cut[0]):
         segments += _message_segments(message, f"{base_path}.messages[{index}]", facts,
-                                      generation, keeps_thinking=index == kept)
+                                      generation, keeps_thinking=index in kept,
+                                      first_block=cut[1] if index == cut[0] else 0)
+    _mark_clearable(body, messages, base_path, segments)
     segments.append(_reply_priming(body, base_path, messages, generation))
     _close_turns(segments, prefill=_ends_with_prefill(messages))
     automatic = breakpoint_of(body)
@@ -141,12 +162,79 @@ def _tool_segments(body: Mapping[str, Any], base_path: str,
                   if generation.renders_loaded_tools else frozenset())
         segments += (_tool_segment(tool, f"{base_path}.tools[{index}]", generation, loaded)
                      for index, tool in enumerate(tools))
-    for name in _EXTENSIONS:
+    for name, adds in EXTENSION_ADDITIONS.items():
         if body.get(name):
             segments.append(Segment(SegmentKind.TOOLS_FRAME, f"{base_path}.{name}", "",
                                     key=name, estimated=True,
-                                    estimate=NOT_ESTIMABLE_ESTIMATE))
+                                    estimate=server_input_estimate(adds)))
+    segments += _context_management_segments(body, base_path)
     return segments
+
+
+def _context_management_segments(body: Mapping[str, Any], base_path: str) -> list[Segment]:
+    """What a ``context_management`` setting adds: a compaction strategy may run a summarizing
+    pass first (a lower bound); a strategy promptcache does not model is not estimable. The
+    clearing strategies remove input instead (see :func:`_thinking_turns`,
+    :func:`_mark_clearable`)."""
+    if not body.get("context_management"):
+        return []
+    path = f"{base_path}.context_management"
+    unknown = any(edit.get("type") not in _MODELLED_EDITS for edit in edits(body))
+    if unknown or not edits(body):
+        estimate = NOT_ESTIMABLE_ESTIMATE
+    elif compaction_trigger(body) is not None:
+        estimate = server_input_estimate(_COMPACTION_PASS)
+    else:
+        return []
+    return [Segment(SegmentKind.TOOLS_FRAME, path, "", key="context_management",
+                    estimated=True, estimate=estimate)]
+
+
+def _thinking_turns(body: Mapping[str, Any], messages: Sequence[Any]) -> frozenset[int]:
+    """The messages whose thinking blocks the provider keeps: a ``clear_thinking`` strategy's
+    last ``keep`` assistant turns (see :func:`promptcache.tokens.anthropic_server_tools.
+    thinking_kept`) with the tool loop in progress, else the tool loop's alone."""
+    loop = thinking_turn(messages)
+    turns = thinking_kept(body)
+    if turns is None:
+        return frozenset({loop})
+    assistants = [index for index, message in enumerate(messages)
+                  if isinstance(message, Mapping) and message.get("role") == "assistant"]
+    return frozenset({loop, *(assistants[-turns:] if turns else ())})
+
+
+def _mark_clearable(body: Mapping[str, Any], messages: Sequence[Any], base_path: str,
+                    segments: list[Segment]) -> None:
+    """Mark the tool results (and calls, with ``clear_tool_inputs``) a ``clear_tool_uses``
+    strategy clears once the input exceeds its trigger: every tool use but the last ``keep``
+    and those of excluded tools. Whether the trigger is crossed is the count's, so they cost
+    between nothing and their count."""
+    clearing = tool_clearing(body)
+    if clearing is None:
+        return
+    uses: list[tuple[str, str]] = []  # (id, path) of each tool_use, in order
+    names: dict[str, str] = {}
+    results: dict[str, str] = {}
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        for position, block in enumerate(content if isinstance(content, list) else ()):
+            if not isinstance(block, Mapping):
+                continue
+            path = f"{base_path}.messages[{index}].content[{position}]"
+            if block.get("type") == "tool_use":
+                uses.append((str(block.get("id") or ""), path))
+                names[str(block.get("id") or "")] = str(block.get("name") or "")
+            elif block.get("type") == "tool_result":
+                results[str(block.get("tool_use_id") or "")] = path
+    cleared = uses[:max(len(uses) - clearing.keep, 0)]
+    paths = {results[ident] for ident, _ in cleared
+             if ident in results and names.get(ident) not in clearing.excluded}
+    if clearing.inputs:
+        paths |= {path for ident, path in cleared if names.get(ident) not in clearing.excluded}
+    for index, segment in enumerate(segments):
+        if segment.path in paths:
+            segments[index] = replace(segment, estimated=True,
+                                      estimate=CONTEXT_CLEARING_ESTIMATE)
 
 
 def _tool_segment(tool: Any, path: str, generation: Generation,
@@ -165,9 +253,16 @@ def _tool_segment(tool: Any, path: str, generation: Generation,
     mark = breakpoint_of(tool)
     definition = {key: value for key, value in tool.items() if key != "cache_control"}
     if tool.get("type") not in (None, "custom"):
-        return Segment(SegmentKind.TOOL, path, name, key=name,
-                       canonical=canonical_json(definition), estimated=True,
-                       estimate=NOT_ESTIMABLE_ESTIMATE, breakpoint=mark)
+        # Defined by Anthropic: the name as the least it costs, plus the definition's cost
+        # where a row of tokens.anthropic_server_tools gives it; what the server runs or
+        # renders unseen makes the count a lower bound.
+        kind = str(tool.get("type"))
+        row = definition_row(kind, generation.name)
+        adds = server_addition(kind)
+        return Segment(SegmentKind.TOOL, path, name, fixed_tokens=row.tokens if row else 0,
+                       key=name, canonical=canonical_json(definition), estimated=True,
+                       estimate=DOCUMENTED_TOOL_ESTIMATE if adds is None
+                       else server_input_estimate(adds), breakpoint=mark)
     if tool.get("defer_loading") is True and name not in loaded:
         return Segment(SegmentKind.TOOL, path, "", key=name,
                        canonical=canonical_json(definition), estimated=True,
@@ -254,7 +349,7 @@ def thinking_turn(messages: Sequence[Any]) -> int:
 
 
 def _message_segments(message: Any, path: str, facts: ModelFacts, generation: Generation,
-                      keeps_thinking: bool) -> list[Segment]:
+                      keeps_thinking: bool, first_block: int = 0) -> list[Segment]:
     if not isinstance(message, Mapping):
         return []
     role = str(message.get("role") or "user")
@@ -270,7 +365,7 @@ def _message_segments(message: Any, path: str, facts: ModelFacts, generation: Ge
     elif isinstance(content, list):
         segments += (block_segment(block, f"{path}.content[{index}]", role, facts, generation,
                                    keeps_thinking)
-                     for index, block in enumerate(content))
+                     for index, block in enumerate(content) if index >= first_block)
     return segments
 
 
