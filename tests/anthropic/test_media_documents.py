@@ -9,7 +9,11 @@ import sys
 from typing import Any
 
 from promptcache.counting import PromptCounter
-from promptcache.estimates import DOCUMENT_ESTIMATE, REMOTE_SOURCE_ESTIMATE
+from promptcache.estimates import (
+    CITATIONS_ESTIMATE,
+    DOCUMENT_ESTIMATE,
+    REMOTE_SOURCE_ESTIMATE,
+)
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import RawRecord
 from promptcache.model import Location, Request, Segment
@@ -112,3 +116,15 @@ def test_pypdf_is_imported_only_for_a_pdf() -> None:
                             check=True)
     assert result.stdout.split() == ["False", "True"]
     assert result.stderr == ""
+
+
+def test_citations_make_a_document_a_lower_bound() -> None:
+    cited = _first_block(_request("claude-haiku-4-5", [
+        _document(pdf((LETTER, "Facts")), citations={"enabled": True}),
+        {"type": "text", "text": "Cite it."}]))
+    assert (cited.fixed_tokens, cited.estimate) == (35 * 45, CITATIONS_ESTIMATE)
+    assert CITATIONS_ESTIMATE.high is None
+    plain = _first_block(_request("claude-haiku-4-5", [
+        _document(pdf((LETTER, "Facts")), citations={"enabled": False}),
+        {"type": "text", "text": "Cite it."}]))
+    assert plain.estimate == DOCUMENT_ESTIMATE

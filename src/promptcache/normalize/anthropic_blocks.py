@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from promptcache.catalog import ModelFacts
 from promptcache.estimates import (
+    CITATIONS_ESTIMATE,
     DOCUMENT_ESTIMATE,
     IMAGE_ESTIMATE,
     NOT_ESTIMABLE_ESTIMATE,
@@ -40,7 +42,7 @@ from promptcache.tokens.images import (
 
 __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
 
-_LOWER_BOUNDS = (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE)
+_LOWER_BOUNDS = (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE, CITATIONS_ESTIMATE)
 _THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 _OPAQUE = frozenset({"signature", "cache_control"})
 
@@ -160,10 +162,20 @@ def _document(block: Mapping[str, Any], path: str, role: str, mark: str,
               facts: ModelFacts) -> Segment:
     source = block.get("source")
     source = source if isinstance(source, Mapping) else {}
-    kind = source.get("type")
     # A title and a context are rendered with the document (the API's own fields).
     heading = "".join(str(block[name]) + "\n" for name in ("title", "context")
                       if isinstance(block.get(name), str))
+    citations = block.get("citations")
+    if isinstance(citations, Mapping) and citations.get("enabled"):
+        return replace(_document_content(source, heading, path, role, mark, facts),
+                       estimate=CITATIONS_ESTIMATE)
+    return _document_content(source, heading, path, role, mark, facts)
+
+
+def _document_content(source: Mapping[str, Any], heading: str, path: str, role: str,
+                      mark: str, facts: ModelFacts) -> Segment:
+    """A document's segment from its source: text, content blocks or a base64 PDF."""
+    kind = source.get("type")
     identity = canonical_json(source)
     if kind == "text":
         return Segment(SegmentKind.OTHER, path, heading + str(source.get("data") or ""),

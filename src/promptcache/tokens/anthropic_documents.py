@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import logging
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,6 +73,8 @@ def pdf_pages(data: str) -> tuple[PdfPage, ...] | None:
         return None
     if not raw.startswith(b"%PDF"):
         return None
+    import logging  # with pypdf, which imports it anyway
+
     from pypdf import PdfReader  # lazily: only a request with a PDF pays for the import
 
     # pypdf logs what it repairs ("incorrect startxref pointer") as warnings; an audit's
