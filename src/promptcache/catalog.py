@@ -200,19 +200,22 @@ MODELS: tuple[ModelFacts, ...] = (
 # first resized, aspect kept, when it exceeds the model's native resolution; its older text
 # (w*h/750, scaled down past a 1568-px long edge or about 1,600 tokens) is the same cost
 # within 5%. Measured on the shared recordings as the recorded total less the exactly counted
-# rest of the body (bench/anthropic_media.py prints it per image): patches plus 4 on every
-# base64 image of every generation from Claude 3 to Sonnet 5 whose rest is plain text, e.g.
-# 1x1 = 1 + 4 (activeagents test_agent_image_base64_*, Haiku 4.5 and Sonnet 5), 50x50 = 4 + 4
-# (charmbracelet/fantasy TestImageUploadAgent, Sonnet 4), 100x100 = 16 + 4 (Mirascope e2e
-# input, Sonnet 4 and Haiku 4.5), 128x128 = 25 + 4 (crmne/ruby_llm chat_vision_models, Haiku
-# 4.5), 166x282 = 66 + 4 (simonw/llm-anthropic test_image_prompt, Sonnet 4.5), 228x148 = 54 +
-# 4 (Arize-ai/openinference image_input_message, Sonnet 3.5), 405x405 = 225 + 4 (DataDog/
-# dd-trace-py anthropic_create_image, Opus 3), 540x360 = 260 + 4 (pydantic/pydantic-ai
-# test_image_url_input_force_download, Haiku 4.5), 1001x1001 = 1296 + 4 (traceloop/
-# openllmetry multi_modal, Opus 3 2024-09 and Haiku 3.5; its 2024-04 twin cost 70 more).
-# The cap: 1191x1128 (alexrudall/anthropic vision_what_is_this, Haiku 3) cost 1558 + 4, the
-# count of OpenAI's patch procedure (shrink to the cap's area, then to whole patches on one
-# side) at 1600 patches, and so does a US Letter PDF page (1575, tokens.anthropic_documents).
+# rest of the body (bench/anthropic_media.py prints it per image): patches plus 3 on every
+# base64 image alone in a message, every generation from Claude 3 to Sonnet 5, 27 of 28
+# records of 12 sources within a token, e.g. 1x1 = 1 + 3 (activeagents test_agent_image_
+# base64_*, Haiku 4.5 and Sonnet 5, 9 records; 3 more on Haiku 3.5), 50x50 = 4 + 3
+# (charmbracelet/fantasy TestImageUploadAgent, Sonnet 4), 100x100 = 16 + 3 (Mirascope e2e
+# input, Sonnet 4 and Haiku 4.5), 166x282 = 66 + 3 (simonw/llm-anthropic test_image_prompt,
+# Sonnet 4.5), 228x148 = 54 + 3 (Arize-ai/openinference image_input_message, Sonnet 3.5),
+# 405x405 = 225 + 3 (DataDog/dd-trace-py anthropic_create_image, Opus 3), 540x360 = 260 + 3
+# (pydantic/pydantic-ai test_image_url_input_force_download, Haiku 4.5), 1001x1001 = 1296 +
+# 3 (traceloop/openllmetry multi_modal, Opus 3 2024-09 and Haiku 3.5; its 2024-04 twin cost
+# 70 more).
+# The cap: 1191x1128 (43 x 41 patches; alexrudall/anthropic vision_what_is_this, Haiku 3)
+# cost 1,562, 1,558 + 3 within a token, 1,558 (41 x 38) being the count of OpenAI's patch
+# procedure at 1600 patches (shrink to the cap's area, then to whole patches on one side);
+# the guide's "about 1,600" and count_tokens measurements of large images on Sonnet 4.6
+# at 1,558-1,561 (claudecodecamp.com, below) agree.
 # Opus 4.7 raised the native resolution to a 2576-px long edge, about 4,784 visual tokens
 # (the guide's per-model limits; count_tokens measurements of claudecodecamp.com, "Images cost
 # 3x more tokens in Claude Opus 4.7"): no recording checks it.

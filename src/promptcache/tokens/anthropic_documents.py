@@ -6,17 +6,20 @@ page costs the visual tokens of a page-sized image under the model's image schem
 (:data:`promptcache.catalog.ModelFacts.image`) plus its text counted as text.
 
 Measured 2026-12 on the shared recordings (``bench/anthropic_media.py`` prints each PDF's
-residual, the recorded total less the exactly counted rest of the body): a page is its
-image, rendered at a fixed pixel area (a US Letter page, 612x792 pt,
-is 35x45 = 1,575 patches, see :data:`PAGE_PIXELS`) plus its text as pypdf extracts it, and
-nothing more: one-page Letter PDFs cost 1,575 + text within 4 tokens on Haiku 4.5 and
-Sonnet 4 (Mirascope e2e encodes-base64-document, "Hello, world!": 1,578; activeagents
-test_agent_document_base64_*, a 113-token resume: 1,688 on 6 records; posit-dev/chatlas
-test_anthropic_pdfs, 48 tokens: 1,625; crmne/ruby_llm chat_pdf_models understands_pdfs,
-1,096 tokens: 2,667), and a 9-page Letter PDF on Sonnet 3.7 within 1% (HumanSignal
-test_arun_instructor_with_payloads_pdf: 22,075 against 22,282), A4 pages within 10. The
-rendering size is not documented and the API's text extraction is not pypdf's, so the
-count stays an estimate.
+residual, the recorded total less the exactly counted rest of the body, beside the model's
+count): a page is its image, rendered at a fixed pixel area (a US Letter page, 612x792 pt,
+is 35x45 = 1,575 patches, see :data:`PAGE_PIXELS`), plus its text as pypdf extracts it, and
+nothing more. One-page Letter PDFs, residual against model: Mirascope e2e
+encodes-base64-document ("Hello, world!", Sonnet 4 and Haiku 4.5) 1,577 / 1,579;
+activeagents test_agent_document_base64_* (a resume, Haiku 4.5, 6 records) 1,687 / 1,688;
+posit-dev/chatlas test_anthropic_pdfs (Haiku 4.5) 1,624 / 1,623; tidyverse/ellmer
+anthropic-pdfs (Sonnet 5) 1,634-1,638 / 1,633; crmne/ruby_llm chat_pdf_models (1,096 tokens
+of text, Haiku 4.5) 2,666 / 2,671. A 9-page Letter PDF (HumanSignal/Adala
+test_arun_instructor_with_payloads_pdf, Sonnet 3.7) 22,074 / 22,282, within 1%; A4 pages
+(pydantic/pydantic-ai test_document_binary_content_input, jackmpcollins/magentic
+complete_document_bytes) within 8. The rendering area is not documented and the API's text
+extraction is not pypdf's, so the count stays an estimate. Inside a ``tool_result`` a PDF
+came 10-15 under on pydantic-ai, 1 on ruby_llm: not modelled.
 
 The pages, their sizes and their text are read with pypdf (pure Python, BSD), imported only
 when a request holds a PDF, so a run without one never loads it. Our own scan for ``/Type
