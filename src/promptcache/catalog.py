@@ -36,7 +36,7 @@ class TileScheme:
 
 @dataclass(frozen=True, slots=True)
 class PatchScheme:
-    """Images cost ``ceil(w/32) * ceil(h/32)`` patches (capped) times a multiplier."""
+    """Images cost ``ceil(w/patch) * ceil(h/patch)`` patches (capped) times a multiplier."""
 
     multiplier: float
     """Tokens per patch for this model."""
@@ -44,25 +44,14 @@ class PatchScheme:
     """The image is scaled down until it fits within this many patches."""
     framing: int = 0
     """Tokens billed around every image, beyond its patches times the multiplier."""
+    patch: int = 32
+    """The side of one patch in pixels (OpenAI 32, Anthropic 28)."""
+    max_long_edge: int = 0
+    """An image whose long edge is longer is first scaled down to it, aspect kept (0: no
+    such limit, OpenAI's patch models)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AreaScheme:
-    """Images cost ``width * height / divisor`` tokens after scaling down to fit
-    ``max_long_edge`` and ``max_tokens`` (Anthropic's vision guide: ``tokens = w * h / 750``,
-    images over 1568 px on the long edge or about 1600 tokens are scaled down, aspect kept)."""
-
-    divisor: int = 750
-    """Pixels per token."""
-    max_long_edge: int = 1568
-    """The long edge an image is scaled down to, when longer."""
-    max_tokens: int = 1600
-    """The most tokens one image costs after scaling."""
-    framing: int = 0
-    """Tokens billed around every image, beyond its area."""
-
-
-ImageScheme = TileScheme | PatchScheme | AreaScheme
+ImageScheme = TileScheme | PatchScheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,20 +188,50 @@ MODELS: tuple[ModelFacts, ...] = (
 
 # Claude: the tokenizer family follows ctok's measurements (shared/anthropic-counting-
 # facts.md section 5): v3 for Claude 3 to Opus 4.6 and Haiku 4.5, v4.7 for Opus 4.7, v4.8
-# for Opus 4.8, Sonnet 5, Fable 5 and Opus 5. Images: the vision guide's w*h/750 formula.
+# for Opus 4.8, Sonnet 5, Fable 5 and Opus 5. Images: see _CLAUDE_IMAGES below.
 # Minimum cacheable prefix: Anthropic "Prompt caching" docs ("Cache limitations"; checked
 # 2026-12, as quoted in anthropics/anthropic-sdk-python issue 1194 and by gateway docs) and
 # the shared recordings, read as: a write of N tokens proves the minimum is <= N; a breakpoint
 # over a counted prefix that writes nothing supports a minimum above it. Per row below.
-_AREA = AreaScheme()
-_AREA = AreaScheme()
+#
+# Images (checked 2026-12). The vision guide ("Images and vision", platform.claude.com/docs/
+# en/build-with-claude/vision) now says Claude sees an image in 28x28-pixel patches, one
+# visual token each, ceil(w/28) * ceil(h/28) of them, the image padded to whole patches and
+# first resized, aspect kept, when it exceeds the model's native resolution; its older text
+# (w*h/750, scaled down past a 1568-px long edge or about 1,600 tokens) is the same cost
+# within 5%. Measured on the shared recordings as the recorded total less the exactly counted
+# rest of the body (bench/anthropic_media.py prints it per image): patches plus 3 on every
+# base64 image alone in a message, every generation from Claude 3 to Sonnet 5, 27 of 28
+# records of 12 sources within a token, e.g. 1x1 = 1 + 3 (activeagents test_agent_image_
+# base64_*, Haiku 4.5 and Sonnet 5, 9 records; 3 more on Haiku 3.5), 50x50 = 4 + 3
+# (charmbracelet/fantasy TestImageUploadAgent, Sonnet 4), 100x100 = 16 + 3 (Mirascope e2e
+# input, Sonnet 4 and Haiku 4.5), 166x282 = 66 + 3 (simonw/llm-anthropic test_image_prompt,
+# Sonnet 4.5), 228x148 = 54 + 3 (Arize-ai/openinference image_input_message, Sonnet 3.5),
+# 405x405 = 225 + 3 (DataDog/dd-trace-py anthropic_create_image, Opus 3), 540x360 = 260 + 3
+# (pydantic/pydantic-ai test_image_url_input_force_download, Haiku 4.5), 1001x1001 = 1296 +
+# 3 (traceloop/openllmetry multi_modal, Opus 3 2024-09 and Haiku 3.5; its 2024-04 twin cost
+# 70 more).
+# The cap: 1191x1128 (43 x 41 patches; alexrudall/anthropic vision_what_is_this, Haiku 3)
+# cost 1,562, 1,558 + 3 within a token, 1,558 (41 x 38) being the count of OpenAI's patch
+# procedure at 1600 patches (shrink to the cap's area, then to whole patches on one side);
+# the guide's "about 1,600" and count_tokens measurements of large images on Sonnet 4.6
+# at 1,558-1,561 (claudecodecamp.com, below) agree.
+# Opus 4.7 raised the native resolution to a 2576-px long edge, about 4,784 visual tokens
+# (the guide's per-model limits; count_tokens measurements of claudecodecamp.com, "Images cost
+# 3x more tokens in Claude Opus 4.7"): no recording checks it.
+_CLAUDE_IMAGES = PatchScheme(multiplier=1, max_patches=1600, framing=3, patch=28,
+                             max_long_edge=1568)
+_CLAUDE_HIGH_RESOLUTION_IMAGES = PatchScheme(multiplier=1, max_patches=4784, framing=3,
+                                             patch=28, max_long_edge=2576)
 
 
-def _claude(prefix: str, encoding: str, min_tokens: int, known: bool = True) -> ModelFacts:
+def _claude(prefix: str, encoding: str, min_tokens: int, known: bool = True,
+            image: ImageScheme = _CLAUDE_IMAGES) -> ModelFacts:
     # ``encoding`` names the model's tokenizer family (promptcache.tokens.claude.families):
     # ctok's routing, v3 for Claude 3 .. Opus 4.6 and Haiku 4.5, v4.7 for Opus 4.7, v4.8 from
     # Opus 4.8 on (anthropic-counting-facts.md, section 5).
-    return ModelFacts(prefix, "anthropic", encoding, _AREA, _anthropic_cache(min_tokens), known)
+    return ModelFacts(prefix, "anthropic", encoding, image, _anthropic_cache(min_tokens),
+                      known)
 
 
 CLAUDE_MODELS: tuple[ModelFacts, ...] = (
@@ -247,7 +266,7 @@ CLAUDE_MODELS: tuple[ModelFacts, ...] = (
     _claude("claude-opus-4-5", "claude-v3", 4096),
     _claude("claude-opus-4-6", "claude-v3", 4096),
     # Opus 4.7: 2048 (docs); no recording caches on it.
-    _claude("claude-opus-4-7", "claude-v4.7", 2048),
+    _claude("claude-opus-4-7", "claude-v4.7", 2048, image=_CLAUDE_HIGH_RESOLUTION_IMAGES),
     # Opus 4.8: 1024 (docs); writes 1,590 (pydantic/pydantic-ai
     # test_inline_system_prompt_cache_prefix_is_reused.yaml#0).
     _claude("claude-opus-4-8", "claude-v4.8", 1024),

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from promptcache.catalog import ModelFacts
 from promptcache.estimates import (
+    CITATIONS_ESTIMATE,
     DOCUMENT_ESTIMATE,
     IMAGE_ESTIMATE,
     NOT_ESTIMABLE_ESTIMATE,
@@ -31,17 +33,18 @@ from promptcache.estimates import (
 )
 from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
 from promptcache.normalize.openai_chat import canonical_json
-from promptcache.tokens.anthropic_documents import pdf_pages
+from promptcache.tokens.anthropic_documents import page_image_tokens, pdf_pages
 from promptcache.tokens.anthropic_framing import TEXT_DOCUMENT, Generation
 from promptcache.tokens.anthropic_server_tools import block_addition
-from promptcache.tokens.images import data_url_dimensions, image_tokens
+from promptcache.tokens.images import (
+    data_url_dimensions,
+    image_dimensions,
+    image_token_range,
+    image_tokens,
+)
 
 __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
 
-def _lower_bound(estimate: Estimate) -> bool:
-    """Whether ``estimate`` is a part the provider sizes unseen (a lower bound)."""
-    return estimate in (NOT_ESTIMABLE_ESTIMATE, REMOTE_SOURCE_ESTIMATE) or (
-        estimate == server_input_estimate(estimate.reason.rpartition(": ")[2]))
 _THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 _OPAQUE = frozenset({"signature", "cache_control"})
 
@@ -81,9 +84,9 @@ def block_segment(block: Any, path: str, role: str, facts: ModelFacts,
     if kind in _TEXT_BLOCKS:
         return text_segment(path, str(block.get("text") or ""), role, mark)
     if kind == "image":
-        return _image(block, path, role, mark, facts, generation)
+        return _image(block, path, role, mark, facts)
     if kind == "document":
-        return _document(block, path, role, mark, generation)
+        return _document(block, path, role, mark, facts)
     if kind == "tool_use":
         arguments = block.get("input")
         return Segment(SegmentKind.TOOL_CALL, path,
@@ -128,35 +131,55 @@ def _readable(value: Any) -> Any:
     return value
 
 
-def _image(block: Mapping[str, Any], path: str, role: str, mark: str, facts: ModelFacts,
-           generation: Generation) -> Segment:
+def _image(block: Mapping[str, Any], path: str, role: str, mark: str,
+           facts: ModelFacts) -> Segment:
+    """An image block, costed by the model's image scheme from its pixel size: read from a
+    base64 source's header, or (``--fetch-images`` only) from a URL's first bytes. Without
+    a size (a file id, a URL offline) the count is the least any image costs, a lower
+    bound."""
     source = block.get("source")
     source = source if isinstance(source, Mapping) else {}
     identity = canonical_json(source)
+    media = str(source.get("media_type") or "image/png")
+    size: tuple[int, int] | None = None
     if source.get("type") == "base64":
-        media = str(source.get("media_type") or "image/png")
         size = data_url_dimensions(f"data:{media};base64,{source.get('data') or ''}")
-        if size is not None:
-            width, height = size
-            tokens = image_tokens(facts.image, width, height, "auto").tokens
-            ref = ImageRef(identity, "auto", False, width, height, media)
-            return Segment(SegmentKind.IMAGE, path, "", fixed_tokens=tokens + generation.image,
-                           role=role, key=identity, image=ref, estimated=True,
-                           estimate=IMAGE_ESTIMATE, breakpoint=mark)
+    elif source.get("type") == "url":
+        size = image_dimensions(str(source.get("url") or ""))
+    if size is not None:
+        width, height = size
+        tokens = image_tokens(facts.image, width, height, "auto").tokens
+        hint = media if source.get("type") == "base64" else str(source.get("url"))[:80]
+        ref = ImageRef(identity, "auto", False, width, height, hint)
+        return Segment(SegmentKind.IMAGE, path, "", fixed_tokens=tokens, role=role,
+                       key=identity, image=ref, estimated=True, estimate=IMAGE_ESTIMATE,
+                       breakpoint=mark)
     hint = str(source.get("url") or source.get("file_id") or source.get("type") or "")
     ref = ImageRef(identity, "auto", False, None, None, hint[:80])
-    return Segment(SegmentKind.IMAGE, path, "", role=role, key=identity, image=ref,
-                   estimated=True, estimate=REMOTE_SOURCE_ESTIMATE, breakpoint=mark)
+    least, _ = image_token_range(facts.image, "auto")
+    return Segment(SegmentKind.IMAGE, path, "", fixed_tokens=least, role=role, key=identity,
+                   image=ref, estimated=True, estimate=REMOTE_SOURCE_ESTIMATE,
+                   breakpoint=mark)
 
 
 def _document(block: Mapping[str, Any], path: str, role: str, mark: str,
-              generation: Generation) -> Segment:
+              facts: ModelFacts) -> Segment:
     source = block.get("source")
     source = source if isinstance(source, Mapping) else {}
-    kind = source.get("type")
     # A title and a context are rendered with the document (the API's own fields).
     heading = "".join(str(block[name]) + "\n" for name in ("title", "context")
                       if isinstance(block.get(name), str))
+    citations = block.get("citations")
+    if isinstance(citations, Mapping) and citations.get("enabled"):
+        return replace(_document_content(source, heading, path, role, mark, facts),
+                       estimate=CITATIONS_ESTIMATE)
+    return _document_content(source, heading, path, role, mark, facts)
+
+
+def _document_content(source: Mapping[str, Any], heading: str, path: str, role: str,
+                      mark: str, facts: ModelFacts) -> Segment:
+    """A document's segment from its source: text, content blocks or a base64 PDF."""
+    kind = source.get("type")
     identity = canonical_json(source)
     if kind == "text":
         return Segment(SegmentKind.OTHER, path, heading + str(source.get("data") or ""),
@@ -173,9 +196,12 @@ def _document(block: Mapping[str, Any], path: str, role: str, mark: str,
     if kind == "base64":
         pages = pdf_pages(str(source.get("data") or ""))
         if pages:
-            return Segment(SegmentKind.OTHER, path, heading,
-                           fixed_tokens=pages * generation.pdf_page, role=role, key=identity,
-                           estimated=True, estimate=DOCUMENT_ESTIMATE, breakpoint=mark)
+            # Each page: its image and its text (tokens.anthropic_documents).
+            images = sum(page_image_tokens(facts.image, page) for page in pages)
+            return Segment(SegmentKind.OTHER, path,
+                           heading + "".join(page.text for page in pages),
+                           fixed_tokens=images, role=role, key=identity, estimated=True,
+                           estimate=DOCUMENT_ESTIMATE, breakpoint=mark)
     return Segment(SegmentKind.OTHER, path, heading, role=role, key=identity, estimated=True,
                    estimate=REMOTE_SOURCE_ESTIMATE, breakpoint=mark)
 

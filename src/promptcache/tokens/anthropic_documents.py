@@ -1,35 +1,104 @@
-"""The page count of a base64 PDF, read offline without a PDF library.
+"""What a base64 PDF document costs on Claude: each page's image and extracted text.
 
-Anthropic bills a PDF page as its extracted text plus an image of the page ("PDF support"
-guide), so the page count is what a document's cost scales with. A PDF's page objects are
-dictionaries with ``/Type /Page`` (``/Pages`` for the tree's inner nodes); counting them in
-the decoded bytes finds the pages of an ordinary PDF. Pages inside compressed object streams
-(PDF 1.5+) are not visible this way: the count is then 0 and the document is reported as not
-estimable.
+Anthropic's "PDF support" guide: the API converts each page of a PDF into an image of the
+page and the page's extracted text, and bills both (about 1,500-3,000 tokens a page). So a
+page costs the visual tokens of a page-sized image under the model's image scheme
+(:data:`promptcache.catalog.ModelFacts.image`) plus its text counted as text.
+
+Measured 2026-12 on the shared recordings (``bench/anthropic_media.py`` prints each PDF's
+residual, the recorded total less the exactly counted rest of the body, beside the model's
+count): a page is its image, rendered at a fixed pixel area (a US Letter page, 612x792 pt,
+is 35x45 = 1,575 patches, see :data:`PAGE_PIXELS`), plus its text as pypdf extracts it, and
+nothing more. One-page Letter PDFs, residual against model: Mirascope e2e
+encodes-base64-document ("Hello, world!", Sonnet 4 and Haiku 4.5) 1,577 / 1,579;
+activeagents test_agent_document_base64_* (a resume, Haiku 4.5, 6 records) 1,687 / 1,688;
+posit-dev/chatlas test_anthropic_pdfs (Haiku 4.5) 1,624 / 1,623; tidyverse/ellmer
+anthropic-pdfs (Sonnet 5) 1,634-1,638 / 1,633; crmne/ruby_llm chat_pdf_models (1,096 tokens
+of text, Haiku 4.5) 2,666 / 2,671. A 9-page Letter PDF (HumanSignal/Adala
+test_arun_instructor_with_payloads_pdf, Sonnet 3.7) 22,074 / 22,282, within 1%; A4 pages
+(pydantic/pydantic-ai test_document_binary_content_input, jackmpcollins/magentic
+complete_document_bytes) within 8. The rendering area is not documented and the API's text
+extraction is not pypdf's, so the count stays an estimate. Inside a ``tool_result`` a PDF
+came 10-15 under on pydantic-ai, 1 on ruby_llm: not modelled.
+
+The pages, their sizes and their text are read with pypdf (pure Python, BSD), imported only
+when a request holds a PDF, so a run without one never loads it. Our own scan for ``/Type
+/Page`` objects (this module until 2026-12) saw no text and no page size, and missed pages
+kept in compressed object streams (PDF 1.5+); pypdf reads those too.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
+import io
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-_PAGE: Final = re.compile(rb"/Type\s*/Page(?![s\w])")
+from promptcache.catalog import ImageScheme
+from promptcache.tokens.images import image_tokens
+
 _MAX_CHARS: Final = 64 * 1024 * 1024
 """A PDF larger than this (48 MB decoded) is not read: the API limit is 32 MB per request."""
+PAGE_PIXELS: Final = 1_216_000
+"""The pixel area a page is rendered at (measured 2026-12, not documented): a US Letter page
+(612x792 pt) costs 35x45 = 1,575 patches, which brackets the area in (1.173 M, 1.227 M] px
+(5 sources, see the module docstring), and an A4 page (595x842 pt) about 1,590-1,598, 34x47
+patches, which brackets it in (1.208 M, 1.224 M] (pydantic/pydantic-ai test_document_binary_
+content_input and test_multimodal_tool_return_matrix, Sonnet 4.5; jackmpcollins/magentic
+test_anthropic_chat_model_complete_document_bytes, Sonnet 3.5): the middle of the common
+bracket is taken. Opus 4.7's larger images may render pages larger too: unmeasured."""
+
+
+@dataclass(frozen=True, slots=True)
+class PdfPage:
+    """One page of a PDF as Claude is given it."""
+
+    width: float
+    """The page's visible box (its crop box), in points."""
+    height: float
+    """The same, height."""
+    text: str
+    """The page's text, as pypdf extracts it."""
 
 
 @lru_cache(maxsize=64)  # an agent resends the same document every turn
-def pdf_pages(data: str) -> int:
-    """Pages of the PDF whose base64 text is ``data``; 0 when it cannot tell."""
+def pdf_pages(data: str) -> tuple[PdfPage, ...] | None:
+    """The pages of the PDF whose base64 text is ``data``; None when it cannot be read
+    (not base64, not a PDF, damaged, encrypted, or larger than the API accepts)."""
     if len(data) > _MAX_CHARS:
-        return 0
+        return None
     try:
         raw = base64.b64decode(data, validate=False)
     except (binascii.Error, ValueError):
-        return 0
+        return None
     if not raw.startswith(b"%PDF"):
-        return 0
-    return len(_PAGE.findall(raw))
+        return None
+    import logging  # with pypdf, which imports it anyway
+
+    from pypdf import PdfReader  # lazily: only a request with a PDF pays for the import
+
+    # pypdf logs what it repairs ("incorrect startxref pointer") as warnings; an audit's
+    # output is its report, so only errors may reach the terminal.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            return None
+        return tuple(PdfPage(float(page.cropbox.width), float(page.cropbox.height),
+                             page.extract_text()) for page in reader.pages)
+    except Exception:  # a damaged file of any kind: the document stays not estimable
+        return None
+
+
+def page_image_tokens(scheme: ImageScheme, page: PdfPage) -> int:
+    """Visual tokens of ``page``'s image: the page rendered at :data:`PAGE_PIXELS`, aspect
+    kept, in whole pixels, then costed by ``scheme`` without the per-image framing, which a
+    page does not pay (measured, see the module docstring)."""
+    area = max(page.width, 1) * max(page.height, 1)
+    scale = math.sqrt(PAGE_PIXELS / area)
+    width = max(1, math.floor(max(page.width, 1) * scale))
+    height = max(1, math.floor(max(page.height, 1) * scale))
+    return image_tokens(scheme, width, height, "auto").tokens - scheme.framing

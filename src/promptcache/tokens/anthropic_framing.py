@@ -5,7 +5,7 @@ and every row below says which:
 
 * **Documented** by Anthropic: the tool-use system prompt per model and ``tool_choice``
   ("Tool use with Claude", Pricing; shared/anthropic-counting-facts.md section 3, "Documented
-  by Anthropic", item 1) and the image formula (vision guide, in ``catalog.AreaScheme``).
+  by Anthropic", item 1) and the image scheme (vision guide, in :mod:`promptcache.catalog`).
 * **Measured** on the shared recordings (``../shared/data/anthropic-*.jsonl``, 1,261 calls
   with the provider's usage), as residuals once the Claude tokenizer's count of the visible
   text is taken away (facts file section 3, "Measured in this data", re-measured 2026-12 with
@@ -74,13 +74,9 @@ class Generation:
     """``thinking: {type: enabled}`` (measured: 28-30 on every generation that has it)."""
     thinking_adaptive: int = 0
     """``thinking: {type: adaptive}`` (measured on 4.6)."""
-    image: int = 0
-    """Each image beyond the vision guide's ``w*h/750`` (fitted)."""
     structured_output: int = 0
     """An ``output_format`` / ``output_config.format`` beyond its schema's indented JSON
     (measured)."""
-    pdf_page: int = 0
-    """Each page of a base64 PDF, its image and text (measured; the docs say 1,500-3,000)."""
     renders_loaded_tools: bool = True
     """Whether a deferred tool the history has loaded (a tool search's ``tool_reference``)
     is rendered with the other definitions (measured)."""
@@ -91,17 +87,10 @@ class Generation:
 # Figures common to the v3 family (Claude 3 to Opus 4.6, Haiku 4.5), facts file section 3:
 # frame 7 on 142 of 145 plain single-message records; system +0 on 85 of 94; +3 per further
 # message (u,a,u -> +6), a trailing assistant prefill +0; thinking enabled 28.9 fitted,
-# identical across 3.7, 4, 4.5, haiku-4.5, 4.6; adaptive +17 (4.6). Images: the formula at
-# coefficient 1.00 pooled plus 3-13 per image block (5 taken, the facts file's
-# recommendation).
-# PDFs (measured 2026-12, base64 sources, page count read from the file): a one-page PDF
-# costs 1,577-1,721 beside the request's text, its page image and extracted text together
-# (20 records of pydantic-ai, mirascope, activeagent, chatlas, ellmer, ruby_llm, magentic;
-# the vision guide's largest image is about 1,600): 1,600 per page taken. A text-heavy page
-# costs more (a 9-page PDF, 2,450 per page, pydantic-ai test_payloads_pdf on 3.7), and
-# pages in compressed object streams are not seen (ruby_llm's 25,080-character PDF reads as
-# one page and costs 2,666): documents stay estimates. Citations (``citations.enabled``)
-# add about 550 more (ruby_llm cites_text_documents, 2 records): not modelled.
+# identical across 3.7, 4, 4.5, haiku-4.5, 4.6; adaptive +17 (4.6). Images and PDF pages:
+# the model's image scheme (catalog) and promptcache.tokens.anthropic_documents.
+# Citations (``citations.enabled``) add about 550 to a text document and 1,560 to a PDF
+# (crmne/ruby_llm cites_text_documents and cites_pdf_documents, one client): not modelled.
 # Text documents (``source.type`` text): their text plus 37 (pydantic-ai
 # test_text_document_as_binary_content_input #0 and test_text_document_url_input #1: 38
 # and 36), a title costing its text (chatlas test_anthropic_document #0).
@@ -130,14 +119,12 @@ class Generation:
 # normalize.anthropic_messages) and 3 more tokens than `any` (+1..+4 by generation).
 _THINKING = 29
 _ADAPTIVE = 17
-_IMAGE = 5
 # Structured outputs: the schema rendered as JSON indented by 2 spaces, plus 82 (measured
 # 2026-12 on the 64 shared structured-output records outside claude-agent-sdk: residual
 # 79-83 on nearly all of pydantic-ai, mirascope, ruby_llm, chatlas, activeagent,
 # llm-anthropic, openinference, sd 4.5; compact JSON leaves 121-225, sd 28). The two
 # claude-agent-sdk records sit 50-59 lower: not modelled.
 _STRUCTURED = 82
-_PDF_PAGE = 1600
 TEXT_DOCUMENT = 37
 """A text document (``source.type`` text or content) beyond its text."""
 _PER_TOOL = 4
@@ -159,25 +146,23 @@ GENERATIONS: Final[tuple[Generation, ...]] = (
     # its result.
     Generation("3", ("claude-3-opus", "claude-3-sonnet", "claude-3-haiku"), CLAUDE_V3,
                frame=7, tools_forced=16, tool_definition=_PER_TOOL, tool_use=_USE,
-               tool_result=_RESULT, image=_IMAGE, pdf_page=_PDF_PAGE),
+               tool_result=_RESULT),
     Generation("3.5", ("claude-3-5",), CLAUDE_V3, frame=7, tools_forced=16,
-               tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT, image=_IMAGE,
-               pdf_page=_PDF_PAGE),
+               tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT),
     Generation("3.7", ("claude-3-7",), CLAUDE_V3, frame=7, tools_forced=16,
                tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT,
-               thinking_enabled=_THINKING, image=_IMAGE, pdf_page=_PDF_PAGE),
+               thinking_enabled=_THINKING),
     Generation("4", ("claude-sonnet-4", "claude-opus-4"), CLAUDE_V3, frame=7,
                tools_auto=-32, tools_forced=3, tool_definition=_PER_TOOL, tool_use=_USE,
-               tool_result=_RESULT, thinking_enabled=_THINKING, image=_IMAGE,
-               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+               tool_result=_RESULT, thinking_enabled=_THINKING,
+               structured_output=_STRUCTURED),
     Generation("4.5", ("claude-sonnet-4-5", "claude-opus-4-5"), CLAUDE_V3, frame=7,
                tools_auto=150, tools_forced=275, tool_definition=_PER_TOOL, tool_use=_USE,
-               tool_result=_RESULT, thinking_enabled=_THINKING, image=_IMAGE,
-               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+               tool_result=_RESULT, thinking_enabled=_THINKING,
+               structured_output=_STRUCTURED),
     Generation("haiku-4.5", ("claude-haiku-4-5",), CLAUDE_V3, frame=7, tools_auto=150,
                tools_forced=275, tool_definition=_PER_TOOL, tool_use=_USE, tool_result=_RESULT,
-               thinking_enabled=_THINKING, image=_IMAGE, structured_output=_STRUCTURED,
-               pdf_page=_PDF_PAGE),
+               thinking_enabled=_THINKING, structured_output=_STRUCTURED),
     # Deferred tools loaded by a tool search's reference are not rendered on Sonnet 4.6:
     # pydantic-ai test_anthropic_deferred_capability_tool_callable_without_tool_search #1/#2,
     # its across_models[claude-sonnet-4-6] twin and test_anthropic_explicit_tool_search_
@@ -189,8 +174,7 @@ GENERATIONS: Final[tuple[Generation, ...]] = (
     Generation("4.6", ("claude-sonnet-4-6", "claude-opus-4-6"), CLAUDE_V3, frame=7,
                tools_auto=151, tools_forced=275, tool_definition=_PER_TOOL, tool_use=34,
                tool_result=34, renders_loaded_tools=False, thinking_enabled=_THINKING,
-               thinking_adaptive=_ADAPTIVE,
-               image=_IMAGE, structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+               thinking_adaptive=_ADAPTIVE, structured_output=_STRUCTURED),
     # Opus 4.7: frame 11 (ctok's v4.7 message overhead). Its three records are exact with a
     # task budget costing 35 and effort and adaptive thinking nothing: pydantic-ai
     # test_anthropic_task_budget_adds_output_config_and_beta #0 (53) and
@@ -199,10 +183,9 @@ GENERATIONS: Final[tuple[Generation, ...]] = (
     # The tool figures are 4.6's, assumed (no records).
     Generation("4.7", ("claude-opus-4-7",), CLAUDE_V4_7, frame=11, tools_auto=151,
                tools_forced=275, tool_definition=_PER_TOOL, tool_use=34, tool_result=34,
-               thinking_enabled=_THINKING, image=_IMAGE, structured_output=_STRUCTURED,
-               pdf_page=_PDF_PAGE, task_budget=35),
+               thinking_enabled=_THINKING, structured_output=_STRUCTURED, task_budget=35),
     # v4.8 (Opus 4.8, Sonnet 5, Fable 5, Opus 5): frame 6 on 14 of 14 plain records, system +1
-    # on 17 of 24; images 1.03 x formula + about 4. Pairs: 35 (activeagent native_format_test
+    # on 17 of 24. Pairs: 35 (activeagent native_format_test
     # tool_choice_any / _specific / tools_with_streaming #1), 22-24 (ellmer anthropic-tool),
     # the facts file's fit +34: 35 taken. Adaptive thinking costs nothing here: 4 records
     # exact without it (pydantic-ai test_anthropic_opus_48_features #0 and _opus_5_features
@@ -211,8 +194,8 @@ GENERATIONS: Final[tuple[Generation, ...]] = (
     Generation("4.8", ("claude-opus-4-8", "claude-sonnet-5", "claude-fable-5",
                        "claude-opus-5", "claude-mythos-5"), CLAUDE_V4_8, frame=6, system=1,
                tools_auto=10, tools_forced=163, tool_definition=_PER_TOOL, tool_use=17,
-               tool_result=18, thinking_enabled=_THINKING, image=4,
-               structured_output=_STRUCTURED, pdf_page=_PDF_PAGE),
+               tool_result=18, thinking_enabled=_THINKING,
+               structured_output=_STRUCTURED),
 )
 
 DEFAULT_GENERATION: Final = GENERATIONS[4]

@@ -32,6 +32,11 @@ later), per the guide:
   to nearest or down gives 254. (Both sources point at 1.2 tokens per patch for gpt-5-mini,
   not the 1.62 the guide lists: a catalog matter, not one for this module.)
 
+Anthropic's Claude models are patch models too (their vision guide, "Images and vision"): 28-px
+patches, one token each, the image first scaled down to the model's long edge (1568 px), then
+capped at 1600 patches by the same procedure; the figures and their evidence are in
+:mod:`promptcache.catalog`.
+
 Both schemes: the model's ``framing`` (tokens billed around every image, 2 on gpt-5-mini, 0
 on gpt-4o) is added to the image's cost; it is per model, in the catalogue, and the same in
 Chat Completions and Responses.
@@ -48,7 +53,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, TypeAlias
 
-from promptcache.catalog import AreaScheme, ImageScheme, PatchScheme, TileScheme
+from promptcache.catalog import ImageScheme, PatchScheme, TileScheme
 
 __all__ = [
     "ImageCost",
@@ -132,8 +137,6 @@ def image_token_range(scheme: ImageScheme, detail: str) -> tuple[int, int]:
         most = _scheme_tokens(scheme, _TILE_SHORT_SIDE, _TILE_FIT, detail)
         fewest = scheme.base if detail in ("low", "auto") else scheme.base + scheme.per_tile
         return fewest + scheme.framing, most
-    if isinstance(scheme, AreaScheme):
-        return 1 + scheme.framing, scheme.max_tokens + scheme.framing
     return (_patches_cost(scheme, 1) + scheme.framing,
             _patches_cost(scheme, scheme.max_patches) + scheme.framing)
 
@@ -147,8 +150,6 @@ def _content_tokens(scheme: ImageScheme, width: int, height: int, detail: str) -
         if detail == "low":
             return scheme.base
         return scheme.base + _tile_count(width, height) * scheme.per_tile
-    if isinstance(scheme, AreaScheme):
-        return _area_tokens(scheme, width, height)
     # Patch models: `detail` does not change the cost. The guide gives no low-detail price
     # for them, and usage reported on the OpenAI developer forum is identical for
     # `detail: low` and `high` on gpt-4.1-mini, gpt-4.1-nano and o4-mini (thread "Vision:
@@ -174,29 +175,18 @@ def _tile_count(width: int, height: int) -> int:
     return _ceil_div(pw, _TILE) * _ceil_div(ph, _TILE)
 
 
-def _area_tokens(scheme: AreaScheme, width: int, height: int) -> int:
-    """Tokens of an image on an area model (Anthropic's vision guide: ``w * h / 750``, the
-    image first scaled down, aspect kept, until its long edge is at most 1568 px and it costs
-    at most about 1600 tokens). The guide does not say how it rounds: rounded up here."""
-    w, h = Fraction(width), Fraction(height)
-    longest = max(w, h)
-    if longest > scheme.max_long_edge:
-        w, h = w * scheme.max_long_edge / longest, h * scheme.max_long_edge / longest
-    tokens = w * h / scheme.divisor
-    return max(1, min(scheme.max_tokens, math.ceil(tokens)))
-
-
-def _patch_count(width: int, height: int, max_patches: int) -> int:
-    """32-px patches of an image on a patch model, after the guide's downscaling (sides > 0)."""
-    patches = _ceil_div(width, _PATCH) * _ceil_div(height, _PATCH)
+def _patch_count(width: int, height: int, max_patches: int, patch: int = _PATCH) -> int:
+    """``patch``-px patches of an image on a patch model, after the guide's downscaling
+    (sides > 0)."""
+    patches = _ceil_div(width, patch) * _ceil_div(height, patch)
     if patches <= max_patches:
         return patches
     # The guide's shrink: sqrt(cap * 32^2 / (w * h)) brings the area to exactly `cap` patches;
     # then shrink again by the smaller of floor(n)/n over both sides (n = the side in
     # patches), which puts that side on a whole number of patches and guarantees
     # ceil(w'/32) * ceil(h'/32) <= cap. For 1800x2400: n = 33.94 and 45.25, factor 33/33.94.
-    shrink = math.sqrt(max_patches * _PATCH * _PATCH / (width * height))
-    nw, nh = width * shrink / _PATCH, height * shrink / _PATCH
+    shrink = math.sqrt(max_patches * patch * patch / (width * height))
+    nw, nh = width * shrink / patch, height * shrink / patch
     # A side under one patch after the shrink (only for extreme shapes such as 100000x1) is
     # left out of the fit, as flooring it would shrink the image to nothing; it still takes
     # one patch below, and the final min() is the guide's own cap on the token count.
@@ -204,12 +194,23 @@ def _patch_count(width: int, height: int, max_patches: int) -> int:
     # Whole pixels again; the epsilon keeps 1055.9999999 (float noise for 1056) at 1056.
     w = math.floor(width * shrink * fit + 1e-6)
     h = math.floor(height * shrink * fit + 1e-6)
-    patches = max(1, _ceil_div(w, _PATCH)) * max(1, _ceil_div(h, _PATCH))
+    patches = max(1, _ceil_div(w, patch)) * max(1, _ceil_div(h, patch))
     return min(patches, max_patches)
 
 
 def _patch_tokens(scheme: PatchScheme, width: int, height: int) -> int:
-    return _patches_cost(scheme, _patch_count(width, height, scheme.max_patches))
+    return _patches_cost(scheme, _scaled_patch_count(scheme, width, height))
+
+
+def _scaled_patch_count(scheme: PatchScheme, width: int, height: int) -> int:
+    """Patches of a ``width`` x ``height`` image (sides > 0) on ``scheme``: first scaled down
+    to the scheme's long edge, if it has one (whole pixels, rounded down; Anthropic's resize,
+    "aspect ratio preserved"), then the guide's patch procedure."""
+    edge = scheme.max_long_edge
+    if edge and max(width, height) > edge:
+        scale = Fraction(edge, max(width, height))
+        width, height = max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    return _patch_count(width, height, scheme.max_patches, scheme.patch)
 
 
 def _patches_cost(scheme: PatchScheme, patches: int) -> int:

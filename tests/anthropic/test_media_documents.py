@@ -1,0 +1,130 @@
+"""Claude PDF documents counted as each page's image plus its extracted text
+(promptcache.tokens.anthropic_documents), with PDFs we write ourselves."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from typing import Any
+
+from promptcache.counting import PromptCounter
+from promptcache.estimates import (
+    CITATIONS_ESTIMATE,
+    DOCUMENT_ESTIMATE,
+    REMOTE_SOURCE_ESTIMATE,
+)
+from promptcache.load.records import normalize_record
+from promptcache.load.sources import RawRecord
+from promptcache.model import Location, Request, Segment
+from promptcache.tokens.anthropic_documents import PdfPage, pdf_pages
+
+LETTER = (612, 792)
+A4 = (595, 842)
+
+
+def pdf(*pages: tuple[tuple[int, int], str]) -> str:
+    """A valid PDF, base64, of one page per ``((width, height), text)``: Helvetica text in
+    a content stream, objects listed in a cross-reference table."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for (width, height), text in pages:
+        stream = f"BT /F1 12 Tf 72 {height - 72} Td ({text}) Tj ET".encode()
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources "
+                       b"<< /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+                       % (width, height, len(objects)))
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return base64.b64encode(bytes(out)).decode()
+
+
+def _request(model: str, content: list[dict[str, Any]]) -> Request:
+    body = {"model": model, "max_tokens": 5, "messages": [{"role": "user", "content": content}]}
+    request = normalize_record(RawRecord(Location("log.jsonl", 1), body))
+    assert isinstance(request, Request), request
+    return request
+
+
+def _document(data: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                           "data": data}, **fields}
+
+
+def _first_block(request: Request) -> Segment:
+    return next(s for s in request.segments if s.path == "$.messages[0].content[0]")
+
+
+def test_pages_sizes_and_text_are_read() -> None:
+    assert pdf_pages(pdf((LETTER, "Hello PDF"), (A4, "Second page"))) == (
+        PdfPage(612.0, 792.0, "Hello PDF"), PdfPage(595.0, 842.0, "Second page"))
+
+
+def test_a_letter_page_is_its_1575_patch_image_plus_its_text() -> None:
+    request = _request("claude-haiku-4-5", [_document(pdf((LETTER, "Hello PDF"))),
+                                            {"type": "text", "text": "Summarize."}])
+    block = _first_block(request)
+    assert (block.text, block.fixed_tokens) == ("Hello PDF", 35 * 45)
+    assert block.estimate == DOCUMENT_ESTIMATE
+    counted = PromptCounter().count(request)
+    text_tokens = PromptCounter().counter_for(counted.facts.encoding).count("Hello PDF")
+    assert counted.segment_tokens[request.segments.index(block)] == 35 * 45 + text_tokens
+
+
+def test_pages_add_up_and_a_title_is_read_with_the_document() -> None:
+    two = _first_block(_request("claude-sonnet-4-5", [
+        _document(pdf((LETTER, "One"), (A4, "Two")), title="Report"),
+        {"type": "text", "text": "Compare the pages."}]))
+    # An A4 page renders at 34 x 47 patches.
+    assert (two.text, two.fixed_tokens) == ("Report\nOneTwo", 35 * 45 + 34 * 47)
+
+
+def test_a_damaged_pdf_is_not_estimable() -> None:
+    damaged = base64.b64encode(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog").decode()
+    block = _first_block(_request("claude-haiku-4-5", [_document(damaged),
+                                                       {"type": "text", "text": "Read it."}]))
+    assert (block.fixed_tokens, block.estimate) == (0, REMOTE_SOURCE_ESTIMATE)
+
+
+def test_pypdf_is_imported_only_for_a_pdf() -> None:
+    document = {"type": "document", "source": {"type": "base64", "data": pdf((LETTER, "x"))}}
+    script = (
+        "import sys\n"
+        "from promptcache.load.records import normalize_record\n"
+        "from promptcache.load.sources import RawRecord\n"
+        "from promptcache.model import Location\n"
+        "def read(content):\n"
+        "    body = {'model': 'claude-haiku-4-5', 'max_tokens': 5,\n"
+        "            'messages': [{'role': 'user', 'content': content}]}\n"
+        "    normalize_record(RawRecord(Location('log.jsonl', 1), body))\n"
+        "read([{'type': 'text', 'text': 'plain'}])\n"
+        "print('pypdf' in sys.modules)\n"
+        f"read([{document!r}])\n"
+        "print('pypdf' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["False", "True"]
+    assert result.stderr == ""
+
+
+def test_citations_make_a_document_a_lower_bound() -> None:
+    cited = _first_block(_request("claude-haiku-4-5", [
+        _document(pdf((LETTER, "Facts")), citations={"enabled": True}),
+        {"type": "text", "text": "Cite it."}]))
+    assert (cited.fixed_tokens, cited.estimate) == (35 * 45, CITATIONS_ESTIMATE)
+    assert CITATIONS_ESTIMATE.high is None
+    plain = _first_block(_request("claude-haiku-4-5", [
+        _document(pdf((LETTER, "Facts")), citations={"enabled": False}),
+        {"type": "text", "text": "Cite it."}]))
+    assert plain.estimate == DOCUMENT_ESTIMATE
