@@ -156,24 +156,48 @@ def test_text_parts_are_joined_only_where_adjacent_not_across_an_image() -> None
 # --------------------------------------------------------------------------------------------
 
 HAIKU = {"model": "gpt-4o-mini", "input": "Write a haiku about tides."}
+WEATHER_ASK = {"model": "gpt-4o", "input": "Is it raining in Lyon?", "tools": [WEATHER]}
+_FIRST_WEEKS = ("Responses requests of the API's first weeks counted 18 tokens more than "
+                "the API counts them today")
+_FIRST_WEEKS_TOOLS = ("Responses requests with function tools, in the API's first weeks, "
+                      "counted 216 tokens more than the API counts them today")
 
 
-def test_a_gpt_4o_responses_record_of_march_2025_billed_18_more_predates_a_known_change(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("body", "extra", "logged", "note"), [
+    pytest.param(HAIKU, 18, "2025-03-21T10:00:00Z",
+                 f"1 request logged before 2025-07-02 misses by -18, a known counting change "
+                 f"(gpt-4o {_FIRST_WEEKS})", id="text"),
+    pytest.param(WEATHER_ASK, 216, "2025-03-14T15:11:41Z",
+                 f"1 request logged before 2025-03-28 misses by -216, a known counting change "
+                 f"(gpt-4o {_FIRST_WEEKS_TOOLS})", id="function-tools"),
+])
+def test_a_gpt_4o_responses_record_of_march_2025_predates_a_known_change(
+        body: dict[str, Any], extra: int, logged: str, note: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    counted = _count(HAIKU)
-    records = [{"request": HAIKU, "meta": {"recorded": recorded},
+    counted = _count(body)
+    records = [{"request": body, "meta": {"recorded": recorded},
                 "response": {"usage": {"input_tokens": observed, "output_tokens": 20}}}
-               for recorded, observed in (("2025-03-21T10:00:00Z", counted + 18),
+               for recorded, observed in ((logged, counted + extra),
                                           ("2026-01-20T10:00:00Z", counted))]
     (tmp_path / "log.jsonl").write_text(
         "".join(json.dumps(record) + "\n" for record in records), "utf-8")
     main(["audit", "--isolated", "--format", "json", "log.jsonl"])
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert [(row["model"], row["exact"], row["predates_change"], row["worst_miss"])
-            for row in summary["token_calibration"]] == [("gpt-4o-mini", 1, 1, None)]
+            for row in summary["token_calibration"]] == [(body["model"], 1, 1, None)]
     assert [change["note"] for change in summary["counting_changes"]] == [
-        "1 request logged before 2025-07-02 misses by -18, a known counting change (gpt-4o "
-        "Responses requests of the API's first weeks counted 18 tokens more than the API "
-        "counts them today): counted as the API counts today, not a miscount"]
+        note + ": counted as the API counts today, not a miscount"]
+
+
+def test_the_first_weeks_tools_figure_is_a_miss_from_the_end_of_march_2025(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    record = {"request": WEATHER_ASK, "meta": {"recorded": "2025-03-28T12:05:25Z"},
+              "response": {"usage": {"input_tokens": _count(WEATHER_ASK) + 216}}}
+    (tmp_path / "log.jsonl").write_text(json.dumps(record) + "\n", "utf-8")
+    main(["audit", "--isolated", "--format", "json", "log.jsonl"])
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["counting_changes"] == []
+    assert summary["token_calibration"][0]["worst_miss"]["error"] == -216

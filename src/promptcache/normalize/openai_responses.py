@@ -73,10 +73,10 @@ miss):
   Completions, the reply names no format.
 
 gpt-4o and gpt-4o-mini requests recorded in March 2025 (the API's first weeks) bill 18 more
-than today's (simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), and more, by no
-single figure, with function tools: a hidden prompt since dropped; they are counted as the
-API bills today, not modelled (the 18 is a dated row of
-:data:`promptcache.catalog.COUNTING_CHANGES`, which cites the records, so the calibration
+than today's (simonw/llm-openai-plugin, ruby-openai, dd-trace-py, logfire), and 216 more with
+function tools until late March (ruby-openai, dd-trace-py, logfire): hidden prompts since
+dropped; they are counted as the API bills today, not modelled (both figures are dated rows
+of :data:`promptcache.catalog.COUNTING_CHANGES`, which cites the records, so the calibration
 says such a record predates the change).
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
