@@ -9,6 +9,7 @@ happens to be exact counts as exact).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -80,3 +81,28 @@ def test_no_shared_file_loses_exact_counts(name: str) -> None:
     assert exact >= FILE_FLOORS[name], (
         f"{name}: {exact} exact of {len(outcomes)}, below its floor {FILE_FLOORS[name]}")
     assert not fallen, f"{name}: rows below their floor (exact, floor): {fallen}"
+
+
+def test_the_benchmark_says_which_misses_predate_a_known_counting_change(
+        tmp_path: Path) -> None:
+    """A hand-written gpt-4o Responses request with a function tool, logged in March 2025
+    billed 216 more (the catalogue's dated change), and the same miss a year later."""
+    body = {"model": "gpt-4o", "input": "Is it raining in Lyon?",
+            "tools": [{"type": "function", "name": "get_weather",
+                       "description": "Weather in a city.",
+                       "parameters": {"type": "object",
+                                      "properties": {"city": {"type": "string"}},
+                                      "required": ["city"]}}]}
+    accuracy = bench_script("accuracy")
+    # The tools block (header 9, tool 20 less the "{\n\n//" it fuses with the header, footer
+    # 4, and -3 on gpt-4o in the Responses API), the message 4 + 6, the priming 3.
+    counted = 42
+    log = tmp_path / "openai-responses-march.jsonl"
+    log.write_text("".join(
+        json.dumps({"request": body, "meta": {"recorded": recorded},
+                    "response": {"usage": {"input_tokens": observed}}}) + "\n"
+        for recorded, observed in (("2026-01-20T10:00:00Z", counted),
+                                   ("2025-03-14T15:11:41Z", counted + 216),
+                                   ("2026-01-20T10:00:00Z", counted + 216))), "utf-8")
+    assert [(o.diff, o.predates) for o in accuracy.outcomes(log)] == [
+        (0, False), (-216, True), (-216, False)]
