@@ -1,5 +1,6 @@
-"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1, and how a
-message's text parts are tokenized. Every request here is written by hand."""
+"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1 (and a turn of
+parallel calls on gpt-5.4), and how a message's text parts are tokenized. Every request here
+is written by hand."""
 
 from __future__ import annotations
 
@@ -201,3 +202,43 @@ def test_the_first_weeks_tools_figure_is_a_miss_from_the_end_of_march_2025(
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert summary["counting_changes"] == []
     assert summary["token_calibration"][0]["worst_miss"]["error"] == -216
+
+
+# --------------------------------------------------------------------------------------------
+# One turn's parallel calls on gpt-5.4 and later
+# --------------------------------------------------------------------------------------------
+
+WRAPPER = ('{"tool_uses":[{"recipient_name":"get_weather","parameters":{"city":"Lyon"}},'
+           '{"recipient_name":"get_time","parameters":{"city":"Lyon"}}]}')
+
+
+def _parallel_turn(model: str) -> dict[str, Any]:
+    return {"model": model, "store": False, "tools": [WEATHER, TIME],
+            "input": [ASK, _call("c1", "get_weather", echoed=False),
+                      _call("c2", "get_time", echoed=False),
+                      _output("c1", "Light rain, 12 C"), _output("c2", "14:05")]}
+
+
+def test_gpt_5_4_bills_a_turn_of_parallel_calls_as_one_wrapper_call_by_estimate() -> None:
+    body = _parallel_turn("gpt-5.4")
+    asked = {**body, "input": [ASK]}
+    # The wrapper call (harmony's 8 markers around " to=multi_tool_use.parallel" and the
+    # uses' JSON), then each output authored by its function, 8 markers each.
+    expected = (_count(asked) + 8 + _counter.count(" to=multi_tool_use.parallel")
+                + _counter.count(WRAPPER)
+                + 8 + _counter.count("functions.get_weather")
+                + _counter.count("Light rain, 12 C")
+                + 8 + _counter.count("functions.get_time") + _counter.count("14:05"))
+    assert _count(body) == expected == 152
+    calls = [s for s in _segments(body) if s.kind is SegmentKind.TOOL_CALL]
+    assert [(call.text, call.estimated) for call in calls] == [(WRAPPER, True)]
+
+
+def test_a_single_call_and_the_first_gpt_5_generation_keep_separate_call_messages() -> None:
+    single = _parallel_turn("gpt-5.4")
+    single["input"] = [ASK, _call("c1", "get_weather", echoed=False),
+                       _output("c1", "Light rain, 12 C")]
+    first_generation = _parallel_turn("gpt-5")
+    for body in (single, first_generation):
+        calls = [s for s in _segments(body) if s.kind is SegmentKind.TOOL_CALL]
+        assert all(call.text == '{"city":"Lyon"}' and not call.estimated for call in calls)
