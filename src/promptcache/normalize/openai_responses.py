@@ -632,7 +632,9 @@ class _Builder:
             return []
         run: list[Mapping[str, Any]] = []
         for item in items[start:]:
-            if not (isinstance(item, Mapping) and item.get("type") == "function_call"):
+            # A call into an announced namespace names its own recipient: left as a message.
+            if not (isinstance(item, Mapping) and item.get("type") == "function_call"
+                    and not item.get("namespace")):
                 break
             run.append(item)
         return run
