@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptcache.catalog import facts_for, resolve_model
+from promptcache.catalog import counting_change, facts_for, resolve_model
 from promptcache.counting import PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -71,6 +71,9 @@ class Outcome:
     """None when the record could not be read as a request."""
     observed: int
     estimated: bool
+    predates: bool = False
+    """The record was logged before a known change in counting that its miss is exactly
+    (:data:`promptcache.catalog.COUNTING_CHANGES`): the API counted it the old way."""
 
     @property
     def diff(self) -> int | None:
@@ -147,9 +150,12 @@ def outcomes(path: Path) -> Iterator[Outcome]:
         source = str((record.get("meta") or {}).get("source", ""))
         request = normalize_record(RawRecord(raw.location, record))
         counted = None if isinstance(request, LoadError) else counter.count(request)
+        predates = counted is not None and counting_change(
+            counted.request.model, counted.request.api, counted.request.recorded,
+            counted.prompt_tokens - observed) is not None
         yield Outcome(path.name, raw.location.line, source, model, family_of(model),
                       shape_of(body), None if counted is None else counted.prompt_tokens,
-                      observed, counted is not None and counted.request.estimated)
+                      observed, counted is not None and counted.request.estimated, predates)
 
 
 def _rate(part: int, whole: int) -> str:
@@ -198,7 +204,9 @@ def totals(results: list[Outcome]) -> list[str]:
                      f"within 1% {_rate(sum(o.within_one_percent for o in group), len(group))}"
                      f"; {sum(o.estimated for o in group)} marked estimated, {unread} not "
                      "readable as a request (counted as misses); of the others, exact "
-                     f"{_rate(sum(o.exact for o in counted), len(counted))}")
+                     f"{_rate(sum(o.exact for o in counted), len(counted))}; "
+                     f"{sum(o.predates for o in group)} misses logged before a known "
+                     "counting change")
     return lines
 
 
@@ -430,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         diff = "unreadable" if outcome.diff is None else f"{outcome.diff:+d}"
         print(f"{outcome.file}:{outcome.line} {outcome.model} {outcome.family}/{outcome.shape}"
               f" {diff} (counted {outcome.counted}, API {outcome.observed})"
-              f"{' estimated' if outcome.estimated else ''} {outcome.source}")
+              f"{' estimated' if outcome.estimated else ''}"
+              f"{' predates a counting change' if outcome.predates else ''} {outcome.source}")
     if not arguments.file:
         print()
         print("\n".join(anthropic_report(arguments.data, arguments.misses)))

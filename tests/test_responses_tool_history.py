@@ -1,5 +1,6 @@
-"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1, and how a
-message's text parts are tokenized. Every request here is written by hand."""
+"""What a function call history costs in a Responses request on gpt-4o / gpt-4.1 (and a turn of
+parallel calls on gpt-5.4), and how a message's text parts are tokenized. Every request here
+is written by hand."""
 
 from __future__ import annotations
 
@@ -156,24 +157,88 @@ def test_text_parts_are_joined_only_where_adjacent_not_across_an_image() -> None
 # --------------------------------------------------------------------------------------------
 
 HAIKU = {"model": "gpt-4o-mini", "input": "Write a haiku about tides."}
+WEATHER_ASK = {"model": "gpt-4o", "input": "Is it raining in Lyon?", "tools": [WEATHER]}
+_FIRST_WEEKS = ("Responses requests of the API's first weeks counted 18 tokens more than "
+                "the API counts them today")
+_FIRST_WEEKS_TOOLS = ("Responses requests with function tools, in the API's first weeks, "
+                      "counted 216 tokens more than the API counts them today")
 
 
-def test_a_gpt_4o_responses_record_of_march_2025_billed_18_more_predates_a_known_change(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("body", "extra", "logged", "note"), [
+    pytest.param(HAIKU, 18, "2025-03-21T10:00:00Z",
+                 f"1 request logged before 2025-07-02 misses by -18, a known counting change "
+                 f"(gpt-4o {_FIRST_WEEKS})", id="text"),
+    pytest.param(WEATHER_ASK, 216, "2025-03-14T15:11:41Z",
+                 f"1 request logged before 2025-03-28 misses by -216, a known counting change "
+                 f"(gpt-4o {_FIRST_WEEKS_TOOLS})", id="function-tools"),
+])
+def test_a_gpt_4o_responses_record_of_march_2025_predates_a_known_change(
+        body: dict[str, Any], extra: int, logged: str, note: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    counted = _count(HAIKU)
-    records = [{"request": HAIKU, "meta": {"recorded": recorded},
+    counted = _count(body)
+    records = [{"request": body, "meta": {"recorded": recorded},
                 "response": {"usage": {"input_tokens": observed, "output_tokens": 20}}}
-               for recorded, observed in (("2025-03-21T10:00:00Z", counted + 18),
+               for recorded, observed in ((logged, counted + extra),
                                           ("2026-01-20T10:00:00Z", counted))]
     (tmp_path / "log.jsonl").write_text(
         "".join(json.dumps(record) + "\n" for record in records), "utf-8")
     main(["audit", "--isolated", "--format", "json", "log.jsonl"])
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert [(row["model"], row["exact"], row["predates_change"], row["worst_miss"])
-            for row in summary["token_calibration"]] == [("gpt-4o-mini", 1, 1, None)]
+            for row in summary["token_calibration"]] == [(body["model"], 1, 1, None)]
     assert [change["note"] for change in summary["counting_changes"]] == [
-        "1 request logged before 2025-07-02 misses by -18, a known counting change (gpt-4o "
-        "Responses requests of the API's first weeks counted 18 tokens more than the API "
-        "counts them today): counted as the API counts today, not a miscount"]
+        note + ": counted as the API counts today, not a miscount"]
+
+
+def test_the_first_weeks_tools_figure_is_a_miss_from_the_end_of_march_2025(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    record = {"request": WEATHER_ASK, "meta": {"recorded": "2025-03-28T12:05:25Z"},
+              "response": {"usage": {"input_tokens": _count(WEATHER_ASK) + 216}}}
+    (tmp_path / "log.jsonl").write_text(json.dumps(record) + "\n", "utf-8")
+    main(["audit", "--isolated", "--format", "json", "log.jsonl"])
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["counting_changes"] == []
+    assert summary["token_calibration"][0]["worst_miss"]["error"] == -216
+
+
+# --------------------------------------------------------------------------------------------
+# One turn's parallel calls on gpt-5.4 and later
+# --------------------------------------------------------------------------------------------
+
+WRAPPER = ('{"tool_uses":[{"recipient_name":"get_weather","parameters":{"city":"Lyon"}},'
+           '{"recipient_name":"get_time","parameters":{"city":"Lyon"}}]}')
+
+
+def _parallel_turn(model: str) -> dict[str, Any]:
+    return {"model": model, "store": False, "tools": [WEATHER, TIME],
+            "input": [ASK, _call("c1", "get_weather", echoed=False),
+                      _call("c2", "get_time", echoed=False),
+                      _output("c1", "Light rain, 12 C"), _output("c2", "14:05")]}
+
+
+def test_gpt_5_4_bills_a_turn_of_parallel_calls_as_one_wrapper_call_by_estimate() -> None:
+    body = _parallel_turn("gpt-5.4")
+    asked = {**body, "input": [ASK]}
+    # The wrapper call (harmony's 8 markers around " to=multi_tool_use.parallel" and the
+    # uses' JSON), then each output authored by its function, 8 markers each.
+    expected = (_count(asked) + 8 + _counter.count(" to=multi_tool_use.parallel")
+                + _counter.count(WRAPPER)
+                + 8 + _counter.count("functions.get_weather")
+                + _counter.count("Light rain, 12 C")
+                + 8 + _counter.count("functions.get_time") + _counter.count("14:05"))
+    assert _count(body) == expected == 152
+    calls = [s for s in _segments(body) if s.kind is SegmentKind.TOOL_CALL]
+    assert [(call.text, call.estimated) for call in calls] == [(WRAPPER, True)]
+
+
+def test_a_single_call_and_the_first_gpt_5_generation_keep_separate_call_messages() -> None:
+    single = _parallel_turn("gpt-5.4")
+    single["input"] = [ASK, _call("c1", "get_weather", echoed=False),
+                       _output("c1", "Light rain, 12 C")]
+    first_generation = _parallel_turn("gpt-5")
+    for body in (single, first_generation):
+        calls = [s for s in _segments(body) if s.kind is SegmentKind.TOOL_CALL]
+        assert all(call.text == '{"city":"Lyon"}' and not call.estimated for call in calls)
