@@ -222,6 +222,21 @@ def diff(
     raise typer.Exit(int(diff_command(earlier, later, snippets=snippets)))
 
 
+@app.command("report")
+def render_report(
+    report: Annotated[str, typer.Argument(
+        help="A saved JSON report (promptcache audit --format json), or - for stdin.",
+        metavar="REPORT.json")],
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write the HTML report to this file instead of stdout.",
+        show_default=False)] = None,
+) -> None:
+    """Draw a saved JSON report as the HTML report, without reading the log again."""
+    from promptcache.cli.report_command import report_command
+
+    raise typer.Exit(int(report_command(report, output)))
+
+
 @app.command("rules")
 def list_rules() -> None:
     """List every rule: code, name, default severity, summary."""
