@@ -61,13 +61,18 @@ def report_command(path: str, output: str | None) -> ExitCode:
         return ExitCode.USAGE
     from promptcache.report.html.page import report_page
 
-    page = report_page(document)
+    return write_text(report_page(document), destination)
+
+
+def write_text(text: str, destination: str) -> ExitCode:
+    """Write a finished page to stdout (``-``) or a file; USAGE (said on stderr, one line)
+    when the file cannot be written."""
     if destination == STDOUT:
-        sys.stdout.write(page)
+        sys.stdout.write(text)
         sys.stdout.flush()
         return ExitCode.CLEAN
     try:
-        write_report(destination, lambda out: out.write(page))
+        write_report(destination, lambda out: out.write(text))
     except OutputFailed as problem:
         say(f"promptcache: {problem}")
         return ExitCode.USAGE

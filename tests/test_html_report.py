@@ -245,3 +245,25 @@ def test_finding_marks_name_where_a_finding_first_showed() -> None:
     tally.add(_row(0, 10), 0, 5.0, "s")
     [mark] = tally.result().marks
     assert (mark.code, mark.line, mark.at) == ("PC101", 3, 5.0)
+
+
+def test_diff_as_html_shows_the_two_requests_side_by_side(
+        audited: tuple[dict[str, Any], str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, folder = audited
+    log = folder / "agent.jsonl"
+    assert main(["diff", f"{log}:9", f"{log}:10"]) == 0
+    explained = capsys.readouterr().out.splitlines()
+    out = folder / "diff.html"
+    assert main(["diff", f"{log}:9", f"{log}:10", "--format", "html", "-o", str(out)]) == 0
+    page = out.read_text("utf-8")
+    # The text's explanation, line for line, then the values side by side.
+    for line in explained[:3]:
+        assert f"<li>{html.escape(line)}</li>" in page
+    assert re.search(r'earlier <code>[^<]*agent\.jsonl:9</code></div><pre class="snippet">'
+                     r"<mark>…e: 2025-05-01T09:01:00Z", page)
+    assert re.search(r'later <code>[^<]*agent\.jsonl:10</code></div><pre class="snippet">'
+                     r"<mark>…e: 2025-05-01T09:04:00Z", page)
+    assert main(["diff", f"{log}:9", f"{log}:10", "--format", "html", "--no-snippets"]) == 0
+    hidden = capsys.readouterr().out
+    assert "09:01:00Z" not in hidden
+    assert hidden.count("snippets are off") == 2

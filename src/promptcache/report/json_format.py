@@ -174,13 +174,14 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "occurrences": finding.occurrences,
         "compared_with": _location(finding.compared_with),
         "last": _location(finding.last_location),
-        "divergence": _divergence(finding.divergence),
+        "divergence": divergence_data(finding.divergence),
         "estimated_savings_usd": _usd(finding.estimated_savings_usd),
         "estimated_savings_tokens": finding.estimated_savings_tokens,
     }
 
 
-def _divergence(divergence: Divergence | None) -> dict[str, Any] | None:
+def divergence_data(divergence: Divergence | None) -> dict[str, Any] | None:
+    """A first divergence as the JSON report writes it (the HTML pages draw it from this)."""
     if divergence is None:
         return None
     return {

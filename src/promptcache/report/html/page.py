@@ -70,18 +70,23 @@ def report_page(document: Mapping[str, Any]) -> str:
         '<footer>Written by promptcache. Charts drawn with Chart.js (MIT License, '
         "Chart.js Contributors), included in this file.</footer>",
     ))
+    scripts = (f'<script type="application/json" id="promptcache-charts">{script_json(drawn)}'
+               f"</script><script>{chart_library()}</script>")
+    return html_document("promptcache report", body, scripts)
+
+
+def html_document(title: str, body: str, scripts: str = "") -> str:
+    """A whole page: the policy, the styles, ``body`` and ``scripts`` (then the page's own
+    script, which draws whatever charts and findings table the page has)."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light dark">'
-        "<title>promptcache report</title>"
+        f"<title>{text(title)}</title>"
         f"<style>{_asset('static/style.css')}</style></head>"
-        f"<body><main>{body}</main>"
-        f'<script type="application/json" id="promptcache-charts">{script_json(drawn)}'
-        "</script>"
-        f"<script>{chart_library()}</script>"
+        f"<body><main>{body}</main>{scripts}"
         f"<script>{_asset('static/app.js')}</script>"
         "</body></html>\n")
 
@@ -109,8 +114,13 @@ def accounting_line(summary: Mapping[str, Any]) -> str:
 
 
 def _nav(specs: Sequence[ChartSpec | Missing]) -> str:
-    links = "".join(f'<li><a href="#{text(spec.id)}">{text(spec.title)}</a></li>'
-                    for spec in specs if isinstance(spec, ChartSpec))
+    # The waterfalls share one entry (their titles are session labels, long and many).
+    drawn = [spec for spec in specs if isinstance(spec, ChartSpec)]
+    entries = [(spec.id, "Session waterfalls" if spec.id == "waterfall-1" else spec.title)
+               for spec in drawn if not spec.id.startswith("waterfall-")
+               or spec.id == "waterfall-1"]
+    links = "".join(f'<li><a href="#{text(anchor)}">{text(title)}</a></li>'
+                    for anchor, title in entries)
     return (f'<nav aria-label="Sections"><ul>{links}<li><a href="#findings-wrap">Findings</a>'
             '</li><li><a href="#sessions">Sessions</a></li></ul></nav>')
 

@@ -22,7 +22,11 @@
   }
 
   function drawCharts() {
-    var specs = JSON.parse(document.getElementById("promptcache-charts").textContent);
+    var data = document.getElementById("promptcache-charts");
+    if (!data) {
+      return; /* a page without charts (promptcache diff) */
+    }
+    var specs = JSON.parse(data.textContent);
     Chart.defaults.color = colour("fg-muted");
     Chart.defaults.borderColor = colour("grid");
     Chart.defaults.font.family = style.getPropertyValue("--font").trim() || "sans-serif";
