@@ -157,9 +157,17 @@ def _figure(spec: ChartSpec | Missing) -> str:
         return f'<h3>{text(spec.title)}</h3><p class="missing">Not drawn: {text(spec.why)}.</p>'
     return (f'<section class="chart" id="{text(spec.id)}"><h3>{text(spec.title)}</h3>'
             f'<p class="note">{text(spec.note)}</p><div class="figure">'
-            f'<div class="chart-box"><canvas id="chart-{text(spec.id)}" role="img" '
+            f'<div class="chart-box"{_height(spec)}><canvas id="chart-{text(spec.id)}" role="img" '
             f'aria-label="{text(spec.title)}"></canvas></div>'
             f"{data_table(spec.table, spec.title + ': the numbers drawn')}</div></section>")
+
+
+def _height(spec: ChartSpec) -> str:
+    """A bar chart lying on its side grows with its bars (a row each), not a fixed box."""
+    if spec.config.get("options", {}).get("indexAxis") != "y":
+        return ""
+    rows = len(spec.config["data"]["labels"])
+    return f' style="height: {min(640, 110 + 44 * rows)}px"'
 
 
 def _sessions(sessions: Sequence[Mapping[str, Any]]) -> str:
