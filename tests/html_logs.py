@@ -67,3 +67,29 @@ def write_log(path: Path, records: list[dict[str, Any]]) -> Path:
     """``records`` as a JSONL log at ``path``."""
     path.write_text("".join(json.dumps(record) + "\n" for record in records), "utf-8")
     return path
+
+
+def busy_log(path: Path, requests: int = 10_000, turns: int = 10) -> Path:
+    """A log of ``requests`` requests: sessions of ``turns`` turns, a few seconds apart and
+    interleaved, every twentieth session with the time at the top of its system prompt, every
+    seventh on another model, usage recorded on every third request."""
+    sessions = requests // turns
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(requests):
+            session, turn = number % sessions, number // sessions
+            moment = START + timedelta(seconds=7 * number)
+            system = (f"Current time: {_stamp(moment)}\n\n{POLICY}" if session % 20 == 3
+                      else POLICY)
+            history: list[dict[str, str]] = []
+            for earlier in range(turn + 1):
+                history.append({"role": "user", "content": f"Session {session}: where is "
+                                f"order HC-{session}-{earlier}?"})
+                if earlier < turn:
+                    history.append({"role": "assistant", "content": "It ships today."})
+            body = {"model": "gpt-4.1" if session % 7 == 0 else "gpt-4o-mini",
+                    "messages": [{"role": "system", "content": system}, *history]}
+            usage = ({"prompt_tokens": 1500 + 20 * turn,
+                      "prompt_tokens_details": {"cached_tokens": 1408 if turn else 0}}
+                     if number % 3 == 0 else None)
+            out.write(json.dumps(_record(moment, body, usage, f"busy-{session}")) + "\n")
+    return path

@@ -33,9 +33,11 @@ def _unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Chromium, headless, for the session."""
+    """Chromium, headless, for this package's tests: closed after them, since Playwright's
+    synchronous driver keeps an event loop running in the thread while it is open (and
+    tests elsewhere call asyncio.run)."""
     why = _unavailable()
     if why is not None:
         if os.environ.get("CI") == "true":

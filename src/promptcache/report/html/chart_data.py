@@ -8,7 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from promptcache.report.html.money import DAYS_PER_MONTH, dollars, log_days, per_day
+from promptcache.report.html.money import (
+    DAYS_PER_MONTH,
+    dollars,
+    log_days,
+    per_day,
+    span_text,
+)
 
 SAVINGS_FINDINGS = 20
 """Findings drawn in the savings chart, most saving first (the findings table has them all)."""
@@ -89,7 +95,9 @@ def _shown_percent(value: float | None) -> str:
 def bucket_label(axis: str, start: float, width: float) -> str:
     """A bucket as the chart's axis names it: its start in UTC, or its run of requests."""
     if axis == "time":
-        shown = "%Y-%m-%d" if width >= 86_400 else "%Y-%m-%d %H:%M"
+        # As fine as the spans: requests seconds apart get seconds.
+        shown = ("%Y-%m-%d" if width >= 86_400 else "%Y-%m-%d %H:%M" if width >= 60
+                 else "%Y-%m-%d %H:%M:%S")
         return time.strftime(shown, time.gmtime(start))
     first = int(start) + 1
     last = int(start + width)
@@ -283,7 +291,7 @@ def _savings_note(days: float | None) -> str:
     if days is None:
         return ("The log does not say when its requests were sent (or they were all sent at "
                 "once): dollars are for the log as a whole, with no daily rate.")
-    return (f"At the log's traffic rate: {days:,.2f} days of requests; a month is "
+    return (f"At the log's traffic rate: {span_text(days)} of requests; a month is "
             f"{DAYS_PER_MONTH:g} days.")
 
 

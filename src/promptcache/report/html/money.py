@@ -31,3 +31,12 @@ def dollars(value: float | None) -> str:
     if value is None:
         return "n/a"
     return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def span_text(days: float) -> str:
+    """How long the log covers, in the unit that reads best: ``40 seconds``, ``3.5 hours``."""
+    seconds = days * SECONDS_PER_DAY
+    for unit, size in (("days", SECONDS_PER_DAY), ("hours", 3_600.0), ("minutes", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:,.0f} seconds"

@@ -17,6 +17,11 @@ from promptcache.report.html.markup import data_table, text
 from promptcache.report.html.money import DAYS_PER_MONTH, dollars, log_days, per_day
 from promptcache.report.phrases import plural
 
+SIZE_BUDGET_BYTES = 1_000_000
+"""The most the README promises the HTML report of a 10,000-request log weighs. What grows
+with a log is bounded: the chart section (60 buckets, 6 waterfalls of 60 bars), the sessions
+table (:data:`SESSION_ROWS`), the errors (:data:`ERROR_ROWS`); findings are grouped per problem.
+Chart.js is 212 kB of it."""
 SESSION_ROWS = 200
 """Sessions listed in the sessions table, most uncached first: the rest are counted."""
 ERROR_ROWS = 50

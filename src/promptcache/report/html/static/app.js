@@ -42,6 +42,7 @@
           dataset.pointStyle = "triangle";
           dataset.pointRadius = 8;
           dataset.pointHoverRadius = 10;
+          dataset.clip = false; /* a mark at 0% or 100% drawn whole, not cut by the axis */
         }
       });
       var options = config.options || {};
