@@ -267,3 +267,23 @@ def test_diff_as_html_shows_the_two_requests_side_by_side(
     hidden = capsys.readouterr().out
     assert "09:01:00Z" not in hidden
     assert hidden.count("snippets are off") == 2
+
+
+@pytest.mark.parametrize(("damage", "said"), [
+    (lambda report: report["charts"]["buckets"].extend(report["charts"]["buckets"] * 60),
+     "$.charts.buckets: must have at most 60 items"),
+    (lambda report: report["sessions"][0].update(hit_rate=1.5),
+     "$.sessions[0].hit_rate: must be at most 1, found 1.5"),
+    (lambda report: report["sessions"][0].update(session="somebody"),
+     "$.sessions[0].session: does not match ^(key|session|user|auto):"),
+])
+def test_a_saved_report_is_checked_against_every_schema_rule(
+        audited: tuple[dict[str, Any], str, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], damage: Any, said: str) -> None:
+    report = json.loads(json.dumps(audited[0]))
+    damage(report)
+    saved = tmp_path / "damaged.json"
+    saved.write_text(json.dumps(report), "utf-8")
+    assert main(["report", str(saved)]) == 2
+    assert capsys.readouterr().err == (
+        f"promptcache: {saved}: not a promptcache JSON report: {said}\n")
