@@ -70,6 +70,18 @@ class _Candidate:
 
 
 @dataclass(slots=True)
+class _ModelSums:
+    requests: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    observed_requests: int = 0
+    observed_predicted_cached_tokens: int = 0
+    observed_cached_tokens: int = 0
+    cost_usd: float = 0.0
+    priced: bool = True
+
+
+@dataclass(slots=True)
 class _Mark:
     code: str
     location: Location
@@ -93,8 +105,7 @@ class ChartTally:
     _candidates: dict[str, _Candidate] = field(default_factory=dict)
     _floor: int = 0
     """No candidate has fewer uncached tokens than this (a bound, raised lazily)."""
-    _models: dict[str, list[float]] = field(default_factory=dict)
-    _unpriced_models: set[str] = field(default_factory=set)
+    _models: dict[str, _ModelSums] = field(default_factory=dict)
 
     def found(self, code: str, group: str, location: Location, time: float | None,
               index: int) -> None:
@@ -122,20 +133,20 @@ class ChartTally:
         self._add_bar(row, session)
 
     def _add_model(self, row: RequestRow, observed: bool) -> None:
-        totals = self._models.get(row.model)
-        if totals is None:
-            totals = self._models[row.model] = [0, 0, 0, 0, 0, 0, 0.0]
-        totals[0] += 1
-        totals[1] += row.prompt_tokens
-        totals[2] += row.predicted_cached_tokens
+        sums = self._models.get(row.model)
+        if sums is None:
+            sums = self._models[row.model] = _ModelSums()
+        sums.requests += 1
+        sums.prompt_tokens += row.prompt_tokens
+        sums.cached_tokens += row.predicted_cached_tokens
         if observed:
-            totals[3] += 1
-            totals[4] += row.predicted_cached_tokens
-            totals[5] += row.observed_cached_tokens or 0
+            sums.observed_requests += 1
+            sums.observed_predicted_cached_tokens += row.predicted_cached_tokens
+            sums.observed_cached_tokens += row.observed_cached_tokens or 0
         if row.cost_usd is None:
-            self._unpriced_models.add(row.model)
+            sums.priced = False
         else:
-            totals[6] += row.cost_usd
+            sums.cost_usd += row.cost_usd
 
     def _add_bar(self, row: RequestRow, session: str) -> None:
         uncached = self._uncached[session] = (self._uncached.get(session, 0)
@@ -181,9 +192,10 @@ class ChartTally:
                             for label in drawn),
             sessions_left_out=len(self._requests) - len(drawn),
             models=tuple(
-                ModelTotals(model, int(totals[0]), int(totals[1]), int(totals[2]),
-                            int(totals[3]), int(totals[4]), int(totals[5]),
-                            None if model in self._unpriced_models else totals[6])
-                for model, totals in sorted(self._models.items(),
-                                            key=lambda item: (-item[1][1], item[0]))),
+                ModelTotals(model, sums.requests, sums.prompt_tokens, sums.cached_tokens,
+                            sums.observed_requests, sums.observed_predicted_cached_tokens,
+                            sums.observed_cached_tokens,
+                            sums.cost_usd if sums.priced else None)
+                for model, sums in sorted(self._models.items(),
+                                          key=lambda item: (-item[1].prompt_tokens, item[0]))),
         )
