@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from promptcache.cli.main import main
+from tests.conftest import SAMPLES
 from tests.html_logs import agent_records, write_log
 
 _READ_CHARTS = """() => Array.from(document.querySelectorAll("canvas")).map(canvas => {
@@ -190,3 +191,26 @@ def test_printed_without_controls_and_with_evidence_open(wide: Opened) -> None:
     assert pdf.startswith(b"%PDF")
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
     assert page.locator("details:not([open])").count() == 0
+
+
+def test_the_shipped_samples_report_draws_every_chart(browser: Any, tmp_path: Path,
+                                                      artifacts: Path) -> None:
+    """Every sample log at once: seven logs, Claude's explicit cache writes among them."""
+    page_path, json_path = tmp_path / "samples.html", tmp_path / "samples.json"
+    main(["audit", str(SAMPLES), "--isolated", "--format", "html", "-o", str(page_path),
+          "--output-format", f"json={json_path}"])
+    report = json.loads(json_path.read_text("utf-8"))
+    for opened in _open(browser, page_path, 1280):
+        assert opened.blocked == []
+        assert opened.errors == []
+        charts = opened.page.evaluate(_READ_CHARTS)
+        assert all(chart["inked"] > 1000 for chart in charts)
+        waterfalls = [chart for chart in charts if chart["id"].startswith("chart-waterfall-")]
+        assert len(waterfalls) == len(report["charts"]["waterfall"]) == 6
+        written = [dataset["data"] for chart in waterfalls for dataset in chart["datasets"]
+                   if dataset["role"] == "written"]
+        assert written == [[bar["written_tokens"] for bar in session["bars"]]
+                           for session in report["charts"]["waterfall"]
+                           if any(bar["written_tokens"] for bar in session["bars"])]
+        assert written  # the Claude samples write to the cache
+        opened.page.screenshot(path=str(artifacts / "samples-1280.png"), full_page=True)
