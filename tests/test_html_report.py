@@ -81,12 +81,25 @@ def test_the_page_draws_the_reports_numbers(audited: tuple[dict[str, Any], str, 
     assert list(configs) == ["hit-rate", "waterfall-1", "waterfall-2", "savings-by-rule",
                              "savings-by-finding", "cached-by-model", "by-model"]
     buckets = document["charts"]["buckets"]
-    predicted = configs["hit-rate"]["data"]["datasets"][0]
-    assert predicted["data"] == [round(100 * b["predicted_cached_tokens"] / b["prompt_tokens"], 1)
-                                 for b in buckets]
-    marks = configs["hit-rate"]["data"]["datasets"][-1]
+    width = document["charts"]["bucket_width"]
+    hit_rate = configs["hit-rate"]["data"]
+    # Every 32-second span from the first request to the last: quiet ones are gaps.
+    assert width == 32.0
+    assert len(hit_rate["labels"]) == 42
+    # Spans start on multiples of their width since the epoch; one day: times alone.
+    assert hit_rate["labels"][:3] == ["08:59:44", "09:00:16", "09:00:48"]
+    assert configs["hit-rate"]["options"]["scales"]["x"]["title"]["text"] == \
+        "UTC time on 2025-05-01"
+    predicted = hit_rate["datasets"][0]["data"]
+    slots = [round((b["start"] - buckets[0]["start"]) / width) for b in buckets]
+    assert [predicted[slot] for slot in slots] == [
+        round(100 * b["predicted_cached_tokens"] / b["prompt_tokens"], 1) for b in buckets]
+    assert sum(value is None for value in predicted) == 42 - 16
+    marks = hit_rate["datasets"][-1]
     assert [code for code in marks["codes"] if code] == ["PC102"]
     assert marks["links"][marks["codes"].index("PC102")] == "#finding-1"
+    # The finding was found at 09:04:00, the second clock request: the span holding it.
+    assert hit_rate["labels"][marks["codes"].index("PC102")] == "09:04:00"
     clock = configs["waterfall-1"]["data"]["datasets"]
     assert [dataset["role"] for dataset in clock] == ["cached", "uncached", "mark"]
     assert clock[1]["data"] == [1510] * 8

@@ -100,9 +100,11 @@ def test_every_chart_is_drawn_with_the_audits_numbers(wide: Opened,
     buckets = section["buckets"]
     hit_rate = {dataset["role"]: dataset["data"] for dataset in charts["chart-hit-rate"]
                 ["datasets"]}
-    assert hit_rate["predicted"] == [
+    assert [value for value in hit_rate["predicted"] if value is not None] == [
         round(100 * bucket["predicted_cached_tokens"] / bucket["prompt_tokens"], 1)
         for bucket in buckets]
+    assert len(hit_rate["predicted"]) == round(
+        (buckets[-1]["start"] - buckets[0]["start"]) / section["bucket_width"]) + 1
     assert [value for value in hit_rate["observed"] if value is not None] == [
         round(100 * bucket["observed_cached_tokens"] / bucket["observed_prompt_tokens"], 1)
         for bucket in buckets if bucket["observed_requests"]]
@@ -214,3 +216,14 @@ def test_the_shipped_samples_report_draws_every_chart(browser: Any, tmp_path: Pa
                            if any(bar["written_tokens"] for bar in session["bars"])]
         assert written  # the Claude samples write to the cache
         opened.page.screenshot(path=str(artifacts / "samples-1280.png"), full_page=True)
+
+
+def test_the_sample_report_as_the_readme_shows_it(browser: Any, artifacts: Path) -> None:
+    """samples/tool-order.html down to its first waterfall: docs/html-report.png is this
+    screenshot (copy it there when the report's look changes)."""
+    for opened in _open(browser, SAMPLES / "tool-order.html", 1280):
+        assert opened.errors == []
+        box = opened.page.locator("#waterfall-1").bounding_box()
+        opened.page.screenshot(
+            path=str(artifacts / "sample-tool-order.png"), full_page=True,
+            clip={"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 12})

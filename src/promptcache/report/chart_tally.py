@@ -30,18 +30,26 @@ cheapest of them takes its place, its bars kept from then on."""
 
 @dataclass(slots=True)
 class _Buckets:
-    """Sums per span of an axis, the span doubling (and neighbours merging) whenever there
-    would be more than :data:`MAX_BUCKETS`."""
+    """Sums per span of an axis, all spans of one width: the width doubles (and neighbours
+    merge) whenever the spans from the first to the last would be more than
+    :data:`MAX_BUCKETS`, so a chart drawn from them shows time evenly, quiet spans as gaps."""
 
     width: float
     sums: dict[int, list[int]] = field(default_factory=dict)
+    low: int = 0
+    """The first span's key (valid once a figure is in)."""
+    high: int = 0
+    """The last span's key."""
 
     def add(self, at: float, figures: tuple[int, ...]) -> None:
         key = math.floor(at / self.width)
         sums = self.sums.get(key)
         if sums is None:
+            if not self.sums:
+                self.low = self.high = key
+            self.low, self.high = min(self.low, key), max(self.high, key)
             sums = self.sums[key] = [0] * len(figures)
-            while len(self.sums) > MAX_BUCKETS:
+            while self.high - self.low >= MAX_BUCKETS:
                 self._coarsen()
             sums = self.sums[math.floor(at / self.width)]
         for index, figure in enumerate(figures):
@@ -58,6 +66,8 @@ class _Buckets:
                     into[index] += figure
         self.sums = merged
         self.width *= 2
+        self.low //= 2
+        self.high //= 2
 
     def result(self) -> tuple[TimeBucket, ...]:
         return tuple(TimeBucket(key * self.width, *sums) for key, sums in sorted(self.sums.items()))

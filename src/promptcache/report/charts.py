@@ -121,7 +121,8 @@ class Charts:
     last_time: float | None
     """The latest request's time; None on the request axis."""
     buckets: tuple[TimeBucket, ...]
-    """At most :data:`MAX_BUCKETS`, in axis order, empty spans left out."""
+    """Spans of ``bucket_width``, in axis order, at most :data:`MAX_BUCKETS` from the first to
+    the last; empty spans left out (:func:`even_spans` puts them back as gaps)."""
     marks: tuple[FindingMark, ...]
     """Where each finding first showed, in the order they showed."""
     waterfall: tuple[WaterfallSession, ...]
@@ -131,6 +132,14 @@ class Charts:
     """Sessions not drawn as a waterfall (they are all in the sessions list)."""
     models: tuple[ModelTotals, ...]
     """One row per model, most prompt tokens first."""
+
+
+def even_spans(starts: list[float], width: float) -> list[int]:
+    """Where each bucket (by its start) sits among the even spans from the first bucket to the
+    last: the empty spans between buckets are gaps a chart must show, not skip."""
+    if not starts:
+        return []
+    return [round((start - starts[0]) / width) for start in starts]
 
 
 MAX_BUCKETS = 60

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from promptcache.report.charts import even_spans
 from promptcache.report.html.money import (
     DAYS_PER_MONTH,
     dollars,
@@ -92,12 +93,26 @@ def _shown_percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
 
 
-def bucket_label(axis: str, start: float, width: float) -> str:
-    """A bucket as the chart's axis names it: its start in UTC, or its run of requests."""
+def one_day(charts: Mapping[str, Any]) -> str | None:
+    """The UTC date every span of a time axis falls on, or None (spans of several days, or
+    of requests): within one day the labels leave the date to the axis title."""
+    buckets = charts["buckets"]
+    if charts["axis"] != "time" or not buckets:
+        return None
+    first = time.strftime("%Y-%m-%d", time.gmtime(buckets[0]["start"]))
+    last = time.strftime("%Y-%m-%d", time.gmtime(buckets[-1]["start"] + charts["bucket_width"]
+                                                  - 1))
+    return first if first == last else None
+
+
+def bucket_label(axis: str, start: float, width: float, *, dated: bool = True) -> str:
+    """A bucket as the chart's axis names it: its start in UTC (``dated`` False: the time of
+    day alone), or its run of requests."""
     if axis == "time":
         # As fine as the spans: requests seconds apart get seconds.
-        shown = ("%Y-%m-%d" if width >= 86_400 else "%Y-%m-%d %H:%M" if width >= 60
-                 else "%Y-%m-%d %H:%M:%S")
+        shown = ("%Y-%m-%d" if width >= 86_400 else "%H:%M" if width >= 60 else "%H:%M:%S")
+        if dated and width < 86_400:
+            shown = f"%Y-%m-%d {shown}"
         return time.strftime(shown, time.gmtime(start))
     first = int(start) + 1
     last = int(start + width)
@@ -109,8 +124,9 @@ def hit_rate_chart(charts: Mapping[str, Any],
     """Predicted (and observed) cached share per bucket, each finding's first showing
     marked on the bucket it falls in."""
     buckets = charts["buckets"]
-    labels = [bucket_label(charts["axis"], bucket["start"], charts["bucket_width"])
-              for bucket in buckets]
+    day = one_day(charts)
+    labels = [bucket_label(charts["axis"], bucket["start"], charts["bucket_width"],
+                           dated=day is None) for bucket in buckets]
     predicted = [_percent(bucket["predicted_cached_tokens"], bucket["prompt_tokens"])
                  for bucket in buckets]
     observed = [_percent(bucket["observed_cached_tokens"], bucket["observed_prompt_tokens"])
@@ -125,17 +141,32 @@ def hit_rate_chart(charts: Mapping[str, Any],
         index = max(0, sum(1 for start in starts if start <= mark["at"]) - 1)
         marked[index].append(mark["code"])
         links[index] = links[index] or f"#{anchor}"
+    # The chart shows time evenly: every span from the first to the last, quiet ones empty.
+    width = charts["bucket_width"]
+    slots = even_spans(starts, width)
+    count = slots[-1] + 1 if slots else 0
+
+    def spread(values: Sequence[Any], empty: Any = None) -> list[Any]:
+        spread_values = [empty] * count
+        for slot, value in zip(slots, values, strict=True):
+            spread_values[slot] = value
+        return spread_values
+
     datasets: list[dict[str, Any]] = [
-        {"label": "predicted hit rate (%)", "role": "predicted", "data": predicted}]
+        {"label": "predicted hit rate (%)", "role": "predicted", "data": spread(predicted)}]
     if any(value is not None for value in observed):
         datasets.append({"label": "observed hit rate (%)", "role": "observed",
-                         "data": observed})
+                         "data": spread(observed)})
     datasets.append({
         "label": "a finding first shows", "role": "mark", "showLine": False,
-        "data": [(predicted[index] or 0.0) if codes else None
-                 for index, codes in enumerate(marked)],
-        "codes": [", ".join(codes) for codes in marked], "links": links})
-    axis = "UTC time" if charts["axis"] == "time" else "requests, in log order"
+        "data": spread([(rate or 0.0) if codes else None
+                        for rate, codes in zip(predicted, marked, strict=True)]),
+        "codes": spread([", ".join(codes) for codes in marked], ""),
+        "links": spread(links)})
+    axis_labels = [bucket_label(charts["axis"], starts[0] + slot * width, width,
+                                dated=day is None) for slot in range(count)]
+    axis = ("requests, in log order" if charts["axis"] != "time"
+            else "UTC time" if day is None else f"UTC time on {day}")
     rows = tuple((label, f"{bucket['requests']:,}", f"{bucket['prompt_tokens']:,}",
                   f"{bucket['predicted_cached_tokens']:,}", _shown_percent(rate),
                   _shown_percent(seen), ", ".join(codes))
@@ -145,9 +176,10 @@ def hit_rate_chart(charts: Mapping[str, Any],
         "hit-rate", "Cache hit rate over time",
         f"Share of prompt tokens read from the cache per span of the log ({axis}); "
         "triangles mark where a finding first shows.",
-        {"type": "line", "data": {"labels": labels, "datasets": datasets},
+        {"type": "line", "data": {"labels": axis_labels, "datasets": datasets},
          "options": {"scales": {"y": {"min": 0, "max": 100,
-                                      "title": {"display": True, "text": "% cached"}}}}},
+                                      "title": {"display": True, "text": "% cached"}},
+                                "x": {"title": {"display": True, "text": axis}}}}},
         Table(("span", "requests", "prompt tokens", "predicted cached", "predicted",
                "observed", "findings first seen"), rows))
 
