@@ -300,3 +300,14 @@ def test_a_saved_report_is_checked_against_every_schema_rule(
     assert main(["report", str(saved)]) == 2
     assert capsys.readouterr().err == (
         f"promptcache: {saved}: not a promptcache JSON report: {said}\n")
+
+
+def test_an_audit_of_nothing_draws_no_empty_chart(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", "utf-8")
+    out = tmp_path / "empty.html"
+    assert main(["audit", str(empty), "--allow-empty", "--format", "html", "-o", str(out)]) == 0
+    page = out.read_text("utf-8")
+    assert chart_configs(page) == {}
+    assert "Not drawn: no request was audited." in page
+    assert "<p>No findings.</p>" in page

@@ -66,6 +66,8 @@ def chart_specs(document: Mapping[str, Any]) -> list[ChartSpec | Missing]:
     if not charts:
         return [Missing("Charts", "this report was saved without its chart section (written "
                         "by an older promptcache): audit the log again to draw them")]
+    if not charts["buckets"]:
+        return [Missing("Charts", "no request was audited")]
     anchors = finding_anchors(document["findings"])
     return [hit_rate_chart(charts, anchors),
             *waterfall_charts(charts, document["findings"]),
@@ -239,7 +241,9 @@ def _waterfall(number: int, session: Mapping[str, Any],
          Link(mark[0], f"#{mark[1]}") if mark else "")
         for label, bar, gap, mark in zip(labels, bars, uncached, marks, strict=True))
     shown = (f"requests {first + 1}-{first + len(bars)} of {session['requests']:,}"
-             if len(bars) < session["requests"] else f"all {session['requests']:,} requests")
+             if len(bars) < session["requests"]
+             else "its one request" if session["requests"] == 1
+             else f"all {session['requests']:,} requests")
     return ChartSpec(
         f"waterfall-{number}", f"Session {session['session']}",
         f"Each request's prompt as the cache model predicts it ({shown}; "
