@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -22,15 +22,23 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 """Screenshots the tests take (git-ignored; CI can keep them)."""
 
 
-def _unavailable() -> str | None:
+def unavailable(chromium: str = CHROMIUM) -> str | None:
     """Why the browser cannot run here, or None."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[test,browser]')"
-    if shutil.which(CHROMIUM) is None:
-        return f"{CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)"
+    if shutil.which(chromium) is None:
+        return f"{chromium} is absent (apt-get install chromium; .ci/run installs it)"
     return None
+
+
+def give_up(why: str, environ: Mapping[str, str]) -> NoReturn:
+    """Skip, saying ``why``; under CI fail instead: a CI image without its browser must not
+    pass unnoticed."""
+    if environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run under CI: {why}")
+    pytest.skip(why)
 
 
 @pytest.fixture(scope="package")
@@ -38,11 +46,9 @@ def browser() -> Iterator[Any]:
     """Chromium, headless, for this package's tests: closed after them, since Playwright's
     synchronous driver keeps an event loop running in the thread while it is open (and
     tests elsewhere call asyncio.run)."""
-    why = _unavailable()
+    why = unavailable()
     if why is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run under CI: {why}")
-        pytest.skip(why)
+        give_up(why, os.environ)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
