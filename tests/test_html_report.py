@@ -311,3 +311,23 @@ def test_an_audit_of_nothing_draws_no_empty_chart(tmp_path: Path) -> None:
     assert chart_configs(page) == {}
     assert "Not drawn: no request was audited." in page
     assert "<p>No findings.</p>" in page
+
+
+def test_markup_in_the_log_stays_text(tmp_path: Path) -> None:
+    """A model, session or file name that holds markup is shown as text: it opens no element
+    and cannot end the page's data script."""
+    hostile = "</script><img src=x onerror=alert(1)>"
+    records = agent_records(4)
+    for record in records:
+        record["request"]["model"] = hostile
+        record["meta"]["session"] = hostile
+    log = write_log(tmp_path / "hostile.jsonl", records)
+    out = tmp_path / "hostile.html"
+    main(["audit", str(log), "--format", "html", "-o", str(out)])
+    page = out.read_text("utf-8")
+    assert "<img" not in page
+    assert page.count("<script") == 3  # the data, Chart.js, the page's own
+    assert page.count("</script>") == 3
+    configs = chart_configs(page)
+    assert configs["by-model"]["data"]["labels"] == [hostile]  # the data keeps the name
+    assert "session:&lt;/script&gt;&lt;img" in page
