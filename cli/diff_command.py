@@ -9,7 +9,7 @@ from promptcache.catalog import facts_for
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say
 from promptcache.cli.report_command import write_text
-from promptcache.cli.report_files import STDOUT
+from promptcache.cli.report_files import STDOUT, OutputRefused, check_outputs
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence
@@ -63,7 +63,10 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True,
     try:
         earlier = _load(earlier_spec, counter, snippets)
         later = _load(later_spec, counter, snippets)
-    except _SpecError as problem:
+        # Never written onto either log (as audit's outputs are not).
+        check_outputs([output or STDOUT], [earlier.request.location.file,
+                                           later.request.location.file])
+    except (_SpecError, OutputRefused) as problem:
         say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
     encode = counter.counter_for(facts_for(later.request.model).encoding).encode

@@ -331,3 +331,11 @@ def test_markup_in_the_log_stays_text(tmp_path: Path) -> None:
     configs = chart_configs(page)
     assert configs["by-model"]["data"]["labels"] == [hostile]  # the data keeps the name
     assert "session:&lt;/script&gt;&lt;img" in page
+
+
+def test_diff_never_writes_onto_a_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = write_log(tmp_path / "agent.jsonl", agent_records(2))
+    before = log.read_bytes()
+    assert main(["diff", f"{log}:1", f"{log}:2", "--format", "html", "-o", str(log)]) == 2
+    assert "refusing to overwrite it" in capsys.readouterr().err
+    assert log.read_bytes() == before
