@@ -8,6 +8,8 @@ from pathlib import Path
 from promptcache.catalog import facts_for
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say
+from promptcache.cli.report_command import write_text
+from promptcache.cli.report_files import STDOUT, OutputRefused, check_outputs
 from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence
@@ -52,14 +54,19 @@ def _load(spec: str, counter: PromptCounter, snippets: bool) -> CountedRequest:
     raise _SpecError(f"{spec}: no record starts on that line")
 
 
-def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -> ExitCode:
-    """Print the first divergence between two requests; with ``snippets`` False, where it is
-    but not the values there."""
+def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True,
+                 output_format: str = "text", output: str | None = None) -> ExitCode:
+    """Print the first divergence between two requests (as text, or with ``output_format``
+    ``html`` as a page with the two side by side), to stdout or the file ``output``; with
+    ``snippets`` False, where it is but not the values there."""
     counter = PromptCounter()
     try:
         earlier = _load(earlier_spec, counter, snippets)
         later = _load(later_spec, counter, snippets)
-    except _SpecError as problem:
+        # Never written onto either log (as audit's outputs are not).
+        check_outputs([output or STDOUT], [earlier.request.location.file,
+                                           later.request.location.file])
+    except (_SpecError, OutputRefused) as problem:
         say(f"promptcache: {redact(str(problem))}")  # a file name may hold a key
         return ExitCode.USAGE
     encode = counter.counter_for(facts_for(later.request.model).encoding).encode
@@ -70,6 +77,8 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -
         f"earlier: {_described(earlier, snippets)}",
         f"later:   {_described(later, snippets)}",
     ]
+    values: list[str] = []
+    """The text at the break (shown side by side in the HTML view instead)."""
     if earlier.request.model != later.request.model:
         lines.append("note: different models never share a cache")
     minimum = later.facts.cache.min_tokens
@@ -79,7 +88,7 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -
     elif _extends(earlier, later):
         lines.append(_extension(divergence, minimum, later.facts.cache.step_tokens))
         if snippets:
-            lines.append(f"  new from {divergence.path}: {divergence.after}")
+            values.append(f"  new from {divergence.path}: {divergence.after}")
     else:
         reuse = (f"{divergence.cacheable_tokens:,} of the {divergence.token_offset:,} shared "
                  "tokens can come from the cache" if divergence.cacheable_tokens else
@@ -90,9 +99,17 @@ def diff_command(earlier_spec: str, later_spec: str, *, snippets: bool = True) -
             f"{reuse}; {divergence.tokens_after:,} are paid in full",
         ]
         if snippets:
-            lines += [f"  before: {divergence.before}", f"  after:  {divergence.after}"]
-    print("\n".join(lines))
-    return ExitCode.CLEAN
+            values += [f"  before: {divergence.before}", f"  after:  {divergence.after}"]
+    if output_format == "html":
+        from promptcache.report.html.diff_page import diff_page
+        from promptcache.report.json_format import divergence_data
+
+        places = (shown_location(earlier.request.location),
+                  shown_location(later.request.location))
+        data = divergence_data(divergence)
+        assert data is not None
+        return write_text(diff_page(lines, *places, data), output or STDOUT)
+    return write_text("\n".join([*lines, *values]) + "\n", output or STDOUT)
 
 
 def _extends(earlier: CountedRequest, later: CountedRequest) -> bool:

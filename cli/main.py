@@ -43,6 +43,13 @@ class FailOn(StrEnum):
     ERROR = "error"
 
 
+class DiffFormat(StrEnum):
+    """Formats ``promptcache diff --format`` accepts."""
+
+    TEXT = "text"
+    HTML = "html"
+
+
 class UsageError(Exception):
     """The command cannot run as asked (exit 2)."""
 
@@ -215,11 +222,34 @@ def diff(
         "--snippets/--no-snippets",
         help="Show the two values where the prefix breaks (redacted), or only where it "
              "breaks.")] = True,
+    output_format: Annotated[DiffFormat, typer.Option(
+        "--format", "-f", parser=choice_parser(DiffFormat, "--format"),
+        metavar=choice_metavar(DiffFormat), autocompletion=choice_completion(DiffFormat),
+        help="text, or html: a page with the two requests side by side.")] = DiffFormat.TEXT,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write to this file instead of stdout.",
+        show_default=False)] = None,
 ) -> None:
     """Explain where the later request stops sharing the earlier one's cached prefix."""
     from promptcache.cli.diff_command import diff_command
 
-    raise typer.Exit(int(diff_command(earlier, later, snippets=snippets)))
+    raise typer.Exit(int(diff_command(earlier, later, snippets=snippets,
+                                      output_format=output_format.value, output=output)))
+
+
+@app.command("report")
+def render_report(
+    report: Annotated[str, typer.Argument(
+        help="A saved JSON report (promptcache audit --format json), or - for stdin.",
+        metavar="REPORT.json")],
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write the HTML report to this file instead of stdout.",
+        show_default=False)] = None,
+) -> None:
+    """Draw a saved JSON report as the HTML report, without reading the log again."""
+    from promptcache.cli.report_command import report_command
+
+    raise typer.Exit(int(report_command(report, output)))
 
 
 @app.command("rules")

@@ -25,7 +25,11 @@ def test_wheel_holds_only_the_promptcache_package(tmp_path: Path) -> None:
                      "promptcache/schemas/report.schema.json", "promptcache/py.typed",
                      "promptcache/tokens/claude/data/pieces_v3.json.gz",
                      "promptcache/tokens/claude/data/pieces_v4_7.json.gz",
-                     "promptcache/tokens/claude/data/LICENSE-ctok"):
+                     "promptcache/tokens/claude/data/LICENSE-ctok",
+                     "promptcache/report/html/vendor/chart.umd.min.js",
+                     "promptcache/report/html/vendor/chart.js.LICENSE.md",
+                     "promptcache/report/html/static/app.js",
+                     "promptcache/report/html/static/style.css"):
         assert expected in names
 
 

@@ -11,6 +11,7 @@ large logs. A test checks that both agree on generated records, valid and broken
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -57,6 +58,8 @@ _KNOWN_KEYWORDS = frozenset({
     "examples", "default", "type", "enum", "const", "required", "properties",
     "additionalProperties", "items", "anyOf", "oneOf", "allOf", "if", "then", "else",
     "minimum", "exclusiveMinimum", "minLength", "maxLength",
+    # The report schema's (``promptcache report`` reads a saved report back):
+    "maximum", "maxItems", "pattern",
 })
 """What the compiler understands; ``format`` and the annotations assert nothing, as in
 jsonschema's default behaviour."""
@@ -101,9 +104,12 @@ class _Compiler:
             checks.append(_enum_check(schema["enum"]))
         if "const" in schema:
             checks.append(_enum_check([schema["const"]]))
-        for keyword in ("minimum", "exclusiveMinimum", "minLength", "maxLength"):
+        for keyword in ("minimum", "exclusiveMinimum", "maximum", "minLength", "maxLength",
+                        "maxItems"):
             if keyword in schema:
                 checks.append(_bound_check(keyword, schema[keyword]))
+        if "pattern" in schema:
+            checks.append(_pattern_check(schema["pattern"]))
         if "required" in schema:
             checks.append(_required_check(tuple(schema["required"])))
         if "properties" in schema or "additionalProperties" in schema:
@@ -255,8 +261,24 @@ def _enum_check(allowed: list[Any]) -> Check:
     return check
 
 
+def _pattern_check(pattern: str) -> Check:
+    # JSON Schema patterns are ECMA 262; the schemas' own use only what Python's re reads alike.
+    compiled_pattern = re.compile(pattern)
+
+    def check(value: Any) -> Problem | None:
+        if not isinstance(value, str) or compiled_pattern.search(value):
+            return None
+        return Problem((), f"does not match {pattern}")
+
+    return check
+
+
 def _bound_check(keyword: str, bound: int | float) -> Check:
     def check(value: Any) -> Problem | None:
+        if keyword == "maxItems":
+            if isinstance(value, list) and len(value) > bound:
+                return Problem((), f"must have at most {bound} items")
+            return None
         if keyword in ("minLength", "maxLength"):
             if not isinstance(value, str):
                 return None
@@ -272,6 +294,8 @@ def _bound_check(keyword: str, bound: int | float) -> Check:
             return Problem((), f"must be at least {bound}, found {value!r}")
         if keyword == "exclusiveMinimum" and value <= bound:
             return Problem((), f"must be more than {bound}, found {value!r}")
+        if keyword == "maximum" and value > bound:
+            return Problem((), f"must be at most {bound}, found {value!r}")
         return None
 
     return check

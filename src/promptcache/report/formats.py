@@ -35,6 +35,14 @@ def render_junit(report: Report) -> str:
     return render(report)
 
 
+def render_html(report: Report) -> str:
+    """The self-contained HTML report (see :mod:`promptcache.report.html_format`)."""
+    # Imported when asked for: the page's modules and Chart.js stay off every other run.
+    from promptcache.report.html_format import render_html as render
+
+    return render(report)
+
+
 RENDERERS: Mapping[OutputFormat, Callable[[Report], str]] = {
     OutputFormat.RICH: render_rich_text,
     OutputFormat.CONCISE: render_concise,
@@ -44,6 +52,7 @@ RENDERERS: Mapping[OutputFormat, Callable[[Report], str]] = {
     OutputFormat.MARKDOWN: render_markdown,
     OutputFormat.GITLAB: render_gitlab,
     OutputFormat.JUNIT: render_junit,
+    OutputFormat.HTML: render_html,
 }
 """Every concrete format (all but AUTO) and its renderer."""
 

@@ -13,6 +13,7 @@ from promptcache.calibration import CacheCalibration, ModelCalibration
 from promptcache.divergence import Divergence
 from promptcache.engine.findings import Finding
 from promptcache.model import Location
+from promptcache.report.charts import Charts
 from promptcache.report.model import ExplicitCacheRow, Report, RequestRow, Summary
 from promptcache.report.phrases import (
     base_priced,
@@ -36,8 +37,7 @@ def _row(row: RequestRow) -> dict[str, Any]:
 
 def _explicit_cache_row(row: ExplicitCacheRow) -> dict[str, Any]:
     # The JSON names are the fields' names, in their order; no reason is null, not ''.
-    fields = {field.name: getattr(row, field.name) for field in dataclass_fields(row)}
-    return {**fields, "rejected": row.rejected or None}
+    return {**_fields(row), "rejected": row.rejected or None}
 
 
 def _row_fields(row: RequestRow) -> dict[str, Any]:
@@ -119,7 +119,28 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             {"file": error.file, "line": error.line, "message": error.message}
             for error in report.errors
         ],
+        **({} if report.charts is None else {"charts": _charts(report.charts)}),
     }
+
+
+def _charts(charts: Charts) -> dict[str, Any]:
+    """The chart section; its names are the fields' names (see report/charts.py)."""
+    return {
+        "axis": charts.axis,
+        "bucket_width": charts.bucket_width,
+        "first_time": charts.first_time,
+        "last_time": charts.last_time,
+        "buckets": [_fields(bucket) for bucket in charts.buckets],
+        "marks": [_fields(mark) for mark in charts.marks],
+        "waterfall": [{**_fields(session), "bars": [_fields(bar) for bar in session.bars]}
+                      for session in charts.waterfall],
+        "sessions_left_out": charts.sessions_left_out,
+        "models": [{**_fields(row), "cost_usd": _usd(row.cost_usd)} for row in charts.models],
+    }
+
+
+def _fields(data: Any) -> dict[str, Any]:
+    return {field.name: getattr(data, field.name) for field in dataclass_fields(data)}
 
 
 def _model_calibration(row: ModelCalibration) -> dict[str, Any]:
@@ -153,13 +174,14 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "occurrences": finding.occurrences,
         "compared_with": _location(finding.compared_with),
         "last": _location(finding.last_location),
-        "divergence": _divergence(finding.divergence),
+        "divergence": divergence_data(finding.divergence),
         "estimated_savings_usd": _usd(finding.estimated_savings_usd),
         "estimated_savings_tokens": finding.estimated_savings_tokens,
     }
 
 
-def _divergence(divergence: Divergence | None) -> dict[str, Any] | None:
+def divergence_data(divergence: Divergence | None) -> dict[str, Any] | None:
+    """A first divergence as the JSON report writes it (the HTML pages draw it from this)."""
     if divergence is None:
         return None
     return {

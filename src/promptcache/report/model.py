@@ -9,6 +9,7 @@ from promptcache.calibration import ChangeSeen, ModelCalibration
 from promptcache.engine.findings import Finding, Severity
 from promptcache.estimates import EstimateGroup
 from promptcache.model import Location
+from promptcache.report.charts import Charts
 from promptcache.savings import Savings
 
 
@@ -209,3 +210,6 @@ class Report:
     warnings: tuple[ErrorRow, ...] = ()
     """Problems that stop nothing, at their record: a ``promptcache.ignore`` entry that
     names no rule."""
+    charts: Charts | None = None
+    """What the HTML report draws (hit rate over time, waterfalls, per-model totals); None
+    for a report made without it (one read back from an older JSON report)."""

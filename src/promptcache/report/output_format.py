@@ -16,3 +16,4 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
     GITLAB = "gitlab"
     JUNIT = "junit"
+    HTML = "html"

@@ -25,6 +25,7 @@ from promptcache.divergence import Divergence
 from promptcache.engine.findings import Finding
 from promptcache.model import Location
 from promptcache.redaction import redact
+from promptcache.report.charts import Charts
 from promptcache.report.model import ErrorRow, Report, RequestRow, SessionRow
 from promptcache.savings import Savings
 from promptcache.vocabulary import OMITTED, public_model_name
@@ -62,7 +63,21 @@ def private_report(report: Report, *, snippets: bool = True) -> Report:
                        for row in report.sessions),
         warnings=tuple(ErrorRow(names.file(warning.file), warning.line, redact(warning.message))
                        for warning in report.warnings),
+        charts=None if report.charts is None else _charts(report.charts, names),
     )
+
+
+def _charts(charts: Charts, names: _Names) -> Charts:
+    """The chart section with its file names, session labels and models as the rest of the
+    report shows them (a waterfall names its session as the sessions list does)."""
+    return replace(
+        charts,
+        marks=tuple(replace(mark, file=names.file(mark.file)) for mark in charts.marks),
+        waterfall=tuple(
+            replace(session, session=_label(session.session, names.snippets),
+                    bars=tuple(replace(bar, file=names.file(bar.file)) for bar in session.bars))
+            for session in charts.waterfall),
+        models=tuple(replace(row, model=names.model(row.model)) for row in charts.models))
 
 
 class _Names:
@@ -140,11 +155,19 @@ def private_divergence(divergence: Divergence | None, *,
 def _session(row: SessionRow, snippets: bool) -> SessionRow:
     if row.inferred:
         return row  # auto:N, made up by promptcache
+    return replace(row, session=_label(row.session, snippets))
+
+
+def _label(session: str, snippets: bool) -> str:
+    """A session label as reports show it: redacted; with ``snippets`` False, a digest of
+    what follows its kind (``auto:N`` labels, made up by promptcache, are kept as they are)."""
+    if session.startswith("auto:"):
+        return session
     if snippets:
-        return replace(row, session=redact(row.session))
-    kind, _, label = row.session.partition(":")
+        return redact(session)
+    kind, _, label = session.partition(":")
     digest = hashlib.sha256(label.encode("utf-8", "surrogatepass")).hexdigest()
-    return replace(row, session=f"{kind}:#{digest[:_LABEL_DIGEST_CHARS]}")
+    return f"{kind}:#{digest[:_LABEL_DIGEST_CHARS]}"
 
 
 def _savings(savings: Savings, names: _Names) -> Savings:

@@ -29,6 +29,7 @@ from promptcache.report.phrases import (
     unpriced_note,
     worst_miss,
 )
+from promptcache.report.sparkline import hit_rate_line
 
 MAX_ERRORS_SHOWN = 20
 
@@ -100,6 +101,9 @@ def _money_rows(report: Report, table: Table) -> None:
         rates += f", {savings.hit_rate_observed:.1%} observed"
     rates += f"; {savings.hit_rate_after_fixes:.1%} with every fix"
     table.add_row("Cache hit rate", rates + " (share of prompt tokens)")
+    line = None if report.charts is None else hit_rate_line(report.charts)
+    if line is not None:
+        table.add_row("Hit rate over time", line)
     summary = report.summary
     if nothing_priced(summary):
         cost = "unpriced: the price data knows none of the models"

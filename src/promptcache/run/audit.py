@@ -25,6 +25,7 @@ from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
 from promptcache.model import Estimate, Location
 from promptcache.pricing import Pricer, save_price_cache
+from promptcache.report.chart_tally import ChartTally
 from promptcache.report.model import (
     ErrorRow,
     Report,
@@ -103,6 +104,8 @@ def _audit(records: Iterable[CountedRequest | LoadError | Skipped], rules: Seque
         hits = engine.feed(counted)
         fixes = [(code, hit.repair) for code, hit in hits if hit.repair is not None]
         row = tally.add(counted, len(hits), session)
+        for code, hit in hits:
+            tally.charts.found(code, hit.group, hit.location, counted.request.timestamp, row)
         tally.replayed(replayer.add(row, counted, fixes, session.label))
     tally.replayed(replayer.finish())
     used = tuple(RuleInfo(active.rule.code, active.rule.name, active.severity,
@@ -128,6 +131,8 @@ class _Pending:
     """The body's own count when ``prompt_tokens`` is anchored on usage, else None."""
     certainty: Certainty
     session: _SessionStats
+    timestamp: float | None
+    """When the request was sent (for the charts' time axis)."""
 
 
 class _Tally:
@@ -159,6 +164,7 @@ class _Tally:
         self.estimates = EstimateTally()
         self.calibration = TokenCalibrationTally()
         self.resolved_models: set[tuple[str, str, str]] = set()
+        self.charts = ChartTally()
 
     def add(self, counted: CountedRequest, hits: int, session: SessionId) -> int:
         request = counted.request
@@ -177,7 +183,7 @@ class _Tally:
                      request.observed),
             counted.prompt_tokens,
             None if counted.anchoring is None else counted.body_prompt_tokens, certainty,
-            stats)
+            stats, request.timestamp)
         self.prompt_tokens += counted.prompt_tokens
         self.cacheable += counted.cacheable
         self.estimated += not certainty.exact
@@ -223,7 +229,7 @@ class _Tally:
             else:
                 stats.cost_usd += cost
             facts, observed = pending.facts, pending.facts.observed
-            self.finished[verdict.row] = RequestRow(
+            finished = self.finished[verdict.row] = RequestRow(
                 file=facts.location.file,
                 line=facts.location.line,
                 model=facts.model,
@@ -241,6 +247,7 @@ class _Tally:
                                 if verdict.lifetimes else None),
                 body_prompt_tokens=pending.body_prompt_tokens,
             )
+            self.charts.add(finished, verdict.row, pending.timestamp, stats.label)
         # Verdicts come in time order; rows are reported in input order.
         while len(self.rows) in self.finished:
             self.rows.append(self.finished.pop(len(self.rows)))
@@ -277,7 +284,7 @@ class _Tally:
         )
         sessions = tuple(stats.row() for stats in self.session_stats.values())
         return Report(__version__, summary, self.rows, tuple(priced), tuple(self.errors),
-                      sessions)
+                      sessions, charts=self.charts.result())
 
 
 @dataclass(slots=True)
