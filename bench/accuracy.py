@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from promptcache.catalog import counting_change, facts_for, resolve_model
-from promptcache.counting import PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import Request
 from promptcache.tokens.anthropic_framing import generation_of
+from promptcache.tokens.counting import PromptCounter
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OPENAI_FILES = ("openai-cassettes.jsonl", "openai-chat-more.jsonl",

@@ -53,9 +53,9 @@ from anthropic_cache import (  # noqa: E402
 )
 
 from promptcache.anchoring import SHARED_USAGE, anchor_on, appended_at  # noqa: E402
-from promptcache.counting import CountedRequest, PromptCounter  # noqa: E402
 from promptcache.load.records import normalize_record  # noqa: E402
 from promptcache.load.sources import LoadError, RawRecord, read_records  # noqa: E402
+from promptcache.tokens.counting import CountedRequest, PromptCounter  # noqa: E402
 
 SHARES = (0.01, 0.03, 0.05)
 """The tolerances of the rate columns."""

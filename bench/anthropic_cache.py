@@ -39,9 +39,9 @@ from typing import Any
 from promptcache.anchoring import Anchorer
 from promptcache.cache.anthropic import Block, prompt_blocks, read_point
 from promptcache.cache.replay import BASE, Replayed, Replayer
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ANTHROPIC_FILES = ("anthropic-cassettes.jsonl", "anthropic-more.jsonl")

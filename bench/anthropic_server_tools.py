@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptcache.counting import PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.tokens.anthropic_framing import generation_of
 from promptcache.tokens.anthropic_server_tools import DEFINITIONS, DefinitionRow
+from promptcache.tokens.counting import PromptCounter
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # loaded by a test

@@ -44,10 +44,10 @@ def _clocked(owner: Any, name: str, stage: str) -> None:
 
 def _instrument() -> None:
     from promptcache.cache.replay import Replayer
-    from promptcache.counting import PromptCounter
     from promptcache.engine.rule_engine import RuleEngine
     from promptcache.load import sources
     from promptcache.run import audit
+    from promptcache.tokens.counting import PromptCounter
 
     _clocked(sources, "_decode_line", "read and parse (orjson)")
     _clocked(PromptCounter, "count", "count")

@@ -10,7 +10,6 @@ from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say
 from promptcache.cli.report_command import write_text
 from promptcache.cli.report_files import STDOUT, OutputRefused, check_outputs
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence
 from promptcache.load.calls import read_calls
@@ -25,6 +24,7 @@ from promptcache.report.privacy import (
     shown_location,
     shown_model,
 )
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 
 class _SpecError(Exception):

@@ -18,12 +18,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Repair
 from promptcache.engine.rule_api import Group
 from promptcache.model import BLOCK_KINDS, Request
 from promptcache.pricing import CACHE_PREMIUMS
 from promptcache.rules._conversation import segment_key
+from promptcache.tokens.counting import CountedRequest
 
 SHORT_TTL = "5m"
 LONG_TTL = "1h"

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.rule_api import Context
 from promptcache.model import Request, Segment, SegmentKind
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 from promptcache.tokens.functions import INSTRUCTIONS_HEADING
 from promptcache.tokens.schema_placement import FORMAT_HEADER_KEY
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from promptcache.counting import CountedRequest
 from promptcache.model import ImageRef, Request, Segment, SegmentKind
-from promptcache.prefix import (
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import (
     common_prefix_chars,
     common_suffix_chars,
     first_divergence,
@@ -40,7 +40,7 @@ SegmentKey = tuple[SegmentKind, str | None, str, int, ImageRef | None]
 
 
 def segment_key(segment: Segment) -> SegmentKey:
-    """What makes two segments render the same (as :func:`promptcache.prefix.same_content`),
+    """What makes two segments render the same (as :func:`promptcache.tokens.prefix.same_content`),
     as a hashable value."""
     return (segment.kind, segment.role, segment.text, segment.fixed_tokens, segment.image)
 

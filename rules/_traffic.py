@@ -8,10 +8,10 @@ another, and how to word rates and durations.
 from __future__ import annotations
 
 from promptcache.catalog import CacheRules
-from promptcache.counting import CountedRequest
 from promptcache.model import SegmentKind
-from promptcache.prefix import SharedPrefix
 from promptcache.rules._compare import body_path as body_path  # shared with the rules
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import SharedPrefix
 
 RATE_SAMPLE = 8
 """Requests a rate is measured over: the current one and the seven before it (the engine

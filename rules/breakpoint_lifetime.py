@@ -52,7 +52,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.rules._breakpoints import (
@@ -69,6 +68,7 @@ from promptcache.rules._breakpoints import (
     summarize_in_requests,
 )
 from promptcache.rules._traffic import duration, timestamp
+from promptcache.tokens.counting import CountedRequest
 
 _EXPIRED = "5-minute entries expire between requests"
 _UNUSED = "1-hour entries in a stream that never waits 5 minutes"

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._breakpoints import (
@@ -68,6 +67,7 @@ from promptcache.rules._breakpoints import (
     ttl_words,
 )
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 
 def _same_place(earlier: CountedRequest, old: Breakpoint, current: CountedRequest,

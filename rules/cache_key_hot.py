@@ -41,10 +41,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.prefix import SharedPrefix
 from promptcache.rules._breakpoints import explicit
 from promptcache.rules._traffic import (
     RATE_SAMPLE,
@@ -55,6 +53,8 @@ from promptcache.rules._traffic import (
     timestamp,
 )
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import SharedPrefix
 
 
 def check(context: Context) -> Iterator[Hit]:

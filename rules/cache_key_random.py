@@ -42,13 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.prefix import SharedPrefix
 from promptcache.rules._breakpoints import explicit
 from promptcache.rules._traffic import body_path, cacheable, continues
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import SharedPrefix
 
 _MIN_KEYS = 2
 """Earlier requests with their own keys that must share the prefix: one key change is not a

@@ -51,11 +51,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
-from promptcache.prefix import same_content
 from promptcache.rules._conversation import (
     SegmentKey,
     continues_conversation,
@@ -63,6 +61,8 @@ from promptcache.rules._conversation import (
     segment_key,
 )
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import same_content
 
 _OUTSIDE = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT,
                       SegmentKind.IMAGE, SegmentKind.REPLY_PRIMING})

@@ -63,11 +63,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import Segment, SegmentKind
-from promptcache.prefix import same_content
 from promptcache.rules._conversation import (
     Layout,
     Message,
@@ -81,6 +79,8 @@ from promptcache.rules._conversation import (
     substantially_different,
 )
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import same_content
 
 _INDEX = re.compile(r"\[(\d+)\]")
 _SUMMARY_MESSAGES = 2

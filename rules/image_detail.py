@@ -37,10 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import ImageRef
+from promptcache.tokens.counting import CountedRequest
 
 
 def _images(request: CountedRequest) -> Iterator[tuple[int, ImageRef]]:

@@ -64,11 +64,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from operator import attrgetter
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
-from promptcache.prefix import first_divergence, same_content
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import first_divergence, same_content
 
 _KIND = attrgetter("kind")
 _MESSAGE = re.compile(r"\.(?:messages|input)\[\d+\]")

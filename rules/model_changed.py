@@ -41,11 +41,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 
 def _model(request: CountedRequest) -> str | None:

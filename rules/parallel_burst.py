@@ -40,11 +40,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
-from promptcache.prefix import SharedPrefix
 from promptcache.rules._traffic import cacheable, replies_to, timestamp
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import SharedPrefix
 
 
 def check(context: Context) -> Iterator[Hit]:

@@ -41,11 +41,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 _NOT_SET = "not set (the model's default)"
 _POSSIBLE_DEFAULTS = frozenset({"'medium'", "'none'"})

@@ -43,12 +43,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 _NONE = "no json_schema"
 _HEADER = "## "

@@ -60,11 +60,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import Segment
-from promptcache.prefix import same_content
 from promptcache.rules._conversation import (
     Layout,
     differing_span,
@@ -76,6 +74,8 @@ from promptcache.rules._conversation import (
     substantially_different,
 )
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import same_content
 
 
 def check(context: Context) -> Iterator[Hit]:

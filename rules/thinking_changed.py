@@ -37,12 +37,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.rules._breakpoints import explicit, tokens_before_messages
 from promptcache.rules._compare import body_path, setting_change
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 _OFF = "disabled"
 

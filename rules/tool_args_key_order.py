@@ -52,12 +52,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind, same_place
-from promptcache.prefix import common_prefix_chars
 from promptcache.snippets import around, excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import common_prefix_chars
 
 _LEADING = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME, SegmentKind.RESPONSE_FORMAT})
 _SHOWN_CHARS = 40

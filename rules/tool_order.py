@@ -39,11 +39,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 _SHOWN_NAMES = 4
 

@@ -48,12 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.rules._compare import body_path, carried_tokens
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
 
 _TOOL_KINDS = frozenset({SegmentKind.TOOL, SegmentKind.TOOLS_FRAME})
 _SHOWN_NAMES = 3

@@ -57,11 +57,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import Segment, SegmentKind, same_place
-from promptcache.prefix import same_content
 from promptcache.rules._conversation import (
     SHORT_SPAN_CHARS,
     SegmentKey,
@@ -71,6 +69,8 @@ from promptcache.rules._conversation import (
     segment_key,
 )
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import same_content
 
 _MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant"})
 

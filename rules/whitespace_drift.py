@@ -51,7 +51,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.detect.dynamic_span import (
     TEXT_KINDS,
     differs_only_in_whitespace,
@@ -61,8 +60,9 @@ from promptcache.engine.detect.dynamic_span import (
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import same_place
-from promptcache.prefix import common_prefix_chars, shared_prefix
 from promptcache.snippets import around
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import common_prefix_chars, shared_prefix
 
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 _SPACE_RUNS = re.compile(r"[ \t]+")

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Hit, Repair
 from promptcache.engine.rule_api import Rule
 from promptcache.engine.rule_engine import RuleEngine, default_rules
 from promptcache.model import Location, ObservedUsage, Request, Segment, SegmentKind
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 MODEL = "claude-sonnet-4-5"
 """A Claude model whose minimum cacheable prefix is 1,024 tokens."""

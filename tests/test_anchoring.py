@@ -20,10 +20,10 @@ from promptcache.anchoring import (
 )
 from promptcache.cache.anthropic import BlockHasher
 from promptcache.cli.main import main
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import RawRecord
 from promptcache.model import Location, Request, SegmentKind
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 from .conftest import SHARED_DATA, bench_script
 

@@ -25,7 +25,6 @@ from promptcache.cache.anthropic import Block, BlockHasher, prompt_blocks, read_
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.cache.simulator import Prediction
 from promptcache.catalog import facts_for
-from promptcache.counting import PromptCounter
 from promptcache.engine.findings import Repair
 from promptcache.engine.rule_engine import default_rules
 from promptcache.load.apis import usage_of
@@ -42,6 +41,7 @@ from promptcache.rules import ALL_RULES
 from promptcache.run.audit import _audit
 from promptcache.savings import RowFacts, SavingsTally
 from promptcache.tokens.counter import TokenCounter
+from promptcache.tokens.counting import PromptCounter
 from tests.conftest import shared_data
 
 MODEL = "claude-sonnet-4-5"  # minimum cacheable prefix: 1024 tokens

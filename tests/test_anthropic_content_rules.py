@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.counting import PromptCounter
 from promptcache.load.records import read_requests
 from promptcache.model import Request, SegmentKind
+from promptcache.tokens.counting import PromptCounter
 
 MODEL = "claude-sonnet-4-5"
 POLICY = " ".join(

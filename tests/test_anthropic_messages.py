@@ -13,7 +13,6 @@ import pytest
 from promptcache.anchoring import OWN_USAGE
 from promptcache.cache.anthropic import prompt_blocks
 from promptcache.cli.main import main
-from promptcache.counting import PromptCounter
 from promptcache.estimates import (
     IMAGE_ESTIMATE,
     NOT_ESTIMABLE_ESTIMATE,
@@ -29,6 +28,7 @@ from promptcache.tokens.anthropic_framing import (
     generation_of,
     tool_prompt_tokens,
 )
+from promptcache.tokens.counting import PromptCounter
 from tests.conftest import shared_data
 from tests.test_anthropic_content_rules import POLICY, QUESTIONS, _findings
 

@@ -12,7 +12,6 @@ import pytest
 
 from promptcache.cache.replay import BASE, Replayer
 from promptcache.cli.main import main
-from promptcache.counting import PromptCounter
 from promptcache.load.formats.base import CHAT
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord
@@ -23,6 +22,7 @@ from promptcache.normalize.chat_to_messages import (
     chat_sent_to_claude,
     to_messages,
 )
+from promptcache.tokens.counting import PromptCounter
 from tests.conftest import shared_data, shared_format_sample
 
 MODEL = "anthropic/claude-sonnet-4-5"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.counting import PromptCounter
 from promptcache.estimates import certainty
 from promptcache.load.calls import read_calls
 from promptcache.load.formats import all_formats, format_named
@@ -20,6 +19,7 @@ from promptcache.load.formats.request import RequestBodies
 from promptcache.load.records import normalize_call
 from promptcache.load.sources import LoadError
 from promptcache.model import Location
+from promptcache.tokens.counting import PromptCounter
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello there"}]}
 

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from promptcache.cli.main import app, main
-from promptcache.counting import PromptCounter
 from promptcache.engine.rule_engine import default_rules
 from promptcache.load import records
 from promptcache.load.formats import request as request_format
@@ -21,6 +20,7 @@ from promptcache.rules import ALL_RULES
 from promptcache.run import parallel
 from promptcache.run.audit import run_audit
 from promptcache.run.parallel import PARALLEL_MIN_BYTES, usable_cores, use_reader
+from promptcache.tokens.counting import PromptCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(

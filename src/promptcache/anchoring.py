@@ -11,7 +11,7 @@ turn's total without its own usage, on the 225 append-only pairs without server 
 
 Counts the body gives exactly (OpenAI's, with every part rendered) are left as they are: the
 same object is handed on, so their reports do not change by a byte. The body-only count of an
-anchored request stays on it (:class:`promptcache.counting.Anchoring`): the calibration table
+anchored request stays on it (:class:`promptcache.tokens.counting.Anchoring`): the calibration table
 and ``bench/accuracy.py`` judge the estimate from the bodies, not this stage.
 
 Where the correction goes decides where the breakpoints fall (the replay positions cache
@@ -59,10 +59,10 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from promptcache.counting import Anchoring, CountedRequest
 from promptcache.estimates import segment_estimate
 from promptcache.model import Segment, SegmentKind
-from promptcache.prefix import first_divergence
+from promptcache.tokens.counting import Anchoring, CountedRequest
+from promptcache.tokens.prefix import first_divergence
 
 OWN_USAGE = ("anchored on the request's recorded usage (range: the change to the body "
              "estimate)")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from promptcache.counting import CountedRequest
 from promptcache.model import Location, Segment, SegmentKind
-from promptcache.prefix import Encode, common_prefix_chars, shared_prefix
 from promptcache.snippets import around
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import Encode, common_prefix_chars, shared_prefix
 
 SNIPPET_CHARS = 48
 

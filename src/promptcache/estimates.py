@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 
 from promptcache.catalog import ImageScheme
-from promptcache.counting import CountedRequest
 from promptcache.model import Estimate, Segment, SegmentKind
+from promptcache.tokens.counting import CountedRequest
 from promptcache.tokens.images import image_token_range
 
 FILE_ESTIMATE = Estimate("file input, not counted offline", 0, None)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from promptcache.counting import CountedRequest
 from promptcache.model import Segment, SegmentKind
+from promptcache.tokens.counting import CountedRequest
 
 MAX_OPEN_SESSIONS = 100_000
 """Inferred sessions remembered at once; the least recently extended is forgotten first."""

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from typing import Any
 
-from promptcache.counting import PromptCounter
 from promptcache.estimates import (
     CITATIONS_ESTIMATE,
     DOCUMENT_ESTIMATE,
@@ -18,6 +17,7 @@ from promptcache.load.records import normalize_record
 from promptcache.load.sources import RawRecord
 from promptcache.model import Location, Request, Segment
 from promptcache.tokens.anthropic_documents import PdfPage, pdf_pages
+from promptcache.tokens.counting import PromptCounter
 
 LETTER = (612, 792)
 A4 = (595, 842)

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from promptcache.cli.main import main
-from promptcache.counting import PromptCounter
 from promptcache.estimates import (
     CONTEXT_CLEARING_ESTIMATE,
     DOCUMENTED_TOOL_ESTIMATE,
@@ -22,6 +21,7 @@ from promptcache.load.records import normalize_record
 from promptcache.load.sources import RawRecord
 from promptcache.model import Location, Request, SegmentKind
 from promptcache.tokens.anthropic_server_tools import DEFINITIONS
+from promptcache.tokens.counting import PromptCounter
 from tests.conftest import SHARED_DATA, bench_script
 
 CODE_EXECUTION = {"type": "code_execution_20260120", "name": "code_execution"}

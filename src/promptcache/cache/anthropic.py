@@ -63,7 +63,7 @@ from itertools import accumulate
 from promptcache.cache.simulator import SWEEP_EVERY, Prediction
 from promptcache.catalog import CacheRules
 from promptcache.model import BLOCK_KINDS, Segment, SegmentKind
-from promptcache.prefix import identical_prefix
+from promptcache.tokens.prefix import identical_prefix
 
 FIVE_MINUTES = "5m"
 ONE_HOUR = "1h"

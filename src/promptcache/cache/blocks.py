@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from promptcache.model import Segment
-from promptcache.prefix import identical_prefix
+from promptcache.tokens.prefix import identical_prefix
 
 Encode = Callable[[str], Sequence[int]]
 

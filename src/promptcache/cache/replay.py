@@ -39,9 +39,9 @@ from promptcache.cache.anthropic import (
 from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
 from promptcache.cache.simulator import Prediction, PrefixCache
 from promptcache.catalog import CacheRules
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Repair
 from promptcache.model import Segment, SegmentKind
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 REORDER_WINDOW = 4096
 """Requests held back to replay in time order; a log more out of order than this is replayed

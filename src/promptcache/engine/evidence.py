@@ -13,12 +13,12 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import overload
 
-from promptcache.counting import CountedRequest
 from promptcache.divergence import Divergence
 from promptcache.engine.findings import Hit
 from promptcache.memo import BoundedMemo
 from promptcache.redaction import scrub, secrets_in
 from promptcache.snippets import OMITTED, hide_models, omit_quoted, quoting_prompt_text
+from promptcache.tokens.counting import CountedRequest
 
 # The same system prompt and tools come back in every finding of a stream: look at each text
 # once.

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from promptcache.model import Location, Segment
 
 if TYPE_CHECKING:
-    from promptcache.counting import CountedRequest
     from promptcache.divergence import Divergence
+    from promptcache.tokens.counting import CountedRequest
 
 
 @total_ordering

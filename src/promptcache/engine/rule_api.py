@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Severity
 from promptcache.model import Segment
-from promptcache.prefix import Encode, SharedPrefix, shared_prefix
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import Encode, SharedPrefix, shared_prefix
 
 
 @dataclass(slots=True)

@@ -14,14 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence, scrub_hit
 from promptcache.engine.findings import Finding, Hit, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.engine.selectors import rules_named
 from promptcache.model import Location, Request
-from promptcache.prefix import Encode
+from promptcache.tokens.counting import CountedRequest, PromptCounter
+from promptcache.tokens.prefix import Encode
 
 HISTORY_SIZE = 8
 """Earlier requests of a stream a rule can compare against: the stream's first request,

@@ -16,7 +16,6 @@ from promptcache.anchoring import Anchorer, anchored_bounds
 from promptcache.cache.replay import BASE, Replayed, Replayer
 from promptcache.calibration import TokenCalibrationTally
 from promptcache.catalog import CATALOG_DATE, counted_as, counting_change, lifetimes_note
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.engine.findings import Finding, Severity
 from promptcache.engine.rule_engine import ActiveRule, RuleEngine
 from promptcache.estimates import Certainty, EstimateTally
@@ -40,6 +39,7 @@ from promptcache.rules import ALL_RULES
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.savings import RowFacts, Savings, SavingsTally
 from promptcache.sessions import SessionId, SessionTracker
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 from promptcache.vocabulary import NO_MODEL
 
 

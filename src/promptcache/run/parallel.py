@@ -32,11 +32,11 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from promptcache.catalog import FALLBACK, facts_for
-from promptcache.counting import CountedRequest, PromptCounter
 from promptcache.load.formats.base import Skipped
 from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
 from promptcache.model import Estimate, ImageRef, Location, ObservedUsage, Request, Segment
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 from promptcache.tokens.disk_memo import memo_path
 
 if TYPE_CHECKING:

@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from promptcache.counting import CountedRequest
 from promptcache.engine.findings import Hit, Repair
 from promptcache.engine.rule_api import Context, Group
 from promptcache.model import Segment, SegmentKind, same_place
-from promptcache.prefix import common_prefix_chars, common_suffix_chars, same_content
 from promptcache.snippets import excerpt
+from promptcache.tokens.counting import CountedRequest
+from promptcache.tokens.prefix import common_prefix_chars, common_suffix_chars, same_content
 from promptcache.values import ID_KINDS, TIME_KINDS, USER_DATA_KINDS, classify
 
 TEXT_KINDS = frozenset({SegmentKind.TEXT, SegmentKind.TOOL, SegmentKind.RESPONSE_FORMAT,
