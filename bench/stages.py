@@ -56,7 +56,7 @@ def _instrument() -> None:
     _clocked(Replayer, "finish", "cache replay (hashing, every savings variant)")
     _clocked(audit._Tally, "add", "tally (rows, sessions, prices)")
     _clocked(audit._Tally, "replayed", "tally (rows, sessions, prices)")
-    normalize = getattr(audit, "normalize_records")  # noqa: B009 - instrumented in place
+    normalize = getattr(audit, "read_requests")  # noqa: B009 - instrumented in place
 
     def timed_records(*args: Any, **kwargs: Any) -> Iterator[Any]:
         items = normalize(*args, **kwargs)
@@ -70,7 +70,7 @@ def _instrument() -> None:
             _SPENT["read, parse and normalize"] += time.perf_counter() - start
             yield item
 
-    setattr(audit, "normalize_records", timed_records)  # noqa: B010 - likewise
+    setattr(audit, "read_requests", timed_records)  # noqa: B010 - likewise
 
 
 def _audit(log: Path) -> float:
