@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promptcache.engine.rule_api import extends as extends  # the engine skips on it too
 from promptcache.model import ImageRef, Request, Segment, SegmentKind
 from promptcache.tokens.counting import CountedRequest
 from promptcache.tokens.prefix import (
     common_prefix_chars,
     common_suffix_chars,
-    first_divergence,
     same_content,
 )
 
@@ -121,14 +121,6 @@ def in_session(request: Request) -> bool:
     """True when the request names its session: a ``prompt_cache_key``, a session id or a
     user, so its stream holds one application's conversations rather than a whole model's."""
     return bool(request.cache_key or request.session or request.user)
-
-
-def extends(earlier: CountedRequest, current: CountedRequest) -> bool:
-    """True when the current prompt begins with the whole of ``earlier``'s (up to its reply
-    priming): an append-only next turn, or a repeat."""
-    old = earlier.request.segments
-    index = first_divergence(old, current.request.segments)
-    return index is None or old[index].kind is SegmentKind.REPLY_PRIMING
 
 
 def continued_at(earlier: Layout, old_segments: Sequence[Segment], current: Layout,

@@ -64,13 +64,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from promptcache.engine.findings import Hit, Severity
-from promptcache.engine.rule_api import Context, Rule
+from promptcache.engine.rule_api import Context, Looks, Rule
 from promptcache.model import Segment, SegmentKind
 from promptcache.rules._conversation import (
     Layout,
     Message,
     continued_at,
-    extends,
     in_session,
     layout,
     message_key,
@@ -130,7 +129,7 @@ def check(context: Context) -> Iterator[Hit]:
     current = context.current
     if not in_session(current.request) or not context.history:
         return
-    if extends(context.history[-1], current):
+    if context.extends_previous():
         return  # the common case: an append-only next turn
     now = layout(current.request.segments)
     for earlier in reversed(context.history):
@@ -302,4 +301,6 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="A session's next request rewrites earlier messages instead of appending to them.",
     check=check,
+    # An append-only next turn returns at once (above): nothing to run there.
+    looks_at=Looks.DIVERGENCE,
 )

@@ -61,12 +61,11 @@ from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 from promptcache.engine.findings import Hit, Repair, Severity
-from promptcache.engine.rule_api import Context, Rule
+from promptcache.engine.rule_api import Context, Looks, Rule
 from promptcache.model import Segment
 from promptcache.rules._conversation import (
     Layout,
     differing_span,
-    extends,
     in_session,
     layout,
     message_text,
@@ -84,7 +83,7 @@ def check(context: Context) -> Iterator[Hit]:
     current = context.current
     if not in_session(current.request) or not context.history:
         return
-    if extends(context.history[-1], current):
+    if context.extends_previous():
         return  # the common case: an append-only next turn
     now = layout(current.request.segments)
     if now.system == 0:
@@ -220,4 +219,6 @@ RULE = Rule(
     check=check,
     options={"report-single-change": False},
     options_schema={"report-single-change": {"type": "boolean"}},
+    # An append-only next turn returns at once (above): nothing to run there.
+    looks_at=Looks.DIVERGENCE,
 )

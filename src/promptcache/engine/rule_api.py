@@ -10,12 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from promptcache.engine.findings import Hit, Severity
-from promptcache.model import Segment
+from promptcache.model import Segment, SegmentKind
 from promptcache.tokens.counting import CountedRequest
-from promptcache.tokens.prefix import Encode, SharedPrefix, shared_prefix
+from promptcache.tokens.prefix import Encode, SharedPrefix, first_divergence, shared_prefix
+
+Inherited = Mapping[int, tuple[CountedRequest, SharedPrefix]]
+"""Prefixes the previous request of the stream shared with earlier requests, by their id."""
+
+
+def extends(earlier: CountedRequest, current: CountedRequest) -> bool:
+    """True when the current prompt begins with the whole of ``earlier``'s (up to its reply
+    priming): an append-only next turn, or a repeat."""
+    old = earlier.request.segments
+    index = first_divergence(old, current.request.segments)
+    return index is None or old[index].kind is SegmentKind.REPLY_PRIMING
+
+
+class Looks(Enum):
+    """What a rule's answer depends on, so the engine knows where it cannot change."""
+
+    WHOLE = "whole"
+    """Anything in the request and its history: the rule runs on every request."""
+    DIVERGENCE = "divergence"
+    """Where the request departs from the previous request of its stream: the rule finds
+    nothing on a request that begins with the whole of that one's prompt (up to its reply
+    priming), so the engine does not run it there."""
 
 
 @dataclass(slots=True)
@@ -43,20 +66,53 @@ class Context:
     """How long the provider keeps an unused prefix, as this run assumes."""
     _best: tuple[CountedRequest, SharedPrefix] | None = None
     _best_known: bool = False
+    inherited: Inherited = field(default_factory=dict)
+    """What the previous request of the stream shared with earlier requests, when the
+    current request begins with its first ``inherited_upto`` segments, as the same objects
+    with the same tokens in the same encoding (see :meth:`shared_with`)."""
+    inherited_upto: int = 0
+    """How many leading segments of the previous request the current one holds unchanged."""
+    _extends: bool | None = None
     _shared: dict[int, tuple[CountedRequest, SharedPrefix]] = field(default_factory=dict)
     """Each prefix shared with an earlier request, by the earlier request's id (it is held
     alongside, so the id cannot be reused while the entry lives)."""
 
     def shared_with(self, earlier: CountedRequest) -> SharedPrefix:
         """The prefix the current request shares with ``earlier``."""
-        known = self._shared.get(id(earlier))
+        key = id(earlier)
+        known = self._shared.get(key)
         if known is not None:
             return known[1]
+        # An agent's next turn repeats the previous turn's prompt: where that prompt parted
+        # from ``earlier`` inside the part repeated, the current one parts at the same place
+        # by the same tokens, so the answer is the previous turn's (the rules ask for it
+        # against every earlier request and neighbor, each turn).
+        reused = self.inherited.get(key)
+        if reused is not None:
+            shared = reused[1]
+            upto = self.inherited_upto
+            if shared.segments < upto or (shared.segments == upto
+                                          and len(earlier.request.segments) == upto):
+                self._shared[key] = reused
+                return shared
         current = self.current
         shared = shared_prefix(earlier.request.segments, current.request.segments,
                                current.segment_tokens, self.encode)
-        self._shared[id(earlier)] = (earlier, shared)
+        self._shared[key] = (earlier, shared)
         return shared
+
+    def shared(self) -> Inherited:
+        """Every prefix found so far, for the next request of the stream to inherit."""
+        return self._shared
+
+    def extends_previous(self) -> bool:
+        """True when the current request begins with the whole prompt of the previous request
+        of its stream (up to its reply priming): an append-only next turn, or a repeat.
+        False without an earlier request."""
+        if self._extends is None:
+            history = self.history
+            self._extends = bool(history) and extends(history[-1], self.current)
+        return self._extends
 
     def divergence(self, earlier: CountedRequest) -> int | None:
         """Index of the first segment where the current request and ``earlier`` differ; None
@@ -141,5 +197,7 @@ class Rule:
     """JSON Schema properties for the options (used to validate configuration)."""
     summarize: Callable[[Group], str] | None = None
     """Builds the message of a finding with several hits; None for the engine's default."""
+    looks_at: Looks = Looks.WHOLE
+    """What its answer depends on: the engine skips it where that cannot change."""
     doc: str = ""
     """The module docstring (What it detects / Why it breaks the cache / ...)."""

@@ -17,11 +17,11 @@ from typing import Any
 from promptcache.divergence import Divergence, first_divergence
 from promptcache.engine.evidence import request_secrets, scrub_divergence, scrub_hit
 from promptcache.engine.findings import Finding, Hit, Severity
-from promptcache.engine.rule_api import Context, Group, Rule
+from promptcache.engine.rule_api import Context, Group, Inherited, Looks, Rule
 from promptcache.engine.selectors import rules_named
 from promptcache.model import Location, Request
 from promptcache.tokens.counting import CountedRequest, PromptCounter
-from promptcache.tokens.prefix import Encode
+from promptcache.tokens.prefix import Encode, identical_prefix
 
 HISTORY_SIZE = 8
 """Earlier requests of a stream a rule can compare against: the stream's first request,
@@ -62,13 +62,15 @@ def stream_key(counted: CountedRequest) -> tuple[str, str]:
 
 
 class _Stream:
-    """The requests of one stream a rule may look back at: the first, and the latest few."""
+    """The requests of one stream a rule may look back at: the first, and the latest few;
+    and what the latest shared with earlier requests, for the next to inherit."""
 
-    __slots__ = ("first", "recent")
+    __slots__ = ("first", "recent", "shared")
 
     def __init__(self) -> None:
         self.first: CountedRequest | None = None
         self.recent: deque[CountedRequest] = deque(maxlen=HISTORY_SIZE - 1)
+        self.shared: Inherited = {}
 
     def history(self) -> tuple[CountedRequest, ...]:
         if self.first is None or (self.recent and self.recent[0] is self.first):
@@ -82,6 +84,19 @@ class _Stream:
         if self.first is None:
             self.first = counted
         self.recent.append(counted)
+
+
+def _unchanged(previous: CountedRequest, current: CountedRequest) -> int:
+    """How many leading segments of ``previous`` the current request holds as the same
+    objects, counted the same way: where what ``previous`` shared with an earlier request
+    holds for the current one too (0 when the encoding differs)."""
+    if previous.facts.encoding != current.facts.encoding:
+        return 0
+    upto = identical_prefix(previous.request.segments, current.request.segments)
+    # Anchored counts can differ for the same segments: then nothing is inherited.
+    if previous.segment_tokens[:upto] != current.segment_tokens[:upto]:
+        return 0
+    return upto
 
 
 def default_summary(group: Group) -> str:
@@ -138,6 +153,10 @@ class RuleEngine:
     """Hits dropped by the ``promptcache.ignore`` list of the record they are located at."""
     warnings: list[tuple[Location, str]] = field(default_factory=list)
     """Entries of ``promptcache.ignore`` lists that name no rule, where they are."""
+    incremental: bool = True
+    """Skip each rule where its declared view of the request cannot have changed, and let a
+    request inherit the prefixes its stream's previous request shared; off only to check
+    that this changes no finding."""
     _silencing: dict[tuple[str, ...], _Silencing] = field(default_factory=dict)
     _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
     _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
@@ -163,9 +182,16 @@ class RuleEngine:
         lifetime = (self.lifetime_seconds if self.lifetime_seconds is not None
                     else float(counted.facts.cache.lifetime_seconds))
         context = Context(counted, earlier, {}, encode, tuple(neighbors), lifetime)
+        incremental = self.incremental
+        if incremental and earlier:
+            context.inherited, context.inherited_upto = stream.shared, _unchanged(earlier[-1],
+                                                                                 counted)
         if counted.request.inline_ignore:
             self._warn_unknown(counted.request)
         for active in self.rules:
+            if (incremental and active.rule.looks_at is Looks.DIVERGENCE
+                    and context.extends_previous()):
+                continue
             context.options = active.options
             for hit in active.rule.check(context):
                 if self.ignored is not None and self.ignored(active.rule.code,
@@ -178,6 +204,7 @@ class RuleEngine:
                 self._record(active.rule.code, hit, counted, encode)
                 found.append((active.rule.code, hit))
         stream.remember(counted)
+        stream.shared = context.shared()
         neighbors.append(counted)
         return found
 
