@@ -71,7 +71,8 @@ def _root(
 @app.command()
 def audit(
     paths: Annotated[list[str] | None, typer.Argument(
-        help="Log files (.json, .jsonl, optionally .gz), directories, or - for stdin.",
+        help="Log files (.json, .jsonl, optionally .gz), directories, URLs (s3://...), "
+        "or - for stdin.",
         show_default=False, metavar="PATHS...")] = None,
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", "-f", parser=choice_parser(OutputFormat, "--format"),

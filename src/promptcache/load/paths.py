@@ -20,13 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promptcache.load.remote import RemoteError, expand_url, is_url
+
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".har", ".jsonl.gz", ".ndjson.gz", ".json.gz",
                 ".har.gz")
 """What a folder walk takes as a log: JSON text (a HAR capture is one JSON document)."""
-"""What a directory argument expands to."""
 
 DEFAULT_EXCLUDES = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
@@ -104,7 +105,16 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
     expanded: list[str] = []
     seen: set[tuple[int, int]] = set()
     gitignores: dict[Path, _Gitignores] = {}  # per folder of named files (pre-commit's many)
+    urls: set[str] = set()
     for argument in arguments:
+        if is_url(argument):
+            try:
+                found = expand_url(argument)
+            except RemoteError as problem:
+                raise InputError(str(problem)) from None
+            expanded.extend(url for url in found if url not in urls)
+            urls.update(found)
+            continue
         for path in _expand_one(argument, chosen, gitignores):
             key = (-1, -1) if path == "-" else _identity(path)
             if key not in seen:

@@ -38,6 +38,7 @@ from promptcache.load.limits import (
     MAX_TEXT_BYTES,
     too_much_text,
 )
+from promptcache.load.remote import RemoteError, is_url, open_url
 from promptcache.model import Location
 
 _BOM = b"\xef\xbb\xbf"
@@ -95,6 +96,11 @@ def _open_binary(path: str) -> IO[bytes]:
         if sys.stdin is None:  # started with standard input closed (`<&-`)
             raise OSError(errno.EBADF, "standard input is closed")
         return sys.stdin.buffer
+    if is_url(path):  # s3://, gs://...: through fsspec (promptcache.load.remote)
+        try:
+            return open_url(path)
+        except RemoteError as problem:
+            raise OSError(problem.reason) from None
     # Read-only: input files are never modified. A 1 MiB buffer, not the default 8 KiB:
     # splitting a log into lines then costs a fifth of the time.
     return open(path, "rb", buffering=_CHUNK)
