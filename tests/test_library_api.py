@@ -4,6 +4,7 @@ renders, raises only for what stops a whole run, and costs nothing at ``import p
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,9 @@ def test_import_promptcache_loads_no_pipeline() -> None:
 def test_an_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'audits'"):
         promptcache.audits  # noqa: B018
+
+
+def test_the_report_crosses_processes(log: Path) -> None:
+    """A Dask or Ray task returns the report to its caller pickled."""
+    report = promptcache.audit(log, isolated=True)
+    assert promptcache.to_dict(pickle.loads(pickle.dumps(report))) == promptcache.to_dict(report)
