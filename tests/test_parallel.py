@@ -169,11 +169,12 @@ def test_requests_and_segments_cross_the_pipe_whole() -> None:
     request = Request(Location("a.jsonl", 7), "openai.chat", "gpt-4o", (segment,), 12.5,
                       "key", "user", "session", ObservedUsage(100, 50, 30, 20),
                       {"tool_choice": '"auto"'}, ("PC101",), "my-deployment", "2026-03-01",
-                      ("tool definitions not logged",), "$.request")
+                      ("tool definitions not logged",), "$.request",
+                      (("$.request.timestamp", "$.startTime"),))
     assert {field.name for field in fields(Request)} == {
         "location", "api", "model", "segments", "timestamp", "cache_key", "user", "session",
         "observed", "settings", "inline_ignore", "deployment", "recorded", "partial",
-        "body_path"}
+        "body_path", "relocations"}
     assert parallel._request(parallel._request_fields(request), (segment,)) == request
     other = (replace(segment, text="other"),)
     assert request.with_segments(other) == replace(request, segments=other)

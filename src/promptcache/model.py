@@ -190,6 +190,11 @@ class Request:
     body_path: str = "$"
     """Where the body sits in its record (``$.request``; ``$.log.entries[3].request.postData
     .text`` in a HAR capture): every segment's path starts with it."""
+    relocations: tuple[tuple[str, str], ...] = ()
+    """Where parts of a body the log keeps in pieces really are in the record, as (the path
+    the body gives them, the record's path): a LiteLLM payload keeps ``tools`` under
+    ``model_parameters``; a record's send time is its ``startTime``. Findings are shown at
+    the record's paths (:meth:`in_record`); rules compare the body's."""
 
     def with_segments(self, segments: tuple[Segment, ...]) -> Request:
         """This request with other segments (equal ones, interned): built directly, since
@@ -197,7 +202,16 @@ class Request:
         return Request(self.location, self.api, self.model, segments, self.timestamp,
                        self.cache_key, self.user, self.session, self.observed, self.settings,
                        self.inline_ignore, self.deployment, self.recorded, self.partial,
-                       self.body_path)
+                       self.body_path, self.relocations)
+
+    def in_record(self, path: str) -> str:
+        """``path`` (a segment's, or ``$.timestamp`` for the send time) where the record
+        holds it."""
+        for given, actual in self.relocations:
+            if path == given or (path.startswith(given)
+                                 and path[len(given)] in ".["):
+                return actual + path[len(given):]
+        return path
 
     def place(self, path: str) -> str:
         """A segment's path from the body on (``$.messages[0].content``), the same for

@@ -99,6 +99,16 @@ def _unchanged(previous: CountedRequest, current: CountedRequest) -> int:
     return upto
 
 
+def _in_record(hit: Hit, current: CountedRequest) -> str:
+    """The hit's path where its record holds it (a body rebuilt from a log's pieces keeps
+    some parts elsewhere: see ``Request.relocations``)."""
+    # A record may hold several calls (a HAR capture, a trace): the current request first.
+    owner = (hit.against if hit.against is not None
+             and hit.location != current.request.location
+             and hit.location == hit.against.request.location else current)
+    return owner.request.in_record(hit.path)
+
+
 def default_summary(group: Group) -> str:
     """The first hit's message and how many requests show the problem."""
     return f"{group.first.message} (in {group.occurrences} requests)"
@@ -260,8 +270,12 @@ class RuleEngine:
             # requests' secrets while their whole texts are still at hand.
             secrets = request_secrets((current, hit.against))
             models = {request.request.model for request in (current, hit.against) if request}
-            first = scrub_hit(replace(hit, against=None, repair=None), secrets, models)
+            first = scrub_hit(replace(hit, against=None, repair=None,
+                                      path=_in_record(hit, current)), secrets, models)
             divergence = scrub_divergence(divergence, secrets)
+            if divergence is not None and current.request.relocations:
+                divergence = replace(divergence,
+                                     path=current.request.in_record(divergence.path))
             self._groups[key] = _Accumulator(first, 1, hit.tokens_at_risk, hit.location,
                                              hit.measure, hit.measure, divergence)
         else:

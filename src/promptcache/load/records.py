@@ -165,6 +165,7 @@ def _normalize_call(call: LoggedCall, turns: TurnMemory | None) -> Request | Loa
         recorded=call.recorded,
         partial=missing,
         body_path=base_path,
+        relocations=call.relocations,
     )
 
 

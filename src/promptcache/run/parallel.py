@@ -296,15 +296,16 @@ def _request_fields(request: Request) -> tuple[Any, ...]:
                                            observed.written_tokens,
                                            observed.written_1h_tokens),
             request.settings, request.inline_ignore, request.deployment, request.recorded,
-            request.partial, request.body_path)
+            request.partial, request.body_path, request.relocations)
 
 
 def _request(fields: tuple[Any, ...], segments: tuple[Segment, ...]) -> Request:
     (file, line, column, api, model, timestamp, cache_key, user, session, observed,
-     settings, inline_ignore, deployment, recorded, partial, body_path) = fields
+     settings, inline_ignore, deployment, recorded, partial, body_path, relocations) = fields
     return Request(Location(file, line, column), api, model, segments, timestamp, cache_key,
                    user, session, None if observed is None else ObservedUsage(*observed),
-                   settings, inline_ignore, deployment, recorded, partial, body_path)
+                   settings, inline_ignore, deployment, recorded, partial, body_path,
+                   relocations)
 
 
 def _read(paths: list[str], link: Connection, input_format: str | None) -> None:

@@ -89,6 +89,7 @@ def _entry_call(record: RawRecord, index: int,
         timestamp=epoch_seconds(entry.get("startedDateTime")),
         served_model=served_model(body, facts),
         call_id=facts.response_id,
+        relocations=(("$.timestamp", f"{path}.startedDateTime"),),
     )
 
 

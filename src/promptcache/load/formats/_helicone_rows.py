@@ -84,6 +84,7 @@ def _row_call(location: Location, row: Any,
         served_model=served,
         missing=missing,
         call_id=row["request_id"],
+        relocations=(("$.timestamp", f"{path}.request_created_at"),),
     )
 
 

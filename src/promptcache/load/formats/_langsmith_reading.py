@@ -56,6 +56,7 @@ def _call(run: Run) -> LoggedCall | LoadError | Skipped:
         session=session_of(metadata) or text_of(fields.get("trace_id")),
         served_model=served if isinstance(served, str) and served != body.get("model") else None,
         missing=missing, call_id=text_of(fields.get("id")),
+        relocations=(("$.timestamp", f"{run.path}.start_time"),),
     )
 
 

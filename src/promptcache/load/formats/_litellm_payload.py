@@ -70,6 +70,9 @@ def payload_call(record: RawRecord, payload: Mapping[str, Any],
         served_model=served if isinstance(served, str) and served != model else None,
         missing=(*system_missing, *request.missing),
         call_id=text_of(payload.get("id")) or text_of(payload.get("litellm_call_id")),
+        relocations=(("$.timestamp", f"{path}.startTime"),
+                     *((f"{path}.{key}", f"{path}.model_parameters.{key}")
+                       for key in params if key in request.body)),
     )
 
 

@@ -101,6 +101,7 @@ def spend_row_call(record: RawRecord) -> Iterator[LoggedCall | LoadError | Skipp
         location=record.location,
         body=body,
         body_path="$.proxy_server_request",
+        relocations=(("$.timestamp", "$.startTime"),),
         api=api,
         usage=_usage(row, metadata),
         timestamp=started,

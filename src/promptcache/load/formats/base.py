@@ -88,6 +88,10 @@ class LoggedCall:
     call_id: str | None = None
     """The provider's response id or the log's own id for the call: two records of one call
     (a span and the SDK's own span, a post and its patch) share it."""
+    relocations: tuple[tuple[str, str], ...] = ()
+    """Where parts of ``body`` sit in the record when not at ``body_path`` + their key, as
+    (the body's path, the record's): see :attr:`promptcache.model.Request.relocations`.
+    ``$.timestamp`` names the send time's field."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,8 @@ def _event_calls(location: Location, event: Any,
         served_model=served,
         missing=(ATTACHMENT_REPLACED,) if replaced else (),
         call_id=text_of(event.get("id")) or text_of(event.get("span_id")),
+        relocations=(("$.timestamp", f"{path}.metrics.start" if epoch_seconds(metrics.get("start"))
+                      else f"{path}.created"),),
     )
 
 

@@ -209,4 +209,5 @@ def logged_call(record: RawRecord, span: Span, rebuilt: SpanCall, session: str) 
         served_model=rebuilt.served_model,
         missing=rebuilt.missing,
         call_id=rebuilt.call_id or f"{span.trace_id}/{span.span_id}",
+        relocations=(("$.timestamp", f"{span.path}.startTimeUnixNano"),),
     )
