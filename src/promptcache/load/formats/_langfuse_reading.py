@@ -45,6 +45,7 @@ def span_calls(location: Location,
             output=json_text(attributes.get("langfuse.observation.output")),
         )
         yield _call(location, generation, timestamp=span.start_seconds,
+                    timestamp_path=f"{span.path}.startTimeUnixNano",
                     session=text_of(attributes.get("session.id")) or span.trace_id or None,
                     user=text_of(attributes.get("user.id")), call_id=span.span_id or None,
                     error=_error(attributes.get("langfuse.observation.level"),
@@ -94,6 +95,7 @@ def observation_calls(location: Location,
         )
         yield _call(location, generation,
                     timestamp=iso_seconds(first(row, "startTime", "start_time")),
+                    timestamp_path=f"{path}.{'startTime' if 'startTime' in row else 'start_time'}",
                     session=text_of(first(row, "sessionId", "session_id"))
                     or text_of(first(row, "traceId", "trace_id")),
                     user=text_of(first(row, "userId", "user_id")), call_id=text_of(row.get("id")),
@@ -102,7 +104,7 @@ def observation_calls(location: Location,
 
 
 def _call(location: Location, generation: Generation, *, timestamp: float | None,
-          session: str | None, user: str | None, call_id: str | None,
+          timestamp_path: str, session: str | None, user: str | None, call_id: str | None,
           error: str | None) -> LoggedCall | LoadError | Skipped:
     counts = usage(generation.usage_details)
     if error and counts is None:
@@ -114,7 +116,8 @@ def _call(location: Location, generation: Generation, *, timestamp: float | None
                       api=rebuilt.api, usage=counts,
                       timestamp=timestamp, session=session, user=user,
                       served_model=None if generation.model == rebuilt.body.get("model")
-                      else generation.model, missing=rebuilt.missing, call_id=call_id)
+                      else generation.model, missing=rebuilt.missing, call_id=call_id,
+                      relocations=(("$.timestamp", timestamp_path),))
 
 
 def _error(level: Any, status_message: Any) -> str | None:
