@@ -126,3 +126,9 @@ def test_a_remote_file_gone_before_it_is_read_is_reported_and_the_rest_audited(
         ("memory:///bucket/logs/2026-11-01.jsonl", 0),
         ("memory:///bucket/logs/2026-11-02.jsonl.gz", 2)]
     assert report.errors[0].message == "cannot open: /bucket/logs/2026-11-01.jsonl"
+
+
+def test_the_reader_process_reads_remote_logs_as_one_process_does(bucket: Path) -> None:
+    one = promptcache.to_dict(promptcache.audit("memory://bucket/logs", isolated=True, jobs=1))
+    two = promptcache.to_dict(promptcache.audit("memory://bucket/logs", isolated=True, jobs=2))
+    assert one == two
