@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from promptcache.catalog import counting_change, facts_for, resolve_model
+from promptcache.load.formats._usage import as_sent
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
 from promptcache.model import Request
@@ -261,7 +262,9 @@ def anthropic_shape(body: Mapping[str, Any]) -> str:
 
 
 def _anthropic_observed(record: Mapping[str, Any]) -> int | None:
-    usage = (record.get("response") or {}).get("usage") or {}
+    # A usage run in iterations (compaction, the advisor) is judged, as the audit reads it,
+    # by its first iteration: the body as sent (promptcache.load.formats._usage.as_sent).
+    usage = as_sent((record.get("response") or {}).get("usage") or {})
     parts = [usage.get(key) for key in ("input_tokens", "cache_read_input_tokens",
                                         "cache_creation_input_tokens")]
     if not isinstance(parts[0], int):
