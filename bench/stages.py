@@ -28,18 +28,20 @@ from typing import Any
 _SPENT: defaultdict[str, float] = defaultdict(float)
 
 
-def _clocked(owner: Any, name: str, stage: str) -> None:
-    """Replace ``owner.name`` by the same callable with a clock around it."""
+def clocked(owner: Any, name: str, stage: str,
+            spent: defaultdict[str, float] = _SPENT) -> None:
+    """Replace ``owner.name`` by the same callable with a clock around it, adding the
+    seconds to ``spent[stage]`` (bench/main_half.py clocks its stages the same way)."""
     original: Callable[..., Any] = getattr(owner, name)
 
-    def clocked(*args: Any, **kwargs: Any) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
-            _SPENT[stage] += time.perf_counter() - start
+            spent[stage] += time.perf_counter() - start
 
-    setattr(owner, name, clocked)
+    setattr(owner, name, timed)
 
 
 def _instrument() -> None:
@@ -49,13 +51,13 @@ def _instrument() -> None:
     from promptcache.run import audit
     from promptcache.tokens.counting import PromptCounter
 
-    _clocked(sources, "_decode_line", "read and parse (orjson)")
-    _clocked(PromptCounter, "count", "count")
-    _clocked(RuleEngine, "feed", "rules (each request against its stream)")
-    _clocked(Replayer, "add", "cache replay (hashing, every savings variant)")
-    _clocked(Replayer, "finish", "cache replay (hashing, every savings variant)")
-    _clocked(audit._Tally, "add", "tally (rows, sessions, prices)")
-    _clocked(audit._Tally, "replayed", "tally (rows, sessions, prices)")
+    clocked(sources, "_decode_line", "read and parse (orjson)")
+    clocked(PromptCounter, "count", "count")
+    clocked(RuleEngine, "feed", "rules (each request against its stream)")
+    clocked(Replayer, "add", "cache replay (hashing, every savings variant)")
+    clocked(Replayer, "finish", "cache replay (hashing, every savings variant)")
+    clocked(audit._Tally, "add", "tally (rows, sessions, prices)")
+    clocked(audit._Tally, "replayed", "tally (rows, sessions, prices)")
     normalize = getattr(audit, "read_requests")  # noqa: B009 - instrumented in place
 
     def timed_records(*args: Any, **kwargs: Any) -> Iterator[Any]:

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from promptcache.cache import replay
+from promptcache.cache.derived import DerivedCache
+from promptcache.cache.replay import Replayer
 from promptcache.engine.rule_engine import RuleEngine, default_rules
 from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
@@ -88,3 +91,61 @@ def test_divergence_rules_are_not_run_on_an_append(
     assert "PC108" not in calls
     assert "PC109" not in calls
     assert "PC101" in calls  # the others still run on appends
+
+
+def _derived_report(log: Path, derive: bool,
+                    monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The report with the replay's variant caches derived from the base (the default) or
+    each a full copy replaying every request."""
+    monkeypatch.setattr(audit, "Replayer", functools.partial(Replayer, derive=derive))
+    return report_to_dict(audit.run_audit([str(log)], default_rules(ALL_RULES)))
+
+
+def test_derived_variant_caches_change_no_finding_or_saving(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "agent.jsonl"
+    _write_log(log)
+    skipped: list[bool] = []
+    derived_replay = DerivedCache.replay
+
+    def counted_replay(self: DerivedCache, *args: Any) -> Any:
+        prediction = derived_replay(self, *args)
+        skipped.append(prediction is None)
+        return prediction
+
+    monkeypatch.setattr(DerivedCache, "replay", counted_replay)
+    plain = _derived_report(log, False, monkeypatch)
+    assert not skipped
+    derived = _derived_report(log, True, monkeypatch)
+    assert derived == plain
+    # Replays were skipped on this log, not all, and the variants carry savings.
+    assert any(skipped)
+    assert not all(skipped)
+    saved = {finding["code"]: finding["estimated_savings_tokens"]
+             for finding in plain["findings"]}
+    assert saved.get("PC101", 0) > 0, saved
+    assert saved.get("PC201", 0) > 0, saved
+
+
+def test_derived_caches_hold_when_the_replay_clock_goes_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A log out of order by more than the reordering window replays some requests at an
+    # earlier time than the one before: the derived caches turn into plain ones there.
+    log = tmp_path / "agent.jsonl"
+    _write_log(log)
+    lines = log.read_text().splitlines(keepends=True)
+    middle = len(lines) // 2
+    log.write_text("".join(lines[middle:] + lines[:middle]))
+    monkeypatch.setattr(replay, "REORDER_WINDOW", 2)
+    materialized: list[int] = []
+    original = Replayer._materialize
+
+    def counted(self: Replayer) -> None:
+        materialized.append(1)
+        original(self)
+
+    monkeypatch.setattr(Replayer, "_materialize", counted)
+    plain = _derived_report(log, False, monkeypatch)
+    derived = _derived_report(log, True, monkeypatch)
+    assert materialized
+    assert derived == plain

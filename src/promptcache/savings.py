@@ -191,8 +191,10 @@ class SavingsTally:
         for variant, (prompt, prediction) in replayed.predictions.items():
             if variant in (BASE, FIXED):
                 continue
-            cost = price(prompt, prediction) or 0.0
             totals = self._by_rule.setdefault(variant, [0.0, 0.0])
+            if prediction is base and prompt == base_prompt:
+                continue  # the base's own verdict (most requests): it saves nothing
+            cost = price(prompt, prediction) or 0.0
             totals[0] += predicted_cost - cost
             totals[1] += prediction.cached_tokens - base.cached_tokens
         return base.cached_tokens, actual

@@ -37,6 +37,7 @@ from promptcache.cache.anthropic import (
     prompt_blocks,
 )
 from promptcache.cache.blocks import PromptHasher, block_hashes, token_stream
+from promptcache.cache.derived import DerivedCache
 from promptcache.cache.simulator import Prediction, PrefixCache
 from promptcache.catalog import CacheRules
 from promptcache.engine.findings import Repair
@@ -50,6 +51,8 @@ as if the late requests came at the latest time seen."""
 BASE = "base"
 FIXED = "fixed"
 _FIRST_SEEN_ENTRIES = 100_000
+
+_Cache = PrefixCache | ExplicitCache | DerivedCache
 
 
 def rules_of(counted: CountedRequest) -> CacheRules:
@@ -116,14 +119,20 @@ class _Queued:
 class Replayer:
     """Feeds requests to the cache models and hands back verdicts in time order."""
 
-    def __init__(self, counter: PromptCounter, lifetime_seconds: float | None = None) -> None:
+    def __init__(self, counter: PromptCounter, lifetime_seconds: float | None = None,
+                 derive: bool = True) -> None:
+        """``derive``: keep each variant's implicit caches as their differences from the base
+        cache (see :mod:`promptcache.cache.derived`); off only to check that this changes no
+        prediction, or to measure what it saves."""
         self._counter = counter
         self._lifetime = lifetime_seconds
+        self._derive = derive
+        self._last_now = float("-inf")
         self._queue: list[_Queued] = []
         self._sequence = 0
         self._clock = 0.0
         self._timed = False
-        self._caches: dict[str, dict[str, PrefixCache | ExplicitCache]] = {BASE: {}}
+        self._caches: dict[str, dict[str, _Cache]] = {BASE: {}}
         self._first_seen: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._hashers: dict[int, PromptHasher] = {}
         self._every: dict[str, ExplicitCache] = {}
@@ -218,20 +227,33 @@ class Replayer:
         return _Variant(block_hashes(stream, max(1, rules.step_tokens)), sum(tokens),
                         _first_image_at(tokens, images))
 
-    def _cache(self, variant: str, rules: CacheRules) -> PrefixCache | ExplicitCache:
+    def _cache(self, variant: str, rules: CacheRules) -> _Cache:
         caches = self._caches.get(variant)
         if caches is None:
             # A rule's variant begins as a copy of the history every variant shares.
             caches = self._caches[variant] = {
-                family: cache.copy() for family, cache in self._caches[BASE].items()}
+                family: self._derived(self._plain(BASE, family))
+                for family in self._caches[BASE]}
         cache = caches.get(rules.family)
         if cache is None:
-            cache = caches[rules.family] = (
-                ExplicitCache(rules, self._lifetime) if rules.max_breakpoints
-                else PrefixCache(rules, self._lifetime))
+            if rules.max_breakpoints:
+                cache = ExplicitCache(rules, self._lifetime)
+            elif variant == BASE:
+                cache = PrefixCache(rules, self._lifetime)
+            else:
+                # The base's is made first: a request's variants begin with the base.
+                cache = self._derived(self._plain(BASE, rules.family))
+            caches[rules.family] = cache
         return cache
 
-    def _predict(self, cache: PrefixCache | ExplicitCache, queued: _Queued, prompt: _Variant,
+    def _derived(self, base: PrefixCache | ExplicitCache) -> _Cache:
+        """A variant's cache beginning as ``base``: its differences alone when it can be."""
+        if isinstance(base, PrefixCache) and self._derive:
+            return DerivedCache(base)
+        return base.copy()
+
+    @staticmethod
+    def _predict(cache: PrefixCache | ExplicitCache, queued: _Queued, prompt: _Variant,
                  now: float | None) -> Prediction:
         if isinstance(cache, ExplicitCache):
             return cache.replay(queued.scope, prompt.blocks, queued.rules, now)
@@ -242,15 +264,37 @@ class Replayer:
         replayed = queued.replayed
         # A log without any timestamps has no clock: nothing expires.
         now = queued.time if self._timed else None
+        if now is not None:
+            if now < self._last_now:
+                self._materialize()  # derived caches hold only while time goes forward
+            self._last_now = now
         self._note_first_seen(queued, now)
         for variant in queued.variants:
             self._cache(variant, queued.rules)  # a new variant copies the base before this
+        logged = queued.variants[BASE]
         # Variants that exist for this request are replayed with their own prompt; every
-        # other variant sees the logged prompt, so their histories stay aligned.
+        # other variant sees the logged prompt, so their histories stay aligned. A derived
+        # cache reads the base as it was before this request, so it goes first; None is the
+        # base's own prediction.
+        ahead: dict[str, Prediction | None] = {}
         for variant in self._caches:
-            prompt = queued.variants.get(variant, queued.variants[BASE])
             cache = self._cache(variant, queued.rules)
-            prediction = self._predict(cache, queued, prompt, now)
+            if isinstance(cache, DerivedCache):
+                prompt = queued.variants.get(variant, logged)
+                ahead[variant] = cache.replay(queued.scope, prompt.hashes, prompt.prompt_tokens,
+                                              logged.hashes, logged.prompt_tokens, now,
+                                              prompt.first_image_at)
+        base_prediction = self._predict(self._plain(BASE, queued.rules.family), queued,
+                                        logged, now)
+        for variant in self._caches:
+            prompt = queued.variants.get(variant, logged)
+            if variant == BASE:
+                prediction = base_prediction
+            elif variant in ahead:
+                prediction = ahead[variant] or base_prediction
+            else:
+                prediction = self._predict(self._plain(variant, queued.rules.family), queued,
+                                           prompt, now)
             replayed.predictions[variant] = (prompt.prompt_tokens, prediction)
         if queued.rules.long_lifetime_seconds:
             base = queued.variants[BASE]
@@ -262,6 +306,20 @@ class Replayer:
                 replayed.lifetimes[lifetime] = every.replay(queued.scope, base.blocks,
                                                             queued.rules, now)
         return replayed
+
+    def _plain(self, variant: str, family: str) -> PrefixCache | ExplicitCache:
+        """A cache replayed on its own: the base's, or a variant's where it is not derived."""
+        cache = self._caches[variant][family]
+        assert not isinstance(cache, DerivedCache)
+        return cache
+
+    def _materialize(self) -> None:
+        """Turn every derived cache into a plain one, for good."""
+        self._derive = False
+        for caches in self._caches.values():
+            for family, cache in caches.items():
+                if isinstance(cache, DerivedCache):
+                    caches[family] = cache.materialized()
 
     def _note_first_seen(self, queued: _Queued, now: float | None) -> None:
         rules = queued.rules

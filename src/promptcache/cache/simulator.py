@@ -42,8 +42,10 @@ minimum), what a cache that kept no image tokens would serve. Both records fall 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat, takewhile
+from types import MappingProxyType
 
 from promptcache.catalog import CacheRules
 
@@ -86,6 +88,10 @@ class PrefixCache:
                               else lifetime_seconds)
         self._scopes: dict[str, OrderedDict[bytes, float]] = {}
         self._replays = 0
+        self._expired: dict[str, float] = {}
+        """Per scope, the horizon of its last expiry: every entry used before it is gone."""
+        self._swept = float("-inf")
+        """The horizon of the last sweep (of every scope)."""
 
     @property
     def block_size(self) -> int:
@@ -104,7 +110,8 @@ class PrefixCache:
             self._replays += 1
             if self._replays % SWEEP_EVERY == 0:
                 self._sweep(now)
-            _expire(entries, now - self.lifetime)
+            horizon = self._expired[scope] = now - self.lifetime
+            _expire(entries, horizon)
         # The leading run of blocks already cached; the loops below run in C (map, takewhile)
         # because every request is replayed once per savings variant.
         matched = len(list(takewhile(entries.__contains__, hashes)))
@@ -121,9 +128,9 @@ class PrefixCache:
             written = list(map(entries.pop, rest, repeat(None))).count(None) * self.block_size
             entries.update(zip(hashes, repeat(now if now is not None else 0.0)))
         return Prediction(cached_tokens=cached, written_tokens=written,
-                          cached_tokens_low=self._low_end(cached, first_image_at))
+                          cached_tokens_low=self.low_end(cached, first_image_at))
 
-    def _low_end(self, cached: int, first_image_at: int | None) -> int:
+    def low_end(self, cached: int, first_image_at: int | None) -> int:
         """The low end of the range for a cached run reaching into an image: the prefix before
         the image, in whole steps, when that still reaches the minimum."""
         if first_image_at is None or cached <= first_image_at:
@@ -131,8 +138,21 @@ class PrefixCache:
         low = first_image_at - first_image_at % self.block_size
         return low if low >= self.rules.min_tokens else 0
 
+    def entries(self, scope: str) -> Mapping[bytes, float]:
+        """The entries of ``scope`` (block hash -> when last used), to read only; some may
+        have expired since the scope was last replayed (see :meth:`expired_before`)."""
+        return self._scopes.get(scope, _NO_ENTRIES)
+
+    def expired_before(self, scope: str) -> float:
+        """Every entry of ``scope`` last used before this time has been taken out (-inf:
+        none yet). With times that never go back, an entry is live at ``now`` exactly when
+        it was used at ``now - lifetime`` or later, whatever this says."""
+        return max(self._expired.get(scope, float("-inf")), self._swept)
+
     def _sweep(self, now: float) -> None:
-        horizon = now - self.lifetime
+        horizon = self._swept = now - self.lifetime
+        # Every scope's own horizon is older than this one while times go forward.
+        self._expired.clear()
         for scope, entries in list(self._scopes.items()):
             _expire(entries, horizon)
             if not entries:
@@ -143,10 +163,35 @@ class PrefixCache:
         twin = PrefixCache(self.rules, self.lifetime)
         twin._scopes = {scope: entries.copy() for scope, entries in self._scopes.items()}
         twin._replays = self._replays
+        twin._expired = dict(self._expired)
+        twin._swept = self._swept
+        return twin
+
+    def changed(self, changes: Mapping[str, Mapping[bytes, float | None]]) -> PrefixCache:
+        """A copy with the entries of each scope in ``changes`` set (a time) or taken out
+        (None), each scope's entries in order of last use, as a cache that was replayed
+        those uses in time order keeps them."""
+        twin = self.copy()
+        for scope, changed in changes.items():
+            entries = twin._scopes.setdefault(scope, OrderedDict())
+            for key, last_used in changed.items():
+                if last_used is None:
+                    entries.pop(key, None)
+                else:
+                    entries[key] = last_used
+            # Stable: entries used at the same time keep their order.
+            twin._scopes[scope] = OrderedDict(sorted(entries.items(), key=_last_used))
         return twin
 
     def __len__(self) -> int:
         return sum(len(entries) for entries in self._scopes.values())
+
+
+_NO_ENTRIES: Mapping[bytes, float] = MappingProxyType({})
+
+
+def _last_used(entry: tuple[bytes, float]) -> float:
+    return entry[1]
 
 
 def _expire(entries: OrderedDict[bytes, float], horizon: float) -> None:
