@@ -4,10 +4,11 @@ the reader process runs) against the same half at another revision, in one run.
     python bench/reader.py LOG [--against REV] [--repeat N]
 
 Each measurement is a process of its own: this checkout's ``src/``, or ``REV``'s ``src/``
-(extracted with ``git archive`` into a temporary folder and put first on ``PYTHONPATH``), run
-alternately on a warm token memo (one untimed pass first), the median of ``--repeat`` runs
-each. The orjson parse floor of the same log is measured in the same processes, so the
-ratios are the point: the machine may be busy.
+(with the ``cli/`` and ``rules/`` it links to, extracted with ``git archive`` into a
+temporary folder and put first on ``PYTHONPATH``), run alternately on a warm token memo
+(one untimed pass first), the median of ``--repeat`` runs each. The orjson parse floor of
+the same log is measured in the same processes, so the ratios are the point: the machine
+may be busy.
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def _measure(log: str, source: Path, memo: str) -> dict[str, object]:
 
 
 def _extract(revision: str, folder: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(_HERE), "archive", revision, "src"],
-                             check=True, capture_output=True).stdout
+    # src/promptcache links to the top-level cli/ and rules/ folders: all three, or the
+    # links dangle.
+    archive = subprocess.run(["git", "-C", str(_HERE), "archive", revision, "src", "cli",
+                              "rules"], check=True, capture_output=True).stdout
     archive_path = folder / "src.tar"
     archive_path.write_bytes(archive)
     with tarfile.open(archive_path) as tar:
