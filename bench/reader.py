@@ -2,13 +2,15 @@
 the reader process runs) against the same half at another revision, in one run.
 
     python bench/reader.py LOG [--against REV] [--repeat N]
+    python bench/reader.py LOG --by-length
 
 Each measurement is a process of its own: this checkout's ``src/``, or ``REV``'s ``src/``
 (with the ``cli/`` and ``rules/`` it links to, extracted with ``git archive`` into a
 temporary folder and put first on ``PYTHONPATH``), run alternately on a warm token memo
 (one untimed pass first), the median of ``--repeat`` runs each. The orjson parse floor of
 the same log is measured in the same processes, so the ratios are the point: the machine
-may be busy.
+may be busy. ``--by-length`` shows instead how this checkout's cost per request grows with
+the history a request resends.
 """
 
 from __future__ import annotations
@@ -44,6 +46,37 @@ def _reader_half(log: str) -> tuple[float, int]:
     seconds = time.perf_counter() - start
     counter.flush()
     return seconds, requests
+
+
+def _by_length(log: str) -> None:
+    """Microseconds per request to normalize and count it, by its number of messages: a flat
+    row means the cost follows what is new in a request, not its history."""
+    from promptcache.load.calls import read_calls
+    from promptcache.load.formats.base import Skipped
+    from promptcache.load.records import normalize_call
+    from promptcache.load.sources import LoadError
+    from promptcache.normalize.reuse import TurnMemory
+    from promptcache.tokens.counting import PromptCounter
+
+    for _ in range(2):  # the first pass fills the token memo; the second is shown
+        counter = PromptCounter()
+        turns = TurnMemory(intern=counter.intern)
+        spent: dict[int, list[float]] = {}
+        for call in read_calls([log]):
+            if isinstance(call, LoadError | Skipped):
+                continue
+            start = time.perf_counter()
+            request = normalize_call(call, turns)
+            if not isinstance(request, LoadError):
+                counter.count(request)
+            messages = call.body.get("messages")
+            size = len(messages) if isinstance(messages, list) else 0
+            spent.setdefault(size // 10 * 10, []).append(time.perf_counter() - start)
+        counter.flush()
+    print("| messages | requests | normalize and count, us/request |")
+    print("| --- | ---: | ---: |")
+    for size, seconds in sorted(spent.items()):
+        print(f"| {size}-{size + 9} | {len(seconds)} | {sum(seconds) / len(seconds) * 1e6:.0f} |")
 
 
 def _floor(log: str) -> float:
@@ -94,8 +127,15 @@ def main() -> None:
     parser.add_argument("log")
     parser.add_argument("--against", default="HEAD", help="the revision to compare with")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--by-length", action="store_true",
+                        help="only this checkout: us/request by the request's message count")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.by_length:
+        with tempfile.TemporaryDirectory() as memo:
+            os.environ["PROMPTCACHE_CACHE_DIR"] = memo
+            _by_length(options.log)
+        return
     if options.child:
         _child(options.log)
         return
