@@ -65,7 +65,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
-from operator import itemgetter
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -87,8 +86,6 @@ from promptcache.normalize.reuse import (
     Turn,
     TurnContext,
     TurnMemory,
-    boundaries_before,
-    calls_before,
     serialized_tools,
     weigh,
 )
@@ -397,8 +394,9 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     else:
         turn, resume = previous
         builder.out.extend(turn.segments[:resume.segments])
-        builder.boundaries.extend(boundaries_before(turn, resume.message))
-        builder.resume(message_list, merged, resume, calls_before(turn, resume.message))
+        builder.boundaries.extend(boundary for boundary in turn.boundaries
+                                  if boundary.message < resume.message)
+        builder.resume(message_list, merged, resume, turn.calls)
     if turns is not None and turns.intern is not None:
         # New segments become the counter's own objects before the next turn can reuse them.
         fresh = first_message + (previous[1].segments if previous is not None else 0)
@@ -406,14 +404,9 @@ def chat_segments(body: Mapping[str, Any], base_path: str, facts: ModelFacts,
     if turns is not None and match is not None:
         turns.remember(match, _turn(context, message_list, match,
                                     tuple(builder.out[first_message:]), builder))
-    priming = _reply_priming(builder.fmt, _tool_choice(body, tools_key) if tools else None,
-                             base_path, builder.reply_header,
-                             estimated=any(tag in model_name for tag in _UNMODELLED))
-    if turns is not None and turns.intern is not None:
-        # The same priming ends every turn: as the counter's own object, counting the
-        # request finds each of its segments by identity and keeps the request as it is.
-        priming = turns.intern(facts.encoding, priming)
-    builder.out.append(priming)
+    builder.out.append(_reply_priming(builder.fmt, _tool_choice(body, tools_key) if tools else None,
+                                      base_path, builder.reply_header,
+                                      estimated=any(tag in model_name for tag in _UNMODELLED)))
     return tuple(builder.out)
 
 
@@ -722,10 +715,12 @@ class _Builder:
     def resume(self, messages: Sequence[Any], merged: bool, boundary: Boundary,
                calls: Sequence[tuple[int, str, str]]) -> None:
         """Render the messages from ``boundary`` on, the segments before it already in
-        ``out``: first recall ``calls``, the tool calls made before it (results are named
-        after them)."""
-        self.call_names.update(zip(map(_call_id, calls), map(_call_name, calls), strict=True))
-        self.calls.extend(calls)
+        ``out``: first recall the tool calls made before it (results are named after them)."""
+        for index, call_id, name in calls:
+            if index >= boundary.message:
+                break
+            self.call_names[call_id] = name
+            self.calls.append((index, call_id, name))
         self.messages(messages, merged, boundary.message, boundary.after_group)
 
     def _name_call(self, call_id: object, name: str) -> None:
@@ -992,10 +987,6 @@ def image_segment(facts: ModelFacts, source: str, detail_value: object, path: st
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
-
-
-_call_id = itemgetter(1)
-_call_name = itemgetter(2)
 
 
 def _tool_calls(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -17,12 +17,11 @@ Memory: bounded by conversation count and by the characters of the strings held.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
-from operator import attrgetter, itemgetter, ne
+from operator import ne
 from typing import Any
 
 import orjson
@@ -36,8 +35,6 @@ HELD_CHARS = 16_000_000
 Intern = Callable[[str, Segment], Segment]
 TOOL_LISTS = 64
 """Distinct tool lists remembered as valid."""
-_message_of = attrgetter("message")
-_first = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,23 +92,13 @@ class Match:
         turn = self.turn
         if turn is None or turn.context != context:
             return None
-        # Boundaries are in message order: a binary search, not a walk of the history.
-        boundaries = turn.boundaries
-        ahead = bisect_right(boundaries, self.equal, key=_message_of)
-        last = boundaries[ahead - 1] if ahead else None
-        if last is not None and last.message == self.equal and last.after_group:
-            ahead -= 1
-        return (turn, boundaries[ahead - 1]) if ahead else None
-
-
-def boundaries_before(turn: Turn, message: int) -> tuple[Boundary, ...]:
-    """The boundaries of ``turn`` before ``message`` (found by binary search)."""
-    return turn.boundaries[:bisect_left(turn.boundaries, message, key=_message_of)]
-
-
-def calls_before(turn: Turn, message: int) -> tuple[tuple[int, str, str], ...]:
-    """The tool calls of ``turn`` made before ``message`` (found by binary search)."""
-    return turn.calls[:bisect_left(turn.calls, message, key=_first)]
+        best = None
+        for boundary in turn.boundaries:
+            if boundary.message > self.equal:
+                break
+            if boundary.message < self.equal or not boundary.after_group:
+                best = boundary
+        return None if best is None else (turn, best)
 
 
 class TurnMemory:
