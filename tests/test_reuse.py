@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from promptcache.load.records import normalize_record
+from promptcache.load.records import normalize_record, read_requests
 from promptcache.load.sources import LoadError, RawRecord
 from promptcache.model import Location, Request
 from promptcache.normalize.reuse import TurnMemory, weigh
@@ -61,6 +63,15 @@ CONVERSATIONS = {
     "result of an earlier call": _turns(
         [SYSTEM, USER, SINGLE],
         [SYSTEM, USER, SINGLE, _result("c")],
+    ),
+    # Rewritten after a later call: resuming before it recalls the earlier call's name
+    # (its result is named after it) and not the dropped one's.
+    "rewritten after several calls": _turns(
+        [SYSTEM, USER, SINGLE, _result("c"), {"role": "assistant", "content": None,
+                                               "tool_calls": [_call("d", "refund")]},
+         _result("d")],
+        [SYSTEM, USER, SINGLE, _result("c"), {"role": "assistant", "content": "No refund."},
+         _result("d"), _result("c")],
     ),
     "history rewritten": _turns(
         [SYSTEM, USER, {"role": "assistant", "content": "One."}, USER],
@@ -135,3 +146,29 @@ def test_memory_stays_within_its_character_budget() -> None:
 ])
 def test_weigh(value: object, expected: tuple[int, bool]) -> None:
     assert weigh(value) == expected
+
+
+def test_an_invalid_message_in_a_later_turn_is_reported_at_its_file_and_line(
+        tmp_path: Path) -> None:
+    """An earlier message edited into an invalid one, and an invalid message appended, are
+    each reported as the record read alone would be: file, line, JSON path and problem."""
+    history = [SYSTEM, USER, SINGLE, _result("c")]
+    edited = [SYSTEM, {"role": "user", "content": 5}, *history[2:]]
+    appended = [*history, {"role": "assistant", "tool_calls": "none"}]
+    bodies = _turns(history[:2], history, edited, history, appended)
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps({"request": body}) + "\n" for body in bodies))
+    read = list(read_requests([str(log)]))
+    assert [type(item) for item in read] == [Request, Request, LoadError, Request, LoadError]
+    errors = [(item.location.file, item.location.line, item.message)
+              for item in read if isinstance(item, LoadError)]
+    assert errors == [
+        (str(log), 3, "$.request.messages[1].content: expected string or null or array, "
+                      "found number"),
+        (str(log), 5, "$.request.messages[4].tool_calls: expected array or null, "
+                      "found string"),
+    ]
+    fresh = [normalize_record(RawRecord(Location(str(log), line), {"request": body}))
+             for line, body in enumerate(bodies, 1)]
+    assert [getattr(item, "message", None) for item in fresh] == [
+        getattr(item, "message", None) for item in read]
