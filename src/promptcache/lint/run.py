@@ -19,6 +19,7 @@ from promptcache.lint.python_values import Resolver
 from promptcache.lint.report import LintReport
 from promptcache.lint.sources import (
     PYTHON_SUFFIXES,
+    SCRIPT_SUFFIXES,
     ParseError,
     parse_python,
     python_comments,
@@ -63,11 +64,15 @@ def lint_files(files: Sequence[str], settings: RunSettings) -> LintReport:
 
 def _facts(file: str, modules: _ModuleCache) -> tuple[FileFacts, list[tuple[int, str]]]:
     path = Path(file)
-    if not file.lower().endswith(PYTHON_SUFFIXES):
-        raise ParseError(0, "not a Python source file (.py)")
-    module = modules.module(path)
-    return (PythonFrontEnd(module, Resolver(modules.sibling)).facts(),
-            python_comments("\n".join(module.source_lines)))
+    if file.lower().endswith(PYTHON_SUFFIXES):
+        module = modules.module(path)
+        return (PythonFrontEnd(module, Resolver(modules.sibling)).facts(),
+                python_comments("\n".join(module.source_lines)))
+    if not file.lower().endswith(SCRIPT_SUFFIXES):
+        raise ParseError(0, "not a Python, TypeScript or JavaScript source file")
+    from promptcache.lint.script_calls import script_facts  # tree-sitter, only when needed
+
+    return script_facts(path, read_source(path))
 
 
 class _ModuleCache:

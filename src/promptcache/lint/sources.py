@@ -12,7 +12,7 @@ from promptcache.lint.python_scope import PythonModule
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 SCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
-SOURCE_SUFFIXES = PYTHON_SUFFIXES
+SOURCE_SUFFIXES = PYTHON_SUFFIXES + SCRIPT_SUFFIXES
 """What a folder walk of ``promptcache lint`` picks up."""
 
 
