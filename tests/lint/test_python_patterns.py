@@ -95,6 +95,14 @@ def reply(question):
                                           messages=[{"role": "user", "content": question}])
 ''', [("PC404", 12, 76)], id="random-prompt-cache-key"),
     pytest.param('''\
+def decide(memory, question):
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    return openai.ChatCompletion.create(model="gpt-3.5-turbo", messages=[
+        {"role": "system", "content": f"Current date and time: {stamp}"},
+        {"role": "system", "content": "Only answer in the JSON format described above."},
+        {"role": "user", "content": question}])
+''', [("PC102", 14, 65)], id="legacy-chat-completion-time-in-an-early-system-message"),
+    pytest.param('''\
 def reply(question):
     seed = random.randint(0, 9)
     return client.chat.completions.create(model="gpt-4o", messages=[

@@ -22,7 +22,8 @@ from promptcache.lint.pieces import (
 from promptcache.lint.python_scope import PythonModule, Scope, enclosing_functions, function_scope
 from promptcache.lint.python_values import Resolver, dotted
 
-_CHAT = ("chat.completions.create", "chat.completions.parse", "completions.create")
+_CHAT = ("chat.completions.create", "chat.completions.parse", "completions.create",
+         "ChatCompletion.create", "ChatCompletion.acreate")  # the last two: openai<1
 _RESPONSES = ("responses.create", "responses.parse", "responses.stream")
 _MESSAGES = ("messages.create", "messages.stream", "messages.count_tokens")
 _LITELLM = frozenset({"completion", "acompletion", "litellm.completion", "litellm.acompletion"})
