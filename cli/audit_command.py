@@ -173,12 +173,16 @@ def _settings(config: Config, options: AuditOptions) -> RunSettings:
 
 
 def _config(options: AuditOptions) -> Config:
-    """The configuration file named, or found upward from the audited paths (or here), or
-    the defaults."""
-    if options.config is not None:
-        return load_config(options.config, ALL_RULES)
-    if not options.isolated:
-        found = discover_config(options.paths, Path.cwd())
+    return run_config(options.config, options.paths, isolated=options.isolated)
+
+
+def run_config(named: Path | None, paths: Sequence[str], *, isolated: bool) -> Config:
+    """The configuration file named, or found upward from the paths given (or here), or
+    the defaults (``isolated``: the defaults)."""
+    if named is not None:
+        return load_config(named, ALL_RULES)
+    if not isolated:
+        found = discover_config(paths, Path.cwd())
         if found is not None:
             return load_config(found, ALL_RULES)
     return Config()

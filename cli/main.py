@@ -50,6 +50,44 @@ class DiffFormat(StrEnum):
     HTML = "html"
 
 
+# Options audit and lint share, spelled once.
+Format = Annotated[OutputFormat, typer.Option(
+    "--format", "-f", parser=choice_parser(OutputFormat, "--format"),
+    metavar=choice_metavar(OutputFormat), autocompletion=choice_completion(OutputFormat),
+    help="Report format; auto: github in GitHub Actions, rich on a terminal, concise "
+         "otherwise.")]
+FailOnOption = Annotated[FailOn | None, typer.Option(
+    parser=choice_parser(FailOn, "--fail-on"), metavar=choice_metavar(FailOn),
+    autocompletion=choice_completion(FailOn),
+    help="Exit 1 when a finding is at least this severe [default: warning].",
+    show_default=False)]
+Select = Annotated[list[str] | None, typer.Option(
+    help="Only these rules (code, code prefix or name; repeat or comma-separate).",
+    show_default=False)]
+Ignore = Annotated[list[str] | None, typer.Option(
+    help="Not these rules (code, code prefix or name; repeat or comma-separate).",
+    show_default=False)]
+ConfigFile = Annotated[Path | None, typer.Option(
+    help="Read this configuration file instead of looking for one.",
+    dir_okay=False, show_default=False)]
+Isolated = Annotated[bool, typer.Option(help="Ignore configuration files.")]
+Exclude = Annotated[list[str] | None, typer.Option(
+    help="Files and folders a folder walk skips, replacing the defaults (.git, .venv, "
+         "node_modules, ...; repeat or comma-separate).", show_default=False)]
+ExtendExclude = Annotated[list[str] | None, typer.Option(
+    help="More files and folders a folder walk skips (repeat or comma-separate).",
+    show_default=False)]
+RespectGitignore = Annotated[bool | None, typer.Option(
+    "--respect-gitignore/--no-respect-gitignore",
+    help="Skip what .gitignore files ignore when walking a folder [default: on].",
+    show_default=False)]
+ForceExclude = Annotated[bool, typer.Option(
+    help="Apply the excludes to files named on the command line too (for pre-commit, "
+         "which names files).")]
+ExitZero = Annotated[bool, typer.Option(
+    help="Exit 0 even when findings reach --fail-on.")]
+
+
 class UsageError(Exception):
     """The command cannot run as asked (exit 2)."""
 
@@ -74,16 +112,8 @@ def audit(
         help="Log files (.json, .jsonl, optionally .gz), directories, URLs (s3://...), "
         "or - for stdin.",
         show_default=False, metavar="PATHS...")] = None,
-    output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", parser=choice_parser(OutputFormat, "--format"),
-        metavar=choice_metavar(OutputFormat), autocompletion=choice_completion(OutputFormat),
-        help="Report format; auto: github in GitHub Actions, rich on a terminal, concise "
-             "otherwise.")] = OutputFormat.AUTO,
-    fail_on: Annotated[FailOn | None, typer.Option(
-        parser=choice_parser(FailOn, "--fail-on"), metavar=choice_metavar(FailOn),
-        autocompletion=choice_completion(FailOn),
-        help="Exit 1 when a finding is at least this severe [default: warning].",
-        show_default=False)] = None,
+    output_format: Format = OutputFormat.AUTO,
+    fail_on: FailOnOption = None,
     output: Annotated[str | None, typer.Option(
         "--output", "-o", help="Write the report to this file instead of stdout (- for "
         "stdout). Never one of the inputs; written whole or not at all; through a symlink "
@@ -105,35 +135,18 @@ def audit(
         help="How long a cached prefix survives without use: seconds (600) or a duration "
              "(90s, 10m, 1h30m) (default: each model family's documented lifetime, from the "
              "model table).", show_default=False)] = None,
-    select: Annotated[list[str] | None, typer.Option(
-        help="Only these rules (code, code prefix or name; repeat or comma-separate).",
-        show_default=False)] = None,
-    ignore: Annotated[list[str] | None, typer.Option(
-        help="Not these rules (code, code prefix or name; repeat or comma-separate).",
-        show_default=False)] = None,
-    config: Annotated[Path | None, typer.Option(
-        help="Read this configuration file instead of looking for one.",
-        dir_okay=False, show_default=False)] = None,
-    isolated: Annotated[bool, typer.Option(
-        help="Ignore configuration files.")] = False,
+    select: Select = None,
+    ignore: Ignore = None,
+    config: ConfigFile = None,
+    isolated: Isolated = False,
     show_settings: Annotated[bool, typer.Option(
         help="Print the settings in force and the file they come from, then exit without "
              "auditing.")] = False,
-    exclude: Annotated[list[str] | None, typer.Option(
-        help="Files and folders a folder walk skips, replacing the defaults (.git, .venv, "
-             "node_modules, ...; repeat or comma-separate).", show_default=False)] = None,
-    extend_exclude: Annotated[list[str] | None, typer.Option(
-        help="More files and folders a folder walk skips (repeat or comma-separate).",
-        show_default=False)] = None,
-    respect_gitignore: Annotated[bool | None, typer.Option(
-        "--respect-gitignore/--no-respect-gitignore",
-        help="Skip what .gitignore files ignore when walking a folder [default: on].",
-        show_default=False)] = None,
-    force_exclude: Annotated[bool, typer.Option(
-        help="Apply the excludes to files named on the command line too (for pre-commit, "
-             "which names files).")] = False,
-    exit_zero: Annotated[bool, typer.Option(
-        help="Exit 0 even when findings reach --fail-on.")] = False,
+    exclude: Exclude = None,
+    extend_exclude: ExtendExclude = None,
+    respect_gitignore: RespectGitignore = None,
+    force_exclude: ForceExclude = False,
+    exit_zero: ExitZero = False,
     baseline: Annotated[Path | None, typer.Option(
         help="Report only findings not recorded in this baseline file.", dir_okay=False,
         show_default=False)] = None,
@@ -251,6 +264,48 @@ def render_report(
     from promptcache.cli.report_command import report_command
 
     raise typer.Exit(int(report_command(report, output)))
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Source files (.py, .ts, .tsx, .js, .jsx, .mjs, .cjs) and folders.",
+        show_default=False, metavar="PATHS...")] = None,
+    output_format: Format = OutputFormat.AUTO,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write the report to this file instead of stdout (- for "
+        "stdout).", show_default=False)] = None,
+    fail_on: FailOnOption = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    config: ConfigFile = None,
+    isolated: Isolated = False,
+    exclude: Exclude = None,
+    extend_exclude: ExtendExclude = None,
+    respect_gitignore: RespectGitignore = None,
+    force_exclude: ForceExclude = False,
+    exit_zero: ExitZero = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No echo of unparsable files on stderr (they stay in the "
+        "report).")] = False,
+) -> None:
+    """Lint the source code that builds prompts for what breaks the cache."""
+    from promptcache.cli.lint_command import LintOptions, lint_command
+    from promptcache.config import PathOptions
+
+    if not paths:
+        raise typer.BadParameter("give at least one source file or folder",
+                                 param_hint="'PATHS...'")
+    code = lint_command(LintOptions(
+        paths=paths, output_format=output_format, output=output,
+        fail_on=fail_on.value if fail_on is not None else None, exit_zero=exit_zero,
+        config=config, isolated=isolated, select=_split(select), ignore=_split(ignore),
+        quiet=quiet,
+        paths_options=PathOptions(
+            exclude=_split(exclude) if exclude is not None else None,
+            extend_exclude=_split(extend_exclude), respect_gitignore=respect_gitignore,
+            force_exclude=force_exclude)))
+    raise typer.Exit(int(code))
 
 
 @app.command("rules")

@@ -90,7 +90,8 @@ def _any_of(patterns: Sequence[str]) -> Matcher | None:
     return re.compile("|".join(map(fnmatch.translate, patterns))).match if patterns else None
 
 
-def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None) -> list[str]:
+def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None,
+                 suffixes: tuple[str, ...] = LOG_SUFFIXES) -> list[str]:
     """The log files to read, each once, in the order given (folders in sorted order); none
     when ``force_exclude`` leaves out every file named (a pre-commit run touching only
     excluded files, which must pass, as ruff's does).
@@ -99,7 +100,8 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
     :class:`InputError`: the run would silently leave part of the logs out otherwise. Files
     are spelled relative to the current folder when inside it (``./a.jsonl`` and the
     absolute path both become ``a.jsonl``), so reports and fingerprints do not change with
-    how a path was typed.
+    how a path was typed. A folder walk takes the files ending in ``suffixes`` (the logs;
+    source files for ``promptcache lint``).
     """
     chosen = path_filter or PathFilter(root=Path.cwd())
     expanded: list[str] = []
@@ -115,7 +117,7 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
             expanded.extend(url for url in found if url not in urls)
             urls.update(found)
             continue
-        for path in _expand_one(argument, chosen, gitignores):
+        for path in _expand_one(argument, chosen, gitignores, suffixes):
             key = (-1, -1) if path == "-" else _identity(path)
             if key not in seen:
                 seen.add(key)
@@ -124,17 +126,19 @@ def expand_paths(arguments: Iterable[str], path_filter: PathFilter | None = None
 
 
 def _expand_one(argument: str, path_filter: PathFilter,
-                gitignores: dict[Path, _Gitignores]) -> list[str]:
+                gitignores: dict[Path, _Gitignores],
+                suffixes: tuple[str, ...] = LOG_SUFFIXES) -> list[str]:
     if argument == "-":
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise InputError("-: standard input is closed")
         return [argument]
     mode = _mode(argument)
     if stat.S_ISDIR(mode):
-        found = sorted(_log_files_below(Path(argument), path_filter))
+        found = sorted(_log_files_below(Path(argument), path_filter, suffixes))
         if not found:
-            raise InputError(f"{argument}: directory holds no .json, .jsonl, .ndjson or .har "
-                             "files that are not excluded")
+            kinds = ("no .json, .jsonl, .ndjson or .har files" if suffixes == LOG_SUFFIXES
+                     else "no source files")
+            raise InputError(f"{argument}: directory holds {kinds} that are not excluded")
         return found
     if not stat.S_ISREG(mode):
         raise InputError(f"{argument}: not a regular file")
@@ -212,7 +216,8 @@ def _filtered(path: Path, path_filter: PathFilter, below: Path,
     return folder.ignored(path)
 
 
-def _log_files_below(folder: Path, path_filter: PathFilter) -> Iterator[str]:
+def _log_files_below(folder: Path, path_filter: PathFilter,
+                     suffixes: tuple[str, ...] = LOG_SUFFIXES) -> Iterator[str]:
     def unlistable(error: OSError) -> None:
         raise InputError(f"{error.filename}: cannot list: "
                          f"{(error.strerror or str(error)).lower()}")
@@ -229,7 +234,7 @@ def _log_files_below(folder: Path, path_filter: PathFilter) -> Iterator[str]:
                       if not _skipped(here / name, path_filter, gitignores, folder=True)]
         for name in names:
             path = here / name
-            if (name.lower().endswith(LOG_SUFFIXES) and path.is_file()
+            if (name.lower().endswith(suffixes) and path.is_file()
                     and not _skipped(path, path_filter, gitignores, folder=False)):
                 _check_readable(str(path))
                 yield shown_path(path)

@@ -9,11 +9,12 @@ many were left out, and those are printed in the step's log as plain lines.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from promptcache.engine.findings import Severity
+from promptcache.engine.findings import Finding, Severity
 from promptcache.report.concise_format import error_line, finding_line
-from promptcache.report.model import Report
+from promptcache.report.model import ErrorRow, Report
 from promptcache.report.phrases import estimates_line, findings_count, plural
 from promptcache.report.places import reading_order
 
@@ -44,9 +45,9 @@ class _Annotation:
     """The same as a plain log line, for when the cap hides the annotation."""
 
 
-def _annotations(report: Report) -> list[_Annotation]:
+def _annotations(findings: Iterable[Finding], errors: Iterable[ErrorRow]) -> list[_Annotation]:
     annotations = []
-    for finding in report.findings:
+    for finding in findings:
         location = finding.location
         title = _property(f"{finding.code} {finding.name}")
         message = f"{finding.message}. Fix: {finding.fix}"
@@ -56,7 +57,7 @@ def _annotations(report: Report) -> list[_Annotation]:
         annotations.append(_Annotation(kind, reading_order(finding), (
             f"::{kind} file={_property(location.file)},line={location.line},"
             f"col={location.column},title={title}::{_data(message)}"), finding_line(finding)))
-    for error in report.errors:
+    for error in errors:
         where = f"file={_property(error.file)}" + (f",line={error.line}" if error.line else "")
         annotations.append(_Annotation(
             "error", (error.file, error.line, 0, ""),
@@ -81,11 +82,10 @@ def _within_caps(annotations: list[_Annotation]) -> tuple[list[_Annotation], lis
     return shown, hidden
 
 
-def render_github(report: Report) -> str:
-    """Annotations (findings and unreadable records) sorted by file, line, column and code,
-    each kind capped; past a cap, a notice and the rest as plain log lines; then a summary
-    line (shown in the log, not as an annotation). A clean run prints the summary line only."""
-    shown, hidden = _within_caps(_annotations(report))
+def annotation_lines(findings: Iterable[Finding], errors: Iterable[ErrorRow]) -> list[str]:
+    """Annotations (findings and unreadable files or records) sorted by file, line, column
+    and code, each kind capped; past a cap, a notice and the rest as plain log lines."""
+    shown, hidden = _within_caps(_annotations(findings, errors))
     lines = [annotation.command for annotation in shown]
     if hidden:
         lines.append(
@@ -95,6 +95,13 @@ def render_github(report: Report) -> str:
         lines.append(f"::group::{plural(len(hidden), 'more annotation')}")
         lines += [annotation.plain for annotation in hidden]
         lines.append("::endgroup::")
+    return lines
+
+
+def render_github(report: Report) -> str:
+    """The annotations (:func:`annotation_lines`), then a summary line (shown in the log,
+    not as an annotation). A clean run prints the summary line only."""
+    lines = annotation_lines(report.findings, report.errors)
     estimates = estimates_line(report.summary)
     if estimates:  # a log line, not an annotation: it is about the run, not a line of a file
         lines.append(f"promptcache: {estimates}")

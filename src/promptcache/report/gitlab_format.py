@@ -10,12 +10,13 @@ Each issue has the fields GitLab documents as required: ``description``, ``check
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-from promptcache.engine.findings import Severity
-from promptcache.report.model import Report
+from promptcache.engine.findings import Finding, Severity
+from promptcache.report.model import ErrorRow, Report
 from promptcache.report.places import repository_path
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -31,9 +32,16 @@ def _digest(*parts: object) -> str:
 
 def report_to_gitlab(report: Report) -> list[dict[str, Any]]:
     """The report as a list of Code Quality issues, in report order."""
+    return gitlab_issues(report.findings, report.errors)
+
+
+def gitlab_issues(findings: Iterable[Finding], errors: Iterable[ErrorRow],
+                  unreadable: str = "record") -> list[dict[str, Any]]:
+    """Code Quality issues for findings, then for what could not be read (a ``record`` of a
+    log, or a source ``file``)."""
     issues: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for finding in report.findings:
+    for finding in findings:
         location = finding.location
         fingerprint = finding.fingerprint or _digest(finding.code, location.file, finding.path)
         if fingerprint in seen:  # one problem found at two places: keep both
@@ -42,8 +50,8 @@ def report_to_gitlab(report: Report) -> list[dict[str, Any]]:
         issues.append(_issue(f"{finding.code} {finding.name}: {finding.message}. "
                              f"Fix: {finding.fix}", finding.code, fingerprint,
                              _SEVERITY[finding.severity], location.file, location.line))
-    for error in report.errors:
-        issues.append(_issue(f"promptcache could not read this record: {error.message}",
+    for error in errors:
+        issues.append(_issue(f"promptcache could not read this {unreadable}: {error.message}",
                              UNREADABLE_CHECK, _digest(error.file, error.line, error.message),
                              "major", error.file, max(error.line, 1)))
     return issues

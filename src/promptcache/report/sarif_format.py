@@ -25,7 +25,8 @@ SOURCE_ROOT = "%SRCROOT%"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _rule(rule: RuleInfo) -> dict[str, Any]:
+def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
+    """A SARIF ``reportingDescriptor`` for the rule, its documentation as help."""
     body = rule.doc.split("\n", 1)[1].strip() if "\n" in rule.doc else rule.summary
     return {
         "id": rule.code,
@@ -47,7 +48,7 @@ def _result(finding: Finding, index: dict[str, int], root: Path) -> dict[str, An
         "message": {"text": text},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": _artifact(finding.location.file, root),
+                "artifactLocation": artifact_location(finding.location.file, root),
                 "region": {"startLine": finding.location.line,
                            "startColumn": finding.location.column},
             },
@@ -67,7 +68,8 @@ def _result(finding: Finding, index: dict[str, int], root: Path) -> dict[str, An
     return result
 
 
-def _artifact(file: str, root: Path) -> dict[str, str]:
+def artifact_location(file: str, root: Path) -> dict[str, str]:
+    """A SARIF ``artifactLocation``: relative to ``%SRCROOT%`` inside ``root``."""
     if file == STDIN:
         return {"uri": "stdin"}
     relative = relative_path(file, root)
@@ -91,7 +93,7 @@ def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, Any]:
                 "name": "promptcache",
                 "version": report.version,
                 "semanticVersion": report.version,
-                "rules": [_rule(rule) for rule in rules],
+                "rules": [rule_descriptor(rule) for rule in rules],
             }},
             "originalUriBaseIds": {SOURCE_ROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
             "results": [_result(finding, index, root) for finding in report.findings
@@ -101,7 +103,7 @@ def report_to_sarif(report: Report, root: Path | None = None) -> dict[str, Any]:
                 "toolExecutionNotifications": [
                     {"level": "error", "message": {"text": error.message},
                      "locations": [{"physicalLocation": {
-                         "artifactLocation": _artifact(error.file, root),
+                         "artifactLocation": artifact_location(error.file, root),
                          **({"region": {"startLine": error.line}} if error.line else {}),
                      }}]}
                     for error in report.errors
