@@ -38,6 +38,15 @@ def reply(question):
         {"role": "system", "content": system}, {"role": "user", "content": question}])
 ''', [("PC102", 13, 33)], id="time-through-names-and-concatenation"),
     pytest.param('''\
+POLICY = "Answer from the policy below, briefly. " * 3
+
+
+def reply(question):
+    return client.chat.completions.create(model="gpt-4o", messages=[
+        {"role": "system", "content": f"Now: {datetime.now()}\\n{POLICY}"},
+        {"role": "user", "content": question}])
+''', [("PC102", 16, 47)], id="timestamp-before-a-repeated-constant"),
+    pytest.param('''\
 def reply(question):
     return client.responses.create(
         model="gpt-4o", instructions="Trace {}. Be brief and cite sources.".format(uuid.uuid4()),

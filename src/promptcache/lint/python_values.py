@@ -85,6 +85,12 @@ class Resolver:
             return self.pieces(node.left, scope, inner) + self.pieces(node.right, scope, inner)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             return self._percent(node, scope, inner)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            # "text" * 3: repeated, the text is as stable (or not) as it is once.
+            for text, count in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(count, ast.Constant) and isinstance(count.value, int):
+                    return self.pieces(text, scope, inner)
+            return [Opaque()]
         if isinstance(node, ast.List | ast.Tuple):
             return [piece for element in node.elts
                     for piece in self.pieces(element, scope, inner)]
