@@ -28,7 +28,7 @@ from promptcache.config import (
     RunSettings,
     settings_from,
 )
-from promptcache.config_files import discover_config, load_config
+from promptcache.config_files import run_config
 from promptcache.engine.findings import Severity
 from promptcache.load.calls import UnknownFormatName, check_format_name
 from promptcache.load.paths import InputError, expand_paths
@@ -173,19 +173,7 @@ def _settings(config: Config, options: AuditOptions) -> RunSettings:
 
 
 def _config(options: AuditOptions) -> Config:
-    return run_config(options.config, options.paths, isolated=options.isolated)
-
-
-def run_config(named: Path | None, paths: Sequence[str], *, isolated: bool) -> Config:
-    """The configuration file named, or found upward from the paths given (or here), or
-    the defaults (``isolated``: the defaults)."""
-    if named is not None:
-        return load_config(named, ALL_RULES)
-    if not isolated:
-        found = discover_config(paths, Path.cwd())
-        if found is not None:
-            return load_config(found, ALL_RULES)
-    return Config()
+    return run_config(options.config, options.paths, ALL_RULES, isolated=options.isolated)
 
 
 def _outputs(options: AuditOptions) -> list[tuple[OutputFormat, str]]:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from promptcache.cli.audit_command import run_config
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
 from promptcache.cli.report_files import (
@@ -20,6 +19,7 @@ from promptcache.cli.report_files import (
     write_report,
 )
 from promptcache.config import ConfigError, PathOptions, settings_from
+from promptcache.config_files import run_config
 from promptcache.lint.formats import LINT_RENDERERS
 from promptcache.lint.run import lint_files
 from promptcache.lint.sources import SOURCE_SUFFIXES
@@ -52,7 +52,8 @@ class LintOptions:
 def lint_command(options: LintOptions) -> ExitCode:
     """Lint the paths and write the report; return the exit status."""
     try:
-        config = run_config(options.config, options.paths, isolated=options.isolated)
+        config = run_config(options.config, options.paths, ALL_RULES,
+                            isolated=options.isolated)
         settings = settings_from(config, ALL_RULES, select=options.select,
                                  ignore=options.ignore, fail_on=options.fail_on,
                                  paths=options.paths_options)

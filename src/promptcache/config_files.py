@@ -118,3 +118,16 @@ def load_config(path: Path, rules: Sequence[Rule]) -> Config:
         return parse_config(data, rules, source=path, prefix=prefix)
     except RecursionError:  # a value TOML could read but too deep to check
         raise ConfigError(f"{path}: values nested too deeply") from None
+
+
+def run_config(named: Path | None, paths: Sequence[str], rules: Sequence[Rule], *,
+               isolated: bool) -> Config:
+    """The configuration of a run over ``paths``: the file ``named``, or the one found
+    upward from the paths (or here), or the defaults (``isolated``: the defaults)."""
+    if named is not None:
+        return load_config(named, rules)
+    if not isolated:
+        found = discover_config(paths, Path.cwd())
+        if found is not None:
+            return load_config(found, rules)
+    return Config()

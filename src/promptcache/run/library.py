@@ -46,8 +46,8 @@ def audit(paths: PathArgument | Iterable[PathArgument], *,
     ``jobs`` is.
     """
     # Imported here: ``import promptcache`` must stay as cheap as the command line's start.
-    from promptcache.config import Config, ConfigError, settings_from
-    from promptcache.config_files import discover_config, load_config
+    from promptcache.config import ConfigError, settings_from
+    from promptcache.config_files import run_config
     from promptcache.load.calls import UnknownFormatName, check_format_name
     from promptcache.load.paths import InputError, expand_paths
     from promptcache.redaction import redact
@@ -59,11 +59,8 @@ def audit(paths: PathArgument | Iterable[PathArgument], *,
 
     arguments = _path_arguments(paths)
     try:
-        if config is not None:
-            chosen = load_config(Path(config), ALL_RULES)
-        else:
-            found = None if isolated else discover_config(arguments, Path.cwd())
-            chosen = load_config(found, ALL_RULES) if found is not None else Config()
+        chosen = run_config(None if config is None else Path(config), arguments, ALL_RULES,
+                            isolated=isolated)
         settings = settings_from(chosen, ALL_RULES, select=select, ignore=ignore,
                                  cache_lifetime=cache_lifetime, snippets=snippets,
                                  input_format=input_format, fetch_images=False)
