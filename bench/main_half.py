@@ -31,13 +31,12 @@ _STAGES = ("rules", "replay", "tally")
 def _instrument() -> None:
     from promptcache.cache.replay import Replayer
     from promptcache.engine.rule_engine import RuleEngine
-    from promptcache.run import audit
+    from promptcache.run import tally
 
     clocked(RuleEngine, "feed", "rules", _SPENT)
     clocked(Replayer, "add", "replay", _SPENT)
     clocked(Replayer, "finish", "replay", _SPENT)
-    clocked(audit._Tally, "add", "tally", _SPENT)
-    clocked(audit._Tally, "replayed", "tally", _SPENT)
+    clocked(tally.Tally, "take", "tally", _SPENT)
 
 
 def _run(log: Path, derive: bool) -> tuple[dict[str, float], int, bytes]:
@@ -45,10 +44,10 @@ def _run(log: Path, derive: bool) -> tuple[dict[str, float], int, bytes]:
     from promptcache.engine.rule_engine import default_rules
     from promptcache.report.json_format import report_to_dict
     from promptcache.rules import ALL_RULES
-    from promptcache.run import audit
+    from promptcache.run import audit, part
 
     # The switch is no user option: the audit's replayer is swapped for this run.
-    setattr(audit, "Replayer", functools.partial(Replayer, derive=derive))  # noqa: B010
+    setattr(part, "Replayer", functools.partial(Replayer, derive=derive))  # noqa: B010
     _SPENT.clear()
     start = time.perf_counter()
     report = audit.run_audit([str(log)], default_rules(ALL_RULES), jobs=1)

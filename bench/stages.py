@@ -48,7 +48,7 @@ def _instrument() -> None:
     from promptcache.cache.replay import Replayer
     from promptcache.engine.rule_engine import RuleEngine
     from promptcache.load import sources
-    from promptcache.run import audit
+    from promptcache.run import audit, tally
     from promptcache.tokens.counting import PromptCounter
 
     clocked(sources, "_decode_line", "read and parse (orjson)")
@@ -56,8 +56,7 @@ def _instrument() -> None:
     clocked(RuleEngine, "feed", "rules (each request against its stream)")
     clocked(Replayer, "add", "cache replay (hashing, every savings variant)")
     clocked(Replayer, "finish", "cache replay (hashing, every savings variant)")
-    clocked(audit._Tally, "add", "tally (rows, sessions, prices)")
-    clocked(audit._Tally, "replayed", "tally (rows, sessions, prices)")
+    clocked(tally.Tally, "take", "tally (rows, sessions, prices)")
     normalize = getattr(audit, "read_requests")  # noqa: B009 - instrumented in place
 
     def timed_records(*args: Any, **kwargs: Any) -> Iterator[Any]:

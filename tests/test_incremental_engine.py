@@ -18,7 +18,7 @@ from promptcache.cache.replay import Replayer
 from promptcache.engine.rule_engine import RuleEngine, default_rules
 from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
-from promptcache.run import audit
+from promptcache.run import audit, part
 
 POLICY = " ".join(f"Policy clause {n}: answer politely and check the order first." for n in
                   range(180))
@@ -57,7 +57,7 @@ def _write_log(path: Path) -> None:
 
 
 def _report(log: Path, incremental: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setattr(audit, "RuleEngine", functools.partial(RuleEngine,
+    monkeypatch.setattr(part, "RuleEngine", functools.partial(RuleEngine,
                                                                incremental=incremental))
     return report_to_dict(audit.run_audit([str(log)], default_rules(ALL_RULES)))
 
@@ -86,7 +86,7 @@ def test_divergence_rules_are_not_run_on_an_append(
                 calls.append(code)
             return original(context)
         rules.append(replace(rule, check=check))
-    monkeypatch.setattr(audit, "RuleEngine", functools.partial(RuleEngine, incremental=True))
+    monkeypatch.setattr(part, "RuleEngine", functools.partial(RuleEngine, incremental=True))
     audit.run_audit([str(log)], default_rules(rules))
     assert "PC108" not in calls
     assert "PC109" not in calls
@@ -97,7 +97,7 @@ def _derived_report(log: Path, derive: bool,
                     monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The report with the replay's variant caches derived from the base (the default) or
     each a full copy replaying every request."""
-    monkeypatch.setattr(audit, "Replayer", functools.partial(Replayer, derive=derive))
+    monkeypatch.setattr(part, "Replayer", functools.partial(Replayer, derive=derive))
     return report_to_dict(audit.run_audit([str(log)], default_rules(ALL_RULES)))
 
 

@@ -10,6 +10,7 @@ tokenizer and framing are OpenAI's current defaults, not known to be its own.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from promptcache.catalog import ImageScheme
@@ -188,6 +189,15 @@ def certainty(counted: CountedRequest) -> Certainty:
     return _certainty(counted.prompt_tokens, _estimated_parts(counted))
 
 
+def described(counted: CountedRequest
+              ) -> tuple[Certainty, tuple[tuple[str, Estimate | None], ...]]:
+    """``counted``'s certainty, and (reason, estimate) of each of its estimated parts: what
+    :meth:`EstimateTally.record` tallies."""
+    parts = _estimated_parts(counted)  # found once: most requests have none
+    return (_certainty(counted.prompt_tokens, parts),
+            tuple((reason, estimate) for reason, estimate, _ in parts))
+
+
 def _certainty(total: int, parts: list[tuple[str, Estimate | None, int]]) -> Certainty:
     """The reasons and bounds of a count of ``total`` tokens with estimated ``parts``."""
     if not parts:
@@ -274,18 +284,23 @@ class EstimateTally:
 
     def add(self, counted: CountedRequest) -> Certainty:
         """Describe ``counted`` and count it in its reasons' groups."""
-        parts = _estimated_parts(counted)  # found once: most requests have none
-        found = _certainty(counted.prompt_tokens, parts)
+        found, parts = described(counted)
+        self.record(parts, found.reasons)
+        return found
+
+    def record(self, parts: Sequence[tuple[str, Estimate | None]],
+               reasons: Sequence[str]) -> None:
+        """Count a request described by :func:`described` (its estimated parts and its
+        certainty's reasons) in its reasons' groups."""
         groups = self._groups
-        for reason, estimate, _ in parts:
+        for reason, estimate in parts:
             group = groups.get(reason)
             if group is None:
                 groups[reason] = _Group.of(estimate)
             else:
                 group.widen(estimate)
-        for reason in found.reasons:
+        for reason in reasons:
             groups[reason].requests += 1
-        return found
 
     def note(self, estimate: Estimate) -> None:
         """Count one more request in the group of ``estimate``'s reason, for a reason found

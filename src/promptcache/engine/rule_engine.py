@@ -120,7 +120,13 @@ def fingerprint(code: str, group: str, file: str) -> str:
 
 
 @dataclass(slots=True)
-class _Accumulator:
+class Accumulator:
+    """One finding in the making: its first hit (the evidence) and what later hits add.
+
+    ``first_seq`` and ``last_seq`` are the input positions of the first and latest hit, so
+    the accumulators of parts of a log audited apart (see :mod:`promptcache.run.merge`) fold
+    into the one a single pass over the whole log keeps."""
+
     first: Hit
     occurrences: int = 1
     tokens_at_risk: int = 0
@@ -128,13 +134,28 @@ class _Accumulator:
     measure_min: int = 0
     measure_max: int = 0
     divergence: Divergence | None = None
+    first_seq: int = 0
+    last_seq: int = 0
 
-    def add(self, hit: Hit) -> None:
+    def add(self, hit: Hit, seq: int) -> None:
         self.occurrences += 1
         self.tokens_at_risk += hit.tokens_at_risk
         self.last = hit.location
+        self.last_seq = seq
         self.measure_min = min(self.measure_min, hit.measure)
         self.measure_max = max(self.measure_max, hit.measure)
+
+    def merged(self, other: Accumulator) -> Accumulator:
+        """This group's hits and ``other``'s (hits of the same group elsewhere in the log)
+        as one pass over both would have kept them: the evidence of the earlier first hit,
+        the location of the later last one."""
+        early = self if self.first_seq <= other.first_seq else other
+        last_of = self if self.last_seq >= other.last_seq else other
+        return Accumulator(early.first, self.occurrences + other.occurrences,
+                           self.tokens_at_risk + other.tokens_at_risk, last_of.last,
+                           min(self.measure_min, other.measure_min),
+                           max(self.measure_max, other.measure_max), early.divergence,
+                           early.first_seq, last_of.last_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,18 +184,26 @@ class RuleEngine:
     """Hits dropped by the ``promptcache.ignore`` list of the record they are located at."""
     warnings: list[tuple[Location, str]] = field(default_factory=list)
     """Entries of ``promptcache.ignore`` lists that name no rule, where they are."""
+    warning_seqs: list[int] = field(default_factory=list)
+    """The input position of the request each of ``warnings`` was found on."""
     incremental: bool = True
     """Skip each rule where its declared view of the request cannot have changed, and let a
     request inherit the prefixes its stream's previous request shared; off only to check
     that this changes no finding."""
     _silencing: dict[tuple[str, ...], _Silencing] = field(default_factory=dict)
     _streams: OrderedDict[tuple[str, str], _Stream] = field(default_factory=OrderedDict)
-    _groups: dict[tuple[str, str], _Accumulator] = field(default_factory=dict)
+    groups: dict[tuple[str, str], Accumulator] = field(default_factory=dict)
+    """The findings so far, by (rule code, group), in the order they first showed."""
     _neighbors: dict[str, deque[CountedRequest]] = field(default_factory=dict)
+    _fed: int = 0
 
-    def feed(self, counted: CountedRequest) -> list[tuple[str, Hit]]:
+    def feed(self, counted: CountedRequest, seq: int | None = None) -> list[tuple[str, Hit]]:
         """Check one request against its stream's recent history, then remember it; return
-        the (rule code, hit) pairs found on it."""
+        the (rule code, hit) pairs found on it. ``seq`` is the request's position in the
+        whole log (default: how many requests were fed before it)."""
+        if seq is None:
+            seq = self._fed
+        self._fed += 1
         key = stream_key(counted)
         self._forget_idle(counted.request.timestamp)
         stream = self._streams.get(key)
@@ -197,7 +226,7 @@ class RuleEngine:
             context.inherited, context.inherited_upto = stream.shared, _unchanged(earlier[-1],
                                                                                  counted)
         if counted.request.inline_ignore:
-            self._warn_unknown(counted.request)
+            self._warn_unknown(counted.request, seq)
         for active in self.rules:
             if (incremental and active.rule.looks_at is Looks.DIVERGENCE
                     and context.extends_previous()):
@@ -211,7 +240,7 @@ class RuleEngine:
                                                       (counted, *earlier)):
                     self.suppressed_inline += 1
                     continue
-                self._record(active.rule.code, hit, counted, encode)
+                self._record(active.rule.code, hit, counted, encode, seq)
                 found.append((active.rule.code, hit))
         stream.remember(counted)
         stream.shared = context.shared()
@@ -230,11 +259,12 @@ class RuleEngine:
                 tuple(entry for entry, rules in named if not rules))
         return known
 
-    def _warn_unknown(self, request: Request) -> None:
+    def _warn_unknown(self, request: Request, seq: int) -> None:
         for entry in self._silencing_list(request.inline_ignore).unknown:
             self.warnings.append((request.location, (
                 f"promptcache.ignore: {entry[:60]!r} names no rule (a code, code prefix, "
                 "name or ALL); left out")))
+            self.warning_seqs.append(seq)
 
     def _silenced(self, code: str, location: Location,
                   candidates: tuple[CountedRequest, ...]) -> bool:
@@ -258,9 +288,10 @@ class RuleEngine:
                 break
             streams.popitem(last=False)
 
-    def _record(self, code: str, hit: Hit, current: CountedRequest, encode: Encode) -> None:
+    def _record(self, code: str, hit: Hit, current: CountedRequest, encode: Encode,
+                seq: int) -> None:
         key = (code, hit.group)
-        accumulator = self._groups.get(key)
+        accumulator = self.groups.get(key)
         if accumulator is None:
             divergence = None
             if hit.against is not None:
@@ -276,41 +307,46 @@ class RuleEngine:
             if divergence is not None and current.request.relocations:
                 divergence = replace(divergence,
                                      path=current.request.in_record(divergence.path))
-            self._groups[key] = _Accumulator(first, 1, hit.tokens_at_risk, hit.location,
-                                             hit.measure, hit.measure, divergence)
+            self.groups[key] = Accumulator(first, 1, hit.tokens_at_risk, hit.location,
+                                           hit.measure, hit.measure, divergence, seq, seq)
         else:
-            accumulator.add(hit)
+            accumulator.add(hit, seq)
 
     def findings(self) -> list[Finding]:
         """The findings so far, ordered by rule code, then where they first show."""
-        by_code = {active.rule.code: active for active in self.rules}
-        findings = []
-        for (code, group), accumulator in self._groups.items():
-            active = by_code[code]
-            first = accumulator.first
-            message = first.message
-            if accumulator.occurrences > 1:
-                message = (active.rule.summarize or default_summary)(Group(
-                    first, accumulator.occurrences, accumulator.measure_min,
-                    accumulator.measure_max))
-            findings.append(Finding(
-                code=code,
-                name=active.rule.name,
-                severity=active.severity,
-                location=first.location,
-                path=first.path,
-                message=message,
-                fix=first.fix,
-                snippet=first.snippet,
-                tokens_at_risk=accumulator.tokens_at_risk,
-                occurrences=accumulator.occurrences,
-                compared_with=first.compared_with,
-                last_location=accumulator.last or first.location,
-                divergence=accumulator.divergence,
-                fingerprint=fingerprint(code, group, self._project_file(first.location.file)),
-            ))
-        findings.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
-        return findings
+        return fold_findings(self.groups, self.rules, self.project_path)
 
-    def _project_file(self, file: str) -> str:
-        return self.project_path(file) if self.project_path is not None else file
+
+def fold_findings(groups: Mapping[tuple[str, str], Accumulator], rules: Sequence[ActiveRule],
+                  project_path: Callable[[str], str] | None) -> list[Finding]:
+    """The findings of ``groups`` (see :attr:`RuleEngine.groups`), ordered by rule code, then
+    where they first show; ``project_path`` spells a file for fingerprints."""
+    by_code = {active.rule.code: active for active in rules}
+    findings = []
+    for (code, group), accumulator in groups.items():
+        active = by_code[code]
+        first = accumulator.first
+        message = first.message
+        if accumulator.occurrences > 1:
+            message = (active.rule.summarize or default_summary)(Group(
+                first, accumulator.occurrences, accumulator.measure_min,
+                accumulator.measure_max))
+        findings.append(Finding(
+            code=code,
+            name=active.rule.name,
+            severity=active.severity,
+            location=first.location,
+            path=first.path,
+            message=message,
+            fix=first.fix,
+            snippet=first.snippet,
+            tokens_at_risk=accumulator.tokens_at_risk,
+            occurrences=accumulator.occurrences,
+            compared_with=first.compared_with,
+            last_location=accumulator.last or first.location,
+            divergence=accumulator.divergence,
+            fingerprint=fingerprint(code, group, project_path(first.location.file)
+                                    if project_path is not None else first.location.file),
+        ))
+    findings.sort(key=lambda f: (f.code, f.location.file, f.location.line, f.path))
+    return findings
