@@ -98,6 +98,8 @@ class BatchFormat(InputFormat):
     """A batch's requests file joined to its results file by ``custom_id``. A subclass says
     which records are results and how to read a result and a requests record."""
 
+    joins_files = True
+
     requests_file: ClassVar[str]
     """What the file holding the requests is called, for the error when it is missing
     ("the batch's input file")."""

@@ -135,6 +135,9 @@ class InputFormat(ABC):
     """What ``promptcache formats`` calls it ("LiteLLM standard logging payload")."""
     carries: ClassVar[str]
     """One line: what its records carry and what they lack, for ``promptcache formats``."""
+    joins_files: ClassVar[bool] = False
+    """Whether a call may be made of records in different files (a batch's requests and
+    results, a span and its events): such files are read together, never one apart."""
     priority: ClassVar[int] = 100
     """Detection tries formats in increasing priority: a format whose records are also
     valid records of another (a span inside a Langfuse export) goes first."""

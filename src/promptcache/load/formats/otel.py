@@ -49,6 +49,7 @@ class OpenTelemetryGenAI(InputFormat):
     """LLM call spans of any OpenTelemetry GenAI dialect, with their log events."""
 
     name = "otel"
+    joins_files = True
     title = "OpenTelemetry GenAI spans (OTLP/JSON)"
     carries = (
         "request rebuilt from span attributes (GenAI conventions, OpenLLMetry, "

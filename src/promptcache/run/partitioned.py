@@ -1,0 +1,164 @@
+"""Audit the parts of a log (:mod:`promptcache.run.partitions`) apart, then merge them into the
+report one pass over the whole log writes.
+
+:func:`audit_part` is what a worker runs (a process, a Dask task on another machine): it reads
+the files its part has records in, counts and audits those records, and returns their
+outcomes and its finding groups. :func:`merge` takes the outcomes of every part in input
+order (each part's are in order already: a k-way merge by position) through the tally, and
+folds the finding groups as one engine would have kept them. Nothing but the positions decides
+the order, so the report does not depend on how many workers ran, in what order they
+finished, or how often a failed one was retried.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from promptcache.engine.rule_engine import Accumulator, ActiveRule
+from promptcache.load.formats.base import Skipped
+from promptcache.load.records import read_requests
+from promptcache.load.sources import LoadError
+from promptcache.pricing import Pricer, save_price_cache
+from promptcache.report.model import Report
+from promptcache.run.part import EngineState, Outcome, PartAuditor, Unaudited
+from promptcache.run.partitions import FileSurvey, Part, plan_parts, survey_file
+from promptcache.run.tally import Tally
+from promptcache.savings import SavingsTally
+from promptcache.tokens.counting import PromptCounter
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every part is audited with (shipped to each worker)."""
+
+    rules: Sequence[ActiveRule]
+    lifetime_seconds: float | None = None
+    ignored: Callable[[str, str], bool] | None = None
+    project_path: Callable[[str], str] | None = None
+    input_format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """What a worker returns for one part."""
+
+    index: int
+    outcomes: list[Outcome]
+    """In input order."""
+    engine: EngineState
+
+
+def audit_part(part: Part, settings: Settings) -> PartResult:
+    """Read, count and audit the records of ``part``."""
+    counter = PromptCounter()
+    auditor = _auditor(counter, settings)
+    outcomes: list[Outcome] = []
+    for part_file in part.files:
+        wanted = array("I")
+        wanted.frombytes(part_file.wanted)
+        pending = iter(wanted)
+        next_index = next(pending, None)
+        items = read_requests([part_file.path], settings.input_format, None, counter.intern)
+        for index, item in enumerate(items):
+            if index != next_index:
+                continue
+            if isinstance(item, LoadError | Skipped):  # the survey read it as a request
+                raise RuntimeError(f"{part_file.path}: record {index} read differently")
+            outcomes.extend(auditor.feed(part_file.first_seq + index, counter.count(item)))
+            next_index = next(pending, None)
+            if next_index is None:
+                break
+    outcomes.extend(auditor.finish())
+    counter.flush()
+    return PartResult(part.index, outcomes, auditor.engine_state())
+
+
+def audit_whole(paths: Sequence[str], settings: Settings) -> PartResult:
+    """The whole log as one part (files that cannot be read apart)."""
+    counter = PromptCounter()
+    auditor = _auditor(counter, settings)
+    outcomes: list[Outcome] = []
+    for seq, item in enumerate(read_requests(paths, settings.input_format, None,
+                                             counter.intern)):
+        counted = item if isinstance(item, LoadError | Skipped) else counter.count(item)
+        outcomes.extend(auditor.feed(seq, counted))
+    outcomes.extend(auditor.finish())
+    counter.flush()
+    return PartResult(0, outcomes, auditor.engine_state())
+
+
+def merge(results: Sequence[PartResult],
+          unaudited: Sequence[tuple[int, LoadError | Skipped]],
+          settings: Settings) -> Report:
+    """The report of the parts' ``results`` and the records that are not requests."""
+    from promptcache.run.audit import lifetime_note
+
+    tally = Tally(SavingsTally(Pricer(), lifetime_note(settings.lifetime_seconds)))
+    streams = [_tagged(result.index, result.outcomes) for result in results]
+    streams.append(_tagged(-1, [Unaudited(seq, item) for seq, item in unaudited]))
+    take = tally.take
+    for part, outcome in heapq.merge(*streams, key=lambda pair: pair[1].seq):
+        take(outcome, part)
+    report = tally.report(merge_engines([result.engine for result in results]),
+                          settings.rules, settings.project_path)
+    save_price_cache()
+    return report
+
+
+def _tagged(part: int, outcomes: Sequence[Outcome]) -> Iterator[tuple[int, Outcome]]:
+    for outcome in outcomes:
+        yield part, outcome
+
+
+def merge_engines(states: Sequence[EngineState]) -> EngineState:
+    """The finding groups of ``states`` as one engine fed every part's requests in input order
+    would hold them: each group's hits folded, groups in the order they first showed."""
+    merged: dict[tuple[str, str], tuple[Accumulator, int]] = {}
+    for state in states:
+        for rank, (key, accumulator) in enumerate(state.groups.items()):
+            known = merged.get(key)
+            if known is None:
+                merged[key] = (accumulator, rank)
+                continue
+            folded = known[0].merged(accumulator)
+            # The rank among groups first shown by the same request: the earlier part's.
+            merged[key] = (folded, known[1] if folded.first is known[0].first else rank)
+    ordered = sorted(merged.items(), key=lambda item: (item[1][0].first_seq, item[1][1]))
+    return EngineState(
+        {key: accumulator for key, (accumulator, _) in ordered},
+        sum(state.suppressed_inline for state in states),
+        sorted((warning for state in states for warning in state.warnings),
+               key=lambda warning: warning[0]))
+
+
+def _auditor(counter: PromptCounter, settings: Settings) -> PartAuditor:
+    return PartAuditor(settings.rules, counter, settings.lifetime_seconds, settings.ignored,
+                       settings.project_path)
+
+
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Sequence[Any]]
+"""Runs a function over tasks (on workers) and returns the results in the tasks' order."""
+
+
+def run_parts(paths: Sequence[str], settings: Settings, map_tasks: Mapper) -> Report:
+    """Survey ``paths``, audit each part, merge: the report of one pass over the log, with
+    the work spread by ``map_tasks``."""
+    surveys: Sequence[FileSurvey] = map_tasks(
+        functools.partial(survey_file, input_format=settings.input_format), list(paths))
+    plan = plan_parts(surveys)
+    if plan.whole:
+        results: Sequence[PartResult] = map_tasks(
+            functools.partial(audit_whole, settings=settings), [list(paths)])
+        return merge(results, (), settings)
+    results = map_tasks(functools.partial(audit_part, settings=settings), list(plan.parts))
+    return merge(results, plan.unaudited, settings)
+
+
+def in_process(function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+    """The mapper that runs every task here, one after the other (tests, one core)."""
+    return [function(task) for task in tasks]
