@@ -12,7 +12,7 @@ from typing import TextIO
 
 from promptcache.cli.exit_codes import ExitCode
 from promptcache.cli.messages import say, silence_closed_stdout
-from promptcache.cli.progress import progress_bar
+from promptcache.cli.progress import cluster_progress, progress_bar
 from promptcache.cli.report_files import (
     STDOUT,
     OutputFailed,
@@ -46,7 +46,7 @@ from promptcache.report.output_format import OutputFormat
 from promptcache.report.phrases import error_location, one_line, printable_errors
 from promptcache.report.privacy import private_report
 from promptcache.rules import ALL_RULES
-from promptcache.run.audit import run_audit
+from promptcache.run.audit import ClusterError, run_audit
 from promptcache.snippets import prompt_text_hidden
 
 
@@ -77,6 +77,8 @@ class AuditOptions:
     snippets: bool | None = None
     jobs: int = 0
     """Processes to use; 0 to decide by cores and input size (see promptcache.run.parallel)."""
+    scheduler: str | None = None
+    """A Dask scheduler to run on (``--scheduler``; see promptcache.run.dask_engine)."""
     fetch_images: bool | None = None
     fetch_timeout: float | None = None
     fetch_max_images: int | None = None
@@ -113,17 +115,29 @@ def audit_command(options: AuditOptions) -> ExitCode:
     if any(destination == STDOUT for _, destination in outputs) and sys.stdout is None:
         say("promptcache: cannot write the report: standard output is closed")
         return ExitCode.USAGE
-    with progress_bar(files, quiet=options.quiet) as on_position, \
-            _image_fetching(settings, quiet=options.quiet), \
-            prompt_text_hidden(not settings.snippets):
-        report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
-                           ignored=settings.ignored, on_position=on_position,
-                           project_path=settings.project_path,
-                           input_format=settings.input_format,
-                           # Images are sized where requests are read: in this process, which
-                           # keeps the per-run fetch limits and warnings.
-                           jobs=1 if settings.image_fetch is not None
-                           else options.jobs or None)
+    if options.scheduler is not None and settings.image_fetch is not None:
+        say("promptcache: --fetch-images runs in one process: it cannot go with --scheduler")
+        return ExitCode.USAGE
+    try:
+        with progress_bar(files, quiet=options.quiet or options.scheduler is not None
+                          ) as on_position, \
+                cluster_progress(quiet=options.quiet or options.scheduler is None
+                                 ) as on_tasks, \
+                _image_fetching(settings, quiet=options.quiet), \
+                prompt_text_hidden(not settings.snippets):
+            report = run_audit(files, settings.rules,
+                               lifetime_seconds=settings.cache_lifetime,
+                               ignored=settings.ignored, on_position=on_position,
+                               project_path=settings.project_path,
+                               input_format=settings.input_format,
+                               # Images are sized where requests are read: in this process,
+                               # which keeps the per-run fetch limits and warnings.
+                               jobs=1 if settings.image_fetch is not None
+                               else options.jobs or None,
+                               scheduler=options.scheduler, on_tasks=on_tasks)
+    except ClusterError as problem:
+        say(f"promptcache: {redact(str(problem))}")
+        return ExitCode.USAGE
     # Every output below (baseline, stderr, each format) reads this one, private, report.
     report = printable_errors(private_report(report, snippets=settings.snippets))
     written = True

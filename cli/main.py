@@ -168,6 +168,12 @@ def audit(
              "in a second process while this one runs the rules, the replay and the report; "
              "0 for two on a machine of two cores or more with 16 MB of logs or more, else "
              "one. The report is the same either way.")] = 0,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run the audit on a Dask cluster (needs promptcache[dask]): a scheduler's "
+             "address (tcp://host:8786), or local / local:N for N worker processes on this "
+             "machine. The log is split by cache scope and merged: the report is the same "
+             "as one process writes.", show_default=False)] = None,
     fetch_images: Annotated[bool | None, typer.Option(
         "--fetch-images/--no-fetch-images",
         help="Read remote (http/https) images' sizes from their first 64 KiB over the network, "
@@ -210,6 +216,7 @@ def audit(
         quiet=quiet,
         snippets=snippets,
         jobs=jobs,
+        scheduler=scheduler,
         fetch_images=fetch_images,
         fetch_timeout=fetch_timeout,
         fetch_max_images=fetch_max_images,

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from promptcache.load.sources import Position
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 MIN_BYTES = 8 * 1024 * 1024
 """Smaller inputs finish before a bar would be worth drawing."""
@@ -50,6 +54,29 @@ def progress_bar(files: Sequence[str], *, quiet: bool) -> Iterator[Position | No
                 bar.update(task, completed=counts.completed, requests=counts.records)
 
         yield advance
+
+
+@contextmanager
+def cluster_progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A callback hearing (stage, tasks done, tasks) from a cluster run, drawing a bar per
+    stage on a terminal; None when quiet or not on a terminal."""
+    if quiet or sys.stderr is None or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def heard(stage: str, done: int, total: int) -> None:
+            task = tasks.get(stage)
+            if task is None:
+                task = tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(task, completed=done)
+
+        yield heard
 
 
 REDRAW_RECORDS = 64

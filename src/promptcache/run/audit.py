@@ -10,6 +10,7 @@ the sums :class:`promptcache.run.tally.Tally`'s: here the whole log is one part.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from promptcache.catalog import lifetimes_note
 from promptcache.engine.rule_engine import ActiveRule
@@ -24,20 +25,36 @@ from promptcache.run.tally import Tally
 from promptcache.savings import SavingsTally
 from promptcache.tokens.counting import CountedRequest, PromptCounter
 
+if TYPE_CHECKING:
+    from distributed import Client
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot run the audit: the dask extra missing, a scheduler not reached."""
+
 
 def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
               lifetime_seconds: float | None = None,
               ignored: Callable[[str, str], bool] | None = None,
               on_position: Position | None = None, jobs: int | None = 1,
               project_path: Callable[[str], str] | None = None,
-              input_format: str | None = None) -> Report:
+              input_format: str | None = None, scheduler: str | Client | None = None,
+              on_tasks: Callable[[str, int, int], None] | None = None) -> Report:
     """Audit the logs at ``paths`` (already expanded) with ``rules``; ``ignored(code, file)``
     drops a rule's hits in a file (per-file ignores); ``on_position`` hears how far each file
     has been read (for a progress bar); ``jobs`` is how many processes may share the work
     (None: as many as there are cores, for a log big enough to gain from them; see
     :mod:`promptcache.run.parallel`); ``project_path`` spells a file for fingerprints (relative
     to the project root); ``input_format`` names the logs' format (None: told per file, see
-    :mod:`promptcache.load.calls`). The report is the same whatever ``jobs`` is."""
+    :mod:`promptcache.load.calls`). ``scheduler`` runs the audit on a Dask cluster instead
+    (see :mod:`promptcache.run.dask_engine`), ``on_tasks`` hearing its progress. The report is
+    the same whatever ``jobs`` and ``scheduler`` are."""
+    if scheduler is not None:
+        from promptcache.run.dask_engine import run_on_dask
+        from promptcache.run.partitioned import Settings
+
+        settings = Settings(rules, lifetime_seconds, ignored, project_path, input_format)
+        return run_on_dask(paths, settings, scheduler, on_tasks)
     counter = PromptCounter()
     reader = (Reader(paths, counter, on_position, input_format)
               if use_reader(paths, jobs) else None)

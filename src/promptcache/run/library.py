@@ -15,9 +15,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptcache.report.model import Report
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 PathArgument = str | os.PathLike[str]
 
@@ -31,7 +34,8 @@ def audit(paths: PathArgument | Iterable[PathArgument], *,
           config: PathArgument | None = None, isolated: bool = False,
           select: Sequence[str] = (), ignore: Sequence[str] = (),
           cache_lifetime: float | None = None, input_format: str | None = None,
-          snippets: bool | None = None, jobs: int = 1) -> Report:
+          snippets: bool | None = None, jobs: int = 1,
+          scheduler: str | Client | None = None) -> Report:
     """Audit the request logs at ``paths`` (files or folders, as on the command line) and
     return the report.
 
@@ -42,8 +46,10 @@ def audit(paths: PathArgument | Iterable[PathArgument], *,
     lifetimes; ``input_format`` names every log's format (None: told per file);
     ``snippets=False`` keeps every prompt text out of the report. ``jobs`` is how many
     processes may share the work (1, the default, stays in the calling process; 0 decides
-    by cores and input size, as the command line does). The report is the same whatever
-    ``jobs`` is.
+    by cores and input size, as the command line does). ``scheduler`` runs the audit on a
+    Dask cluster (``promptcache[dask]``): a scheduler's address, ``local``/``local:N``, or
+    a connected ``distributed.Client`` (left open). The report is the same whatever ``jobs``
+    and ``scheduler`` are.
     """
     # Imported here: ``import promptcache`` must stay as cheap as the command line's start.
     from promptcache.config import ConfigError, settings_from
@@ -54,7 +60,7 @@ def audit(paths: PathArgument | Iterable[PathArgument], *,
     from promptcache.report.phrases import printable_errors
     from promptcache.report.privacy import private_report
     from promptcache.rules import ALL_RULES
-    from promptcache.run.audit import run_audit
+    from promptcache.run.audit import ClusterError, run_audit
     from promptcache.snippets import prompt_text_hidden
 
     arguments = _path_arguments(paths)
@@ -71,10 +77,14 @@ def audit(paths: PathArgument | Iterable[PathArgument], *,
         raise AuditError(redact(str(problem))) from None
     if jobs < 0:
         raise AuditError(f"jobs must be 0 (automatic) or more, not {jobs}")
-    with prompt_text_hidden(not settings.snippets):
-        report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
-                           ignored=settings.ignored, project_path=settings.project_path,
-                           input_format=settings.input_format, jobs=jobs or None)
+    try:
+        with prompt_text_hidden(not settings.snippets):
+            report = run_audit(files, settings.rules, lifetime_seconds=settings.cache_lifetime,
+                               ignored=settings.ignored, project_path=settings.project_path,
+                               input_format=settings.input_format, jobs=jobs or None,
+                               scheduler=scheduler)
+    except ClusterError as problem:
+        raise AuditError(redact(str(problem))) from None
     # What every output of the command line reads: the private report, errors on one line.
     return printable_errors(private_report(report, snippets=settings.snippets))
 

@@ -5,9 +5,13 @@ Two requests must be audited in one part when anything the audit does connects t
   model's recent requests from every stream (a missing or random ``prompt_cache_key``);
 - the same ``prompt_cache_key``, session id or user: a stream the rules follow across models,
   and the session anchoring and the report's per-session figures follow;
-- the same first segment (what the prompt begins with, the system prompt or the first
-  message): a session inferred from the prompt (:mod:`promptcache.sessions`) continues a
-  request whose prompt the next one begins with, whatever its model.
+- the same first segment of text or image (what the prompt begins with, the system prompt or
+  the first message, past the role markers every prompt begins with): a session inferred
+  from the prompt (:mod:`promptcache.sessions`) continues a request whose whole prompt the
+  next one begins with, whatever its model, and the two then begin with the same text; a
+  prompt of role markers alone (no text: a file input the log left out) is tied to the
+  requests that begin with exactly those markers, and only when such a prompt was read, so
+  the markers every prompt begins with tie nothing else together.
 A part is a connected component of these relations (union-find over the keys), so it is exact
 by construction: nothing in one part can change what the audit says of another. An
 application on one model is one part; a gateway's log of many applications on many models is
@@ -33,6 +37,10 @@ from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError
 from promptcache.model import Request, SegmentKind
 
+_WEAK = "weak\0"
+"""A key that ties a request to a prompt of role markers alone only where one was read."""
+_BARE = "bare\0"
+"""The key of a prompt of role markers alone (no text, no image)."""
 _NONE = 0xFFFFFFFF
 """A record's key-set index when it is not a request (a load error, a skipped call)."""
 
@@ -95,17 +103,29 @@ def scope_keys(request: Request) -> tuple[str, ...]:
         keys.append(f"session\0{request.session}")
     if request.user:
         keys.append(f"user\0{request.user}")
+    # Digests stable across processes (``hash`` of a str is salted per process).
+    chain = hashlib.blake2b(digest_size=12)
+    leading, headed = False, False
     for segment in request.segments:
         if segment.kind is SegmentKind.REPLY_PRIMING:
             break
-        # A digest stable across processes (``hash`` of a str is salted per process).
         image = segment.image
-        first = "\0".join((segment.kind, segment.role or "", str(segment.fixed_tokens),
-                           segment.text, "" if image is None else image.identity,
-                           "" if image is None else image.detail))
-        keys.append("head\0" + hashlib.blake2b(first.encode("utf-8", "surrogatepass"),
-                                               digest_size=12).hexdigest())
+        described = "\0".join((segment.kind, segment.role or "", str(segment.fixed_tokens),
+                               segment.text, "" if image is None else image.identity,
+                               "" if image is None else image.detail)).encode(
+                                   "utf-8", "surrogatepass")
+        chain.update(described + b"\1")
+        if not segment.text and image is None:
+            # Framing alone (a role marker) is what every prompt begins with: no key of its
+            # own, but a prompt of nothing more may be what this one continues.
+            keys.append(_WEAK + chain.hexdigest())
+            leading = True
+            continue
+        keys.append("head\0" + hashlib.blake2b(described, digest_size=12).hexdigest())
+        headed = True
         break
+    if leading and not headed:
+        keys.append(_BARE + chain.hexdigest())
     return tuple(keys)
 
 
@@ -146,10 +166,16 @@ def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
             parent[key], key = root, parent[key]
         return root
 
+    bare = {key for survey in surveys for keys in survey.key_sets for key in keys
+            if key.startswith(_BARE)}
     for survey in surveys:
         for keys in survey.key_sets:
             root = find(keys[0])
             for key in keys[1:]:
+                if key.startswith(_WEAK):
+                    key = _BARE + key[len(_WEAK):]
+                    if key not in bare:
+                        continue
                 other = find(key)
                 if other != root:
                     parent[other] = root

@@ -1,0 +1,112 @@
+"""The audit on a Dask cluster (the ``promptcache[dask]`` extra).
+
+The work is the partitioned audit's (:mod:`promptcache.run.partitioned`), as Dask tasks:
+1. one survey task per file (reading it where it is stored, through fsspec for ``s3://``...);
+2. on the client, the parts: union-find over the surveys' keys (small: one key set index
+   per record);
+3. one task per part, which reads the files its part has records in and audits those records
+   (the shuffle by cache scope is each task reading its own records from storage, so no
+   request crosses the network between workers);
+4. on the client, the merge by input position into the report.
+
+Tasks are pure functions of their arguments: a task lost with its worker is run again by
+Dask's scheduler on another (``allowed-failures``), and the merge orders by position only, so
+the report is the same however the tasks were placed, finished or retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from promptcache.report.model import Report
+from promptcache.run.audit import ClusterError
+from promptcache.run.partitioned import Settings, run_parts
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+CONNECT_TIMEOUT = "20s"
+"""How long to try reaching a scheduler before saying it cannot be reached."""
+
+Progress = Callable[[str, int, int], None]
+"""Hears (stage, tasks done, tasks in the stage) as the cluster works."""
+
+
+class DaskUnavailable(ClusterError):
+    """The ``dask`` extra is not installed, or the scheduler cannot be reached."""
+
+
+def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Client,
+                on_progress: Progress | None = None) -> Report:
+    """Audit ``paths`` on the cluster at ``scheduler``: an address (``tcp://host:8786``),
+    ``local`` or ``local:N`` (a cluster of N worker processes on this machine, default one
+    per core) or a connected ``distributed.Client``."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DaskUnavailable(
+            "the Dask engine needs the dask extra: pip install 'promptcache[dask]'") from None
+    client, close = _connect(scheduler, Client)
+    try:
+        return run_parts(paths, settings, _mapper(client, on_progress))
+    finally:
+        close()
+
+
+def _connect(scheduler: str | Client, client_type: type[Client]
+             ) -> tuple[Client, Callable[[], None]]:
+    if not isinstance(scheduler, str):
+        return scheduler, lambda: None  # the caller's: left open
+    if scheduler == "local" or scheduler.startswith("local:"):
+        from distributed import LocalCluster
+
+        workers = _workers(scheduler)
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = client_type(cluster)
+
+        def close_both() -> None:
+            client.close()  # type: ignore[no-untyped-call]
+            cluster.close()
+
+        return client, close_both
+    try:
+        client = client_type(scheduler, timeout=CONNECT_TIMEOUT)
+    except OSError as problem:
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {scheduler}: "
+                              f"{problem}") from None
+    return client, client.close
+
+
+def _workers(scheduler: str) -> int | None:
+    """N of ``local:N`` (None: Dask's default, one per core)."""
+    _, _, count = scheduler.partition(":")
+    if not count:
+        return None
+    if not count.isdigit() or int(count) < 1:
+        raise DaskUnavailable(f"--scheduler {scheduler}: N in local:N must be 1 or more")
+    return int(count)
+
+
+def _mapper(client: Client, on_progress: Progress | None
+            ) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]:
+    from distributed import as_completed
+
+    stages = iter(("surveying files", "auditing parts"))
+
+    def map_tasks(function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+        stage = next(stages, "auditing")
+        futures = client.map(function, tasks, pure=False)
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        results: list[Any] = [None] * len(futures)
+        if on_progress is not None:
+            on_progress(stage, 0, len(futures))
+        for done, future in enumerate(as_completed(futures),  # type: ignore[no-untyped-call]
+                                      start=1):
+            results[index_of[future.key]] = future.result()
+            if on_progress is not None:
+                on_progress(stage, done, len(futures))
+        return results
+
+    return map_tasks

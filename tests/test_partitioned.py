@@ -1,0 +1,95 @@
+"""The partitioned audit: parts found by cache scope, audited apart, merged into the report
+one pass over the whole log writes (byte for byte)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from promptcache.engine.rule_engine import default_rules
+from promptcache.report.json_format import report_to_dict
+from promptcache.rules import ALL_RULES
+from promptcache.run.audit import run_audit
+from promptcache.run.partitioned import Settings, in_process, run_parts
+from promptcache.run.partitions import plan_parts, survey_file
+from tests.cluster_logs import write_cluster_logs
+from tests.conftest import SHARED_DATA, shared_data, shared_format_sample
+
+RULES = default_rules(ALL_RULES)
+
+
+def _json(paths: list[str], partitioned: bool) -> str:
+    report = (run_parts(paths, Settings(RULES), in_process) if partitioned
+              else run_audit(paths, RULES))
+    return json.dumps(report_to_dict(report), indent=1)
+
+
+def test_a_log_of_several_applications_splits_into_parts(tmp_path: Path) -> None:
+    paths = [str(path) for path in write_cluster_logs(tmp_path)]
+    plan = plan_parts([survey_file(path) for path in paths])
+    # gpt-4o; gpt-4o-mini; gpt-4.1 and gpt-4.1-mini tied by a prompt_cache_key both use and
+    # by a gpt-4.1 session that switches model; Claude.
+    assert [part.requests for part in plan.parts] == [18, 18, 36, 18]
+    assert not plan.whole
+    # Each session is dealt over several files, and its part reads them all.
+    assert [len(part.files) for part in plan.parts] == [4, 4, 6, 4]
+    assert [(seq, item.location.line) for seq, item in plan.unaudited] == [(33, 4)]
+
+
+def test_parts_merge_into_the_one_pass_report(tmp_path: Path) -> None:
+    paths = [str(path) for path in write_cluster_logs(tmp_path)]
+    merged = _json(paths, partitioned=True)
+    assert merged == _json(paths, partitioned=False)
+    report = json.loads(merged)
+    # The log shows its patterns (a merge of nothing would be identical too).
+    assert {finding["code"] for finding in report["findings"]} >= {"PC102", "PC201"}
+    assert report["summary"]["invalid_records"] == 1
+    assert len(report["sessions"]) == 35
+    # The session keyed "tutor-shared": its 6 turns and the gpt-4.1 turn sent with its key.
+    assert max(session["requests"] for session in report["sessions"]) == 7
+
+
+def test_parts_merge_in_any_order(tmp_path: Path) -> None:
+    paths = [str(path) for path in write_cluster_logs(tmp_path)]
+
+    def backwards(function, tasks):  # type: ignore[no-untyped-def]
+        # Workers finish in any order: the results, computed last part first, still merge.
+        return list(reversed([function(task) for task in reversed(tasks)]))
+
+    report = run_parts(paths, Settings(RULES), backwards)
+    assert json.dumps(report_to_dict(report), indent=1) == _json(paths, partitioned=False)
+
+
+def test_a_finding_shown_in_two_parts_folds_into_one(tmp_path: Path) -> None:
+    # Two models, each with the same timestamped system prompt: the PC102 group is the
+    # same text in both parts, and one pass would report it once, first where it first shows.
+    lines = []
+    for turn in range(6):
+        for model in ("gpt-4o", "gpt-4.1"):
+            system = (f"Now: {1000 + turn}. You run on {model}. "
+                      + "Answer with care and cite sources. " * 200)
+            lines.append(json.dumps({"timestamp": 1_764_000_000 + turn * 30, "request": {
+                "model": model, "messages": [{"role": "system", "content": system},
+                                             {"role": "user", "content": "Hello"}]}}))
+    log = tmp_path / "two-models.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    plan = plan_parts([survey_file(str(log))])
+    assert [part.requests for part in plan.parts] == [6, 6]
+    merged = _json([str(log)], partitioned=True)
+    assert merged == _json([str(log)], partitioned=False)
+
+
+def test_files_joined_across_files_are_read_whole() -> None:
+    log = shared_format_sample("otel_traceloop_openai", "traces.otlp.jsonl")
+    plan = plan_parts([survey_file(str(log))])
+    assert plan.whole
+    assert _json([str(log)], partitioned=True) == _json([str(log)], partitioned=False)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in SHARED_DATA.glob("*.jsonl"))
+                         or ["openai-cassettes.jsonl"])
+def test_shared_recordings_merge_into_the_one_pass_report(name: str) -> None:
+    path = str(shared_data(name))
+    assert _json([path], partitioned=True) == _json([path], partitioned=False)
