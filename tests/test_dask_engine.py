@@ -1,0 +1,128 @@
+"""The audit on a Dask cluster of worker processes on this machine: the same JSON report as
+one process, also when a worker dies mid-run."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import promptcache
+from promptcache.engine.rule_engine import default_rules
+from promptcache.report.json_format import report_to_dict
+from promptcache.rules import ALL_RULES
+from promptcache.run import dask_engine
+from promptcache.run.audit import run_audit
+from promptcache.run.dask_engine import run_on_dask
+from promptcache.run.partitioned import Settings
+from tests.cluster_logs import write_cluster_logs
+from tests.conftest import shared_data
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+RULES = default_rules(ALL_RULES)
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    cluster = distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    with distributed.Client(cluster) as connected:
+        yield connected
+    cluster.close()
+
+
+def _one_process(paths: list[str]) -> str:
+    return json.dumps(report_to_dict(run_audit(paths, RULES)), indent=1)
+
+
+def _on_cluster(paths: list[str], client: Any, **kwargs: Any) -> str:
+    report = run_on_dask(paths, Settings(RULES), client, **kwargs)
+    return json.dumps(report_to_dict(report), indent=1)
+
+
+def test_sessions_spread_over_files_give_the_one_process_report(
+        tmp_path: Path, client: Any) -> None:
+    paths = [str(path) for path in write_cluster_logs(tmp_path, files=8)]
+    heard: list[tuple[str, int, int]] = []
+    on_cluster = _on_cluster(paths, client,
+                             on_progress=lambda *progress: heard.append(progress))
+    assert on_cluster == _one_process(paths)
+    assert {"PC102", "PC201"} <= {finding["code"]
+                                  for finding in json.loads(on_cluster)["findings"]}
+    assert ("surveying files", 8, 8) in heard
+    assert ("auditing parts", 4, 4) in heard
+
+
+@pytest.mark.parametrize("name", ["openai-chat-more.jsonl", "anthropic-more.jsonl",
+                                  "openai-cookbook-prompt-caching.jsonl"])
+def test_shared_recordings_give_the_one_process_report(name: str, client: Any) -> None:
+    path = str(shared_data(name))
+    assert _on_cluster([path], client) == _one_process([path])
+
+
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path, client: Any) -> None:
+    paths = [str(path) for path in write_cluster_logs(tmp_path, files=8)]
+    killed: list[str] = []
+
+    def kill_one(stage: str, done: int, total: int) -> None:
+        # The parts are submitted: kill the worker that holds the most of them.
+        if stage != "auditing parts" or killed:
+            return
+        processing = client.processing()
+        busiest = max(processing, key=lambda worker: len(processing[worker]))
+        killed.append(busiest)
+        with contextlib.suppress(Exception):  # the connection goes with the process
+            client.run(os._exit, 1, workers=[busiest], wait=False)
+
+    on_cluster = _on_cluster(paths, client, on_progress=kill_one)
+    assert killed, "no worker was killed"
+    assert on_cluster == _one_process(paths)
+    client.wait_for_workers(3, timeout=60)  # the nanny restarts it, for the next tests
+
+
+def test_the_library_call_runs_on_a_client(tmp_path: Path, client: Any) -> None:
+    paths = write_cluster_logs(tmp_path)
+    here = promptcache.to_dict(promptcache.audit(paths, isolated=True))
+    there = promptcache.to_dict(promptcache.audit(paths, isolated=True, scheduler=client))
+    assert there == here
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "1s")
+    paths = write_cluster_logs(tmp_path, files=3)
+    with pytest.raises(promptcache.AuditError, match=r"^cannot reach the Dask scheduler at "
+                                                     r"tcp://127\.0\.0\.1:9: "):
+        promptcache.audit(paths, isolated=True, scheduler="tcp://127.0.0.1:9")
+
+
+def test_local_n_must_be_a_count() -> None:
+    with pytest.raises(dask_engine.DaskUnavailable, match="local:N must be 1 or more"):
+        run_on_dask(["x.jsonl"], Settings(RULES), "local:zero")
+
+
+def test_the_command_line_runs_on_a_local_cluster(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    paths = [str(path) for path in write_cluster_logs(tmp_path, files=4)]
+
+    def audit(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "from promptcache.cli.main import run; run()",
+                               "audit", "--isolated",
+                               "--format", "json", *options, *paths],
+                              capture_output=True, text=True, cwd=tmp_path, check=False)
+
+    here, there = audit(), audit("--scheduler", "local:2")
+    assert there.returncode == here.returncode == 1, there.stderr
+    assert there.stdout == here.stdout
+    refused = audit("--scheduler", "local:0")
+    assert refused.returncode == 2
+    assert refused.stderr == ("promptcache: --scheduler local:0: N in local:N must be 1 or "
+                              "more\n")
