@@ -8,7 +8,8 @@ one run: wall time, the ratio to one process, each worker's peak memory, identic
 and system prompt tie every request together), so workers can only add their start-up to it;
 ``--gateway DIR`` also writes, into DIR, the same requests as a gateway in front of four
 applications would log them (each session given one of four models and its app's name at
-the top of the system prompt, the lines dealt over four files, so every session spans files)
+the top of its tools and system prompt, the lines dealt over four files, so every session
+spans files)
 and measures that too: four parts.
 """
 
@@ -43,6 +44,9 @@ def write_gateway_log(log: Path, folder: Path) -> list[str]:
                 body["model"] = _MODELS[app]
                 system = body["messages"][0]
                 system["content"] = f"Application {app}. " + system["content"]
+                for tool in body.get("tools", ())[:1]:  # tools come first in the prompt
+                    function = tool["function"]
+                    function["description"] = f"Application {app}: {function['description']}"
                 outs[number % 4].write(orjson.dumps(record) + b"\n")
     finally:
         for out in outs:

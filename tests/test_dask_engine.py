@@ -60,10 +60,21 @@ def test_sessions_spread_over_files_give_the_one_process_report(
 
 
 @pytest.mark.parametrize("name", ["openai-chat-more.jsonl", "anthropic-more.jsonl",
-                                  "openai-cookbook-prompt-caching.jsonl"])
+                                  "openai-cookbook-prompt-caching.jsonl",
+                                  "anthropic-cassettes.jsonl"])
 def test_shared_recordings_give_the_one_process_report(name: str, client: Any) -> None:
     path = str(shared_data(name))
     assert _on_cluster([path], client) == _one_process([path])
+
+
+def test_one_application_in_one_file_is_audited_whole_beside_its_survey(client: Any) -> None:
+    path = str(Path(__file__).parent.parent / "samples" / "clean-agent-session.jsonl")
+    heard: list[tuple[str, int, int]] = []
+    on_cluster = _on_cluster([path], client,
+                             on_progress=lambda *progress: heard.append(progress))
+    assert on_cluster == _one_process([path])
+    # One part: the whole-log audit started with the survey is the result; no part runs.
+    assert [stage for stage, _, _ in heard] == ["surveying files", "surveying files"]
 
 
 def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path, client: Any) -> None:

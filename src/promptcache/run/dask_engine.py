@@ -16,16 +16,20 @@ the report is the same however the tasks were placed, finished or retried.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptcache.report.model import Report
 from promptcache.run.audit import ClusterError
-from promptcache.run.partitioned import Settings, run_parts
+from promptcache.run.partitioned import Settings, audit_whole, run_parts
 
 if TYPE_CHECKING:
     from distributed import Client
 
+SPECULATE_MAX_BYTES = 2 * 1024**3
+"""A one-file log up to this size is audited whole beside its survey (a task Dask cannot
+stop once running: a larger one would hold a worker too long when the log splits)."""
 CONNECT_TIMEOUT = "20s"
 """How long to try reaching a scheduler before saying it cannot be reached."""
 
@@ -49,9 +53,26 @@ def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Clien
             "the Dask engine needs the dask extra: pip install 'promptcache[dask]'") from None
     client, close = _connect(scheduler, Client)
     try:
-        return run_parts(paths, settings, _mapper(client, on_progress))
+        whole = None
+        if _speculate(paths, client):
+            # One application's log is one part, found only once the survey has read it
+            # all: audited whole meanwhile on another worker, it then costs no more time
+            # than in one process. A log that splits cancels it (small enough to waste).
+            whole = client.submit(audit_whole, list(paths), settings, pure=False)
+        return run_parts(paths, settings, _mapper(client, on_progress), whole)
     finally:
         close()
+
+
+def _speculate(paths: Sequence[str], client: Client) -> bool:
+    """Whether to audit the log whole beside its survey: one local file of at most
+    :data:`SPECULATE_MAX_BYTES`, and a worker free for it."""
+    if len(paths) != 1 or len(client.scheduler_info()["workers"]) < 2:
+        return False
+    try:
+        return os.path.getsize(paths[0]) <= SPECULATE_MAX_BYTES
+    except OSError:
+        return False  # remote, or gone: the survey says what
 
 
 def _connect(scheduler: str | Client, client_type: type[Client]

@@ -17,12 +17,14 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from promptcache.engine.rule_engine import Accumulator, ActiveRule
+from promptcache.load.calls import read_calls
 from promptcache.load.formats.base import Skipped
-from promptcache.load.records import read_requests
+from promptcache.load.records import normalize_call, read_requests
 from promptcache.load.sources import LoadError
+from promptcache.normalize.reuse import TurnMemory
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import Report
 from promptcache.run.part import EngineState, Outcome, PartAuditor, Unaudited
@@ -54,19 +56,24 @@ class PartResult:
 
 
 def audit_part(part: Part, settings: Settings) -> PartResult:
-    """Read, count and audit the records of ``part``."""
+    """Read, count and audit the records of ``part``: every record of its files is parsed,
+    only its own are validated, rendered and counted."""
     counter = PromptCounter()
     auditor = _auditor(counter, settings)
     outcomes: list[Outcome] = []
+    turns = TurnMemory(intern=counter.intern)
     for part_file in part.files:
         wanted = array("I")
         wanted.frombytes(part_file.wanted)
         pending = iter(wanted)
         next_index = next(pending, None)
-        items = read_requests([part_file.path], settings.input_format, None, counter.intern)
-        for index, item in enumerate(items):
+        # A call is one record of read_requests (normalize_calls maps them one to one): the
+        # survey's record indexes hold here.
+        for index, call in enumerate(read_calls([part_file.path], settings.input_format)):
             if index != next_index:
                 continue
+            item = (call if isinstance(call, LoadError | Skipped)
+                    else normalize_call(call, turns))
             if isinstance(item, LoadError | Skipped):  # the survey read it as a request
                 raise RuntimeError(f"{part_file.path}: record {index} read differently")
             outcomes.extend(auditor.feed(part_file.first_seq + index, counter.count(item)))
@@ -145,16 +152,29 @@ Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Sequence[Any]]
 """Runs a function over tasks (on workers) and returns the results in the tasks' order."""
 
 
-def run_parts(paths: Sequence[str], settings: Settings, map_tasks: Mapper) -> Report:
+class Speculation(Protocol):
+    """The whole log's audit started beside the survey (a Dask future has these)."""
+
+    def result(self) -> PartResult: ...
+
+    def cancel(self) -> object: ...
+
+
+def run_parts(paths: Sequence[str], settings: Settings, map_tasks: Mapper,
+              whole: Speculation | None = None) -> Report:
     """Survey ``paths``, audit each part, merge: the report of one pass over the log, with
-    the work spread by ``map_tasks``."""
+    the work spread by ``map_tasks``. ``whole`` is the whole log's audit, when started
+    beside the survey: taken when the log turns out to be one part, cancelled otherwise."""
     surveys: Sequence[FileSurvey] = map_tasks(
         functools.partial(survey_file, input_format=settings.input_format), list(paths))
     plan = plan_parts(surveys)
-    if plan.whole:
-        results: Sequence[PartResult] = map_tasks(
-            functools.partial(audit_whole, settings=settings), [list(paths)])
+    if plan.whole or (whole is not None and len(plan.parts) <= 1):
+        results: Sequence[PartResult] = (
+            [whole.result()] if whole is not None
+            else map_tasks(functools.partial(audit_whole, settings=settings), [list(paths)]))
         return merge(results, (), settings)
+    if whole is not None:
+        whole.cancel()
     results = map_tasks(functools.partial(audit_part, settings=settings), list(plan.parts))
     return merge(results, plan.unaudited, settings)
 
