@@ -8,9 +8,9 @@ one run: wall time, the ratio to one process, each worker's peak memory, identic
 and system prompt tie every request together), so workers can only add their start-up to it;
 ``--gateway DIR`` also writes, into DIR, the same requests as a gateway in front of four
 applications would log them (each session given one of four models and its app's name at
-the top of its tools and system prompt, the lines dealt over four files, so every session
-spans files)
-and measures that too: four parts.
+the top of its tools and system prompt, its lines in four files of consecutive lines, as a
+gateway that rotates its log writes them, so sessions cross from one file to the next) and
+measures that too: four parts.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def write_gateway_log(log: Path, folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"gateway-{index}.jsonl" for index in range(4)]
     outs = [path.open("wb") for path in paths]
+    with log.open("rb") as lines:
+        total = sum(1 for _ in lines)
     try:
         with log.open("rb") as lines:
             for number, line in enumerate(lines):
@@ -47,7 +49,8 @@ def write_gateway_log(log: Path, folder: Path) -> list[str]:
                 for tool in body.get("tools", ())[:1]:  # tools come first in the prompt
                     function = tool["function"]
                     function["description"] = f"Application {app}: {function['description']}"
-                outs[number % 4].write(orjson.dumps(record) + b"\n")
+                # consecutive lines, as a gateway rotating its log every few hours
+                outs[number * 4 // total].write(orjson.dumps(record) + b"\n")
     finally:
         for out in outs:
             out.close()

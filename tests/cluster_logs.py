@@ -61,7 +61,7 @@ def write_cluster_logs(folder: Path, files: int = 6, sessions: int = 3,
     lines: list[list[str]] = [[] for _ in range(files)]
     for index, record in enumerate(records):
         lines[index % files].append(json.dumps(record))
-    lines[2].insert(3, "{not json")
+    lines[min(2, files - 1)].insert(3, "{not json")
     paths = []
     for index, chunk in enumerate(lines):
         path = folder / f"requests-{index:02}.jsonl"

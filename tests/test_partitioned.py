@@ -4,13 +4,17 @@ one pass over the whole log writes (byte for byte)."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
+from promptcache.cache import replay
+from promptcache.engine import rule_engine
 from promptcache.engine.rule_engine import default_rules
 from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
+from promptcache.run import partitions
 from promptcache.run.audit import run_audit
 from promptcache.run.partitioned import Settings, in_process, run_parts
 from promptcache.run.partitions import plan_parts, survey_file
@@ -36,6 +40,31 @@ def test_a_log_of_several_applications_splits_into_parts(tmp_path: Path) -> None
     # Each session is dealt over several files, and its part reads them all.
     assert [len(part.files) for part in plan.parts] == [4, 4, 6, 4]
     assert [(seq, item.location.line) for seq, item in plan.unaudited] == [(33, 4)]
+
+
+def _tool(name: str, description: str) -> dict[str, object]:
+    return {"type": "function", "function": {"name": name, "description": description,
+                                             "parameters": {"type": "object",
+                                                            "properties": {}}}}
+
+
+def test_the_fixed_text_around_tools_ties_no_applications_together(tmp_path: Path) -> None:
+    # Two apps with tools on two models: every prompt begins with the provider's
+    # "namespace functions" text, which must not make them one part; a third request begins
+    # with the first app's tools (another model, same tools) and joins it.
+    def body(model: str, app: str, question: str) -> dict[str, object]:
+        return {"model": model, "tools": [_tool("lookup", f"{app}: look it up")],
+                "messages": [{"role": "user", "content": question}]}
+
+    log = tmp_path / "gateway.jsonl"
+    log.write_text("".join(json.dumps(line) + "\n" for line in (
+        body("gpt-4o", "Travel", "Flights to Oslo?"),
+        body("gpt-4.1", "Support", "Where is my order?"),
+        body("gpt-4o-mini", "Travel", "Hotels in Oslo?"),
+        body("gpt-4.1", "Support", "And the invoice?"))))
+    plan = plan_parts([survey_file(str(log))])
+    assert [part.requests for part in plan.parts] == [2, 2]
+    assert _json([str(log)], partitioned=True) == _json([str(log)], partitioned=False)
 
 
 def test_parts_merge_into_the_one_pass_report(tmp_path: Path) -> None:
@@ -93,3 +122,68 @@ def test_files_joined_across_files_are_read_whole() -> None:
 def test_shared_recordings_merge_into_the_one_pass_report(name: str) -> None:
     path = str(shared_data(name))
     assert _json([path], partitioned=True) == _json([path], partitioned=False)
+
+
+def _log_in_three_files(tmp_path: Path, records: list[str]) -> list[str]:
+    """``records`` in three files of consecutive lines (as a gateway rotates its log)."""
+    third = -(-len(records) // 3)
+    paths = []
+    for index in range(3):
+        path = tmp_path / f"rotated-{index}.jsonl"
+        path.write_text("".join(line + "\n" for line in records[index * third:
+                                                                 (index + 1) * third]))
+        paths.append(str(path))
+    return paths
+
+
+def _cluster_records(tmp_path: Path) -> list[str]:
+    (tmp_path / "source").mkdir()
+    [path] = write_cluster_logs(tmp_path / "source", files=1)
+    return path.read_text().splitlines()
+
+
+@pytest.mark.parametrize(("spread", "seed"), [(0, 0), (4, 1), (4, 2), (40, 3), (40, 4)])
+def test_a_log_out_of_time_order_splits_only_where_parts_agree_with_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spread: int, seed: int) -> None:
+    # A reorder window of 6 requests: each record moved by up to ``spread`` places.
+    monkeypatch.setattr(replay, "REORDER_WINDOW", 6)
+    monkeypatch.setattr(partitions, "REORDER_WINDOW", 6)
+    rng = random.Random(seed)
+    records = _cluster_records(tmp_path)
+    shuffled = [line for _, line in sorted(
+        (index + rng.uniform(0, spread), line) for index, line in enumerate(records))]
+    paths = _log_in_three_files(tmp_path, shuffled)
+    plan = plan_parts([survey_file(path) for path in paths])
+    if spread < 6:  # never more than a window late: the log splits
+        assert not plan.whole
+        assert len(plan.parts) == 4
+    else:
+        assert plan.whole
+        assert "more than 6 requests out of time order" in plan.why_whole
+    assert _json(paths, partitioned=True) == _json(paths, partitioned=False)
+
+
+def test_a_log_partly_without_times_is_read_whole(tmp_path: Path) -> None:
+    records = _cluster_records(tmp_path)
+    untimed = [record for record in records if record.startswith("{not")] + [
+        json.dumps(json.loads(record)["request"]) for record in records[:5]
+        if not record.startswith("{not")]
+    paths = _log_in_three_files(tmp_path, records[5:] + untimed)
+    plan = plan_parts([survey_file(path) for path in paths])
+    assert plan.whole
+    assert plan.why_whole.startswith(f"{paths[2]}: requests without a time")
+    assert _json(paths, partitioned=True) == _json(paths, partitioned=False)
+
+
+@pytest.mark.parametrize(("bound", "splits"), [(5, False), (6, True)])
+def test_more_streams_at_once_than_one_process_keeps_is_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: int, splits: bool) -> None:
+    # Five models and one prompt_cache_key: six streams, all active within hours.
+    monkeypatch.setattr(rule_engine, "MAX_STREAMS", bound)
+    monkeypatch.setattr(partitions, "MAX_STREAMS", bound)
+    paths = _log_in_three_files(tmp_path, _cluster_records(tmp_path))
+    plan = plan_parts([survey_file(path) for path in paths])
+    assert plan.whole is not splits
+    if not splits:
+        assert "more than 5 streams" in plan.why_whole
+    assert _json(paths, partitioned=True) == _json(paths, partitioned=False)

@@ -17,12 +17,14 @@ the report is the same however the tasks were placed, finished or retried.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptcache.report.model import Report
 from promptcache.run.audit import ClusterError
 from promptcache.run.partitioned import Settings, audit_whole, run_parts
+from promptcache.run.partitions import Plan
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -59,7 +61,14 @@ def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Clien
             # all: audited whole meanwhile on another worker, it then costs no more time
             # than in one process. A log that splits cancels it (small enough to waste).
             whole = client.submit(audit_whole, list(paths), settings, pure=False)
-        return run_parts(paths, settings, _mapper(client, on_progress), whole)
+        stages = deque(["surveying files"])
+
+        def name_the_audit(plan: Plan) -> None:
+            stages.append(f"auditing the log whole ({plan.why_whole})" if plan.why_whole
+                          else f"auditing {len(plan.parts)} part(s)")
+
+        return run_parts(paths, settings, _mapper(client, stages, on_progress), whole,
+                         name_the_audit)
     finally:
         close()
 
@@ -110,14 +119,13 @@ def _workers(scheduler: str) -> int | None:
     return int(count)
 
 
-def _mapper(client: Client, on_progress: Progress | None
+def _mapper(client: Client, stages: deque[str], on_progress: Progress | None
             ) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]:
+    """Maps tasks on ``client``, each map named (for progress) by the next of ``stages``."""
     from distributed import as_completed
 
-    stages = iter(("surveying files", "auditing parts"))
-
     def map_tasks(function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
-        stage = next(stages, "auditing")
+        stage = stages.popleft() if stages else "auditing"
         futures = client.map(function, tasks, pure=False)
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)

@@ -28,7 +28,7 @@ from promptcache.normalize.reuse import TurnMemory
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import Report
 from promptcache.run.part import EngineState, Outcome, PartAuditor, Unaudited
-from promptcache.run.partitions import FileSurvey, Part, plan_parts, survey_file
+from promptcache.run.partitions import FileSurvey, Part, Plan, plan_parts, survey_file
 from promptcache.run.tally import Tally
 from promptcache.savings import SavingsTally
 from promptcache.tokens.counting import PromptCounter
@@ -161,13 +161,17 @@ class Speculation(Protocol):
 
 
 def run_parts(paths: Sequence[str], settings: Settings, map_tasks: Mapper,
-              whole: Speculation | None = None) -> Report:
+              whole: Speculation | None = None,
+              on_plan: Callable[[Plan], None] | None = None) -> Report:
     """Survey ``paths``, audit each part, merge: the report of one pass over the log, with
     the work spread by ``map_tasks``. ``whole`` is the whole log's audit, when started
-    beside the survey: taken when the log turns out to be one part, cancelled otherwise."""
+    beside the survey: taken when the log turns out to be one part, cancelled otherwise.
+    ``on_plan`` hears how the log splits before the parts are audited."""
     surveys: Sequence[FileSurvey] = map_tasks(
         functools.partial(survey_file, input_format=settings.input_format), list(paths))
     plan = plan_parts(surveys)
+    if on_plan is not None:
+        on_plan(plan)
     if plan.whole or (whole is not None and len(plan.parts) <= 1):
         results: Sequence[PartResult] = (
             [whole.result()] if whole is not None

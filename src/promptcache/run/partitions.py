@@ -5,13 +5,14 @@ Two requests must be audited in one part when anything the audit does connects t
   model's recent requests from every stream (a missing or random ``prompt_cache_key``);
 - the same ``prompt_cache_key``, session id or user: a stream the rules follow across models,
   and the session anchoring and the report's per-session figures follow;
-- the same first segment of text or image (what the prompt begins with, the system prompt or
-  the first message, past the role markers every prompt begins with): a session inferred
-  from the prompt (:mod:`promptcache.sessions`) continues a request whose whole prompt the
-  next one begins with, whatever its model, and the two then begin with the same text; a
-  prompt of role markers alone (no text: a file input the log left out) is tied to the
-  requests that begin with exactly those markers, and only when such a prompt was read, so
-  the markers every prompt begins with tie nothing else together.
+- the same first segment of text or image (what the prompt begins with: the first tool, the
+  system prompt or the first message, past the role markers and the fixed text around tools
+  that every prompt of its shape begins with): a session inferred from the prompt
+  (:mod:`promptcache.sessions`) continues a request whose whole prompt the next one begins
+  with, whatever its model, and the two then begin with the same text; a prompt of framing
+  alone (no text: a file input the log left out) is tied to the requests that begin with
+  exactly that framing, and only when such a prompt was read, so the framing every prompt
+  begins with ties nothing else together.
 A part is a connected component of these relations (union-find over the keys), so it is exact
 by construction: nothing in one part can change what the audit says of another. An
 application on one model is one part; a gateway's log of many applications on many models is
@@ -26,10 +27,14 @@ spans and their events) are not split: with one, the whole log is one part.
 from __future__ import annotations
 
 import hashlib
+import math
 from array import array
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promptcache.cache.replay import REORDER_WINDOW
+from promptcache.engine.rule_engine import MAX_STREAMS, STREAM_IDLE_SECONDS
 from promptcache.load.calls import tell_format
 from promptcache.load.formats import all_formats
 from promptcache.load.formats.base import Skipped
@@ -41,6 +46,8 @@ _WEAK = "weak\0"
 """A key that ties a request to a prompt of role markers alone only where one was read."""
 _BARE = "bare\0"
 """The key of a prompt of role markers alone (no text, no image)."""
+_FRAMING = frozenset({SegmentKind.MESSAGE_FRAME, SegmentKind.TOOLS_FRAME})
+"""Segments of the provider's own text, the same in every prompt of their shape."""
 _NONE = 0xFFFFFFFF
 """A record's key-set index when it is not a request (a load error, a skipped call)."""
 
@@ -57,6 +64,9 @@ class FileSurvey:
     key_of: bytes
     """Per record, the index of its key set, as an ``array("I")``'s bytes (``_NONE`` for a
     record that is not a request)."""
+    times: bytes
+    """Per record, its request's time, as an ``array("d")``'s bytes (NaN: none, or not a
+    request)."""
     unaudited: tuple[tuple[int, LoadError | Skipped], ...]
     """(record index, what) of each record that is not a request."""
     joins_files: bool
@@ -92,6 +102,8 @@ class Plan:
     unaudited: tuple[tuple[int, LoadError | Skipped], ...]
     whole: bool
     records: int
+    why_whole: str = ""
+    """Why the log must be read in one piece ('' when it may split)."""
 
 
 def scope_keys(request: Request) -> tuple[str, ...]:
@@ -115,9 +127,10 @@ def scope_keys(request: Request) -> tuple[str, ...]:
                                "" if image is None else image.detail)).encode(
                                    "utf-8", "surrogatepass")
         chain.update(described + b"\1")
-        if not segment.text and image is None:
-            # Framing alone (a role marker) is what every prompt begins with: no key of its
-            # own, but a prompt of nothing more may be what this one continues.
+        if segment.kind in _FRAMING or (not segment.text and image is None):
+            # Framing (a role marker, the provider's fixed text around tools) is what every
+            # prompt of its shape begins with: no key of its own, but a prompt of nothing
+            # more may be what this one continues.
             keys.append(_WEAK + chain.hexdigest())
             leading = True
             continue
@@ -136,10 +149,12 @@ def survey_file(path: str, input_format: str | None = None) -> FileSurvey:
                                           for fmt in all_formats())
     sets: dict[tuple[str, ...], int] = {}
     key_of = array("I")
+    times = array("d")
     unaudited: list[tuple[int, LoadError | Skipped]] = []
     for index, item in enumerate(read_requests([path], input_format)):
         if isinstance(item, LoadError | Skipped):
             key_of.append(_NONE)
+            times.append(math.nan)
             unaudited.append((index, item))
             continue
         keys = scope_keys(item)
@@ -147,15 +162,19 @@ def survey_file(path: str, input_format: str | None = None) -> FileSurvey:
         if known is None:
             known = sets[keys] = len(sets)
         key_of.append(known)
-    return FileSurvey(path, len(key_of), tuple(sets), key_of.tobytes(), tuple(unaudited),
-                      joins)
+        times.append(math.nan if item.timestamp is None else item.timestamp)
+    return FileSurvey(path, len(key_of), tuple(sets), key_of.tobytes(), times.tobytes(),
+                      tuple(unaudited), joins)
 
 
 def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
     """The parts of a log whose files, in log order, were surveyed as ``surveys``."""
     records = sum(survey.items for survey in surveys)
-    if any(survey.joins_files for survey in surveys):
-        return Plan((), (), whole=True, records=records)
+    joined = next((survey.path for survey in surveys if survey.joins_files), None)
+    why = (f"{joined}: its format joins records across files" if joined is not None
+           else _one_process_problem(surveys))
+    if why:
+        return Plan((), (), whole=True, records=records, why_whole=why)
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -209,6 +228,74 @@ def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
                           for file_index, indexes in sorted(files.items())), counts[index])
         for index, files in enumerate(wanted))
     return Plan(parts, tuple(unaudited), whole=False, records=records)
+
+
+def _one_process_problem(surveys: Sequence[FileSurvey]) -> str:
+    """Why parts could say other things than one process ('' when they cannot).
+
+    Two bounds of one process depend on the whole log, not only on a part of it:
+    - the replay goes in time order through a window of
+      :data:`~promptcache.cache.replay.REORDER_WINDOW` requests, and gives a request without
+      a time the latest time it has seen. A part, holding fewer requests, would replay a
+      request later than that window in its true place, or give an untimed one its own
+      latest time. So a log splits only when every request's time is at least every time
+      more than a window before it (then no request is ever late, in the whole log or in any
+      part: a part's window spans at least as many of the whole log's requests), and when
+      its requests are all timed or all untimed;
+    - the rules keep :data:`~promptcache.engine.rule_engine.MAX_STREAMS` streams, forgetting
+      those idle for :data:`~promptcache.engine.rule_engine.STREAM_IDLE_SECONDS` and, beyond
+      the bound, the least recently active. That is followed here, request by request (with
+      the stream of each from its keys, as :func:`~promptcache.engine.rule_engine.stream_key`
+      tells it): while the whole log never goes beyond the bound, a part, whose streams
+      alive at any of its requests are among the whole log's then, does not either."""
+    recent: deque[float] = deque()
+    settled = -math.inf  # the latest time of the requests more than a window back
+    timed = untimed = ""
+    alive: OrderedDict[str, float] = OrderedDict()  # stream -> its latest request's time
+    for survey in surveys:
+        key_of, times = array("I"), array("d")
+        key_of.frombytes(survey.key_of)
+        times.frombytes(survey.times)
+        streams = [_stream_of(keys) for keys in survey.key_sets]
+        for set_index, time in zip(key_of, times, strict=True):
+            if set_index == _NONE:
+                continue
+            if math.isnan(time):
+                untimed = untimed or survey.path
+            else:
+                timed = timed or survey.path
+                if time < settled:
+                    return (f"{survey.path}: requests more than {REORDER_WINDOW:,} requests "
+                            "out of time order (files given in time order split)")
+                recent.append(time)
+                if len(recent) > REORDER_WINDOW:
+                    settled = max(settled, recent.popleft())
+                while alive:
+                    last = next(iter(alive.values()))
+                    if math.isnan(last) or time - last <= STREAM_IDLE_SECONDS:
+                        break
+                    alive.popitem(last=False)
+            stream = streams[set_index]
+            if stream in alive:
+                alive.move_to_end(stream)
+            elif len(alive) == MAX_STREAMS:
+                return (f"{survey.path}: more than {MAX_STREAMS:,} streams (cache keys, "
+                        "sessions, users) active at once, beyond what one process keeps")
+            alive[stream] = time
+    if timed and untimed:
+        return (f"{untimed}: requests without a time in a log whose other requests have one "
+                f"({timed})")
+    return ""
+
+
+def _stream_of(keys: tuple[str, ...]) -> str:
+    """The stream of a request with scope keys ``keys``: its cache key, session or user when
+    it has one, else its model (``keys[0]``)."""
+    for kind in ("key\0", "session\0", "user\0"):
+        for key in keys:
+            if key.startswith(kind):
+                return key
+    return keys[0]
 
 
 def _starts(surveys: Sequence[FileSurvey]) -> list[int]:
