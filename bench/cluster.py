@@ -89,7 +89,7 @@ def bench(paths: list[str], workers: list[int], label: str) -> list[str]:
                 f"{_peak_kib() / 1024:.0f} (this process) | baseline |")
     for count in workers:
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None)
+            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0")
         with Client(cluster) as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(count)
             seconds, report = _audit_json(paths, client)

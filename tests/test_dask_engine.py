@@ -31,7 +31,7 @@ RULES = default_rules(ALL_RULES)
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     cluster = distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster) as connected:
         yield connected
     cluster.close()
@@ -137,3 +137,37 @@ def test_the_command_line_runs_on_a_local_cluster(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr == ("promptcache: --scheduler local:0: N in local:N must be 1 or "
                               "more\n")
+
+
+def _die(code: str, file: str) -> bool:
+    """A per-file ignore that takes its worker down (a worker out of memory, say)."""
+    os._exit(1)
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_is_one_line(tmp_path: Path) -> None:
+    import dask
+
+    paths = [str(path) for path in write_cluster_logs(tmp_path, files=3)]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0")
+    try:
+        with distributed.Client(cluster) as client, \
+                pytest.raises(dask_engine.ClusterError,
+                              match=r"^the cluster lost every worker that ran one task "):
+            run_on_dask(paths, Settings(RULES, ignored=_die), client)
+    finally:
+        cluster.close()
+
+
+def test_standard_input_is_refused_on_a_cluster() -> None:
+    import subprocess
+    import sys
+
+    refused = subprocess.run([sys.executable, "-c",
+                              "from promptcache.cli.main import run; run()",
+                              "audit", "--isolated", "--scheduler", "local:1", "-"],
+                             input="{}\n", capture_output=True, text=True, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr == ("promptcache: standard input cannot be read by the cluster's "
+                              "workers: give the log's files or store paths\n")

@@ -16,6 +16,7 @@ the report is the same however the tasks were placed, finished or retried.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -48,8 +49,13 @@ def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Clien
     """Audit ``paths`` on the cluster at ``scheduler``: an address (``tcp://host:8786``),
     ``local`` or ``local:N`` (a cluster of N worker processes on this machine, default one
     per core) or a connected ``distributed.Client``."""
+    if "-" in paths:
+        raise ClusterError("standard input cannot be read by the cluster's workers: give "
+                           "the log's files or store paths")
     try:
-        from distributed import Client
+        from distributed import Client, KilledWorker
+        from distributed.client import FutureCancelledError
+        from distributed.comm.core import CommClosedError
     except ImportError:
         raise DaskUnavailable(
             "the Dask engine needs the dask extra: pip install 'promptcache[dask]'") from None
@@ -69,6 +75,13 @@ def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Clien
 
         return run_parts(paths, settings, _mapper(client, stages, on_progress), whole,
                          name_the_audit)
+    except KilledWorker as lost:
+        # Dask ran the task again on other workers until allowed-failures: each one died.
+        raise ClusterError(f"the cluster lost every worker that ran one task ({lost}); "
+                           "a worker short of memory is the usual cause") from None
+    except (CommClosedError, FutureCancelledError) as lost:
+        raise ClusterError(f"lost the Dask scheduler mid-run: {lost or type(lost).__name__}"
+                           ) from None
     finally:
         close()
 
@@ -92,8 +105,11 @@ def _connect(scheduler: str | Client, client_type: type[Client]
         from distributed import LocalCluster
 
         workers = _workers(scheduler)
+        # silence_logs: the workers' own logging (a lost worker, a task's traceback) is not
+        # for the user, who gets one line from the client instead.
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+            silence_logs=logging.CRITICAL)
         client = client_type(cluster)
 
         def close_both() -> None:
