@@ -1,7 +1,7 @@
 """The audit on a local Dask cluster of 1, 2 and 4 worker processes against one process, in
 one run: wall time, the ratio to one process, each worker's peak memory, identical reports.
 
-    python bench/cluster.py LOG [--workers 1,2,4] [--gateway DIR]
+    python bench/cluster.py LOG [--workers 1,2,4] [--gateway DIR] [--repeat N]
 
 ``LOG`` is an agent log (``bench/generate_agent_log.py``; ``bench/throughput.py`` keeps its
 250 MB one under /tmp/promptcache-throughput). One application's log is one part (its model
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import sys
 import time
 import zlib
@@ -73,7 +74,15 @@ def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def bench(paths: list[str], workers: list[int], label: str) -> list[str]:
+def _median_run(paths: list[str], scheduler: Any, repeat: int) -> tuple[float, str]:
+    """The median wall time of ``repeat`` audits, and the report (the same each time)."""
+    runs = [_audit_json(paths, scheduler) for _ in range(repeat)]
+    if len({report for _, report in runs}) != 1:
+        raise SystemExit("reports differ between runs of the same audit")
+    return statistics.median(seconds for seconds, _ in runs), runs[0][1]
+
+
+def bench(paths: list[str], workers: list[int], label: str, repeat: int) -> list[str]:
     from distributed import Client, LocalCluster
 
     from promptcache.run.partitions import plan_parts, survey_file
@@ -84,7 +93,7 @@ def bench(paths: list[str], workers: list[int], label: str) -> list[str]:
             f"{max(p.requests for p in plan.parts):,})\n",
             "| run | wall (s) | ratio to one process | peak memory per worker (MB) | "
             "report |", "|---|---|---|---|---|"]
-    base_seconds, base = _audit_json(paths, None)
+    base_seconds, base = _median_run(paths, None, repeat)
     rows.append(f"| one process (`--jobs 1`) | {base_seconds:.2f} | 1.00 | "
                 f"{_peak_kib() / 1024:.0f} (this process) | baseline |")
     for count in workers:
@@ -92,7 +101,7 @@ def bench(paths: list[str], workers: list[int], label: str) -> list[str]:
             n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0")
         with Client(cluster) as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(count)
-            seconds, report = _audit_json(paths, client)
+            seconds, report = _median_run(paths, client, repeat)
             peaks = client.run(_peak_kib)
         cluster.close()
         memory = max(peaks.values()) / 1024
@@ -108,13 +117,16 @@ def main() -> None:
     parser.add_argument("log", type=Path)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--gateway", type=Path)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per row; the median wall time is shown")
     args = parser.parse_args()
     workers = [int(count) for count in args.workers.split(",")]
-    rows = bench([str(args.log)], workers, f"one application's log ({args.log.name})")
+    rows = bench([str(args.log)], workers, f"one application's log ({args.log.name})",
+                 args.repeat)
     if args.gateway is not None:
         paths = write_gateway_log(args.log, args.gateway)
         rows += bench(paths, workers, "the same requests as four applications behind a "
-                                      "gateway")
+                                      "gateway", args.repeat)
     print("\n".join(rows))
 
 

@@ -16,7 +16,7 @@ import promptcache
 from promptcache.engine.rule_engine import default_rules
 from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
-from promptcache.run import dask_engine
+from promptcache.run import dask_engine, partitions
 from promptcache.run.audit import run_audit
 from promptcache.run.dask_engine import run_on_dask
 from promptcache.run.partitioned import Settings
@@ -59,6 +59,17 @@ def test_sessions_spread_over_files_give_the_one_process_report(
     assert ("auditing 4 part(s)", 4, 4) in heard
 
 
+def test_files_too_large_to_keep_are_read_again_by_their_parts(
+        tmp_path: Path, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No survey keeps its requests past 20,000 characters: the parts read the files again.
+    monkeypatch.setattr(dask_engine, "HOLD_MAX_CHARS", 20_000)
+    paths = [str(path) for path in write_cluster_logs(tmp_path, files=4)]
+    held = [client.submit(dask_engine.survey_and_hold, path, hold_max_chars=20_000).result()
+            for path in paths]
+    assert [file.requests is None for file in held] == [True, True, True, True]
+    assert _on_cluster(paths, client) == _one_process(paths)
+
+
 @pytest.mark.parametrize("name", ["openai-chat-more.jsonl", "anthropic-more.jsonl",
                                   "openai-cookbook-prompt-caching.jsonl",
                                   "anthropic-cassettes.jsonl"])
@@ -67,14 +78,24 @@ def test_shared_recordings_give_the_one_process_report(name: str, client: Any) -
     assert _on_cluster([path], client) == _one_process([path])
 
 
-def test_one_application_in_one_file_is_audited_whole_beside_its_survey(client: Any) -> None:
-    path = str(Path(__file__).parent.parent / "samples" / "clean-agent-session.jsonl")
+def test_a_log_out_of_time_order_is_audited_whole_and_says_why(tmp_path: Path,
+                                                              client: Any) -> None:
+    # The files given newest first: the plan reads the log as one part.
+    paths = [str(path) for path in write_cluster_logs(tmp_path, files=1)]
+    lines = Path(paths[0]).read_text().splitlines()
+    late, early = tmp_path / "b-late.jsonl", tmp_path / "c-early.jsonl"
+    late.write_text("\n".join(lines[len(lines) // 2:]) + "\n")
+    early.write_text("\n".join(lines[:len(lines) // 2]) + "\n")
     heard: list[tuple[str, int, int]] = []
-    on_cluster = _on_cluster([path], client,
-                             on_progress=lambda *progress: heard.append(progress))
-    assert on_cluster == _one_process([path])
-    # One part: the whole-log audit started with the survey is the result; no part runs.
-    assert [stage for stage, _, _ in heard] == ["surveying files", "surveying files"]
+    swapped = [str(late), str(early)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(partitions, "REORDER_WINDOW", 4)  # the plan's, on this client
+        on_cluster = _on_cluster(swapped, client,
+                                 on_progress=lambda *progress: heard.append(progress))
+    assert [stage for stage, _, total in heard if total == 1][-1] == (
+        f"auditing the log whole ({early}: requests more than 4 requests out of time order "
+        "(files given in time order split))")
+    assert on_cluster == _one_process(swapped)
 
 
 def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path, client: Any) -> None:

@@ -16,7 +16,7 @@ from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
 from promptcache.run import partitions
 from promptcache.run.audit import run_audit
-from promptcache.run.partitioned import Settings, in_process, run_parts
+from promptcache.run.partitioned import Mapped, Settings, in_process, run_parts
 from promptcache.run.partitions import plan_parts, survey_file
 from tests.cluster_logs import write_cluster_logs
 from tests.conftest import SHARED_DATA, shared_data, shared_format_sample
@@ -87,7 +87,7 @@ def test_parts_merge_in_any_order(tmp_path: Path) -> None:
         # Workers finish in any order: the results, computed last part first, still merge.
         return list(reversed([function(task) for task in reversed(tasks)]))
 
-    report = run_parts(paths, Settings(RULES), backwards)
+    report = run_parts(paths, Settings(RULES), Mapped(backwards))
     assert json.dumps(report_to_dict(report), indent=1) == _json(paths, partitioned=False)
 
 

@@ -1,12 +1,17 @@
 """The audit on a Dask cluster (the ``promptcache[dask]`` extra).
 
 The work is the partitioned audit's (:mod:`promptcache.run.partitioned`), as Dask tasks:
-1. one survey task per file (reading it where it is stored, through fsspec for ``s3://``...);
+1. one survey task per file (reading it where it is stored, through fsspec for ``s3://``...),
+   which keeps the file's normalized requests on its worker (up to
+   :data:`~promptcache.run.partitions.HOLD_MAX_CHARS` of text; an agent's turns share their
+   history, so a 63 MB agent log keeps about 3 MB) and sends the client only the keys;
 2. on the client, the parts: union-find over the surveys' keys (small: one key set index
    per record);
-3. one task per part, which reads the files its part has records in and audits those records
-   (the shuffle by cache scope is each task reading its own records from storage, so no
-   request crosses the network between workers);
+3. the shuffle: the parts are dealt to the workers (the largest first, each to the least
+   loaded), and each worker fetches the surveys its parts take requests from, while no
+   worker is busy auditing; then a task per part picks its requests from them and audits
+   them. Each kept request crosses the network at most once per worker, already read and
+   normalized (a file too large to keep is read again by its parts);
 4. on the client, the merge by input position into the report.
 
 Tasks are pure functions of their arguments: a task lost with its worker is run again by
@@ -17,22 +22,26 @@ the report is the same however the tasks were placed, finished or retried.
 from __future__ import annotations
 
 import logging
-import os
-from collections import deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from promptcache.report.model import Report
 from promptcache.run.audit import ClusterError
-from promptcache.run.partitioned import Settings, audit_whole, run_parts
-from promptcache.run.partitions import Plan
+from promptcache.run.partitioned import PartResult, Settings, audit_part, audit_whole, run_parts
+from promptcache.run.partitions import (
+    HOLD_MAX_CHARS,
+    FileSurvey,
+    HeldFile,
+    Part,
+    Plan,
+    picked,
+    survey_and_hold,
+    survey_of,
+)
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
-SPECULATE_MAX_BYTES = 2 * 1024**3
-"""A one-file log up to this size is audited whole beside its survey (a task Dask cannot
-stop once running: a larger one would hold a worker too long when the log splits)."""
 CONNECT_TIMEOUT = "20s"
 """How long to try reaching a scheduler before saying it cannot be reached."""
 
@@ -61,20 +70,16 @@ def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Clien
             "the Dask engine needs the dask extra: pip install 'promptcache[dask]'") from None
     client, close = _connect(scheduler, Client)
     try:
-        whole = None
-        if _speculate(paths, client):
-            # One application's log is one part, found only once the survey has read it
-            # all: audited whole meanwhile on another worker, it then costs no more time
-            # than in one process. A log that splits cancels it (small enough to waste).
-            whole = client.submit(audit_whole, list(paths), settings, pure=False)
-        stages = deque(["surveying files"])
+        engine = _OnDask(client, on_progress)
 
         def name_the_audit(plan: Plan) -> None:
-            stages.append(f"auditing the log whole ({plan.why_whole})" if plan.why_whole
-                          else f"auditing {len(plan.parts)} part(s)")
+            engine.stage = (f"auditing the log whole ({plan.why_whole})" if plan.why_whole
+                            else f"auditing {len(plan.parts)} part(s)")
 
-        return run_parts(paths, settings, _mapper(client, stages, on_progress), whole,
-                         name_the_audit)
+        try:
+            return run_parts(paths, settings, engine, name_the_audit)
+        finally:
+            engine.release()
     except KilledWorker as lost:
         # Dask ran the task again on other workers until allowed-failures: each one died.
         raise ClusterError(f"the cluster lost every worker that ran one task ({lost}); "
@@ -84,17 +89,6 @@ def run_on_dask(paths: Sequence[str], settings: Settings, scheduler: str | Clien
                            ) from None
     finally:
         close()
-
-
-def _speculate(paths: Sequence[str], client: Client) -> bool:
-    """Whether to audit the log whole beside its survey: one local file of at most
-    :data:`SPECULATE_MAX_BYTES`, and a worker free for it."""
-    if len(paths) != 1 or len(client.scheduler_info()["workers"]) < 2:
-        return False
-    try:
-        return os.path.getsize(paths[0]) <= SPECULATE_MAX_BYTES
-    except OSError:
-        return False  # remote, or gone: the survey says what
 
 
 def _connect(scheduler: str | Client, client_type: type[Client]
@@ -135,14 +129,101 @@ def _workers(scheduler: str) -> int | None:
     return int(count)
 
 
-def _mapper(client: Client, stages: deque[str], on_progress: Progress | None
-            ) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]:
-    """Maps tasks on ``client``, each map named (for progress) by the next of ``stages``."""
-    from distributed import as_completed
+def _fetched(files: list[HeldFile]) -> int:
+    """Nothing but bringing ``files`` to the worker this task runs on (Dask keeps them
+    there while they are wanted): how many there are."""
+    return len(files)
 
-    def map_tasks(function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
-        stage = stages.popleft() if stages else "auditing"
-        futures = client.map(function, tasks, pure=False)
+
+def _audit_held_part(part: Part, settings: Settings, files: list[HeldFile]) -> PartResult:
+    """:func:`~promptcache.run.partitioned.audit_part` with the part's requests picked from
+    the surveys of its files (``files``, in the part's order)."""
+    return audit_part(part, settings, [picked(held, part_file.wanted)
+                                       for held, part_file in zip(files, part.files,
+                                                                  strict=True)])
+
+
+def _balance(sizes: Sequence[int], workers: Sequence[str]) -> list[str]:
+    """A worker for each part of ``sizes`` requests: the largest first, each to the worker
+    given the fewest requests so far (so no worker waits on another's second part)."""
+    load = dict.fromkeys(workers, 0)
+    homes = [""] * len(sizes)
+    for index in sorted(range(len(sizes)), key=lambda index: -sizes[index]):
+        home = min(load, key=load.__getitem__)
+        homes[index] = home
+        load[home] += sizes[index]
+    return homes
+
+
+class _OnDask:
+    """The partitioned audit's stages as Dask tasks. A file's survey keeps its requests on
+    its worker (when not too large: :data:`~promptcache.run.partitions.HOLD_MAX_CHARS`), and
+    a part takes its own from there through a small task Dask runs where they are: the
+    shuffle by cache scope moves each request once, already read and normalized."""
+
+    def __init__(self, client: Client, on_progress: Progress | None) -> None:
+        self._client = client
+        self._on_progress = on_progress
+        self._held: list[Future[HeldFile]] = []
+        self.stage = "auditing"
+        """What the audit stage is called in progress (set once the plan is known)."""
+
+    def survey(self, paths: Sequence[str], settings: Settings) -> list[FileSurvey]:
+        self._held = self._client.map(survey_and_hold, list(paths),
+                                      input_format=settings.input_format,
+                                      hold_max_chars=HOLD_MAX_CHARS, pure=False)
+        return self._gather("surveying files",
+                            self._client.map(survey_of, self._held, pure=False))
+
+    def audit_parts(self, parts: Sequence[Part], settings: Settings) -> list[PartResult]:
+        from distributed import wait
+
+        submit, held = self._client.submit, self._held
+        # The shuffle, before any part is audited: a worker busy auditing holds the GIL and
+        # serves the data other workers ask of it slowly (measured: transfers of a few MB
+        # taking a second), so each worker first fetches the surveys its parts take requests
+        # from while every worker is idle; a worker keeps what it fetched for all its parts.
+        homes = _balance([part.requests for part in parts], self._workers())
+        needed: dict[str, set[int]] = {}
+        for part, home in zip(parts, homes, strict=True):
+            needed.setdefault(home, set()).update(part_file.file for part_file in part.files)
+        fetches = [submit(_fetched, [held[index] for index in sorted(files)], workers=[home],
+                          allow_other_workers=True, pure=False)
+                   for home, files in needed.items()]
+        wait(fetches)  # type: ignore[no-untyped-call]
+        futures = [submit(_audit_held_part, part, settings,
+                          [held[part_file.file] for part_file in part.files],
+                          workers=[home], allow_other_workers=True, pure=False)
+                   for part, home in zip(parts, homes, strict=True)]
+        try:
+            return self._gather(self.stage, futures)
+        finally:
+            self.release()
+
+    def audit_whole(self, paths: Sequence[str], settings: Settings) -> PartResult:
+        self.release()
+        [result] = self._gather(self.stage, [self._client.submit(
+            audit_whole, list(paths), settings, pure=False)])
+        return cast(PartResult, result)
+
+    def _workers(self) -> list[str]:
+        """The workers' addresses, asked now (the client's cached list may be stale)."""
+        client = self._client
+        workers = list(client.has_what())  # type: ignore[no-untyped-call]
+        if not workers:
+            client.wait_for_workers(1)
+            workers = list(client.has_what())  # type: ignore[no-untyped-call]
+        return workers
+
+    def release(self) -> None:
+        """Let the workers drop the requests the surveys kept."""
+        self._held = []
+
+    def _gather(self, stage: str, futures: Sequence[Future[Any]]) -> list[Any]:
+        """The results of ``futures`` in their order, progress heard as each finishes."""
+        from distributed import as_completed
+
+        on_progress = self._on_progress
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
         if on_progress is not None:
@@ -153,5 +234,3 @@ def _mapper(client: Client, stages: deque[str], on_progress: Progress | None
             if on_progress is not None:
                 on_progress(stage, done, len(futures))
         return results
-
-    return map_tasks

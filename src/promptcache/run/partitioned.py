@@ -1,13 +1,14 @@
 """Audit the parts of a log (:mod:`promptcache.run.partitions`) apart, then merge them into the
 report one pass over the whole log writes.
 
-:func:`audit_part` is what a worker runs (a process, a Dask task on another machine): it reads
-the files its part has records in, counts and audits those records, and returns their
-outcomes and its finding groups. :func:`merge` takes the outcomes of every part in input
-order (each part's are in order already: a k-way merge by position) through the tally, and
-folds the finding groups as one engine would have kept them. Nothing but the positions decides
-the order, so the report does not depend on how many workers ran, in what order they
-finished, or how often a failed one was retried.
+:func:`audit_part` is what a worker runs (a process, a Dask task on another machine): it takes
+its part's requests as the survey kept them, or reads the files its part has records in
+again, counts and audits those requests, and returns their outcomes and its finding groups.
+:func:`merge` takes the outcomes of every part in input order (each part's are in order
+already: a k-way merge by position) through the tally, and folds the finding groups as one
+engine would have kept them. Nothing but the positions decides the order, so the report does
+not depend on how many workers ran, in what order they finished, or how often a failed one
+was retried.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from promptcache.engine.rule_engine import Accumulator, ActiveRule
 from promptcache.load.calls import read_calls
 from promptcache.load.formats.base import Skipped
 from promptcache.load.records import normalize_call, read_requests
 from promptcache.load.sources import LoadError
+from promptcache.model import Request
 from promptcache.normalize.reuse import TurnMemory
 from promptcache.pricing import Pricer, save_price_cache
 from promptcache.report.model import Report
@@ -55,16 +57,25 @@ class PartResult:
     engine: EngineState
 
 
-def audit_part(part: Part, settings: Settings) -> PartResult:
-    """Read, count and audit the records of ``part``: every record of its files is parsed,
-    only its own are validated, rendered and counted."""
+def audit_part(part: Part, settings: Settings,
+               taken: Sequence[Sequence[Request] | None] | None = None) -> PartResult:
+    """Count and audit the records of ``part``. ``taken`` holds, per file of the part, its
+    requests as the survey kept them (:func:`~promptcache.run.partitions.picked`); a file
+    without them is read again: every record parsed, only the part's own validated, rendered
+    and counted."""
     counter = PromptCounter()
     auditor = _auditor(counter, settings)
     outcomes: list[Outcome] = []
     turns = TurnMemory(intern=counter.intern)
-    for part_file in part.files:
+    for file_number, part_file in enumerate(part.files):
         wanted = array("I")
         wanted.frombytes(part_file.wanted)
+        requests = None if taken is None else taken[file_number]
+        if requests is not None:
+            for index, request in zip(wanted, requests, strict=True):
+                outcomes.extend(auditor.feed(part_file.first_seq + index,
+                                             counter.count(request)))
+            continue
         pending = iter(wanted)
         next_index = next(pending, None)
         # A call is one record of read_requests (normalize_calls maps them one to one): the
@@ -152,37 +163,55 @@ Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Sequence[Any]]
 """Runs a function over tasks (on workers) and returns the results in the tasks' order."""
 
 
-class Speculation(Protocol):
-    """The whole log's audit started beside the survey (a Dask future has these)."""
+class Engine(Protocol):
+    """Where the survey and the parts run (this process, a pool, a cluster)."""
 
-    def result(self) -> PartResult: ...
+    def survey(self, paths: Sequence[str], settings: Settings) -> Sequence[FileSurvey]: ...
 
-    def cancel(self) -> object: ...
+    def audit_parts(self, parts: Sequence[Part], settings: Settings
+                    ) -> Sequence[PartResult]: ...
+
+    def audit_whole(self, paths: Sequence[str], settings: Settings) -> PartResult: ...
 
 
-def run_parts(paths: Sequence[str], settings: Settings, map_tasks: Mapper,
-              whole: Speculation | None = None,
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """The engine that runs each stage's tasks through a :data:`Mapper`; a part reads its
+    files again."""
+
+    map_tasks: Mapper
+
+    def survey(self, paths: Sequence[str], settings: Settings) -> Sequence[FileSurvey]:
+        return self.map_tasks(functools.partial(survey_file,
+                                                input_format=settings.input_format),
+                              list(paths))
+
+    def audit_parts(self, parts: Sequence[Part], settings: Settings) -> Sequence[PartResult]:
+        return self.map_tasks(functools.partial(audit_part, settings=settings), list(parts))
+
+    def audit_whole(self, paths: Sequence[str], settings: Settings) -> PartResult:
+        [result] = self.map_tasks(functools.partial(audit_whole, settings=settings),
+                                  [list(paths)])
+        return cast(PartResult, result)
+
+
+def run_parts(paths: Sequence[str], settings: Settings, engine: Engine,
               on_plan: Callable[[Plan], None] | None = None) -> Report:
     """Survey ``paths``, audit each part, merge: the report of one pass over the log, with
-    the work spread by ``map_tasks``. ``whole`` is the whole log's audit, when started
-    beside the survey: taken when the log turns out to be one part, cancelled otherwise.
-    ``on_plan`` hears how the log splits before the parts are audited."""
-    surveys: Sequence[FileSurvey] = map_tasks(
-        functools.partial(survey_file, input_format=settings.input_format), list(paths))
+    the work done by ``engine``. ``on_plan`` hears how the log splits before the parts are
+    audited."""
+    surveys = engine.survey(paths, settings)
     plan = plan_parts(surveys)
     if on_plan is not None:
         on_plan(plan)
-    if plan.whole or (whole is not None and len(plan.parts) <= 1):
-        results: Sequence[PartResult] = (
-            [whole.result()] if whole is not None
-            else map_tasks(functools.partial(audit_whole, settings=settings), [list(paths)]))
-        return merge(results, (), settings)
-    if whole is not None:
-        whole.cancel()
-    results = map_tasks(functools.partial(audit_part, settings=settings), list(plan.parts))
-    return merge(results, plan.unaudited, settings)
+    if plan.whole:
+        return merge([engine.audit_whole(paths, settings)], (), settings)
+    return merge(engine.audit_parts(plan.parts, settings), plan.unaudited, settings)
 
 
-def in_process(function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
-    """The mapper that runs every task here, one after the other (tests, one core)."""
+def _here(function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
     return [function(task) for task in tasks]
+
+
+in_process = Mapped(_here)
+"""The engine that runs every task here, one after the other (tests, one core)."""

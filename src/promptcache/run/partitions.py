@@ -32,6 +32,7 @@ from array import array
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from promptcache.cache.replay import REORDER_WINDOW
 from promptcache.engine.rule_engine import MAX_STREAMS, STREAM_IDLE_SECONDS
@@ -78,6 +79,8 @@ class PartFile:
     """One file of a part: which of its records the part audits."""
 
     path: str
+    file: int
+    """The index of the file in the log's list of files."""
     first_seq: int
     """The position of the file's first record in the whole log."""
     wanted: bytes
@@ -142,8 +145,39 @@ def scope_keys(request: Request) -> tuple[str, ...]:
     return tuple(keys)
 
 
+HOLD_MAX_CHARS = 200_000_000
+"""The most text :func:`survey_and_hold` keeps of one file's requests (each shared segment
+once: an agent's turns share their history), about as many bytes; a file with more is
+dropped from memory and read again by its parts."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldFile:
+    """A file's survey and, when small enough, its normalized requests, kept where it was
+    surveyed for the parts to take their own from (a shuffle with no second read)."""
+
+    survey: FileSurvey
+    requests: tuple[Request | None, ...] | None
+    """Per record, its request (None: not a request); None when the file was too large."""
+
+
+def survey_of(held: HeldFile) -> FileSurvey:
+    """The survey of ``held`` (a task's result: what the plan needs of it)."""
+    return held.survey
+
+
 def survey_file(path: str, input_format: str | None = None) -> FileSurvey:
     """Read the file at ``path`` alone (no counting): the keys of its requests."""
+    return survey_and_hold(path, input_format, hold_max_chars=0).survey
+
+
+def survey_and_hold(path: str, input_format: str | None = None,
+                    hold_max_chars: int = HOLD_MAX_CHARS) -> HeldFile:
+    """:func:`survey_file`, keeping the requests read while their text (each segment object
+    once) stays within ``hold_max_chars``."""
+    held: list[Request | None] | None = [] if hold_max_chars > 0 else None
+    seen: set[int] = set()  # ids of the segments counted; held requests keep them alive
+    chars = 0
     name = input_format if input_format is not None else tell_format(path)
     joins = isinstance(name, str) and any(fmt.name == name and fmt.joins_files
                                           for fmt in all_formats())
@@ -156,6 +190,8 @@ def survey_file(path: str, input_format: str | None = None) -> FileSurvey:
             key_of.append(_NONE)
             times.append(math.nan)
             unaudited.append((index, item))
+            if held is not None:
+                held.append(None)
             continue
         keys = scope_keys(item)
         known = sets.get(keys)
@@ -163,8 +199,31 @@ def survey_file(path: str, input_format: str | None = None) -> FileSurvey:
             known = sets[keys] = len(sets)
         key_of.append(known)
         times.append(math.nan if item.timestamp is None else item.timestamp)
-    return FileSurvey(path, len(key_of), tuple(sets), key_of.tobytes(), times.tobytes(),
-                      tuple(unaudited), joins)
+        if held is not None:
+            held.append(item)
+            for segment in item.segments:
+                if id(segment) not in seen:
+                    seen.add(id(segment))
+                    chars += len(segment.text)
+            if chars > hold_max_chars:
+                held, seen = None, set()
+    survey = FileSurvey(path, len(key_of), tuple(sets), key_of.tobytes(), times.tobytes(),
+                        tuple(unaudited), joins)
+    return HeldFile(survey, None if held is None else tuple(held))
+
+
+def picked(held: HeldFile, wanted: bytes) -> tuple[Request, ...] | None:
+    """The requests at the record indexes ``wanted`` (an ``array("I")``'s bytes) of ``held``,
+    or None when it keeps none (the part then reads the file)."""
+    if held.requests is None:
+        return None
+    indexes = array("I")
+    indexes.frombytes(wanted)
+    requests = held.requests
+    chosen = tuple(requests[index] for index in indexes)
+    if None in chosen:  # the plan lists requests only
+        raise RuntimeError(f"{held.survey.path}: a wanted record is not a request")
+    return cast("tuple[Request, ...]", chosen)
 
 
 def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
@@ -223,7 +282,7 @@ def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
         first_seq += survey.items
     starts = _starts(surveys)
     parts = tuple(
-        Part(index, tuple(PartFile(surveys[file_index].path, starts[file_index],
+        Part(index, tuple(PartFile(surveys[file_index].path, file_index, starts[file_index],
                                    indexes.tobytes())
                           for file_index, indexes in sorted(files.items())), counts[index])
         for index, files in enumerate(wanted))
