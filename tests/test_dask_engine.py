@@ -14,6 +14,7 @@ import pytest
 
 import promptcache
 from promptcache.engine.rule_engine import default_rules
+from promptcache.load.paths import expand_paths
 from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
 from promptcache.run import dask_engine, partitions
@@ -21,7 +22,7 @@ from promptcache.run.audit import run_audit
 from promptcache.run.dask_engine import run_on_dask
 from promptcache.run.partitioned import Settings
 from tests.cluster_logs import write_cluster_logs
-from tests.conftest import shared_data
+from tests.conftest import SHARED_FORMATS, shared_data
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
@@ -96,6 +97,17 @@ def test_a_log_out_of_time_order_is_audited_whole_and_says_why(tmp_path: Path,
         f"auditing the log whole ({early}: requests more than 4 requests out of time order "
         "(files given in time order split))")
     assert on_cluster == _one_process(swapped)
+
+
+@pytest.mark.parametrize("folder", sorted(path.name for path in SHARED_FORMATS.glob("*")
+                                          if path.is_dir()) or ["litellm"])
+def test_gateway_and_tracing_exports_give_the_one_process_report(folder: str,
+                                                                 client: Any) -> None:
+    root = SHARED_FORMATS / folder
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent: the shared format samples are not beside this clone")
+    paths = expand_paths([str(root)])
+    assert _on_cluster(paths, client) == _one_process(paths)
 
 
 def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path, client: Any) -> None:
