@@ -109,7 +109,7 @@ def _root(
 @app.command()
 def audit(
     paths: Annotated[list[str] | None, typer.Argument(
-        help="Log files (.json, .jsonl, optionally .gz), directories, URLs (s3://...), "
+        help="Log files (.json, .jsonl; .gz, .bz2, .xz, .zst), directories, URLs (s3://...), "
         "or - for stdin.",
         show_default=False, metavar="PATHS...")] = None,
     output_format: Format = OutputFormat.AUTO,

@@ -25,9 +25,13 @@ from promptcache.load.remote import RemoteError, expand_url, is_url
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
-LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".har", ".jsonl.gz", ".ndjson.gz", ".json.gz",
-                ".har.gz")
-"""What a folder walk takes as a log: JSON text (a HAR capture is one JSON document)."""
+_LOG_KINDS = (".jsonl", ".ndjson", ".json", ".har")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
+"""Compressed logs a folder walk takes (see promptcache.load.sources: gzip, bzip2, xz, zstd)."""
+LOG_SUFFIXES = _LOG_KINDS + tuple(kind + suffix for suffix in COMPRESSED_SUFFIXES
+                                  for kind in _LOG_KINDS)
+"""What a folder walk takes as a log: JSON text (a HAR capture is one JSON document), plain
+or compressed."""
 
 DEFAULT_EXCLUDES = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",

@@ -1,15 +1,17 @@
 """Turn the paths a user gives into a stream of raw JSON records with their locations.
 
 JSONL (one record per line), JSON (one record, or an array of them), standard input (``-``)
-and gzip-compressed versions of each. Nothing here holds a whole JSONL file in memory: lines
-are decoded one at a time, and records past the limits of :mod:`promptcache.load.limits`
-are reported unread. A JSON document is read whole, since it is one value.
+and compressed versions of each: gzip, bzip2 and xz (told by their first bytes, whatever the
+file is called), and zstd with the ``zstandard`` package. Nothing here holds a whole JSONL
+file in memory: lines are decoded one at a time, and records past the limits of
+:mod:`promptcache.load.limits` are reported unread. A JSON document is read whole, since it
+is one value.
 
 What counts as a record (the report's ``records_read`` is audited plus invalid records): a
 non-blank JSONL line, or one element of a JSON document's top-level array (any other
 top-level value is one record). Blank lines are not records. A line or element that cannot
 be decoded is one invalid record, reported at its line. Damage that belongs to no record (a
-truncated or corrupt gzip stream, UTF-16 text, JSON syntax between array elements) is an
+truncated or corrupt compressed stream, UTF-16 text, JSON syntax between array elements) is an
 error for the file as a whole, at line 0, and counts as no record; when it stops the reading,
 the error carries an :class:`Unread`: from which line, and how many bytes, the file was left
 unread (the report's summary lists them and the run exits 2).
@@ -17,9 +19,11 @@ unread (the report's summary lists them and the run exits 2).
 
 from __future__ import annotations
 
+import bz2
 import errno
 import gzip
 import io
+import lzma
 import os
 import stat
 import sys
@@ -45,9 +49,14 @@ _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CHUNK = 1 << 20
 """Lines are read in pieces of this size, so a line over the limit is counted, never held."""
-_DAMAGE = (OSError, EOFError, zlib.error)
-"""What reading a damaged file raises: gzip streams that are truncated (EOFError), corrupt or
-followed by garbage (BadGzipFile, zlib.error), and plain I/O errors."""
+_DAMAGE: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, lzma.LZMAError)
+"""What reading a damaged file raises: compressed streams that are truncated (EOFError),
+corrupt or followed by garbage (BadGzipFile and zlib.error, OSError for bzip2, LZMAError, the
+zstandard package's ZstdError once it is loaded), and plain I/O errors."""
+
+_GZIP, _BZIP2, _XZ, _ZSTD = b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"
+"""The first bytes of each compressed format (RFC 1952; bzip2's "BZh"; the xz file format
+1.0.4 section 2.1.1.1; RFC 8878 section 3.1.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +123,7 @@ def _read_one(path: str, on_position: Position | None) -> Iterator[RawRecord | L
         yield LoadError(Location(name, 0), f"cannot open: {error.strerror or error}")
         return
     try:
-        with _maybe_gunzip(raw) as stream:
+        with _maybe_decompress(raw) as stream:
             if on_position is None or path == "-":
                 yield from _decode(name, stream)
             else:
@@ -138,25 +147,96 @@ def _displayable(path: str) -> str:
     return path
 
 
-def _maybe_gunzip(raw: IO[bytes]) -> io.BufferedIOBase:
+def _maybe_decompress(raw: IO[bytes]) -> io.BufferedIOBase:
+    """``raw``, decompressed when its first bytes say it is compressed."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(_Raw(raw))
-    magic = buffered.peek(2)[:2]
-    if magic == b"\x1f\x8b":
-        # Through a counting adapter: when the stream turns out damaged, the bytes it gave
-        # before say how much of the file was left unread.
-        return io.BufferedReader(_Raw(gzip.GzipFile(fileobj=buffered, mode="rb")), _CHUNK)
-    return buffered
+    magic = buffered.peek(6)[:6]
+    stream: IO[bytes] | io.BufferedIOBase | io.RawIOBase
+    if magic.startswith(_GZIP):
+        stream, kind = gzip.GzipFile(fileobj=buffered, mode="rb"), "gzip"
+    elif magic.startswith(_BZIP2):
+        stream, kind = bz2.BZ2File(buffered, mode="rb"), "bzip2"
+    elif magic.startswith(_XZ):
+        stream, kind = lzma.LZMAFile(buffered, mode="rb"), "xz"  # noqa: SIM115
+    elif magic.startswith(_ZSTD):
+        stream, kind = _zstd_reader(buffered), "zstd"
+    else:
+        return buffered
+    # Through a counting adapter: when the stream turns out damaged, the bytes it gave
+    # before say how much of the file was left unread.
+    return io.BufferedReader(_Raw(stream, kind), _CHUNK)
+
+
+class CompressionUnavailable(OSError):
+    """A compressed file whose format needs a package that is not installed."""
+
+
+def _zstd_reader(buffered: io.BufferedReader) -> _ZstdFrames:
+    global _DAMAGE
+    try:
+        import zstandard
+    except ImportError:
+        raise CompressionUnavailable(
+            "zstd-compressed: reading it needs the zstandard package "
+            "(pip install 'promptcache[zstd]')") from None
+    if zstandard.ZstdError not in _DAMAGE:
+        _DAMAGE = (*_DAMAGE, zstandard.ZstdError)
+    return _ZstdFrames(buffered, zstandard.ZstdDecompressor().decompressobj)
+
+
+class _ZstdFrames(io.RawIOBase):
+    """The frames of a zstd stream decompressed one after another (a log appended to in
+    several frames is one stream, as gzip's members are), with a cut last frame an EOFError,
+    as gzip and bz2 say it: zstandard's own stream reader ends quietly there."""
+
+    def __init__(self, source: io.BufferedReader, new_frame: Callable[[], Any]) -> None:
+        self._source = source
+        self._new_frame = new_frame
+        self._frame = new_frame()
+        self._inside = False
+        """Whether the current frame has had input and not ended."""
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._source.read1(_CHUNK)
+            if not chunk:
+                if self._inside:
+                    raise EOFError("the zstd stream ends inside a frame")
+                return 0
+            self._pending = memoryview(self._decompress(chunk))
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def _decompress(self, chunk: bytes) -> bytes:
+        out = []
+        while chunk:
+            out.append(self._frame.decompress(chunk))
+            self._inside = not self._frame.eof
+            if self._inside:
+                break
+            chunk = self._frame.unused_data  # the next frame begins here
+            self._frame = self._new_frame()
+        return b"".join(out)
 
 
 class _Raw(io.RawIOBase):
     """Adapts any binary stream (a gzip stream, a test's BytesIO standing in for stdin) for
     BufferedReader, counting the bytes it delivers."""
 
-    def __init__(self, stream: IO[bytes] | io.BufferedIOBase) -> None:
+    def __init__(self, stream: IO[bytes] | io.BufferedIOBase | io.RawIOBase,
+                 kind: str = "") -> None:
         # read1: what one read of the source gives. A full read() of a damaged gzip stream
         # would raise with the bytes before the damage still inside it.
         self._read: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
         self.delivered = 0
+        self.kind = kind
+        """The compression it undoes ("gzip", "bzip2"...; "" for none)."""
 
     def readable(self) -> bool:
         return True
@@ -166,6 +246,13 @@ class _Raw(io.RawIOBase):
         buffer[: len(data)] = data
         self.delivered += len(data)
         return len(data)
+
+
+def _kind_of(stream: io.BufferedIOBase) -> str:
+    """The compression ``stream`` undoes ("" for none)."""
+    if isinstance(stream, io.BufferedReader) and isinstance(stream.raw, _Raw):
+        return stream.raw.kind
+    return ""
 
 
 def _readable_size(stream: io.BufferedIOBase) -> int | None:
@@ -270,7 +357,8 @@ def _decode(path: str, stream: io.BufferedIOBase) -> Iterator[RawRecord | LoadEr
             if record is not None:
                 yield record
     except _DAMAGE as error:
-        yield LoadError(Location(path, 0), _damage(error, line_number), done.unread(stream))
+        yield LoadError(Location(path, 0), _damage(error, line_number, _kind_of(stream)),
+                        done.unread(stream))
 
 
 def _read_through(stream: io.BufferedIOBase) -> int:
@@ -405,12 +493,27 @@ def _document_records(path: str, first_line: int,
             yield LoadError(Location(path, 0), item.message, unread)
 
 
-def _damage(error: BaseException, after_line: int) -> str:
+def _damage(error: BaseException, after_line: int, kind: str = "") -> str:
+    """What ``error`` says of a file read up to ``after_line``, compressed as ``kind``."""
     after = f" after line {after_line}" if after_line else ""
+    name = kind or "compressed"
     if isinstance(error, EOFError):
-        return ("truncated gzip data: the file ends inside the compressed stream"
+        return (f"truncated {name} data: the file ends inside the compressed stream"
                 + (f", after line {after_line}" if after_line else ""))
-    if isinstance(error, zlib.error | gzip.BadGzipFile):
-        return f"corrupt gzip data{after}: {error}"
+    if _is_corrupt(error, kind):
+        return f"corrupt {name} data{after}: {error}"
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     return f"cannot read{after}: {reason}"
+
+
+def _is_corrupt(error: BaseException, kind: str) -> bool:
+    """Whether ``error`` says the compressed data is bad, not that the file could not be
+    read: gzip's and xz's own errors, zstandard's (not an OSError), and bz2's bare OSError
+    ("Invalid data stream", no errno)."""
+    if isinstance(error, zlib.error | gzip.BadGzipFile | lzma.LZMAError):
+        return True
+    if not kind:
+        return False
+    if not isinstance(error, OSError):
+        return True
+    return kind == "bzip2" and type(error) is OSError and error.errno is None
