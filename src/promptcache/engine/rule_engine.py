@@ -124,8 +124,8 @@ class Accumulator:
     """One finding in the making: its first hit (the evidence) and what later hits add.
 
     ``first_seq`` and ``last_seq`` are the input positions of the first and latest hit, so
-    the accumulators of parts of a log audited apart (see :mod:`promptcache.run.merge`) fold
-    into the one a single pass over the whole log keeps."""
+    the accumulators of parts of a log audited apart (see :mod:`promptcache.run.partitioned`)
+    fold into the one a single pass over the whole log keeps."""
 
     first: Hit
     occurrences: int = 1
@@ -182,10 +182,9 @@ class RuleEngine:
     """Every rule a record's ``promptcache.ignore`` may name (default: the rules run)."""
     suppressed_inline: int = 0
     """Hits dropped by the ``promptcache.ignore`` list of the record they are located at."""
-    warnings: list[tuple[Location, str]] = field(default_factory=list)
-    """Entries of ``promptcache.ignore`` lists that name no rule, where they are."""
-    warning_seqs: list[int] = field(default_factory=list)
-    """The input position of the request each of ``warnings`` was found on."""
+    warnings: list[tuple[int, Location, str]] = field(default_factory=list)
+    """(input position of the request, where, message) of each entry of a
+    ``promptcache.ignore`` list that names no rule."""
     incremental: bool = True
     """Skip each rule where its declared view of the request cannot have changed, and let a
     request inherit the prefixes its stream's previous request shared; off only to check
@@ -261,10 +260,9 @@ class RuleEngine:
 
     def _warn_unknown(self, request: Request, seq: int) -> None:
         for entry in self._silencing_list(request.inline_ignore).unknown:
-            self.warnings.append((request.location, (
+            self.warnings.append((seq, request.location, (
                 f"promptcache.ignore: {entry[:60]!r} names no rule (a code, code prefix, "
                 "name or ALL); left out")))
-            self.warning_seqs.append(seq)
 
     def _silenced(self, code: str, location: Location,
                   candidates: tuple[CountedRequest, ...]) -> bool:

@@ -49,10 +49,17 @@ _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CHUNK = 1 << 20
 """Lines are read in pieces of this size, so a line over the limit is counted, never held."""
-_DAMAGE: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, lzma.LZMAError)
+
+
+class _CorruptZstd(ValueError):
+    """The zstandard package's ZstdError, raised again as an error of ours (that package is
+    imported only for a .zst file)."""
+
+
+_DAMAGE = (OSError, EOFError, zlib.error, lzma.LZMAError, _CorruptZstd)
 """What reading a damaged file raises: compressed streams that are truncated (EOFError),
-corrupt or followed by garbage (BadGzipFile and zlib.error, OSError for bzip2, LZMAError, the
-zstandard package's ZstdError once it is loaded), and plain I/O errors."""
+corrupt or followed by garbage (BadGzipFile and zlib.error, OSError for bzip2, LZMAError,
+_CorruptZstd), and plain I/O errors."""
 
 _GZIP, _BZIP2, _XZ, _ZSTD = b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"
 """The first bytes of each compressed format (RFC 1952; bzip2's "BZh"; the xz file format
@@ -172,16 +179,14 @@ class CompressionUnavailable(OSError):
 
 
 def _zstd_reader(buffered: io.BufferedReader) -> _ZstdFrames:
-    global _DAMAGE
     try:
         import zstandard
     except ImportError:
         raise CompressionUnavailable(
             "zstd-compressed: reading it needs the zstandard package "
             "(pip install 'promptcache[zstd]')") from None
-    if zstandard.ZstdError not in _DAMAGE:
-        _DAMAGE = (*_DAMAGE, zstandard.ZstdError)
-    return _ZstdFrames(buffered, zstandard.ZstdDecompressor().decompressobj)
+    return _ZstdFrames(buffered, zstandard.ZstdDecompressor().decompressobj,
+                       zstandard.ZstdError)
 
 
 class _ZstdFrames(io.RawIOBase):
@@ -189,9 +194,11 @@ class _ZstdFrames(io.RawIOBase):
     several frames is one stream, as gzip's members are), with a cut last frame an EOFError,
     as gzip and bz2 say it: zstandard's own stream reader ends quietly there."""
 
-    def __init__(self, source: io.BufferedReader, new_frame: Callable[[], Any]) -> None:
+    def __init__(self, source: io.BufferedReader, new_frame: Callable[[], Any],
+                 corrupt: type[Exception]) -> None:
         self._source = source
         self._new_frame = new_frame
+        self._corrupt = corrupt
         self._frame = new_frame()
         self._inside = False
         """Whether the current frame has had input and not ended."""
@@ -207,7 +214,10 @@ class _ZstdFrames(io.RawIOBase):
                 if self._inside:
                     raise EOFError("the zstd stream ends inside a frame")
                 return 0
-            self._pending = memoryview(self._decompress(chunk))
+            try:
+                self._pending = memoryview(self._decompress(chunk))
+            except self._corrupt as error:
+                raise _CorruptZstd(str(error)) from None
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -508,12 +518,8 @@ def _damage(error: BaseException, after_line: int, kind: str = "") -> str:
 
 def _is_corrupt(error: BaseException, kind: str) -> bool:
     """Whether ``error`` says the compressed data is bad, not that the file could not be
-    read: gzip's and xz's own errors, zstandard's (not an OSError), and bz2's bare OSError
-    ("Invalid data stream", no errno)."""
-    if isinstance(error, zlib.error | gzip.BadGzipFile | lzma.LZMAError):
-        return True
-    if not kind:
-        return False
-    if not isinstance(error, OSError):
+    read: gzip's, xz's and zstd's own errors, and bz2's bare OSError ("Invalid data stream",
+    no errno)."""
+    if isinstance(error, zlib.error | gzip.BadGzipFile | lzma.LZMAError | _CorruptZstd):
         return True
     return kind == "bzip2" and type(error) is OSError and error.errno is None

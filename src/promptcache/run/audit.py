@@ -12,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from promptcache.catalog import lifetimes_note
 from promptcache.engine.rule_engine import ActiveRule
 from promptcache.load.formats.base import Skipped
 from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
-from promptcache.pricing import Pricer, save_price_cache
+from promptcache.pricing import save_price_cache
 from promptcache.report.model import Report
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.run.part import PartAuditor
 from promptcache.run.tally import Tally
-from promptcache.savings import SavingsTally
 from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 if TYPE_CHECKING:
@@ -60,15 +58,16 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
               if use_reader(paths, jobs) else None)
     try:
         counted = (reader if reader is not None
-                   else _counted(paths, counter, on_position, input_format))
+                   else counted_records(paths, counter, on_position, input_format))
         return _audit(counted, rules, lifetime_seconds, ignored, counter, project_path)
     finally:
         if reader is not None:
             reader.close()
 
 
-def _counted(paths: Sequence[str], counter: PromptCounter, on_position: Position | None,
-             input_format: str | None) -> Iterator[CountedRequest | LoadError | Skipped]:
+def counted_records(paths: Sequence[str], counter: PromptCounter,
+                    on_position: Position | None, input_format: str | None
+                    ) -> Iterator[CountedRequest | LoadError | Skipped]:
     """The log's records read, normalized and counted, in order: the first half of the
     pipeline (which :class:`promptcache.run.parallel.Reader` runs in a process of its own)."""
     for item in read_requests(paths, input_format, on_position, counter.intern):
@@ -79,20 +78,12 @@ def _audit(records: Iterable[CountedRequest | LoadError | Skipped], rules: Seque
            lifetime_seconds: float | None, ignored: Callable[[str, str], bool] | None,
            counter: PromptCounter, project_path: Callable[[str], str] | None = None) -> Report:
     part = PartAuditor(rules, counter, lifetime_seconds, ignored, project_path)
-    tally = Tally(SavingsTally(Pricer(), lifetime_note(lifetime_seconds)))
+    tally = Tally.for_run(lifetime_seconds)
     take = tally.take
-    for seq, item in enumerate(records):
-        for outcome in part.feed(seq, item):
-            take(outcome)
-    for outcome in part.finish():
+    for outcome in part.audit(enumerate(records)):
         take(outcome)
     report = tally.report(part.engine_state(), rules, project_path)
     save_price_cache()  # after the report: it looks up the price data's date too
     counter.flush()
     return report
 
-
-def lifetime_note(lifetime_seconds: float | None) -> str:
-    """How the report names the idle lifetime the replay assumed."""
-    return (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
-            else f"{lifetime_seconds:g} s idle lifetime")

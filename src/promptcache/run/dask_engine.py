@@ -156,10 +156,9 @@ def _balance(sizes: Sequence[int], workers: Sequence[str]) -> list[str]:
 
 
 class _OnDask:
-    """The partitioned audit's stages as Dask tasks. A file's survey keeps its requests on
-    its worker (when not too large: :data:`~promptcache.run.partitions.HOLD_MAX_CHARS`), and
-    a part takes its own from there through a small task Dask runs where they are: the
-    shuffle by cache scope moves each request once, already read and normalized."""
+    """The partitioned audit's stages as Dask tasks (the module says how): the surveys keep
+    their files' requests on their workers, each worker fetches those its parts need before
+    any part is audited, and each part picks its own there."""
 
     def __init__(self, client: Client, on_progress: Progress | None) -> None:
         self._client = client

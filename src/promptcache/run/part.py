@@ -7,12 +7,12 @@ record that could not be audited), in input order, each with its position in the
 nothing of the request's text, so it can cross processes and machines. A log audited in one
 process is one part; a log split by cache scope (:mod:`promptcache.run.partitions`) is several
 parts audited apart, whose outcomes merge by ``seq`` into the stream one part would have given
-(:mod:`promptcache.run.merge`).
+(:mod:`promptcache.run.partitioned`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from promptcache.anchoring import Anchorer, anchored_bounds
@@ -130,11 +130,17 @@ class PartAuditor:
         self._take(self.replayer.finish())
         return self._release()
 
+    def audit(self, items: Iterable[tuple[int, CountedRequest | LoadError | Skipped]]
+              ) -> Iterator[Outcome]:
+        """Feed every (position, item) of the part, then finish: all its outcomes, in input
+        order, as they become final."""
+        for seq, item in items:
+            yield from self.feed(seq, item)
+        yield from self.finish()
+
     def engine_state(self) -> EngineState:
         engine = self.engine
-        return EngineState(engine.groups, engine.suppressed_inline,
-                           [(seq, location, message) for seq, (location, message)
-                            in zip(engine.warning_seqs, engine.warnings, strict=True)])
+        return EngineState(engine.groups, engine.suppressed_inline, engine.warnings)
 
     def _take(self, verdicts: list[Replayed]) -> None:
         for verdict in verdicts:

@@ -16,24 +16,24 @@ from __future__ import annotations
 import functools
 import heapq
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from promptcache.engine.rule_engine import Accumulator, ActiveRule
 from promptcache.load.calls import read_calls
 from promptcache.load.formats.base import Skipped
-from promptcache.load.records import normalize_call, read_requests
+from promptcache.load.records import normalize_call
 from promptcache.load.sources import LoadError
 from promptcache.model import Request
 from promptcache.normalize.reuse import TurnMemory
-from promptcache.pricing import Pricer, save_price_cache
+from promptcache.pricing import save_price_cache
 from promptcache.report.model import Report
+from promptcache.run.audit import counted_records
 from promptcache.run.part import EngineState, Outcome, PartAuditor, Unaudited
 from promptcache.run.partitions import FileSurvey, Part, Plan, plan_parts, survey_file
-from promptcache.run.tally import Tally
-from promptcache.savings import SavingsTally
-from promptcache.tokens.counting import PromptCounter
+from promptcache.run.tally import Tally, take_all
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,65 +63,68 @@ def audit_part(part: Part, settings: Settings,
     requests as the survey kept them (:func:`~promptcache.run.partitions.picked`); a file
     without them is read again: every record parsed, only the part's own validated, rendered
     and counted."""
-    counter = PromptCounter()
-    auditor = _auditor(counter, settings)
-    outcomes: list[Outcome] = []
-    turns = TurnMemory(intern=counter.intern)
-    for file_number, part_file in enumerate(part.files):
-        wanted = array("I")
-        wanted.frombytes(part_file.wanted)
-        requests = None if taken is None else taken[file_number]
-        if requests is not None:
-            for index, request in zip(wanted, requests, strict=True):
-                outcomes.extend(auditor.feed(part_file.first_seq + index,
-                                             counter.count(request)))
-            continue
-        pending = iter(wanted)
-        next_index = next(pending, None)
-        # A call is one record of read_requests (normalize_calls maps them one to one): the
-        # survey's record indexes hold here.
-        for index, call in enumerate(read_calls([part_file.path], settings.input_format)):
-            if index != next_index:
-                continue
-            item = (call if isinstance(call, LoadError | Skipped)
-                    else normalize_call(call, turns))
-            if isinstance(item, LoadError | Skipped):  # the survey read it as a request
-                raise RuntimeError(f"{part_file.path}: record {index} read differently")
-            outcomes.extend(auditor.feed(part_file.first_seq + index, counter.count(item)))
-            next_index = next(pending, None)
-            if next_index is None:
-                break
-    outcomes.extend(auditor.finish())
-    counter.flush()
-    return PartResult(part.index, outcomes, auditor.engine_state())
+
+    def requests(counter: PromptCounter) -> Iterator[tuple[int, CountedRequest]]:
+        turns = TurnMemory(intern=counter.intern)
+        for number, part_file in enumerate(part.files):
+            wanted = array("I")
+            wanted.frombytes(part_file.wanted)
+            kept = None if taken is None else taken[number]
+            mine = (kept if kept is not None
+                    else _read_again(part_file.path, wanted, turns, settings.input_format))
+            for index, request in zip(wanted, mine, strict=True):
+                yield part_file.first_seq + index, counter.count(request)
+
+    return _audited_part(part.index, settings, requests)
 
 
 def audit_whole(paths: Sequence[str], settings: Settings) -> PartResult:
     """The whole log as one part (files that cannot be read apart)."""
+    return _audited_part(0, settings, lambda counter: enumerate(
+        counted_records(paths, counter, None, settings.input_format)))
+
+
+def _audited_part(index: int, settings: Settings, items: Callable[
+        [PromptCounter], Iterable[tuple[int, CountedRequest | LoadError | Skipped]]]
+                  ) -> PartResult:
+    """Part ``index`` audited from the (position, item) pairs ``items`` gives with the
+    part's counter."""
     counter = PromptCounter()
-    auditor = _auditor(counter, settings)
-    outcomes: list[Outcome] = []
-    for seq, item in enumerate(read_requests(paths, settings.input_format, None,
-                                             counter.intern)):
-        counted = item if isinstance(item, LoadError | Skipped) else counter.count(item)
-        outcomes.extend(auditor.feed(seq, counted))
-    outcomes.extend(auditor.finish())
+    auditor = PartAuditor(settings.rules, counter, settings.lifetime_seconds,
+                          settings.ignored, settings.project_path)
+    outcomes = list(auditor.audit(items(counter)))
     counter.flush()
-    return PartResult(0, outcomes, auditor.engine_state())
+    return PartResult(index, outcomes, auditor.engine_state())
+
+
+def _read_again(path: str, wanted: Sequence[int], turns: TurnMemory,
+                input_format: str | None) -> Iterator[Request]:
+    """The requests at the record indexes ``wanted`` (ascending) of the file at ``path``,
+    normalized; the file is read no further than the last of them."""
+    pending = iter(wanted)
+    next_index = next(pending, None)
+    # A call is one record of read_requests (normalize_calls maps them one to one): the
+    # survey's record indexes hold here.
+    for index, call in enumerate(read_calls([path], input_format)):
+        if next_index is None:
+            return
+        if index != next_index:
+            continue
+        item = call if isinstance(call, LoadError | Skipped) else normalize_call(call, turns)
+        if isinstance(item, LoadError | Skipped):  # the survey read it as a request
+            raise RuntimeError(f"{path}: record {index} read differently")
+        yield item
+        next_index = next(pending, None)
 
 
 def merge(results: Sequence[PartResult],
           unaudited: Sequence[tuple[int, LoadError | Skipped]],
           settings: Settings) -> Report:
     """The report of the parts' ``results`` and the records that are not requests."""
-    from promptcache.run.audit import lifetime_note
-
-    tally = Tally(SavingsTally(Pricer(), lifetime_note(settings.lifetime_seconds)))
+    tally = Tally.for_run(settings.lifetime_seconds)
     streams = [_tagged(result.index, result.outcomes) for result in results]
     streams.append(_tagged(-1, [Unaudited(seq, item) for seq, item in unaudited]))
-    take = tally.take
-    for part, outcome in heapq.merge(*streams, key=lambda pair: pair[1].seq):
-        take(outcome, part)
+    take_all(tally, heapq.merge(*streams, key=lambda pair: pair[1].seq))
     report = tally.report(merge_engines([result.engine for result in results]),
                           settings.rules, settings.project_path)
     save_price_cache()
@@ -152,11 +155,6 @@ def merge_engines(states: Sequence[EngineState]) -> EngineState:
         sum(state.suppressed_inline for state in states),
         sorted((warning for state in states for warning in state.warnings),
                key=lambda warning: warning[0]))
-
-
-def _auditor(counter: PromptCounter, settings: Settings) -> PartAuditor:
-    return PartAuditor(settings.rules, counter, settings.lifetime_seconds, settings.ignored,
-                       settings.project_path)
 
 
 Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Sequence[Any]]

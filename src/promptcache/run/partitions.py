@@ -99,14 +99,18 @@ class Part:
 @dataclass(frozen=True, slots=True)
 class Plan:
     """How a log splits: its parts (ordered by where each first shows) and what is not a
-    request, with positions; ``whole`` when it must be read in one piece."""
+    request, with positions; no parts when it must be read in one piece."""
 
     parts: tuple[Part, ...]
     unaudited: tuple[tuple[int, LoadError | Skipped], ...]
-    whole: bool
     records: int
     why_whole: str = ""
     """Why the log must be read in one piece ('' when it may split)."""
+
+    @property
+    def whole(self) -> bool:
+        """Whether the log must be read in one piece."""
+        return bool(self.why_whole)
 
 
 def scope_keys(request: Request) -> tuple[str, ...]:
@@ -233,7 +237,7 @@ def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
     why = (f"{joined}: its format joins records across files" if joined is not None
            else _one_process_problem(surveys))
     if why:
-        return Plan((), (), whole=True, records=records, why_whole=why)
+        return Plan((), (), records, why)
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -286,7 +290,7 @@ def plan_parts(surveys: Sequence[FileSurvey]) -> Plan:
                                    indexes.tobytes())
                           for file_index, indexes in sorted(files.items())), counts[index])
         for index, files in enumerate(wanted))
-    return Plan(parts, tuple(unaudited), whole=False, records=records)
+    return Plan(parts, tuple(unaudited), records)
 
 
 def _one_process_problem(surveys: Sequence[FileSurvey]) -> str:

@@ -3,7 +3,7 @@ input order, summed into the report.
 
 Everything here is a sum, a count or a list in input order, taken one outcome at a time in
 the order of ``seq``: the report is therefore the same whether the outcomes come from one part
-or from many merged (:mod:`promptcache.run.merge`). Even the dollar sums, floating point and
+or from many merged (:mod:`promptcache.run.partitioned`). Even the dollar sums, floating point and
 so sensitive to the order of addition, are added in input order either way.
 """
 
@@ -15,13 +15,14 @@ from dataclasses import dataclass, replace
 from promptcache import __version__
 from promptcache.cache.replay import BASE, Replayed
 from promptcache.calibration import TokenCalibrationTally
-from promptcache.catalog import CATALOG_DATE, counted_as, counting_change
+from promptcache.catalog import CATALOG_DATE, counted_as, counting_change, lifetimes_note
 from promptcache.engine.findings import Finding, Severity
 from promptcache.engine.rule_engine import ActiveRule, fold_findings
 from promptcache.estimates import EstimateTally
 from promptcache.load.formats.base import Skipped
 from promptcache.load.sources import LoadError
 from promptcache.model import Location
+from promptcache.pricing import Pricer
 from promptcache.report.chart_tally import ChartTally
 from promptcache.report.model import (
     ErrorRow,
@@ -67,6 +68,12 @@ class Tally:
         self.charts = ChartTally()
         self._inferred: dict[tuple[int, str], str] = {}
         """(part, the part's label) -> the run's label of each inferred session."""
+
+    @classmethod
+    def for_run(cls, lifetime_seconds: float | None) -> Tally:
+        """A tally for a run that assumes ``lifetime_seconds`` of idle cache lifetime (None:
+        each model's documented one)."""
+        return cls(SavingsTally(Pricer(), lifetime_note(lifetime_seconds)))
 
     def take(self, outcome: Outcome, part: int = 0) -> None:
         """One more outcome, in input order; ``part`` tells which part of the log it comes
@@ -209,6 +216,12 @@ class Tally:
                       sessions, charts=self.charts.result(), rules=used,
                       warnings=tuple(ErrorRow(location.file, location.line, message)
                                      for _, location, message in engine.warnings))
+
+
+def lifetime_note(lifetime_seconds: float | None) -> str:
+    """How the report names the idle lifetime the replay assumed."""
+    return (f"documented idle lifetime ({lifetimes_note()})" if lifetime_seconds is None
+            else f"{lifetime_seconds:g} s idle lifetime")
 
 
 def take_all(tally: Tally, outcomes: Iterable[tuple[int, Outcome]]) -> None:
