@@ -47,7 +47,7 @@ LOG = [
 IMAGE = "a remote image of unknown size"
 FILE = "file input, not counted offline"
 UNKNOWN = "a model not in the catalogue (counted with OpenAI's defaults)"
-TOOL = "a tool type promptcache cannot render (a built-in or custom tool)"
+SEARCH = "not estimable offline, lower bound only: web search results the server fetches"
 
 
 def _audit(tmp_path: Path, capsys: pytest.CaptureFixture[str], output_format: str) -> str:
@@ -77,7 +77,8 @@ def test_json_rows_say_whether_a_count_is_exact_why_not_and_its_bounds(
         (525, False, [FILE], {"low": 525 - 512, "high": None}),
         (11, True, [], {"low": 11, "high": 11}),
         (11, False, [UNKNOWN], {"low": None, "high": None}),
-        (11, False, [TOOL], {"low": 11, "high": None}),
+        # gpt-4o's web search prompt is counted (294); what the searches fetch is not.
+        (305, False, [SEARCH], {"low": 305, "high": None}),
         (778, False, [IMAGE], {"low": 778 - 765 + 85, "high": 778 - 765 + 1445}),
     ]
     assert [row["estimated"] for row in report["requests"]] == [
@@ -90,8 +91,8 @@ def test_the_summary_groups_estimated_requests_by_reason(report: dict[str, Any])
     assert summary["estimates"] == [
         {"reason": IMAGE, "requests": 3, "low": 85, "high": 1445},
         {"reason": UNKNOWN, "requests": 1, "low": None, "high": None},
-        {"reason": TOOL, "requests": 1, "low": 0, "high": None},
         {"reason": FILE, "requests": 1, "low": 0, "high": None},
+        {"reason": SEARCH, "requests": 1, "low": 294, "high": None},
     ]
 
 
@@ -101,7 +102,7 @@ def test_the_json_report_with_estimates_matches_its_schema(report: dict[str, Any
 
 GROUPS = ("a remote image of unknown size: 3 requests (85 to 1,445 tokens each); "
           "a model not in the catalogue (counted with OpenAI's defaults): 1 request (no bound); "
-          f"{TOOL}: 1 request (no upper bound); {FILE}: 1 request (no upper bound)")
+          f"{FILE}: 1 request (no upper bound); {SEARCH}: 1 request (at least 294 tokens each)")
 
 
 def test_concise_says_it_in_one_line(tmp_path: Path,
@@ -123,8 +124,8 @@ def test_markdown_lists_the_reasons(tmp_path: Path, capsys: pytest.CaptureFixtur
             "- a remote image of unknown size: 3 requests (85 to 1,445 tokens each)\n"
             "- a model not in the catalogue (counted with OpenAI's defaults): 1 request "
             "(no bound)\n"
-            f"- {TOOL}: 1 request (no upper bound)\n"
-            f"- {FILE}: 1 request (no upper bound)\n") in out
+            f"- {FILE}: 1 request (no upper bound)\n"
+            f"- {SEARCH}: 1 request (at least 294 tokens each)\n") in out
 
 
 def test_rich_lists_the_reasons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,7 +82,8 @@ says such a record predates the change).
 
 Marked ``estimated`` (the count cannot be exact offline): built-in tools (web search, file
 search, code interpreter, image generation, MCP, tool search...) whose hidden prompts and
-server-side results are billed as input, and their call/output items;
+server-side results are billed as input (a web search on chatml models counted with its
+hidden prompt, :attr:`_Format.built_in_prompts`), and their call/output items;
 ``previous_response_id``, ``conversation`` and ``prompt`` (context stored server-side: a
 stored ``prompt`` alone, with no ``input`` or ``model``, is a valid request counted as a
 lower bound); files; compaction and item-reference items; current-turn reasoning;
@@ -105,6 +106,7 @@ from promptcache.estimates import (
     FILE_ESTIMATE,
     FILE_GUESS_TOKENS,
     UNVERIFIED_KEYWORDS_ESTIMATE,
+    server_input_estimate,
 )
 from promptcache.memo import BoundedMemo
 from promptcache.model import Estimate, Segment, SegmentKind
@@ -171,6 +173,9 @@ class _Format:
     generations: bool = False
     """Calls, outputs and ``additional_tools`` items cost what the model's generation bills
     (:data:`_GENERATIONS`)."""
+    built_in_prompts: tuple[tuple[str, int], ...] = ()
+    """(built-in tool type, tokens of the hidden prompt the API adds for it) where recorded
+    usage shows the figure; what the tool fetches or runs is billed beyond it, unseen."""
 
 
 # stored_call_extra: a function call sent back as the API returned it (its "fc_" `id` and
@@ -186,9 +191,27 @@ class _Format:
 # and calls made together in one turn (Mirascope test_call_with_tools, activeagents
 # test_agent_common_format_multiple_tools). Presumably the API replays the stored item as the
 # model wrote it; 5 records it leaves 3 over are in _is_stored_echo's docstring.
+#
+# built_in_prompts: a web search tool costs 294 tokens beyond the request's text when the
+# model answers without searching, with or without search_context_size and user_location
+# (neither changes it): exactly 294 more than the same request without the tool on 7 records
+# from 5 projects, 2025-05-09 to 2025-10-26, gpt-4o and gpt-4.1, web_search_preview and
+# web_search: Arize openinference test_web_search (#0 of two cassettes), DataDog
+# dd-trace-py openai_responses_post_* (2025-05-09; 2025-07-23 with a New York user_location),
+# activeagents test_agent_web_search (2025-10-26), traceloop openllmetry
+# test_responses_with_web_search (2025-08-15), pydantic-ai
+# test_openai_responses_model_web_search_tool (search_context_size medium). A turn that
+# searches bills its results as input too (16,800 to 17,700 more on chatlas, ellmer,
+# fantasy and Mirascope records): the tool stays an estimate, this figure its least.
+_WEB_SEARCH_PROMPT: Final = 294
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3,
-                         forced_call=4)
+                         forced_call=4,
+                         built_in_prompts=(("web_search", _WEB_SEARCH_PROMPT),
+                                           ("web_search_preview", _WEB_SEARCH_PROMPT),
+                                           ("web_search_2025_08_26", _WEB_SEARCH_PROMPT),
+                                           ("web_search_preview_2025_03_11",
+                                            _WEB_SEARCH_PROMPT)))
 # The chat harmony constants, but for the tools block's overhead and the assistant channel.
 # A forced choice adds nothing: exact without it on pydantic-ai
 # test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
@@ -289,6 +312,8 @@ _ENCRYPTED_REASONING: Final = "reasoning of the current turn, encrypted (estimat
 # reasoning tokens reported for the call that made it), but nothing in the request bounds it.
 _STORED_REASONING: Final = Estimate("reasoning of the current turn, stored server-side", 0,
                                     None)
+_SEARCH_RESULTS: Final = server_input_estimate("web search results the server fetches")
+"""A web search tool whose own prompt is counted: its results are billed unseen."""
 _TOOL_MEMO_SIZE: Final = 256
 _TEXT_PARTS: Final = ("input_text", "output_text", "text")
 _MESSAGE_ROLES: Final = ("system", "developer", "user", "assistant")
@@ -391,6 +416,9 @@ class _Tool:
     """:func:`canonical_json` of the tool's entry."""
     estimate: Estimate | None = None
     """Why the tool's count is an estimate, when that is known."""
+    fixed: int = 0
+    """A built-in tool's hidden prompt, when recorded usage shows its size
+    (:attr:`_Format.built_in_prompts`)."""
 
 
 def _top_tools(tools: list[Any],
@@ -403,14 +431,14 @@ def _top_tools(tools: list[Any],
     memo_key: _ToolsKey | None = None if data is None else (data, builder.fmt.name, path)
 
     def render() -> tuple[tuple[Segment, ...], frozenset[str]]:
-        rendered = [_render_tool(tool) for tool in tools]
+        rendered = [_render_tool(tool, builder.fmt) for tool in tools]
         return (builder.tools_block(path, rendered, builder.fmt.tools_overhead),
                 frozenset(tool.name for tool in rendered if tool.function))
 
     return _tools_memo.get_or_make(memo_key, render)
 
 
-def _render_tool(tool: object) -> _Tool:
+def _render_tool(tool: object, fmt: _Format) -> _Tool:
     # Runs only when the tools memo misses, so the digest costs nothing on repeated tools.
     canonical = canonical_json(tool)
     if not isinstance(tool, Mapping):
@@ -429,10 +457,15 @@ def _render_tool(tool: object) -> _Tool:
         return _Tool(label, render_function(tool), function=True, estimated=True,
                      canonical=canonical)
     # Built-in tools (web_search, file_search, code_interpreter, image_generation, mcp,
-    # tool_search, namespace...): hidden prompts of unknown length.
+    # tool_search, namespace...): hidden prompts, of a known size only where the family's
+    # table has it, and what the tool fetches or runs, never known offline.
     if not label:
         label = kind if isinstance(kind, str) else ""
-    return _Tool(label, "", function=False, estimated=True, canonical=canonical)
+    prompt = dict(fmt.built_in_prompts).get(kind) if isinstance(kind, str) else None
+    if prompt is None:
+        return _Tool(label, "", function=False, estimated=True, canonical=canonical)
+    return _Tool(label, "", function=False, estimated=True, canonical=canonical,
+                 estimate=_SEARCH_RESULTS, fixed=prompt)
 
 
 def _render_function(tool: Mapping[str, Any]) -> str:
@@ -505,15 +538,16 @@ class _Builder:
         their place in the list but are no part of the ``functions`` namespace."""
         functions = [tool.text for tool in tools if tool.function]
         if not functions:
-            return tuple(Segment(SegmentKind.TOOL, f"{path}[{index}]", "", key=tool.name,
-                                 estimated=True, canonical=tool.canonical)
+            return tuple(Segment(SegmentKind.TOOL, f"{path}[{index}]", "",
+                                 fixed_tokens=tool.fixed, key=tool.name, estimated=True,
+                                 canonical=tool.canonical, estimate=tool.estimate)
                          for index, tool in enumerate(tools))
         header, parts, footer = tool_block_parts(self.fmt.tools_header, functions)
         pieces = iter(parts)
         out = [Segment(SegmentKind.TOOLS_FRAME, path, header.text,
                        fixed_tokens=overhead + header.correction, estimated=self.fmt.estimated)]
         for index, tool in enumerate(tools):
-            text, correction = next(pieces) if tool.function else ("", 0)
+            text, correction = next(pieces) if tool.function else ("", tool.fixed)
             out.append(Segment(SegmentKind.TOOL, f"{path}[{index}]", text,
                                fixed_tokens=correction, key=tool.name,
                                estimated=tool.estimated, canonical=tool.canonical,
@@ -686,7 +720,8 @@ class _Builder:
 
     def _additional_tools(self, item: Mapping[str, Any], path: str) -> None:
         tools = item.get("tools")
-        rendered = [_render_tool(tool) for tool in tools] if isinstance(tools, list) else []
+        rendered = ([_render_tool(tool, self.fmt) for tool in tools]
+                    if isinstance(tools, list) else [])
         overhead = (self.generation.additional_tools if self.generation
                     else self.fmt.frame)
         self.out.extend(replace(segment, estimated=True) for segment in
