@@ -207,7 +207,11 @@ def test_choices_are_case_insensitive(capsys: pytest.CaptureFixture[str]) -> Non
     assert capsys.readouterr().out.endswith("7 requests audited of 7 records read (0 invalid)\n")
 
 
-def test_show_completion_prints_the_shell_script(capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_completion_prints_the_shell_script(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # Typer detects the shell from the parent processes unless told not to; a test run with
+    # no shell above it (a detached job) would get none. Told, it takes the shell named.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     assert main(["--show-completion", "bash"]) == 0
     script = capsys.readouterr().out
     assert "_PROMPTCACHE_COMPLETE=complete_bash" in script
