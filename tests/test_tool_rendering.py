@@ -96,6 +96,36 @@ def test_bounds_and_a_null_default_render_as_one_trailing_comment() -> None:
     )
 
 
+def test_a_union_whose_variant_has_a_comment_is_written_one_variant_a_line() -> None:
+    # The beeai weather tool's form (openinference test_llm_with_tools#0, exact so): a date
+    # variant's format is its comment, and the union breaks into " | " lines; a plain
+    # union and a format outside a union stay on the property's line.
+    function = {
+        "name": "forecast",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "start": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}],
+                          "description": "First day."},
+                "country": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "at": {"type": "string", "format": "date-time"},
+            },
+            "required": ["start", "country"],
+        },
+    }
+    assert render_function(function) == (
+        "type forecast = (_:{\n"
+        "// First day.\n"
+        "start:\n"
+        ' | string // format: "date"\n'
+        " | null\n"
+        ",\n"
+        "country: string | null,\n"
+        'at?: string, // format: "date-time"\n'
+        "}) => any;\n"
+    )
+
+
 def test_object_members_are_indented_only_inside_arrays() -> None:
     function = {
         "name": "ship",

@@ -284,6 +284,10 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     text = _leading_comments(sub, indent, blank) if isinstance(sub, Mapping) else ""
     if not text and isinstance(sub, Mapping) and _is_object_property(sub):
         text = f"{indent}{_EMPTY_COMMENT}"
+    variants = _union_variants(sub) if isinstance(sub, Mapping) else None
+    if variants is not None and isinstance(sub, Mapping):
+        return text + _union_lines(name, sub, variants, required, indent, root, depth,
+                                   in_array, blank)
     typ = schema_type(sub, indent, root, depth, in_array=in_array, blank=blank)
     # Object types are glued to the colon like the top level's "(_:{" (see render_function):
     # the 19-tool request's "answers:{...}[]" member is exact only so.
@@ -375,14 +379,28 @@ def _examples(examples: object, indent: str) -> str:
 # prints none of them). Evidence: Adala test_label_studio_skill_basic#0, _partial_label_config
 # #0 (an integer rating with both bounds, 11-12 under without) and _with_ner#0..#4 (two
 # members with a minimum inside a $defs object, 12 under): three distinct schemas exact, one
-# project. Other constraint keywords (minLength, pattern, format, minItems...) have no
-# recorded evidence: left out, as harmony does, and the tool is marked estimated (see
+# project. Other constraint keywords (minLength, pattern, minItems...) have no recorded
+# evidence: left out, as harmony does, and the tool is marked estimated (see
 # ESTABLISHED_KEYWORDS).
-_COMMENTED_BOUNDS: Final = ("minimum", "maximum")
+#
+# A string's "format" is printed the same way, as "// format: \"date\"" (its JSON literal, as
+# the bounds are): the best form found, not established. Evidence, one schema of one project:
+# openinference beeai test_llm_with_tools#0 and test_agent#0 (gpt-4o, gpt-4o-mini), whose
+# start_date and end_date are anyOf [{type: string, format: date}, {type: null}], are 16
+# under without it and exact with each union written as below (_union_lines). A tool using
+# format stays an estimate (ESTABLISHED_KEYWORDS).
+_COMMENTED_KEYWORDS: Final = ("minimum", "maximum", "format")
 
 
 def _trailing_comment(sub: Mapping[str, Any]) -> str:
     """`` // default: V`` and the bounds after a property's comma, or ""."""
+    notes = _notes(sub)
+    # Unverified: how a default and bounds on one property combine (no recorded case).
+    return f" // {', '.join(notes)}" if notes else ""
+
+
+def _notes(sub: Mapping[str, Any]) -> list[str]:
+    """The ``key: value`` notes of a property's trailing comment: default, then bounds."""
     notes = []
     if "default" in sub:
         # Harmony's trailing comment. Evidence: get_error(value?: boolean = false) in the
@@ -390,9 +408,50 @@ def _trailing_comment(sub: Mapping[str, Any]) -> str:
         # Adala test_label_studio_skill_react_code#0 (two "default: null" members) is exact
         # only so, and 11 under without.
         notes.append(f"default: {_literal(sub['default'])}")
-    notes.extend(f"{key}: {_literal(sub[key])}" for key in _COMMENTED_BOUNDS if key in sub)
-    # Unverified: how a default and bounds on one property combine (no recorded case).
-    return f" // {', '.join(notes)}" if notes else ""
+    notes.extend(f"{key}: {_literal(sub[key])}" for key in _COMMENTED_KEYWORDS if key in sub)
+    return notes
+
+
+def _variant_comment(variant: object) -> str:
+    """A union variant's trailing comment (harmony's: its description, then its notes), or
+    ""."""
+    if not isinstance(variant, Mapping):
+        return ""
+    description = variant.get("description")
+    parts = [description.strip()] if isinstance(description, str) and description.strip() else []
+    notes = _notes(variant)
+    if notes:
+        parts.append(", ".join(notes))
+    return f" // {' '.join(parts)}" if parts else ""
+
+
+def _union_variants(sub: Mapping[str, Any]) -> list[Any] | None:
+    """A property's ``anyOf`` / ``oneOf`` variants when one of them carries a comment of its
+    own (see :func:`_union_lines`), else None."""
+    for key in ("anyOf", "oneOf"):
+        variants = sub.get(key)
+        if isinstance(variants, list) and variants and "enum" not in sub and "const" not in sub:
+            return variants if any(_variant_comment(v) for v in variants) else None
+    return None
+
+
+def _union_lines(name: str, sub: Mapping[str, Any], variants: list[Any], required: bool,
+                 indent: str, root: object, depth: int, in_array: bool, blank: bool) -> str:
+    """A union property whose variants carry comments, one variant a line, as harmony writes
+    a ``oneOf`` property: ``name:`` then `` | type // comment`` lines, then ``,`` alone.
+
+    A union without variant comments stays on one line, ``A | B`` (the recorded MCP tools'
+    anyOf [string, string[]], exact), so only a variant comment changes the form. Evidence
+    for this form, one schema (see _COMMENTED_KEYWORDS): the beeai weather tool's two
+    anyOf [date string, null] members, exact so, and 2 under each with the comment after
+    the one-line union.
+    """
+    lines = [f"{indent}{name}{'' if required else '?'}:\n"]
+    for variant in variants:
+        typ = schema_type(variant, indent, root, depth + 1, in_array=in_array, blank=blank)
+        lines.append(f"{indent} | {typ}{_variant_comment(variant)}\n")
+    lines.append(f"{indent},{_trailing_comment(sub)}\n")
+    return "".join(lines)
 
 
 ESTABLISHED_KEYWORDS: Final = frozenset({
