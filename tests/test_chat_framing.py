@@ -181,8 +181,30 @@ def test_wav_audio_part_costs_four_text_tokens_and_whole_tenths_of_a_second() ->
         {"type": "text", "text": "hello"},
         {"type": "input_audio", "input_audio": {"data": _wav(0.25), "format": "wav"}}]}]}
     # 4 framing + 1 text + 4 for the audio part + 2 (0.25 s, and the header, in tenths,
-    # rounded down) + 3 priming; audio stays an estimate.
-    assert _prompt(body) == (4 + 1 + 4 + 2 + 3, True)
+    # rounded down) + 3 priming; the duration is read from the file, so the count is exact.
+    assert _prompt(body) == (4 + 1 + 4 + 2 + 3, False)
+
+
+def _mp3_frames(count: int) -> bytes:
+    """``count`` MPEG-1 layer III frames, 128 kbit/s, 48 kHz, mono, unpadded (384 bytes
+    each, silence)."""
+    header = bytes([0xFF, 0xFB, 0x94, 0xC4])  # sync, MPEG-1 L3, 128 kbit/s, 48 kHz, mono
+    return (header + bytes(380)) * count
+
+
+@pytest.mark.parametrize(("audio", "tokens", "estimated"), [
+    # 125 frames of 1,152 samples at 48 kHz: 3.0 s, 30 tokens, read from the frames.
+    pytest.param(_mp3_frames(125), 30, False, id="mp3"),
+    # Not a format read offline: 48,000 bytes guessed at 16,000 a second, 3 s.
+    pytest.param(b"OggS" + bytes(47_996), 30, True, id="ogg-guessed"),
+    pytest.param(b"\xff\xfb" + bytes(1000), 1, True, id="mp3-without-a-whole-frame"),
+])
+def test_audio_part_tokens_come_from_the_clips_duration(audio: bytes, tokens: int,
+                                                        estimated: bool) -> None:
+    data = base64.b64encode(audio).decode("ascii")
+    body = {"model": "gpt-audio", "messages": [{"role": "user", "content": [
+        {"type": "input_audio", "input_audio": {"data": data, "format": "mp3"}}]}]}
+    assert _prompt(body) == (4 + 4 + tokens + 3, estimated)
 
 
 @pytest.mark.parametrize("model", ["gpt-4o-search-preview",

@@ -24,8 +24,8 @@ FILE_GUESS_TOKENS = 512
 """Best-effort cost of a file part in either OpenAI API (PDF text plus page images;
 recorded: 219 and ~950)."""
 AUDIO_ESTIMATE = Estimate("audio input, not counted offline", 0, None)
-"""An ``input_audio`` part: about 10 tokens per second, its duration read offline only from a
-WAV header (compressed audio is guessed from its size)."""
+"""An ``input_audio`` part whose duration is not read offline (WAV and MP3 are, see
+:mod:`promptcache.tokens.audio`): 10 tokens a second, guessed from its size."""
 UNVERIFIED_KEYWORDS_ESTIMATE = Estimate(
     "a tool schema keyword whose rendering is not established (format, pattern, minItems...)",
     0, None)

@@ -89,6 +89,7 @@ from promptcache.normalize.reuse import (
     serialized_tools,
     weigh,
 )
+from promptcache.tokens.audio import mp3_seconds, wav_seconds
 from promptcache.tokens.functions import (
     INSTRUCTIONS_HEADING,
     PARAMETERS_OPEN,
@@ -900,10 +901,11 @@ class _Builder:
         if kind == "image_url":
             return self._image(part.get("image_url"), path, role)
         if kind == "input_audio":
+            tokens, measured = _audio_tokens(part)
             return Segment(SegmentKind.OTHER, path, "",
-                           fixed_tokens=_AUDIO_PART_TEXT_TOKENS + _audio_guess(part),
-                           role=role or None, key="input_audio", estimated=True,
-                           estimate=AUDIO_ESTIMATE)
+                           fixed_tokens=_AUDIO_PART_TEXT_TOKENS + tokens,
+                           role=role or None, key="input_audio", estimated=not measured,
+                           estimate=None if measured else AUDIO_ESTIMATE)
         if kind == "file":
             return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
                            role=role or None, key="file", estimated=True,
@@ -1127,23 +1129,39 @@ def _source_hint(url: str) -> str:
         return ""
 
 
-def _audio_guess(part: Mapping[str, Any]) -> int:
-    """Best-effort tokens of an ``input_audio`` part: ~10 per second of sound."""
+def _audio_tokens(part: Mapping[str, Any]) -> tuple[int, bool]:
+    """Tokens of an ``input_audio`` part's sound, ~10 per second, and whether its duration
+    was read from the file (WAV, MP3) rather than guessed from its size."""
     spec = part.get("input_audio")
     data = spec.get("data") if isinstance(spec, Mapping) else None
     if not isinstance(data, str) or not data:
-        return 0
+        return 0, False
+    seconds = _audio_seconds(data)
+    if seconds is not None:
+        # Whole tenths of a second, rounded down, WAV and MP3 alike: WAV 6,444 bytes at
+        # 32,000 B/s bill 2 (pydantic-ai gpt-4o-audio-preview `test_chat_completions_with_
+        # audio_input#0`), 222,798 bill 69 (`test_openai_audio_url_input#1`), and ruby_llm
+        # gpt-audio-mini's 4.0 s and 0.4 s clips; MP3 2.588 s (109 frames of 1,152 samples
+        # at 48 kHz less the LAME tag's 576 + 765) bill 25 (Mirascope `encodes-audio-content
+        # #0` and `openai_gpt_audio#0`, gpt-4o-audio-preview and gpt-audio), 4.488 s bill 44
+        # (pydantic-ai `test_audio_as_binary_content_input#0`), 4.32 s (MPEG-2, 24 kHz)
+        # bill 43 (ruby_llm gpt-audio-mini `can_understand_mp3_audio#0`): the API's
+        # audio_tokens in each record's usage.
+        return math.floor(seconds * _AUDIO_TOKENS_PER_SECOND), True
     size = len(data) * 3 // 4
-    rate = _AUDIO_BYTES_PER_SECOND_GUESS
+    return math.ceil(size / _AUDIO_BYTES_PER_SECOND_GUESS * _AUDIO_TOKENS_PER_SECOND), False
+
+
+@lru_cache(maxsize=32)  # a conversation resends its audio every turn
+def _audio_seconds(data: str) -> float | None:
+    """The duration of base64 audio, when it is WAV or MP3 (see promptcache.tokens.audio)."""
     try:
         head = base64.b64decode(data[:64] + "=" * (-len(data[:64]) % 4))
-    except ValueError:
-        head = b""
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE" and len(head) >= 32:
-        # The fmt chunk's byte rate gives the duration; whole tenths of a second, rounded
-        # down: 6,444 bytes at 32,000 B/s bill 2 (pydantic-ai gpt-4o-audio-preview
-        # `test_chat_completions_with_audio_input#0`), 222,798 bill 69
-        # (`test_openai_audio_url_input#1`).
-        rate = int.from_bytes(head[28:32], "little") or rate
-        return math.floor(size / rate * _AUDIO_TOKENS_PER_SECOND)
-    return math.ceil(size / rate * _AUDIO_TOKENS_PER_SECOND)
+        padding = len(data[-2:]) - len(data[-2:].rstrip("="))
+        size = len(data) * 3 // 4 - padding
+        seconds = wav_seconds(head, size)
+        if seconds is None and (head[:3] == b"ID3" or head[:1] == b"\xff"):
+            seconds = mp3_seconds(base64.b64decode(data))
+    except ValueError:  # not base64 (binascii.Error is a ValueError)
+        return None
+    return seconds
