@@ -291,3 +291,14 @@ def test_o_series_tools_bill_no_hidden_preamble_and_are_marked_estimated() -> No
     assert header_5.fixed_tokens - header_o.fixed_tokens == 81
     assert header_o.estimated
     assert not header_5.estimated
+
+
+def test_a_union_whose_variants_only_have_descriptions_stays_on_one_line() -> None:
+    function = {"name": "pick", "parameters": {"type": "object", "properties": {
+        "choice": {"anyOf": [{"type": "string", "description": "A name."},
+                             {"type": "integer", "description": "An index."}]}}}}
+    assert render_function(function) == (
+        "type pick = (_:{\n"
+        "choice?: string | number,\n"
+        "}) => any;\n"
+    )

@@ -426,12 +426,18 @@ def _variant_comment(variant: object) -> str:
 
 
 def _union_variants(sub: Mapping[str, Any]) -> list[Any] | None:
-    """A property's ``anyOf`` / ``oneOf`` variants when one of them carries a comment of its
-    own (see :func:`_union_lines`), else None."""
+    """A property's ``anyOf`` / ``oneOf`` variants when one of them carries notes of its own
+    (a format, bounds, a default: see :func:`_union_lines`), else None.
+
+    A variant's description alone keeps the union on one line, as before the notes were
+    known: no recorded request has one, and the one-line form is what the recorded unions
+    without notes cost.
+    """
     for key in ("anyOf", "oneOf"):
         variants = sub.get(key)
         if isinstance(variants, list) and variants and "enum" not in sub and "const" not in sub:
-            return variants if any(_variant_comment(v) for v in variants) else None
+            noted = any(isinstance(v, Mapping) and _notes(v) for v in variants)
+            return variants if noted else None
     return None
 
 
