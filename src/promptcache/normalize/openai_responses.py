@@ -173,9 +173,22 @@ class _Format:
     generations: bool = False
     """Calls, outputs and ``additional_tools`` items cost what the model's generation bills
     (:data:`_GENERATIONS`)."""
-    built_in_prompts: tuple[tuple[str, int], ...] = ()
-    """(built-in tool type, tokens of the hidden prompt the API adds for it) where recorded
-    usage shows the figure; what the tool fetches or runs is billed beyond it, unseen."""
+    built_in_prompts: tuple[tuple[str, _BuiltInPrompt], ...] = ()
+    """(built-in tool type, its hidden prompt) where recorded usage shows the figure."""
+
+
+@dataclass(frozen=True, slots=True)
+class _BuiltInPrompt:
+    """The hidden prompt the API adds for a built-in tool, and what it bills beyond it."""
+
+    tokens: int
+    adds: str
+    """What the server adds unseen when the tool runs (the estimate's reason names it)."""
+
+    @property
+    def estimate(self) -> Estimate:
+        """The tool's estimate: its prompt the least it costs, no known most."""
+        return server_input_estimate(self.adds)
 
 
 # stored_call_extra: a function call sent back as the API returned it (its "fc_" `id` and
@@ -203,7 +216,7 @@ class _Format:
 # test_openai_responses_model_web_search_tool (search_context_size medium). A turn that
 # searches bills its results as input too (16,800 to 17,700 more on chatlas, ellmer,
 # fantasy and Mirascope records): the tool stays an estimate, this figure its least.
-_WEB_SEARCH_PROMPT: Final = 294
+_WEB_SEARCH_PROMPT: Final = _BuiltInPrompt(294, "web search results the server fetches")
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3,
                          forced_call=4,
@@ -312,8 +325,6 @@ _ENCRYPTED_REASONING: Final = "reasoning of the current turn, encrypted (estimat
 # reasoning tokens reported for the call that made it), but nothing in the request bounds it.
 _STORED_REASONING: Final = Estimate("reasoning of the current turn, stored server-side", 0,
                                     None)
-_SEARCH_RESULTS: Final = server_input_estimate("web search results the server fetches")
-"""A web search tool whose own prompt is counted: its results are billed unseen."""
 _TOOL_MEMO_SIZE: Final = 256
 _TEXT_PARTS: Final = ("input_text", "output_text", "text")
 _MESSAGE_ROLES: Final = ("system", "developer", "user", "assistant")
@@ -465,7 +476,7 @@ def _render_tool(tool: object, fmt: _Format) -> _Tool:
     if prompt is None:
         return _Tool(label, "", function=False, estimated=True, canonical=canonical)
     return _Tool(label, "", function=False, estimated=True, canonical=canonical,
-                 estimate=_SEARCH_RESULTS, fixed=prompt)
+                 estimate=prompt.estimate, fixed=prompt.tokens)
 
 
 def _render_function(tool: Mapping[str, Any]) -> str:
