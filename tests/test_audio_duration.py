@@ -60,8 +60,14 @@ def test_an_info_frame_counts_the_frames_and_the_lame_tag_trims_them() -> None:
     clip = _info_frame(109, 576, 765) + _frames(MPEG1_48K_MONO, 384, 109)
     assert mp3_seconds(clip) == pytest.approx((109 * 1152 - 576 - 765) / 48_000)
     # An encoder string that is not one (no LAME tag): nothing trimmed.
-    untagged = _info_frame(109, 576, 765, encoder=bytes(9)) + _frames(MPEG1_48K_MONO, 384, 2)
+    untagged = _info_frame(109, 576, 765, encoder=bytes(9)) + _frames(MPEG1_48K_MONO, 384, 109)
     assert mp3_seconds(untagged) == pytest.approx(109 * 1152 / 48_000)
+
+
+def test_an_info_frame_claiming_more_frames_than_the_file_holds_is_not_believed() -> None:
+    clip = _info_frame(4_000_000_000, 0, 0) + _frames(MPEG1_48K_MONO, 384, 10)
+    # The frames are walked instead: the Info frame and the ten after it.
+    assert mp3_seconds(clip) == pytest.approx(11 * 1152 / 48_000)
 
 
 @pytest.mark.parametrize("data", [b"", b"OggS" + bytes(100), b"\xff\xfb\x00\x00" + bytes(9),

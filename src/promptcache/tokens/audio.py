@@ -25,6 +25,9 @@ _SYNC: Final = 0x7FF
 _LAYER3: Final = 1
 _MAX_FRAMES: Final = 1_000_000
 """About seven hours at 48 kHz: a bound on the walk over a malformed file."""
+_SMALLEST_FRAME: Final = 48
+"""Bytes of the shortest layer III frame (MPEG-2.5, 8 kbit/s, 12 kHz): an Info frame claiming
+more frames than the file could hold is not believed."""
 
 
 def wav_seconds(head: bytes, size: int) -> float | None:
@@ -45,7 +48,7 @@ def mp3_seconds(data: bytes) -> float | None:
         return None
     rate, samples_per_frame, length, side_info = frame
     tag = _xing(data, start + 4 + side_info)
-    if tag is not None:
+    if tag is not None and tag[0] <= (len(data) - start) // _SMALLEST_FRAME:
         # The Xing/Info frame holds no sound; it counts the frames after it, and its LAME
         # tag the samples the encoder added before and after the sound.
         frames, trimmed = tag
