@@ -41,6 +41,9 @@ def test_a_wav_clip_lasts_its_size_over_its_byte_rate() -> None:
     data = buffer.getvalue()
     assert wav_seconds(data[:64], len(data)) == pytest.approx(3 + 44 / 32_000)
     assert wav_seconds(b"OggS" + bytes(60), 1000) is None
+    # A byte rate that disagrees with the sample rate and frame size: no duration.
+    forged = data[:28] + (1).to_bytes(4, "little") + data[32:64]
+    assert wav_seconds(forged, len(data)) is None
 
 
 def test_mp3_frames_are_walked_at_their_own_rate() -> None:

@@ -33,10 +33,16 @@ more frames than the file could hold is not believed."""
 def wav_seconds(head: bytes, size: int) -> float | None:
     """The duration of a RIFF/WAVE file of ``size`` bytes that starts with ``head``, from
     the byte rate of its ``fmt`` chunk; None when it is not one."""
-    if len(head) < 32 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    if len(head) < 34 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
+    sample_rate = int.from_bytes(head[24:28], "little")
     rate = int.from_bytes(head[28:32], "little")
-    return size / rate if rate else None
+    block = int.from_bytes(head[32:34], "little")
+    # The byte rate is the sample rate times the bytes of one sample frame: a header whose
+    # fields disagree (or a rate no recorder uses) is not believed, its duration guessed.
+    if not 1_000 <= sample_rate <= 768_000 or not block or rate != sample_rate * block:
+        return None
+    return size / rate
 
 
 def mp3_seconds(data: bytes) -> float | None:
