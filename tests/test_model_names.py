@@ -65,6 +65,7 @@ def _json(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     pytest.param("vertex_ai/claude-3-5-sonnet@20240620", "claude-3-5-sonnet-20240620",
                  id="vertex-claude"),
     pytest.param("claude-opus-4-1-20250805", "claude-opus-4-1-20250805", id="claude-as-is"),
+    pytest.param("gpt-audio-mini-2025-10-06", "gpt-audio-mini-2025-10-06", id="audio-model"),
 ])
 def test_model_names_resolve_to_the_model_they_run_on(name: str, base: str) -> None:
     assert resolve_model(name) == base

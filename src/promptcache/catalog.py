@@ -155,6 +155,14 @@ MODELS: tuple[ModelFacts, ...] = (
     # exact (21 records), so the token belongs to the image.
     _openai("gpt-4.1-nano", "o200k_base", PatchScheme(multiplier=2.46, framing=1)),
     _openai("gpt-4.5", "o200k_base", _TILE_4O),
+    # The audio chat models after gpt-4o-audio-preview (counted as the gpt-4o row above):
+    # o200k and ChatML framing, the input_audio part as gpt-4o-audio-preview bills it: exact
+    # on the 4 recorded requests with audio (Mirascope openai_gpt_audio#0, gpt-audio;
+    # ruby_llm chat_audio_models_openai_gpt-audio-mini_* #0 and dd-trace-js
+    # openai_chat_completions_post_781929fc#0, gpt-audio-mini); one text-only gpt-audio
+    # request is 1 over (dd-trace-js _797109e5#0, 9 counted, 8 billed: unexplained). They
+    # take no images: the scheme is the family's, for completeness.
+    _openai("gpt-audio", "o200k_base", _TILE_4O),
     _openai("o1", "o200k_base", TileScheme(base=75, per_tile=150)),
     _openai("o3", "o200k_base", TileScheme(base=75, per_tile=150)),
     _openai("o4-mini", "o200k_base", PatchScheme(multiplier=1.72)),
