@@ -7,10 +7,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from promptcache.tokens.claude.families import CLAUDE_ENCODINGS
 from promptcache.tokens.disk_memo import DiskMemo
 
 if TYPE_CHECKING:
     from promptcache.tokens.encodings import TextEncoding
+    from promptcache.tokens.light_bpe import LightEncoding
 
 DEFAULT_MEMO_ENTRIES = 16_384
 DEFAULT_MEMO_TOKENS = 2_000_000
@@ -28,6 +30,10 @@ class TokenCounter:
                  *, persistent: bool = True) -> None:
         self.encoding_name = encoding_name
         self._encoding: TextEncoding | None = None
+        self._light: LightEncoding | None = None
+        self._light_spent = encoding_name in CLAUDE_ENCODINGS
+        """True once the light encoder is no longer used (or never can be: it is tiktoken's
+        procedure, for tiktoken's encodings)."""
         self._disk = DiskMemo(encoding_name) if persistent else None
         self._memo: OrderedDict[str, array[int]] = OrderedDict()
         self._memo_entries = memo_entries
@@ -56,7 +62,7 @@ class TokenCounter:
         if remembered is not None:
             tokens = remembered
         else:
-            tokens = array("I", self.encoding.encode_ordinary(text))
+            tokens = array("I", self._tokenize(text))
             if disk is not None:
                 disk.put(text, tokens)
         if self.on_new is not None:
@@ -81,6 +87,29 @@ class TokenCounter:
     def count(self, text: str) -> int:
         """Number of tokens in ``text``."""
         return len(self.encode(text))
+
+    def _tokenize(self, text: str) -> list[int]:
+        """Ids of ``text``: in Python while this run has tokenized little and tiktoken is not
+        built (see :mod:`promptcache.tokens.light_bpe`), else with tiktoken."""
+        if self._encoding is None and not self._light_spent:
+            light = self._light
+            if light is None:
+                from promptcache.tokens.encodings import tiktoken_parameters
+                from promptcache.tokens.light_bpe import LightEncoding
+
+                parameters = tiktoken_parameters(self.encoding_name)
+                light = self._light = LightEncoding(parameters["pat_str"],
+                                                    parameters["mergeable_ranks"])
+            ids = light.encode(text)
+            if ids is not None:
+                return ids
+            self._light_spent, self._light = True, None
+        return self.encoding.encode_ordinary(text)
+
+    @property
+    def tokenizer_built(self) -> bool:
+        """True once the full tokenizer is built (texts since go through it)."""
+        return self._encoding is not None
 
     @property
     def encoding(self) -> TextEncoding:

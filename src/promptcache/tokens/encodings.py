@@ -22,7 +22,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal, Protocol, overload
+from typing import Any, Literal, Protocol, overload
 
 import tiktoken
 from tiktoken_ext import openai_public
@@ -149,6 +149,13 @@ def _load_once(name: str) -> TextEncoding:
 
 
 def _load_tiktoken(name: str) -> tiktoken.Encoding:
+    return tiktoken.Encoding(**tiktoken_parameters(name))
+
+
+@cache  # the light encoding and the full one read the same ranks, unpickled once
+def tiktoken_parameters(name: str) -> dict[str, Any]:
+    """tiktoken's constructor arguments for ``name`` (its ``pat_str`` and
+    ``mergeable_ranks`` among them), read from the bundled vocabulary."""
     constructor = getattr(openai_public, name)
     with _LOAD_LOCK:
         # tiktoken's constructor calls the module-level load_tiktoken_bpe with the download URL
@@ -156,7 +163,7 @@ def _load_tiktoken(name: str) -> tiktoken.Encoding:
         original = openai_public.load_tiktoken_bpe
         openai_public.load_tiktoken_bpe = _offline_loader(name)
         try:
-            params = constructor()
+            params: dict[str, Any] = constructor()
         finally:
             openai_public.load_tiktoken_bpe = original
-    return tiktoken.Encoding(**params)
+    return params
