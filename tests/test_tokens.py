@@ -38,6 +38,12 @@ def test_a_tampered_vocabulary_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
         loader("https://example.invalid/o200k_base.tiktoken", expected_hash="0" * 64)
 
 
+def test_vocabulary_lines_are_read_as_tiktoken_reads_them() -> None:
+    assert encodings._parse_ranks(b"IQ== 0\nIg== 1\n\naGk= 2\n") == {b"!": 0, b'"': 1, b"hi": 2}
+    with pytest.raises(encodings.VocabularyError, match="not a token and its rank"):
+        encodings._parse_ranks(b"IQ== 0\nIg==\n")
+
+
 def test_unknown_encoding() -> None:
     with pytest.raises(ValueError, match="unsupported encoding"):
         encodings.load_encoding("p50k_base")
