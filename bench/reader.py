@@ -21,10 +21,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from revision import extract
 
 _HERE = Path(__file__).resolve().parent.parent
 
@@ -110,18 +111,6 @@ def _measure(log: str, source: Path, memo: str) -> dict[str, object]:
     return result
 
 
-def _extract(revision: str, folder: Path) -> Path:
-    # src/promptcache links to the top-level cli/ and rules/ folders: all three, or the
-    # links dangle.
-    archive = subprocess.run(["git", "-C", str(_HERE), "archive", revision, "src", "cli",
-                              "rules"], check=True, capture_output=True).stdout
-    archive_path = folder / "src.tar"
-    archive_path.write_bytes(archive)
-    with tarfile.open(archive_path) as tar:
-        tar.extractall(folder / revision.replace("/", "_"), filter="data")
-    return folder / revision.replace("/", "_") / "src"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("log")
@@ -140,7 +129,7 @@ def main() -> None:
         _child(options.log)
         return
     with tempfile.TemporaryDirectory() as folder:
-        sources = {options.against: _extract(options.against, Path(folder)),
+        sources = {options.against: extract(options.against, Path(folder)),
                    "this checkout": _HERE / "src"}
         runs: dict[str, list[dict[str, object]]] = {name: [] for name in sources}
         for _ in range(options.repeat):

@@ -15,8 +15,8 @@ the script compiles the package first and clears ``PYTHONDONTWRITEBYTECODE`` for
 it times. (Compiling promptcache's modules from source at every start, which an editable
 install under ``PYTHONDONTWRITEBYTECODE=1`` does, costs some 0.3 s more.)
 
-To compare with another checkout, run this script with ``PYTHONPATH=OTHER/src``: the
-commands it times import promptcache from there.
+``--against REV`` times that revision's tree (``git archive``) and this checkout in the same
+run, table after table alternating (``--repeat``), and prints the ratio of each row.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from revision import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_LOG = ROOT / "samples" / "tool-order.jsonl"
@@ -90,38 +92,67 @@ def _time_formats_discovery(env: dict[str, str], runs: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
+_ROWS = ("python -c pass (floor)", "promptcache --version", "promptcache audit, cold cache",
+         "promptcache audit, warm cache", "promptcache audit, warm, file edited",
+         "  of a start: finding the input formats")
+
+
+def _table(source: Path | None, runs: int) -> dict[str, float]:
+    """Each row's median seconds, importing promptcache from ``source`` (None: as installed),
+    with a cache folder of its own."""
     cache = tempfile.mkdtemp(prefix="promptcache-bench-cache-")
     env = {**os.environ, "PROMPTCACHE_CACHE_DIR": cache, "GITHUB_ACTIONS": "false"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    audit = [sys.executable, "-m", "promptcache.cli", "audit", "--isolated", "-f", "concise",
+             str(SMALL_LOG)]
+    floor = _time([sys.executable, "-c", "pass"], env, runs)
+    version = _time([sys.executable, "-m", "promptcache.cli", "--version"], env, runs)
+    cold = _time(audit, env, max(3, runs // 3), before_each=[cache])
+    subprocess.run(audit, env=env, capture_output=True, check=False)  # fill the cache
+    warm = _time(audit, env, runs)
+    edited = _time_edited(env, runs)
+    discovery = _time_formats_discovery(env, runs)
+    shutil.rmtree(cache, ignore_errors=True)
+    return dict(zip(_ROWS, (floor, version, cold, warm, edited, discovery), strict=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--against", help="a revision to time in the same run, table by "
+                                          "table, with the ratio of this checkout to it")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="with --against: tables of each, alternating (medians shown)")
+    args = parser.parse_args()
     import promptcache
 
     compileall.compile_dir(Path(promptcache.__file__).parent, quiet=1)
-    audit = [sys.executable, "-m", "promptcache.cli", "audit", "--isolated", "-f", "concise",
-             str(SMALL_LOG)]
-    floor = _time([sys.executable, "-c", "pass"], env, args.runs)
-    version = _time([sys.executable, "-m", "promptcache.cli", "--version"], env, args.runs)
-    cold = _time(audit, env, max(3, args.runs // 3), before_each=[cache])
-    subprocess.run(audit, env=env, capture_output=True, check=False)  # fill the cache
-    warm = _time(audit, env, args.runs)
-    edited = _time_edited(env, args.runs)
-    discovery = _time_formats_discovery(env, args.runs)
     size = SMALL_LOG.stat().st_size
     print(f"promptcache start-up, {args.runs} runs each, median wall time "
           f"({SMALL_LOG.name}: {size:,} bytes, {sum(1 for _ in SMALL_LOG.open())} requests; "
           "modules from bytecode)")
-    print(f"{'command':<42}{'seconds':>9}{'x floor':>9}")
-    for label, seconds in (("python -c pass (floor)", floor),
-                           ("promptcache --version", version),
-                           ("promptcache audit, cold cache", cold),
-                           ("promptcache audit, warm cache", warm),
-                           ("promptcache audit, warm, file edited", edited),
-                           ("  of a start: finding the input formats", discovery)):
-        print(f"{label:<42}{seconds:>9.3f}{seconds / floor:>9.1f}")
-    shutil.rmtree(cache, ignore_errors=True)
+    if args.against is None:
+        table = _table(None, args.runs)
+        print(f"{'command':<42}{'seconds':>9}{'x floor':>9}")
+        for label, seconds in table.items():
+            print(f"{label:<42}{seconds:>9.3f}{seconds / table[_ROWS[0]]:>9.1f}")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        other = extract(args.against, Path(folder))
+        compileall.compile_dir(other, quiet=1)
+        tables: dict[str, list[dict[str, float]]] = {args.against: [], "this checkout": []}
+        for _ in range(args.repeat):
+            tables[args.against].append(_table(other, args.runs))
+            tables["this checkout"].append(_table(None, args.runs))
+    medians = {name: {row: statistics.median(table[row] for table in runs)
+                      for row in _ROWS} for name, runs in tables.items()}
+    before, after = medians[args.against], medians["this checkout"]
+    print(f"{args.repeat} tables of each, alternating; medians of the tables' medians")
+    print(f"{'command':<42}{args.against[:12]:>13}{'this':>9}{'ratio':>8}")
+    for row in _ROWS:
+        print(f"{row:<42}{before[row]:>13.3f}{after[row]:>9.3f}{after[row] / before[row]:>8.2f}")
 
 
 if __name__ == "__main__":
