@@ -10,8 +10,9 @@ model family x request shape, exact and within 1%, and the worst misses.
 The counts are the pipeline's own (read -> normalize -> count, as ``promptcache audit`` does);
 the truth is the provider's recorded ``usage.prompt_tokens`` (Chat Completions) or
 ``usage.input_tokens`` (Responses). Every record of a file is in its denominator: a record the
-counter marks estimated (remote image of unknown size, file, audio) counts as a miss unless it
-happens to be exact, and the table says how many were estimated beside the rate.
+counter marks estimated (remote image of unknown size, file, a model not in the catalogue: what
+a report says is not exact) counts as a miss unless it happens to be exact, and the table says
+how many were estimated beside the rate.
 
 The Anthropic section measures every record of ``anthropic-*.jsonl`` against its total input
 (``input_tokens + cache_read_input_tokens + cache_creation_input_tokens``) per Claude
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from promptcache.catalog import counting_change, facts_for, resolve_model
+from promptcache.estimates import certainty
 from promptcache.load.formats._usage import as_sent
 from promptcache.load.records import normalize_record
 from promptcache.load.sources import LoadError, RawRecord, read_records
@@ -156,7 +158,7 @@ def outcomes(path: Path) -> Iterator[Outcome]:
             counted.prompt_tokens - observed) is not None
         yield Outcome(path.name, raw.location.line, source, model, family_of(model),
                       shape_of(body), None if counted is None else counted.prompt_tokens,
-                      observed, counted is not None and counted.request.estimated, predates)
+                      observed, counted is not None and not certainty(counted).exact, predates)
 
 
 def _rate(part: int, whole: int) -> str:
