@@ -321,7 +321,6 @@ gpt-4o-audio-preview records, mp3 and wav (mirascope `encodes-audio-content#0`, 
 cannot be told apart: every recorded audio-model request has one audio part."""
 _AUDIO_BYTES_PER_SECOND_GUESS: Final = 16_000
 """128 kbit/s, assumed for compressed audio whose duration is not read."""
-_AUDIO_MEMO_SIZE: Final = 64
 
 
 _CANONICAL_MEMO_SIZE: Final = 8192
@@ -1153,18 +1152,10 @@ def _audio_tokens(part: Mapping[str, Any]) -> tuple[int, bool]:
     return math.ceil(size / _AUDIO_BYTES_PER_SECOND_GUESS * _AUDIO_TOKENS_PER_SECOND), False
 
 
-_audio_memo: BoundedMemo[bytes, float | None] = BoundedMemo(_AUDIO_MEMO_SIZE)
-
-
 def _audio_seconds(data: str) -> float | None:
-    """The duration of base64 audio, when it is WAV or MP3 (see promptcache.tokens.audio),
-    remembered by a digest of the clip: a conversation resends its audio every turn, and the
-    memo must not hold the clips themselves."""
-    key = hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    return _audio_memo.get_or_make(key, lambda: _read_seconds(data))
-
-
-def _read_seconds(data: str) -> float | None:
+    """The duration of base64 audio, when it is WAV or MP3 (see promptcache.tokens.audio).
+    Not remembered: a conversation's resent audio is reused with the turn it came in
+    (promptcache.normalize.reuse), not rendered again."""
     try:
         head = base64.b64decode(data[:64] + "=" * (-len(data[:64]) % 4))
         padding = len(data[-2:]) - len(data[-2:].rstrip("="))

@@ -98,7 +98,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from promptcache.catalog import ModelFacts, resolve_model
@@ -173,8 +173,8 @@ class _Format:
     generations: bool = False
     """Calls, outputs and ``additional_tools`` items cost what the model's generation bills
     (:data:`_GENERATIONS`)."""
-    built_in_prompts: tuple[tuple[str, _BuiltInPrompt], ...] = ()
-    """(built-in tool type, its hidden prompt) where recorded usage shows the figure."""
+    built_in_prompts: Mapping[str, _BuiltInPrompt] = field(default_factory=dict, hash=False)
+    """Built-in tool type -> its hidden prompt, where recorded usage shows the figure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +220,9 @@ _WEB_SEARCH_PROMPT: Final = _BuiltInPrompt(294, "web search results the server f
 _CHATML: Final = _Format(name="chatml", frame=4, priming=3, header_extra=0, assistant_extra=0,
                          tools_overhead=-3, tools_header=TOOLS_HEADER, stored_call_extra=3,
                          forced_call=4,
-                         built_in_prompts=(("web_search", _WEB_SEARCH_PROMPT),
-                                           ("web_search_preview", _WEB_SEARCH_PROMPT),
-                                           ("web_search_2025_08_26", _WEB_SEARCH_PROMPT),
-                                           ("web_search_preview_2025_03_11",
-                                            _WEB_SEARCH_PROMPT)))
+                         built_in_prompts=dict.fromkeys(
+                             ("web_search", "web_search_preview", "web_search_2025_08_26",
+                              "web_search_preview_2025_03_11"), _WEB_SEARCH_PROMPT))
 # The chat harmony constants, but for the tools block's overhead and the assistant channel.
 # A forced choice adds nothing: exact without it on pydantic-ai
 # test_tool_choice_matrix[required-openai_responses]#0 and test_openai_responses_streaming_
@@ -472,7 +470,7 @@ def _render_tool(tool: object, fmt: _Format) -> _Tool:
     # table has it, and what the tool fetches or runs, never known offline.
     if not label:
         label = kind if isinstance(kind, str) else ""
-    prompt = dict(fmt.built_in_prompts).get(kind) if isinstance(kind, str) else None
+    prompt = fmt.built_in_prompts.get(kind) if isinstance(kind, str) else None
     if prompt is None:
         return _Tool(label, "", function=False, estimated=True, canonical=canonical)
     return _Tool(label, "", function=False, estimated=True, canonical=canonical,

@@ -284,8 +284,7 @@ def _property_line(name: str, sub: object, required: bool, indent: str, root: ob
     text = _leading_comments(sub, indent, blank) if isinstance(sub, Mapping) else ""
     if not text and isinstance(sub, Mapping) and _is_object_property(sub):
         text = f"{indent}{_EMPTY_COMMENT}"
-    variants = _union_variants(sub) if isinstance(sub, Mapping) else None
-    if variants is not None and isinstance(sub, Mapping):
+    if isinstance(sub, Mapping) and (variants := _union_variants(sub)) is not None:
         return text + _union_lines(name, sub, variants, required, indent, root, depth,
                                    in_array, blank)
     typ = schema_type(sub, indent, root, depth, in_array=in_array, blank=blank)
