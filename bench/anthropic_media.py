@@ -39,9 +39,10 @@ from anthropic_cache import ANTHROPIC_FILES, SHARED, recorded_usage  # noqa: E40
 from promptcache.catalog import PatchScheme, facts_for  # noqa: E402
 from promptcache.load.records import normalize_record  # noqa: E402
 from promptcache.load.sources import LoadError, RawRecord, read_records  # noqa: E402
-from promptcache.tokens.anthropic_documents import page_image_tokens, pdf_pages  # noqa: E402
+from promptcache.tokens.anthropic_documents import page_image_tokens  # noqa: E402
 from promptcache.tokens.counting import PromptCounter  # noqa: E402
 from promptcache.tokens.images import data_url_dimensions, image_tokens  # noqa: E402
+from promptcache.tokens.pdf import pdf_pages  # noqa: E402
 
 
 @dataclass(frozen=True, slots=True)

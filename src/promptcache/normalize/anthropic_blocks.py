@@ -33,7 +33,7 @@ from promptcache.estimates import (
 )
 from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
 from promptcache.normalize.openai_chat import canonical_json
-from promptcache.tokens.anthropic_documents import page_image_tokens, pdf_pages
+from promptcache.tokens.anthropic_documents import page_image_tokens
 from promptcache.tokens.anthropic_framing import TEXT_DOCUMENT, Generation
 from promptcache.tokens.anthropic_server_tools import block_addition
 from promptcache.tokens.images import (
@@ -42,6 +42,7 @@ from promptcache.tokens.images import (
     image_token_range,
     image_tokens,
 )
+from promptcache.tokens.pdf import pdf_pages
 
 __all__ = ["block_segment", "breakpoint_of", "compact_json", "text_segment"]
 

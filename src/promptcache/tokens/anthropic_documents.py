@@ -21,27 +21,20 @@ complete_document_bytes) within 8. The rendering area is not documented and the 
 extraction is not pypdf's, so the count stays an estimate. Inside a ``tool_result`` a PDF
 came 10-15 under on pydantic-ai, 1 on ruby_llm: not modelled.
 
-The pages, their sizes and their text are read with pypdf (pure Python, BSD), imported only
-when a request holds a PDF, so a run without one never loads it. Our own scan for ``/Type
-/Page`` objects (this module until 2026-12) saw no text and no page size, and missed pages
-kept in compressed object streams (PDF 1.5+); pypdf reads those too.
+The pages, their sizes and their text are read by :mod:`promptcache.tokens.pdf` (pypdf). Our
+own scan for ``/Type /Page`` objects (this module until 2026-12) saw no text and no page size,
+and missed pages kept in compressed object streams (PDF 1.5+).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import math
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 from promptcache.catalog import ImageScheme
 from promptcache.tokens.images import image_tokens
+from promptcache.tokens.pdf import PdfPage
 
-_MAX_CHARS: Final = 64 * 1024 * 1024
-"""A PDF larger than this (48 MB decoded) is not read: the API limit is 32 MB per request."""
 PAGE_PIXELS: Final = 1_216_000
 """The pixel area a page is rendered at (measured 2026-12, not documented): a US Letter page
 (612x792 pt) costs 35x45 = 1,575 patches, which brackets the area in (1.173 M, 1.227 M] px
@@ -50,47 +43,6 @@ patches, which brackets it in (1.208 M, 1.224 M] (pydantic/pydantic-ai test_docu
 content_input and test_multimodal_tool_return_matrix, Sonnet 4.5; jackmpcollins/magentic
 test_anthropic_chat_model_complete_document_bytes, Sonnet 3.5): the middle of the common
 bracket is taken. Opus 4.7's larger images may render pages larger too: unmeasured."""
-
-
-@dataclass(frozen=True, slots=True)
-class PdfPage:
-    """One page of a PDF as Claude is given it."""
-
-    width: float
-    """The page's visible box (its crop box), in points."""
-    height: float
-    """The same, height."""
-    text: str
-    """The page's text, as pypdf extracts it."""
-
-
-@lru_cache(maxsize=64)  # an agent resends the same document every turn
-def pdf_pages(data: str) -> tuple[PdfPage, ...] | None:
-    """The pages of the PDF whose base64 text is ``data``; None when it cannot be read
-    (not base64, not a PDF, damaged, encrypted, or larger than the API accepts)."""
-    if len(data) > _MAX_CHARS:
-        return None
-    try:
-        raw = base64.b64decode(data, validate=False)
-    except (binascii.Error, ValueError):
-        return None
-    if not raw.startswith(b"%PDF"):
-        return None
-    import logging  # with pypdf, which imports it anyway
-
-    from pypdf import PdfReader  # lazily: only a request with a PDF pays for the import
-
-    # pypdf logs what it repairs ("incorrect startxref pointer") as warnings; an audit's
-    # output is its report, so only errors may reach the terminal.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted:
-            return None
-        return tuple(PdfPage(float(page.cropbox.width), float(page.cropbox.height),
-                             page.extract_text()) for page in reader.pages)
-    except Exception:  # a damaged file of any kind: the document stays not estimable
-        return None
 
 
 def page_image_tokens(scheme: ImageScheme, page: PdfPage) -> int:
