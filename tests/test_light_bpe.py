@@ -88,6 +88,19 @@ def test_a_long_piece_that_is_no_token_is_left_to_tiktoken() -> None:
     assert _light("o200k_base", longest_merged=32).encode("東京都の天気は晴れです。") is None
 
 
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_a_code_point_unassigned_in_pythons_unicode_is_left_to_tiktoken(name: str) -> None:
+    # The regex module calls U+3D000 a letter, tiktoken's Rust regex does not: the two split
+    # "\U0003d000/A" differently (found by the property test above).
+    text = "\U0003d000/A"
+    assert _light(name).encode(text) is None
+    assert TokenCounter(name, persistent=False).count(text) == len(
+        load_encoding(name).encode_ordinary(text))
+    # Assigned characters beyond ASCII still take the light path.
+    assert _light(name).encode("café 東京 🙂") == load_encoding(name).encode_ordinary(
+        "café 東京 🙂")
+
+
 def test_text_past_the_budget_is_left_to_tiktoken() -> None:
     parameters = tiktoken_parameters("o200k_base")
     encoder = LightEncoding(parameters["pat_str"], parameters["mergeable_ranks"])
