@@ -4,6 +4,9 @@ text, Helvetica text that pypdf extracts as given."""
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
+from typing import Any
 
 LETTER = (612, 792)
 A4 = (595, 842)
@@ -34,3 +37,20 @@ def pdf(*pages: tuple[tuple[int, int], str]) -> str:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(objects) + 1, xref)
     return base64.b64encode(bytes(out)).decode()
+
+
+def pypdf_loaded_after(*bodies: dict[str, Any]) -> list[bool]:
+    """Whether pypdf is imported after normalizing each body in turn, in a fresh interpreter
+    (it must be imported only by a request that holds a PDF)."""
+    script = (
+        "import sys\n"
+        "from promptcache.load.records import normalize_record\n"
+        "from promptcache.load.sources import RawRecord\n"
+        "from promptcache.model import Location\n"
+        f"for body in {list(bodies)!r}:\n"
+        "    normalize_record(RawRecord(Location('log.jsonl', 1), body))\n"
+        "    print('pypdf' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert result.stderr == ""
+    return [word == "True" for word in result.stdout.split()]

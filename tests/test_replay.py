@@ -169,9 +169,13 @@ def test_calibration_on_the_recorded_chat_cassettes() -> None:
         print(f"  {item.location.line}: observed {item.observed_cached_tokens}, predicted "
               f"{item.predicted_cached_tokens}: {item.reason}: {item.explanation}")
     assert calibration.requests == 230
-    # Every record counts: all 230 predicted exactly, gpt-5.6's explicit caching included
-    # (the test below).
-    assert calibration.exact == 230
+    # Every record counts: all predicted exactly, gpt-5.6's explicit caching included (the
+    # test below), but two whose PDF (a one-page resume) takes them over the 1,024 minimum,
+    # as the API counted them (1,126): each resends the prompt of a request of a sibling
+    # cassette, recorded at a time the cassettes do not say, and read nothing.
+    assert calibration.exact == 228
+    assert {(item.location.line, item.reason) for item in calibration.disagreements} == {
+        (144, "best-effort-miss"), (165, "best-effort-miss")}
 
 
 @pytest.mark.parametrize(("log", "lines"), [("openai-cassettes.jsonl", (221, 222)),

@@ -320,6 +320,9 @@ class CountingChange:
     """What changed, for the report."""
 
 
+_OPENAI_MODELS: tuple[str, ...] = ("gpt-", "o1", "o3", "o4", "chatgpt-")
+"""Every OpenAI model the catalogue resolves, for a change seen across models."""
+
 COUNTING_CHANGES: tuple[CountingChange, ...] = (
     # The Responses API's first weeks: gpt-4o and gpt-4o-mini requests recorded from
     # 2025-03-10 to 2025-03-24 count 18 more than the same rendering counts today (a hidden
@@ -365,6 +368,19 @@ COUNTING_CHANGES: tuple[CountingChange, ...] = (
     CountingChange("2026-03-31", ("gpt-4.1-nano",), "openai.responses", +1,
                    "gpt-4.1-nano Responses requests count one token more, seen on a request "
                    "with a function tool"),
+    # Inline PDFs (promptcache.tokens.openai_documents, which cites the records): a one-page
+    # PDF in Chat Completions cost its text plus 216 up to 2026-02-07 (Mirascope, gpt-4o and
+    # gpt-4o-mini) and plus 996 from 2026-05-06 (chatlas gpt-5.4, ellmer gpt-4.1-nano); in
+    # Responses a PDF cost its text plus 4 from 2025-10-28 to 2026-02-07 (activeagents,
+    # Mirascope; gpt-4o, gpt-4.1, gpt-4o-mini) and plus 14 from 2026-06-11 (chatlas, ellmer,
+    # ruby_llm). A record with another file, or several, misses by another amount and is
+    # not told apart.
+    CountingChange("2026-05-06", _OPENAI_MODELS, "openai.chat", 996 - 216,
+                   "a one-page PDF file in Chat Completions cost 216 tokens beyond its text "
+                   "until early 2026, 996 since"),
+    CountingChange("2026-06-11", _OPENAI_MODELS, "openai.responses", 14 - 4,
+                   "a PDF file in Responses cost 4 tokens beyond its text until early 2026, "
+                   "14 since"),
 )
 """Known changes in counting, oldest first. promptcache counts as the API does today."""
 

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 from typing import Any
 
 from promptcache.estimates import (
@@ -18,7 +16,7 @@ from promptcache.load.sources import RawRecord
 from promptcache.model import Location, Request, Segment
 from promptcache.tokens.counting import PromptCounter
 from promptcache.tokens.pdf import PdfPage, pdf_pages
-from tests.pdf_files import A4, LETTER, pdf
+from tests.pdf_files import A4, LETTER, pdf, pypdf_loaded_after
 
 
 def _request(model: str, content: list[dict[str, Any]]) -> Request:
@@ -70,23 +68,13 @@ def test_a_damaged_pdf_is_not_estimable() -> None:
 
 def test_pypdf_is_imported_only_for_a_pdf() -> None:
     document = {"type": "document", "source": {"type": "base64", "data": pdf((LETTER, "x"))}}
-    script = (
-        "import sys\n"
-        "from promptcache.load.records import normalize_record\n"
-        "from promptcache.load.sources import RawRecord\n"
-        "from promptcache.model import Location\n"
-        "def read(content):\n"
-        "    body = {'model': 'claude-haiku-4-5', 'max_tokens': 5,\n"
-        "            'messages': [{'role': 'user', 'content': content}]}\n"
-        "    normalize_record(RawRecord(Location('log.jsonl', 1), body))\n"
-        "read([{'type': 'text', 'text': 'plain'}])\n"
-        "print('pypdf' in sys.modules)\n"
-        f"read([{document!r}])\n"
-        "print('pypdf' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.split() == ["False", "True"]
-    assert result.stderr == ""
+
+    def body(content: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"model": "claude-haiku-4-5", "max_tokens": 5,
+                "messages": [{"role": "user", "content": content}]}
+
+    assert pypdf_loaded_after(body([{"type": "text", "text": "plain"}]),
+                              body([document])) == [False, True]
 
 
 def test_citations_make_a_document_a_lower_bound() -> None:

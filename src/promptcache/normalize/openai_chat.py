@@ -78,6 +78,7 @@ from promptcache.estimates import (
     UNVERIFIED_KEYWORDS_ESTIMATE,
     remote_image_estimate,
 )
+from promptcache.load.formats.base import CHAT
 from promptcache.memo import BoundedMemo
 from promptcache.model import Estimate, ImageRef, Segment, SegmentKind
 from promptcache.normalize.reuse import (
@@ -103,6 +104,7 @@ from promptcache.tokens.functions import (
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
 from promptcache.tokens.joins import joined_texts
+from promptcache.tokens.openai_documents import inline_file_segment
 from promptcache.tokens.schema_placement import (
     AFTER_TOOLS,
     ALONE,
@@ -907,9 +909,12 @@ class _Builder:
                            role=role or None, key="input_audio", estimated=not measured,
                            estimate=None if measured else AUDIO_ESTIMATE)
         if kind == "file":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
-                           role=role or None, key="file", estimated=True,
-                           estimate=FILE_ESTIMATE)
+            spec = part.get("file")
+            inline = (inline_file_segment(CHAT, spec, path, role or None)
+                      if isinstance(spec, Mapping) else None)
+            return inline or Segment(SegmentKind.OTHER, path, "",
+                                     fixed_tokens=FILE_GUESS_TOKENS, role=role or None,
+                                     key="file", estimated=True, estimate=FILE_ESTIMATE)
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, text if isinstance(text, str) else "",
                        role=role or None, key=kind if isinstance(kind, str) else "",

@@ -86,7 +86,9 @@ server-side results are billed as input (a web search on chatml models counted w
 hidden prompt, :attr:`_Format.built_in_prompts`), and their call/output items;
 ``previous_response_id``, ``conversation`` and ``prompt`` (context stored server-side: a
 stored ``prompt`` alone, with no ``input`` or ``model``, is a valid request counted as a
-lower bound); files; compaction and item-reference items; current-turn reasoning;
+lower bound); files (an inline PDF or text file as its text plus a measured per-file
+cost, :mod:`promptcache.tokens.openai_documents`; others guessed); compaction and
+item-reference items; current-turn reasoning;
 ``additional_tools`` items (the tools block plus the generation's overhead: 86 on gpt-5,
 exact on 4 records; 84, Chat Completions' harmony preamble, on the others, where gpt-5.4
 bills 3 to 5 more); calls to functions the request does not declare (1 record: the API
@@ -108,6 +110,7 @@ from promptcache.estimates import (
     UNVERIFIED_KEYWORDS_ESTIMATE,
     server_input_estimate,
 )
+from promptcache.load.formats.base import RESPONSES
 from promptcache.memo import BoundedMemo
 from promptcache.model import Estimate, Segment, SegmentKind
 
@@ -137,6 +140,7 @@ from promptcache.tokens.functions import (
     unverified_keywords,
 )
 from promptcache.tokens.joins import joined_texts
+from promptcache.tokens.openai_documents import inline_file_segment
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
 __all__ = ["responses_segments"]
@@ -774,9 +778,10 @@ class _Builder:
         if kind == "input_image":
             return self._image(part, path, role)
         if kind == "input_file":
-            return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
-                           role=role or None, key="input_file", estimated=True,
-                           estimate=FILE_ESTIMATE)
+            return (inline_file_segment(RESPONSES, part, path, role or None)
+                    or Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
+                               role=role or None, key="input_file", estimated=True,
+                               estimate=FILE_ESTIMATE))
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, _string(text), role=role or None,
                        key=_string(kind), estimated=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-_MAX_CHARS: Final = 64 * 1024 * 1024
+MAX_CHARS: Final = 64 * 1024 * 1024
 """A PDF larger than this (48 MB decoded) is not read: Anthropic and OpenAI accept 32 MB a
 request."""
 
@@ -36,7 +36,7 @@ class PdfPage:
 def pdf_pages(data: str) -> tuple[PdfPage, ...] | None:
     """The pages of the PDF whose base64 text is ``data``; None when it cannot be read
     (not base64, not a PDF, damaged, encrypted, or larger than the API accepts)."""
-    if len(data) > _MAX_CHARS:
+    if len(data) > MAX_CHARS:
         return None
     try:
         raw = base64.b64decode(data, validate=False)
