@@ -3,6 +3,7 @@ process writes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -216,3 +217,39 @@ def test_a_small_run_does_not_import_multiprocessing(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"),
+                    reason="pipe buffers are sized on Linux only")
+def test_the_pipe_holds_several_batches(agent_log: Path) -> None:
+    import fcntl
+
+    reader = parallel.Reader([str(agent_log)], PromptCounter(), None)
+    try:
+        assert fcntl.fcntl(reader._link.fileno(), fcntl.F_GETPIPE_SZ) == parallel.PIPE_BYTES
+    finally:
+        reader.close()
+    read_end, write_end = os.pipe()
+    try:
+        default = fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ)
+        parallel._widen(write_end)
+        assert fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ) == parallel.PIPE_BYTES > default
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_pipe_that_cannot_be_widened_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    def refuse(*_: object) -> int:  # beyond pipe-max-size for a user without the right
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(fcntl, "fcntl", refuse)
+    monkeypatch.setattr(fcntl, "F_SETPIPE_SZ", 1031, raising=False)
+    read_end, write_end = os.pipe()
+    try:
+        parallel._widen(write_end)  # no error: the default buffer serves, only slower
+    finally:
+        os.close(read_end)
+        os.close(write_end)

@@ -58,6 +58,9 @@ size."""
 _BATCH = 64
 """Requests (and errors) per message: large enough that the pipe's cost per message does not
 matter, small enough that the main process starts on the first batch soon."""
+PIPE_BYTES = 1024 * 1024
+"""Buffer asked for the pipe between the processes: several batches (Linux's default
+pipe-max-size)."""
 SHIPPED_SEGMENTS = 16_384
 """Segments the reader keeps numbered (holding them alive, so their ids stay theirs)..."""
 SHIPPED_CHARS = 8_000_000
@@ -150,6 +153,7 @@ class Reader:
             counter.counter_for(FALLBACK.encoding).encoding  # noqa: B018 - built on first use
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
+        _widen(sender.fileno())
         self._process = context.Process(target=_read, name="promptcache-reader", daemon=True,
                                         args=(list(paths), sender, input_format))
         self._process.start()
@@ -204,6 +208,20 @@ class Reader:
         if tag == "error":
             raise WorkerFailed(f"the reader process failed: {payload}")
         return payload if tag == "batch" else None
+
+
+def _widen(descriptor: int) -> None:
+    """Give the pipe :data:`PIPE_BYTES` of buffer where the system allows (Linux): with the
+    default 64 KiB, less than a batch, the reader stalls in every send until the main process
+    has read the batch before, and the main process then waits for the next; both halves
+    idle in turn."""
+    import fcntl
+
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is None:  # not Linux
+        return
+    with contextlib.suppress(OSError):  # above the system's pipe-max-size: keep the default
+        fcntl.fcntl(descriptor, setting, PIPE_BYTES)
 
 
 class _Numbering:
