@@ -6,7 +6,6 @@ import base64
 import json
 import struct
 import zlib
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +15,7 @@ from promptcache.catalog import PatchScheme, TileScheme, facts_for
 from promptcache.tokens import images
 from promptcache.tokens.images import ImageCost, data_url_dimensions, image_tokens
 
-from .conftest import shared_data
+from .conftest import json_strings, shared_data
 
 GPT_4O = TileScheme(base=85, per_tile=170)
 GPT_4O_MINI = TileScheme(base=2833, per_tile=5667)
@@ -452,17 +451,6 @@ def test_every_truncation_is_none_or_need_more(data: bytes) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _strings(node: object) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
-
-
 @pytest.fixture(scope="module")
 def cassette_images() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
@@ -470,7 +458,7 @@ def cassette_images() -> list[tuple[str, str]]:
         for line in lines:
             record = json.loads(line)
             source = record.get("meta", {}).get("source", "?")
-            found += [(source, s) for s in _strings(record.get("request"))
+            found += [(source, s) for s in json_strings(record.get("request"))
                       if s.lower().startswith("data:image/")]
     return found
 

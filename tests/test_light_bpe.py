@@ -5,7 +5,6 @@ built, within its budget."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from promptcache.tokens.counter import TokenCounter
 from promptcache.tokens.encodings import load_encoding, tiktoken_parameters
 from promptcache.tokens.light_bpe import LIGHT_BUDGET_CHARS, LightEncoding
 
-from .conftest import shared_data
+from .conftest import json_strings, shared_data
 
 ENCODINGS = ("o200k_base", "cl100k_base")
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -74,24 +73,14 @@ def test_code_points_of_every_script_split_as_tiktoken_splits_them(name: str) ->
     assert compared > 20_000
 
 
-def _texts(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)
-
-
 @pytest.mark.parametrize("name", ENCODINGS)
 def test_the_samples_and_recorded_requests_get_tiktokens_ids(name: str) -> None:
     texts = {text for path in sorted(SAMPLES.glob("*.jsonl"))
-             for line in path.read_text("utf-8").splitlines() for text in _texts(json.loads(line))}
+             for line in path.read_text("utf-8").splitlines()
+             for text in json_strings(json.loads(line))}
     recorded = shared_data("openai-chat-more.jsonl")
     texts.update(text for line in recorded.read_text("utf-8").splitlines()
-                 for text in _texts(json.loads(line).get("request")) if len(text) < 20_000)
+                 for text in json_strings(json.loads(line).get("request")) if len(text) < 20_000)
     light, real = _light(name, longest_merged=32), load_encoding(name)
     compared = 0
     for text in texts:

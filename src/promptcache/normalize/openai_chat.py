@@ -73,8 +73,6 @@ import orjson
 from promptcache.catalog import ModelFacts, resolve_model
 from promptcache.estimates import (
     AUDIO_ESTIMATE,
-    FILE_ESTIMATE,
-    FILE_GUESS_TOKENS,
     UNVERIFIED_KEYWORDS_ESTIMATE,
     remote_image_estimate,
 )
@@ -104,7 +102,7 @@ from promptcache.tokens.functions import (
 )
 from promptcache.tokens.images import image_dimensions, image_tokens
 from promptcache.tokens.joins import joined_texts
-from promptcache.tokens.openai_documents import inline_file_segment
+from promptcache.tokens.openai_documents import file_segment
 from promptcache.tokens.schema_placement import (
     AFTER_TOOLS,
     ALONE,
@@ -909,12 +907,7 @@ class _Builder:
                            role=role or None, key="input_audio", estimated=not measured,
                            estimate=None if measured else AUDIO_ESTIMATE)
         if kind == "file":
-            spec = part.get("file")
-            inline = (inline_file_segment(CHAT, spec, path, role or None)
-                      if isinstance(spec, Mapping) else None)
-            return inline or Segment(SegmentKind.OTHER, path, "",
-                                     fixed_tokens=FILE_GUESS_TOKENS, role=role or None,
-                                     key="file", estimated=True, estimate=FILE_ESTIMATE)
+            return file_segment(CHAT, part.get("file"), path, role or None, "file")
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, text if isinstance(text, str) else "",
                        role=role or None, key=kind if isinstance(kind, str) else "",

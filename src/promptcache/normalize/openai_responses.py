@@ -105,8 +105,6 @@ from typing import Any, Final
 
 from promptcache.catalog import ModelFacts, resolve_model
 from promptcache.estimates import (
-    FILE_ESTIMATE,
-    FILE_GUESS_TOKENS,
     UNVERIFIED_KEYWORDS_ESTIMATE,
     server_input_estimate,
 )
@@ -140,7 +138,7 @@ from promptcache.tokens.functions import (
     unverified_keywords,
 )
 from promptcache.tokens.joins import joined_texts
-from promptcache.tokens.openai_documents import inline_file_segment
+from promptcache.tokens.openai_documents import file_segment
 from promptcache.tokens.schema_placement import AFTER_TOOLS, ALONE, schema_placement
 
 __all__ = ["responses_segments"]
@@ -778,10 +776,7 @@ class _Builder:
         if kind == "input_image":
             return self._image(part, path, role)
         if kind == "input_file":
-            return (inline_file_segment(RESPONSES, part, path, role or None)
-                    or Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS,
-                               role=role or None, key="input_file", estimated=True,
-                               estimate=FILE_ESTIMATE))
+            return file_segment(RESPONSES, part, path, role or None, "input_file")
         text = part.get("refusal") if kind == "refusal" else part.get("text")
         return Segment(SegmentKind.OTHER, path, _string(text), role=role or None,
                        key=_string(kind), estimated=True)

@@ -44,14 +44,20 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from promptcache.estimates import PDF_ESTIMATE, PDF_PAGES_ESTIMATE, TEXT_FILE_ESTIMATE
+from promptcache.estimates import (
+    FILE_ESTIMATE,
+    FILE_GUESS_TOKENS,
+    PDF_ESTIMATE,
+    PDF_PAGES_ESTIMATE,
+    TEXT_FILE_ESTIMATE,
+)
 from promptcache.load.formats.base import CHAT, RESPONSES
-from promptcache.model import Segment, SegmentKind
+from promptcache.model import Estimate, Segment, SegmentKind
 from promptcache.tokens.pdf import MAX_CHARS, pdf_pages
 
-__all__ = ["FILE_COSTS", "FileCosts", "inline_file_segment"]
+__all__ = ["FILE_COSTS", "FileCosts", "file_segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,30 +85,40 @@ _SPREADSHEETS: Final = frozenset({"text/csv", "text/tab-separated-values"})
 """Text media types the API augments as spreadsheets instead of reading as text."""
 
 
-def inline_file_segment(api: str, part: Mapping[str, Any], path: str,
-                        role: str | None) -> Segment | None:
-    """The segment of a file part whose ``file_data`` holds a PDF (or, where the API takes
-    them, a text file) inline: its text plus :data:`FILE_COSTS`; None for any other file (by
-    id or URL, another type, unreadable), which the caller costs as unknown."""
-    costs = FILE_COSTS.get(api)
-    data = part.get("file_data")
-    if costs is None or not isinstance(data, str) or len(data) > MAX_CHARS:
+def file_segment(api: str, part: object, path: str, role: str | None, key: str) -> Segment:
+    """The segment of a file part (``part`` holds its ``file_data``, ``file_id``...): an
+    inline PDF (or, where the API takes them, a text file) as its text plus
+    :data:`FILE_COSTS`; any other file (by id or URL, another type, unreadable) the
+    unknown guess, under ``key``."""
+    data = part.get("file_data") if isinstance(part, Mapping) else None
+    if not isinstance(data, str) or (read := _inline(FILE_COSTS[api], data)) is None:
+        return Segment(SegmentKind.OTHER, path, "", fixed_tokens=FILE_GUESS_TOKENS, role=role,
+                       key=key, estimated=True, estimate=FILE_ESTIMATE)
+    text, fixed_tokens, estimate = read
+    # Identified by its data, not its text: two PDFs with the same text differ in their
+    # page images, and so in their cached tokens.
+    digest = hashlib.sha256(data.encode("utf-8", "replace")).hexdigest()[:16]
+    return Segment(SegmentKind.OTHER, path, text, fixed_tokens=fixed_tokens, role=role,
+                   key=f"file:{digest}", estimated=True, estimate=estimate)
+
+
+def _inline(costs: FileCosts, data: str) -> tuple[str, int, Estimate] | None:
+    """(text, tokens beyond it, estimate) of inline file data the API reads as text; None
+    for anything else."""
+    if len(data) > MAX_CHARS:
         return None
     media_type, payload = _data_url(data)
-    key = "file:" + hashlib.sha256(data.encode("utf-8", "replace")).hexdigest()[:16]
     if media_type in ("", "application/pdf"):
         pages = pdf_pages(payload)
-        if pages:
-            return Segment(SegmentKind.OTHER, path, "".join(page.text for page in pages),
-                           fixed_tokens=costs.per_file + costs.per_page * len(pages),
-                           role=role, key=key, estimated=True,
-                           estimate=PDF_ESTIMATE if len(pages) == 1 else PDF_PAGES_ESTIMATE)
-        return None
+        if not pages:
+            return None
+        return ("".join(page.text for page in pages),
+                costs.per_file + costs.per_page * len(pages),
+                PDF_ESTIMATE if len(pages) == 1 else PDF_PAGES_ESTIMATE)
     if costs.text_files and media_type.startswith("text/") and media_type not in _SPREADSHEETS:
         text = _decoded_text(payload)
         if text is not None:
-            return Segment(SegmentKind.OTHER, path, text, fixed_tokens=costs.per_file,
-                           role=role, key=key, estimated=True, estimate=TEXT_FILE_ESTIMATE)
+            return text, costs.per_file, TEXT_FILE_ESTIMATE
     return None
 
 
