@@ -18,6 +18,7 @@ from promptcache.load.records import read_requests
 from promptcache.load.sources import LoadError, Position
 from promptcache.pricing import save_price_cache
 from promptcache.report.model import Report
+from promptcache.run.collector import fewer_collections
 from promptcache.run.parallel import Reader, use_reader
 from promptcache.run.part import PartAuditor
 from promptcache.run.tally import Tally
@@ -53,16 +54,17 @@ def run_audit(paths: Sequence[str], rules: Sequence[ActiveRule],
 
         settings = Settings(rules, lifetime_seconds, ignored, project_path, input_format)
         return run_on_dask(paths, settings, scheduler, on_tasks)
-    counter = PromptCounter()
-    reader = (Reader(paths, counter, on_position, input_format)
-              if use_reader(paths, jobs) else None)
-    try:
-        counted = (reader if reader is not None
-                   else counted_records(paths, counter, on_position, input_format))
-        return _audit(counted, rules, lifetime_seconds, ignored, counter, project_path)
-    finally:
-        if reader is not None:
-            reader.close()
+    with fewer_collections():  # before the reader forks: it runs with them too
+        counter = PromptCounter()
+        reader = (Reader(paths, counter, on_position, input_format)
+                  if use_reader(paths, jobs) else None)
+        try:
+            counted = (reader if reader is not None
+                       else counted_records(paths, counter, on_position, input_format))
+            return _audit(counted, rules, lifetime_seconds, ignored, counter, project_path)
+        finally:
+            if reader is not None:
+                reader.close()
 
 
 def counted_records(paths: Sequence[str], counter: PromptCounter,

@@ -30,6 +30,7 @@ from promptcache.normalize.reuse import TurnMemory
 from promptcache.pricing import save_price_cache
 from promptcache.report.model import Report
 from promptcache.run.audit import counted_records
+from promptcache.run.collector import fewer_collections
 from promptcache.run.part import EngineState, Outcome, PartAuditor, Unaudited
 from promptcache.run.partitions import FileSurvey, Part, Plan, plan_parts, survey_file
 from promptcache.run.tally import Tally, take_all
@@ -89,11 +90,12 @@ def _audited_part(index: int, settings: Settings, items: Callable[
                   ) -> PartResult:
     """Part ``index`` audited from the (position, item) pairs ``items`` gives with the
     part's counter."""
-    counter = PromptCounter()
-    auditor = PartAuditor(settings.rules, counter, settings.lifetime_seconds,
-                          settings.ignored, settings.project_path)
-    outcomes = list(auditor.audit(items(counter)))
-    counter.flush()
+    with fewer_collections():
+        counter = PromptCounter()
+        auditor = PartAuditor(settings.rules, counter, settings.lifetime_seconds,
+                              settings.ignored, settings.project_path)
+        outcomes = list(auditor.audit(items(counter)))
+        counter.flush()
     return PartResult(index, outcomes, auditor.engine_state())
 
 
