@@ -720,6 +720,15 @@ def versions(peers: list[Peer]) -> str:
     return ", ".join(ours + theirs)
 
 
+def _later_sections() -> str:
+    """What RESULTS.md holds after this benchmark's own section (other benchmarks' results,
+    such as bench/cluster.py's), kept as it is: a run rewrites only its own part."""
+    if not RESULTS.exists():
+        return ""
+    _ours, heading, later = RESULTS.read_text("utf-8").partition("\n# ")
+    return f"{heading}{later}" if heading else ""
+
+
 def write_results(rows: list[Row], peers: list[Peer], args: argparse.Namespace,
                   logs: list[str], setup: list[str], loads: tuple[float, float]) -> str:
     info = machine()
@@ -752,7 +761,7 @@ def write_results(rows: list[Row], peers: list[Peer], args: argparse.Namespace,
         "",
     ]
     text = "\n".join(lines)
-    RESULTS.write_text(text, "utf-8")
+    RESULTS.write_text(text + _later_sections(), "utf-8")
     if README.exists():
         readme = README.read_text("utf-8")
         if MARK_START in readme and MARK_END in readme:
