@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,3 +39,34 @@ def test_an_appended_turn_reuses_the_earlier_blocks() -> None:
     later = hasher.hashes("lane", second, ENCODE)
     assert later[:len(earlier)] == earlier
     assert later == block_hashes(token_stream(second, ENCODE), 4)
+
+
+def test_an_appended_turn_reads_only_its_new_segments() -> None:
+    # A next turn replaces the reply priming with the reply and adds a message: the history's
+    # tokens past the last whole block come from the lane's tail, not from the token memo.
+    read: list[str] = []
+
+    def encode(text: str) -> Sequence[int]:
+        read.append(text)
+        return ENCODE(text)
+
+    priming = Segment(SegmentKind.REPLY_PRIMING, "$", "", fixed_tokens=3, role="assistant")
+    history = tuple(POOL[:9])
+    reply = Segment(SegmentKind.TEXT, "$.m[9]", " the answer", fixed_tokens=4, role="assistant")
+    hasher = PromptHasher(16)
+    hasher.hashes("lane", (*history, priming), encode)
+    read.clear()
+    second = (*history, reply, POOL[11], priming)
+    assert hasher.hashes("lane", second, encode) == block_hashes(token_stream(second, ENCODE), 16)
+    assert read == [reply.text, POOL[11].text, priming.text]
+
+
+def test_a_tail_too_long_to_keep_is_read_again() -> None:
+    long_result = Segment(SegmentKind.TEXT, "$.m[1]", " word" * 9_000, fixed_tokens=3,
+                          role="tool")
+    first = (POOL[0], long_result)
+    second = (*first, POOL[2])
+    hasher = PromptHasher(128)
+    hasher.hashes("lane", first, ENCODE)
+    assert hasher.hashes("lane", second, ENCODE) == block_hashes(token_stream(second, ENCODE),
+                                                                  128)

@@ -94,6 +94,15 @@ class _Lane:
     segments: tuple[Segment, ...]
     ends: list[int]
     hashes: list[bytes]
+    tail: array[int]
+    """The prompt's tokens from ``tail_start`` to its end: what the next prompt of the lane
+    re-hashes of it (the last partial block and the segments reaching into it)."""
+    tail_start: int
+
+
+MAX_TAIL_TOKENS = 8_192
+"""A lane keeps at most this many tail tokens (32 KB): a longer tail (a huge last tool result)
+is rebuilt from the memoized token ids instead, so the lanes stay a few megabytes."""
 
 
 class PromptHasher:
@@ -110,26 +119,49 @@ class PromptHasher:
         block = self.block_size
         state = self._lanes.get(lane)
         kept = identical_prefix(state.segments, segments) if state is not None else 0
+        stream: array[int] = array("I")
         if state is None or kept == 0:
-            first, start, previous, reused, ends = 0, 0, b"", [], []
+            origin, previous, reused, ends, first = 0, b"", [], [], 0
         else:
             shared_end = state.ends[kept - 1]
             blocks = shared_end // block
             block_start = blocks * block
-            # The first segment reaching past the last whole shared block.
-            first = bisect_right(state.ends, block_start, 0, kept)
-            start = state.ends[first - 1] if first else 0
             previous = state.hashes[blocks - 1] if blocks else b""
             reused = state.hashes[:blocks]
-            ends = state.ends[:first]
-        stream: array[int] = array("I")
+            if state.tail_start <= block_start:
+                # An append: the shared segments' tokens past the last whole block are in the
+                # tail, so only the new segments are read (a turn costs what it adds).
+                origin, first = block_start, kept
+                stream.extend(state.tail[block_start - state.tail_start:
+                                         shared_end - state.tail_start])
+                ends = state.ends[:kept]
+            else:
+                # The first segment reaching past the last whole shared block, read again.
+                first = bisect_right(state.ends, block_start, 0, kept)
+                origin = state.ends[first - 1] if first else 0
+                ends = state.ends[:first]
         for segment in segments[first:]:
             _extend(stream, segment, encode)
-            ends.append(start + len(stream))
-        skip = (len(reused) * block) - start
+            ends.append(origin + len(stream))
+        skip = (len(reused) * block) - origin
         hashes = reused + block_hashes(stream[skip:], block, previous)
-        self._lanes[lane] = _Lane(segments, ends, hashes)
+        self._lanes[lane] = _Lane(segments, ends, hashes, *_tail(stream, origin, ends, block))
         self._lanes.move_to_end(lane)
         if len(self._lanes) > self._limit:
             self._lanes.popitem(last=False)
         return hashes
+
+
+def _tail(stream: array[int], origin: int, ends: list[int],
+          block: int) -> tuple[array[int], int]:
+    """(tokens, absolute start) of what the lane keeps of a prompt whose tokens from ``origin``
+    on are ``stream``: from the last block boundary before its last segment, the part a next
+    turn re-hashes when it replaces that segment (the reply priming) with its own; empty, and
+    starting past the end, when that is more than :data:`MAX_TAIL_TOKENS` or reaches before
+    ``origin``."""
+    end = ends[-1] if ends else origin
+    before_last = ends[-2] if len(ends) > 1 else 0
+    start = before_last - before_last % block
+    if start < origin or end - start > MAX_TAIL_TOKENS:
+        return array("I"), end + 1
+    return stream[start - origin:], start
