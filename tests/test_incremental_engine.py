@@ -15,6 +15,7 @@ import pytest
 from promptcache.cache import replay
 from promptcache.cache.derived import DerivedCache
 from promptcache.cache.replay import Replayer
+from promptcache.engine import rule_api
 from promptcache.engine.rule_engine import RuleEngine, default_rules
 from promptcache.report.json_format import report_to_dict
 from promptcache.rules import ALL_RULES
@@ -149,3 +150,30 @@ def test_derived_caches_hold_when_the_replay_clock_goes_back(
     derived = _derived_report(log, True, monkeypatch)
     assert materialized
     assert derived == plain
+
+
+def test_neighbors_of_other_streams_inherit_their_shared_prefix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Twelve conversations share a prompt without prompt_cache_key, about 36 requests a
+    # minute: the rate rules compare each request with the latest ones of other streams,
+    # whose shared prefix the previous turn already found against their previous turns.
+    log = tmp_path / "busy.jsonl"
+    records = [record for number in range(12)
+               for record in _session(f"user-{number}", 6, 1.7 * number)]
+    records.sort(key=lambda record: record["timestamp"])
+    log.write_text("".join(json.dumps(record) + "\n" for record in records))
+    computed: list[int] = []
+    original = rule_api.shared_prefix
+
+    def counting(*args: Any) -> Any:
+        computed.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(rule_api, "shared_prefix", counting)
+    full = _report(log, False, monkeypatch)
+    full_count = len(computed)
+    computed.clear()
+    incremental = _report(log, True, monkeypatch)
+    assert incremental == full
+    assert "PC403" in {finding["code"] for finding in full["findings"]}
+    assert len(computed) < full_count / 2, (len(computed), full_count)

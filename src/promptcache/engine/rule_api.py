@@ -21,6 +21,10 @@ from promptcache.tokens.prefix import Encode, SharedPrefix, first_divergence, sh
 Inherited = Mapping[int, tuple[CountedRequest, SharedPrefix]]
 """Prefixes the previous request of the stream shared with earlier requests, by their id."""
 
+Lineage = Mapping[int, tuple[CountedRequest, CountedRequest, int]]
+"""For recent requests, by id: (the request, the previous request of its stream, how many
+leading segments of that one it holds unchanged; see :meth:`Context.shared_with`)."""
+
 
 def extends(earlier: CountedRequest, current: CountedRequest) -> bool:
     """True when the current prompt begins with the whole of ``earlier``'s (up to its reply
@@ -72,6 +76,8 @@ class Context:
     with the same tokens in the same encoding (see :meth:`shared_with`)."""
     inherited_upto: int = 0
     """How many leading segments of the previous request the current one holds unchanged."""
+    lineage: Lineage = field(default_factory=dict)
+    """Where each recent request (a neighbor) came from in its own stream."""
     _extends: bool | None = None
     _shared: dict[int, tuple[CountedRequest, SharedPrefix]] = field(default_factory=dict)
     """Each prefix shared with an earlier request, by the earlier request's id (it is held
@@ -95,6 +101,18 @@ class Context:
                                           and len(earlier.request.segments) == upto):
                 self._shared[key] = reused
                 return shared
+        # A neighbor from another stream (the rate rules compare each request with the
+        # latest ones to the model) is usually the next turn of a request the previous turn
+        # compared: where those two parted inside what both turns kept unchanged, these two
+        # part at the same place by the same tokens.
+        lineage = self.lineage.get(key)
+        if lineage is not None and lineage[0] is earlier:
+            predecessor, kept = lineage[1], lineage[2]
+            reused = self.inherited.get(id(predecessor))
+            if (reused is not None and reused[0] is predecessor
+                    and reused[1].segments < min(kept, self.inherited_upto)):
+                self._shared[key] = (earlier, reused[1])
+                return reused[1]
         current = self.current
         shared = shared_prefix(earlier.request.segments, current.request.segments,
                                current.segment_tokens, self.encode)

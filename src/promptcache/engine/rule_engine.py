@@ -26,6 +26,9 @@ from promptcache.tokens.prefix import Encode, identical_prefix
 HISTORY_SIZE = 8
 """Earlier requests of a stream a rule can compare against: the stream's first request,
 which sets the canonical form a fix converges on, and the most recent ones."""
+LINEAGE_SIZE = 256
+"""Latest requests whose place in their stream is kept (see ``Context.lineage``): the
+neighbors a rule compares with are the latest few to a model."""
 MAX_STREAMS = 10_000
 """Streams kept at once; the least recently active is dropped beyond this."""
 STREAM_IDLE_SECONDS = 6 * 3600
@@ -194,6 +197,10 @@ class RuleEngine:
     groups: dict[tuple[str, str], Accumulator] = field(default_factory=dict)
     """The findings so far, by (rule code, group), in the order they first showed."""
     _neighbors: dict[str, deque[CountedRequest]] = field(default_factory=dict)
+    _lineage: OrderedDict[int, tuple[CountedRequest, CountedRequest, int]] = field(
+        default_factory=OrderedDict)
+    """The latest requests' places in their streams (see ``Context.lineage``); each entry
+    holds its request, so an id here is never a later object's."""
     _fed: int = 0
 
     def feed(self, counted: CountedRequest, seq: int | None = None) -> list[tuple[str, Hit]]:
@@ -224,6 +231,10 @@ class RuleEngine:
         if incremental and earlier:
             context.inherited, context.inherited_upto = stream.shared, _unchanged(earlier[-1],
                                                                                  counted)
+            context.lineage = self._lineage
+            self._lineage[id(counted)] = (counted, earlier[-1], context.inherited_upto)
+            if len(self._lineage) > LINEAGE_SIZE:
+                self._lineage.popitem(last=False)
         if counted.request.inline_ignore:
             self._warn_unknown(counted.request, seq)
         for active in self.rules:
