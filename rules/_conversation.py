@@ -96,6 +96,16 @@ def layout(segments: Sequence[Segment]) -> Layout:
     return Layout(prelude, tuple(messages), system)
 
 
+def request_layout(counted: CountedRequest) -> Layout:
+    """The :func:`layout` of a request's prompt, worked out once per request: the
+    conversation rules look at each earlier request again from every later one."""
+    return counted.derived(_layout_of)
+
+
+def _layout_of(counted: CountedRequest) -> Layout:
+    return layout(counted.request.segments)
+
+
 def same_message(left: Sequence[Segment], message: Message, right: Sequence[Segment],
                  other: Message) -> bool:
     """True when two messages (of two requests) render the same, wherever they sit."""
@@ -149,7 +159,7 @@ def continues_conversation(earlier: CountedRequest, current: CountedRequest) -> 
     if extends(earlier, current):
         return True
     old, new = earlier.request.segments, current.request.segments
-    return continued_at(layout(old), old, layout(new), new) is not None
+    return continued_at(request_layout(earlier), old, request_layout(current), new) is not None
 
 
 def differing_span(old: str, new: str) -> tuple[int, int, int]:

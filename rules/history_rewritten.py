@@ -71,9 +71,9 @@ from promptcache.rules._conversation import (
     Message,
     continued_at,
     in_session,
-    layout,
     message_key,
     message_text,
+    request_layout,
     same_message,
     substantially_different,
 )
@@ -131,9 +131,9 @@ def check(context: Context) -> Iterator[Hit]:
         return
     if context.extends_previous():
         return  # the common case: an append-only next turn
-    now = layout(current.request.segments)
+    now = request_layout(current)
     for earlier in reversed(context.history):
-        before = layout(earlier.request.segments)
+        before = request_layout(earlier)
         position = continued_at(before, earlier.request.segments, now,
                                 current.request.segments)
         if position is None:
@@ -279,7 +279,7 @@ def _message_name(path: str) -> str:
 def _snippet(earlier: CountedRequest, current: CountedRequest, rewrite: _Rewrite,
              first: Message) -> str:
     new_text = _first_text(current.request.segments, first)
-    before = layout(earlier.request.segments).conversation
+    before = request_layout(earlier).conversation
     if rewrite.first < len(before):
         old_text = _first_text(earlier.request.segments, before[rewrite.first])
         return f"{excerpt(old_text, 28)} -> {excerpt(new_text, 28)}"

@@ -67,8 +67,8 @@ from promptcache.rules._conversation import (
     Layout,
     differing_span,
     in_session,
-    layout,
     message_text,
+    request_layout,
     same_message,
     substantially_different,
 )
@@ -85,7 +85,7 @@ def check(context: Context) -> Iterator[Hit]:
         return
     if context.extends_previous():
         return  # the common case: an append-only next turn
-    now = layout(current.request.segments)
+    now = request_layout(current)
     if now.system == 0:
         return
     new = current.request.segments
@@ -94,7 +94,7 @@ def check(context: Context) -> Iterator[Hit]:
     chain: list[tuple[CountedRequest, Layout, str]] = []
     for earlier in context.history:
         old = earlier.request.segments
-        before = layout(old)
+        before = request_layout(earlier)
         sent = before.conversation
         if before.system and 0 < len(sent) < len(conversation) and all(
                 same_message(old, message, new, other)
