@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promptcache.engine.detect.whitespace import same_apart_from_whitespace
 from promptcache.engine.rule_api import extends as extends  # the engine skips on it too
 from promptcache.model import ImageRef, Request, Segment, SegmentKind
 from promptcache.tokens.counting import CountedRequest
@@ -178,4 +179,4 @@ def substantially_different(old: str, new: str, short: int = SHORT_SPAN_CHARS) -
     start, old_end, new_end = differing_span(old, new)
     if max(old_end, new_end) - start <= short:
         return False
-    return "".join(old[start:old_end].split()) != "".join(new[start:new_end].split())
+    return not same_apart_from_whitespace(old[start:old_end], new[start:new_end])

@@ -52,6 +52,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 
+from promptcache.engine.detect.whitespace import same_apart_from_whitespace
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Group, Rule
 from promptcache.model import Segment, SegmentKind, same_place
@@ -151,7 +152,7 @@ def _call_name(call: Segment) -> str:
 
 def _only_whitespace(old: str, new: str) -> bool:
     """Spacing alone is whitespace-drift's evidence (it reports it for every kind of text)."""
-    return "".join(old.split()) == "".join(new.split())
+    return same_apart_from_whitespace(old, new)
 
 
 def _difference(old: str, new: str) -> str:

@@ -57,6 +57,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from promptcache.engine.detect.whitespace import same_apart_from_whitespace
 from promptcache.engine.findings import Hit, Repair, Severity
 from promptcache.engine.rule_api import Context, Rule
 from promptcache.model import Segment, SegmentKind, same_place
@@ -183,7 +184,7 @@ def _volatile(old: Sequence[Segment], new: Sequence[Segment], start: int, stable
     old_text = "\x00".join(segment.text for segment in old)
     new_text = "\x00".join(segment.text for segment in new)
     first, old_end, new_end = differing_span(old_text, new_text)
-    if "".join(old_text[first:old_end].split()) == "".join(new_text[first:new_end].split()):
+    if same_apart_from_whitespace(old_text[first:old_end], new_text[first:new_end]):
         return None  # only framing or whitespace changed: not volatile content
     changed = max(old_end, new_end) - first
     # One segment in the same slot is where the dynamic-content rules look for a value: leave
@@ -206,9 +207,8 @@ def _inside_segment(context: Context, old: Sequence[Segment], new: Sequence[Segm
             left.text[-1] != right.text[-1]):
         return None  # the segment ends differently: nothing identical follows inside it
     first, old_end, new_end = differing_span(left.text, right.text)
-    if max(old_end, new_end) - first <= SHORT_SPAN_CHARS or (
-            "".join(left.text[first:old_end].split())
-            == "".join(right.text[first:new_end].split())):
+    if max(old_end, new_end) - first <= SHORT_SPAN_CHARS or same_apart_from_whitespace(
+            left.text[first:old_end], right.text[first:new_end]):
         return None  # one short value, or whitespace: the dynamic-content rules' evidence
     run = len(context.encode(right.text[new_end:]))
     tokens = context.current.segment_tokens

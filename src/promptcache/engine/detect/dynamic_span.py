@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from promptcache.engine.detect.whitespace import same_apart_from_whitespace
 from promptcache.engine.findings import Hit, Repair
 from promptcache.engine.rule_api import Context, Group
 from promptcache.model import Segment, SegmentKind, same_place
@@ -122,7 +123,7 @@ def find_dynamic_span(context: Context) -> DynamicSpan | None:
     old_span, new_span = old.text[start:old_end], new.text[start:new_end]
     if max(len(old_span), len(new_span)) > int(context.options["max-span-chars"]):
         return None
-    if _squash(old_span) == _squash(new_span):
+    if same_apart_from_whitespace(old_span, new_span):
         return None  # only whitespace changed: whitespace-drift's evidence, not a value
     following = context.encode(new.text[new_end:]) if end_offset else ()
     tokens_after = len(following) + _equal_tokens_after(context, old_segments, index)
@@ -209,11 +210,8 @@ def differs_only_in_whitespace(old: str, new: str) -> bool:
         return False
     start = common_prefix_chars(old, new)
     end_offset = common_suffix_chars(old, new, start)
-    return _squash(old[start:len(old) - end_offset]) == _squash(new[start:len(new) - end_offset])
-
-
-def _squash(text: str) -> str:
-    return "".join(text.split())
+    return same_apart_from_whitespace(old[start:len(old) - end_offset],
+                                      new[start:len(new) - end_offset])
 
 
 def _equal_tokens_after(context: Context, old_segments: tuple[Segment, ...], index: int) -> int:
