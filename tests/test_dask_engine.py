@@ -94,8 +94,8 @@ def test_a_log_out_of_time_order_is_audited_whole_and_says_why(tmp_path: Path,
         on_cluster = _on_cluster(swapped, client,
                                  on_progress=lambda *progress: heard.append(progress))
     assert [stage for stage, _, total in heard if total == 1][-1] == (
-        f"auditing the log whole ({early}: requests more than 4 requests out of time order "
-        "(files given in time order split))")
+        f"auditing the log whole ({early}: requests more than 4 requests or 15 minutes out of "
+        "time order (files given in time order split))")
     assert on_cluster == _one_process(swapped)
 
 

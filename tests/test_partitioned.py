@@ -159,7 +159,27 @@ def test_a_log_out_of_time_order_splits_only_where_parts_agree_with_one_process(
         assert len(plan.parts) == 4
     else:
         assert plan.whole
-        assert "more than 6 requests out of time order" in plan.why_whole
+        assert "more than 6 requests or 15 minutes out of time order" in plan.why_whole
+    assert _json(paths, partitioned=True) == _json(paths, partitioned=False)
+
+
+@pytest.mark.parametrize(("minutes_late", "splits"), [(10, True), (20, False)])
+def test_a_request_long_out_of_time_order_keeps_the_log_whole(
+        tmp_path: Path, minutes_late: int, splits: bool) -> None:
+    # One request logged well after its time, yet within the window of requests: one
+    # process, in time order until then, has already replayed requests 15 minutes older than
+    # the latest; a part still in order might not have, so such a log is read whole.
+    records = _cluster_records(tmp_path)
+    index = next(position for position, line in enumerate(records)
+                 if position > len(records) // 2 and not line.startswith("{not"))
+    late = json.loads(records[index])
+    late["timestamp"] -= minutes_late * 60
+    records[index] = json.dumps(late)
+    paths = _log_in_three_files(tmp_path, records)
+    plan = plan_parts([survey_file(path) for path in paths])
+    assert plan.whole is not splits
+    if not splits:
+        assert "requests or 15 minutes out of time order" in plan.why_whole
     assert _json(paths, partitioned=True) == _json(paths, partitioned=False)
 
 

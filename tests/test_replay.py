@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from promptcache.cache.replay import Replayer
 from promptcache.engine.rule_engine import default_rules
 from promptcache.pricing import Pricer
 from promptcache.report.model import Report
 from promptcache.rules import ALL_RULES
-from promptcache.run.audit import run_audit
+from promptcache.run.audit import counted_records, run_audit
 from promptcache.tokens.counter import TokenCounter
+from promptcache.tokens.counting import CountedRequest, PromptCounter
 
 from .conftest import shared_data
 
@@ -243,3 +245,39 @@ def test_gpt_5_6_explicit_mode_does_not_fall_back_to_an_unmarked_prefix(
     report = _audit(tmp_path, [_explicit(SHARED_1100, _text(200), " harbor question"),
                                _explicit(SHARED_1100, _text(201), " harbor question")])
     assert _predicted(report) == [0, 0]
+
+
+@pytest.mark.parametrize(("logged", "expected"), [
+    # In time order: A 10:00, D 10:19 (A expired: a miss), B 10:20 (a minute after D: a hit),
+    # C 10:26 (6 minutes after B: a miss). D is logged last, 7 minutes out of order, after A
+    # was already replayed (more than 15 minutes older than C).
+    pytest.param(["a 10:00", "b 10:20", "c 10:26", "d 10:19"], [0, 1024, 0, 0],
+                 id="up-to-fifteen-minutes-late"),
+    # Out of order from its second request on, the log is held back through the whole
+    # window: H 10:18 misses, G 10:20 hits it, F 10:42 misses (22 minutes on), E 10:45 hits F.
+    pytest.param(["e 10:45", "f 10:42", "g 10:20", "h 10:18"], [1024, 0, 1024, 0],
+                 id="newest-first"),
+])
+def test_requests_logged_out_of_order_take_their_place_in_time(
+        tmp_path: Path, logged: list[str], expected: list[int]) -> None:
+    records = [_record(SHARED_1100, user, at=f"2025-03-01T{at}:00Z")
+               for user, at in (entry.split() for entry in logged)]
+    assert _predicted(_audit(tmp_path, records)) == expected
+
+
+def test_a_log_in_time_order_is_replayed_while_it_is_read(tmp_path: Path) -> None:
+    # One request a minute for an hour: minute m is final when minute m + 16 comes (more than
+    # 15 minutes newer), so the replay keeps pace with the reading, not a full window behind.
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(
+        json.dumps(_record(SHARED_1100, f"question {minute}",
+                           at=f"2025-03-01T10:{minute:02d}:00Z")) + "\n"
+        for minute in range(60)))
+    counter = PromptCounter()
+    replayer = Replayer(counter)
+    released = []
+    for row, counted in enumerate(counted_records([str(log)], counter, None, None)):
+        assert isinstance(counted, CountedRequest)
+        released.append(len(replayer.add(row, counted, [])))
+    assert released == [0] * 16 + [1] * 44
+    assert len(replayer.finish()) == 16

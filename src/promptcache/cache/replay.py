@@ -47,6 +47,14 @@ from promptcache.tokens.counting import CountedRequest, PromptCounter
 REORDER_WINDOW = 4096
 """Requests held back to replay in time order; a log more out of order than this is replayed
 as if the late requests came at the latest time seen."""
+REORDER_SECONDS = 900.0
+"""While a log has come in time order, a request is replayed once one this much newer has come
+(or the window is full): a later request out of order by less than this still finds its place.
+The first request out of order turns this off for the rest of the run, so a log written out of
+order (newest first, by completion...) is replayed through the whole window as before. Holding
+back fewer requests lets the replay run while the reader process is still reading, instead of
+4,096 requests' replay after it has finished (0.2 s of the main process alone on the 250 MB
+agent log)."""
 
 BASE = "base"
 FIXED = "fixed"
@@ -132,6 +140,8 @@ class Replayer:
         self._sequence = 0
         self._clock = 0.0
         self._timed = False
+        self._in_order = True
+        """No request so far came before the latest time seen (see :data:`REORDER_SECONDS`)."""
         self._caches: dict[str, dict[str, _Cache]] = {BASE: {}}
         self._first_seen: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._hashers: dict[int, PromptHasher] = {}
@@ -177,6 +187,8 @@ class Replayer:
         time = request.timestamp
         if time is not None:
             self._timed = True
+            if time < self._clock:
+                self._in_order = False
             self._clock = max(self._clock, time)
         queued = _Queued(
             time=time if time is not None else self._clock,
@@ -189,8 +201,10 @@ class Replayer:
         self._sequence += 1
         heapq.heappush(self._queue, queued)
         done = []
-        while len(self._queue) > REORDER_WINDOW:
-            done.append(self._replay(heapq.heappop(self._queue)))
+        queue = self._queue
+        settled = self._clock - REORDER_SECONDS
+        while len(queue) > REORDER_WINDOW or (self._in_order and queue[0].time < settled):
+            done.append(self._replay(heapq.heappop(queue)))
         return done
 
     def finish(self) -> list[Replayed]:

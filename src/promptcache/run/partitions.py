@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from promptcache.cache.replay import REORDER_WINDOW
+from promptcache.cache.replay import REORDER_SECONDS, REORDER_WINDOW
 from promptcache.engine.rule_engine import MAX_STREAMS, STREAM_IDLE_SECONDS
 from promptcache.load.calls import tell_format
 from promptcache.load.formats import all_formats
@@ -303,8 +303,11 @@ def _one_process_problem(surveys: Sequence[FileSurvey]) -> str:
       request later than that window in its true place, or give an untimed one its own
       latest time. So a log splits only when every request's time is at least every time
       more than a window before it (then no request is ever late, in the whole log or in any
-      part: a part's window spans at least as many of the whole log's requests), and when
-      its requests are all timed or all untimed;
+      part: a part's window spans at least as many of the whole log's requests), no request
+      comes :data:`~promptcache.cache.replay.REORDER_SECONDS` or more before the latest time
+      seen (a part, still in time order where the whole log is not, may have replayed a
+      request that much older than its latest one already), and its requests are all timed or
+      all untimed;
     - the rules keep :data:`~promptcache.engine.rule_engine.MAX_STREAMS` streams, forgetting
       those idle for :data:`~promptcache.engine.rule_engine.STREAM_IDLE_SECONDS` and, beyond
       the bound, the least recently active. That is followed here, request by request (with
@@ -313,6 +316,7 @@ def _one_process_problem(surveys: Sequence[FileSurvey]) -> str:
       alive at any of its requests are among the whole log's then, does not either."""
     recent: deque[float] = deque()
     settled = -math.inf  # the latest time of the requests more than a window back
+    latest = -math.inf
     timed = untimed = ""
     alive: OrderedDict[str, float] = OrderedDict()  # stream -> its latest request's time
     for survey in surveys:
@@ -327,9 +331,11 @@ def _one_process_problem(surveys: Sequence[FileSurvey]) -> str:
                 untimed = untimed or survey.path
             else:
                 timed = timed or survey.path
-                if time < settled:
+                if time < settled or time < latest - REORDER_SECONDS:
                     return (f"{survey.path}: requests more than {REORDER_WINDOW:,} requests "
-                            "out of time order (files given in time order split)")
+                            f"or {REORDER_SECONDS / 60:g} minutes out of time order (files "
+                            "given in time order split)")
+                latest = max(latest, time)
                 recent.append(time)
                 if len(recent) > REORDER_WINDOW:
                     settled = max(settled, recent.popleft())
