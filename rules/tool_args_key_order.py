@@ -109,7 +109,8 @@ def check(context: Context) -> Iterator[Hit]:
             break
     changed = [(index, call) for index, call in calls
                if call.path in forms and forms[call.path][0].text != call.text
-               and not _only_whitespace(forms[call.path][0].text, call.text)]
+               # spacing alone is whitespace-drift's evidence (for every kind of text)
+               and not same_apart_from_whitespace(forms[call.path][0].text, call.text)]
     if not changed:
         return
     index, call = changed[0]
@@ -148,11 +149,6 @@ def _call_name(call: Segment) -> str:
     if call.key == _PARALLEL:
         return "an assistant message's parallel tool calls"
     return f"the call to {excerpt(call.key, 40)!r}"
-
-
-def _only_whitespace(old: str, new: str) -> bool:
-    """Spacing alone is whitespace-drift's evidence (it reports it for every kind of text)."""
-    return same_apart_from_whitespace(old, new)
 
 
 def _difference(old: str, new: str) -> str:

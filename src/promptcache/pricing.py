@@ -206,7 +206,7 @@ def installed_version(distribution: str, package: str) -> str:
     """The version of ``distribution``, which installs ``package``: read from the name of its
     ``.dist-info`` folder beside the package, as pip writes it. Only where there is none (an
     egg, a zip) from importlib.metadata, which costs an import and a scan of every path entry
-    (some 25 ms of each run, a tenth of a pre-commit run on one small file)."""
+    (35-52 ms in a fresh process, against 0.3-0.55 ms here: a tenth of a pre-commit run)."""
     spec = find_spec(package)
     if spec is not None and spec.submodule_search_locations:
         site = Path(next(iter(spec.submodule_search_locations))).parent
